@@ -1,0 +1,36 @@
+# Two commands: `make run` (set up everything, serve the site) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-8)
+
+.PHONY: run test install browser lint clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*; touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's chromium for the browser tests (Playwright cannot download browsers here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || bash scripts/install_chromium.sh
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_policies
+	$(PY) manage.py load_demo
+	$(PY) manage.py collectstatic --noinput -v 0
+	@echo "打开 http://127.0.0.1:8000/admin/ （Ctrl+C 停止）"
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: install browser
+	$(PY) manage.py collectstatic --noinput -v 0
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

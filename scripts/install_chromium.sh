@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Installs Debian's chromium for the Playwright browser tests (Playwright's own browser
+# download is not reachable from bureau networks or from CI).
+set -euo pipefail
+if command -v chromium >/dev/null 2>&1; then exit 0; fi
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+chromium --version
