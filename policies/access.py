@@ -1,0 +1,254 @@
+"""Region scoping of staff users (spec README §1–2: sub-regions are for access scoping).
+
+A staff user is bound to regions through ``policies.models.StaffProfile.regions``.
+The rules (docs/access.md):
+
+- a superuser sees every row of every region;
+- any other user sees the rows of the regions of their profile **and of every
+  sub-region** (``Region.parent``, at any depth) — a user bound to 三明市 350400 also
+  sees 尤溪县 350426;
+- a staff user without a profile, or with a profile without regions, sees nothing;
+- an inactive or anonymous user sees nothing.
+
+Selectors here read only. Other apps reuse them:
+
+``user_region_ids(user)``
+    frozenset of the ids of the regions ``user`` may see (superuser: all regions).
+``scope_queryset(qs, user, region_field)``
+    ``qs`` restricted to the rows whose ``region_field`` (an ORM path ending at a
+    ``Region``, e.g. ``"plan_year__scheme__region"``) is in the user's regions.
+``RegionScopedAdminMixin``
+    the admin mixin; see its docstring for how the enrollment and claims admins use it.
+"""
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.db.models import Q
+
+from .models import PlanYear, Region, Scheme
+
+_CACHE_ATTR = "_policies_region_ids"
+
+
+# --------------------------------------------------------------------------- selectors
+
+
+def _with_descendants(region_ids):
+    """``region_ids`` plus every region below them (Region.parent, any depth)."""
+    children = {}
+    for pk, parent_id in Region.objects.values_list("id", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    result, todo = set(), list(region_ids)
+    while todo:
+        pk = todo.pop()
+        if pk in result:
+            continue
+        result.add(pk)
+        todo.extend(children.get(pk, ()))
+    return frozenset(result)
+
+
+def user_sees_all_regions(user) -> bool:
+    """True for an active superuser (no region restriction at all, shared rows included)."""
+    return bool(user is not None and user.is_active and user.is_superuser)
+
+
+def user_region_ids(user) -> frozenset[int]:
+    """Ids of the regions ``user`` may see: bound regions and their sub-regions.
+
+    Superuser: every region. Anonymous, inactive, or without profile/regions: empty.
+    The result is cached on the user object (one request = one user object); call
+    ``clear_region_cache(user)`` after changing that user's profile in the same request.
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    if user.is_superuser:
+        ids = frozenset(Region.objects.values_list("id", flat=True))
+    else:
+        bound = Region.objects.filter(staffprofile__user=user).values_list("id", flat=True)
+        ids = _with_descendants(set(bound))
+    setattr(user, _CACHE_ATTR, ids)
+    return ids
+
+
+def clear_region_cache(user) -> None:
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def region_filter(user, region_field: str, *, include_shared: bool = False) -> Q:
+    """The ``Q`` that keeps the rows of ``user``'s regions (``region_field`` = ORM path).
+
+    ``include_shared``: rows whose region is empty (e.g. a 全国 holiday) are kept too.
+    """
+    q = Q(**{f"{region_field}__in": user_region_ids(user)})
+    if include_shared:
+        q |= Q(**{f"{region_field}__isnull": True})
+    return q
+
+
+def scope_queryset(qs, user, region_field: str, *, include_shared: bool = False):
+    """``qs`` restricted to ``user``'s regions; unchanged for a superuser."""
+    if user_sees_all_regions(user):
+        return qs
+    return qs.filter(region_filter(user, region_field, include_shared=include_shared))
+
+
+def region_id_of(obj, region_field: str):
+    """The region id of ``obj`` following ``region_field`` through forward relations.
+
+    ``"pk"``/``"id"`` means the object *is* a Region. Returns ``None`` when a relation on
+    the way is empty.
+    """
+    parts = region_field.split("__")
+    for part in parts[:-1]:
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    last = parts[-1]
+    if last in ("pk", "id"):
+        return obj.pk
+    field = obj._meta.get_field(last)
+    if not field.many_to_one and not field.one_to_one:
+        raise ImproperlyConfigured(f"region_field “{region_field}” 必须经由外键指向统筹区")
+    return getattr(obj, field.attname)
+
+
+def user_can_access(user, obj, region_field: str, *, shared_readable: bool = False) -> bool:
+    """May ``user`` see ``obj``? A row without region is readable only if ``shared_readable``."""
+    if user_sees_all_regions(user):
+        return True
+    region_id = region_id_of(obj, region_field)
+    if region_id is None:
+        return shared_readable
+    return region_id in user_region_ids(user)
+
+
+# Region paths of the policies models; other apps' models are found through their
+# registered RegionScopedAdminMixin admins (``region_field``) or by introspection.
+KNOWN_REGION_PATHS = {Region: "pk", Scheme: "region", PlanYear: "scheme__region"}
+
+
+def region_path_for(model, admin_site=None):
+    """ORM path from ``model`` to a Region, or ``None`` if the model is not region-bound.
+
+    Looked up in order: the policies models above; the ``region_field`` of the model's
+    admin when that admin uses ``RegionScopedAdminMixin``; a foreign key named
+    ``region`` to Region; a foreign key to Scheme or PlanYear. (A model with other
+    region keys, e.g. a person's 户籍地, declares its own admin ``region_field``.)
+    """
+    if model in KNOWN_REGION_PATHS:
+        return KNOWN_REGION_PATHS[model]
+    model_admin = (admin_site or admin.site)._registry.get(model)
+    if isinstance(model_admin, RegionScopedAdminMixin) and model_admin.region_field:
+        return model_admin.region_field
+    for field in model._meta.fields:
+        if not field.many_to_one or field.related_model not in KNOWN_REGION_PATHS:
+            continue
+        if field.related_model is Region:
+            if field.name == "region":
+                return "region"
+        else:
+            return f"{field.name}__{KNOWN_REGION_PATHS[field.related_model]}"
+    return None
+
+
+# --------------------------------------------------------------------------- admin
+
+
+class RegionScopedFormfieldMixin:
+    """Restricts the choices of every region-bound foreign key / many-to-many field to
+    the user's regions (Region, Scheme, PlanYear and any model ``region_path_for`` knows).
+    Shared by model admins and inlines."""
+
+    def _scoped_choices(self, db_field, request, kwargs):
+        if "queryset" in kwargs:
+            return
+        related = db_field.remote_field.model
+        path = region_path_for(related, self.admin_site)
+        if path is None:
+            return
+        qs = self.get_field_queryset(kwargs.get("using"), db_field, request)
+        if qs is None:
+            qs = related._default_manager.using(kwargs.get("using"))
+        kwargs["queryset"] = scope_queryset(qs, request.user, path)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        self._scoped_choices(db_field, request, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        self._scoped_choices(db_field, request, kwargs)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class RegionScopedAdminMixin(RegionScopedFormfieldMixin):
+    """Admin mixin: a user of region A cannot list, open, change or delete region B's rows.
+
+    Declare ``region_field``, the ORM path from the model to a ``Region``::
+
+        from policies.access import RegionScopedAdminMixin
+
+        @admin.register(Enrollment)
+        class EnrollmentAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+            region_field = "plan_year__scheme__region"
+
+        @admin.register(Claim)
+        class ClaimAdmin(RegionScopedAdminMixin, SimpleHistoryAdmin):
+            region_field = "enrollment__plan_year__scheme__region"
+
+    The mixin must come *before* ``admin.ModelAdmin``/``SimpleHistoryAdmin``. It scopes:
+
+    - ``get_queryset``: the changelist, search, actions, autocomplete and — because
+      Django opens change/delete/history pages through ``get_object`` — the detail
+      pages: another region's id redirects to the admin index ("不存在") instead of
+      opening;
+    - ``has_view/change/delete_permission(request, obj)``: ``False`` for another
+      region's object (simple-history's history and revert pages answer 403);
+    - foreign-key and many-to-many choices whose model is region-bound (Region,
+      Scheme, PlanYear, models with a FK to those, models whose admin uses this mixin);
+    - ``save_model``: refuses to save a row that would land outside the user's regions.
+
+    ``shared_when_null = True``: rows whose region is empty are shared by all regions
+    (e.g. a national holiday): everyone with the view permission sees them, only a
+    superuser may change or delete them.
+    """
+
+    region_field: str | None = None
+    shared_when_null = False
+
+    def _region_field(self):
+        if not self.region_field:
+            raise ImproperlyConfigured(f"{type(self).__name__} 必须声明 region_field")
+        return self.region_field
+
+    def get_queryset(self, request):
+        return scope_queryset(super().get_queryset(request), request.user, self._region_field(),
+                              include_shared=self.shared_when_null)
+
+    def in_region_scope(self, request, obj, *, write=False) -> bool:
+        """Object-level check (``obj=None`` = model level: always in scope)."""
+        if obj is None:
+            return True
+        return user_can_access(request.user, obj, self._region_field(),
+                               shared_readable=self.shared_when_null and not write)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and self.in_region_scope(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return (super().has_change_permission(request, obj)
+                and self.in_region_scope(request, obj, write=True))
+
+    def has_delete_permission(self, request, obj=None):
+        return (super().has_delete_permission(request, obj)
+                and self.in_region_scope(request, obj, write=True))
+
+    def save_model(self, request, obj, form, change):
+        if not self.in_region_scope(request, obj, write=True):
+            raise PermissionDenied("该记录不属于您负责的统筹区")
+        super().save_model(request, obj, form, change)

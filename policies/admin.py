@@ -1,0 +1,450 @@
+"""Chinese admin of the policy parameters (spec README §5) with region scoping,
+history and the plan-year status rules (docs/access.md).
+
+- Region, Identity, Scheme, ChronicDisease, Holiday: code/catalogue tables;
+- PlanYear: one page with every rule table of ``RULE_MODELS`` as a compact inline;
+- every rule model also has its own page (list, filters by region/scheme/year,
+  search) so that each row's history (who, when, old → new) can be opened;
+- StaffProfile: inline on the user page (superuser job) and its own list.
+
+Status rules: ``closed`` plan years and their rows are read-only for everyone;
+``active`` ones are editable by users holding the change permissions (the
+政策管理员 role) and show a warning banner; ``status`` itself changes only through
+the actions, which call ``policies.plan_status.plan_year_set_status``.
+"""
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from .access import RegionScopedAdminMixin, RegionScopedFormfieldMixin, user_sees_all_regions
+from .models import (
+    RULE_MODELS,
+    ChronicDisease,
+    Holiday,
+    Identity,
+    PlanRow,
+    PlanYear,
+    Region,
+    Scheme,
+    StaffProfile,
+)
+from .plan_status import plan_year_set_status
+
+admin.site.site_header = "医疗保障经办管理系统"
+admin.site.site_title = "医疗保障经办管理系统"
+admin.site.index_title = "经办管理"
+
+ACTIVE_NOTICE = ("本年度方案已生效：修改将记入历史记录（修改人、时间、原值与新值）。"
+                 "已结算的理赔不会因此被静默改变——需按新参数重算的理赔，须在理赔页面显式执行“重新结算”，"
+                 "原结算结果保留在历史中。")
+CLOSED_NOTICE = "本年度方案已关闭，全部参数只读，任何人都不能修改。"
+
+COMPACT_WIDGETS = {
+    models.CharField: {"widget": forms.TextInput(attrs={"size": 12})},
+    models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 30})},
+}
+
+
+def plan_year_of(obj):
+    """The plan year a PlanYear or a rule row belongs to (``None`` for a new row)."""
+    if obj is None:
+        return None
+    if isinstance(obj, PlanYear):
+        return obj
+    return obj.plan_year if getattr(obj, "plan_year_id", None) else None
+
+
+def is_closed(obj) -> bool:
+    plan_year = plan_year_of(obj)
+    return plan_year is not None and plan_year.status == PlanYear.Status.CLOSED
+
+
+def plan_year_notice(obj):
+    plan_year = plan_year_of(obj)
+    if plan_year is None:
+        return None
+    if plan_year.status == PlanYear.Status.ACTIVE:
+        return {"level": "warning", "text": ACTIVE_NOTICE}
+    if plan_year.status == PlanYear.Status.CLOSED:
+        return {"level": "info", "text": CLOSED_NOTICE}
+    return None
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """SimpleHistoryAdmin whose revert (POST on a history version) needs the change
+    permission on the current object — simple-history only checks the view one."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            obj = self.get_object(request, unquote(object_id))
+            if obj is None or not self.has_change_permission(request, obj):
+                raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+# --------------------------------------------------------------------------- code tables
+
+
+@admin.register(Region)
+class RegionAdmin(RegionScopedAdminMixin, HistoryAdmin):
+    region_field = "pk"
+    list_display = ["code", "name", "province", "parent", "is_pooling"]
+    list_filter = ["is_pooling", "province"]
+    search_fields = ["code", "name"]
+    ordering = ["code"]
+
+    def has_add_permission(self, request):
+        # A new region is outside every staff user's scope: only a superuser adds one.
+        return user_sees_all_regions(request.user) and super().has_add_permission(request)
+
+
+@admin.register(Identity)
+class IdentityAdmin(HistoryAdmin):
+    list_display = ["code", "name", "department"]
+    list_filter = ["department"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Scheme)
+class SchemeAdmin(RegionScopedAdminMixin, HistoryAdmin):
+    region_field = "region"
+    list_display = ["name", "region", "kind", "settlement_order", "formula", "has_tiers"]
+    list_filter = [("region", admin.RelatedOnlyFieldListFilter), "kind"]
+    list_select_related = ["region"]
+    search_fields = ["name", "region__name", "region__code"]
+
+
+@admin.register(ChronicDisease)
+class ChronicDiseaseAdmin(RegionScopedAdminMixin, HistoryAdmin):
+    region_field = "region"
+    list_display = ["code", "name", "region", "kind", "disease_class", "closed_from"]
+    list_filter = [("region", admin.RelatedOnlyFieldListFilter), "kind", "disease_class"]
+    list_select_related = ["region"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["excluded_by"]
+
+
+@admin.register(Holiday)
+class HolidayAdmin(RegionScopedAdminMixin, HistoryAdmin):
+    region_field = "region"
+    shared_when_null = True  # 全国 rows: visible to all, changed by a superuser only
+    list_display = ["date", "kind", "name", "region"]
+    list_filter = ["kind", ("region", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name"]
+    date_hierarchy = "date"
+
+
+# --------------------------------------------------------------------------- rule tables
+
+# Columns of each rule table's own list page; a rule model not listed here (added
+# later) shows its first concrete fields.
+RULE_LIST_FIELDS = {
+    "PlanFigure": ["code", "value"],
+    "EnrollmentWindow": ["code", "name", "pay_from", "pay_to", "person_group", "coverage_rule",
+                         "coverage_end"],
+    "ContributionStandard": ["window", "tier", "amount", "plus_figure"],
+    "SubsidyRule": ["identity", "tier", "amount", "full"],
+    "AnnualLimit": ["pool", "tier", "identity", "amount"],
+    "ApplicableClaimType": ["claim_type", "chronic_class", "special_b_only", "rules_in_seed"],
+    "HospitalFeeClass": ["level", "grade", "fee_class"],
+    "BenefitRule": ["claim_type", "level", "fee_class", "location", "tier", "deductible", "ratio",
+                    "limit_pool"],
+    "LevelSubstitution": ["claim_type", "from_level", "to_level", "max_age"],
+    "RatioAdjustment": ["code", "claim_type", "points", "max_age", "location"],
+    "CumulativeSegment": ["identity", "seq", "threshold", "ratio", "base"],
+    "ChronicBenefit": ["disease", "monthly_limit", "ratio", "deductible", "shares_pool"],
+    "TwoDiseaseBenefit": ["disease", "deductible", "ratio_class_a", "ratio_class_b", "annual_limit"],
+    "AdmissionCriterion": ["disease", "code", "value"],
+    "PreExistingCondition": ["group", "name"],
+    "Responsibility": ["code", "name", "claim_type", "basis", "deductible", "ratio_healthy",
+                       "ratio_pre_existing", "sum_insured"],
+    "ResponsibilityDrugRatio": ["responsibility", "drug_class", "ratio"],
+    "ResponsibilityIdentityRatio": ["responsibility", "identity", "ratio_pre_existing"],
+    "IncentiveRule": ["responsibility", "min_years", "ratio"],
+    "OutOfPocketCap": ["min_participation_rate", "personal_cap", "claim_type", "location"],
+    "AssistanceRule": ["identity", "kind", "threshold", "ratio", "annual_limit"],
+    "DocumentRule": ["scope", "code", "name", "condition", "threshold"],
+}
+SKIPPED_COLUMNS = {"id", "plan_year", "note"}
+
+
+def rule_list_fields(model) -> list[str]:
+    if model.__name__ in RULE_LIST_FIELDS:
+        return list(RULE_LIST_FIELDS[model.__name__])
+    return [f.name for f in model._meta.concrete_fields if f.name not in SKIPPED_COLUMNS][:6]
+
+
+def rule_form_fields(model) -> list[str]:
+    """Editable fields of a rule row: its own columns first, the 备注 last."""
+    own = [f.name for f in model._meta.concrete_fields
+           if f.editable and not f.auto_created and f.name not in SKIPPED_COLUMNS]
+    return [*own, "note"]
+
+
+def rule_parents(model):
+    """Rule models ``model`` points to (a standard's window, a ratio's responsibility)."""
+    return [f for f in model._meta.fields
+            if f.many_to_one and f.related_model in RULE_MODELS and f.name != "plan_year"]
+
+
+RULES_WITH_CHILDREN = {f.related_model for m in RULE_MODELS for f in rule_parents(m)}
+
+
+class PlanRowForm(forms.ModelForm):
+    """Refuses rows for a closed plan year, with a message naming it."""
+
+    def clean_plan_year(self):
+        plan_year = self.cleaned_data.get("plan_year")
+        if plan_year is not None and plan_year.status == PlanYear.Status.CLOSED:
+            raise ValidationError(f"年度方案“{plan_year}”已关闭，不能新增或修改其参数")
+        return plan_year
+
+
+class PlanRowAdmin(RegionScopedAdminMixin, HistoryAdmin):
+    """Own page of a rule table: list, filters, search, history, region scoping."""
+
+    region_field = "plan_year__scheme__region"
+    form = PlanRowForm
+    change_form_template = "admin/policies/plan_change_form.html"
+    list_filter = [
+        ("plan_year__scheme__region", admin.RelatedOnlyFieldListFilter),
+        ("plan_year__scheme", admin.RelatedOnlyFieldListFilter),
+        "plan_year__year",
+        "plan_year__status",
+    ]
+    list_select_related = ["plan_year__scheme__region"]
+    formfield_overrides = COMPACT_WIDGETS
+
+    @admin.display(description="统筹区", ordering="plan_year__scheme__region__code")
+    def region(self, obj):
+        return obj.plan_year.scheme.region.name
+
+    @admin.display(description="险种", ordering="plan_year__scheme__settlement_order")
+    def scheme(self, obj):
+        return obj.plan_year.scheme.name
+
+    @admin.display(description="年度", ordering="plan_year__year")
+    def year(self, obj):
+        return obj.plan_year.year
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not is_closed(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not is_closed(obj)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["plan_year_notice"] = plan_year_notice(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+def make_rule_admin(model):
+    names = {f.name for f in model._meta.fields}
+    search = ["plan_year__scheme__name", "plan_year__scheme__region__name",
+              "plan_year__scheme__region__code", "note"]
+    search += [n for n in ("code", "name") if n in names]
+    attrs = {
+        "list_display": ["__str__", "region", "scheme", "year", *rule_list_fields(model)],
+        "fields": ["plan_year", *rule_form_fields(model)],
+        "search_fields": search,
+        "autocomplete_fields": [f.name for f in model._meta.fields
+                                if f.many_to_one and f.related_model is ChronicDisease],
+        "__module__": __name__,
+        "__doc__": f"{model._meta.verbose_name}：独立列表页（含历史记录）。",
+    }
+    return type(f"{model.__name__}Admin", (PlanRowAdmin,), attrs)
+
+
+for _model in RULE_MODELS:
+    admin.site.register(_model, make_rule_admin(_model))
+
+
+# --------------------------------------------------------------------------- plan year
+
+
+class PlanRowInline(RegionScopedFormfieldMixin, admin.TabularInline):
+    """A rule table inside the plan-year page; rows follow the plan year's status."""
+
+    extra = 0
+    fk_name = "plan_year"
+    formfield_overrides = COMPACT_WIDGETS
+    readonly_fields = ["history_link"]
+
+    @admin.display(description="历史")
+    def history_link(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        opts = obj._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[obj.pk])
+        return format_html('<a href="{}">历史</a>', url)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        """Choices of rows of the same plan year (a standard's window, a ratio's
+        responsibility) and of the plan year's disease catalogue only."""
+        formset = super().get_formset(request, obj, **kwargs)
+        for field in formset.form.base_fields.values():
+            queryset = getattr(field, "queryset", None)
+            if queryset is None:
+                continue
+            if issubclass(queryset.model, PlanRow):
+                field.queryset = queryset.filter(plan_year=obj) if obj else queryset.none()
+            elif queryset.model is ChronicDisease:
+                field.queryset = (queryset.filter(region_id=obj.scheme.region_id) if obj
+                                  else queryset.none())
+        return formset
+
+    def has_add_permission(self, request, obj):
+        return super().has_add_permission(request, obj) and not is_closed(obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not is_closed(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not is_closed(obj)
+
+
+def make_inline(model):
+    attrs = {
+        "model": model,
+        "fields": [*rule_form_fields(model), "history_link"],
+        "show_change_link": model in RULES_WITH_CHILDREN,
+        # 长治 has 50+ diseases per table: a search box instead of 50 selects of 50 options
+        "autocomplete_fields": [f.name for f in model._meta.fields
+                                if f.many_to_one and f.related_model is ChronicDisease],
+        "__module__": __name__,
+    }
+    return type(f"{model.__name__}Inline", (PlanRowInline,), attrs)
+
+
+PLAN_YEAR_INLINES = [make_inline(m) for m in RULE_MODELS]
+
+
+@admin.register(PlanYear)
+class PlanYearAdmin(RegionScopedAdminMixin, HistoryAdmin):
+    region_field = "scheme__region"
+    change_form_template = "admin/policies/plan_change_form.html"
+    inlines = PLAN_YEAR_INLINES
+    list_display = ["__str__", "region", "scheme", "year", "status_badge",
+                    "official_participation_rate"]
+    list_filter = [("scheme__region", admin.RelatedOnlyFieldListFilter), "scheme__kind",
+                   "year", "status"]
+    list_select_related = ["scheme__region"]
+    search_fields = ["scheme__name", "scheme__region__name", "scheme__region__code", "source"]
+    fields = ["scheme", "year", "status", "official_participation_rate", "source", "note"]
+    actions = ["activate", "close"]
+    save_on_top = True
+
+    @admin.display(description="统筹区", ordering="scheme__region__code")
+    def region(self, obj):
+        return obj.scheme.region.name
+
+    @admin.display(description="状态", ordering="status")
+    def status_badge(self, obj):
+        return obj.get_status_display()
+
+    def get_readonly_fields(self, request, obj=None):
+        # status changes only through the actions; scheme and year identify the row.
+        return ["status", "scheme", "year"] if obj else ["status"]
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not is_closed(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # Only a draft plan year may be deleted (an active or closed one backs claims).
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or obj.status == PlanYear.Status.DRAFT)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["plan_year_notice"] = plan_year_notice(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _set_status(self, request, queryset, status):
+        done = 0
+        for plan_year in queryset.select_related("scheme__region"):
+            try:
+                plan_year_set_status(plan_year=plan_year, status=status, acting_user=request.user)
+                done += 1
+            except ValidationError as exc:
+                for message in exc.message_dict.get("status", exc.messages):
+                    self.message_user(request, message, messages.ERROR)
+            except PermissionDenied as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+        if done:
+            label = PlanYear.Status(status).label
+            self.message_user(request, f"已将 {done} 个年度方案设为“{label}”", messages.SUCCESS)
+
+    @admin.action(description="启用所选年度方案（草稿 → 生效）", permissions=["change"])
+    def activate(self, request, queryset):
+        self._set_status(request, queryset, PlanYear.Status.ACTIVE)
+
+    @admin.action(description="关闭所选年度方案（生效 → 已关闭，关闭后只读）", permissions=["change"])
+    def close(self, request, queryset):
+        self._set_status(request, queryset, PlanYear.Status.CLOSED)
+
+
+# --------------------------------------------------------------------------- staff
+
+
+class StaffProfileInline(admin.StackedInline):
+    model = StaffProfile
+    can_delete = False
+    max_num = 1
+    filter_horizontal = ["regions"]
+    verbose_name = verbose_name_plural = "负责统筹区（非超级管理员只能看到所选统筹区及其下级区域的数据）"
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(HistoryAdmin):
+    list_display = ["user", "region_list", "is_superuser"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    filter_horizontal = ["regions"]
+    autocomplete_fields = ["user"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user").prefetch_related("regions")
+
+    @admin.display(description="负责统筹区")
+    def region_list(self, obj):
+        return "、".join(r.name for r in obj.regions.all()) or "（无：看不到任何区域的数据）"
+
+    @admin.display(description="超级管理员", boolean=True)
+    def is_superuser(self, obj):
+        return obj.user.is_superuser
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Django's user admin plus the staff profile (regions) inline."""
+
+    inlines = [StaffProfileInline]
+    list_display = ["username", "first_name", "last_name", "is_staff", "is_superuser",
+                    "group_list", "region_list"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups", "staff_profile__regions")
+
+    @admin.display(description="角色")
+    def group_list(self, obj):
+        return "、".join(g.name for g in obj.groups.all())
+
+    @admin.display(description="负责统筹区")
+    def region_list(self, obj):
+        profile = getattr(obj, "staff_profile", None)
+        if profile is None:
+            return ""
+        return "、".join(r.name for r in profile.regions.all())

@@ -1,0 +1,110 @@
+"""Staff roles as Django groups (docs/access.md §角色), created and synchronised by
+``roles_sync()``.
+
+Each role is a list of permission patterns ``"<app_label>.<codename glob>"`` matched
+against the permissions that exist *now*. Apps whose models are written later
+(enrollment, claims) are picked up by re-running ``roles_sync()`` — it is called by
+``manage.py sync_roles`` and by ``manage.py load_demo``; it is idempotent and the
+code is the source of truth: a group's permissions are *set* to the computed list
+(a permission added by hand to a role group is removed at the next sync; give extra
+rights to a user directly instead).
+
+Simple-history's ``historical*`` models are never granted: history pages are guarded
+by the permissions of the model itself.
+
+Approval permissions: the enrollment and claims apps name their custom approval
+permissions ``approve_*`` / ``review_*`` / ``reject_*`` / ``settle_*`` (e.g.
+``claims.approve_claim``) so that 审核员 picks them up.
+"""
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+CLERK = "经办员"
+REVIEWER = "审核员"
+POLICY_OFFICER = "政策管理员"
+SUPERVISOR = "只读/监管"
+
+CASE_APPS = ("enrollment", "claims")
+APPROVAL_VERBS = ("approve", "review", "reject", "settle")
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    # 经办员: enters cases — persons, enrollments, payments, registrations, claims —
+    # reads the parameters; sees full ID numbers (needs them to identify people).
+    CLERK: [
+        *(f"{app}.{verb}_*" for app in CASE_APPS for verb in ("add", "change", "view")),
+        "policies.view_*",
+        "policies.view_full_identity",
+    ],
+    # 审核员: approves — reads everything of the cases, changes claims and
+    # registrations, holds the approval permissions; sees full ID numbers (checks the
+    # evidence documents against the person).
+    REVIEWER: [
+        *(f"{app}.view_*" for app in CASE_APPS),
+        "claims.change_*",
+        "enrollment.change_*registration*",
+        *(f"{app}.{verb}_*" for app in CASE_APPS for verb in APPROVAL_VERBS),
+        "policies.view_*",
+        "policies.view_full_identity",
+    ],
+    # 政策管理员: edits every parameter table of the policies app (not the staff
+    # profiles: binding staff to regions is the superuser's job); no personal data.
+    POLICY_OFFICER: [
+        *(f"policies.{verb}_*" for verb in ("add", "change", "delete", "view")),
+    ],
+    # 只读/监管: views everything, masked identity numbers.
+    SUPERVISOR: [
+        *(f"{app}.view_*" for app in ("policies", *CASE_APPS)),
+    ],
+}
+
+# Never granted to a role, whatever the pattern.
+EXCLUDED_PATTERNS = [
+    "*.*_historical*",
+    "policies.*_staffprofile",  # binding staff to regions: superusers only
+]
+# view_full_identity only where a role names it explicitly.
+EXPLICIT_ONLY = {"policies.view_full_identity"}
+
+
+def _key(permission) -> str:
+    return f"{permission.content_type.app_label}.{permission.codename}"
+
+
+def role_permissions(role: str, available=None) -> list[Permission]:
+    """The permissions of ``role`` among ``available`` (default: all existing ones)."""
+    if available is None:
+        available = Permission.objects.select_related("content_type")
+    patterns = ROLE_PERMISSIONS[role]
+    chosen = []
+    for perm in available:
+        key = _key(perm)
+        if any(fnmatchcase(key, p) for p in EXCLUDED_PATTERNS):
+            continue
+        if key in EXPLICIT_ONLY:
+            if key in patterns:
+                chosen.append(perm)
+            continue
+        if any(fnmatchcase(key, p) for p in patterns):
+            chosen.append(perm)
+    return chosen
+
+
+@transaction.atomic
+def roles_sync(*, acting_user=None) -> dict[str, int]:
+    """Create the four role groups if missing and set their permissions.
+
+    Returns ``{group name: number of permissions}``. ``acting_user`` is accepted for
+    the service signature convention (group changes are not history-tracked).
+    """
+    available = list(Permission.objects.select_related("content_type"))
+    report = {}
+    for role in ROLE_PERMISSIONS:
+        group, _ = Group.objects.get_or_create(name=role)
+        perms = role_permissions(role, available)
+        group.permissions.set(perms)
+        report[role] = len(perms)
+    return report

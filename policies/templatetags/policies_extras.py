@@ -1,0 +1,19 @@
+"""Template filters of the policies app."""
+from datetime import timedelta
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def zh_duration(value):
+    """A ``timedelta`` in Chinese words: ``timedelta(hours=1)`` → “1 小时”,
+    ``timedelta(minutes=90)`` → “1 小时 30 分钟”."""
+    if not isinstance(value, timedelta):
+        return ""
+    minutes = int(value.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [f"{n} {unit}" for n, unit in ((days, "天"), (hours, "小时"), (minutes, "分钟")) if n]
+    return " ".join(parts) or "不到 1 分钟"
