@@ -1,0 +1,297 @@
+"""Resolved parameters of one plan year, as frozen dataclasses (no Django).
+
+One dataclass per rule table of ``policies.models``, with the same field names plus the
+row ``id`` (for the explanation's parameter references). ``policies.selectors`` builds a
+``PlanParams`` from the database; tests build them by hand. Conventions as in the
+models: ``tier == 0`` / ``level == 0`` / ``fee_class == 0`` / ``""`` mean "any";
+ratios and points are percent; ``None`` amount limits mean "no limit".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from .results import ParamRef
+
+
+@dataclass(frozen=True)
+class Row:
+    id: int | None
+
+    def ref(self, table: str, **values) -> ParamRef:
+        return ParamRef(table, self.id, tuple((k, str(v)) for k, v in values.items()))
+
+
+@dataclass(frozen=True)
+class Figure(Row):
+    code: str
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class Window(Row):
+    code: str
+    name: str
+    pay_from: date | None
+    pay_to: date | None
+    person_group: str  # all / newborn / identity
+    identity: str | None
+    newborn_max_days: int | None
+    coverage_rule: str  # fixed / next_day / after_days / from_birth / as_basic
+    coverage_start: date | None
+    waiting_days: int
+    coverage_end: date
+    priority: int = 0
+
+
+@dataclass(frozen=True)
+class Standard(Row):
+    window: str  # window code
+    tier: int
+    amount: Decimal
+    plus_figure: str = ""
+
+
+@dataclass(frozen=True)
+class Subsidy(Row):
+    identity: str
+    tier: int
+    amount: Decimal | None
+    full: bool = False
+
+
+@dataclass(frozen=True)
+class Limit(Row):
+    pool: str
+    tier: int
+    identity: str | None
+    amount: Decimal | None  # None = 不设封顶线
+
+
+@dataclass(frozen=True)
+class Applicable(Row):
+    claim_type: str
+    chronic_class: int = 0
+    special_b_only: bool = False
+    rules_in_seed: bool = True
+
+
+@dataclass(frozen=True)
+class FeeClass(Row):
+    level: int
+    grade: str
+    fee_class: int
+
+
+@dataclass(frozen=True)
+class Benefit(Row):
+    claim_type: str
+    delivery_mode: str
+    level: int
+    fee_class: int
+    admin_level: str
+    location: str
+    tier: int
+    priority: int
+    deductible: Decimal
+    deductible_mode: str  # per_claim / annual
+    ratio: Decimal | None
+    limit_pool: str
+    fixed_amount: Decimal | None
+    floor_amount: Decimal | None
+
+
+@dataclass(frozen=True)
+class LevelSub(Row):
+    claim_type: str
+    from_level: int
+    to_level: int
+    children_hospital_only: bool
+    max_age: int | None
+
+
+@dataclass(frozen=True)
+class Adjustment(Row):
+    code: str
+    claim_type: str
+    delivery_mode: str
+    points: Decimal
+    max_age: int | None
+    deductible_level_shift: int
+    min_level: int
+    location: str
+
+
+@dataclass(frozen=True)
+class Segment(Row):
+    identity: str | None
+    seq: int
+    threshold: Decimal
+    ratio: Decimal
+    base: str  # cumulative / after_previous
+
+
+@dataclass(frozen=True)
+class Disease(Row):
+    code: str
+    name: str
+    kind: str  # chronic / two_diseases
+    disease_class: int
+    closed_from: date | None
+    excluded_by: str | None
+
+
+@dataclass(frozen=True)
+class ChronicRule(Row):
+    disease: Disease
+    monthly_limit: Decimal | None
+    ratio: Decimal
+    deductible: Decimal
+    shares_pool: str
+
+
+@dataclass(frozen=True)
+class TwoDiseaseRule(Row):
+    disease: Disease
+    deductible: Decimal
+    ratio_class_a: Decimal
+    ratio_class_b: Decimal
+    annual_limit: Decimal
+
+
+@dataclass(frozen=True)
+class Criterion(Row):
+    disease: str
+    code: str
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class PreExisting(Row):
+    group: str
+    name: str
+
+
+@dataclass(frozen=True)
+class DrugRatio(Row):
+    drug_class: str
+    ratio: Decimal
+
+
+@dataclass(frozen=True)
+class IdentityRatio(Row):
+    identity: str
+    ratio_pre_existing: Decimal
+
+
+@dataclass(frozen=True)
+class Incentive(Row):
+    min_years: int
+    ratio: Decimal
+
+
+@dataclass(frozen=True)
+class ResponsibilityRule(Row):
+    code: str
+    name: str
+    seq: int
+    claim_type: str
+    location: str
+    min_level: int
+    public_only: bool
+    min_admin_level: str
+    drug_list: str
+    special_b_only: bool
+    basis: str
+    deductible: Decimal
+    ratio_healthy: Decimal | None
+    ratio_pre_existing: Decimal | None
+    pre_existing_covered: bool
+    sum_insured: Decimal | None
+    sum_insured_pre_existing: Decimal | None
+    drug_ratios: tuple[DrugRatio, ...] = ()
+    identity_ratios: tuple[IdentityRatio, ...] = ()
+    incentives: tuple[Incentive, ...] = ()
+
+
+@dataclass(frozen=True)
+class OopCap(Row):
+    min_participation_rate: Decimal
+    personal_cap: Decimal
+    claim_type: str
+    location: str
+
+
+@dataclass(frozen=True)
+class AssistanceRow(Row):
+    identity: str | None
+    kind: str  # inpatient / chronic_outpatient / special_drug / tilt
+    threshold: Decimal
+    ratio: Decimal
+    annual_limit: Decimal | None
+    top_up_ratio: Decimal | None
+    top_up_location: str
+    ooc_controlled_ratio: Decimal | None
+    requires_filed: bool
+    location: str
+
+
+@dataclass(frozen=True)
+class DocumentReq(Row):
+    code: str
+    name: str
+    scope: str  # local / out_of_region / any
+    condition: str  # always / paid_gte / total_gte
+    threshold: Decimal | None
+    copies: int
+    seq: int
+
+
+@dataclass(frozen=True)
+class PlanParams:
+    """Everything of one plan year of one scheme, resolved from the database."""
+
+    region: str  # pooling region code
+    province: str
+    kind: str  # scheme kind
+    scheme_name: str
+    formula: str
+    settlement_order: int
+    has_tiers: bool
+    year: int
+    plan_year_id: int | None
+    status: str
+    official_participation_rate: Decimal | None = None
+    note: str = ""
+    figures: tuple[Figure, ...] = ()
+    windows: tuple[Window, ...] = ()
+    standards: tuple[Standard, ...] = ()
+    subsidies: tuple[Subsidy, ...] = ()
+    limits: tuple[Limit, ...] = ()
+    applicable: tuple[Applicable, ...] = ()
+    fee_classes: tuple[FeeClass, ...] = ()
+    benefits: tuple[Benefit, ...] = ()
+    level_subs: tuple[LevelSub, ...] = ()
+    adjustments: tuple[Adjustment, ...] = ()
+    segments: tuple[Segment, ...] = ()
+    chronic: tuple[ChronicRule, ...] = ()
+    two_diseases: tuple[TwoDiseaseRule, ...] = ()
+    criteria: tuple[Criterion, ...] = ()
+    pre_existing: tuple[PreExisting, ...] = ()
+    responsibilities: tuple[ResponsibilityRule, ...] = ()
+    oop_caps: tuple[OopCap, ...] = ()
+    assistance: tuple[AssistanceRow, ...] = ()
+    documents: tuple[DocumentReq, ...] = ()
+
+    def figure(self, code: str) -> Figure | None:
+        for f in self.figures:
+            if f.code == code:
+                return f
+        return None
+
+    def applicable_row(self, claim_type: str) -> Applicable | None:
+        for a in self.applicable:
+            if a.claim_type == claim_type:
+                return a
+        return None

@@ -1,0 +1,87 @@
+"""三明普惠医联保 (spec sanming.md).
+
+Responsibilities R1 (in-region inpatient), R2 (out-of-region inpatient), R3 (chronic
+special outpatient), R4A (cancer drugs, ratios by drug class), R4B (rare-disease
+drugs): ``Responsibility`` rows with the hospital designation (level ≥ 2, public),
+the health status (特定既往症 groups of the plan year), the assistance-target ratios
+for pre-existing persons (``ResponsibilityIdentityRatio``), each responsibility's own
+annual deductible and sum insured (``claims.engine.responsibilities``).
+
+兜底保障 (item ``FLOOR``): the official participation rate (the trial's override, else
+the plan year's ``official_participation_rate``) picks the ``OutOfPocketCap`` row with
+the highest rate it reaches; the person's YTD personal payment (total − all layers,
+this scheme's responsibilities included) on the claims the row covers (in-region
+inpatient) above that row's cap is paid as ``FLOOR``. No rate → 0.00 with reason
+``rate_not_set``; a rate below every row → ``rate_below_threshold``. The spec's "in-region
+inpatient care" is taken from the row (claim type, location), not from the hospital
+designation of R1.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..common import Calc, claim_location, location_matches, missing, percent, yuan
+from ..context import LayerContext
+from ..money import ZERO, q2
+from ..params import OopCap
+from ..registry import formula
+from ..responsibilities import items_layer, settle_items
+from ..results import ItemResult, LayerResult, ParamRef
+from ..vocab import LOCATION_NAMES, REASON_NAMES, claim_type_name
+
+FLOOR = "FLOOR"
+
+
+def _covers(row: OopCap, claim) -> bool:
+    return row.claim_type == claim.type and location_matches(row.location, claim_location(claim))
+
+
+def _ref(row: OopCap) -> ParamRef:
+    return row.ref("OutOfPocketCap", min_participation_rate=row.min_participation_rate,
+                   personal_cap=row.personal_cap, claim_type=row.claim_type, location=row.location)
+
+
+def floor_item(ctx: LayerContext, items_paid: Decimal) -> tuple[ItemResult, tuple[ParamRef, ...]]:
+    plan, claim = ctx.plan, ctx.claim
+    official = ctx.participation_rate is None
+    rate = plan.official_participation_rate if official else ctx.participation_rate
+    if not plan.oop_caps and rate is not None:
+        raise missing(plan, "兜底保障（OutOfPocketCap：参保率档次与个人自付封顶）")
+    caps = [r for r in plan.oop_caps if _covers(r, claim)]
+    if plan.oop_caps and not caps:
+        scope = "、".join(sorted({f"{LOCATION_NAMES.get(r.location, r.location)}{claim_type_name(r.claim_type)}"
+                                  for r in plan.oop_caps}))
+        return ItemResult(code=FLOOR, paid=ZERO, reason="not_applicable",
+                          explanation=f"兜底保障：仅限{scope}，不适用"), ()
+    if rate is None:
+        return ItemResult(code=FLOOR, paid=ZERO, reason="rate_not_set",
+                          explanation=f"兜底保障：{REASON_NAMES['rate_not_set']}，支付 0.00"), ()
+    source = "官方参保率" if official else "试算给定参保率"
+    reached = [r for r in caps if r.min_participation_rate <= rate]
+    if not reached:
+        lowest = min(caps, key=lambda r: r.min_participation_rate)
+        return ItemResult(code=FLOOR, paid=ZERO, reason="rate_below_threshold",
+                          explanation=f"兜底保障：{source} {percent(rate)} 未达到 "
+                                      f"{percent(lowest.min_participation_rate)}，支付 0.00"), ()
+    row = max(reached, key=lambda r: r.min_participation_rate)
+    own = claim.total - ctx.upstream_paid - items_paid
+    before = sum((sc.claim.total - sc.fund_total for sc in ctx.history if _covers(row, sc.claim)), ZERO)
+    over = before + own - row.personal_cap
+    value = min(max(over, ZERO), max(own, ZERO))
+    paid = q2(value)
+    text = (f"兜底保障：{source} {percent(rate)} 达到 {percent(row.min_participation_rate)}，"
+            f"{LOCATION_NAMES.get(row.location, '')}{claim_type_name(row.claim_type)}个人自付年度封顶 "
+            f"{yuan(row.personal_cap)}；本年此前个人自付 {yuan(before)} + 本次个人自付 {yuan(own)}"
+            f"（总费用 {yuan(claim.total)} − 各层已付 {yuan(ctx.upstream_paid + items_paid)}）"
+            f"{'，超出封顶 ' + yuan(value) if value else '，未超过封顶'}，赔付 {yuan(paid)}")
+    return ItemResult(code=FLOOR, paid=paid, basis=before + own, explanation=text), (_ref(row),)
+
+
+@formula("sanming_inclusive")
+def sanming_inclusive(ctx: LayerContext) -> LayerResult:
+    calc = Calc(ctx.plan.kind)
+    items = settle_items(ctx, calc)
+    floor, refs = floor_item(ctx, sum((i.paid for i in items), ZERO))
+    if floor.reason != "not_applicable":
+        calc.say(floor.explanation)
+    return items_layer(calc, [*items, floor], refs)

@@ -1,0 +1,168 @@
+"""三明普惠医联保 R1–R4B and 兜底 FLOOR (spec sanming.md) with the spec's numbers."""
+import pytest
+
+from claims.engine.errors import InvalidInput
+from claims.engine.settle import settle_claim
+
+from .builders import D, claim, coverage, hospital, person, sanming_plans
+
+PLANS = sanming_plans()
+COVS = [coverage("resident_basic"), coverage("critical_illness"), coverage("inclusive_commercial")]
+
+
+def settle(c, *, who=None, history=(), rate=None, plans=PLANS):
+    return settle_claim(plans=plans, person=who or person(), coverages=COVS, claim=c, history=history,
+                        participation_rate=None if rate is None else D(rate))
+
+
+def run(claims, **kw):
+    done = []
+    for c in claims:
+        done.append(settle(c, history=tuple(done), **kw))
+    return done
+
+
+def layer(s):
+    return s.layer("inclusive_commercial")
+
+
+def items(s):
+    return {i.code: i for i in layer(s).items}
+
+
+def ip(total, basic, critical="0", *, ooc=0, hosp=None, day="2024-07-01"):
+    return claim(day=day, total=total, ooc=ooc, hosp=hosp,
+                 given={"resident_basic": (basic,), "critical_illness": (critical,)})
+
+
+def test_example_ex6_healthy_in_region():
+    s = settle(ip(60000, "30000", "5000", ooc=10000))
+    assert items(s)["R1"].paid == D("20000.00")  # (60 000 − 35 000 − 5 000) × 100 %
+    assert layer(s).paid == D("20000.00")
+    assert [i.code for i in layer(s).items] == ["R1", "R2", "R3", "R4A", "R4B", "FLOOR"]
+
+
+@pytest.mark.parametrize("who, paid", [
+    (person(), "20000.00"),                                             # healthy 100 %
+    (person(pre_existing=["tumor"]), "10000.00"),                        # pre-existing 50 %
+    (person(pre_existing=["tumor"], identities=["dibao"]), "20000.00"),  # assistance target: 100 %
+    (person(pre_existing=["lung"], identities=[("tekun", "2024-01-01", "2024-06-30")]), "10000.00"),
+    (person(pre_existing=["other"], identities=["sanshu"]), "10000.00"),  # not an assistance target
+])
+def test_r1_health_status_and_assistance_targets(who, paid):
+    assert items(settle(ip(60000, "30000", "5000", ooc=10000), who=who))["R1"].paid == D(paid)
+
+
+@pytest.mark.parametrize("who, paid", [
+    (person(), "28000.00"),                                              # (100 000 − 40 000 − 20 000) × 70 %
+    (person(pre_existing=["liver_kidney"]), "12000.00"),                  # 30 %
+    (person(pre_existing=["liver_kidney"], identities=["edge_poverty"]), "32000.00"),  # 80 %
+])
+def test_r2_out_of_region(who, paid):
+    c = ip(100000, "40000", hosp=hospital(3, location="in_province"))
+    s = settle(c, who=who)
+    assert items(s)["R2"].paid == D(paid)
+    assert items(s)["R1"].reason == "not_applicable"
+
+
+@pytest.mark.parametrize("hosp", [hospital(1), hospital(3, public=False)])
+def test_level_one_or_private_hospital_not_designated(hosp):
+    s = settle(ip(60000, "30000", hosp=hosp))
+    assert layer(s).paid == D("0.00")
+    assert layer(s).reason == "hospital_not_designated"
+    assert items(s)["R1"].reason == "hospital_not_designated"
+
+
+def test_r1_annual_deductible_over_two_claims():
+    first, second = run([ip(3000, "0"), ip(4000, "0")])
+    assert (items(first)["R1"].paid, items(first)["R1"].deductible) == (D("0.00"), D("3000"))
+    assert items(second)["R1"].deductible == D("2000")
+    assert items(second)["R1"].paid == D("2000.00")
+
+
+def chronic(compliant, basic):
+    return claim("chronic_outpatient", day="2024-07-01", total=compliant,
+                 given={"resident_basic": (basic,), "critical_illness": ("0",)})
+
+
+def test_r3_chronic_outpatient_healthy_only():
+    assert items(settle(chronic(10000, "2000")))["R3"].paid == D("2100.00")  # (8 000 − 5 000) × 70 %
+    r3 = items(settle(chronic(10000, "2000"), who=person(pre_existing=["cardio_metabolic"])))["R3"]
+    assert (r3.paid, r3.reason) == (D("0"), "pre_existing_not_covered")
+
+
+def drug(total, drug_list, drug_class=None):
+    return claim("special_drug", day="2024-07-01", total=total, drug_list=drug_list, drug_class=drug_class,
+                 given={"resident_basic": ("0",), "critical_illness": ("0",)})
+
+
+@pytest.mark.parametrize("cls, paid", [("A", "21000.00"), ("B", "15000.00"), ("C", "9000.00")])
+def test_r4a_cancer_drugs_by_class(cls, paid):
+    assert items(settle(drug(50000, "sm_cancer", cls)))["R4A"].paid == D(paid)  # (50 000 − 20 000) × ratio
+
+
+def test_r4a_pre_existing_same_ratio_lower_sum_insured():
+    r4a = items(settle(drug(50000, "sm_cancer", "A"), who=person(pre_existing=["tumor"])))["R4A"]
+    assert r4a.paid == D("4500.00")
+    assert r4a.capped == D("16500.00")
+
+
+def test_r4a_needs_the_drug_class():
+    with pytest.raises(InvalidInput, match="drug_class"):
+        settle(drug(50000, "sm_cancer"))
+
+
+def test_r4b_rare_disease_drugs_healthy_only():
+    assert items(settle(drug(30000, "sm_rare")))["R4B"].paid == D("5000.00")
+    r4b = items(settle(drug(30000, "sm_rare"), who=person(pre_existing=["other"])))["R4B"]
+    assert r4b.reason == "pre_existing_not_covered"
+
+
+def test_drug_outside_the_lists_pays_nothing():
+    s = settle(drug(30000, "other_list"))
+    assert layer(s).paid == D("0.00")
+
+
+# --------------------------------------------------------------------------- 兜底
+
+
+def big(**kw):
+    # pre-existing person: R1 = (500 000 − 100 000 − 5 000) × 50 % = 197 500;
+    # personal = 500 000 − 100 000 − 197 500 = 202 500
+    return ip(500000, "100000", **kw)
+
+
+PRE = person(pre_existing=["tumor"])
+
+
+@pytest.mark.parametrize("rate, paid, reason", [
+    (None, "0.00", "rate_not_set"),
+    ("10", "0.00", "rate_below_threshold"),
+    ("20", "82500.00", ""),     # 202 500 − 120 000
+    ("29.99", "82500.00", ""),
+    ("30", "102500.00", ""),    # 202 500 − 100 000
+])
+def test_floor_by_participation_rate(rate, paid, reason):
+    floor = items(settle(big(), who=PRE, rate=rate))["FLOOR"]
+    assert (floor.paid, floor.reason) == (D(paid), reason)
+
+
+def test_floor_uses_the_official_rate_when_no_override():
+    s = settle(big(), who=PRE, plans=sanming_plans(rate=30))
+    assert items(s)["FLOOR"].paid == D("102500.00")
+    assert layer(s).paid == D("197500.00") + D("102500.00")
+    assert s.claim.total - s.fund_total == D("100000.00")
+
+
+def test_floor_counts_the_personal_payments_of_earlier_claims():
+    # first: personal 202 500 → floor 82 500 → personal after 120 000; second: its whole personal
+    first, second = run([big(), ip(20000, "10000", hosp=hospital(3), day="2024-08-01")], who=PRE, rate="20")
+    assert items(first)["FLOOR"].paid == D("82500.00")
+    s_personal = D(20000) - D(10000) - items(second)["R1"].paid
+    assert items(second)["FLOOR"].paid == s_personal
+
+
+def test_floor_only_for_in_region_inpatient():
+    c = ip(500000, "100000", hosp=hospital(3, location="in_province"))
+    floor = items(settle(c, who=PRE, rate="30"))["FLOOR"]
+    assert (floor.paid, floor.reason) == (D("0"), "not_applicable")
