@@ -1,0 +1,209 @@
+"""Insured persons, their special identities and family relations (spec README §2 参保人;
+codes.md person categories, special identities, relations).
+
+A person is identified by a document (居民身份证, 港澳台居民居住证, 外国人永久居留证, 出生医学证明);
+the number is unique per document type. For the 18-character numbers the birth date and
+sex are derived from the number and must agree with what is entered (``clean``).
+"""
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from enrollment import documents
+from policies import codes
+
+
+class Person(models.Model):
+    """参保人."""
+
+    class DocumentType(models.TextChoices):
+        ID_CARD = documents.ID_CARD, "居民身份证"
+        HK_MACAU_TAIWAN = documents.HK_MACAU_TAIWAN, "港澳台居民居住证"
+        FOREIGN_PERMANENT = documents.FOREIGN_PERMANENT, "外国人永久居留证"
+        BIRTH_CERTIFICATE = documents.BIRTH_CERTIFICATE, "出生医学证明"
+
+    class Sex(models.TextChoices):
+        MALE = documents.MALE, "男"
+        FEMALE = documents.FEMALE, "女"
+
+    document_type = models.CharField("证件类型", max_length=20, choices=DocumentType.choices,
+                                     default=DocumentType.ID_CARD)
+    document_number = models.CharField("证件号码", max_length=30, db_index=True)
+    name = models.CharField("姓名", max_length=50)
+    sex = models.CharField("性别", max_length=6, choices=Sex.choices, blank=True,
+                           help_text="居民身份证等 18 位证件可留空，按号码自动填写")
+    birth_date = models.DateField("出生日期", blank=True,
+                                  help_text="居民身份证等 18 位证件可留空，按号码自动填写")
+    phone = models.CharField("联系电话", max_length=20, blank=True, validators=[
+        RegexValidator(r"^[0-9+\-]{7,20}$", "联系电话只能包含 7–20 位数字、+ 或 -")])
+    hukou_region = models.ForeignKey("policies.Region", verbose_name="户籍所在地", null=True,
+                                     blank=True, on_delete=models.PROTECT, related_name="+")
+    residence_region = models.ForeignKey("policies.Region", verbose_name="常住地", null=True,
+                                         blank=True, on_delete=models.PROTECT, related_name="+")
+    category = models.CharField("人员类别", max_length=20, choices=codes.PersonCategory.choices)
+    resettled = models.BooleanField("异地安置", default=False,
+                                    help_text="已办理异地安置备案（乐山：安置地就医按统筹区内比例）")
+    bank_name = models.CharField("开户银行", max_length=60, blank=True)
+    bank_account_name = models.CharField("账户名", max_length=50, blank=True)
+    bank_account_number = models.CharField("银行账号", max_length=40, blank=True, validators=[
+        RegexValidator(r"^[0-9]{8,30}$", "银行账号只能是 8–30 位数字")])
+    bank_place = models.CharField("开户地", max_length=60, blank=True)
+    note = models.TextField("备注", blank=True)
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "参保人"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["document_type", "document_number"],
+                                    name="person_document_unique",
+                                    violation_error_message="该证件号码已登记"),
+            models.CheckConstraint(condition=~Q(document_number=""), name="person_document_set",
+                                   violation_error_message="请填写证件号码"),
+        ]
+
+    def __str__(self):
+        return f"{self.name}（{documents.mask(self.document_number)}）"
+
+    def clean(self):
+        """Check the document number; derive or cross-check birth date and sex."""
+        errors = {}
+        self.document_number = documents.normalise(self.document_number)
+        try:
+            info = documents.check_document(self.document_type, self.document_number)
+        except documents.DocumentError as exc:
+            raise ValidationError({"document_number": exc.message}) from exc
+        label = self.get_document_type_display()
+        if info.birth_date is not None:
+            if self.birth_date is None:
+                self.birth_date = info.birth_date
+            elif self.birth_date != info.birth_date:
+                errors["birth_date"] = (
+                    f"出生日期 {self.birth_date.isoformat()} 与{label}号码中的出生日期 "
+                    f"{info.birth_date.isoformat()} 不一致")
+        if info.sex is not None:
+            if not self.sex:
+                self.sex = info.sex
+            elif self.sex != info.sex:
+                errors["sex"] = (f"性别“{self.get_sex_display()}”与{label}号码显示的性别"
+                                 f"“{self.Sex(info.sex).label}”不一致")
+        if self.birth_date is None and "birth_date" not in errors:
+            errors["birth_date"] = "请填写出生日期"
+        if not self.sex and "sex" not in errors:
+            errors["sex"] = "请填写性别"
+        if errors:
+            raise ValidationError(errors)
+
+    def fill_from_document(self) -> None:
+        """Fill an empty birth date / sex from a valid 18-character number (no errors)."""
+        try:
+            info = documents.check_document(self.document_type, self.document_number)
+        except documents.DocumentError:
+            return
+        self.document_number = info.number
+        if self.birth_date is None and info.birth_date is not None:
+            self.birth_date = info.birth_date
+        if not self.sex and info.sex is not None:
+            self.sex = info.sex
+
+    @property
+    def masked_document_number(self) -> str:
+        return documents.mask(self.document_number)
+
+
+class PersonIdentity(models.Model):
+    """A special identity (特殊身份) held from ``valid_from`` to ``valid_to`` (inclusive;
+    empty end = open), certified by a department (codes.md special identities)."""
+
+    person = models.ForeignKey(Person, verbose_name="参保人", on_delete=models.CASCADE,
+                               related_name="identities")
+    identity = models.ForeignKey("policies.Identity", verbose_name="特殊身份",
+                                 on_delete=models.PROTECT, related_name="holders")
+    valid_from = models.DateField("认定起始日")
+    valid_to = models.DateField("认定终止日", null=True, blank=True, help_text="空 = 长期有效")
+    department = models.CharField("认定部门", max_length=30, choices=codes.Department.choices,
+                                  blank=True, help_text="空 = 该身份的默认认定部门")
+    document_ref = models.CharField("认定文书编号", max_length=60, blank=True)
+    note = models.CharField("备注", max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "参保人特殊身份"
+        ordering = ["person", "valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
+                name="personidentity_valid_ordered",
+                violation_error_message="认定起始日不能晚于认定终止日"),
+            models.UniqueConstraint(fields=["person", "identity", "valid_from"],
+                                    name="personidentity_unique",
+                                    violation_error_message="该参保人已有同一起始日的该身份"),
+        ]
+
+    def __str__(self):
+        end = self.valid_to.isoformat() if self.valid_to else "长期"
+        return f"{self.identity}（{self.valid_from.isoformat()} 至 {end}）"
+
+    def clean(self):
+        if self.valid_from and self.valid_to and self.valid_from > self.valid_to:
+            raise ValidationError({"valid_to": "认定终止日不能早于认定起始日"})
+        if self.person_id and self.identity_id and self.valid_from:
+            others = PersonIdentity.objects.filter(person_id=self.person_id,
+                                                   identity_id=self.identity_id).exclude(pk=self.pk)
+            for other in others:
+                if (other.valid_to is None or self.valid_from <= other.valid_to) and (
+                        self.valid_to is None or other.valid_from <= self.valid_to):
+                    raise ValidationError({"valid_from": f"“{self.identity.name}”身份的认定期间"
+                                                         f"与已登记的{other}重叠"})
+
+    def valid_on(self, day) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+RELATION_CHOICES = [(c.value, c.label) for c in codes.Relation
+                    if c.value in ("spouse", "child", "parent", "spouse_parent", "sibling", "guardian")]
+
+INVERSE_RELATION = {"spouse": "spouse", "child": "parent", "parent": "child", "sibling": "sibling"}
+"""``relative`` is the person's X ⇔ the person is the relative's INVERSE[X] (where the
+inverse has a code; 配偶的父母 and 监护人 have none)."""
+
+
+class FamilyRelation(models.Model):
+    """``relative`` is ``person``'s ``relation`` (e.g. relation = child: the relative is
+    the person's child)."""
+
+    person = models.ForeignKey(Person, verbose_name="参保人", on_delete=models.CASCADE,
+                               related_name="relations")
+    relative = models.ForeignKey(Person, verbose_name="亲属", on_delete=models.CASCADE,
+                                 related_name="relations_as_relative")
+    relation = models.CharField("亲属是参保人的", max_length=20, choices=RELATION_CHOICES)
+    note = models.CharField("备注", max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "家庭关系"
+        ordering = ["person", "relation"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(person=F("relative")), name="relation_not_self",
+                                   violation_error_message="不能与本人建立家庭关系"),
+            models.UniqueConstraint(fields=["person", "relative"], name="relation_unique",
+                                    violation_error_message="这两人之间已登记家庭关系"),
+        ]
+
+    def __str__(self):
+        return f"{self.relative.name} 是 {self.person.name} 的{self.get_relation_display()}"
+
+    def clean(self):
+        if self.person_id and self.person_id == self.relative_id:
+            raise ValidationError({"relative": "不能与本人建立家庭关系"})
+        if self.person_id and self.relative_id and self.relation:
+            reverse = FamilyRelation.objects.filter(person_id=self.relative_id,
+                                                    relative_id=self.person_id).first()
+            if reverse is not None and INVERSE_RELATION.get(self.relation) != reverse.relation:
+                raise ValidationError({"relation": (
+                    f"已登记{reverse}，与“{self.relative.name} 是 {self.person.name} 的"
+                    f"{self.get_relation_display()}”矛盾")})
