@@ -1,0 +1,63 @@
+"""Browser fixtures: Debian's chromium driven by Playwright's sync API.
+
+``browser`` (session) launches /usr/bin/chromium headless with networking features off;
+``page`` (per test) is a fresh context whose every request URL is recorded in
+``page.requested_urls`` so that a test can assert that nothing left the live server.
+``login(page, live_server, username, password)`` logs in through the admin form.
+
+Tests using these fixtures are marked ``@pytest.mark.browser`` (``-m "not browser"``
+skips them).
+"""
+import os
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"未安装 chromium（{CHROMIUM}）：运行 make browser")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                              headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1600, "height": 1000})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.requested_urls = []
+    page.on("request", lambda request: page.requested_urls.append(request.url))
+    yield page
+    context.close()
+
+
+def login(page, live_server, username, password):
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
+
+
+def assert_only_local_requests(page, live_server):
+    """Every URL the page requested is on the live server (no CDN, no phoning home)."""
+    assert page.requested_urls, "no request recorded"
+    foreign = [u for u in page.requested_urls
+               if not u.startswith(live_server.url) and not u.startswith(("data:", "blob:"))]
+    assert foreign == [], foreign
