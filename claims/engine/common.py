@@ -473,7 +473,7 @@ def trim_items(items: Iterable[ItemResult], excess: Decimal, note: str = "") -> 
 
 def zero_layer(kind: str, reason: str, explanation: str, refs: tuple[ParamRef, ...] = ()) -> LayerResult:
     """A layer that pays nothing for a reason (not an error)."""
-    return LayerResult(scheme=kind, paid=ZERO, reason=reason, explanation=explanation, refs=refs)
+    return LayerResult(scheme=kind, paid=q2(ZERO), reason=reason, explanation=explanation, refs=refs)
 
 
 def pool_label(pool: str) -> str:

@@ -30,7 +30,7 @@ from .errors import InvalidInput, MissingRule
 from .facts import ClaimFacts, Coverage, PersonFacts
 from .money import ZERO, q2
 from .params import PlanParams
-from .registry import FORMULAS
+from .registry import FORMULAS, GIVEN_HANDLERS
 from .results import LayerResult, SettledClaim
 from .vocab import claim_type_name, scheme_kind_name
 
@@ -122,7 +122,13 @@ def _settle_layer(kind, name, plan, person, coverage, coverages, claim, upstream
     unpaid = claim.total - sum((lr.paid for lr in upstream), ZERO)
     given = claim.given.get(kind)
     if given is not None:
-        return _given_layer(kind, name, given, unpaid, claim.ref or "claim")
+        carried = _given_layer(kind, name, given, unpaid, claim.ref or "claim")
+        handler = GIVEN_HANDLERS.get(plan.formula) if plan is not None else None
+        if handler is None:
+            return carried
+        ctx = LayerContext(plan=plan, person=person, coverage=coverage, claim=claim,
+                           upstream=upstream, history=history, participation_rate=participation_rate)
+        return handler(ctx, given)
     year = claim.date.year
     if plan is None:
         raise MissingRule(f"{name}没有 {year} 年度方案（生效或草稿），且理赔未带入本层结算结果"

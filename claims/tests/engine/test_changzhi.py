@@ -840,7 +840,7 @@ EMPLOYEE_STACK = [coverage("employee_basic"), coverage("employee_large")]
 
 
 def layers(settled: SettledClaim) -> dict[str, str]:
-    """Paid per layer, two decimals (the core's own zero lines are not quantized)."""
+    """Paid per layer, two decimals."""
     return {lr.scheme: f"{lr.paid:.2f}" for lr in settled.layers}
 
 
@@ -893,3 +893,23 @@ def test_e2e_employee_second_class_large_not_applicable():
                      claim=claim("chronic_outpatient", "500", disease="CZ18"))
     assert layers(s) == {"employee_basic": "340.00", "employee_large": "0.00"}
     assert s.layer("employee_large").reason == "not_applicable"
+
+
+@pytest.mark.parametrize("earlier_large, given_large, expected, capped", [
+    ("495000", "4000", "4000.00", "0.00"),     # within what is left of 500 000
+    ("495000", "5000", "5000.00", "0.00"),     # exactly at the limit
+    ("495000", "8000", "5000.00", "3000.00"),  # crosses it: the hospital's figure is limited
+    ("500000", "1000", "0.00", "1000.00"),     # limit reached by the earlier claim
+])
+def test_e2e_given_employee_large_limited_by_annual_limit(earlier_large, given_large, expected, capped):
+    who = person(**EMPLOYEE_PERSON)
+    first = settle_claim(plans=PLANS, person=who, coverages=EMPLOYEE_STACK,
+                         claim=claim("inpatient", "700000", day=date(2024, 3, 1), hospital=hosp(),
+                                     given={"employee_basic": GivenLayer(D("80000")),
+                                            "employee_large": GivenLayer(D(earlier_large))}))
+    second = settle_claim(plans=PLANS, person=who, coverages=EMPLOYEE_STACK, history=[first],
+                          claim=claim("inpatient", "100000", hospital=hosp(),
+                                      given={"employee_basic": GivenLayer(D("0")),
+                                             "employee_large": GivenLayer(D(given_large))}))
+    large = second.layer("employee_large")
+    assert (f"{large.paid:.2f}", f"{large.capped:.2f}", large.given) == (expected, capped, True)

@@ -5,7 +5,8 @@ the ratio, so the layer's result is always given input (ApplicableClaimType rows
 ``rules_in_seed = false``; the layer applies to inpatient and 一类 chronic claims only).
 Reached without a given result, the formula raises ``missing_rule`` naming the scheme,
 the plan year and the missing ratio. ``cap_given`` limits a given result by what is left
-of the annual limit (for the core to use on given layers, see docs/changzhi-decisions.md).
+of the annual limit; the core calls it on every given result of this layer
+(``registry.given_handler``, see docs/changzhi-decisions.md).
 """
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from ...common import annual_limit, limit_ref, yuan
 from ...context import LayerContext
 from ...facts import GivenLayer
 from ...money import ZERO, q2
-from ...registry import formula
+from ...registry import formula, given_handler
 from ...results import LayerResult
 from ._history import scheme_ytd_paid
 from ._rows import missing_rule, scheme_label
 
 
+@given_handler("changzhi_employee_large")
 def cap_given(ctx: LayerContext, given: GivenLayer) -> LayerResult:
     """The given result, limited by the annual limit minus this layer's YTD paid and by
     what is still unpaid of the claim's total (README §4.1)."""
