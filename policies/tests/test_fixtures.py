@@ -132,7 +132,7 @@ CASES = [
      {"code": "minor", "claim_type": "delivery", "delivery_mode": "cesarean"},
      {"points": 5, "max_age": 18}),
     (DJ, "resident_basic", "RatioAdjustment", {"code": "tcm", "claim_type": "inpatient"},
-     {"points": 10, "deductible_level_shift": 1, "min_level": 2}),
+     {"points": 10, "deductible_level_shift": 1, "min_level": 0}),
     (DJ, "critical_illness", "CumulativeSegment", {"identity": None, "seq": 1},
      {"threshold": 17833, "ratio": 60, "base": "cumulative"}),
     (DJ, "critical_illness", "CumulativeSegment", {"identity__code": "tekun", "seq": 1},
