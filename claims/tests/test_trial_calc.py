@@ -2,7 +2,6 @@
 import copy
 import io
 import json
-from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -10,8 +9,10 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-SPEC = Path(settings.BASE_DIR).parent / "shared" / "spec" / "examples" / "trial-calc-examples.json"
-EXAMPLES = json.loads(SPEC.read_text(encoding="utf-8"))
+from .spec_examples import EXAMPLES as EXAMPLES_FILE
+from .spec_examples import SHARED, load_examples
+
+EXAMPLES = load_examples()
 CASES = {c["id"]: c for c in EXAMPLES["cases"]}
 
 
@@ -178,3 +179,8 @@ def test_nothing_is_written(loaded_policies, tmp_path):
     results = trial(json.dumps(cases), tmp_path=tmp_path)
     assert len(results) == len(cases)
     assert _counts() == before
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="no shared/spec beside this clone")
+def test_spec_examples_copy_is_current():
+    assert EXAMPLES_FILE.read_bytes() == SHARED.read_bytes()

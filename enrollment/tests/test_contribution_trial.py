@@ -1,17 +1,15 @@
 """Trial-calc ``contribution`` cases through ``enrollment.trial.contribution_case`` against
 the fixture rows (trial-calc.md ``contribution`` and worked example ex-3)."""
-import json
-from pathlib import Path
 
 import pytest
 
 from claims.engine.errors import CaseError
+from claims.tests.spec_examples import load_examples
 from enrollment.trial import contribution_case
 from policies.models import PlanYear
 
 from .contribution_setup import contribution_rows  # noqa: F401  (fixture)
 
-EXAMPLES = Path("/work/shared/spec/examples/trial-calc-examples.json")
 pytestmark = pytest.mark.usefixtures("contribution_rows")
 
 ADULT = {"birth_date": "1980-06-15", "category": "resident"}
@@ -43,10 +41,9 @@ def test_worked_example_ex3():
     expected = {"id": "ex-3", "ok": True, "due": "380.00", "subsidy": "342.00",
                 "self_pay": "38.00", "coverage_start": "2024-01-01", "coverage_end": "2024-12-31"}
     assert run(EX3) == expected
-    if EXAMPLES.exists():  # the shared spec's example file, when present
-        spec = json.loads(EXAMPLES.read_text(encoding="utf-8"))
-        ex3 = next(c for c in spec["cases"] if c["id"] == "ex-3")
-        assert run(ex3) == {"id": "ex-3", "ok": True, **spec["expect"]["ex-3"]}
+    spec = load_examples()  # the spec's example file (copied into claims/tests/data)
+    ex3 = next(c for c in spec["cases"] if c["id"] == "ex-3")
+    assert run(ex3) == {"id": "ex-3", "ok": True, **spec["expect"]["ex-3"]}
 
 
 def test_contract_example_c1():
