@@ -1,2 +1,526 @@
+"""Chinese admin of hospitals and claims (spec README §1: staff enter settlement sheets,
+settle and approve claims; §4.8 explanations; leshan.md documents; liaocheng.md review
+deadline; docs/claims.md).
 
-# Register your models here.
+- 医疗机构: a catalogue shared by every region (a claim may be treated elsewhere), with
+  search (also the claim page's autocomplete).
+- 理赔结算: region-scoped (``RegionScopedAdminMixin``, ``region = 参保统筹区``); person and
+  hospital autocomplete; the carried-in layers inline; ID numbers masked for users
+  without ``policies.view_full_identity``. Buttons on the claim page: 试算 (engine result,
+  nothing saved), 结算 / 重新结算, 审核通过, 登记支付, 退回, 作废 (shown by permission and
+  status), 打印结算单. The result lines of every settlement version with their
+  explanations, the person's YTD panel and the documents checklist are shown on the
+  page; a settled claim is read-only. List actions 结算 / 审核通过 / 登记支付; filter
+  "线下审核期限" lists overdue claims.
+Every write goes through ``claims.services``; refusals are shown in Chinese.
+"""
+from __future__ import annotations
+
+import copy
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from simple_history.admin import SimpleHistoryAdmin
+
+from claims.engine.money import fmt
+from claims.engine.vocab import REASON_NAMES
+from enrollment.models import Person
+from enrollment.selectors import persons_visible_to
+from policies.access import RegionScopedAdminMixin
+from policies.masking import masked_id
+
+from . import selectors, services
+from .models import Claim, ClaimDocument, GivenLayer, Hospital
+
+# --------------------------------------------------------------------------- hospitals
+
+
+@admin.register(Hospital)
+class HospitalAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "region", "province_name", "level", "grade", "admin_level",
+                    "tcm", "children", "public", "designated"]
+    list_filter = ["level", "grade", "admin_level", ("region", admin.RelatedOnlyFieldListFilter),
+                   "tcm", "children", "public", "designated"]
+    list_select_related = ["region"]
+    search_fields = ["code", "name"]
+    search_help_text = "按机构编码或名称查找"
+    fieldsets = [
+        (None, {"fields": ["code", "name", "region", "province"]}),
+        ("属性（codes.md）", {"fields": ["level", "grade", "admin_level", "tcm", "children",
+                                       "public", "designated", "note"]}),
+    ]
+
+    @admin.display(description="所在省份")
+    def province_name(self, obj):
+        return obj.province_name
+
+
+# --------------------------------------------------------------------------- claim form
+
+
+def _fold_errors(exc: ValidationError, fields) -> dict:
+    """A service ValidationError keyed by the form's fields (others → non-field)."""
+    out: dict = {}
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            key = name if name in fields else NON_FIELD_ERRORS
+            out.setdefault(key, []).extend(errors)
+    else:
+        out[NON_FIELD_ERRORS] = exc.error_list
+    return out
+
+
+class ClaimForm(forms.ModelForm):
+    """The settlement sheet; the service checks run in ``_post_clean`` (nothing saved)."""
+
+    class Meta:
+        model = Claim
+        fields = list(services.CLAIM_FIELDS)
+        widgets = {"service_date": forms.DateInput(attrs={"type": "date"}),
+                   "discharge_date": forms.DateInput(attrs={"type": "date"}),
+                   "accepted_on": forms.DateInput(attrs={"type": "date"}),
+                   "note": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("compliant", "region", "accepted_on"):
+            if name in self.fields:
+                self.fields[name].required = False
+        if "compliant" in self.fields and self.instance.pk is None:
+            self.fields["compliant"].initial = None  # blank = computed, not the model's 0
+        if "region" in self.fields:
+            self.fields["region"].help_text = "留空 = 按参保人该年度的参保登记确定"
+        if "accepted_on" in self.fields:
+            self.fields["accepted_on"].help_text = "留空 = 今天"
+        self.compliant_blank = False
+
+    def clean(self):
+        data = super().clean()
+        if data.get("compliant") is None:
+            self.compliant_blank = True
+            data["compliant"] = ((data.get("total") or 0) - (data.get("out_of_catalog") or 0)
+                                 - (data.get("class_b_copay") or 0))
+        if not data.get("accepted_on"):
+            data["accepted_on"] = timezone.localdate()
+        if not data.get("region") and data.get("person") and data.get("service_date"):
+            try:
+                data["region"] = selectors.person_region(data["person"], data["service_date"].year)
+            except ValidationError as exc:
+                for name, errors in _fold_errors(exc, self.fields).items():
+                    self.add_error(None if name == NON_FIELD_ERRORS else name, errors)
+        return data
+
+    def _post_clean(self):
+        """After the model checks, the service checks; their messages name the field, so
+        they replace the database constraints' non-field messages (same rules)."""
+        super()._post_clean()
+        field_errors = [f for f in self.errors if f != NON_FIELD_ERRORS]
+        if field_errors or not self.instance.person_id or not self.instance.is_editable:
+            return  # a settled claim's sheet is read-only: nothing of it is saved
+        probe = copy.copy(self.instance)
+        if self.compliant_blank:
+            probe.compliant = None
+        try:
+            services.claim_check(claim=probe)
+        except ValidationError as exc:
+            self._errors.pop(NON_FIELD_ERRORS, None)
+            for name, errors in _fold_errors(exc, self.fields).items():
+                self.add_error(None if name == NON_FIELD_ERRORS else name, errors)
+
+    def service_kwargs(self) -> dict:
+        data = {f: self.cleaned_data.get(f) for f in services.CLAIM_FIELDS if f in self.cleaned_data}
+        if self.compliant_blank:
+            data["compliant"] = None
+        return data
+
+
+class GivenLayerFormSet(BaseInlineFormSet):
+    """Checks the carried-in layers against the claim (held schemes, amounts)."""
+
+    def rows(self) -> list[dict]:
+        out = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or not data.get("scheme_kind"):
+                continue
+            out.append({k: data.get(k) for k in ("scheme_kind", "paid", "deductible", "over_cap")})
+        return out
+
+    def clean(self):
+        super().clean()
+        claim = self.instance
+        if (not claim.person_id or claim.service_date is None or claim.total is None
+                or not claim.is_editable):
+            return
+        probe = copy.copy(claim)
+        try:
+            services.claim_check(claim=probe, given=self.rows())
+        except ValidationError as exc:
+            errors = getattr(exc, "error_dict", {}).get("given_layers")
+            if errors:
+                raise ValidationError(errors) from exc
+
+
+class GivenLayerInline(admin.TabularInline):
+    model = GivenLayer
+    formset = GivenLayerFormSet
+    fields = ["scheme_kind", "paid", "deductible", "over_cap"]
+    extra = 0
+    verbose_name_plural = "医院结算系统带入的结算结果（本系统无规则的险种层，如乐山职工基本医保）"
+
+    def _editable(self, obj):
+        return obj is None or obj.is_editable
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+
+class ClaimDocumentInline(admin.TabularInline):
+    model = ClaimDocument
+    fields = ["scheme_kind", "name", "copies", "received", "received_at", "received_by"]
+    readonly_fields = ["scheme_kind", "name", "copies", "received_at", "received_by"]
+    extra = 0
+    verbose_name_plural = "理赔所需资料（收齐后方可审核通过）"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return (obj is not None and obj.status in (Claim.Status.SETTLED, Claim.Status.RETURNED)
+                and request.user.has_perm("claims.change_claim"))
+
+
+# --------------------------------------------------------------------------- filters
+
+
+class ReviewDeadlineFilter(admin.SimpleListFilter):
+    """线下审核期限: overdue (deadline passed, not decided) or due within 3 days."""
+
+    title = "线下审核期限"
+    parameter_name = "deadline"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", "已超期未审核"), ("pending", "线下审核中（未超期）")]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "overdue":
+            return queryset.filter(pk__in=selectors.overdue_claims(today=today).values("pk"))
+        if self.value() == "pending":
+            return queryset.filter(offline_review=True, review_due_date__gte=today,
+                                   status__in=Claim.PENDING_REVIEW)
+        return queryset
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="原因", widget=forms.Textarea(attrs={"rows": 3}), max_length=500)
+
+
+# --------------------------------------------------------------------------- claim admin
+
+ACTIONS = {
+    # name: (label, service, permission, statuses in which the button shows, needs reason)
+    "settle": ("结算", services.claim_settle, "claims.settle_claim", Claim.EDITABLE, False),
+    "resettle": ("重新结算", services.claim_resettle, "claims.settle_claim",
+                 (Claim.Status.SETTLED,), True),
+    "approve": ("审核通过", services.claim_approve, "claims.approve_claim",
+                (Claim.Status.SETTLED,), False),
+    "pay": ("登记支付", services.claim_pay, "claims.pay_claim", (Claim.Status.APPROVED,), False),
+    "return": ("退回", services.claim_return, "claims.reject_claim",
+               (Claim.Status.SETTLED, Claim.Status.APPROVED), True),
+    "void": ("作废", services.claim_void, "claims.reject_claim",
+             (Claim.Status.DRAFT, Claim.Status.SETTLED, Claim.Status.RETURNED), True),
+}
+
+
+def _messages_of(exc) -> str:
+    return "；".join(exc.messages) if isinstance(exc, ValidationError) else (str(exc) or "无权限")
+
+
+@admin.register(Claim)
+class ClaimAdmin(RegionScopedAdminMixin, SimpleHistoryAdmin):
+    region_field = "region"
+    form = ClaimForm
+    change_form_template = "admin/claims/claim/change_form.html"
+    list_filter = ["status", ReviewDeadlineFilter, "claim_type",
+                   ("region", admin.RelatedOnlyFieldListFilter), "year", "offline_review"]
+    list_select_related = ["person", "hospital", "region"]
+    search_fields = ["=settlement_no", "=person__document_number", "person__name", "hospital__name"]
+    search_help_text = "按结算单号、参保人完整证件号码（精确）、姓名或医疗机构名称查找"
+    autocomplete_fields = ["person", "hospital"]
+    date_hierarchy = "service_date"
+    actions = ["settle_action", "approve_action", "pay_action"]
+    SHEET = ["person", "region", "claim_type", "service_date", "discharge_date", "hospital",
+             "settlement_no", "location", "filed"]
+    AMOUNTS = ["total", "out_of_catalog", "class_b_copay", "compliant", "tcm_compliant",
+               "special_drug", "drug_class_a", "drug_class_b", "class_b_items",
+               "out_of_catalog_controlled"]
+    MEDICAL = ["disease", "major_disease", "special_b", "delivery_mode", "drug_list", "drug_class"]
+    REVIEW = ["accepted_on", "offline_review", "note"]
+    STATUS = ["status_display", "status_reason", "settlement_version", "fund_total", "personal",
+              "settled_at", "settled_by", "approved_at", "approved_by", "paid_at", "paid_by",
+              "review_due_date"]
+
+    # ------------------------------------------------------------------ list
+
+    def get_inlines(self, request, obj):
+        if obj is not None and obj.documents.exists():
+            return [GivenLayerInline, ClaimDocumentInline]
+        return [GivenLayerInline]
+
+    def get_list_display(self, request):
+        def document(obj):
+            return masked_id(request, obj.person.document_number)
+
+        document.short_description = "证件号码"
+        return ["settlement_no", "person_name", document, "hospital", "claim_type",
+                "service_date", "total", "fund_total", "personal", "status", "review_due_date"]
+
+    @admin.display(description="参保人", ordering="person__name")
+    def person_name(self, obj):
+        return obj.person.name
+
+    # ------------------------------------------------------------------ page
+
+    def get_fieldsets(self, request, obj=None):
+        sets = [
+            ("结算单", {"fields": self.SHEET}),
+            ("费用（元，README §3）", {"fields": self.AMOUNTS}),
+            ("病种/分娩/特药", {"fields": self.MEDICAL, "classes": ["collapse"]}),
+            ("受理与线下审核", {"fields": self.REVIEW}),
+        ]
+        if obj is not None:
+            sets += [("结算状态", {"fields": self.STATUS}),
+                     ("结算结果（各层支付与计算说明）", {"fields": ["result_lines"]}),
+                     ("本年度累计（YTD）", {"fields": ["ytd_panel"]})]
+        return sets
+
+    def get_readonly_fields(self, request, obj=None):
+        computed = ["status_display", "result_lines", "ytd_panel"]
+        if obj is None:
+            return []
+        if not obj.is_editable:
+            return [*self.SHEET, *self.AMOUNTS, *self.MEDICAL, *self.REVIEW, *self.STATUS, *computed]
+        return [*self.STATUS, *computed]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "hospital":  # the catalogue is shared by every region
+            kwargs["queryset"] = Hospital.objects.all()
+        if db_field.name == "person":
+            kwargs["queryset"] = persons_visible_to(request.user, Person.objects.all())
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="状态")
+    def status_display(self, obj):
+        text = obj.get_status_display()
+        if obj.review_due_date and obj.status in Claim.PENDING_REVIEW \
+                and obj.review_due_date < timezone.localdate():
+            text += f"（线下审核已超期，期限 {obj.review_due_date}）"
+        return text
+
+    @admin.display(description="结算结果")
+    def result_lines(self, obj):
+        return mark_safe(render_to_string("claims/includes/result_lines.html", {
+            "claim": obj, "versions": selectors.layer_versions(obj), "reasons": REASON_NAMES}))
+
+    @admin.display(description="本年度累计")
+    def ytd_panel(self, obj):
+        panel = selectors.ytd_panel(obj.person, obj.region, obj.year, on=obj.service_date)
+        return mark_safe(render_to_string("claims/includes/ytd_panel.html", {"panel": panel}))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        extra = {**(extra_context or {}), "claim_buttons": self._buttons(request, obj)}
+        if obj is not None:
+            extra["person_line"] = (f"{obj.person.name}　{obj.person.get_document_type_display()} "
+                                    f"{masked_id(request, obj.person.document_number)}　"
+                                    f"{obj.person.get_category_display()}")
+        return super().change_view(request, object_id, form_url, extra)
+
+    def _buttons(self, request, obj):
+        if obj is None:
+            return []
+        out = [{"name": "trial", "label": "试算", "url": self._url("trial", obj), "post": False},
+               {"name": "print", "label": "打印结算单", "url": self._url("print", obj),
+                "post": False}]
+        for name, (label, _service, perm, statuses, needs_reason) in ACTIONS.items():
+            if obj.status in statuses and request.user.has_perm(perm):
+                out.append({"name": name, "label": label, "url": self._url(name, obj),
+                            "post": not needs_reason})
+        return out
+
+    def _url(self, name, obj):
+        return reverse("admin:claims_claim_act", args=[obj.pk, name]) if name in ACTIONS else \
+            reverse(f"admin:claims_claim_{name}", args=[obj.pk])
+
+    # ------------------------------------------------------------------ saving
+
+    def save_model(self, request, obj, form, change):
+        """Nothing here: the claim and its carried-in layers are written together by the
+        service in ``save_related`` (the given layers are part of the validation)."""
+
+    def save_related(self, request, form, formsets, change):
+        given, documents = None, None
+        for formset in formsets:
+            # written by the services below; the admin log lists the claim's own fields
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            if formset.model is GivenLayer:
+                given = formset.rows()
+            elif formset.model is ClaimDocument:
+                documents = {f.instance.pk: f.cleaned_data.get("received", False)
+                             for f in formset.forms if f.instance.pk and f.has_changed()}
+        obj = form.instance
+        if not change:
+            data = form.service_kwargs()
+            saved = services.claim_create(
+                acting_user=request.user, person=data.pop("person"),
+                claim_type=data.pop("claim_type"), service_date=data.pop("service_date"),
+                settlement_no=data.pop("settlement_no"), total=data.pop("total"),
+                given=given, **data)
+            obj.pk = saved.pk
+            obj._state.adding = False
+            obj._state.db = saved._state.db
+            return
+        claim = Claim.objects.get(pk=obj.pk)
+        if claim.is_editable:
+            services.claim_update(claim=claim, acting_user=request.user, given=given,
+                                  **form.service_kwargs())
+        if documents:
+            services.claim_documents_receive(claim=claim, acting_user=request.user,
+                                             received=documents)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and (obj is None or obj.status in Claim.EDITABLE)
+
+    # ------------------------------------------------------------------ actions
+
+    def _bulk(self, request, queryset, name):
+        label, service, perm, _statuses, _reason = ACTIONS[name]
+        done, failed = 0, []
+        for claim in queryset.order_by("service_date", "id"):
+            try:
+                service(claim=claim, acting_user=request.user)
+                done += 1
+            except (ValidationError, PermissionDenied) as exc:
+                failed.append(f"{claim}：{_messages_of(exc)}")
+        if done:
+            self.message_user(request, f"{label}：已处理 {done} 条理赔", messages.SUCCESS)
+        for text in failed:
+            self.message_user(request, f"{label}未完成 — {text}", messages.ERROR)
+
+    @admin.action(description="结算所选理赔", permissions=["settle"])
+    def settle_action(self, request, queryset):
+        self._bulk(request, queryset, "settle")
+
+    @admin.action(description="审核通过所选理赔", permissions=["approve"])
+    def approve_action(self, request, queryset):
+        self._bulk(request, queryset, "approve")
+
+    @admin.action(description="登记支付所选理赔", permissions=["pay"])
+    def pay_action(self, request, queryset):
+        self._bulk(request, queryset, "pay")
+
+    def has_settle_permission(self, request):
+        return request.user.has_perm("claims.settle_claim")
+
+    def has_approve_permission(self, request):
+        return request.user.has_perm("claims.approve_claim")
+
+    def has_pay_permission(self, request):
+        return request.user.has_perm("claims.pay_claim")
+
+    # ------------------------------------------------------------------ views
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/trial/", wrap(self.trial_view), name="claims_claim_trial"),
+            path("<path:object_id>/print/", wrap(self.print_view), name="claims_claim_print"),
+            path("<path:object_id>/act/<str:action>/", wrap(self.act_view), name="claims_claim_act"),
+            *super().get_urls(),
+        ]
+
+    def _claim_or_redirect(self, request, object_id):
+        claim = self.get_object(request, unquote(object_id))
+        if claim is None or not self.has_view_permission(request, claim):
+            return None, self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        return claim, None
+
+    def trial_view(self, request, object_id):
+        """试算: the engine's result for the claim as stored, with the person's current
+        history; nothing is written."""
+        claim, redirect = self._claim_or_redirect(request, object_id)
+        if redirect:
+            return redirect
+        result, error = None, None
+        try:
+            result = services.claim_trial(claim=claim, acting_user=request.user)
+        except ValidationError as exc:
+            error = _messages_of(exc)
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "claim": claim,
+                   "title": f"试算：{claim}", "result": result, "error": error,
+                   "reasons": REASON_NAMES, "has_view_permission": True,
+                   "personal": (claim.total - result.fund_total) if result else None}
+        return TemplateResponse(request, "admin/claims/claim/trial.html", context)
+
+    def print_view(self, request, object_id):
+        """打印结算单 (HTML with print CSS)."""
+        claim, redirect = self._claim_or_redirect(request, object_id)
+        if redirect:
+            return redirect
+        context = {"claim": claim, "person_document": masked_id(request, claim.person.document_number),
+                   "lines": list(claim.current_layers()), "reasons": REASON_NAMES,
+                   "given": list(claim.given_layers.all()), "documents": list(claim.documents.all()),
+                   "printed_at": timezone.localtime(), "user": request.user,
+                   "location": claim.get_location_display()}
+        return TemplateResponse(request, "claims/settlement_sheet.html", context)
+
+    def act_view(self, request, object_id, action):
+        if action not in ACTIONS:
+            return HttpResponseRedirect(reverse("admin:claims_claim_changelist"))
+        claim, redirect = self._claim_or_redirect(request, object_id)
+        if redirect:
+            return redirect
+        label, service, _perm, _statuses, needs_reason = ACTIONS[action]
+        change_url = reverse("admin:claims_claim_change", args=[claim.pk])
+        form = None
+        if needs_reason:
+            form = ReasonForm(request.POST if request.method == "POST" else None)
+            if request.method != "POST" or not form.is_valid():
+                return TemplateResponse(request, "admin/claims/claim/reason.html", {
+                    **self.admin_site.each_context(request), "opts": self.opts, "claim": claim,
+                    "title": f"{label}：{claim}", "form": form, "label": label,
+                    "has_view_permission": True, "change_url": change_url})
+        elif request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        kwargs = {"claim": claim, "acting_user": request.user}
+        if form is not None:
+            kwargs["reason"] = form.cleaned_data["reason"]
+        try:
+            claim = service(**kwargs)
+        except (ValidationError, PermissionDenied) as exc:
+            self.message_user(request, f"{label}未完成：{_messages_of(exc)}", messages.ERROR)
+        else:
+            text = f"{label}完成：{claim}，状态“{claim.get_status_display()}”"
+            if claim.fund_total is not None and action in ("settle", "resettle"):
+                text += f"，基金支付 {fmt(claim.fund_total)}，个人负担 {fmt(claim.personal)}"
+            self.message_user(request, text, messages.SUCCESS)
+        return HttpResponseRedirect(change_url)

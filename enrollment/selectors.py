@@ -166,22 +166,30 @@ def held_identities(person: Person) -> tuple[HeldIdentity, ...]:
 
 def person_facts(person: Person, *, pooling: pm.Region, year: int,
                  basic_insured_in_region: bool | None = None,
-                 enrollment: Enrollment | None = None) -> PersonFacts:
+                 enrollment: Enrollment | None = None,
+                 identities: tuple[HeldIdentity, ...] | None = None,
+                 pre_existing: tuple[str, ...] | None = None) -> PersonFacts:
     """The rules' view of a stored person for a plan year of a region.
 
     ``basic_insured_in_region``: None = derived from the person's basic enrollments of the
     year in the region; True/False = as confirmed by the caller (e.g. checked in the
-    bureau's core system for a basic insurance not administered here).
+    bureau's core system for a basic insurance not administered here). ``identities``
+    and ``pre_existing`` (the enrollment's declared groups): already read by the caller
+    (batch settlement), else read here.
     """
     if basic_insured_in_region is None:
         basic_insured_in_region = basic_enrollments(person, pooling, year).exists()
-    pre_existing = ()
     continuous = 0
     if enrollment is not None:
-        pre_existing = tuple(enrollment.pre_existing.values_list("group", flat=True))
+        if pre_existing is None:
+            pre_existing = tuple(d.group for d in enrollment.pre_existing.all())
         continuous = enrollment.continuous_years
+    else:
+        pre_existing = ()
+    if identities is None:
+        identities = held_identities(person)
     return PersonFacts(birth_date=person.birth_date, category=person.category,
-                       identities=held_identities(person), pre_existing=pre_existing,
+                       identities=identities, pre_existing=pre_existing,
                        continuous_years=continuous, resettled=person.resettled,
                        basic_insured_in_region=basic_insured_in_region)
 

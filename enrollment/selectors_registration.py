@@ -133,6 +133,19 @@ def approved_registrations(person, on_date: date | None = None, *, exclude=None
     return tuple(held_facts(r) for r in qs)
 
 
+def held_registrations_by_person(person_ids) -> dict[int, tuple[HeldRegistration, ...]]:
+    """``approved_registrations`` of many persons at once (batch settlement): person id →
+    the registrations held, in the same order."""
+    from enrollment.models import Registration
+
+    out: dict[int, list[HeldRegistration]] = {}
+    for r in (Registration.objects.select_related("disease")
+              .filter(person_id__in=list(person_ids), status__in=Registration.HELD,
+                      valid_from__isnull=False).order_by("person_id", "valid_from", "id")):
+        out.setdefault(r.person_id, []).append(held_facts(r))
+    return {pid: tuple(rows) for pid, rows in out.items()}
+
+
 def registration_evidence(registration) -> Evidence:
     """The typed evidence of a stored registration, for the pure rules."""
     readings = tuple(BloodPressure(r.date, Decimal(r.systolic), Decimal(r.diastolic))

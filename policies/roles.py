@@ -14,7 +14,9 @@ by the permissions of the model itself.
 
 Approval permissions: the enrollment and claims apps name their custom approval
 permissions ``approve_*`` / ``review_*`` / ``reject_*`` / ``settle_*`` (e.g.
-``claims.approve_claim``) so that 审核员 picks them up.
+``claims.approve_claim``) so that 审核员 picks them up. Claims add ``claims.settle_claim``
+(also granted to 经办员, who settles the claims they enter) and ``claims.pay_claim``
+(审核员 only).
 """
 from __future__ import annotations
 
@@ -36,6 +38,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # reads the parameters; sees full ID numbers (needs them to identify people).
     CLERK: [
         *(f"{app}.{verb}_*" for app in CASE_APPS for verb in ("add", "change", "view")),
+        "claims.settle_*",  # the clerk who enters a claim settles it; 审核员 approves
+        "enrollment.import_*",  # 表格导入 of persons and payments (docs/spreadsheets.md)
         "policies.view_*",
         "policies.view_full_identity",
     ],
@@ -47,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "claims.change_*",
         "enrollment.change_*registration*",
         *(f"{app}.{verb}_*" for app in CASE_APPS for verb in APPROVAL_VERBS),
+        "claims.pay_*",  # 登记理赔支付 (claims.pay_claim)
         "policies.view_*",
         "policies.view_full_identity",
     ],
@@ -54,10 +59,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # profiles: binding staff to regions is the superuser's job); no personal data.
     POLICY_OFFICER: [
         *(f"policies.{verb}_*" for verb in ("add", "change", "delete", "view")),
+        "reports.view_*",  # 统计报表 dashboard (docs/reports.md); freezes the participation rate
     ],
     # 只读/监管: views everything, masked identity numbers.
     SUPERVISOR: [
         *(f"{app}.view_*" for app in ("policies", *CASE_APPS)),
+        "reports.view_*",  # 统计报表 dashboard (docs/reports.md)
     ],
 }
 

@@ -1,0 +1,557 @@
+"""Writes of the claims app (HackSoft services: keyword-only, ``acting_user``, one
+transaction each). Spec README §3 settlement-sheet amounts, §4 settlement, §6 bad input;
+leshan.md claim documents; liaocheng.md offline review.
+
+Workflow (``Claim.TRANSITIONS``)::
+
+    录入 draft ──结算──▶ 已结算 settled ──审核──▶ 已审核 approved ──支付──▶ 已支付 paid
+       │                 │  ▲ 重新结算                │
+       ▼                 ▼  │                        ▼
+     作废 void ◀──── 退回 returned ◀────────────────────┘
+
+- ``claim_create`` / ``claim_update`` validate the sheet (Chinese messages naming the
+  field) and are allowed in 录入 and 退回 only: a settled claim is read-only.
+- ``claim_settle`` (录入/退回 → 已结算) and ``claim_resettle`` (已结算 → 已结算, explicit,
+  with a reason) run the engine and store a new settlement version; the old lines are
+  kept (``is_current = False``). The person's row is locked (``select_for_update``)
+  before the year-to-date history is read, so two settlements of the same person are
+  serialised on PostgreSQL: no annual limit is exceeded, no deductible used twice
+  (README §6). Engine errors (``missing_rule``, ``invalid_input``, …) become
+  ``ValidationError`` with the engine's Chinese message; nothing is written.
+- ``claim_trial`` runs the engine and writes nothing.
+- ``claim_approve`` needs ``claims.approve_claim`` and a complete documents checklist;
+  ``claim_pay`` ``claims.pay_claim``; ``claim_return`` / ``claim_void`` ``claims.reject_claim``
+  and a reason.
+
+Permissions: ``acting_user=None`` is a system job (imports, demo data) and is not
+permission-checked; history records the acting user.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from claims.engine.errors import CaseError
+from claims.engine.money import ZERO, fmt
+from claims.engine.results import SettledClaim
+from claims.engine.settle import settle_claim
+from enrollment.models import Person
+from enrollment.selectors import persons_visible_to
+from policies import codes
+from policies.access import user_can_access
+
+from . import selectors
+from .models import Claim, ClaimDocument, ClaimLayer, GivenLayer
+
+CLAIM_FIELDS = (
+    "person", "region", "claim_type", "service_date", "discharge_date", "hospital",
+    "settlement_no", "location", "filed", "total", "out_of_catalog", "class_b_copay", "compliant",
+    "tcm_compliant", "special_drug", "drug_class_a", "drug_class_b", "class_b_items",
+    "out_of_catalog_controlled", "disease", "major_disease", "special_b", "delivery_mode",
+    "drug_list", "drug_class", "accepted_on", "offline_review", "note",
+)
+AMOUNT_FIELDS = ("total", "out_of_catalog", "class_b_copay", "tcm_compliant", "special_drug",
+                 "drug_class_a", "drug_class_b", "out_of_catalog_controlled")
+HOSPITAL_REQUIRED = ("inpatient", "outpatient")
+DISEASE_REQUIRED = ("chronic_outpatient", "two_diseases")
+REGION = "region"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _check(acting_user, perm: str, claim: Claim | None = None) -> None:
+    if acting_user is None:
+        return
+    if not acting_user.has_perm(perm):
+        raise PermissionDenied("您没有执行此操作的权限")
+    if claim is not None and not user_can_access(acting_user, claim, REGION):
+        raise PermissionDenied("该理赔不属于您负责的统筹区")
+
+
+def _save(obj, acting_user, reason: str | None = None, **kwargs):
+    obj._history_user = acting_user
+    if reason:
+        obj._change_reason = reason
+    obj.save(**kwargs)
+    return obj
+
+
+def _engine_error(exc: CaseError) -> ValidationError:
+    """An engine error as a ValidationError (Chinese message, code = trial-calc code)."""
+    return ValidationError(exc.message, code=exc.code)
+
+
+def _locked(claim: Claim) -> Claim:
+    return (Claim.objects.select_for_update(of=("self",))
+            .select_related("person", "region", "hospital__region__parent", "disease").get(pk=claim.pk))
+
+
+def _status_error(claim: Claim, action: str) -> ValidationError:
+    return ValidationError({"status": ValidationError(
+        f"理赔状态为“{claim.get_status_display()}”，不能{action}", code="invalid_status")})
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _validate(claim: Claim, given: list[dict] | None) -> None:
+    """Every check of a settlement sheet (README §3, §6), Chinese messages by field."""
+    errors: dict[str, list[str]] = {}
+
+    def err(name, text):
+        errors.setdefault(name, []).append(text)
+
+    if claim.person_id is None:
+        err("person", "请选择参保人")
+    if claim.service_date is None:
+        err("service_date", "请填写就诊/入院日期")
+    if claim.claim_type in HOSPITAL_REQUIRED and claim.hospital_id is None:
+        err("hospital", f"{codes.ClaimType(claim.claim_type).label}理赔须选择医疗机构")
+    if claim.claim_type in DISEASE_REQUIRED and claim.disease_id is None:
+        err("disease", f"{codes.ClaimType(claim.claim_type).label}理赔须选择病种")
+    if claim.claim_type == "delivery" and not claim.delivery_mode:
+        err("delivery_mode", "住院分娩理赔须选择分娩方式")
+    if claim.disease_id and claim.region_id and claim.disease.region_id != claim.region_id:
+        err("disease", f"病种 {claim.disease} 不属于{claim.region.name}的病种目录")
+    for name in AMOUNT_FIELDS:
+        value = getattr(claim, name)
+        if value is None:
+            setattr(claim, name, ZERO)
+        elif value < 0:
+            err(name, f"“{Claim._meta.get_field(name).verbose_name}”不能为负数：{fmt(value)}")
+    if claim.class_b_items is not None and claim.class_b_items < 0:
+        err("class_b_items", "“乙类项目费用”不能为负数")
+    if errors:
+        raise ValidationError(errors)
+    compliant = claim.total - claim.out_of_catalog - claim.class_b_copay
+    if compliant < 0:
+        err("out_of_catalog", f"全自费 {fmt(claim.out_of_catalog)} 与乙类先行自付 "
+                              f"{fmt(claim.class_b_copay)} 之和超过医疗总费用 {fmt(claim.total)}")
+    elif claim.compliant is None:
+        claim.compliant = compliant
+    elif claim.compliant != compliant:
+        err("compliant", f"合规费用 {fmt(claim.compliant)} 不等于 医疗总费用 − 全自费 − 乙类先行自付 "
+                         f"= {fmt(compliant)}")
+    if claim.compliant is not None and claim.tcm_compliant > claim.compliant:
+        err("tcm_compliant", f"中医药合规费用不能超过合规费用 {fmt(claim.compliant)}")
+    if claim.special_drug > claim.total:
+        err("special_drug", f"特药费用不能超过医疗总费用 {fmt(claim.total)}")
+    if claim.compliant is not None and claim.drug_class_a + claim.drug_class_b > claim.compliant:
+        err("drug_class_b", f"甲乙类药品费用之和不能超过合规费用 {fmt(claim.compliant)}")
+    if claim.discharge_date and claim.service_date and claim.discharge_date < claim.service_date:
+        err("discharge_date", "出院日期不能早于入院日期")
+    if claim.hospital_id is not None and not claim.hospital.designated:
+        err("hospital", f"{claim.hospital.name}不是定点医疗机构")
+    _validate_given(claim, given, err)
+    if errors:
+        raise ValidationError(errors)
+    _validate_coverage(claim, given)
+
+
+def _validate_given(claim: Claim, given, err) -> None:
+    if not given:
+        return
+    seen = set()
+    for i, row in enumerate(given, 1):
+        kind = row.get("scheme_kind")
+        if kind not in codes.SchemeKind.values:
+            err("given_layers", f"第 {i} 行带入结果：未知的险种类别“{kind}”")
+            continue
+        if kind in seen:
+            err("given_layers", f"第 {i} 行带入结果：险种“{codes.SchemeKind(kind).label}”重复")
+        seen.add(kind)
+        for name, label in (("paid", "本层支付"), ("deductible", "起付线"), ("over_cap", "超封顶线合规费用")):
+            value = row.get(name) or ZERO
+            if value < 0:
+                err("given_layers", f"第 {i} 行带入结果（{codes.SchemeKind(kind).label}）：“{label}”不能为负数")
+        if (row.get("paid") or ZERO) > claim.total:
+            err("given_layers", f"第 {i} 行带入结果（{codes.SchemeKind(kind).label}）：本层支付 "
+                                f"{fmt(row['paid'])} 超过医疗总费用 {fmt(claim.total)}")
+
+
+def _validate_coverage(claim: Claim, given) -> None:
+    """The person must hold coverage in the region on the service date (README §6: a claim
+    dated outside coverage is bad input); given layers only for schemes held."""
+    enrollments = list(selectors.region_enrollments(claim.person, claim.region, claim.year))
+    if not enrollments:
+        raise ValidationError({"person": f"参保人{claim.person.name}没有{claim.region.name} "
+                                         f"{claim.year} 年度的参保登记"})
+    coverages = [c for c in (selectors.coverage_of(e) for e in enrollments) if c is not None]
+    if not any(c.in_force_on(claim.service_date) for c in coverages):
+        periods = "；".join(f"{codes.SchemeKind(c.scheme).label} {c.start}至{c.end}" for c in coverages)
+        raise ValidationError({"service_date": (
+            f"就诊/入院日期 {claim.service_date} 不在参保人任何险种的待遇享受期内"
+            + (f"（{periods}，不含暂停期间）" if periods else "（尚无已缴清的参保登记）"))})
+    held = {c.scheme for c in coverages}
+    for row in given or ():
+        if row.get("scheme_kind") in codes.SchemeKind.values and row["scheme_kind"] not in held:
+            raise ValidationError({"given_layers": (
+                f"带入结果：参保人未参加{claim.region.name}"
+                f"{codes.SchemeKind(row['scheme_kind']).label}（{claim.year} 年度），不能带入该层结算结果")})
+
+
+def _derive(claim: Claim) -> None:
+    """Region (from the person's enrollments when not chosen), year, class-B copay from
+    class-B items, location, review deadline."""
+    if claim.service_date is not None:
+        claim.year = claim.service_date.year
+    if claim.region_id is None and claim.person_id is not None and claim.service_date is not None:
+        claim.region = selectors.person_region(claim.person, claim.year)
+    if claim.region_id is not None:
+        claim.region = claim.region.pooling_region
+    if (claim.class_b_items is not None and not claim.class_b_copay and claim.region_id
+            and claim.year):
+        derived = selectors.derived_class_b_copay(claim.region, claim.year, claim.class_b_items)
+        if derived is not None:
+            claim.class_b_copay = derived
+    if claim.hospital_id is not None and not claim.location and claim.region_id:
+        claim.location = selectors.derive_location(claim.hospital, claim.region)
+    if not claim.location:
+        claim.location = "in_region"
+    if claim.accepted_on is None:
+        claim.accepted_on = timezone.localdate()
+
+
+def _write_given(claim: Claim, given, acting_user) -> None:
+    if given is None:
+        return
+    keep = set()
+    for row in given:
+        obj, _ = GivenLayer.objects.get_or_create(
+            claim=claim, scheme_kind=row["scheme_kind"],
+            defaults={"paid": ZERO})
+        obj.paid = row.get("paid") or ZERO
+        obj.deductible = row.get("deductible") or ZERO
+        obj.over_cap = row.get("over_cap") or ZERO
+        obj.full_clean(exclude=["claim"])
+        _save(obj, acting_user)
+        keep.add(obj.pk)
+    for obj in claim.given_layers.exclude(pk__in=keep):
+        obj._history_user = acting_user
+        obj.delete()
+
+
+def _full_save(claim: Claim, acting_user, reason=None) -> Claim:
+    claim.review_due_date = selectors.review_due_date(claim)
+    try:
+        claim.full_clean(exclude=["person", "region"] if claim.pk else None)
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from exc
+    try:
+        with transaction.atomic():
+            return _save(claim, acting_user, reason)
+    except IntegrityError as exc:
+        raise ValidationError({"settlement_no": f"医疗机构已登记结算单号“{claim.settlement_no}”"}) from exc
+
+
+def _duplicate_check(claim: Claim) -> None:
+    qs = Claim.objects.filter(settlement_no=claim.settlement_no)
+    if claim.hospital_id is not None:
+        qs = qs.filter(hospital_id=claim.hospital_id)
+    else:
+        qs = qs.filter(hospital__isnull=True, region_id=claim.region_id)
+    if claim.pk:
+        qs = qs.exclude(pk=claim.pk)
+    other = qs.select_related("person").first()
+    if other is not None:
+        where = claim.hospital.name if claim.hospital_id else claim.region.name
+        raise ValidationError({"settlement_no": ValidationError(
+            f"{where}已登记结算单号“{claim.settlement_no}”（参保人 {other.person.name}，"
+            f"就诊日期 {other.service_date}），不能重复登记", code="duplicate_settlement")})
+
+
+def _person_visible(acting_user, person: Person) -> None:
+    if acting_user is None:
+        return
+    if not persons_visible_to(acting_user, Person.objects.filter(pk=person.pk)).exists():
+        raise PermissionDenied("该参保人不属于您负责的统筹区")
+
+
+def claim_check(*, claim: Claim, given: list[dict] | None = None) -> Claim:
+    """Every check of ``claim_create``/``claim_update`` on an unsaved claim (the admin form
+    runs it before saving); fills the derived fields on ``claim``; writes nothing."""
+    if not (claim.settlement_no or "").strip():
+        raise ValidationError({"settlement_no": "请填写医院结算单号"})
+    _derive(claim)
+    _validate(claim, given)
+    _duplicate_check(claim)
+    return claim
+
+
+# --------------------------------------------------------------------------- entry
+
+
+@transaction.atomic
+def claim_create(*, acting_user, person: Person, claim_type: str, service_date: date,
+                 settlement_no: str, total, given: list[dict] | None = None, **fields) -> Claim:
+    """Enter a settlement sheet (status 录入). ``given``: the layers carried in from the
+    hospital's system, ``[{"scheme_kind", "paid", "deductible", "over_cap"}]``."""
+    _check(acting_user, "claims.add_claim")
+    unknown = set(fields) - set(CLAIM_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown claim fields: {sorted(unknown)}")
+    _person_visible(acting_user, person)
+    fields.setdefault("compliant", None)
+    claim = Claim(person=person, claim_type=claim_type, service_date=service_date,
+                  settlement_no=(settlement_no or "").strip(), total=total, created_by=acting_user,
+                  **fields)
+    if not claim.settlement_no:
+        raise ValidationError({"settlement_no": "请填写医院结算单号"})
+    if claim.total is None:
+        raise ValidationError({"total": "请填写医疗总费用"})
+    _derive(claim)
+    if acting_user is not None and not user_can_access(acting_user, claim, REGION):
+        raise PermissionDenied("参保统筹区不属于您负责的统筹区")
+    _validate(claim, given)
+    _duplicate_check(claim)
+    _full_save(claim, acting_user)
+    _write_given(claim, given, acting_user)
+    return claim
+
+
+@transaction.atomic
+def claim_update(*, claim: Claim, acting_user, given: list[dict] | None = None, **fields) -> Claim:
+    """Change a claim in 录入 or 退回 (a settled claim is read-only). ``given`` replaces
+    the carried-in layers when not None."""
+    _check(acting_user, "claims.change_claim", claim)
+    unknown = set(fields) - set(CLAIM_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown claim fields: {sorted(unknown)}")
+    locked = _locked(claim)
+    if not locked.is_editable:
+        raise ValidationError(f"理赔状态为“{locked.get_status_display()}”，已结算的理赔不能修改"
+                              "（须先退回）", code="read_only")
+    if "person" in fields:
+        _person_visible(acting_user, fields["person"])
+    amounts_changed = any(f in fields for f in ("total", "out_of_catalog", "class_b_copay",
+                                                "class_b_items"))
+    for key, value in fields.items():
+        setattr(locked, key, value)
+    if amounts_changed and "compliant" not in fields:
+        locked.compliant = None
+    if "hospital" in fields and "location" not in fields:
+        locked.location = ""
+    if "settlement_no" in fields:
+        locked.settlement_no = (locked.settlement_no or "").strip()
+        if not locked.settlement_no:
+            raise ValidationError({"settlement_no": "请填写医院结算单号"})
+    _derive(locked)
+    if acting_user is not None and not user_can_access(acting_user, locked, REGION):
+        raise PermissionDenied("参保统筹区不属于您负责的统筹区")
+    current_given = given if given is not None else [
+        {"scheme_kind": g.scheme_kind, "paid": g.paid, "deductible": g.deductible,
+         "over_cap": g.over_cap} for g in locked.given_layers.all()]
+    _validate(locked, current_given)
+    _duplicate_check(locked)
+    _full_save(locked, acting_user)
+    _write_given(locked, given, acting_user)
+    return locked
+
+
+# --------------------------------------------------------------------------- settlement
+
+
+def _run_engine(claim: Claim) -> SettledClaim:
+    """Facts of the stored claim + the person's history → the engine's result."""
+    try:
+        plans = selectors.region_plans(claim)
+        person = selectors.person_facts_for(claim.person, claim.region, claim.year)
+        coverages = selectors.coverages_for(claim.person, claim.region, claim.year)
+        history = selectors.claim_history(claim)
+        return settle_claim(plans=plans, person=person, coverages=coverages,
+                            claim=selectors.claim_facts(claim), history=history,
+                            scheme_names=selectors.policy_selectors.scheme_names(claim.region.code))
+    except CaseError as exc:
+        raise _engine_error(exc) from exc
+
+
+def claim_trial(*, claim: Claim, acting_user=None) -> SettledClaim:
+    """试算: the engine's result for the claim as it stands, with the person's current
+    history; nothing is written (any status)."""
+    _check(acting_user, "claims.view_claim", claim)
+    return _run_engine(claim)
+
+
+def layer_rows(claim: Claim, settled: SettledClaim, *, version: int, now, acting_user,
+               names: dict[str, str]) -> list[ClaimLayer]:
+    """The (unsaved) result lines of a settlement version of ``claim``."""
+    return [ClaimLayer(
+        claim=claim, version=version, is_current=True, seq=seq, scheme_kind=lr.scheme,
+        scheme_name=names.get(lr.scheme, lr.scheme), paid=lr.paid, deductible=lr.deductible,
+        ratio=lr.ratio, capped=lr.capped, basis=lr.basis, reason=lr.reason,
+        explanation=lr.explanation, param_refs=[r.as_dict() for r in lr.refs],
+        items=[_item_dict(i) for i in lr.items], extra=dict(lr.extra), given=lr.given,
+        settled_at=now, settled_by=acting_user) for seq, lr in enumerate(settled.layers, 1)]
+
+
+def mark_settled(claim: Claim, settled: SettledClaim, *, version: int, now, acting_user) -> None:
+    """Set the claim's settlement fields from the engine's result (not saved)."""
+    fund = settled.fund_total
+    claim.settlement_version = version
+    claim.fund_total = fund
+    claim.personal = claim.total - fund
+    claim.settled_at = now
+    claim.settled_by = acting_user
+    claim.approved_at = claim.approved_by = None
+    claim.status = Claim.Status.SETTLED
+
+
+def _store(claim: Claim, settled: SettledClaim, acting_user) -> list[ClaimLayer]:
+    version = claim.settlement_version + 1
+    now = timezone.now()
+    claim.layers.filter(is_current=True).update(is_current=False)
+    names = selectors.policy_selectors.scheme_names(claim.region.code)
+    rows = ClaimLayer.objects.bulk_create(
+        layer_rows(claim, settled, version=version, now=now, acting_user=acting_user, names=names))
+    mark_settled(claim, settled, version=version, now=now, acting_user=acting_user)
+    return rows
+
+
+def _item_dict(item) -> dict:
+    return {"code": item.code, "paid": str(item.paid), "deductible": str(item.deductible),
+            "ratio": None if item.ratio is None else str(item.ratio),
+            "basis": None if item.basis is None else str(item.basis),
+            "capped": str(item.capped), "reason": item.reason, "explanation": item.explanation}
+
+
+def regenerate_documents(claim: Claim, rows, acting_user) -> None:
+    """(Re)generate the checklist from the DocumentRule rows; items already received and
+    still required stay ticked."""
+    required = selectors.required_documents(claim, rows)
+    keep = set()
+    for kind, rule in required:
+        doc = ClaimDocument.objects.filter(claim=claim, scheme_kind=kind, code=rule.code).first()
+        if doc is None:
+            doc = ClaimDocument(claim=claim, scheme_kind=kind, code=rule.code)
+        doc.rule, doc.name, doc.copies, doc.seq = rule, rule.name, rule.copies, rule.seq
+        _save(doc, acting_user)
+        keep.add(doc.pk)
+    for doc in claim.documents.exclude(pk__in=keep):
+        doc._history_user = acting_user
+        doc.delete()
+
+
+def _settle(claim: Claim, acting_user, *, allowed, action: str, reason: str = "") -> Claim:
+    # Lock the person first: every settlement of this person waits here, then reads the
+    # history committed by the one before it (README §6 concurrent settlement).
+    Person.objects.select_for_update().filter(pk=claim.person_id).first()
+    locked = _locked(claim)
+    if locked.status not in allowed:
+        raise _status_error(locked, action)
+    settled = _run_engine(locked)
+    rows = _store(locked, settled, acting_user)
+    locked.status_reason = ""
+    _full_save(locked, acting_user, reason or action)
+    regenerate_documents(locked, rows, acting_user)
+    return locked
+
+
+@transaction.atomic
+def claim_settle(*, claim: Claim, acting_user) -> Claim:
+    """结算 a claim in 录入 or 退回: run the engine, store the result lines as a new
+    version, generate the documents checklist."""
+    _check(acting_user, "claims.settle_claim", claim)
+    return _settle(claim, acting_user, allowed=Claim.EDITABLE, action="结算")
+
+
+@transaction.atomic
+def claim_resettle(*, claim: Claim, acting_user, reason: str = "") -> Claim:
+    """重新结算 a settled (not yet approved) claim, e.g. after its parameters changed:
+    explicit, the old lines are kept as history (README §4.8)."""
+    _check(acting_user, "claims.settle_claim", claim)
+    text = f"重新结算：{reason.strip()}" if reason and reason.strip() else "重新结算"
+    return _settle(claim, acting_user, allowed=(Claim.Status.SETTLED,), action="重新结算",
+                   reason=text)
+
+
+# --------------------------------------------------------------------------- workflow
+
+
+@transaction.atomic
+def claim_approve(*, claim: Claim, acting_user) -> Claim:
+    """审核通过 (reviewer): refused while the documents checklist is incomplete."""
+    _check(acting_user, "claims.approve_claim", claim)
+    locked = _locked(claim)
+    if not locked.can_move_to(Claim.Status.APPROVED):
+        raise _status_error(locked, "审核")
+    missing = list(selectors.missing_documents(locked))
+    if missing:
+        raise ValidationError({"documents": ValidationError(
+            "理赔所需资料未收齐，不能审核通过：" + "、".join(d.name for d in missing),
+            code="documents_missing")})
+    locked.status = Claim.Status.APPROVED
+    locked.approved_at = timezone.now()
+    locked.approved_by = acting_user
+    return _full_save(locked, acting_user, "审核通过")
+
+
+@transaction.atomic
+def claim_pay(*, claim: Claim, acting_user) -> Claim:
+    """登记支付 of an approved claim."""
+    _check(acting_user, "claims.pay_claim", claim)
+    locked = _locked(claim)
+    if not locked.can_move_to(Claim.Status.PAID):
+        raise _status_error(locked, "登记支付（须先审核通过）")
+    locked.status = Claim.Status.PAID
+    locked.paid_at = timezone.now()
+    locked.paid_by = acting_user
+    return _full_save(locked, acting_user, "登记支付")
+
+
+def _reason(reason: str, label: str) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise ValidationError({"status_reason": f"请填写{label}原因"})
+    return text
+
+
+@transaction.atomic
+def claim_return(*, claim: Claim, acting_user, reason: str) -> Claim:
+    """退回 a settled or approved claim for correction: it no longer counts in the YTD
+    history; after editing it is settled again (a new version)."""
+    _check(acting_user, "claims.reject_claim", claim)
+    text = _reason(reason, "退回")
+    locked = _locked(claim)
+    if not locked.can_move_to(Claim.Status.RETURNED):
+        raise _status_error(locked, "退回")
+    locked.status = Claim.Status.RETURNED
+    locked.status_reason = text
+    locked.approved_at = locked.approved_by = None
+    return _full_save(locked, acting_user, f"退回：{text}")
+
+
+@transaction.atomic
+def claim_void(*, claim: Claim, acting_user, reason: str) -> Claim:
+    """作废 a claim not yet approved (terminal; never counts in the YTD history)."""
+    _check(acting_user, "claims.reject_claim", claim)
+    text = _reason(reason, "作废")
+    locked = _locked(claim)
+    if not locked.can_move_to(Claim.Status.VOID):
+        raise _status_error(locked, "作废")
+    locked.status = Claim.Status.VOID
+    locked.status_reason = text
+    return _full_save(locked, acting_user, f"作废：{text}")
+
+
+@transaction.atomic
+def claim_documents_receive(*, claim: Claim, acting_user, received: dict[int, bool]) -> Claim:
+    """Tick (or untick) items of the checklist: ``{document id: received}``. Allowed until
+    the claim is approved."""
+    _check(acting_user, "claims.change_claim", claim)
+    locked = _locked(claim)
+    if locked.status not in (Claim.Status.SETTLED, Claim.Status.RETURNED):
+        raise _status_error(locked, "登记理赔资料")
+    now = timezone.now()
+    for doc in locked.documents.filter(pk__in=list(received)):
+        flag = bool(received[doc.pk])
+        if flag == doc.received:
+            continue
+        doc.received = flag
+        doc.received_at = now if flag else None
+        doc.received_by = acting_user if flag else None
+        _save(doc, acting_user)
+    return locked
