@@ -1,0 +1,63 @@
+"""Benchmark of the pure settlement engine (no database): claims settled per second.
+
+Builds the public worked examples' claims (../shared/spec/examples) once through the
+trial-calc parser, with the plan parameters resolved from the database once, then
+settles them repeatedly with ``claims.engine.settle.settle_claim``. This is the
+ceiling of batch settlement; the database round trips are measured by
+bench/settle_bench.py.
+
+    .venv/bin/python bench/engine_bench.py [--rounds N]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+
+def main() -> None:
+    import django
+
+    django.setup()
+    from claims import trial
+    from claims.engine.facts import ClaimFacts  # noqa: F401  (import cost outside the loop)
+    from claims.engine.parse import parse_date, parse_person
+    from claims.engine.settle import settle_claim
+    from policies import selectors
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=20000)
+    args = parser.parse_args()
+    data = json.loads((ROOT.parent / "shared/spec/examples/trial-calc-examples.json").read_text())
+    cache = trial.TrialCache()
+    cases = []
+    for case in data["cases"]:
+        if case.get("kind") != "claim":
+            continue
+        region = selectors.pooling_region(case["region"])
+        year = parse_date(case["claim"]["date"], "claim.date").year
+        plans = cache.region_plans(region.code, year)
+        person = parse_person(case["person"], known_identities=cache.identity_codes())
+        has_tiers = {k: p.has_tiers for k, p in plans.items() if p is not None}
+        coverages = trial.parse_coverages(case.get("coverages"), plans, has_tiers, year)
+        claim = trial.parse_claim(case["claim"], "claim", plans=plans,
+                                  diseases=cache.disease_codes(region))
+        cases.append((plans, person, coverages, claim))
+    start = time.perf_counter()
+    for i in range(args.rounds):
+        plans, person, coverages, claim = cases[i % len(cases)]
+        settle_claim(plans=plans, person=person, coverages=coverages, claim=claim)
+    elapsed = time.perf_counter() - start
+    print(f"engine: {args.rounds} claims ({len(cases)} shapes) in {elapsed:.2f} s "
+          f"= {args.rounds / elapsed:,.0f} claims/s")
+
+
+if __name__ == "__main__":
+    main()
