@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "policies",
     "enrollment",
     "claims",
+    "reports",
+    "sheets",
 ]
 
 MIDDLEWARE = [

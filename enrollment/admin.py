@@ -10,7 +10,11 @@ register insured persons and record contributions; docs/enrollment.md).
   scheme, year, category, identity, status; the action and page “登记缴费” first show the
   due, subsidy, self-pay and coverage period, then save through
   ``services.payment_record``.
-- 缴费记录: read-only list (payments are written only by the form above).
+- 缴费记录: read-only list (payments are written only by the form above or a file import).
+- 表格导入/导出 (参保人, 缴费记录): ``sheets.admin.SheetAdminMixin`` — upload, full error
+  report or preview, 确认导入 (all-or-nothing, ``enrollment.import_person`` /
+  ``enrollment.import_payment``), empty templates, exports masked and scoped
+  (docs/spreadsheets.md).
 Every write goes through ``enrollment.services``; refusals are shown in Chinese.
 """
 from __future__ import annotations
@@ -29,6 +33,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from claims.engine.errors import CaseError
@@ -37,6 +42,7 @@ from policies import codes
 from policies.access import RegionScopedAdminMixin, user_sees_all_regions
 from policies.masking import MaskedIdentityAdminMixin, masked_id
 from policies.models import Identity, PlanYear
+from sheets.admin import SheetAdminMixin
 
 from . import (
     admin_registration,  # noqa: F401  (registers its pages; docs/registrations.md)
@@ -141,7 +147,9 @@ class PersonEnrollmentInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(MaskedIdentityAdminMixin, RegionScopedAdminMixin, SimpleHistoryAdmin):
+class PersonAdmin(SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin, RegionScopedAdminMixin,
+                  SimpleHistoryAdmin):
+    sheet_kind = "persons"
     region_field = "residence_region"  # plus 户籍 and enrollments: see get_queryset
     masked_fields = {"document_number": "id", "phone": "phone"}
     list_display = ["name", "document_type", "document_number", "sex", "birth_date", "category",
@@ -586,7 +594,8 @@ class PaymentForm(forms.Form):
 
 
 @admin.register(Payment)
-class PaymentAdmin(RegionScopedAdminMixin, SimpleHistoryAdmin):
+class PaymentAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, SimpleHistoryAdmin):
+    sheet_kind = "payments"
     region_field = "scheme__region"
     list_filter = [("scheme__region", admin.RelatedOnlyFieldListFilter), "scheme__kind",
                    "enrollment__plan_year__year", "channel", "subsidy_payer",

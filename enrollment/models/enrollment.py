@@ -205,6 +205,7 @@ class Payment(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "缴费记录"
         ordering = ["enrollment", "paid_date", "id"]
+        permissions = [("import_payment", "可导入缴费表格")]
         constraints = [
             models.UniqueConstraint(fields=["scheme", "receipt_no"], name="payment_receipt_unique",
                                     violation_error_message="该险种已登记此票据/流水号"),

@@ -58,6 +58,7 @@ class Person(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "参保人"
         ordering = ["id"]
+        permissions = [("import_person", "可导入参保人表格")]
         constraints = [
             models.UniqueConstraint(fields=["document_type", "document_number"],
                                     name="person_document_unique",

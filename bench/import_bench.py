@@ -1,0 +1,317 @@
+"""Benchmark of the spreadsheet imports (issue 6; docs/benchmarks.md): N persons + N payments.
+
+Measures, each in a fresh child process (so that ``ru_maxrss`` is that run's peak):
+
+(a) ``ours``: ``sheets.engine.run_import`` (validate the whole file, then bulk-write with
+    history) of the persons file, then of the payments file (which also creates the
+    enrollments); csv and xlsx;
+(b) ``peer``: a plain django-import-export ``ModelResource`` with default settings (only
+    the column names and the natural-key ``import_id_fields`` declared) on the same csv
+    files — row-by-row ``save()``; the payments peer needs the enrollments to exist and
+    gets them created untimed first;
+(c) ``copy``: PostgreSQL ``COPY`` of the same rows (persons; then enrollments and
+    payments) — no validation, no history: the floor.
+
+The files carry codes in the coded columns (``resident``, ``wechat``, ``500231``) so
+that the peer, which has no code tables, stores the same values; ours accepts codes and
+Chinese names alike. The database named by ``DATABASE_URL`` (default: a temporary
+SQLite file) is migrated and loaded with the policy fixtures; the enrollment tables are
+emptied before each run. Never point it at a database whose persons you want to keep.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/medins_bench \
+        .venv/bin/python bench/import_bench.py --n 100000 [--peer-n 10000] [--runs ours,peer,copy]
+    .venv/bin/python bench/import_bench.py --memory 1000000   # streaming check (dry run)
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+PERSON_HEADER = ["证件号码", "姓名", "人员类别", "户籍所在地", "常住地", "联系电话"]
+PAYMENT_HEADER = ["证件号码", "统筹区", "险种", "年度", "档次", "缴费日期", "应缴金额", "资助金额",
+                  "个人缴费", "缴费渠道", "票据/流水号"]
+
+
+# --------------------------------------------------------------------------- files
+
+
+def id_numbers(n: int):
+    from enrollment.documents import make_id_number
+
+    start = date(1950, 1, 1)
+    for i in range(n):
+        birth = start + timedelta(days=i // 999)
+        yield make_id_number("500231", birth, i % 999 + 1)
+
+
+def generate(directory: Path, n: int, *, xlsx: bool = True) -> dict[str, Path]:
+    files = {"persons.csv": directory / f"persons-{n}.csv", "payments.csv": directory / f"payments-{n}.csv"}
+    with open(files["persons.csv"], "w", encoding="utf-8", newline="") as p, \
+            open(files["payments.csv"], "w", encoding="utf-8", newline="") as q:
+        pw, qw = csv.writer(p), csv.writer(q)
+        pw.writerow(PERSON_HEADER)
+        qw.writerow(PAYMENT_HEADER)
+        for i, number in enumerate(id_numbers(n)):
+            pw.writerow([number, f"参保人{i}", "resident", "500231", "500231", f"138{i:08d}"])
+            qw.writerow([number, "500231", "resident_basic", 2024, 1, "2023-12-01", "380.00", "0.00",
+                         "380.00", "wechat", f"B{i:09d}"])
+    if xlsx:
+        from openpyxl import Workbook
+
+        for kind in ("persons", "payments"):
+            book = Workbook(write_only=True)
+            sheet = book.create_sheet()
+            with open(files[f"{kind}.csv"], encoding="utf-8") as handle:
+                for row in csv.reader(handle):
+                    sheet.append(row)
+            files[f"{kind}.xlsx"] = directory / f"{kind}-{n}.xlsx"
+            book.save(files[f"{kind}.xlsx"])
+    return files
+
+
+# --------------------------------------------------------------------------- child runs
+
+
+def _setup_django():
+    import django
+
+    django.setup()
+
+
+def prepare_db() -> None:
+    """Migrate, load the policies once, empty the enrollment tables."""
+    _setup_django()
+    from django.core.management import call_command
+
+    from enrollment.models import Enrollment, Payment, Person
+    from policies.models import PlanYear
+
+    call_command("migrate", verbosity=0)
+    if not PlanYear.objects.exists():
+        call_command("load_policies", verbosity=0)
+    for model in (Payment, Enrollment, Person):
+        model.history.all()._raw_delete(model.history.db)
+        model.objects.all()._raw_delete(model.objects.db)
+
+
+def run_ours(kind: str, path: str, dry_run: bool = False) -> dict:
+    _setup_django()
+    from sheets.engine import run_import
+    from sheets.registry import get_kind
+
+    started = time.perf_counter()
+    result = run_import(get_kind(kind), path, user=None, dry_run=dry_run)
+    seconds = time.perf_counter() - started
+    if not result.ok:
+        raise SystemExit(f"import failed: {[str(e) for e in result.errors[:5]]}")
+    return {"rows": result.rows, "seconds": seconds, "counts": result.counts}
+
+
+def _peer_resources():
+    from import_export import fields, resources, widgets
+
+    from enrollment.models import Enrollment, Payment, Person
+    from policies.models import Region
+
+    class PersonPeer(resources.ModelResource):
+        document_number = fields.Field("document_number", "证件号码")
+        name = fields.Field("name", "姓名")
+        category = fields.Field("category", "人员类别")
+        hukou_region = fields.Field("hukou_region", "户籍所在地", widgets.ForeignKeyWidget(Region, "code"))
+        residence_region = fields.Field("residence_region", "常住地", widgets.ForeignKeyWidget(Region, "code"))
+        phone = fields.Field("phone", "联系电话")
+
+        class Meta:
+            model = Person
+            fields = ("document_number", "name", "category", "hukou_region", "residence_region", "phone")
+            import_id_fields = ("document_number",)
+
+        def before_save_instance(self, instance, row, **kwargs):
+            instance.fill_from_document()  # birth date and sex are NOT NULL
+
+    class PaymentPeer(resources.ModelResource):
+        enrollment = fields.Field("enrollment", "证件号码",
+                                  widgets.ForeignKeyWidget(Enrollment, "person__document_number"))
+        paid_date = fields.Field("paid_date", "缴费日期", widgets.DateWidget("%Y-%m-%d"))
+        amount_due = fields.Field("amount_due", "应缴金额", widgets.DecimalWidget())
+        subsidy = fields.Field("subsidy", "资助金额", widgets.DecimalWidget())
+        self_paid = fields.Field("self_paid", "个人缴费", widgets.DecimalWidget())
+        channel = fields.Field("channel", "缴费渠道")
+        receipt_no = fields.Field("receipt_no", "票据/流水号")
+
+        class Meta:
+            model = Payment
+            fields = ("enrollment", "paid_date", "amount_due", "subsidy", "self_paid", "channel", "receipt_no")
+            import_id_fields = ("receipt_no",)
+
+    return PersonPeer, PaymentPeer
+
+
+def run_peer(kind: str, path: str) -> dict:
+    _setup_django()
+    import tablib
+
+    from enrollment.models import Enrollment, Person
+    from policies.models import PlanYear
+
+    person_peer, payment_peer = _peer_resources()
+    if kind == "payments":  # the peer cannot create enrollments: make them, untimed
+        plan_year = PlanYear.objects.get(scheme__region__code="500231", scheme__kind="resident_basic", year=2024)
+        Enrollment.objects.bulk_create([Enrollment(person_id=pk, plan_year=plan_year, tier=1)
+                                        for pk in Person.objects.values_list("pk", flat=True)], batch_size=2000)
+    started = time.perf_counter()
+    with open(path, encoding="utf-8") as handle:
+        dataset = tablib.Dataset().load(handle.read(), format="csv")
+    res = (person_peer if kind == "persons" else payment_peer)()
+    result = res.import_data(dataset, dry_run=False, raise_errors=True)
+    seconds = time.perf_counter() - started
+    return {"rows": len(dataset), "seconds": seconds, "counts": dict(result.totals)}
+
+
+def run_copy(kind: str, path: str) -> dict:
+    _setup_django()
+    from django.db import connection
+    from django.utils import timezone
+
+    from enrollment.documents import check_document
+    from policies.models import PlanYear, Region
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("COPY needs PostgreSQL")
+    now = timezone.now()
+    started = time.perf_counter()
+    rows = 0
+    with connection.cursor() as cursor, open(path, encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        raw = cursor.cursor
+        if kind == "persons":
+            region = Region.objects.get(code="500231").pk
+            cols = ("document_type, document_number, name, sex, birth_date, phone, hukou_region_id, "
+                    "residence_region_id, category, resettled, bank_name, bank_account_name, "
+                    "bank_account_number, bank_place, note, created_at, updated_at")
+            with raw.copy(f"COPY enrollment_person ({cols}) FROM STDIN") as copy:
+                for number, name, category, _h, _r, phone in reader:
+                    info = check_document("id_card", number)  # the derivation only
+                    copy.write_row(("id_card", number, name, info.sex, info.birth_date, phone, region, region,
+                                    category, False, "", "", "", "", "", now, now))
+                    rows += 1
+        else:
+            plan_year = PlanYear.objects.select_related("scheme").get(
+                scheme__region__code="500231", scheme__kind="resident_basic", year=2024)
+            cursor.execute("SELECT document_number, id FROM enrollment_person")
+            person_ids = dict(cursor.fetchall())
+            data = list(reader)
+            cols = ("person_id, plan_year_id, tier, status, coverage_start, coverage_end, paid_off_date, "
+                    "window_code, continuous_years, auto_renew, auto_deduct, basic_confirmed, origin, note, created_at")
+            with raw.copy(f"COPY enrollment_enrollment ({cols}) FROM STDIN") as copy:
+                for row in data:
+                    copy.write_row((person_ids[row[0]], plan_year.pk, 1, "active", "2024-01-01", "2024-12-31",
+                                    row[5], "central", 1, False, False, False, "manual", "", now))
+            cursor.execute("SELECT person_id, id FROM enrollment_enrollment WHERE plan_year_id = %s",
+                           [plan_year.pk])
+            enrollment_ids = dict(cursor.fetchall())
+            cols = ("enrollment_id, scheme_id, amount_due, subsidy, self_paid, paid_date, channel, payer_name, "
+                    "relation_to_payer, receipt_no, window_code, completes, subsidy_payer, created_at")
+            with raw.copy(f"COPY enrollment_payment ({cols}) FROM STDIN") as copy:
+                for row in data:
+                    copy.write_row((enrollment_ids[person_ids[row[0]]], plan_year.scheme_id, row[6], row[7],
+                                    row[8], row[5], row[9], "", "self", row[10], "central", True, "", now))
+                    rows += 1
+    return {"rows": rows, "seconds": time.perf_counter() - started}
+
+
+def child(args) -> None:
+    if args.what == "prepare":
+        prepare_db()
+        out = {}
+    elif args.what == "ours":
+        out = run_ours(args.kind, args.path, dry_run=args.dry_run)
+    elif args.what == "peer":
+        out = run_peer(args.kind, args.path)
+    else:
+        out = run_copy(args.kind, args.path)
+    out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("RESULT " + json.dumps(out, default=str))
+
+
+def spawn(env, *argv) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "child", *argv], env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"child {argv} failed:\n{proc.stdout}\n{proc.stderr}")
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT "))
+    return json.loads(line[7:])
+
+
+# --------------------------------------------------------------------------- main
+
+
+def report(label, result):
+    rate = result["rows"] / result["seconds"] if result["seconds"] else 0
+    print(f"{label:<34} {result['rows']:>9} rows {result['seconds']:>9.2f} s {rate:>10,.0f} rows/s "
+          f"peak RSS {result['maxrss_mb']:>7.0f} MiB", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="cmd")
+    c = sub.add_parser("child")
+    c.add_argument("what")
+    c.add_argument("kind", nargs="?")
+    c.add_argument("path", nargs="?")
+    c.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--n", type=int, default=10000)
+    parser.add_argument("--peer-n", type=int, default=None, help="rows for the peer (default: --n)")
+    parser.add_argument("--runs", default="ours,peer,copy")
+    parser.add_argument("--memory", type=int, default=0, help="only: dry-run a persons csv of this many rows")
+    args = parser.parse_args()
+    if args.cmd == "child":
+        child(args)
+        return
+    env = dict(os.environ)
+    tmp = Path(tempfile.mkdtemp(prefix="import-bench-"))
+    env.setdefault("DATABASE_URL", f"sqlite:///{tmp / 'bench.sqlite3'}")
+    print(f"database: {env['DATABASE_URL'].split('@')[-1]}", flush=True)
+    if args.memory:
+        files = generate(tmp, args.memory, xlsx=False)
+        spawn(env, "prepare")
+        report(f"ours persons csv dry-run N={args.memory}",
+               spawn(env, "ours", "persons", str(files["persons.csv"]), "--dry-run"))
+        return
+    runs = args.runs.split(",")
+    files = generate(tmp, args.n)
+    if "ours" in runs:
+        for fmt in ("csv", "xlsx"):
+            spawn(env, "prepare")
+            report(f"ours persons {fmt}", spawn(env, "ours", "persons", str(files[f"persons.{fmt}"])))
+            report(f"ours payments {fmt}", spawn(env, "ours", "payments", str(files[f"payments.{fmt}"])))
+            report(f"ours persons {fmt} re-import", spawn(env, "ours", "persons", str(files[f"persons.{fmt}"])))
+    if "peer" in runs:
+        peer_files = files if not args.peer_n or args.peer_n == args.n else generate(tmp, args.peer_n, xlsx=False)
+        spawn(env, "prepare")
+        report(f"peer persons csv (N={args.peer_n or args.n})",
+               spawn(env, "peer", "persons", str(peer_files["persons.csv"])))
+        report(f"peer payments csv (N={args.peer_n or args.n})",
+               spawn(env, "peer", "payments", str(peer_files["payments.csv"])))
+    if "copy" in runs and env["DATABASE_URL"].startswith("postgres"):
+        spawn(env, "prepare")
+        report("COPY persons", spawn(env, "copy", "persons", str(files["persons.csv"])))
+        report("COPY enrollments+payments", spawn(env, "copy", "payments", str(files["payments.csv"])))
+    spawn(env, "prepare")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,13 @@
+"""App config: discovers the ``sheet_kinds`` module of every installed app."""
+from django.apps import AppConfig
+
+
+class SheetsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "sheets"
+    verbose_name = "表格导入导出"
+
+    def ready(self):
+        from django.utils.module_loading import autodiscover_modules
+
+        autodiscover_modules("sheet_kinds")

@@ -1,0 +1,188 @@
+"""The all-or-nothing import of a file (spec README §6: on any error nothing is written
+and every bad row is reported at once; docs/spreadsheets.md).
+
+``run_import(kind, path, user=…, dry_run=…)``:
+
+1. the header row is matched against the kind's columns (missing required columns,
+   unknown or repeated columns are file errors);
+2. **pass 1 (validation)** streams the rows in chunks: every cell is parsed (row and
+   column of each bad cell reported), then the kind checks the chunk against the
+   database and the rows already seen (keeping only the keys it needs for duplicate
+   checks), so memory does not grow with the rows of a csv file;
+3. **pass 2 (writing)**, only when pass 1 found no error and it is not a dry run: the
+   file is read again and each chunk is checked again and written in bulk. Both passes
+   run in one transaction: if pass 2 meets an error (a concurrent change since pass 1)
+   everything is rolled back.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from itertools import islice
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+
+from policies.access import user_region_ids, user_sees_all_regions
+
+from .parsing import CellError, is_empty
+from .readers import FileError, SheetFile
+from .registry import Column, Row, SheetKind, header_key
+from .report import ImportResult, RowError
+
+PREVIEW_ROWS = 20
+
+
+class _Rollback(Exception):
+    """Raised inside the transaction to undo pass 2."""
+
+
+class ImportContext:
+    """What a kind sees while checking/writing: the user, their regions, the error
+    report, the counters and a per-pass ``state`` dict."""
+
+    def __init__(self, kind: SheetKind, user, result: ImportResult, *, writing: bool):
+        self.kind = kind
+        self.user = user
+        self.result = result
+        self.writing = writing
+        self.state: dict = {}
+        self.counts = {"created": 0, "updated": 0, "unchanged": 0}
+        self.sees_all = user is None or user_sees_all_regions(user)
+        self.region_ids = frozenset() if self.sees_all else user_region_ids(user)
+
+    def in_scope(self, region_id) -> bool:
+        return self.sees_all or region_id in self.region_ids
+
+    def error(self, row: Row | int | None, key: str | None, message: str, value=None) -> None:
+        number = row.number if isinstance(row, Row) else row
+        header = self.kind.header(key) if key else ""
+        if value is None and key and isinstance(row, Row):
+            value = row.values.get(key)
+        shown = "" if value is None else (value.isoformat() if hasattr(value, "isoformat") else str(value))
+        self.result.errors.append(RowError(number, header, message, shown))
+
+    def count(self, what: str, n: int = 1) -> None:
+        self.counts[what] += n
+
+
+def match_headers(kind: SheetKind, headers: list[str]) -> tuple[list[tuple[int, Column]], list[RowError]]:
+    """(index, column) of each imported column, and the file errors of the header row."""
+    by_key: dict[str, Column] = {}
+    for column in kind.columns:
+        for name in (column.header, *column.aliases):
+            by_key.setdefault(header_key(name), column)
+    mapping, errors, seen = [], [], {}
+    for index, header in enumerate(headers):
+        if not header:
+            continue
+        column = by_key.get(header_key(header))
+        if column is None:
+            known = "、".join(c.header for c in kind.import_columns())
+            errors.append(RowError(None, header, f"无法识别的列名“{header}”；{kind.label}表可用的列："
+                                                 f"{known}"))
+            continue
+        if column.key in seen:
+            errors.append(RowError(None, header, f"列“{column.header}”重复出现（第 {seen[column.key] + 1} "
+                                                 f"列和第 {index + 1} 列）"))
+            continue
+        seen[column.key] = index
+        if not column.export_only:
+            mapping.append((index, column))
+    for column in kind.import_columns():
+        if column.required and column.key not in seen:
+            errors.append(RowError(None, column.header, f"缺少必填列“{column.header}”"))
+    return mapping, errors
+
+
+def parse_rows(sheet: SheetFile, mapping, kind: SheetKind, result: ImportResult) -> Iterator[Row]:
+    """Parsed rows; a row with a bad cell is reported (every bad cell) and not yielded."""
+    present = frozenset(column.key for _i, column in mapping)
+    missing = {c.key: c.default for c in kind.import_columns() if c.key not in present}
+    for number, values in sheet.rows():
+        parsed, bad, filled = dict(missing), False, set()
+        for index, column in mapping:
+            raw = values[index]
+            if is_empty(raw):
+                if column.required:
+                    result.errors.append(RowError(number, column.header, f"请填写“{column.header}”"))
+                    bad = True
+                parsed[column.key] = column.default
+                continue
+            filled.add(column.key)
+            if column.parser is None:
+                parsed[column.key] = raw
+                continue
+            try:
+                parsed[column.key] = column.parser(raw)
+            except CellError as exc:
+                result.errors.append(RowError(number, column.header, exc.message, str(raw)))
+                bad = True
+        result.rows += 1
+        if not bad:
+            yield Row(number, parsed, present, frozenset(filled))
+
+
+def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    while True:
+        chunk = list(islice(rows, size))
+        if not chunk:
+            return
+        yield chunk
+
+
+def _pass(kind, sheet, mapping, ctx, progress, *, keep_preview=False):
+    result = ctx.result
+    kind.start(ctx)
+    for chunk in _chunks(parse_rows(sheet, mapping, kind, result), kind.chunk_size):
+        if keep_preview and len(result.preview) < PREVIEW_ROWS:
+            result.preview.extend([r.number, *kind.preview_row(r)]
+                                  for r in chunk[:PREVIEW_ROWS - len(result.preview)])
+        planned = kind.check(chunk, ctx)
+        if ctx.writing:
+            if result.errors:
+                raise _Rollback
+            kind.write(planned, ctx)
+        if progress is not None:
+            progress("写入" if ctx.writing else "校验", result.rows)
+
+
+def run_import(kind: SheetKind, path, *, user, dry_run: bool = False, name: str | None = None,
+               progress: Callable[[str, int], None] | None = None) -> ImportResult:
+    """Validate the whole file, then (unless ``dry_run`` or any error) write it in one
+    transaction. ``user=None`` is a system job (no permission or region check).
+    Raises ``PermissionDenied`` when the user lacks the kind's import permission."""
+    if user is not None and kind.import_permission and not user.has_perm(kind.import_permission):
+        raise PermissionDenied(f"您没有导入{kind.label}的权限")
+    result = ImportResult(kind=kind.name, file_name=name or str(path), dry_run=dry_run)
+    try:
+        sheet = SheetFile(path, name=name)
+        mapping, header_errors = match_headers(kind, sheet.headers)
+        if header_errors:
+            result.errors.extend(header_errors)
+            return result
+        with transaction.atomic():
+            check = ImportContext(kind, user, result, writing=False)
+            _pass(kind, sheet, mapping, check, progress, keep_preview=True)
+            result.counts = check.counts
+            if result.errors or dry_run:
+                return result
+            rows_checked = result.rows
+            result.rows = 0
+            write = ImportContext(kind, user, result, writing=True)
+            try:
+                with transaction.atomic():
+                    _pass(kind, sheet, mapping, write, progress)
+            except IntegrityError as exc:
+                result.errors.append(RowError(None, "", f"写入时数据库拒绝（可能有人同时导入了相同数据），"
+                                                        f"未写入任何数据：{exc}"))
+                raise _Rollback from exc
+            if result.rows != rows_checked:
+                result.errors.append(RowError(None, "", "文件在导入过程中被修改，未写入任何数据"))
+                raise _Rollback
+            result.counts = write.counts
+            result.written = True
+    except _Rollback:
+        result.written = False
+    except FileError as exc:
+        result.errors.append(RowError(None, "", exc.message))
+    return result

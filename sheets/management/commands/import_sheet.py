@@ -1,0 +1,95 @@
+"""``manage.py import_sheet KIND FILE [--dry-run] [--user USERNAME] [--errors FILE]``:
+import a spreadsheet all-or-nothing (docs/spreadsheets.md). Exit code 0 when the file
+was imported (or, with --dry-run, would be), 1 when any row is bad (nothing written; the
+error report is printed and optionally written to --errors as .xlsx/.csv)."""
+from __future__ import annotations
+
+import sys
+import time
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.management.base import BaseCommand, CommandError
+
+from sheets.engine import run_import
+from sheets.registry import get_kind, kind_names
+from sheets.writers import write_errors
+
+PRINT_LIMIT = 1000
+
+
+def find_user(username):
+    if not username:
+        return None
+    try:
+        return get_user_model().objects.get(username=username)
+    except get_user_model().DoesNotExist:
+        raise CommandError(f"用户“{username}”不存在") from None
+
+
+class Progress:
+    """Rows done on stderr, only when stderr is a terminal."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.enabled = hasattr(stream, "isatty") and stream.isatty()
+        self.started = time.monotonic()
+        self.last = 0.0
+
+    def __call__(self, stage: str, rows: int):
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.last < 0.2:
+            return
+        self.last = now
+        rate = rows / max(now - self.started, 1e-6)
+        self.stream.write(f"\r{stage}：{rows} 行（{rate:,.0f} 行/秒）   ")
+        self.stream.flush()
+
+    def done(self):
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+class Command(BaseCommand):
+    help = "导入表格（全部成功才写入）：KIND = " + "、".join(["persons", "payments"])
+
+    def add_arguments(self, parser):
+        parser.add_argument("kind", help="表格类型，如 persons、payments")
+        parser.add_argument("file", help=".xlsx 或 .csv 文件")
+        parser.add_argument("--dry-run", action="store_true", help="只校验，不写入")
+        parser.add_argument("--user", help="以该用户身份导入（检查导入权限和负责的统筹区）")
+        parser.add_argument("--errors", help="把错误报告写入该文件（.xlsx 或 .csv）")
+
+    def handle(self, *args, kind, file, dry_run, user, errors, **options):
+        try:
+            sheet_kind = get_kind(kind)
+        except KeyError as exc:
+            raise CommandError(f"{exc.args[0]}（已注册：{'、'.join(kind_names())}）") from None
+        acting_user = find_user(user)
+        progress = Progress(sys.stderr)
+        started = time.monotonic()
+        try:
+            result = run_import(sheet_kind, file, user=acting_user, dry_run=dry_run,
+                                progress=progress)
+        except PermissionDenied as exc:
+            raise CommandError(str(exc)) from None
+        except FileNotFoundError:
+            raise CommandError(f"文件不存在：{file}") from None
+        finally:
+            progress.done()
+        elapsed = time.monotonic() - started
+        if result.ok:
+            self.stdout.write(f"{result.summary()}（用时 {elapsed:.1f} 秒）")
+            return
+        for error in result.errors[:PRINT_LIMIT]:
+            self.stderr.write(str(error))
+        if len(result.errors) > PRINT_LIMIT:
+            self.stderr.write(f"……另有 {len(result.errors) - PRINT_LIMIT} 处错误未显示"
+                              + ("" if errors else "（用 --errors 文件 导出完整错误报告）"))
+        if errors:
+            write_errors(result.errors, errors)
+            self.stderr.write(f"错误报告已写入 {errors}")
+        raise CommandError(result.summary())

@@ -1,0 +1,139 @@
+"""Streaming readers of the files staff import (docs/spreadsheets.md §文件格式).
+
+- ``.xlsx``: openpyxl in read-only mode (rows are streamed from the zip, the workbook is
+  never loaded whole); the first worksheet; formulas read as their cached values.
+- ``.csv``: UTF-8 with or without BOM, or GB18030 (Excel's “CSV” on a Chinese Windows);
+  the encoding is detected from a BOM, else from the first MiB (valid UTF-8 → UTF-8,
+  otherwise GB18030, a superset of GBK/GB2312). Comma- or tab-separated.
+
+The header row is the first non-empty row. Empty rows, and a template's description row
+(every filled cell starts with ``说明：``), are skipped. Row numbers are the spreadsheet's
+own (header = row 1 in a plain file), as staff see them in Excel.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+from .parsing import is_empty
+
+DESCRIPTION_PREFIX = "说明："
+SNIFF_BYTES = 1 << 20
+
+
+class FileError(ValueError):
+    """The file as a whole cannot be read (format, encoding, no header)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def detect_encoding(path: Path) -> str:
+    with open(path, "rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < SNIFF_BYTES)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        codecs.getincrementaldecoder("gb18030")().decode(head, final=len(head) < SNIFF_BYTES)
+        return "gb18030"
+    except UnicodeDecodeError as exc:
+        raise FileError("无法识别文件编码：请另存为 UTF-8 或 GB18030（GBK）编码的 CSV，"
+                        "或 Excel（.xlsx）文件") from exc
+
+
+def _is_description(values) -> bool:
+    filled = [v for v in values if not is_empty(v)]
+    return bool(filled) and all(isinstance(v, str) and v.strip().startswith(DESCRIPTION_PREFIX)
+                                for v in filled)
+
+
+class SheetFile:
+    """A file to import; ``rows()`` may be called again for a second pass."""
+
+    def __init__(self, path, *, name: str | None = None):
+        self.path = Path(path)
+        self.name = name or self.path.name
+        suffix = Path(self.name).suffix.lower()
+        if suffix in (".xlsx", ".xlsm"):
+            self.format = "xlsx"
+        elif suffix in (".csv", ".txt"):
+            self.format = "csv"
+        elif suffix == ".xls":
+            raise FileError("不支持旧版 Excel（.xls）文件：请在 Excel 中另存为 .xlsx 或 CSV")
+        else:
+            raise FileError(f"不支持的文件类型“{suffix or self.name}”：请使用 .xlsx 或 .csv 文件")
+        self.encoding = detect_encoding(self.path) if self.format == "csv" else None
+        self.headers: list[str] = []
+        self.header_row = 0
+        for number, values in self._raw_rows():
+            self.headers = ["" if is_empty(v) else str(v).strip() for v in values]
+            self.header_row = number
+            break
+        while self.headers and not self.headers[-1]:
+            self.headers.pop()
+        if not self.headers:
+            raise FileError("文件中没有表头行（第一行应为列名）")
+
+    # ------------------------------------------------------------------ raw rows
+
+    def _raw_rows(self) -> Iterator[tuple[int, list]]:
+        """(row number, cell values) of every non-empty row, header included."""
+        source = self._xlsx_rows() if self.format == "xlsx" else self._csv_rows()
+        for number, values in source:
+            if any(not is_empty(v) for v in values):
+                yield number, values
+
+    def _xlsx_rows(self):
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(self.path, read_only=True, data_only=True)
+        except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException …
+            raise FileError(f"无法打开 Excel 文件“{self.name}”：文件已损坏或不是 .xlsx 格式") from exc
+        try:
+            sheet = book.worksheets[0]
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield number, list(values)
+        finally:
+            book.close()
+
+    def _csv_rows(self):
+        with open(self.path, encoding=self.encoding, newline="") as handle:
+            first = handle.readline()
+            delimiter = "\t" if first.count("\t") > first.count(",") else ","
+            handle.seek(0)
+            reader = csv.reader(handle, delimiter=delimiter)
+            try:
+                yield from enumerate(reader, start=1)
+            except UnicodeDecodeError as exc:
+                raise FileError(f"文件第 {reader.line_num + 1} 行附近的字符无法按 {self.encoding} "
+                                f"编码读取：请将整个文件另存为 UTF-8 或 GB18030 编码") from exc
+            except csv.Error as exc:
+                raise FileError(f"CSV 格式错误（第 {reader.line_num} 行）：{exc}") from exc
+
+    # ------------------------------------------------------------------ data rows
+
+    def rows(self) -> Iterator[tuple[int, list]]:
+        """(row number, values aligned with ``headers``) of every data row."""
+        width = len(self.headers)
+        started = False
+        for number, values in self._raw_rows():
+            if not started:
+                started = number == self.header_row
+                continue
+            if _is_description(values):
+                continue
+            values = list(values[:width])
+            if len(values) < width:
+                values += [None] * (width - len(values))
+            yield number, values

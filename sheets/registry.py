@@ -1,0 +1,127 @@
+"""Kinds of sheets (persons, payments, …) and their columns. An app registers its kinds
+in its ``sheet_kinds`` module (discovered at start-up by ``SheetsConfig.ready``)::
+
+    from sheets.registry import Column, SheetKind, register
+
+    @register
+    class HospitalSheet(SheetKind):
+        name = "hospitals"
+        ...
+
+A kind validates a chunk of parsed rows (``check``: adds errors through the context,
+returns what it would write) and writes a checked chunk (``write``). The engine
+(``sheets.engine``) calls ``check`` for the whole file first and ``write`` only when no
+row is bad (docs/spreadsheets.md §如何增加一种表格).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .parsing import normalise_text
+
+_KINDS: dict[str, type[SheetKind]] = {}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    parser: Callable[[Any], Any] | None = None
+    required: bool = False
+    default: Any = None
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+    export_only: bool = False  # written on export; ignored when such a file is imported
+
+
+@dataclass
+class Row:
+    number: int
+    values: dict[str, Any]
+    present: frozenset = field(default_factory=frozenset)  # keys of the columns in the file
+    filled: frozenset = field(default_factory=frozenset)  # keys of the non-empty cells
+
+    def __getitem__(self, key):
+        return self.values.get(key)
+
+    def get(self, key, default=None):
+        value = self.values.get(key)
+        return default if value is None else value
+
+
+def header_key(header: str) -> str:
+    """Header as compared: normalised, without a required mark (*) or “（必填）”."""
+    key = normalise_text(header).replace("*", "")
+    for suffix in ("(必填)", "(选填)"):
+        key = key.removesuffix(suffix)
+    return key
+
+
+class SheetKind:
+    """Base class of a kind. Subclasses declare the class attributes and implement
+    ``check``/``write`` (import) and ``export_queryset``/``resource_class`` (export)."""
+
+    name: str = ""
+    label: str = ""
+    columns: list[Column] = []
+    import_permission: str = ""  # e.g. "enrollment.import_person"
+    chunk_size: int = 2000
+    resource_class = None  # a django-import-export resource for exports
+
+    # ------------------------------------------------------------------ import
+
+    def start(self, ctx) -> None:
+        """Prepare ``ctx.state`` for a pass over the file (caches, keys seen)."""
+
+    def check(self, rows: list[Row], ctx) -> list:
+        """Validate ``rows``; report errors with ``ctx.error``; return the planned writes."""
+        raise NotImplementedError
+
+    def write(self, planned: list, ctx) -> None:
+        """Write the planned rows of a chunk (called only when the whole file is valid)."""
+        raise NotImplementedError
+
+    def preview_row(self, row: Row) -> list:
+        """The row as shown in the admin's preview (the parsed values)."""
+        values = [row.values.get(c.key) for c in self.import_columns()]
+        return [str(v) if hasattr(v, "_meta") else v for v in values]
+
+    # ------------------------------------------------------------------ export
+
+    def export_queryset(self, user, *, region=None, year=None):
+        raise NotImplementedError
+
+    def resource(self, user):
+        return self.resource_class(user=user)
+
+    # ------------------------------------------------------------------ helpers
+
+    def import_columns(self) -> list[Column]:
+        return [c for c in self.columns if not c.export_only]
+
+    def column(self, key: str) -> Column:
+        return next(c for c in self.columns if c.key == key)
+
+    def header(self, key: str) -> str:
+        return self.column(key).header
+
+
+def register(kind_class: type[SheetKind]) -> type[SheetKind]:
+    if not kind_class.name:
+        raise ValueError("a sheet kind needs a name")
+    _KINDS[kind_class.name] = kind_class
+    return kind_class
+
+
+def get_kind(name: str) -> SheetKind:
+    try:
+        return _KINDS[name]()
+    except KeyError:
+        known = "、".join(sorted(_KINDS)) or "（无）"
+        raise KeyError(f"未知的表格类型“{name}”；可用：{known}") from None
+
+
+def kind_names() -> list[str]:
+    return sorted(_KINDS)
