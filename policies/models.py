@@ -230,6 +230,7 @@ class PlanFigure(PlanRow):
         OOC_CONTROL_LEVEL3 = "ooc_control_level3", "目录外控费比例·三级（%）"
         CHARITY_DONATION = "charity_donation", "慈善捐赠保费总额（元）"
         DOCUMENT_THRESHOLD = "document_threshold", "理赔资料金额门槛（元）"
+        STATED_EXPENSES = "stated_expenses", "申报经营费用（元）"
 
     code = models.CharField("指标", max_length=40, choices=Code.choices)
     value = models.DecimalField("数值", max_digits=14, decimal_places=2)
