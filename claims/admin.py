@@ -268,6 +268,11 @@ class ClaimAdmin(RegionScopedAdminMixin, SimpleHistoryAdmin):
     autocomplete_fields = ["person", "hospital"]
     date_hierarchy = "service_date"
     actions = ["settle_action", "approve_action", "pay_action"]
+
+    class Media:  # live checks of the amounts while the clerk types (static/claims/)
+        js = ["claims/claim_form.js"]
+        css = {"all": ["claims/claim_form.css"]}
+
     SHEET = ["person", "region", "claim_type", "service_date", "discharge_date", "hospital",
              "settlement_no", "location", "filed"]
     AMOUNTS = ["total", "out_of_catalog", "class_b_copay", "compliant", "tcm_compliant",

@@ -41,6 +41,13 @@ def test_clerk_enters_settles_and_prints_a_claim(page, live_server, clerk):
     pick(page, "hospital", "第一人民", "垫江县第一人民医院")
     page.fill("#id_settlement_no", "DJ-B-0001")
     page.fill("#id_total", "30000")
+    # live checks while typing (static/claims/claim_form.js): the derived compliant amount,
+    # then an error for a self-paid part above the total, gone once corrected
+    assert "合规费用将为 30000.00" in page.locator("#live-check-compliant").inner_text()
+    page.fill("#id_out_of_catalog", "30000.01")
+    assert "超过医疗总费用 30000.00" in page.locator("#live-check-out_of_catalog").inner_text()
+    page.fill("#id_out_of_catalog", "0")
+    assert not page.locator("#live-check-out_of_catalog").is_visible()
     page.locator('input[name="_save"]').click()
     page.wait_for_url(re.compile(r"/admin/claims/claim/(\?.*)?$"))
     assert "成功" in page.locator(".messagelist").inner_text()
