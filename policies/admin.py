@@ -7,12 +7,21 @@ history and the plan-year status rules (docs/access.md).
   search) so that each row's history (who, when, old → new) can be opened;
 - StaffProfile: inline on the user page (superuser job) and its own list.
 
+Plan-year workbooks (docs/policy-sheets.md): the plan-year page has the object tools
+“导出参数表” (one .xlsx, a sheet per rule table) and, on a draft, “导入参数表” (upload →
+preview with counts per table or every error → 确认导入; ``plan_year_import_sheets``).
+Each rule table's list can export its rows through its resource (``policies.resources``).
+
 Status rules: ``closed`` plan years and their rows are read-only for everyone;
 ``active`` ones are editable by users holding the change permissions (the
 政策管理员 role) and show a warning banner; ``status`` itself changes only through
 the actions, which call ``policies.plan_status.plan_year_set_status``.
 """
 from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from urllib.parse import quote
 
 from django import forms
 from django.contrib import admin, messages
@@ -21,11 +30,22 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.urls import reverse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
+from import_export.admin import ExportMixin
+from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
-from .access import RegionScopedAdminMixin, RegionScopedFormfieldMixin, user_sees_all_regions
+from sheets.admin import upload_dir
+
+from .access import (
+    RegionScopedAdminMixin,
+    RegionScopedFormfieldMixin,
+    user_can_access,
+    user_sees_all_regions,
+)
 from .models import (
     RULE_MODELS,
     ChronicDisease,
@@ -38,6 +58,8 @@ from .models import (
     StaffProfile,
 )
 from .plan_status import plan_year_set_status
+from .resources import RULE_RESOURCES, workbook_file_name, write_plan_year_workbook
+from .services import plan_year_import_sheets
 
 admin.site.site_header = "医疗保障经办管理系统"
 admin.site.site_title = "医疗保障经办管理系统"
@@ -209,10 +231,12 @@ class PlanRowForm(forms.ModelForm):
         return plan_year
 
 
-class PlanRowAdmin(RegionScopedAdminMixin, HistoryAdmin):
-    """Own page of a rule table: list, filters, search, history, region scoping."""
+class PlanRowAdmin(RegionScopedAdminMixin, ExportMixin, HistoryAdmin):
+    """Own page of a rule table: list, filters, search, history, region scoping, and
+    导出 of the listed rows through the table's resource (``policies.resources``)."""
 
     region_field = "plan_year__scheme__region"
+    export_formats = [XLSX, CSV]
     form = PlanRowForm
     change_form_template = "admin/policies/plan_change_form.html"
     list_filter = [
@@ -245,6 +269,15 @@ class PlanRowAdmin(RegionScopedAdminMixin, HistoryAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["plan_year_notice"] = plan_year_notice(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_export_resource_classes(self, request):
+        return [RULE_RESOURCES[self.model]]
+
+    def get_export_resource_kwargs(self, request, **kwargs):
+        return {"user": request.user}
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
 
 
 def make_rule_admin(model):
@@ -328,10 +361,24 @@ def make_inline(model):
 PLAN_YEAR_INLINES = [make_inline(m) for m in RULE_MODELS]
 
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SHEETS_SESSION_KEY = "policies_plan_year_uploads"
+
+
+class WorkbookUploadForm(forms.Form):
+    file = forms.FileField(label="参数表文件", help_text="Excel（.xlsx），格式同“导出参数表”")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".xlsx"):
+            raise forms.ValidationError("请上传 .xlsx 文件（参数表含多个工作表，不能用 CSV）")
+        return upload
+
+
 @admin.register(PlanYear)
 class PlanYearAdmin(RegionScopedAdminMixin, HistoryAdmin):
     region_field = "scheme__region"
-    change_form_template = "admin/policies/plan_change_form.html"
+    change_form_template = "admin/policies/planyear_change_form.html"
     inlines = PLAN_YEAR_INLINES
     list_display = ["__str__", "region", "scheme", "year", "status_badge",
                     "official_participation_rate"]
@@ -381,6 +428,91 @@ class PlanYearAdmin(RegionScopedAdminMixin, HistoryAdmin):
         if done:
             label = PlanYear.Status(status).label
             self.message_user(request, f"已将 {done} 个年度方案设为“{label}”", messages.SUCCESS)
+
+    # -- plan-year workbook (docs/policy-sheets.md) --------------------------------------
+
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}"
+        urls = [
+            path("<path:object_id>/export-sheets/", self.admin_site.admin_view(self.export_sheets_view),
+                 name=f"{name}_export_sheets"),
+            path("<path:object_id>/import-sheets/", self.admin_site.admin_view(self.import_sheets_view),
+                 name=f"{name}_import_sheets"),
+        ]
+        return urls + super().get_urls()
+
+    def can_import_sheets(self, request, obj) -> bool:
+        """导入参数表: a draft, ``change_planyear`` and the plan year's region."""
+        return (obj is not None and obj.status == PlanYear.Status.DRAFT
+                and request.user.has_perm("policies.change_planyear")
+                and user_can_access(request.user, obj, self.region_field))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and self.has_view_permission(request, obj):
+            extra_context["export_sheets_url"] = reverse(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_export_sheets", args=[obj.pk])
+            if self.can_import_sheets(request, obj):
+                extra_context["import_sheets_url"] = reverse(
+                    f"admin:{self.opts.app_label}_{self.opts.model_name}_import_sheets", args=[obj.pk])
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _plan_year_or_404(self, request, object_id):
+        obj = self.get_object(request, unquote(object_id))  # scoped: another region → None
+        if obj is None:
+            raise Http404("年度方案不存在或不属于您负责的统筹区")
+        return obj
+
+    def export_sheets_view(self, request, object_id):
+        obj = self._plan_year_or_404(request, object_id)
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        response = HttpResponse(content_type=XLSX_TYPE)
+        write_plan_year_workbook(obj, response, user=request.user)
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(workbook_file_name(obj))}"
+        return response
+
+    def import_sheets_view(self, request, object_id):
+        obj = self._plan_year_or_404(request, object_id)
+        if not self.can_import_sheets(request, obj):
+            raise PermissionDenied
+        change_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "original": obj,
+                   "title": f"导入参数表：{obj}", "change_url": change_url}
+        form = WorkbookUploadForm()
+        uploads = request.session.get(SHEETS_SESSION_KEY, {})
+        if request.method == "POST" and request.POST.get("token"):
+            token = request.POST["token"]
+            info = uploads.get(token)
+            if info is None or info["plan_year"] != obj.pk:
+                messages.error(request, "上传的文件已失效，请重新上传")
+                return HttpResponseRedirect(request.path)
+            result = plan_year_import_sheets(plan_year=obj, path=info["path"], acting_user=request.user,
+                                             name=info["name"])
+            if result.ok:
+                uploads.pop(token, None)
+                request.session[SHEETS_SESSION_KEY] = uploads
+                Path(info["path"]).unlink(missing_ok=True)
+                messages.success(request, result.summary())
+                return HttpResponseRedirect(change_url)
+            context.update(result=result, errors=result.errors, token=token)
+        elif request.method == "POST":
+            form = WorkbookUploadForm(request.POST, request.FILES)
+            if form.is_valid():
+                upload = form.cleaned_data["file"]
+                token = secrets.token_hex(16)
+                target = upload_dir() / f"planyear-{token}.xlsx"
+                with open(target, "wb") as handle:
+                    for chunk in upload.chunks():
+                        handle.write(chunk)
+                uploads[token] = {"plan_year": obj.pk, "name": upload.name, "path": str(target)}
+                request.session[SHEETS_SESSION_KEY] = uploads
+                result = plan_year_import_sheets(plan_year=obj, path=target, acting_user=request.user,
+                                                 dry_run=True, name=upload.name)
+                context.update(result=result, errors=result.errors, token=token)
+        context["form"] = form
+        return TemplateResponse(request, "admin/policies/plan_year_import.html", context)
 
     @admin.action(description="启用所选年度方案（草稿 → 生效）", permissions=["change"])
     def activate(self, request, queryset):
