@@ -4,6 +4,11 @@ deadline; docs/claims.md).
 
 - 医疗机构: a catalogue shared by every region (a claim may be treated elsewhere), with
   search (also the claim page's autocomplete).
+- 表格导入/导出 (医疗机构, 理赔结算单): ``sheets.admin.SheetAdminMixin`` — upload, full
+  error report or preview, 确认导入 (all-or-nothing, ``claims.import_hospital`` /
+  ``claims.import_claim``; claims are entered in status 录入), empty templates; exports
+  scoped to the user's regions (hospitals: plus those outside every region) with ID
+  numbers masked (docs/spreadsheets.md).
 - 理赔结算: region-scoped (``RegionScopedAdminMixin``, ``region = 参保统筹区``); person and
   hospital autocomplete; the carried-in layers inline; ID numbers masked for users
   without ``policies.view_full_identity``. Buttons on the claim page: 试算 (engine result,
@@ -29,14 +34,16 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from claims.engine.money import fmt
 from claims.engine.vocab import REASON_NAMES
 from enrollment.models import Person
 from enrollment.selectors import persons_visible_to
-from policies.access import RegionScopedAdminMixin
+from policies.access import RegionScopedAdminMixin, scope_queryset
 from policies.masking import masked_id
+from sheets.admin import SheetAdminMixin
 
 from . import selectors, services
 from .models import Claim, ClaimDocument, GivenLayer, Hospital
@@ -45,7 +52,8 @@ from .models import Claim, ClaimDocument, GivenLayer, Hospital
 
 
 @admin.register(Hospital)
-class HospitalAdmin(SimpleHistoryAdmin):
+class HospitalAdmin(SheetAdminMixin, ExportMixin, SimpleHistoryAdmin):
+    sheet_kind = "hospitals"
     list_display = ["code", "name", "region", "province_name", "level", "grade", "admin_level",
                     "tcm", "children", "public", "designated"]
     list_filter = ["level", "grade", "admin_level", ("region", admin.RelatedOnlyFieldListFilter),
@@ -62,6 +70,11 @@ class HospitalAdmin(SimpleHistoryAdmin):
     @admin.display(description="所在省份")
     def province_name(self, obj):
         return obj.province_name
+
+    def get_export_queryset(self, request):
+        """The export: the user's regions and the hospitals outside every region."""
+        return scope_queryset(super().get_export_queryset(request), request.user, "region",
+                              include_shared=True)
 
 
 # --------------------------------------------------------------------------- claim form
@@ -256,7 +269,8 @@ def _messages_of(exc) -> str:
 
 
 @admin.register(Claim)
-class ClaimAdmin(RegionScopedAdminMixin, SimpleHistoryAdmin):
+class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, SimpleHistoryAdmin):
+    sheet_kind = "claims"
     region_field = "region"
     form = ClaimForm
     change_form_template = "admin/claims/claim/change_form.html"
@@ -302,6 +316,11 @@ class ClaimAdmin(RegionScopedAdminMixin, SimpleHistoryAdmin):
     @admin.display(description="参保人", ordering="person__name")
     def person_name(self, obj):
         return obj.person.name
+
+    def get_export_queryset(self, request):
+        """The changelist's rows (scoped, filters applied) with what the export reads."""
+        return (super().get_export_queryset(request)
+                .select_related("person", "region", "hospital", "disease").prefetch_related("given_layers"))
 
     # ------------------------------------------------------------------ page
 

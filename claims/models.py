@@ -72,6 +72,7 @@ class Hospital(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "医疗机构"
         ordering = ["code"]
+        permissions = [("import_hospital", "可导入医疗机构表格")]
         constraints = [
             models.CheckConstraint(condition=Q(level__gte=1, level__lte=3), name="hospital_level_1_3",
                                    violation_error_message="医院级别只能是 1、2 或 3"),
@@ -193,6 +194,7 @@ class Claim(models.Model):
             ("approve_claim", "可审核通过理赔"),
             ("reject_claim", "可退回/作废理赔"),
             ("pay_claim", "可登记理赔支付"),
+            ("import_claim", "可导入理赔结算单表格"),
         ]
         indexes = [models.Index(fields=["person", "year", "status"], name="claim_person_year")]
         constraints = [

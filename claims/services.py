@@ -194,9 +194,10 @@ def _validate_coverage(claim: Claim, given) -> None:
                 f"{codes.SchemeKind(row['scheme_kind']).label}（{claim.year} 年度），不能带入该层结算结果")})
 
 
-def _derive(claim: Claim) -> None:
-    """Region (from the person's enrollments when not chosen), year, class-B copay from
-    class-B items, location, review deadline."""
+def claim_derive(claim: Claim) -> None:
+    """Fill the derived fields of an unsaved claim (writes nothing): year, region (from
+    the person's enrollments when not chosen, README §4.2), class-B copay from class-B
+    items, location (codes.md: derived from the hospital), acceptance date."""
     if claim.service_date is not None:
         claim.year = claim.service_date.year
     if claim.region_id is None and claim.person_id is not None and claim.service_date is not None:
@@ -271,14 +272,27 @@ def _person_visible(acting_user, person: Person) -> None:
         raise PermissionDenied("该参保人不属于您负责的统筹区")
 
 
+def claim_validate(*, claim: Claim, given: list[dict] | None = None,
+                   check_duplicate: bool = True) -> None:
+    """The checks of a derived settlement sheet (``claim_derive`` first): amounts add up
+    and are not negative (README §3, §6), hospital/disease/delivery required by the claim
+    type, the service date inside the person's coverage, given layers only for schemes
+    held, and (``check_duplicate``) the settlement number not yet recorded at the
+    hospital. Raises ``ValidationError`` keyed by field; writes nothing. Used by
+    ``claim_create``/``claim_update`` and by the claims sheet import
+    (``claims.sheet_kinds``, which checks duplicates in bulk)."""
+    _validate(claim, given)
+    if check_duplicate:
+        _duplicate_check(claim)
+
+
 def claim_check(*, claim: Claim, given: list[dict] | None = None) -> Claim:
     """Every check of ``claim_create``/``claim_update`` on an unsaved claim (the admin form
     runs it before saving); fills the derived fields on ``claim``; writes nothing."""
     if not (claim.settlement_no or "").strip():
         raise ValidationError({"settlement_no": "请填写医院结算单号"})
-    _derive(claim)
-    _validate(claim, given)
-    _duplicate_check(claim)
+    claim_derive(claim)
+    claim_validate(claim=claim, given=given)
     return claim
 
 
@@ -303,11 +317,10 @@ def claim_create(*, acting_user, person: Person, claim_type: str, service_date: 
         raise ValidationError({"settlement_no": "请填写医院结算单号"})
     if claim.total is None:
         raise ValidationError({"total": "请填写医疗总费用"})
-    _derive(claim)
+    claim_derive(claim)
     if acting_user is not None and not user_can_access(acting_user, claim, REGION):
         raise PermissionDenied("参保统筹区不属于您负责的统筹区")
-    _validate(claim, given)
-    _duplicate_check(claim)
+    claim_validate(claim=claim, given=given)
     _full_save(claim, acting_user)
     _write_given(claim, given, acting_user)
     return claim
@@ -339,14 +352,13 @@ def claim_update(*, claim: Claim, acting_user, given: list[dict] | None = None, 
         locked.settlement_no = (locked.settlement_no or "").strip()
         if not locked.settlement_no:
             raise ValidationError({"settlement_no": "请填写医院结算单号"})
-    _derive(locked)
+    claim_derive(locked)
     if acting_user is not None and not user_can_access(acting_user, locked, REGION):
         raise PermissionDenied("参保统筹区不属于您负责的统筹区")
     current_given = given if given is not None else [
         {"scheme_kind": g.scheme_kind, "paid": g.paid, "deductible": g.deductible,
          "over_cap": g.over_cap} for g in locked.given_layers.all()]
-    _validate(locked, current_given)
-    _duplicate_check(locked)
+    claim_validate(claim=locked, given=current_given)
     _full_save(locked, acting_user)
     _write_given(locked, given, acting_user)
     return locked
@@ -378,14 +390,16 @@ def claim_trial(*, claim: Claim, acting_user=None) -> SettledClaim:
 
 def layer_rows(claim: Claim, settled: SettledClaim, *, version: int, now, acting_user,
                names: dict[str, str]) -> list[ClaimLayer]:
-    """The (unsaved) result lines of a settlement version of ``claim``."""
+    """The (unsaved) result lines of a settlement version of ``claim`` (foreign keys set
+    by id: a batch builds hundreds of thousands of them)."""
+    user_id = getattr(acting_user, "pk", None)
     return [ClaimLayer(
-        claim=claim, version=version, is_current=True, seq=seq, scheme_kind=lr.scheme,
+        claim_id=claim.pk, version=version, is_current=True, seq=seq, scheme_kind=lr.scheme,
         scheme_name=names.get(lr.scheme, lr.scheme), paid=lr.paid, deductible=lr.deductible,
         ratio=lr.ratio, capped=lr.capped, basis=lr.basis, reason=lr.reason,
         explanation=lr.explanation, param_refs=[r.as_dict() for r in lr.refs],
         items=[_item_dict(i) for i in lr.items], extra=dict(lr.extra), given=lr.given,
-        settled_at=now, settled_by=acting_user) for seq, lr in enumerate(settled.layers, 1)]
+        settled_at=now, settled_by_id=user_id) for seq, lr in enumerate(settled.layers, 1)]
 
 
 def mark_settled(claim: Claim, settled: SettledClaim, *, version: int, now, acting_user) -> None:

@@ -81,6 +81,22 @@ def _reading_values(item) -> tuple:
     return tuple(item)
 
 
+def registration_duplicate_check(*, person: Person, disease, application_date: date) -> None:
+    """The duplicate rule of ``registration_submit`` (writes nothing; also used by the
+    registrations sheet import): refused when the person has a pending application or a
+    registration valid on the application date for the same disease."""
+    duplicate = (Registration.objects.filter(person=person, disease=disease)
+                 .filter(Q(status__in=Registration.PENDING)
+                         | Q(status__in=Registration.HELD, valid_from__lte=application_date,
+                             valid_to__isnull=True)
+                         | Q(status__in=Registration.HELD, valid_from__lte=application_date,
+                             valid_to__gte=application_date))
+                 .first())
+    if duplicate is not None:
+        raise ValidationError(f"该参保人已有病种 {disease} 的登记（{duplicate.get_status_display()}，"
+                              f"申请日期 {duplicate.application_date.isoformat()}），不能重复申报")
+
+
 @transaction.atomic
 def registration_submit(*, person: Person, scheme, disease, application_date: date, acting_user,
                         institution: str = "", bp_readings: Iterable = (), documents: str = "",
@@ -95,16 +111,7 @@ def registration_submit(*, person: Person, scheme, disease, application_date: da
     if unknown:
         raise ValidationError(f"未知的证明材料字段：{'、'.join(sorted(unknown))}")
     Person.objects.select_for_update().filter(pk=person.pk).first()
-    duplicate = (Registration.objects.filter(person=person, disease=disease)
-                 .filter(Q(status__in=Registration.PENDING)
-                         | Q(status__in=Registration.HELD, valid_from__lte=application_date,
-                             valid_to__isnull=True)
-                         | Q(status__in=Registration.HELD, valid_from__lte=application_date,
-                             valid_to__gte=application_date))
-                 .first())
-    if duplicate is not None:
-        raise ValidationError(f"该参保人已有病种 {disease} 的登记（{duplicate.get_status_display()}，"
-                              f"申请日期 {duplicate.application_date.isoformat()}），不能重复申报")
+    registration_duplicate_check(person=person, disease=disease, application_date=application_date)
     registration = Registration(person=person, scheme=scheme, disease=disease,
                                 application_date=application_date, institution=institution,
                                 documents=documents, created_by=acting_user, **evidence)

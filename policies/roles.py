@@ -40,6 +40,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *(f"{app}.{verb}_*" for app in CASE_APPS for verb in ("add", "change", "view")),
         "claims.settle_*",  # the clerk who enters a claim settles it; 审核员 approves
         "enrollment.import_*",  # 表格导入 of persons and payments (docs/spreadsheets.md)
+        "claims.import_*",  # 表格导入 of hospitals and settlement sheets (docs/spreadsheets.md)
         "policies.view_*",
         "policies.view_full_identity",
     ],

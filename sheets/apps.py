@@ -1,4 +1,5 @@
-"""App config: discovers the ``sheet_kinds`` module of every installed app."""
+"""App config: discovers the ``sheet_kinds`` (and ``sheet_kinds_more``) module of every
+installed app."""
 from django.apps import AppConfig
 
 
@@ -10,4 +11,4 @@ class SheetsConfig(AppConfig):
     def ready(self):
         from django.utils.module_loading import autodiscover_modules
 
-        autodiscover_modules("sheet_kinds")
+        autodiscover_modules("sheet_kinds", "sheet_kinds_more")

@@ -105,7 +105,7 @@ def test_import_command_exit_codes_and_error_report(tmp_path, capsys):
     assert headers == ["行号", "列", "单元格内容", "错误说明"] and rows[0][:3] == [3, "人员类别", "x"]
     assert not Person.objects.exists()
     with pytest.raises(CommandError, match="未知的表格类型"):
-        call_command("import_sheet", "hospitals", str(good))
+        call_command("import_sheet", "pharmacies", str(good))
     with pytest.raises(CommandError, match="文件不存在"):
         call_command("import_sheet", "persons", str(tmp_path / "missing.csv"))
     get_user_model().objects.create_user("nobody", is_staff=True)

@@ -1,0 +1,559 @@
+"""Spreadsheet kinds of the claims app: ``hospitals`` (定点医疗机构目录) and ``claims`` (the
+hospitals' monthly settlement lists: one row = one settlement sheet, imported in status
+录入; ``settle_claims`` — or ``import_sheet claims … --settle`` — settles them).
+
+Spec README §3 (settlement-sheet amounts), §4.7 (given layers), §6 (bad input: every bad
+row reported with row and column, all-or-nothing; a claim dated outside coverage,
+negative or inconsistent amounts, an unknown code); codes.md (hospital attributes, claim
+types: code or Chinese name). A claim row is checked by the service's own functions
+(``services.claim_derive`` + ``services.claim_validate``: compliant = total − out of
+catalogue − class-B copay, class-B copay from class-B items, year, region, location,
+coverage on the service date, given layers only for schemes held); the settlement
+number is checked in bulk against the file and the database (key = (医疗机构,
+结算单号): the same row again is 无变化, a different row with that key an error).
+docs/spreadsheets.md lists the columns.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from enrollment import documents
+from enrollment.models import Person
+from enrollment.selectors import persons_visible_to
+from enrollment.sheet_kinds import DOCUMENT_TYPES, ID_ALIASES
+from policies import codes
+from policies.access import scope_queryset
+from policies.models import ChronicDisease
+from sheets.lookups import RegionLookup
+from sheets.parsing import CodeTable, normalise_text, number_text, parse_bool, parse_date, parse_decimal, text
+from sheets.registry import Column, SheetKind, register
+
+from . import services
+from .models import Claim, GivenLayer, Hospital
+
+ZERO = Decimal("0.00")
+CHANGE_REASON = "表格导入"
+
+# --------------------------------------------------------------------------- code tables
+
+LEVELS = CodeTable("医院级别", codes.HospitalLevel.choices, {
+    "一级": 1, "一级医院": 1, "乡镇卫生院": 1, "社区卫生服务中心": 1, "未定级": 1,
+    "二级医院": 2, "三级医院": 3})
+GRADES = CodeTable("等次", codes.HospitalGrade.choices, {"甲": "A", "乙": "B", "未定": "-", "无": "-"})
+ADMIN_LEVELS = CodeTable("行政级别", codes.AdminLevel.choices, {"县": "county", "区县级": "county",
+                                                            "市": "city", "地市级": "city",
+                                                            "省": "province"})
+CLAIM_TYPES = CodeTable("就医类型", codes.ClaimType.choices, {
+    "普通门诊": "outpatient", "门诊统筹": "outpatient", "门诊": "outpatient",
+    "慢特病": "chronic_outpatient", "门诊慢性病": "chronic_outpatient", "门诊特殊病": "chronic_outpatient",
+    "两病": "two_diseases", "两病门诊用药": "two_diseases", "产检": "prenatal",
+    "分娩": "delivery", "特药": "special_drug", "特定药品": "special_drug"})
+LOCATIONS = CodeTable("就医地", codes.Location.choices, {"本地": "in_region", "统筹区外省内": "in_province",
+                                                      "省外": "out_of_province", "跨省异地": "out_of_province"})
+MAJOR_DISEASES = CodeTable("三类大病", codes.MajorDisease.choices, {
+    "器官移植": "organ_transplant", "恶性肿瘤": "malignant_tumor", "透析": "dialysis"})
+DELIVERY_MODES = CodeTable("分娩方式", codes.DeliveryMode.choices)
+DRUG_CLASSES = CodeTable("药品类别", codes.DrugClass.choices)
+STATUSES = dict(Claim.Status.choices)
+
+# Short names of the schemes in the given-layer headers (带入·<简称>支付 …).
+GIVEN_NAMES = {
+    "employee_basic": "职工基本医保", "resident_basic": "居民基本医保", "critical_illness": "大病保险",
+    "employee_large": "职工大额补助", "employee_supplementary": "职工补充医保",
+    "medical_assistance": "医疗救助", "inclusive_commercial": "普惠商业保险",
+}
+GIVEN_PARTS = {"paid": "支付", "deductible": "起付线", "over_cap": "超封顶线"}
+GIVEN_PART_ALIASES = {"paid": ("本层支付", "基金支付"), "deductible": (), "over_cap": ("超封顶线合规费用",)}
+
+
+def given_key(kind: str, part: str) -> str:
+    return f"given:{kind}:{part}"
+
+
+def given_header(kind: str, part: str) -> str:
+    return f"带入·{GIVEN_NAMES[kind]}{GIVEN_PARTS[part]}"
+
+
+HOSPITAL_HEADERS = {
+    "code": "机构编码", "name": "机构名称", "region": "所在统筹区/区县", "province": "所在省份",
+    "level": "医院级别", "grade": "等次", "admin_level": "行政级别", "tcm": "中医医疗机构",
+    "children": "儿童医院或妇幼保健院", "public": "公立", "designated": "定点医疗机构", "note": "备注",
+}
+CLAIM_HEADERS = {
+    "document_type": "证件类型", "document_number": "证件号码", "name": "姓名",
+    "region": "参保统筹区", "claim_type": "就医类型", "service_date": "就诊/入院日期",
+    "discharge_date": "出院日期", "hospital_code": "医疗机构编码", "hospital_name": "医疗机构名称",
+    "settlement_no": "医院结算单号", "location": "就医地", "filed": "已办理转诊/异地就医备案",
+    "total": "医疗总费用", "out_of_catalog": "全自费（目录外）费用", "class_b_copay": "乙类先行自付",
+    "compliant": "政策范围内（合规）费用", "tcm_compliant": "中医药合规费用",
+    "special_drug": "特药/高额药品费用", "drug_class_a": "甲类药品费用", "drug_class_b": "乙类药品费用",
+    "class_b_items": "乙类项目费用", "out_of_catalog_controlled": "目录外控费范围内费用",
+    "disease": "病种", "major_disease": "三类大病", "special_b": "B类特殊疾病门诊",
+    "delivery_mode": "分娩方式", "drug_list": "特药目录代码", "drug_class": "药品类别",
+    "accepted_on": "受理日期", "offline_review": "需线下审核", "note": "备注",
+    "year": "年度", "status": "状态", "fund_total": "基金支付合计", "personal": "个人负担",
+    "settlement_version": "结算版本", "created_at": "录入时间",
+}
+AMOUNTS = ("total", "out_of_catalog", "class_b_copay", "compliant", "tcm_compliant", "special_drug",
+           "drug_class_a", "drug_class_b", "class_b_items", "out_of_catalog_controlled")
+# claim fields compared when a settlement number is already recorded (re-import)
+COMPARED = ("claim_type", "service_date", "discharge_date", "location", "filed", *AMOUNTS,
+            "major_disease", "special_b", "delivery_mode", "drug_list", "drug_class",
+            "offline_review", "note")
+
+
+def _document_number(value) -> str:
+    return documents.normalise(number_text(value, "证件号码"))
+
+
+def _code(value) -> str:
+    return number_text(value, "机构编码")
+
+
+def _settlement_no(value) -> str:
+    return number_text(value, "医院结算单号")
+
+
+def _messages(exc: ValidationError) -> dict[str | None, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {(None if k == "__all__" else k): v for k, v in exc.message_dict.items()}
+    return {None: exc.messages}
+
+
+# --------------------------------------------------------------------------- hospitals
+
+
+@register
+class HospitalSheet(SheetKind):
+    """定点医疗机构: key = 机构编码. A known hospital is updated with the row's non-empty
+    cells (无变化 when they agree), an unknown one created. The hospital's region must be
+    one of the user's regions; a hospital outside every region of the system (所在统筹区
+    empty, 所在省份 given) may be entered by any user holding the import permission."""
+
+    name = "hospitals"
+    label = "医疗机构"
+    import_permission = "claims.import_hospital"
+    FIELDS = ("code", "name", "region", "province", "level", "grade", "admin_level", "tcm",
+              "children", "public", "designated", "note")
+
+    def __init__(self):
+        from .resources import HospitalResource
+
+        self.resource_class = HospitalResource
+        self.regions = RegionLookup()
+        h = HOSPITAL_HEADERS
+        self.columns = [
+            Column("code", h["code"], _code, required=True, aliases=("医疗机构编码", "定点机构编码"),
+                   description="唯一；重复导入同一机构不会重复登记"),
+            Column("name", h["name"], text, required=True, aliases=("医疗机构名称", "定点机构名称")),
+            Column("region", h["region"], self.regions, aliases=("所在统筹区", "所在区县", "统筹区"),
+                   description="行政区划代码或名称；空 = 本系统未登记的统筹区（须填所在省份）"),
+            Column("province", h["province"], text, default="", description="所在统筹区为空时必填，如 四川省"),
+            Column("level", h["level"], LEVELS, required=True, description=LEVELS.describe()),
+            Column("grade", h["grade"], GRADES, default=codes.HospitalGrade.UNGRADED,
+                   description=f"空 = 未定等。{GRADES.describe()}"),
+            Column("admin_level", h["admin_level"], ADMIN_LEVELS, default=codes.AdminLevel.COUNTY,
+                   description=f"空 = 县级。{ADMIN_LEVELS.describe()}"),
+            Column("tcm", h["tcm"], parse_bool, default=False, description="是/否，空 = 否"),
+            Column("children", h["children"], parse_bool, default=False, description="是/否，空 = 否"),
+            Column("public", h["public"], parse_bool, default=True, description="是/否，空 = 是"),
+            Column("designated", h["designated"], parse_bool, default=True, description="是/否，空 = 是"),
+            Column("note", h["note"], text, default=""),
+        ]
+
+    def start(self, ctx):
+        ctx.state["seen"] = {}
+
+    def _in_scope(self, ctx, region_id) -> bool:
+        return region_id is None or ctx.in_scope(region_id)
+
+    def check(self, rows, ctx):
+        seen = ctx.state["seen"]
+        keyed = []
+        for row in rows:
+            code = row["code"]
+            if code in seen:
+                ctx.error(row, "code", f"机构编码与第 {seen[code]} 行重复")
+                continue
+            seen[code] = row.number
+            keyed.append(row)
+        existing = {h.code: h for h in Hospital.objects.filter(code__in=[r["code"] for r in keyed])}
+        planned = []
+        for row in keyed:
+            current = existing.get(row["code"])
+            if current is None:
+                hospital = Hospital(**{f: row.values.get(f) for f in self.FIELDS})
+                hospital.province = hospital.province or ""
+                if self._validate(row, hospital, ctx):
+                    ctx.count("created")
+                    planned.append(("create", hospital, None))
+                continue
+            if not self._in_scope(ctx, current.region_id):
+                ctx.error(row, "code", f"机构编码已登记的{current.name}属于"
+                                       f"{self.regions.get(current.region_id)}，不在您负责的统筹区，不能修改")
+                continue
+            hospital = Hospital(**{f.attname: getattr(current, f.attname) for f in Hospital._meta.concrete_fields})
+            hospital._state.adding = False
+            changed = []
+            for field in self.FIELDS:
+                if field == "code" or field not in row.filled:
+                    continue
+                value = row.values[field]
+                if field == "region":
+                    differs = hospital.region_id != value.pk
+                else:
+                    differs = getattr(hospital, field) != value
+                if differs:
+                    setattr(hospital, field, value)
+                    changed.append(field)
+            if not changed:
+                ctx.count("unchanged")
+                continue
+            if self._validate(row, hospital, ctx):
+                ctx.count("updated")
+                planned.append(("update", hospital, changed))
+        return planned
+
+    def _validate(self, row, hospital, ctx) -> bool:
+        ok = True
+        if hospital.region_id is None and not hospital.province:
+            ctx.error(row, "region", "请填写所在统筹区/区县，或（本系统未登记的统筹区）填写所在省份", value="")
+            ok = False
+        if not self._in_scope(ctx, hospital.region_id):
+            ctx.error(row, "region", f"所在统筹区“{self.regions.get(hospital.region_id)}”不属于您负责的统筹区",
+                      value="")
+            ok = False
+        try:
+            hospital.full_clean(exclude=["region"], validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            for field, messages in _messages(exc).items():
+                for message in messages:
+                    ctx.error(row, field if field in HOSPITAL_HEADERS else None, message)
+            ok = False
+        return ok
+
+    def write(self, planned, ctx):
+        new = [h for op, h, _c in planned if op == "create"]
+        updates = [(h, c) for op, h, c in planned if op == "update"]
+        if new:
+            bulk_create_with_history(new, Hospital, batch_size=1000, default_user=ctx.user,
+                                     default_change_reason=CHANGE_REASON)
+        if updates:
+            fields = sorted({f for _h, c in updates for f in c})
+            bulk_update_with_history([h for h, _c in updates], Hospital, fields=fields, batch_size=1000,
+                                     default_user=ctx.user, default_change_reason=CHANGE_REASON)
+
+    def export_queryset(self, user, *, region=None, year=None):
+        qs = Hospital.objects.all()
+        if user is not None:  # the user's regions, and hospitals outside every region
+            qs = scope_queryset(qs, user, "region", include_shared=True)
+        if region is not None:
+            qs = qs.filter(region__in=self.regions.with_descendants(region))
+        return qs.select_related("region").order_by("code")
+
+
+# --------------------------------------------------------------------------- claims
+
+
+@register
+class ClaimSheet(SheetKind):
+    """结算单（医院月度结算清单）: one row = one settlement sheet, entered in status 录入;
+    key = (医疗机构编码, 医院结算单号). See the module docstring."""
+
+    name = "claims"
+    label = "理赔结算单"
+    import_permission = "claims.import_claim"
+
+    def __init__(self):
+        from .resources import ClaimResource
+
+        self.resource_class = ClaimResource
+        self.regions = RegionLookup()
+        self.imported_ids: list[int] = []  # claims created by the last import (``--settle``)
+        h = CLAIM_HEADERS
+
+        def amount(key, *, required=False, default=ZERO, aliases=(), description="元，两位小数；空 = 0"):
+            return Column(key, h[key], parse_decimal, required=required, default=default,
+                          aliases=aliases, description=description)
+
+        self.columns = [
+            Column("document_type", h["document_type"], DOCUMENT_TYPES, default=documents.ID_CARD,
+                   description="空 = 居民身份证"),
+            Column("document_number", h["document_number"], _document_number, required=True,
+                   aliases=ID_ALIASES, description="须为已登记的参保人；请设为文本格式"),
+            Column("name", h["name"], text, aliases=("参保人姓名",), description="填写时须与登记的姓名一致"),
+            Column("region", h["region"], self.regions, aliases=("参保地", "统筹区"),
+                   description="空 = 按参保人当年度的参保登记确定；行政区划代码或名称"),
+            Column("claim_type", h["claim_type"], CLAIM_TYPES, required=True, aliases=("就医类别", "医疗类别"),
+                   description=CLAIM_TYPES.describe()),
+            Column("service_date", h["service_date"], parse_date, required=True,
+                   aliases=("入院日期", "就诊日期"), description="住院填入院日期；年度 = 该日期所在年度"),
+            Column("discharge_date", h["discharge_date"], parse_date),
+            Column("hospital_code", h["hospital_code"], _code, required=True,
+                   aliases=("机构编码", "定点机构编码"), description="须为已登记的医疗机构（先导入医疗机构）"),
+            Column("hospital_name", h["hospital_name"], export_only=True),
+            Column("settlement_no", h["settlement_no"], _settlement_no, required=True,
+                   aliases=("结算单号", "结算流水号", "结算编号"),
+                   description="同一医疗机构内唯一；重复导入同一结算单不会重复登记"),
+            Column("location", h["location"], LOCATIONS, default="",
+                   description=f"空 = 按医疗机构所在地判断。{LOCATIONS.describe()}"),
+            Column("filed", h["filed"], parse_bool, default=True, aliases=("已备案",),
+                   description="是/否，空 = 是（统筹区外就医未备案填“否”）"),
+            amount("total", required=True, description="元，两位小数"),
+            amount("out_of_catalog", aliases=("全自费费用", "目录外费用", "全自费")),
+            amount("class_b_copay", description="元；空 = 0，填了乙类项目费用时按年度方案比例计算"),
+            amount("compliant", default=None, aliases=("合规费用", "政策范围内费用"),
+                   description="空 = 医疗总费用 − 全自费 − 乙类先行自付；填写时须等于该值"),
+            amount("tcm_compliant"),
+            amount("special_drug", aliases=("特药费用",)),
+            amount("drug_class_a"),
+            amount("drug_class_b"),
+            amount("class_b_items", default=None, description="元；空 = 未提供"),
+            amount("out_of_catalog_controlled"),
+            Column("disease", h["disease"], text, default="", aliases=("病种代码", "病种名称"),
+                   description="门诊慢特病/两病必填：参保统筹区病种目录的代码或名称"),
+            Column("major_disease", h["major_disease"], MAJOR_DISEASES, default="",
+                   description=MAJOR_DISEASES.describe()),
+            Column("special_b", h["special_b"], parse_bool, default=False, description="是/否，空 = 否"),
+            Column("delivery_mode", h["delivery_mode"], DELIVERY_MODES, default="",
+                   description="住院分娩必填：顺产/剖宫产"),
+            Column("drug_list", h["drug_list"], text, default="",
+                   description="如 sm_cancer、sm_rare、lc_high_cost、lc_special_efficacy"),
+            Column("drug_class", h["drug_class"], DRUG_CLASSES, default="", description="A/B/C"),
+            Column("accepted_on", h["accepted_on"], parse_date, description="空 = 导入当天"),
+            Column("offline_review", h["offline_review"], parse_bool, default=False,
+                   description="是/否，空 = 否"),
+            Column("note", h["note"], text, default=""),
+        ]
+        for kind in GIVEN_NAMES:
+            label = codes.SchemeKind(kind).label
+            for part, word in GIVEN_PARTS.items():
+                aliases = (f"带入·{label}{word}",) + tuple(
+                    f"带入·{name}{alias}" for name in (GIVEN_NAMES[kind], label)
+                    for alias in GIVEN_PART_ALIASES[part])
+                self.columns.append(Column(
+                    given_key(kind, part), given_header(kind, part), parse_decimal, aliases=aliases,
+                    description=("医院结算系统带入的该险种本层支付（元）" if part == "paid"
+                                 else f"带入结果的{word}（元，需要时填写；须同时填写支付）")))
+        self.columns += [Column(k, h[k], export_only=True) for k in (
+            "year", "status", "fund_total", "personal", "settlement_version", "created_at")]
+
+    # ------------------------------------------------------------------ state
+
+    def start(self, ctx):
+        diseases = {}
+        for disease in ChronicDisease.objects.all():
+            for value in (disease.code, disease.name):
+                diseases.setdefault((disease.region_id, normalise_text(value).lower()), disease)
+        ctx.state.update(seen={}, diseases=diseases)
+        if ctx.writing:
+            self.imported_ids = []
+
+    # ------------------------------------------------------------------ check
+
+    def check(self, rows, ctx):
+        seen = ctx.state["seen"]
+        keyed = []
+        for row in rows:
+            key = (normalise_text(row["hospital_code"]), row["settlement_no"])
+            if key in seen:
+                ctx.error(row, "settlement_no", f"医院结算单号与第 {seen[key]} 行重复（同一医疗机构内不能重复）")
+                continue
+            seen[key] = row.number
+            keyed.append(row)
+        if not keyed:
+            return []
+        data = self._load(ctx, keyed)
+        planned = []
+        for row in keyed:
+            result = self._check_row(ctx, data, row)
+            if result is not None:
+                planned.append(result)
+        return planned
+
+    def _load(self, ctx, rows) -> dict:
+        """What the rows of a chunk need, in a fixed number of queries (the service checks
+        of a new claim then read the person's enrollments)."""
+        numbers = {row["document_number"] for row in rows}
+        persons = {(p.document_type, p.document_number): p
+                   for p in Person.objects.filter(document_number__in=numbers)}
+        visible = None
+        if not ctx.sees_all and persons:
+            visible = set(persons_visible_to(ctx.user, Person.objects.filter(
+                pk__in=[p.pk for p in persons.values()])).values_list("pk", flat=True))
+        hospitals = {}
+        for hospital in Hospital.objects.filter(code__in={row["hospital_code"] for row in rows}):
+            hospital.region = self.regions.get(hospital.region_id)
+            hospitals[hospital.code] = hospital
+        q = Q(pk__in=[])
+        by_hospital = defaultdict(set)
+        for row in rows:
+            hospital = hospitals.get(row["hospital_code"])
+            if hospital is not None:
+                by_hospital[hospital.pk].add(row["settlement_no"])
+        for hospital_id, values in by_hospital.items():
+            q |= Q(hospital_id=hospital_id, settlement_no__in=values)
+        recorded = {(c.hospital_id, c.settlement_no): c
+                    for c in Claim.objects.filter(q).select_related("person", "disease")}
+        given = defaultdict(dict)
+        for layer in GivenLayer.objects.filter(claim__in=[c.pk for c in recorded.values()]):
+            given[layer.claim_id][layer.scheme_kind] = (layer.paid, layer.deductible, layer.over_cap)
+        return dict(persons=persons, visible=visible, hospitals=hospitals, recorded=recorded, given=given)
+
+    def _given(self, ctx, row) -> list[dict] | None:
+        """The row's given layers; None (reported) when a part is given without 支付."""
+        layers, ok = [], True
+        for kind in GIVEN_NAMES:
+            keys = {part: given_key(kind, part) for part in GIVEN_PARTS}
+            if keys["paid"] not in row.filled:
+                for part in ("deductible", "over_cap"):
+                    if keys[part] in row.filled:
+                        ctx.error(row, keys[part], f"填写了{given_header(kind, part)}，请同时填写"
+                                                   f"{given_header(kind, 'paid')}")
+                        ok = False
+                continue
+            layers.append({"scheme_kind": kind, "paid": row[keys["paid"]],
+                           "deductible": row.get(keys["deductible"], ZERO),
+                           "over_cap": row.get(keys["over_cap"], ZERO)})
+        return layers if ok else None
+
+    def _report(self, ctx, row, exc: ValidationError, given) -> None:
+        for field, messages in _messages(exc).items():
+            if field == "person":
+                key = "document_number"
+            elif field == "hospital":
+                key = "hospital_code"
+            elif field == "region":
+                key = "region" if "region" in row.present else "document_number"
+            elif field == "given_layers":
+                key = given_key(given[0]["scheme_kind"], "paid") if given else None
+            elif field in CLAIM_HEADERS and field not in ("year", "status"):
+                key = field
+            else:
+                key = None
+            for message in messages:
+                ctx.error(row, key, message, value=None if key in row.present else "")
+
+    def _check_row(self, ctx, data, row):
+        person = data["persons"].get((row["document_type"] or documents.ID_CARD, row["document_number"]))
+        if person is None:
+            ctx.error(row, "document_number", "未登记的参保人，请先导入或登记参保人")
+            return None
+        if data["visible"] is not None and person.pk not in data["visible"]:
+            ctx.error(row, "document_number", "该参保人不属于您负责的统筹区")
+            return None
+        if row["name"] and row["name"] != person.name:
+            ctx.error(row, "name", f"姓名与证件号码登记的姓名“{person.name}”不一致")
+            return None
+        hospital = data["hospitals"].get(row["hospital_code"])
+        if hospital is None:
+            ctx.error(row, "hospital_code", "未登记的医疗机构编码，请先导入医疗机构")
+            return None
+        given = self._given(ctx, row)
+        if given is None:
+            return None
+        claim = Claim(
+            person=person, region=row["region"], claim_type=row["claim_type"],
+            service_date=row["service_date"], discharge_date=row["discharge_date"], hospital=hospital,
+            settlement_no=row["settlement_no"], location=row["location"], filed=row["filed"],
+            **{name: row[name] for name in AMOUNTS},
+            major_disease=row["major_disease"], special_b=row["special_b"],
+            delivery_mode=row["delivery_mode"], drug_list=row["drug_list"], drug_class=row["drug_class"],
+            accepted_on=row["accepted_on"], offline_review=row["offline_review"], note=row["note"],
+            created_by=ctx.user)
+        try:
+            services.claim_derive(claim)
+        except ValidationError as exc:
+            self._report(ctx, row, exc, given)
+            return None
+        if not ctx.in_scope(claim.region_id):
+            key = "region" if "region" in row.present else "document_number"
+            ctx.error(row, key, f"参保统筹区“{claim.region.name}”不属于您负责的统筹区", value="")
+            return None
+        if row["disease"]:
+            disease = ctx.state["diseases"].get((claim.region_id, normalise_text(row["disease"]).lower()))
+            if disease is None:
+                ctx.error(row, "disease", f"{claim.region.name}的病种目录中没有“{row['disease']}”（填病种代码或名称）")
+                return None
+            claim.disease = disease
+        recorded = data["recorded"].get((hospital.pk, claim.settlement_no))
+        if recorded is not None:
+            return self._check_recorded(ctx, data, row, claim, given, recorded)
+        try:
+            services.claim_validate(claim=claim, given=given, check_duplicate=False)
+            claim.review_due_date = services.selectors.review_due_date(claim)
+            claim.full_clean(exclude=["person", "region", "hospital", "disease"], validate_unique=False,
+                             validate_constraints=False)
+        except ValidationError as exc:
+            self._report(ctx, row, exc, given)
+            return None
+        ctx.count("created")
+        return claim, given
+
+    def _check_recorded(self, ctx, data, row, claim, given, recorded):
+        """A settlement number already recorded at the hospital: 无变化 when the row equals
+        the stored sheet, else an error naming the stored claim and the differing columns."""
+        if claim.compliant is None:
+            claim.compliant = claim.total - claim.out_of_catalog - claim.class_b_copay
+        differ = [name for name in COMPARED if getattr(claim, name) != getattr(recorded, name)]
+        if claim.person_id != recorded.person_id:
+            differ.insert(0, "document_number")
+        if claim.region_id != recorded.region_id:
+            differ.append("region")
+        if claim.disease_id != recorded.disease_id:
+            differ.append("disease")
+        if "accepted_on" in row.filled and claim.accepted_on != recorded.accepted_on:
+            differ.append("accepted_on")
+        stored = data["given"].get(recorded.pk, {})
+        mine = {g["scheme_kind"]: (g["paid"], g["deductible"], g["over_cap"]) for g in given}
+        for kind in sorted(set(stored) | set(mine)):
+            if stored.get(kind) != mine.get(kind):
+                differ.append(given_key(kind, "paid"))
+        if not ctx.in_scope(recorded.region_id):
+            ctx.error(row, "settlement_no", "该结算单已由其他统筹区登记，不能导入")
+            return None
+        if not differ:
+            ctx.count("unchanged")
+            return None
+        columns = "、".join(self.header(k) for k in differ)
+        ctx.error(row, "settlement_no", (
+            f"{claim.hospital.name}已登记结算单号“{claim.settlement_no}”（参保人 {recorded.person.name}，"
+            f"就诊日期 {recorded.service_date.isoformat()}，状态 {STATUSES[recorded.status]}），"
+            f"与本行不一致（{columns}），不能重复登记"))
+        return None
+
+    # ------------------------------------------------------------------ write
+
+    def write(self, planned, ctx):
+        claims = [claim for claim, _g in planned]
+        bulk_create_with_history(claims, Claim, batch_size=1000, default_user=ctx.user,
+                                 default_change_reason=CHANGE_REASON)
+        layers = [GivenLayer(claim=claim, **layer) for claim, given in planned for layer in given]
+        if layers:
+            bulk_create_with_history(layers, GivenLayer, batch_size=1000, default_user=ctx.user,
+                                     default_change_reason=CHANGE_REASON)
+        self.imported_ids.extend(claim.pk for claim in claims)
+
+    def settle_imported(self, user):
+        """结算 the claims created by the last import (``claims.batch``)."""
+        from .batch import claims_settle_batch
+
+        return claims_settle_batch(claims=Claim.objects.filter(pk__in=self.imported_ids), acting_user=user)
+
+    # ------------------------------------------------------------------ export
+
+    def export_queryset(self, user, *, region=None, year=None):
+        qs = Claim.objects.all()
+        if user is not None:
+            qs = scope_queryset(qs, user, "region")
+        if region is not None:
+            qs = qs.filter(region__in=self.regions.with_descendants(region))
+        if year is not None:
+            qs = qs.filter(year=year)
+        return (qs.select_related("person", "region", "hospital", "disease")
+                .prefetch_related("given_layers").order_by("pk"))
