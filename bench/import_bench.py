@@ -2,9 +2,9 @@
 
 Measures, each in a fresh child process (so that ``ru_maxrss`` is that run's peak):
 
-(a) ``ours``: ``sheets.engine.run_import`` (validate the whole file, then bulk-write with
-    history) of the persons file, then of the payments file (which also creates the
-    enrollments); csv and xlsx;
+(a) ``ours``: ``sheets.engine.run_import`` (every row validated, written with its
+    history row by ``sheets.bulk_sql`` in one transaction, all-or-nothing) of the persons
+    file, then of the payments file (which also creates the enrollments); csv and xlsx;
 (b) ``peer``: a plain django-import-export ``ModelResource`` with default settings (only
     the column names and the natural-key ``import_id_fields`` declared) on the same csv
     files — row-by-row ``save()``; the payments peer needs the enrollments to exist and
@@ -16,11 +16,11 @@ The files carry codes in the coded columns (``resident``, ``wechat``, ``500231``
 that the peer, which has no code tables, stores the same values; ours accepts codes and
 Chinese names alike. The database named by ``DATABASE_URL`` (default: a temporary
 SQLite file) is migrated and loaded with the policy fixtures; the enrollment tables are
-emptied before each run. Never point it at a database whose persons you want to keep.
+emptied before each run (on PostgreSQL then ``VACUUM ANALYZE``d). Never point it at a database whose persons you want to keep.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/medins_bench \
         .venv/bin/python bench/import_bench.py --n 100000 [--peer-n 10000] [--runs ours,peer,copy]
-    .venv/bin/python bench/import_bench.py --memory 1000000   # streaming check (dry run)
+    .venv/bin/python bench/import_bench.py --memory 1000000   # streaming check (dry run, import)
 """
 from __future__ import annotations
 
@@ -102,13 +102,33 @@ def prepare_db() -> None:
     call_command("migrate", verbosity=0)
     if not PlanYear.objects.exists():
         call_command("load_policies", verbosity=0)
+    from django.db import connection
+
+    tables = []
     for model in (Payment, Enrollment, Person):
         model.history.all()._raw_delete(model.history.db)
         model.objects.all()._raw_delete(model.objects.db)
+        tables += [model.history.model._meta.db_table, model._meta.db_table]
+    if connection.vendor == "postgresql":  # no dead rows or stale statistics from the last run
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(table)}")
+
+
+def _fresh_statistics() -> None:
+    """PostgreSQL: ANALYZE before the timed part (untimed), as autovacuum would have done
+    since the previous import; the tables an import grows inside its own transaction
+    keep the statistics of its start."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 def run_ours(kind: str, path: str, dry_run: bool = False) -> dict:
     _setup_django()
+    _fresh_statistics()
     from sheets.engine import run_import
     from sheets.registry import get_kind
 
@@ -162,6 +182,7 @@ def _peer_resources():
 
 def run_peer(kind: str, path: str) -> dict:
     _setup_django()
+    _fresh_statistics()
     import tablib
 
     from enrollment.models import Enrollment, Person
@@ -183,6 +204,7 @@ def run_peer(kind: str, path: str) -> dict:
 
 def run_copy(kind: str, path: str) -> dict:
     _setup_django()
+    _fresh_statistics()
     from django.db import connection
     from django.utils import timezone
 
@@ -261,8 +283,9 @@ def spawn(env, *argv) -> dict:
 
 def report(label, result):
     rate = result["rows"] / result["seconds"] if result["seconds"] else 0
+    load = "/".join(f"{x:.1f}" for x in os.getloadavg())  # 1/5/15 min, after the run
     print(f"{label:<34} {result['rows']:>9} rows {result['seconds']:>9.2f} s {rate:>10,.0f} rows/s "
-          f"peak RSS {result['maxrss_mb']:>7.0f} MiB", flush=True)
+          f"peak RSS {result['maxrss_mb']:>7.0f} MiB  load {load}", flush=True)
 
 
 def main() -> None:
@@ -276,7 +299,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10000)
     parser.add_argument("--peer-n", type=int, default=None, help="rows for the peer (default: --n)")
     parser.add_argument("--runs", default="ours,peer,copy")
-    parser.add_argument("--memory", type=int, default=0, help="only: dry-run a persons csv of this many rows")
+    parser.add_argument("--memory", type=int, default=0,
+                        help="only: dry-run, then import, a persons csv of this many rows")
     args = parser.parse_args()
     if args.cmd == "child":
         child(args)
@@ -290,6 +314,9 @@ def main() -> None:
         spawn(env, "prepare")
         report(f"ours persons csv dry-run N={args.memory}",
                spawn(env, "ours", "persons", str(files["persons.csv"]), "--dry-run"))
+        report(f"ours persons csv import N={args.memory}",
+               spawn(env, "ours", "persons", str(files["persons.csv"])))
+        spawn(env, "prepare")
         return
     runs = args.runs.split(",")
     files = generate(tmp, args.n)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from stdnum import numdb
 from stdnum.cn import ric
@@ -80,8 +81,10 @@ def _gb11643(number: str, label: str, *, today: date | None = None) -> DocumentI
     return DocumentInfo(number, birth, sex)
 
 
+@lru_cache(maxsize=8192)
 def _area_known(code: str) -> bool:
-    """True when ``code`` is a county-level GB/T 2260 code at any time (stdnum's table)."""
+    """True when ``code`` is a county-level GB/T 2260 code at any time (stdnum's table;
+    cached: a few thousand codes, looked up once per row of an import)."""
     info = {k: v for _part, props in numdb.get("cn/loc").info(code) for k, v in props.items()}
     return bool(info.get("county"))
 

@@ -15,15 +15,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Max, Q, Sum
+from django.db import models
+from django.db.models import F, Max, Q, Sum
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from claims.engine.errors import CaseError
 from claims.engine.facts import HeldIdentity, PersonFacts
 from claims.engine.money import fmt
 from policies import codes
 from policies import models as pm
+from sheets.bulk_sql import InArray, insert_history, insert_values
 from sheets.lookups import RegionLookup
 from sheets.parsing import CodeTable, number_text, parse_bool, parse_date, parse_decimal, parse_int, text
 from sheets.registry import Column, SheetKind, register
@@ -94,6 +96,48 @@ def _person_key(document_type, number) -> tuple[str, str]:
     return document_type or documents.ID_CARD, number
 
 
+# The fields ``Person.full_clean(exclude=[regions])`` cleans (the regions come from the
+# region lookup; their ids are the lookup's own).
+_CLEANED_FIELDS = [f for f in Person._meta.concrete_fields
+                   if f.name not in ("hukou_region", "residence_region") and not f.generated]
+_CACHED_FIELDS = {f.attname for f in _CLEANED_FIELDS if f.choices or isinstance(f, models.BooleanField)}
+
+
+def _person_errors(values: dict, cache: dict) -> dict[str | None, list[str]]:
+    """``Person.full_clean(exclude=["hukou_region", "residence_region"],
+    validate_unique=False, validate_constraints=False)`` on a dict of attname → value,
+    without a model instance: every field's ``clean`` (type, choices, max length,
+    validators; empty values of blank fields skipped), then ``Person.document_checks``
+    (``Person.clean``). Cleaned and derived values are written back into ``values``;
+    the messages are returned by field (as ``ValidationError.message_dict``). ``cache``
+    keeps the cleaned values of the coded fields (pure functions of the value)."""
+    errors: dict[str, list] = {}
+    for f in _CLEANED_FIELDS:
+        name = f.attname
+        raw = values.get(name)
+        if f.blank and raw in f.empty_values:
+            continue
+        if name in _CACHED_FIELDS:
+            key = (name, type(raw), raw)
+            if key in cache:
+                values[name] = cache[key]
+                continue
+        try:
+            values[name] = f.clean(raw, None)
+        except ValidationError as exc:
+            errors[f.name] = list(exc.error_list)
+            continue
+        if name in _CACHED_FIELDS:
+            cache[key] = values[name]
+    number, birth, sex, clean_errors = Person.document_checks(
+        values.get("document_type"), values.get("document_number"), values.get("birth_date"),
+        values.get("sex"))
+    values["document_number"], values["birth_date"], values["sex"] = number, birth, sex
+    for field, message in clean_errors.items():
+        errors.setdefault(field, []).append(ValidationError(message))
+    return _messages(ValidationError(errors)) if errors else {}
+
+
 # --------------------------------------------------------------------------- persons
 
 
@@ -143,8 +187,11 @@ class PersonSheet(SheetKind):
             Column("updated_at", h["updated_at"], export_only=True),
         ]
 
+    one_pass = True  # rows of the file are found through ctx.state["seen"] first
+
     def start(self, ctx):
         ctx.state["seen"] = {}
+        ctx.state["clean_cache"] = {}
 
     def check(self, rows, ctx):
         seen = ctx.state["seen"]
@@ -158,7 +205,7 @@ class PersonSheet(SheetKind):
             keys[row.number] = key
         numbers = {k[1] for k in keys.values()}
         existing = {(p.document_type, p.document_number): p
-                    for p in Person.objects.filter(document_number__in=numbers)}
+                    for p in Person.objects.filter(InArray(F("document_number"), numbers)).order_by()} if numbers else {}
         visible, enrolled = set(), set()
         if existing and not ctx.sees_all:
             ids = [p.pk for p in existing.values()]
@@ -179,73 +226,72 @@ class PersonSheet(SheetKind):
                 planned.extend(self._check_existing(row, current, ctx, visible, enrolled))
         return planned
 
-    def _in_scope(self, ctx, person) -> bool:
-        return ctx.sees_all or person.hukou_region_id in ctx.region_ids or (
-            person.residence_region_id in ctx.region_ids)
+    def _in_scope(self, ctx, values) -> bool:
+        return ctx.sees_all or values["hukou_region_id"] in ctx.region_ids or (
+            values["residence_region_id"] in ctx.region_ids)
 
-    def _validate(self, row, person, ctx) -> bool:
-        try:
-            person.full_clean(exclude=["hukou_region", "residence_region"], validate_unique=False,
-                              validate_constraints=False)
-        except ValidationError as exc:
-            for field, messages in _messages(exc).items():
-                key = field if field in PERSON_HEADERS else None
-                for message in messages:
-                    ctx.error(row, key, message)
-            return False
-        return True
+    def _validate(self, row, values, ctx) -> bool:
+        """``Person.full_clean`` (``_person_errors``) of the values; errors reported."""
+        errors = _person_errors(values, ctx.state["clean_cache"])
+        for field, messages in errors.items():
+            key = field if field in PERSON_HEADERS else None
+            for message in messages:
+                ctx.error(row, key, message)
+        return not errors
 
     def _check_new(self, row, ctx):
-        values = {f: row.values.get(f) for f in self.FIELDS}
-        person = Person(**values)  # clean() derives birth date and sex from the number
-        if not self._validate(row, person, ctx):
+        get = row.values.get
+        values = {f: get(f) for f in self.FIELDS if f not in self.REGION_FIELDS}
+        for field in self.REGION_FIELDS:
+            region = get(field)
+            values[f"{field}_id"] = region.pk if region is not None else None
+        if not self._validate(row, values, ctx):  # derives birth date and sex from the number
             return []
-        if not self._in_scope(ctx, person):
+        if not self._in_scope(ctx, values):
             key = "hukou_region" if "hukou_region" in row.present else "residence_region"
-            shown = "、".join(str(r) for r in (person.hukou_region, person.residence_region) if r) or "空"
+            shown = "、".join(str(get(f)) for f in self.REGION_FIELDS if get(f)) or "空"
             ctx.error(row, key, f"户籍所在地或常住地必须属于您负责的统筹区（当前：{shown}）", value="")
             return []
         ctx.count("created")
-        return [("create", person)]
+        return [("create", values)]
 
     def _check_existing(self, row, current, ctx, visible, enrolled):
         if not ctx.sees_all and current.pk not in visible:
             ctx.error(row, "document_number", "该证件号码已登记的参保人不属于您负责的统筹区，不能修改")
             return []
-        person = Person.objects.model(**{f.attname: getattr(current, f.attname)
-                                         for f in Person._meta.concrete_fields})
-        person._state.adding = False
+        values = {f.attname: getattr(current, f.attname) for f in Person._meta.concrete_fields}
         changed = []
         for field in self.FIELDS:
             if field in ("document_type", "document_number") or field not in row.filled:
                 continue
             value = row.values[field]
             if field in self.REGION_FIELDS:  # compare ids: no query for the related row
-                differs = getattr(person, f"{field}_id") != (value.pk if value is not None else None)
-            else:
-                differs = getattr(person, field) != value
-            if differs:
-                setattr(person, field, value)
-                changed.append(field)
-        if not self._validate(row, person, ctx):
+                field, value = f"{field}_id", (value.pk if value is not None else None)
+            if values[field] != value:
+                values[field] = value
+                changed.append(field.removesuffix("_id") if field.endswith("region_id") else field)
+        if not self._validate(row, values, ctx):
             return []
         moved = {"hukou_region", "residence_region"} & set(changed)
-        if moved and current.pk not in enrolled and not self._in_scope(ctx, person):
+        if moved and current.pk not in enrolled and not self._in_scope(ctx, values):
             ctx.error(row, sorted(moved)[0], "户籍所在地或常住地必须属于您负责的统筹区")
             return []
         if not changed:
             ctx.count("unchanged")
             return []
         ctx.count("updated")
+        person = Person(**values)
+        person._state.adding = False
         return [("update", person, changed)]
 
     def write(self, planned, ctx):
         new = [p[1] for p in planned if p[0] == "create"]
         updates = [p for p in planned if p[0] == "update"]
+        now = timezone.now()
         if new:
-            bulk_create_with_history(new, Person, batch_size=1000, default_user=ctx.user)
+            insert_values(Person, new, now=now)  # completes the dicts (defaults, times, id)
+            insert_history(Person, new, user=ctx.user, reason=None, when=now, created=True)
         if updates:
-            now = timezone.now()
             fields = sorted({f for _op, _p, changed in updates for f in changed} | {"updated_at"})
             objs = []
             for _op, person, _changed in updates:
@@ -272,6 +318,25 @@ class PersonSheet(SheetKind):
 # --------------------------------------------------------------------------- payments
 
 
+class _PersonFacts:
+    """What the payment checks read of a registered person (no model instance per row);
+    ``hukou_region``/``residence_region`` are the region lookup's objects."""
+
+    FIELDS = ("id", "document_type", "document_number", "name", "birth_date", "category", "resettled",
+              "hukou_region_id", "residence_region_id")
+    __slots__ = (*FIELDS, "hukou_region", "residence_region")
+
+    def __init__(self, id, document_type, document_number, name, birth_date, category, resettled,  # noqa: A002
+                 hukou_region_id, residence_region_id):
+        self.id, self.document_type, self.document_number, self.name = id, document_type, document_number, name
+        self.birth_date, self.category, self.resettled = birth_date, category, resettled
+        self.hukou_region_id, self.residence_region_id = hukou_region_id, residence_region_id
+
+    @property
+    def pk(self):
+        return self.id
+
+
 @dataclass
 class _Plan:
     plan_year: pm.PlanYear | None
@@ -290,6 +355,7 @@ class PaymentSheet(SheetKind):
     name = "payments"
     label = "缴费"
     import_permission = "enrollment.import_payment"
+    one_pass = True  # receipts, paid enrollments and basic coverage of the file: ctx.state first
 
     def __init__(self):
         from .resources import PaymentResource
@@ -342,11 +408,31 @@ class PaymentSheet(SheetKind):
             basic=dict(),  # (person id, year) → [(kind, region id, start, end)] paid in the file
             schemes={s.pk: s for s in pm.Scheme.objects.select_related("region")},
             plans={},  # (scheme id, year) → _Plan
+            scheme_of={},  # (region id, value type, value) → Scheme or error message
+            plan_years={},  # plan year id → (year, scheme id, kind, region id)
             identities={i.code: i for i in pm.Identity.objects.all()},
             identity_names=selectors.identity_names(),
         )
 
+    def _plan_year_info(self, ctx, plan_year_id) -> tuple:
+        """(year, scheme id, scheme kind, scheme region id) of a plan year (all loaded
+        once; again when one was added since)."""
+        info = ctx.state["plan_years"]
+        if plan_year_id not in info:
+            info.update({py.pk: (py.year, py.scheme_id, py.scheme.kind, py.scheme.region_id)
+                         for py in pm.PlanYear.objects.select_related("scheme")})
+        return info[plan_year_id]
+
     def _scheme(self, ctx, region, value):
+        """The scheme of the region named by ``value`` (kind code/name or scheme name), or
+        the error message; remembered per (region, value) for the pass."""
+        key = (region.pk, type(value), value)
+        found = ctx.state["scheme_of"].get(key)
+        if found is None:
+            found = ctx.state["scheme_of"][key] = self._find_scheme(ctx, region, value)
+        return found
+
+    def _find_scheme(self, ctx, region, value):
         schemes = [s for s in ctx.state["schemes"].values() if s.region_id == region.pk]
         try:
             kind = SCHEME_KINDS(value)
@@ -413,7 +499,9 @@ class PaymentSheet(SheetKind):
         """Everything the rows of a chunk need, in a fixed number of queries."""
         numbers = {row["document_number"] for row, _s, _p in work}
         persons = {}
-        for person in Person.objects.filter(document_number__in=numbers):
+        for values in Person.objects.filter(InArray(F("document_number"), numbers)).order_by().values_list(
+                *_PersonFacts.FIELDS):
+            person = _PersonFacts(*values)
             person.hukou_region = self.regions.get(person.hukou_region_id)
             person.residence_region = self.regions.get(person.residence_region_id)
             persons[(person.document_type, person.document_number)] = person
@@ -421,36 +509,44 @@ class PaymentSheet(SheetKind):
         plan_year_ids = {p.plan_year.pk for _r, _s, p in work}
         years = {p.plan_year.year for _r, _s, p in work}
         identities = defaultdict(list)
-        for pid, code, start, end in PersonIdentity.objects.filter(person_id__in=person_ids).values_list(
+        for pid, code, start, end in PersonIdentity.objects.filter(InArray(F("person_id"), person_ids)).order_by().values_list(
                 "person_id", "identity__code", "valid_from", "valid_to"):
             identities[pid].append(HeldIdentity(code, start, end))
-        enrollments = {(e.person_id, e.plan_year_id): e for e in Enrollment.objects.filter(
-            person_id__in=person_ids, plan_year_id__in=plan_year_ids)}
-        totals = {r["enrollment_id"]: r for r in Payment.objects.filter(
-            enrollment_id__in=[e.pk for e in enrollments.values()]).values("enrollment_id").annotate(
-            subsidy=Sum("subsidy"), self_paid=Sum("self_paid"), last=Max("paid_date"))}
-        pre_existing = defaultdict(list)
-        for eid, group in PreExistingDeclaration.objects.filter(
-                enrollment_id__in=[e.pk for e in enrollments.values()]).values_list("enrollment_id", "group"):
-            pre_existing[eid].append(group)
+        # One query for the persons' enrollments (by person only: the person index, no
+        # join, no ordering — whatever the table statistics say during a large import):
+        # the basic coverage (this year), the previous year (continuity) and which
+        # enrollments of the plan years exist (loaded whole only then).
         basics = defaultdict(list)  # (person, year) → [(kind, region id, start, end)]
-        for pid, year, kind, region_id, start, end in Enrollment.objects.filter(
-                person_id__in=person_ids, plan_year__year__in=years,
-                plan_year__scheme__kind__in=BASIC_KINDS).exclude(
-                status=Enrollment.Status.TERMINATED).values_list(
-                "person_id", "plan_year__year", "plan_year__scheme__kind",
-                "plan_year__scheme__region_id", "coverage_start", "coverage_end"):
-            basics[(pid, year)].append((kind, region_id, start, end))
-        previous = {(pid, sid, year): (cy, start) for pid, sid, year, cy, start in Enrollment.objects.filter(
-            person_id__in=person_ids, plan_year__year__in={y - 1 for y in years}).values_list(
-            "person_id", "plan_year__scheme_id", "plan_year__year", "continuous_years", "coverage_start")}
+        previous = {}  # (person, scheme, year) → (continuous years, coverage start)
+        current = []
+        for pid, plan_year_id, status, cy, start, end in Enrollment.objects.filter(
+                InArray(F("person_id"), person_ids)).order_by().values_list(
+                "person_id", "plan_year_id", "status", "continuous_years", "coverage_start", "coverage_end"):
+            year, scheme_id, kind, region_id = self._plan_year_info(ctx, plan_year_id)
+            if year in years and kind in BASIC_KINDS and status != Enrollment.Status.TERMINATED:
+                basics[(pid, year)].append((kind, region_id, start, end))
+            if year + 1 in years:
+                previous[(pid, scheme_id, year)] = (cy, start)
+            if plan_year_id in plan_year_ids:
+                current.append(pid)
+        enrollments, totals, pre_existing = {}, {}, defaultdict(list)
+        if current:
+            enrollments = {(e.person_id, e.plan_year_id): e for e in Enrollment.objects.filter(
+                InArray(F("person_id"), current), plan_year_id__in=plan_year_ids).order_by()}
+            enrollment_ids = [e.pk for e in enrollments.values()]
+            totals = {r["enrollment_id"]: r for r in Payment.objects.filter(
+                InArray(F("enrollment_id"), enrollment_ids)).order_by().values("enrollment_id").annotate(
+                subsidy=Sum("subsidy"), self_paid=Sum("self_paid"), last=Max("paid_date"))}
+            for eid, group in PreExistingDeclaration.objects.filter(
+                    InArray(F("enrollment_id"), enrollment_ids)).order_by().values_list("enrollment_id", "group"):
+                pre_existing[eid].append(group)
         receipts = defaultdict(set)
         for row, scheme, _p in work:
             receipts[scheme.pk].add(row["receipt_no"])
         q = Q(pk__in=[])
         for scheme_id, values in receipts.items():
-            q |= Q(scheme_id=scheme_id, receipt_no__in=values)
-        recorded = {(p["scheme_id"], p["receipt_no"]): p for p in Payment.objects.filter(q).values(
+            q |= Q(InArray(F("receipt_no"), list(values)), scheme_id=scheme_id)
+        recorded = {(p["scheme_id"], p["receipt_no"]): p for p in Payment.objects.filter(q).order_by().values(
             "scheme_id", "receipt_no", "paid_date", "amount_due", "subsidy", "self_paid",
             "enrollment__person_id", "enrollment__person__name", "enrollment__plan_year_id")}
         return dict(persons=persons, identities=identities, enrollments=enrollments, totals=totals,
@@ -467,21 +563,22 @@ class PaymentSheet(SheetKind):
 
     def _check_row(self, ctx, data, row, scheme, plan_info):
         plan, plan_year = plan_info.plan, plan_info.plan_year
-        person = data["persons"].get(_person_key(row["document_type"], row["document_number"]))
+        rv = row.values.get  # = row[key]
+        person = data["persons"].get(_person_key(rv("document_type"), rv("document_number")))
         if person is None:
             ctx.error(row, "document_number", "未登记的参保人，请先导入或登记参保人")
             return None
-        if row["name"] and text(row["name"]) != person.name:
+        if rv("name") and text(rv("name")) != person.name:
             ctx.error(row, "name", f"姓名与证件号码登记的姓名“{person.name}”不一致")
             return None
-        recorded = data["recorded"].get((scheme.pk, row["receipt_no"]))
+        recorded = data["recorded"].get((scheme.pk, rv("receipt_no")))
         if recorded is not None:
             same = (recorded["enrollment__person_id"] == person.pk
                     and recorded["enrollment__plan_year_id"] == plan_year.pk
-                    and recorded["paid_date"] == row["paid_date"]
-                    and recorded["amount_due"] == row["amount_due"]
-                    and recorded["subsidy"] == row["subsidy"]
-                    and recorded["self_paid"] == row["self_paid"])
+                    and recorded["paid_date"] == rv("paid_date")
+                    and recorded["amount_due"] == rv("amount_due")
+                    and recorded["subsidy"] == rv("subsidy")
+                    and recorded["self_paid"] == rv("self_paid"))
             if same:
                 ctx.count("unchanged")
                 return None
@@ -496,7 +593,7 @@ class PaymentSheet(SheetKind):
                                          f"{ctx.state['paid'][key]} 行缴清，不能重复缴费")
             return None
         enrollment = data["enrollments"].get(key)
-        tier = row["tier"]
+        tier = rv("tier")
         errors = 0
         if enrollment is not None:
             if enrollment.status == Enrollment.Status.TERMINATED:
@@ -520,7 +617,7 @@ class PaymentSheet(SheetKind):
             return None
         pooling_id = scheme.region.pooling_region.pk
         holds_employee, basic = self._basic(ctx, data, person, pooling_id, plan_year.year)
-        basic_insured = bool(row["basic_confirmed"] or (enrollment and enrollment.basic_confirmed)
+        basic_insured = bool(rv("basic_confirmed") or (enrollment and enrollment.basic_confirmed)
                              or basic is not None)
         facts = PersonFacts(
             birth_date=person.birth_date, category=person.category,
@@ -534,10 +631,10 @@ class PaymentSheet(SheetKind):
         except CaseError as exc:
             ctx.error(row, "document_number", exc.message)
             return None
-        relation = row["relation_to_payer"] or codes.Relation.SELF
+        relation = rv("relation_to_payer") or codes.Relation.SELF
         try:
-            result = quote(plan, facts, tier=tier or None, paid_date=row["paid_date"],
-                           channel=row["channel"], relation=relation,
+            result = quote(plan, facts, tier=tier or None, paid_date=rv("paid_date"),
+                           channel=rv("channel"), relation=relation,
                            holds_employee_basic=holds_employee, local=local,
                            basic_start=basic[0] if basic else None,
                            basic_end=basic[1] if basic else None)
@@ -549,10 +646,10 @@ class PaymentSheet(SheetKind):
         total = data["totals"].get(enrollment.pk) if enrollment else None
         paid_subsidy = total["subsidy"] if total else ZERO
         paid_self = total["self_paid"] if total else ZERO
-        if total and row["paid_date"] < total["last"]:
+        if total and rv("paid_date") < total["last"]:
             ctx.error(row, "paid_date", f"缴费日期早于该参保登记已有缴费的最后日期 {total['last'].isoformat()}")
             errors += 1
-        due, subsidy, self_paid = row["amount_due"], row["subsidy"], row["self_paid"]
+        due, subsidy, self_paid = rv("amount_due"), rv("subsidy"), rv("self_paid")
         before = paid_subsidy + paid_self
         if due != before + subsidy + self_paid:
             earlier = f"此前已缴 {fmt(before)} + " if before else ""
@@ -587,43 +684,52 @@ class PaymentSheet(SheetKind):
         created = enrollment is None
         if created:
             prev = data["previous"].get((person.pk, scheme.pk, plan_year.year - 1))
-            enrollment = Enrollment(
-                person=person, plan_year=plan_year, tier=tier,
+            enrollment = dict(
+                person_id=person.pk, plan_year_id=plan_year.pk, tier=tier,
                 continuous_years=(prev[0] + 1) if prev and prev[1] else 1,
-                basic_confirmed=bool(row["basic_confirmed"]))
-        elif row["basic_confirmed"]:
-            enrollment.basic_confirmed = True
-        enrollment.coverage_start = result.coverage_start
-        enrollment.coverage_end = result.coverage_end
-        enrollment.paid_off_date = row["paid_date"]
-        enrollment.window_code = result.window.code
+                basic_confirmed=bool(rv("basic_confirmed")),
+                coverage_start=result.coverage_start, coverage_end=result.coverage_end,
+                paid_off_date=rv("paid_date"), window_code=result.window.code)
+        else:
+            if rv("basic_confirmed"):
+                enrollment.basic_confirmed = True
+            enrollment.coverage_start = result.coverage_start
+            enrollment.coverage_end = result.coverage_end
+            enrollment.paid_off_date = rv("paid_date")
+            enrollment.window_code = result.window.code
         identity = None
         if subsidy > 0 and result.subsidy_identity:
             identity = ctx.state["identities"].get(result.subsidy_identity)
-        payment = Payment(
-            enrollment=enrollment, scheme=scheme, amount_due=due, subsidy=subsidy,
-            subsidy_identity=identity,
-            subsidy_payer=(row["subsidy_payer"] or Payment.SubsidyPayer.GOVERNMENT) if subsidy else "",
-            self_paid=self_paid, paid_date=row["paid_date"], channel=row["channel"],
-            payer_name=row["payer_name"], relation_to_payer=relation,
-            receipt_no=row["receipt_no"], window_code=result.window.code, completes=True)
+        payment = dict(
+            scheme_id=scheme.pk, amount_due=due, subsidy=subsidy,
+            subsidy_identity_id=identity.pk if identity is not None else None,
+            subsidy_payer=(rv("subsidy_payer") or Payment.SubsidyPayer.GOVERNMENT) if subsidy else "",
+            self_paid=self_paid, paid_date=rv("paid_date"), channel=rv("channel"),
+            payer_name=rv("payer_name"), relation_to_payer=relation,
+            receipt_no=rv("receipt_no"), window_code=result.window.code, completes=True)
         ctx.count("created")
         return (created, enrollment, payment)
 
     def write(self, planned, ctx):
+        """New enrollments and the payments (with their history rows) by prepared
+        INSERTs (``sheets.bulk_sql``); enrollments that existed are updated with
+        ``bulk_update_with_history``."""
+        now = timezone.now()
         new = [e for created, e, _p in planned if created]
         old = [e for created, e, _p in planned if not created]
         if new:
-            bulk_create_with_history(new, Enrollment, batch_size=1000, default_user=ctx.user)
+            insert_values(Enrollment, new, now=now)
+            insert_history(Enrollment, new, user=ctx.user, reason=None, when=now, created=True)
         if old:
             bulk_update_with_history(old, Enrollment, fields=[
                 "coverage_start", "coverage_end", "paid_off_date", "window_code", "basic_confirmed"],
                 batch_size=1000, default_user=ctx.user)
         payments = []
-        for _created, enrollment, payment in planned:
-            payment.enrollment = enrollment  # now saved: sets enrollment_id
+        for created, enrollment, payment in planned:
+            payment["enrollment_id"] = enrollment["id"] if created else enrollment.pk
             payments.append(payment)
-        bulk_create_with_history(payments, Payment, batch_size=1000, default_user=ctx.user)
+        insert_values(Payment, payments, now=now)
+        insert_history(Payment, payments, user=ctx.user, reason=None, when=now, created=True)
 
     def export_queryset(self, user, *, region=None, year=None):
         from policies.access import scope_queryset

@@ -5,14 +5,20 @@ and every bad row is reported at once; docs/spreadsheets.md).
 
 1. the header row is matched against the kind's columns (missing required columns,
    unknown or repeated columns are file errors);
-2. **pass 1 (validation)** streams the rows in chunks: every cell is parsed (row and
-   column of each bad cell reported), then the kind checks the chunk against the
-   database and the rows already seen (keeping only the keys it needs for duplicate
-   checks), so memory does not grow with the rows of a csv file;
-3. **pass 2 (writing)**, only when pass 1 found no error and it is not a dry run: the
-   file is read again and each chunk is checked again and written in bulk. Both passes
-   run in one transaction: if pass 2 meets an error (a concurrent change since pass 1)
-   everything is rolled back.
+2. **validation** streams the rows in chunks: every cell is parsed (row and column of
+   each bad cell reported), then the kind checks the chunk against the database and the
+   rows already seen (keeping only the keys it needs for duplicate checks), so memory
+   does not grow with the rows of a csv file;
+3. **writing**, only when no row is bad and it is not a dry run, in one transaction:
+
+   - a kind with ``one_pass`` checks and writes each chunk in the same pass (inside a
+     savepoint): each chunk is checked against the database as it is just before its
+     write, and a concurrent insert of the same key is refused by the unique
+     constraints. At the first bad row the savepoint is rolled back (nothing written)
+     and the rest of the file is only checked, so every error is still reported;
+   - other kinds: pass 1 checks the whole file, then pass 2 reads the file again,
+     checks each chunk again and writes it; an error in pass 2 (a concurrent change
+     since pass 1) rolls everything back.
 """
 from __future__ import annotations
 
@@ -24,7 +30,7 @@ from django.db import IntegrityError, transaction
 
 from policies.access import user_region_ids, user_sees_all_regions
 
-from .parsing import CellError, is_empty
+from .parsing import CellError
 from .readers import FileError, SheetFile
 from .registry import Column, Row, SheetKind, header_key
 from .report import ImportResult, RowError
@@ -94,15 +100,22 @@ def match_headers(kind: SheetKind, headers: list[str]) -> tuple[list[tuple[int, 
     return mapping, errors
 
 
+CACHE_SIZE = 4096  # results kept per column for repeated values of a cacheable parser
+
+
 def parse_rows(sheet: SheetFile, mapping, kind: SheetKind, result: ImportResult) -> Iterator[Row]:
-    """Parsed rows; a row with a bad cell is reported (every bad cell) and not yielded."""
+    """Parsed rows; a row with a bad cell is reported (every bad cell) and not yielded.
+    The results of a ``cacheable`` parser (``sheets.parsing.cacheable``) are reused for a
+    value seen before in the column (keyed by type and value: ``1``, ``1.0`` and ``True``
+    stay apart)."""
     present = frozenset(column.key for _i, column in mapping)
     missing = {c.key: c.default for c in kind.import_columns() if c.key not in present}
+    caches = {column.key: {} for _i, column in mapping if getattr(column.parser, "cacheable", False)}
     for number, values in sheet.rows():
         parsed, bad, filled = dict(missing), False, set()
         for index, column in mapping:
             raw = values[index]
-            if is_empty(raw):
+            if raw is None or (isinstance(raw, str) and (not raw or raw.isspace())):  # is_empty
                 if column.required:
                     result.errors.append(RowError(number, column.header, f"请填写“{column.header}”"))
                     bad = True
@@ -112,11 +125,20 @@ def parse_rows(sheet: SheetFile, mapping, kind: SheetKind, result: ImportResult)
             if column.parser is None:
                 parsed[column.key] = raw
                 continue
+            cache = caches.get(column.key)
+            if cache is not None:
+                key = (type(raw), raw)
+                if key in cache:
+                    parsed[column.key] = cache[key]
+                    continue
             try:
-                parsed[column.key] = column.parser(raw)
+                parsed[column.key] = value = column.parser(raw)
             except CellError as exc:
                 result.errors.append(RowError(number, column.header, exc.message, str(raw)))
                 bad = True
+                continue
+            if cache is not None and len(cache) < CACHE_SIZE:
+                cache[key] = value
         result.rows += 1
         if not bad:
             yield Row(number, parsed, present, frozenset(filled))
@@ -130,13 +152,18 @@ def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
         yield chunk
 
 
+def _preview(result: ImportResult, kind: SheetKind, chunk: list[Row]) -> None:
+    if len(result.preview) < PREVIEW_ROWS:
+        result.preview.extend([r.number, *kind.preview_row(r)]
+                              for r in chunk[:PREVIEW_ROWS - len(result.preview)])
+
+
 def _pass(kind, sheet, mapping, ctx, progress, *, keep_preview=False):
     result = ctx.result
     kind.start(ctx)
     for chunk in _chunks(parse_rows(sheet, mapping, kind, result), kind.chunk_size):
-        if keep_preview and len(result.preview) < PREVIEW_ROWS:
-            result.preview.extend([r.number, *kind.preview_row(r)]
-                                  for r in chunk[:PREVIEW_ROWS - len(result.preview)])
+        if keep_preview:
+            _preview(result, kind, chunk)
         planned = kind.check(chunk, ctx)
         if ctx.writing:
             if result.errors:
@@ -144,6 +171,36 @@ def _pass(kind, sheet, mapping, ctx, progress, *, keep_preview=False):
             kind.write(planned, ctx)
         if progress is not None:
             progress("写入" if ctx.writing else "校验", result.rows)
+
+
+def _one_pass(kind, sheet, mapping, ctx, progress) -> None:
+    """Check and write chunk by chunk; at the first error undo the writes (savepoint)
+    and only check the rest of the file (``ctx.writing`` becomes False)."""
+    result = ctx.result
+    kind.start(ctx)
+    chunks = _chunks(parse_rows(sheet, mapping, kind, result), kind.chunk_size)
+    try:
+        with transaction.atomic():
+            for chunk in chunks:
+                _preview(result, kind, chunk)
+                planned = kind.check(chunk, ctx)
+                if result.errors:
+                    raise _Rollback
+                kind.write(planned, ctx)
+                if progress is not None:
+                    progress("写入", result.rows)
+    except _Rollback:
+        ctx.writing = False
+        for chunk in chunks:  # the rest of the file: report every error
+            _preview(result, kind, chunk)
+            kind.check(chunk, ctx)
+            if progress is not None:
+                progress("校验", result.rows)
+
+
+def _integrity_error(result: ImportResult, exc: IntegrityError) -> None:
+    result.errors.append(RowError(None, "", f"写入时数据库拒绝（可能有人同时导入了相同数据），"
+                                            f"未写入任何数据：{exc}"))
 
 
 def run_import(kind: SheetKind, path, *, user, dry_run: bool = False, name: str | None = None,
@@ -161,6 +218,18 @@ def run_import(kind: SheetKind, path, *, user, dry_run: bool = False, name: str 
             result.errors.extend(header_errors)
             return result
         with transaction.atomic():
+            if kind.one_pass and not dry_run:
+                ctx = ImportContext(kind, user, result, writing=True)
+                try:
+                    _one_pass(kind, sheet, mapping, ctx, progress)
+                except IntegrityError as exc:
+                    _integrity_error(result, exc)
+                    raise _Rollback from exc
+                result.counts = ctx.counts
+                if result.errors:
+                    raise _Rollback
+                result.written = True
+                return result
             check = ImportContext(kind, user, result, writing=False)
             _pass(kind, sheet, mapping, check, progress, keep_preview=True)
             result.counts = check.counts
@@ -173,8 +242,7 @@ def run_import(kind: SheetKind, path, *, user, dry_run: bool = False, name: str 
                 with transaction.atomic():
                     _pass(kind, sheet, mapping, write, progress)
             except IntegrityError as exc:
-                result.errors.append(RowError(None, "", f"写入时数据库拒绝（可能有人同时导入了相同数据），"
-                                                        f"未写入任何数据：{exc}"))
+                _integrity_error(result, exc)
                 raise _Rollback from exc
             if result.rows != rows_checked:
                 result.errors.append(RowError(None, "", "文件在导入过程中被修改，未写入任何数据"))

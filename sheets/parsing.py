@@ -19,6 +19,14 @@ EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01 (Excel's 1900 leap-yea
 CENT = Decimal("0.01")
 
 
+def cacheable(parser):
+    """Mark ``parser`` as a pure function of the cell value (same value → same result or
+    same error), so the engine may reuse its result for a repeated value of a column
+    (dates, amounts and codes repeat down a file)."""
+    parser.cacheable = True
+    return parser
+
+
 class CellError(ValueError):
     """A cell that cannot be read; ``message`` is Chinese."""
 
@@ -77,6 +85,7 @@ def excel_serial(serial: float) -> date:
     return EXCEL_EPOCH + timedelta(days=int(serial))
 
 
+@cacheable
 def parse_date(value) -> date:
     """2024-03-01, 2024/3/1, 2024.3.1, 2024年3月1日, 20240301, an xlsx date cell, or an
     Excel serial number (45352 = 2024-03-01)."""
@@ -109,6 +118,7 @@ def parse_date(value) -> date:
 # --------------------------------------------------------------------------- amounts
 
 
+@cacheable
 def parse_decimal(value, *, places: int = 2, allow_negative: bool = False) -> Decimal:
     """An amount: ``1,234.50``, ``￥380``, ``380元``, or a numeric cell; never via float
     arithmetic (an xlsx float is read through its shortest repr). At most ``places``
@@ -135,6 +145,7 @@ def parse_decimal(value, *, places: int = 2, allow_negative: bool = False) -> De
     return amount.quantize(Decimal(1).scaleb(-places))
 
 
+@cacheable
 def parse_int(value) -> int:
     if isinstance(value, bool):
         raise CellError(f"不是整数：{value}")
@@ -152,6 +163,7 @@ TRUE_WORDS = {"是", "y", "yes", "true", "1", "√", "✓", "有"}
 FALSE_WORDS = {"否", "n", "no", "false", "0", "×", "无"}
 
 
+@cacheable
 def parse_bool(value) -> bool:
     if isinstance(value, bool):
         return value
@@ -173,6 +185,8 @@ class CodeTable:
     more ``name → code`` (e.g. codes.md's longer names). Matching ignores case, spaces
     and full-/half-width differences; the name of a code is ``label(code)``.
     """
+
+    cacheable = True  # see ``cacheable``
 
     def __init__(self, title: str, choices: Iterable[tuple], aliases: dict | None = None):
         self.title = title

@@ -52,9 +52,14 @@ def detect_encoding(path: Path) -> str:
 
 
 def _is_description(values) -> bool:
-    filled = [v for v in values if not is_empty(v)]
-    return bool(filled) and all(isinstance(v, str) and v.strip().startswith(DESCRIPTION_PREFIX)
-                                for v in filled)
+    filled = False
+    for v in values:
+        if is_empty(v):
+            continue
+        if not (isinstance(v, str) and v.strip().startswith(DESCRIPTION_PREFIX)):
+            return False  # usually the first filled cell
+        filled = True
+    return filled
 
 
 class SheetFile:
@@ -88,8 +93,12 @@ class SheetFile:
 
     def _raw_rows(self) -> Iterator[tuple[int, list]]:
         """(row number, cell values) of every non-empty row, header included."""
-        source = self._xlsx_rows() if self.format == "xlsx" else self._csv_rows()
-        for number, values in source:
+        if self.format == "csv":  # every cell is a str
+            for number, values in self._csv_rows():
+                if any(v and not v.isspace() for v in values):
+                    yield number, values
+            return
+        for number, values in self._xlsx_rows():
             if any(not is_empty(v) for v in values):
                 yield number, values
 

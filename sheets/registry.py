@@ -69,6 +69,11 @@ class SheetKind:
     import_permission: str = ""  # e.g. "enrollment.import_person"
     chunk_size: int = 2000
     resource_class = None  # a django-import-export resource for exports
+    # True: the engine checks and writes each chunk in one pass over the file (see
+    # ``sheets.engine``). A kind may set it when ``check`` of a chunk gives the same
+    # result whether or not the earlier chunks of the file are already written (it
+    # finds rows of the file through ``ctx.state`` before looking in the database).
+    one_pass: bool = False
 
     # ------------------------------------------------------------------ import
 

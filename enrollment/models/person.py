@@ -72,32 +72,42 @@ class Person(models.Model):
 
     def clean(self):
         """Check the document number; derive or cross-check birth date and sex."""
-        errors = {}
-        self.document_number = documents.normalise(self.document_number)
-        try:
-            info = documents.check_document(self.document_type, self.document_number)
-        except documents.DocumentError as exc:
-            raise ValidationError({"document_number": exc.message}) from exc
-        label = self.get_document_type_display()
-        if info.birth_date is not None:
-            if self.birth_date is None:
-                self.birth_date = info.birth_date
-            elif self.birth_date != info.birth_date:
-                errors["birth_date"] = (
-                    f"出生日期 {self.birth_date.isoformat()} 与{label}号码中的出生日期 "
-                    f"{info.birth_date.isoformat()} 不一致")
-        if info.sex is not None:
-            if not self.sex:
-                self.sex = info.sex
-            elif self.sex != info.sex:
-                errors["sex"] = (f"性别“{self.get_sex_display()}”与{label}号码显示的性别"
-                                 f"“{self.Sex(info.sex).label}”不一致")
-        if self.birth_date is None and "birth_date" not in errors:
-            errors["birth_date"] = "请填写出生日期"
-        if not self.sex and "sex" not in errors:
-            errors["sex"] = "请填写性别"
+        self.document_number, self.birth_date, self.sex, errors = self.document_checks(
+            self.document_type, self.document_number, self.birth_date, self.sex)
         if errors:
             raise ValidationError(errors)
+
+    @classmethod
+    def document_checks(cls, document_type, number, birth_date, sex):
+        """``clean``'s checks on plain values (also used by the spreadsheet import, which
+        builds no instance per row): (normalised number, birth date, sex, errors by
+        field) — birth date and sex derived from the number when empty."""
+        errors = {}
+        number = documents.normalise(number)
+        try:
+            info = documents.check_document(document_type, number)
+        except documents.DocumentError as exc:
+            return number, birth_date, sex, {"document_number": exc.message}
+        label = dict(cls.DocumentType.choices).get(document_type, document_type)
+        if info.birth_date is not None:
+            if birth_date is None:
+                birth_date = info.birth_date
+            elif birth_date != info.birth_date:
+                errors["birth_date"] = (
+                    f"出生日期 {birth_date.isoformat()} 与{label}号码中的出生日期 "
+                    f"{info.birth_date.isoformat()} 不一致")
+        if info.sex is not None:
+            if not sex:
+                sex = info.sex
+            elif sex != info.sex:
+                shown = dict(cls.Sex.choices).get(sex, sex)
+                errors["sex"] = (f"性别“{shown}”与{label}号码显示的性别"
+                                 f"“{cls.Sex(info.sex).label}”不一致")
+        if birth_date is None and "birth_date" not in errors:
+            errors["birth_date"] = "请填写出生日期"
+        if not sex and "sex" not in errors:
+            errors["sex"] = "请填写性别"
+        return number, birth_date, sex, errors
 
     def fill_from_document(self) -> None:
         """Fill an empty birth date / sex from a valid 18-character number (no errors)."""

@@ -1,0 +1,184 @@
+"""Bulk writes without Django's per-value field machinery — PostgreSQL ``COPY`` (psycopg 3),
+elsewhere one prepared INSERT run for many rows (``executemany``) — for the spreadsheet
+imports (``sheets.engine``) and batch settlement (``claims.batch``), which write rows
+and their history by the hundred thousand. Django's ``bulk_create`` compiles every
+value of every row through the field machinery and costs more than the validation
+itself (docs/benchmarks.md).
+
+Values are adapted the way the model fields would (``get_db_prep_save``) only where the
+Python type needs it (Decimal, date/datetime, JSON); everything else is passed as is.
+History rows are the ones django-simple-history's ``bulk_history_create`` writes
+(every tracked field, ``history_date``, ``history_user``, ``history_change_reason``,
+``history_type``), built without a model instance per row.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from django.db import DatabaseError, connection, models
+from django.db.models.lookups import In
+
+
+def _adapter(field: models.Field):
+    ops = connection.ops
+    if isinstance(field, models.JSONField):
+        return lambda v: field.get_db_prep_save(v, connection)
+    if connection.vendor == "postgresql":  # the backend's adapt_*field_value return the value
+        return None
+    if isinstance(field, models.DecimalField):
+        digits, places = field.max_digits, field.decimal_places
+        return lambda v: ops.adapt_decimalfield_value(v, digits, places)
+    if isinstance(field, models.DateTimeField):
+        return ops.adapt_datetimefield_value
+    if isinstance(field, models.DateField):
+        return ops.adapt_datefield_value
+    return None
+
+
+def _insert_sql(model, fields) -> str:
+    ops = connection.ops
+    return (f"INSERT INTO {ops.quote_name(model._meta.db_table)} "
+            f"({', '.join(ops.quote_name(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))})")
+
+
+def _params(fields, rows) -> list[list]:
+    adapters = [(i, a) for i, a in enumerate(_adapter(f) for f in fields) if a is not None]
+    if not adapters:
+        return [row if isinstance(row, list) else list(row) for row in rows]
+    params = []
+    for row in rows:
+        row = list(row)
+        for i, adapt in adapters:
+            if row[i] is not None:
+                row[i] = adapt(row[i])
+        params.append(row)
+    return params
+
+
+def insert_rows(model: type[models.Model], fields: list[models.Field], rows, *,
+                return_ids: bool = False):
+    """INSERT ``rows`` (sequences of Python values, one per field of ``fields``) into
+    ``model``'s table (COPY on PostgreSQL, else one prepared statement). Returns the
+    number of rows, or with ``return_ids`` the primary keys given by the database, in
+    the order of ``rows``."""
+    params = _params(fields, rows)
+    if not params:
+        return [] if return_ids else 0
+    if connection.vendor == "postgresql":
+        return _pg_copy(model, fields, params, return_ids)
+    sql = _insert_sql(model, fields)
+    with connection.cursor() as cursor:
+        if not return_ids:
+            cursor.executemany(sql, params)
+            return len(params)
+        if connection.vendor != "sqlite":
+            raise NotImplementedError(f"insert_rows(return_ids=True) on {connection.vendor}")
+        # The statement runs inside the caller's transaction, which holds SQLite's write
+        # lock from its first write: no other connection inserts in between, so the
+        # AUTOINCREMENT keys of these rows are consecutive and end at last_insert_rowid().
+        cursor.executemany(sql, params)
+        cursor.execute("SELECT last_insert_rowid()")
+        last = cursor.fetchone()[0]
+        first = last - len(params) + 1
+        pk = connection.ops.quote_name(model._meta.pk.column)
+        cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(model._meta.db_table)} "
+                       f"WHERE {pk} BETWEEN %s AND %s", [first, last])
+        if cursor.fetchone()[0] != len(params):
+            raise DatabaseError(f"{model._meta.db_table}: inserted keys are not consecutive")
+        return list(range(first, last + 1))
+
+
+def _pg_copy(model, fields, params: list[list], return_ids: bool):
+    """PostgreSQL: ``COPY … FROM STDIN`` (psycopg 3) of the rows, in the caller's
+    transaction. With ``return_ids`` the keys are first taken from the table's own
+    sequence (``nextval``: safe under concurrency) and written explicitly."""
+    ops = connection.ops
+    table = ops.quote_name(model._meta.db_table)
+    columns = [f.column for f in fields]
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.cursor() as cursor:
+        ids = None
+        if return_ids:
+            pk = model._meta.pk.column
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                           [model._meta.db_table, pk, len(params)])
+            ids = [r[0] for r in cursor.fetchall()]
+            columns = [pk, *columns]
+        with cursor.copy(f"COPY {table} ({', '.join(ops.quote_name(c) for c in columns)}) FROM STDIN") as copy:
+            if ids is None:
+                for row in params:
+                    copy.write_row(row)
+            else:
+                for pk_value, row in zip(ids, params, strict=True):
+                    copy.write_row([pk_value, *row])
+    return ids if return_ids else len(params)
+
+
+def insert_many(model: type[models.Model], objs, *, exclude=("id",)) -> int:
+    """INSERT ``objs`` (unsaved instances of ``model``); the primary key (``exclude``) is
+    left to the database."""
+    fields = [f for f in model._meta.concrete_fields if f.attname not in exclude]
+    names = [f.attname for f in fields]
+    return insert_rows(model, fields, ([getattr(o, n) for n in names] for o in objs))
+
+
+def insert_values(model: type[models.Model], rows: list[dict], *, now) -> list[int]:
+    """INSERT ``rows`` (dicts of attname → value) as new rows of ``model``. Each dict is
+    completed in place as ``save()`` would store it — a missing field gets its default
+    (evaluated once per call), ``auto_now``/``auto_now_add`` fields ``now`` — and gets
+    its primary key (so it can be passed on to ``insert_history``); returns the keys."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    defaults = {}
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            defaults[f.attname] = now
+        else:
+            defaults[f.attname] = f.get_default()
+    names = [f.attname for f in fields]
+    for row in rows:
+        for name in names:
+            if name not in row:
+                row[name] = defaults[name]
+    ids = insert_rows(model, fields, ([row[n] for n in names] for row in rows), return_ids=True)
+    pk = model._meta.pk.attname
+    for row, value in zip(rows, ids, strict=True):
+        row[pk] = value
+    return ids
+
+
+def insert_history(model: type[models.Model], objs: Iterable, *, user, reason: str | None, when,
+                   created: bool) -> int:
+    """The django-simple-history rows of ``objs`` (changed, or ``created``): the rows
+    ``bulk_history_create`` would write, without building a model instance per row.
+    ``objs`` are saved instances, or dicts of attname → value including the primary key."""
+    history = model.history.model
+    tracked = [f.attname for f in history.tracked_fields]
+    meta = {"history_date": when, "history_user_id": getattr(user, "pk", None),
+            "history_change_reason": reason, "history_type": "+" if created else "~"}
+    fields = [f for f in history._meta.concrete_fields if f.attname != history._meta.pk.attname]
+    names = [f.attname for f in fields]
+    unknown = set(names) - set(tracked) - set(meta)
+    if unknown:  # a history field this writer does not know how to fill
+        raise ValueError(f"insert_history: unexpected history fields {sorted(unknown)}")
+
+    def values(o):
+        if isinstance(o, Mapping):
+            return [meta[n] if n in meta else o[n] for n in names]
+        return [meta[n] if n in meta else getattr(o, n) for n in names]
+
+    return insert_rows(history, fields, (values(o) for o in objs))
+
+
+class InArray(In):
+    """``field IN (values)`` for a chunk's worth of keys, used as an expression:
+    ``Person.objects.filter(InArray(F("document_number"), numbers))``. On PostgreSQL it
+    is ``field = ANY(%s)`` with the values as one array parameter — Django's ``__in``
+    writes one placeholder per value, which psycopg's client-side binding then parses
+    and quotes one by one (most of a chunk's read time for 2 000 keys); elsewhere it is
+    Django's ``IN``."""
+
+    def as_postgresql(self, compiler, connection):
+        lhs_sql, params = self.process_lhs(compiler, connection)
+        values = [v for v in self.rhs if v is not None]
+        return f"{lhs_sql} = ANY(%s)", (*params, values)

@@ -1,0 +1,79 @@
+"""Bulk helpers of the import engine (docs/benchmarks.md): ``InArray`` selects what
+``__in`` selects (PostgreSQL: ``= ANY``), ``insert_values`` stores what ``save()`` stores
+and returns the keys, and the parser cache keeps ``1``, ``1.0`` and ``True`` apart."""
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from enrollment.models import Person
+from sheets.bulk_sql import InArray, insert_history, insert_values
+from sheets.engine import parse_rows
+from sheets.parsing import parse_decimal, parse_int
+from sheets.registry import Column, SheetKind
+from sheets.report import ImportResult
+
+from .helpers import id_number
+
+pytestmark = pytest.mark.django_db
+
+
+def _person(seq, **kw):
+    return dict(document_type="id_card", document_number=id_number(seq), name=f"人{seq}", sex="male",
+                birth_date=date(1980, 6, 15), category="resident", **kw)
+
+
+def test_insert_values_returns_keys_and_stores_defaults():
+    now = timezone.now()
+    rows = [_person(1), _person(3, phone="13800001234")]
+    with transaction.atomic():
+        ids = insert_values(Person, rows, now=now)
+        insert_history(Person, rows, user=None, reason="测试", when=now, created=True)
+    assert [r["id"] for r in rows] == ids and len(set(ids)) == 2
+    first, second = (Person.objects.get(pk=pk) for pk in ids)
+    assert (first.document_number, first.phone, first.resettled, first.note) == (id_number(1), "", False, "")
+    assert (second.phone, second.created_at, second.updated_at) == ("13800001234", now, now)
+    history = second.history.get()
+    assert (history.history_type, history.history_change_reason, history.phone) == ("+", "测试", "13800001234")
+    more = insert_values(Person, [_person(5)], now=now)  # keys keep growing, no reuse
+    assert more[0] > max(ids)
+
+
+def test_in_array_selects_what_in_selects():
+    now = timezone.now()
+    insert_values(Person, [_person(s) for s in (1, 3, 5)], now=now)
+    numbers = {id_number(1), id_number(5), "nope"}
+    expected = set(Person.objects.filter(document_number__in=numbers).values_list("pk", flat=True))
+    got = set(Person.objects.filter(InArray(F("document_number"), numbers)).values_list("pk", flat=True))
+    assert got == expected and len(got) == 2
+    assert not Person.objects.filter(InArray(F("pk"), [])).exists()
+    ids = sorted(expected)
+    assert list(Person.objects.filter(InArray(F("id"), ids)).values_list("pk", flat=True)) == ids
+
+
+class _Sheet:
+    def __init__(self, rows):
+        self._rows = rows
+
+    def rows(self):
+        yield from enumerate(self._rows, start=2)
+
+
+class _Kind(SheetKind):
+    name = "cache-test"
+
+    def __init__(self):
+        self.columns = [Column("n", "数", parse_int), Column("a", "额", parse_decimal)]
+
+
+def test_parser_cache_keeps_types_apart():
+    kind = _Kind()
+    mapping = list(enumerate(kind.columns))
+    result = ImportResult(kind="cache-test", file_name="x", dry_run=True)
+    rows = list(parse_rows(_Sheet([[1, 1.5], [True, 1.5], [1.0, "1.5"], [1, 1.5]]), mapping, kind, result))
+    assert [(r.number, r["n"], r["a"]) for r in rows] == [
+        (2, 1, Decimal("1.50")), (4, 1, Decimal("1.50")), (5, 1, Decimal("1.50"))]
+    assert [(e.row, e.column) for e in result.errors] == [(3, "数")]  # True is not an integer
