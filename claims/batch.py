@@ -34,10 +34,10 @@ from enrollment.models import Enrollment, Person, PersonIdentity, PreExistingDec
 from enrollment.selectors_registration import held_registrations_by_person
 from policies import models as pm
 from policies import selectors as policy_selectors
+from sheets.bulk_sql import insert_history, insert_many
 
 from . import selectors, services
-from .bulk_sql import insert_history, insert_many
-from .models import Claim, ClaimDocument, ClaimLayer, GivenLayer
+from .models import Claim, ClaimDocument, ClaimLayer, GivenLayer, Hospital
 
 SETTLED_FIELDS = ("status", "settlement_version", "fund_total", "personal", "settled_at", "settled_by_id",
                   "approved_at", "approved_by_id", "status_reason")
@@ -73,6 +73,34 @@ class BatchReport:
     failed: list[tuple[int, str, str]] = field(default_factory=list)  # (id, settlement no, message)
 
 
+class _References:
+    """The rows a group's claims and enrollments point to (the pooling region, its plan
+    years, hospitals, diseases), read once per (region, plan year) and attached to the
+    claims instead of joined into every claim row (a model instance per join and row
+    costs more than the settlement)."""
+
+    def __init__(self, region: pm.Region, year: int):
+        self.region = region
+        self.plan_years = pm.PlanYear.objects.filter(scheme__region=region, year=year).select_related(
+            "scheme").in_bulk()
+        self.hospitals: dict = {}
+        self.diseases: dict = {}
+
+    def attach(self, claims: list[Claim], persons: dict) -> list[Claim]:
+        missing = {c.hospital_id for c in claims if c.hospital_id} - self.hospitals.keys()
+        if missing:
+            self.hospitals.update(Hospital.objects.select_related("region__parent").in_bulk(missing))
+        missing = {c.disease_id for c in claims if c.disease_id} - self.diseases.keys()
+        if missing:
+            self.diseases.update(pm.ChronicDisease.objects.in_bulk(missing))
+        for c in claims:
+            c.person = persons[c.person_id]
+            c.region = self.region
+            c.hospital = self.hospitals[c.hospital_id] if c.hospital_id else None
+            c.disease = self.diseases[c.disease_id] if c.disease_id else None
+        return claims
+
+
 def _chunks(items: list, size: int):
     for i in range(0, len(items), size):
         yield items[i:i + size]
@@ -98,29 +126,33 @@ def claims_settle_batch(*, claims, acting_user, chunk_persons: int = 500,
         plans = policy_selectors.region_plans(region_code=region.code, year=year)
         names = policy_selectors.scheme_names(region.code)
         rules = selectors.document_rules(region, year)
+        refs = _References(region, year)
         for chunk in _chunks(person_ids, chunk_persons):
-            done = _settle_chunk(pending, region, year, chunk, plans, names, rules, acting_user, report)
+            done = _settle_chunk(pending, region, year, chunk, plans, names, rules, refs, acting_user,
+                                 report)
             if progress is not None:
                 progress(done)
     return report
 
 
 @transaction.atomic
-def _settle_chunk(pending, region, year, person_ids, plans, names, rules, acting_user,
-                  report: BatchReport) -> int:
+def _settle_chunk(pending, region, year, person_ids, plans, names, rules, refs: _References,
+                  acting_user, report: BatchReport) -> int:
     persons = {p.pk: p for p in Person.objects.select_for_update().filter(pk__in=person_ids).order_by("pk")}
-    todo = list(pending.filter(region=region, year=year, person_id__in=person_ids)
-                .select_related("person", "region", "hospital__region__parent", "disease")
-                .order_by("person_id", "service_date", "id"))
+    todo = refs.attach(list(pending.filter(region=region, year=year, person_id__in=person_ids)
+                            .order_by("person_id", "service_date", "id")), persons)
+    counted = refs.attach(list(Claim.objects.filter(person_id__in=person_ids, region=region, year=year,
+                                                    status__in=Claim.COUNTED)
+                               .order_by("person_id", "service_date", "id")), persons)
     given = defaultdict(dict)  # one query instead of a prefetch queryset per claim
-    for g in GivenLayer.objects.filter(claim__in=[c.pk for c in todo]):
+    for g in GivenLayer.objects.filter(claim__in=[c.pk for c in (*todo, *counted)]):
         given[g.claim_id][g.scheme_kind] = EngineGiven(paid=g.paid, deductible=g.deductible,
                                                        over_cap=g.over_cap)
     enrollments = defaultdict(list)
     for e in (Enrollment.objects.filter(person_id__in=person_ids, plan_year__year=year,
                                         plan_year__scheme__region=region)
-              .select_related("plan_year__scheme")
               .order_by("person_id", "plan_year__scheme__settlement_order")):
+        e.plan_year = refs.plan_years[e.plan_year_id]
         enrollments[e.person_id].append(e)
     enrollment_ids = [e.pk for rows in enrollments.values() for e in rows]
     suspensions = defaultdict(list)
@@ -135,12 +167,7 @@ def _settle_chunk(pending, region, year, person_ids, plans, names, rules, acting
         identities[pi.person_id].append(HeldIdentity(pi.identity.code, pi.valid_from, pi.valid_to))
     registrations = held_registrations_by_person(person_ids)
     history = defaultdict(list)
-    counted = (Claim.objects.filter(person_id__in=person_ids, region=region, year=year,
-                                    status__in=Claim.COUNTED)
-               .select_related("hospital__region__parent", "region", "disease")
-               .prefetch_related("given_layers").order_by("person_id", "service_date", "id"))
-    counted = list(counted)
-    for claim, settled in zip(counted, selectors.settled_history(counted), strict=True):
+    for claim, settled in zip(counted, selectors.settled_history(counted, given=given), strict=True):
         history[claim.person_id].append(settled)
 
     now = timezone.now()

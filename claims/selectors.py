@@ -210,15 +210,17 @@ def counted_claims(person, region, year: int, *, exclude=None):
     return qs
 
 
-def settled_history(claims) -> list[SettledClaim]:
+def settled_history(claims, *, given=None) -> list[SettledClaim]:
     """Counted claims (in history order) rebuilt as the engine's ``SettledClaim``s from
-    their current stored result lines (one query for the lines)."""
+    their current stored result lines (one query for the lines). ``given``: claim id →
+    its given layers (engine facts), when already read (batch)."""
     claims = list(claims)
     lines: dict[int, list[ClaimLayer]] = {}
     for row in ClaimLayer.objects.filter(claim__in=[c.pk for c in claims], is_current=True).order_by(
             "claim_id", "seq"):
         lines.setdefault(row.claim_id, []).append(row)
-    return [SettledClaim(claim=claim_facts(c), layers=tuple(layer_result(r) for r in lines.get(c.pk, ())))
+    return [SettledClaim(claim=claim_facts(c, given=None if given is None else given.get(c.pk, {})),
+                         layers=tuple(layer_result(r) for r in lines.get(c.pk, ())))
             for c in claims]
 
 
