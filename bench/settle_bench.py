@@ -7,6 +7,7 @@ per person: inpatient and outpatient, amounts varying), all written with bulk_cr
 Measured: ``claims_settle_batch`` over all of them — wall time, claims/s, peak RSS — and,
 for the peer, ``services.claim_settle`` claim by claim on the first ``--peer`` claims.
 
+    createdb -h 127.0.0.1 -U postgres medins_bench   # once
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/medins_bench \\
         .venv/bin/python bench/settle_bench.py --claims 100000
 """
