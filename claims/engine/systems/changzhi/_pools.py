@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from ...common import Calc, annual_limit, match_benefit, pool_label
+from ...common import Calc, annual_limit, match_benefit, pool_label, yuan
 from ...context import LayerContext
 from ...facts import ClaimFacts
 from ...money import ZERO
@@ -55,3 +55,14 @@ def pool_cap(ctx: LayerContext, calc: Calc, pool: str, raw: Decimal) -> tuple[De
     calc.keep(POOL_KEY, pool)
     used = pool_usage(ctx, pool, default_pool(ctx))
     return calc.cap(raw, limit, used, pool_label(pool))
+
+
+def within_unpaid(ctx: LayerContext, calc: Calc, allowed: Decimal, cost: Decimal,
+                  what: str = "合规费用") -> Decimal:
+    """``allowed`` limited to what the earlier layers left unpaid of ``cost`` (README §4.1:
+    a layer never pays more than is still unpaid), explained when it binds."""
+    unpaid = max(ZERO, cost - ctx.upstream_paid)
+    if allowed > unpaid:
+        calc.say(f"未支付的{what}仅余 {yuan(unpaid)}")
+        return unpaid
+    return allowed

@@ -41,7 +41,7 @@ from ...params import Benefit
 from ...registry import formula
 from ...results import LayerResult, ParamRef
 from ...vocab import ADMIN_LEVEL_NAMES, DELIVERY_MODE_NAMES, LEVEL_NAMES, claim_type_name
-from ._pools import pool_cap
+from ._pools import pool_cap, within_unpaid
 from ._rows import (
     FEE_CLASS_NAMES,
     fee_class_ref,
@@ -101,10 +101,7 @@ def ratio_benefit(ctx: LayerContext, calc: Calc, row: Benefit, compliant: Decima
         ded_text = "不设起付线"
     calc.say(f"{title}：合规费用 {yuan(compliant)}，{ded_text}，{ratio_text}，{arithmetic}")
     allowed, capped = pool_cap(ctx, calc, row.limit_pool, raw)
-    unpaid = max(ZERO, compliant - ctx.upstream_paid)
-    if allowed > unpaid:
-        calc.say(f"未支付的合规费用仅余 {yuan(unpaid)}")
-        allowed = unpaid
+    allowed = within_unpaid(ctx, calc, allowed, compliant)
     reason = "limit_reached" if q2(allowed) == ZERO and capped > ZERO else ""
     return calc.layer(allowed, deductible=q2(deductible), ratio=ratio, capped=capped,
                       basis=q2(compliant - deductible), reason=reason)

@@ -31,7 +31,7 @@ from ...money import ZERO, pct, q2
 from ...params import Disease
 from ...results import LayerResult
 from ._history import ytd_sum
-from ._pools import pool_cap
+from ._pools import pool_cap, within_unpaid
 from ._rows import CHRONIC_CLASS_NAMES, chronic_rule, disease_name, nothing, scheme_label, two_disease_rule
 
 
@@ -105,10 +105,7 @@ def chronic_outpatient(ctx: LayerContext) -> LayerResult:
                  f"本病种已支付 {yuan(used)}，剩余 {yuan(remaining)}")
     allowed, _ = pool_cap(ctx, calc, rule.shares_pool, amount)
     capped = raw - allowed
-    unpaid = max(ZERO, compliant - ctx.upstream_paid)
-    if allowed > unpaid:
-        calc.say(f"未支付的合规费用仅余 {yuan(unpaid)}")
-        allowed = unpaid
+    allowed = within_unpaid(ctx, calc, allowed, compliant)
     reason = "limit_reached" if q2(allowed) == ZERO and capped > ZERO else ""
     return calc.layer(allowed, deductible=q2(deductible), ratio=ratio, capped=capped,
                       basis=q2(compliant - deductible), reason=reason)
@@ -152,10 +149,7 @@ def two_diseases(ctx: LayerContext) -> LayerResult:
     remaining = max(ZERO, rule.annual_limit - used)
     allowed = min(raw, remaining)
     calc.say(f"年度限额 {yuan(rule.annual_limit)}，本年本病种已支付 {yuan(used)}，剩余 {yuan(remaining)}")
-    unpaid = max(ZERO, min(drug_a + drug_b, claim.total) - ctx.upstream_paid)
-    if allowed > unpaid:
-        calc.say(f"未支付的药品费用仅余 {yuan(unpaid)}")
-        allowed = unpaid
+    allowed = within_unpaid(ctx, calc, allowed, min(drug_a + drug_b, claim.total), "药品费用")
     capped = raw - min(raw, remaining)
     reason = "limit_reached" if q2(allowed) == ZERO and capped > ZERO else ""
     return calc.layer(allowed, deductible=q2(deductible), ratio=rule.ratio_class_a, capped=capped,

@@ -37,6 +37,7 @@ from ...params import PlanParams, Segment
 from ...registry import formula
 from ...results import LayerResult
 from ._history import basic_paid, scheme_ytd_paid
+from ._pools import within_unpaid
 from ._rows import identity_name, missing_rule, nothing
 
 SPEC_CLAIM_TYPES = ("inpatient", "chronic_outpatient")
@@ -109,10 +110,7 @@ def changzhi_critical(ctx: LayerContext) -> LayerResult:
     limit = annual_limit(plan, "scheme_total", tier=ctx.coverage.tier, person=ctx.person,
                          day=claim.date)
     allowed, capped = calc.cap(gain, limit, scheme_ytd_paid(ctx), "大病保险年度最高支付限额")
-    unpaid = max(ZERO, claim.compliant - ctx.upstream_paid)
-    if allowed > unpaid:
-        calc.say(f"未支付的合规费用仅余 {yuan(unpaid)}")
-        allowed = unpaid
+    allowed = within_unpaid(ctx, calc, allowed, claim.compliant)
     reason = ""
     if q2(allowed) == ZERO:
         reason = "limit_reached" if capped > ZERO else "below_threshold"
