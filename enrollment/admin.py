@@ -40,6 +40,7 @@ from claims.engine.errors import CaseError
 from claims.engine.money import fmt
 from policies import codes
 from policies.access import RegionScopedAdminMixin, user_sees_all_regions
+from policies.admin_inlines import ReadOnlyTabularInline
 from policies.masking import MaskedIdentityAdminMixin, masked_id
 from policies.models import Identity, PlanYear
 from sheets.admin import SheetAdminMixin
@@ -233,41 +234,21 @@ class PersonAdmin(SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin, Region
 # --------------------------------------------------------------------------- enrollment page
 
 
-class PaymentInline(admin.TabularInline):
+class PaymentInline(ReadOnlyTabularInline):
     model = Payment
     fields = ["paid_date", "amount_due", "subsidy", "subsidy_identity", "subsidy_payer",
               "self_paid", "channel", "payer_name", "relation_to_payer", "receipt_no",
               "window_code", "completes"]
     readonly_fields = fields
-    extra = 0
     verbose_name_plural = "缴费记录（通过“登记缴费”录入）"
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class SuspensionInline(admin.TabularInline):
+class SuspensionInline(ReadOnlyTabularInline):
     model = Suspension
     fk_name = "enrollment"
     fields = ["date_from", "date_to", "reason", "source"]
     readonly_fields = fields
-    extra = 0
     verbose_name_plural = "暂停期间"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class PreExistingInline(admin.TabularInline):

@@ -26,6 +26,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from claims.engine.errors import CaseError
 from policies.access import RegionScopedAdminMixin
+from policies.admin_inlines import ReadOnlyTabularInline
 
 from . import selectors_registration as sel
 from . import services_registration as svc
@@ -65,22 +66,14 @@ class BloodPressureReadingInline(admin.TabularInline):
         return _editable(obj) and super().has_delete_permission(request, obj)
 
 
-class TransitionInline(admin.TabularInline):
+class TransitionInline(ReadOnlyTabularInline):
     model = RegistrationTransition
     fields = ["at", "from_status", "to_status", "by", "reason"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     verbose_name_plural = "状态变更记录"
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class RegistrationInline(admin.TabularInline):
+class RegistrationInline(ReadOnlyTabularInline):
     """A person's registrations, read-only, for the person page (new registrations are
     entered on the registration page so that they go through ``registration_submit``)."""
 
@@ -88,16 +81,8 @@ class RegistrationInline(admin.TabularInline):
     fk_name = "person"
     fields = ["disease", "scheme", "application_date", "status", "valid_from", "valid_to"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
     verbose_name_plural = "门诊慢特病/两病登记"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class ReasonForm(forms.Form):
