@@ -90,6 +90,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--claims", type=int, default=10000)
     parser.add_argument("--peer", type=int, default=500, help="claims settled one by one (the peer)")
+    parser.add_argument("--workers", type=int, default=1, help="claims_settle_batch(workers=...)")
+    parser.add_argument("--no-analyze", action="store_true",
+                        help="skip the ANALYZE after the setup (statistics as bulk_create left them)")
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the batch run to FILE")
     args = parser.parse_args()
     from django.db import connection
 
@@ -101,6 +105,9 @@ def main() -> None:
     setup(args.claims)
     print(f"setup: {args.claims} claims in {time.perf_counter() - t0:.1f} s "
           f"({connection.vendor})")
+    if not args.no_analyze:  # as autovacuum does after a bulk load
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     peer_ids = list(Claim.objects.order_by("person_id", "service_date", "id")
                     .values_list("pk", flat=True)[:args.peer])
     t0 = time.perf_counter()
@@ -109,8 +116,16 @@ def main() -> None:
     peer = time.perf_counter() - t0
     print(f"peer (services.claim_settle one by one): {len(peer_ids)} claims in {peer:.2f} s "
           f"= {len(peer_ids) / peer:,.0f} claims/s")
+    profiler = None
+    if args.profile:
+        import cProfile
+        profiler = cProfile.Profile()
+        profiler.enable()
     t0 = time.perf_counter()
-    report = claims_settle_batch(claims=Claim.objects.all(), acting_user=None)
+    report = claims_settle_batch(claims=Claim.objects.all(), acting_user=None, workers=args.workers)
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
     elapsed = time.perf_counter() - t0
     print(f"batch (claims_settle_batch): {report.settled} claims, {report.persons} persons, "
           f"{len(report.failed)} failed in {elapsed:.2f} s = {report.settled / elapsed:,.0f} claims/s; "

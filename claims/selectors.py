@@ -361,13 +361,20 @@ def document_rules(region: pm.Region, year: int) -> list[pm.DocumentRule]:
                 .select_related("plan_year__scheme").order_by("plan_year__scheme__settlement_order", "seq"))
 
 
-def required_documents(claim: Claim, layers, rules=None) -> list[tuple[str, pm.DocumentRule]]:
+def paid_by_scheme(rows) -> dict[str, Decimal]:
+    """Scheme kind → amount paid, of stored result lines (``ClaimLayer`` rows); the
+    engine's result has its own ``SettledClaim.paid_by_scheme``."""
+    return {row.scheme_kind: row.paid for row in rows}
+
+
+def required_documents(claim: Claim, paid, rules=None) -> list[tuple[str, pm.DocumentRule]]:
     """(scheme kind, ``DocumentRule``) of the items the claim needs: for every layer that
-    pays (paid > 0), the rows of its plan year whose scope is the claim's (or any) and
-    whose condition holds (always; layer paid ≥ threshold; total ≥ threshold).
-    ``rules``: ``document_rules`` of the claim's region and year, when already read."""
+    pays (``paid``: scheme kind → paid, ``paid_by_scheme``; paid > 0), the rows of its plan
+    year whose scope is the claim's (or any) and whose condition holds (always; layer
+    paid ≥ threshold; total ≥ threshold). ``rules``: ``document_rules`` of the claim's
+    region and year, when already read."""
     scope = document_scope(claim)
-    paid = {lr.scheme_kind: lr.paid for lr in layers if lr.paid > 0}
+    paid = {kind: amount for kind, amount in paid.items() if amount > 0}
     if not paid:
         return []
     if rules is None:

@@ -388,18 +388,26 @@ def claim_trial(*, claim: Claim, acting_user=None) -> SettledClaim:
     return _run_engine(claim)
 
 
-def layer_rows(claim: Claim, settled: SettledClaim, *, version: int, now, acting_user,
-               names: dict[str, str]) -> list[ClaimLayer]:
-    """The (unsaved) result lines of a settlement version of ``claim`` (foreign keys set
-    by id: a batch builds hundreds of thousands of them)."""
+def layer_values(claim: Claim, settled: SettledClaim, *, version: int, now, acting_user,
+                 names: dict[str, str]) -> list[dict]:
+    """The result lines of a settlement version of ``claim`` as dicts of attname → value
+    (foreign keys by id), the values of ``ClaimLayer`` rows: batch settlement writes them
+    as they are (``sheets.bulk_sql.insert_values``), without a model instance per line."""
     user_id = getattr(acting_user, "pk", None)
-    return [ClaimLayer(
+    return [dict(
         claim_id=claim.pk, version=version, is_current=True, seq=seq, scheme_kind=lr.scheme,
         scheme_name=names.get(lr.scheme, lr.scheme), paid=lr.paid, deductible=lr.deductible,
         ratio=lr.ratio, capped=lr.capped, basis=lr.basis, reason=lr.reason,
         explanation=lr.explanation, param_refs=[r.as_dict() for r in lr.refs],
         items=[_item_dict(i) for i in lr.items], extra=dict(lr.extra), given=lr.given,
         settled_at=now, settled_by_id=user_id) for seq, lr in enumerate(settled.layers, 1)]
+
+
+def layer_rows(claim: Claim, settled: SettledClaim, *, version: int, now, acting_user,
+               names: dict[str, str]) -> list[ClaimLayer]:
+    """The (unsaved) result lines of a settlement version of ``claim``."""
+    return [ClaimLayer(**values) for values in layer_values(
+        claim, settled, version=version, now=now, acting_user=acting_user, names=names)]
 
 
 def mark_settled(claim: Claim, settled: SettledClaim, *, version: int, now, acting_user) -> None:
@@ -432,10 +440,11 @@ def _item_dict(item) -> dict:
             "capped": str(item.capped), "reason": item.reason, "explanation": item.explanation}
 
 
-def regenerate_documents(claim: Claim, rows, acting_user) -> None:
-    """(Re)generate the checklist from the DocumentRule rows; items already received and
-    still required stay ticked."""
-    required = selectors.required_documents(claim, rows)
+def regenerate_documents(claim: Claim, paid, acting_user) -> None:
+    """(Re)generate the checklist from the DocumentRule rows for the layers' ``paid``
+    amounts (scheme kind → paid, ``selectors.paid_by_scheme``); items already received
+    and still required stay ticked."""
+    required = selectors.required_documents(claim, paid)
     keep = set()
     for kind, rule in required:
         doc = ClaimDocument.objects.filter(claim=claim, scheme_kind=kind, code=rule.code).first()
@@ -460,7 +469,7 @@ def _settle(claim: Claim, acting_user, *, allowed, action: str, reason: str = ""
     rows = _store(locked, settled, acting_user)
     locked.status_reason = ""
     _full_save(locked, acting_user, reason or action)
-    regenerate_documents(locked, rows, acting_user)
+    regenerate_documents(locked, selectors.paid_by_scheme(rows), acting_user)
     return locked
 
 

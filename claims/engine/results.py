@@ -84,6 +84,10 @@ class SettledClaim:
                 return lr
         return None
 
+    def paid_by_scheme(self) -> dict[str, Decimal]:
+        """Scheme kind → amount the layer paid."""
+        return {lr.scheme: lr.paid for lr in self.layers}
+
     @property
     def fund_total(self) -> Decimal:
         return sum((lr.paid for lr in self.layers), ZERO)

@@ -7,8 +7,9 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
-from claims import services
+from claims import batch, services
 from claims.batch import claims_settle_batch
 from claims.models import Claim, ClaimLayer
 
@@ -82,3 +83,33 @@ def test_nothing_to_do_exits_zero(loaded_policies):
     out = io.StringIO()
     call_command("settle_claims", "--year", "2024", stdout=out, stderr=io.StringIO())
     assert "已结算 0 件" in out.getvalue()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="并行结算需要 PostgreSQL")
+def test_worker_processes_store_what_one_process_stores(loaded_policies):
+    """Twins with the same claims: one group settled in one process, the other shared out
+    among two worker processes (one person per chunk, so both workers take chunks); the
+    stored lines, statuses and history reasons agree, and the limit is reached by each
+    person's earlier claims in both."""
+    amounts = ("400", "400", "100")
+    serial = [dianjiang_person(tier=1) for _ in range(4)]
+    forked = [dianjiang_person(tier=1) for _ in range(4)]
+    serial_claims = [[outpatient(p, t) for t in amounts] for p in serial]
+    forked_claims = [[outpatient(p, t) for t in amounts] for p in forked]
+    one = claims_settle_batch(claims=Claim.objects.filter(person__in=serial), acting_user=None,
+                              chunk_persons=1, workers=1)
+    assert batch._can_fork(2), "the parallel path must be the one tested"
+    seen = []
+    two = claims_settle_batch(claims=Claim.objects.filter(person__in=forked), acting_user=None,
+                              chunk_persons=1, workers=2, progress=seen.append)
+    assert (one.settled, one.persons, two.settled, two.persons) == (12, 4, 12, 4)
+    assert not one.failed and not two.failed and seen == [3, 3, 3, 3]
+    for a_claims, b_claims in zip(serial_claims, forked_claims, strict=True):
+        assert [lines(c) for c in b_claims] == [lines(c) for c in a_claims]
+        assert sum(lines(c)["resident_basic"] for c in b_claims) == Decimal("300.00")
+        for claim in b_claims:
+            claim.refresh_from_db()
+            assert claim.status == Claim.Status.SETTLED
+            assert claim.history.first().history_change_reason == "批量结算"

@@ -1,9 +1,10 @@
 """``python manage.py settle_claims [--region CODE] [--year YYYY] [--status draft|returned]
-[--user USERNAME]``: batch settlement of entered claims (``claims.batch``).
+[--user USERNAME] [--workers N]``: batch settlement of entered claims (``claims.batch``).
 
 Progress on a terminal (standard error, only when it is a tty), a summary at the end, and
 exit status 1 when any claim could not be settled (each listed with the engine's reason).
 """
+import os
 import sys
 import time
 
@@ -25,6 +26,8 @@ class Command(BaseCommand):
                             help="结算哪些状态的理赔（可重复；默认 录入 和 退回）")
         parser.add_argument("--user", help="以该经办员身份结算（检查权限与统筹区），默认系统批处理")
         parser.add_argument("--chunk", type=int, default=500, help="每个事务处理的参保人数")
+        parser.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
+                            help="并行进程数（仅 PostgreSQL；默认 CPU 核数，最多 4）")
 
     def handle(self, *args, **options):
         claims = Claim.objects.all()
@@ -56,8 +59,10 @@ class Command(BaseCommand):
                 sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {handled}/{total}")
                 sys.stderr.flush()
 
+        if options["workers"] < 1:
+            raise CommandError("--workers 至少为 1")
         report = claims_settle_batch(claims=claims, acting_user=user, chunk_persons=options["chunk"],
-                                     progress=progress)
+                                     workers=options["workers"], progress=progress)
         if tty:
             sys.stderr.write("\n")
         elapsed = time.perf_counter() - started
