@@ -24,9 +24,9 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from simple_history.models import HistoricalRecords
 
 from policies import codes
+from policies.history import AuditHistory
 from policies.models import MONEY
 
 NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
@@ -67,7 +67,7 @@ class Hospital(models.Model):
     public = models.BooleanField("公立", default=True)
     designated = models.BooleanField("定点医疗机构", default=True)
     note = models.CharField("备注", max_length=200, blank=True)
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         verbose_name = verbose_name_plural = "医疗机构"
@@ -184,7 +184,7 @@ class Claim(models.Model):
                                    blank=True, on_delete=models.PROTECT, related_name="+",
                                    editable=False)
     created_at = models.DateTimeField("录入时间", auto_now_add=True)
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         verbose_name = verbose_name_plural = "理赔结算"
@@ -257,7 +257,7 @@ class GivenLayer(models.Model):
     paid = amount_field("本层支付")
     deductible = amount_field("起付线")
     over_cap = amount_field("超封顶线合规费用")
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         verbose_name = verbose_name_plural = "带入的结算结果"
@@ -332,7 +332,7 @@ class ClaimDocument(models.Model):
     received_at = models.DateTimeField("收取时间", null=True, blank=True)
     received_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="收取人", null=True,
                                     blank=True, on_delete=models.PROTECT, related_name="+")
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         verbose_name = verbose_name_plural = "理赔所需资料"

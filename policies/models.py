@@ -19,11 +19,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
-from simple_history.models import HistoricalRecords
 
 from claims.engine.formulas import FORMULA_CHOICES
 
 from . import codes
+from .history import AuditHistory
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 RATIO_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
@@ -88,7 +88,7 @@ class Region(models.Model):
                                on_delete=models.PROTECT, related_name="children")
     is_pooling = models.BooleanField("统筹区", default=True)
     contacts = models.TextField("咨询电话等信息", blank=True)
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         verbose_name = verbose_name_plural = "统筹区"
@@ -114,7 +114,7 @@ class Identity(models.Model):
     code = models.CharField("代码", max_length=30, unique=True)
     name = models.CharField("名称", max_length=60)
     department = models.CharField("认定部门", max_length=30, choices=codes.Department.choices)
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         verbose_name = verbose_name_plural = "特殊身份"
@@ -139,7 +139,7 @@ class Scheme(models.Model):
                                help_text="种子文件描述的计算方式；数值均取自年度方案的规则行")
     operator = models.CharField("承办/承保机构", max_length=200, blank=True)
     note = models.TextField("说明", blank=True)
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         verbose_name = verbose_name_plural = "险种"
@@ -174,7 +174,7 @@ class PlanYear(models.Model):
         help_text="政策管理员确认的本年度参保率（三明兜底保障按此判断）；空 = 未设定")
     source = models.CharField("政策依据", max_length=200, blank=True)
     note = models.TextField("说明（如种子文件缺失的规则）", blank=True)
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         verbose_name = verbose_name_plural = "年度方案"
@@ -202,7 +202,7 @@ class PlanRow(models.Model):
     plan_year = models.ForeignKey(PlanYear, verbose_name="年度方案", on_delete=models.CASCADE,
                                   related_name="%(class)s_rows")
     note = models.CharField("备注/依据", max_length=200, blank=True)
-    history = HistoricalRecords(inherit=True)
+    history = AuditHistory(inherit=True)
 
     class Meta:
         abstract = True
@@ -684,7 +684,7 @@ class ChronicDisease(models.Model):
     excluded_by = models.ForeignKey("self", verbose_name="已纳入此病种者不得申报",
                                     null=True, blank=True, on_delete=models.PROTECT)
     sort = models.PositiveSmallIntegerField("序号", default=0)
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         verbose_name = verbose_name_plural = "病种目录"
@@ -1050,7 +1050,7 @@ class Holiday(models.Model):
     date = models.DateField("日期")
     kind = models.CharField("类型", max_length=10, choices=Kind.choices)
     name = models.CharField("名称", max_length=30, blank=True)
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         verbose_name = verbose_name_plural = "节假日日历"
@@ -1076,7 +1076,7 @@ class StaffProfile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name="用户",
                                 on_delete=models.CASCADE, related_name="staff_profile")
     regions = models.ManyToManyField(Region, verbose_name="负责统筹区", blank=True)
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         verbose_name = verbose_name_plural = "经办人员区域"

@@ -9,9 +9,9 @@ re-importing a payment list never double counts.
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from simple_history.models import HistoricalRecords
 
 from policies import codes
+from policies.history import AuditHistory
 from policies.models import MONEY, TIER_CHOICES
 
 from .person import Person
@@ -56,7 +56,7 @@ class Enrollment(models.Model):
     terminated_on = models.DateField("终止日期", null=True, blank=True)
     note = models.TextField("备注", blank=True)
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         verbose_name = verbose_name_plural = "参保登记"
@@ -109,7 +109,7 @@ class Suspension(models.Model):
     reason = models.CharField("原因", max_length=200)
     source = models.ForeignKey("self", verbose_name="随之暂停的基本医保暂停", null=True,
                                blank=True, on_delete=models.CASCADE, related_name="followers")
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         verbose_name = verbose_name_plural = "暂停参保期间"
@@ -140,7 +140,7 @@ class PreExistingDeclaration(models.Model):
                                   null=True, blank=True, on_delete=models.PROTECT)
     condition_text = models.CharField("疾病（文字）", max_length=120, blank=True)
     declared_on = models.DateField("申报日期", null=True, blank=True)
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         verbose_name = verbose_name_plural = "特定既往症申报"
@@ -200,7 +200,7 @@ class Payment(models.Model):
     window_code = models.CharField("缴费期", max_length=30, blank=True)
     completes = models.BooleanField("本笔缴清", default=False, editable=False)
     created_at = models.DateTimeField("录入时间", auto_now_add=True)
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         verbose_name = verbose_name_plural = "缴费记录"

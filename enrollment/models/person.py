@@ -9,10 +9,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
-from simple_history.models import HistoricalRecords
 
 from enrollment import documents
 from policies import codes
+from policies.history import AuditHistory
 
 
 class Person(models.Model):
@@ -53,7 +53,7 @@ class Person(models.Model):
     note = models.TextField("备注", blank=True)
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         verbose_name = verbose_name_plural = "参保人"
@@ -140,7 +140,7 @@ class PersonIdentity(models.Model):
                                   blank=True, help_text="空 = 该身份的默认认定部门")
     document_ref = models.CharField("认定文书编号", max_length=60, blank=True)
     note = models.CharField("备注", max_length=200, blank=True)
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         verbose_name = verbose_name_plural = "参保人特殊身份"
@@ -193,7 +193,7 @@ class FamilyRelation(models.Model):
                                  related_name="relations_as_relative")
     relation = models.CharField("亲属是参保人的", max_length=20, choices=RELATION_CHOICES)
     note = models.CharField("备注", max_length=200, blank=True)
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         verbose_name = verbose_name_plural = "家庭关系"

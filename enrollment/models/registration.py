@@ -26,7 +26,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
+
+from policies.history import AuditHistory
 
 from .person import Person
 
@@ -91,7 +92,7 @@ class Registration(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="录入人", null=True,
                                    blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField("录入时间", auto_now_add=True)
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         verbose_name = verbose_name_plural = "门诊慢特病登记"
@@ -156,7 +157,7 @@ class BloodPressureReading(models.Model):
         "收缩压（mmHg）", validators=[MinValueValidator(1), MaxValueValidator(400)])
     diastolic = models.PositiveSmallIntegerField(
         "舒张压（mmHg）", validators=[MinValueValidator(1), MaxValueValidator(300)])
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         verbose_name = verbose_name_plural = "血压读数"

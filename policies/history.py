@@ -1,0 +1,34 @@
+"""The history (audit) tables of every model: django-simple-history's ``HistoricalRecords``
+with indexes only where the history is read.
+
+A history table is appended to on every change — batch imports and batch settlement
+append hundreds of thousands of rows at a time — and read by object (the admin's 历史
+page: the rows of one ``id``, in ``history_date`` order) or by date. simple-history
+copies an index onto the history table for every indexed or unique column of the model
+(each foreign key, each unique number), which every appended row then has to update
+and nothing reads. ``AuditHistory`` keeps the history's own indexes (``history_id``,
+``history_date``, ``history_user``) and the object ``id``; docs/benchmarks.md gives the
+import figures before and after.
+
+``history_user`` is kept without a database foreign key (``user_db_constraint=False``, as
+simple-history already does for every copied foreign key): each appended row would
+otherwise queue a deferred constraint check for the commit, and an audit row must not
+stand in the way of anything. Deleting a user still sets it to NULL (Django's
+``on_delete=SET_NULL``; staff accounts are deactivated, not deleted).
+"""
+from __future__ import annotations
+
+from simple_history.models import HistoricalRecords
+
+
+class AuditHistory(HistoricalRecords):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("user_db_constraint", False)
+        super().__init__(*args, **kwargs)
+
+    def copy_fields(self, model):
+        fields = super().copy_fields(model)
+        for name, field in fields.items():
+            if name != model._meta.pk.name:
+                field.db_index = False
+        return fields
