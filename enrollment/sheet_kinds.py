@@ -406,6 +406,7 @@ class PaymentSheet(SheetKind):
             receipts=defaultdict(dict),  # scheme id → receipt → row number
             paid=dict(),  # (person id, plan year id) → row number that paid it off
             basic=dict(),  # (person id, year) → [(kind, region id, start, end)] paid in the file
+            enrolled=dict(),  # (person id, scheme id, year) → (continuous years, start) paid in the file
             schemes={s.pk: s for s in pm.Scheme.objects.select_related("region")},
             plans={},  # (scheme id, year) → _Plan
             scheme_of={},  # (region id, value type, value) → Scheme or error message
@@ -682,14 +683,18 @@ class PaymentSheet(SheetKind):
             ctx.state["basic"].setdefault((person.pk, plan_year.year), []).append(
                 (scheme.kind, scheme.region_id, result.coverage_start, result.coverage_end))
         created = enrollment is None
+        enrolled = ctx.state["enrolled"]  # the file's own rows, whether or not written yet
         if created:
-            prev = data["previous"].get((person.pk, scheme.pk, plan_year.year - 1))
+            prev = (enrolled.get((person.pk, scheme.pk, plan_year.year - 1))
+                    or data["previous"].get((person.pk, scheme.pk, plan_year.year - 1)))
             enrollment = dict(
                 person_id=person.pk, plan_year_id=plan_year.pk, tier=tier,
                 continuous_years=(prev[0] + 1) if prev and prev[1] else 1,
                 basic_confirmed=bool(rv("basic_confirmed")),
                 coverage_start=result.coverage_start, coverage_end=result.coverage_end,
                 paid_off_date=rv("paid_date"), window_code=result.window.code)
+            enrolled[(person.pk, scheme.pk, plan_year.year)] = (enrollment["continuous_years"],
+                                                                 result.coverage_start)
         else:
             if rv("basic_confirmed"):
                 enrollment.basic_confirmed = True
@@ -697,6 +702,8 @@ class PaymentSheet(SheetKind):
             enrollment.coverage_end = result.coverage_end
             enrollment.paid_off_date = rv("paid_date")
             enrollment.window_code = result.window.code
+            enrolled[(person.pk, scheme.pk, plan_year.year)] = (enrollment.continuous_years,
+                                                                 result.coverage_start)
         identity = None
         if subsidy > 0 and result.subsidy_identity:
             identity = ctx.state["identities"].get(result.subsidy_identity)

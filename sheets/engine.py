@@ -19,14 +19,24 @@ and every bad row is reported at once; docs/spreadsheets.md).
    - other kinds: pass 1 checks the whole file, then pass 2 reads the file again,
      checks each chunk again and writes it; an error in pass 2 (a concurrent change
      since pass 1) rolls everything back.
+
+With ``parallel=True`` (``import_sheet``; PostgreSQL, outside a transaction) a one-pass
+import writes in a second process (``_WriterProcess``): this process reads, parses and
+checks chunk n + 1 while the writer copies chunk n into the database, in its own single
+transaction that commits only when the whole file was checked without an error. The
+checks read the database as it was before the import plus what the kind keeps of the
+file's earlier rows in ``ctx.state`` (the kinds keep everything they need there), so
+they give the same answers as in one process; the tests compare the two.
 """
 from __future__ import annotations
 
+import multiprocessing
+import traceback
 from collections.abc import Callable, Iterator
 from itertools import islice
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, connections, transaction
 
 from policies.access import user_region_ids, user_sees_all_regions
 
@@ -173,9 +183,86 @@ def _pass(kind, sheet, mapping, ctx, progress, *, keep_preview=False):
             progress("写入" if ctx.writing else "校验", result.rows)
 
 
-def _one_pass(kind, sheet, mapping, ctx, progress) -> None:
-    """Check and write chunk by chunk; at the first error undo the writes (savepoint)
-    and only check the rest of the file (``ctx.writing`` becomes False)."""
+class _WriterProcess:
+    """The writes of a one-pass import in a forked process with its own connection and
+    one transaction (module docstring). Chunks are sent through a pipe (which blocks
+    when the writer falls behind, so memory stays bounded); ``finish(commit=…)`` ends
+    the transaction and returns None, or the database's refusal as a message."""
+
+    def __init__(self, kind: SheetKind, user):
+        connections.close_all()  # the writer must not share this process's connection
+        context = multiprocessing.get_context("fork")
+        self.pipe, child = context.Pipe()
+        self.process = context.Process(target=_writer_main, args=(kind, user, child), daemon=True)
+        self.process.start()
+        child.close()
+        self.done = False
+
+    @staticmethod
+    def available() -> bool:
+        return (connection.vendor == "postgresql" and not connection.in_atomic_block
+                and "fork" in multiprocessing.get_all_start_methods())
+
+    def write(self, planned: list) -> None:
+        self.pipe.send(("write", planned))
+
+    def finish(self, *, commit: bool) -> str | None:
+        if self.done:
+            return None
+        self.done = True
+        try:
+            self.pipe.send(("commit" if commit else "rollback", None))
+            status, detail = self.pipe.recv()
+        finally:
+            self.pipe.close()
+            self.process.join()
+        if status == "error":
+            raise RuntimeError(f"写入进程出错：{detail}")
+        return detail if status == "refused" else None
+
+
+def _writer_main(kind: SheetKind, user, pipe) -> None:
+    """The writer process: write every chunk received in one transaction; on "commit"
+    commit it, on "rollback" (or a refused write) roll it back. After a failed write the
+    remaining chunks are received and dropped, so the sender never blocks. Foreign keys
+    are checked at the end of each statement (``SET CONSTRAINTS ALL IMMEDIATE``) rather
+    than all at the commit, which nothing could overlap."""
+    status, detail = "ok", None
+    try:
+        ctx = ImportContext(kind, user, ImportResult(kind=kind.name, file_name=""), writing=True)
+        with transaction.atomic():
+            with connection.cursor() as cursor:  # check foreign keys per chunk, while the
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # next one is being checked
+            while True:
+                op, planned = pipe.recv()
+                if op == "write" and status == "ok":
+                    try:
+                        kind.write(planned, ctx)
+                    except IntegrityError as exc:
+                        status, detail = "refused", str(exc)
+                elif op == "commit":
+                    if status != "ok":
+                        raise _Rollback
+                    break
+                elif op == "rollback":
+                    status = "rolled back" if status == "ok" else status
+                    raise _Rollback
+    except _Rollback:
+        pass
+    except IntegrityError as exc:  # at commit: deferred constraints
+        status, detail = "refused", str(exc)
+    except BaseException:  # noqa: BLE001 - reported to the importing process
+        status, detail = "error", traceback.format_exc()
+    finally:
+        connections.close_all()
+    pipe.send((status, detail))
+    pipe.close()
+
+
+def _one_pass(kind, sheet, mapping, ctx, progress, writer: _WriterProcess | None = None) -> None:
+    """Check and write chunk by chunk; at the first error undo the writes (savepoint, or
+    the writer process's transaction) and only check the rest of the file
+    (``ctx.writing`` becomes False)."""
     result = ctx.result
     kind.start(ctx)
     chunks = _chunks(parse_rows(sheet, mapping, kind, result), kind.chunk_size)
@@ -186,11 +273,16 @@ def _one_pass(kind, sheet, mapping, ctx, progress) -> None:
                 planned = kind.check(chunk, ctx)
                 if result.errors:
                     raise _Rollback
-                kind.write(planned, ctx)
+                if writer is not None:
+                    writer.write(planned)
+                else:
+                    kind.write(planned, ctx)
                 if progress is not None:
                     progress("写入", result.rows)
     except _Rollback:
         ctx.writing = False
+        if writer is not None:
+            writer.finish(commit=False)
         for chunk in chunks:  # the rest of the file: report every error
             _preview(result, kind, chunk)
             kind.check(chunk, ctx)
@@ -198,15 +290,16 @@ def _one_pass(kind, sheet, mapping, ctx, progress) -> None:
                 progress("校验", result.rows)
 
 
-def _integrity_error(result: ImportResult, exc: IntegrityError) -> None:
+def _integrity_error(result: ImportResult, exc: IntegrityError | str) -> None:
     result.errors.append(RowError(None, "", f"写入时数据库拒绝（可能有人同时导入了相同数据），"
                                             f"未写入任何数据：{exc}"))
 
 
 def run_import(kind: SheetKind, path, *, user, dry_run: bool = False, name: str | None = None,
-               progress: Callable[[str, int], None] | None = None) -> ImportResult:
+               progress: Callable[[str, int], None] | None = None, parallel: bool = False) -> ImportResult:
     """Validate the whole file, then (unless ``dry_run`` or any error) write it in one
     transaction. ``user=None`` is a system job (no permission or region check).
+    ``parallel``: write in a second process where possible (module docstring).
     Raises ``PermissionDenied`` when the user lacks the kind's import permission."""
     if user is not None and kind.import_permission and not user.has_perm(kind.import_permission):
         raise PermissionDenied(f"您没有导入{kind.label}的权限")
@@ -217,6 +310,8 @@ def run_import(kind: SheetKind, path, *, user, dry_run: bool = False, name: str 
         if header_errors:
             result.errors.extend(header_errors)
             return result
+        if kind.one_pass and not dry_run and parallel and _WriterProcess.available():
+            return _run_with_writer(kind, sheet, mapping, user, result, progress)
         with transaction.atomic():
             if kind.one_pass and not dry_run:
                 ctx = ImportContext(kind, user, result, writing=True)
@@ -253,4 +348,19 @@ def run_import(kind: SheetKind, path, *, user, dry_run: bool = False, name: str 
         result.written = False
     except FileError as exc:
         result.errors.append(RowError(None, "", exc.message))
+    return result
+
+
+def _run_with_writer(kind, sheet, mapping, user, result: ImportResult, progress) -> ImportResult:
+    writer = _WriterProcess(kind, user)
+    try:
+        ctx = ImportContext(kind, user, result, writing=True)
+        _one_pass(kind, sheet, mapping, ctx, progress, writer)
+        result.counts = ctx.counts
+        refused = writer.finish(commit=not result.errors)
+    finally:
+        writer.finish(commit=False)  # after an exception here: nothing is written
+    if refused is not None:
+        _integrity_error(result, refused)
+    result.written = not result.errors
     return result

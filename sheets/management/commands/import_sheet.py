@@ -1,5 +1,7 @@
-"""``manage.py import_sheet KIND FILE [--dry-run] [--user USERNAME] [--errors FILE] [--settle]``:
-import a spreadsheet all-or-nothing (docs/spreadsheets.md). Exit code 0 when the file
+"""``manage.py import_sheet KIND FILE [--dry-run] [--user USERNAME] [--errors FILE] [--settle]
+[--single-process]``: import a spreadsheet all-or-nothing (docs/spreadsheets.md); on
+PostgreSQL persons and payments are written by a second process while the file is being
+checked (``sheets.engine``), unless ``--single-process``. Exit code 0 when the file
 was imported (or, with --dry-run, would be), 1 when any row is bad (nothing written; the
 error report is printed and optionally written to --errors as .xlsx/.csv). ``--settle``
 (kinds with ``settle_imported``, i.e. claims): after a successful import the imported
@@ -68,8 +70,11 @@ class Command(BaseCommand):
         parser.add_argument("--errors", help="把错误报告写入该文件（.xlsx 或 .csv）")
         parser.add_argument("--settle", action="store_true",
                             help="导入成功后批量结算导入的理赔（仅 claims）")
+        parser.add_argument("--single-process", action="store_true",
+                            help="校验和写入在同一进程中进行（默认在 PostgreSQL 上由另一进程同时写入）")
 
-    def handle(self, *args, kind, file, dry_run, user, errors, settle=False, **options):
+    def handle(self, *args, kind, file, dry_run, user, errors, settle=False, single_process=False,
+               **options):
         try:
             sheet_kind = get_kind(kind)
         except KeyError as exc:
@@ -81,7 +86,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         try:
             result = run_import(sheet_kind, file, user=acting_user, dry_run=dry_run,
-                                progress=progress)
+                                progress=progress, parallel=not single_process)
         except PermissionDenied as exc:
             raise CommandError(str(exc)) from None
         except FileNotFoundError:
