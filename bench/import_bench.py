@@ -133,7 +133,8 @@ def run_ours(kind: str, path: str, dry_run: bool = False) -> dict:
     from sheets.registry import get_kind
 
     started = time.perf_counter()
-    result = run_import(get_kind(kind), path, user=None, dry_run=dry_run)
+    result = run_import(get_kind(kind), path, user=None, dry_run=dry_run,
+                        parallel=os.environ.get("IMPORT_PARALLEL", "1") == "1")
     seconds = time.perf_counter() - started
     if not result.ok:
         raise SystemExit(f"import failed: {[str(e) for e in result.errors[:5]]}")
@@ -299,6 +300,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10000)
     parser.add_argument("--peer-n", type=int, default=None, help="rows for the peer (default: --n)")
     parser.add_argument("--runs", default="ours,peer,copy")
+    parser.add_argument("--formats", default="csv,xlsx", help="file formats of the ours runs")
     parser.add_argument("--memory", type=int, default=0,
                         help="only: dry-run, then import, a persons csv of this many rows")
     args = parser.parse_args()
@@ -319,9 +321,9 @@ def main() -> None:
         spawn(env, "prepare")
         return
     runs = args.runs.split(",")
-    files = generate(tmp, args.n)
+    files = generate(tmp, args.n, xlsx="xlsx" in args.formats)
     if "ours" in runs:
-        for fmt in ("csv", "xlsx"):
+        for fmt in args.formats.split(","):
             spawn(env, "prepare")
             report(f"ours persons {fmt}", spawn(env, "ours", "persons", str(files[f"persons.{fmt}"])))
             report(f"ours payments {fmt}", spawn(env, "ours", "payments", str(files[f"payments.{fmt}"])))
