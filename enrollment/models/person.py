@@ -88,7 +88,7 @@ class Person(models.Model):
             info = documents.check_document(document_type, number)
         except documents.DocumentError as exc:
             return number, birth_date, sex, {"document_number": exc.message}
-        label = dict(cls.DocumentType.choices).get(document_type, document_type)
+        label = cls.DocumentType(document_type).label  # a known type: check_document passed
         if info.birth_date is not None:
             if birth_date is None:
                 birth_date = info.birth_date
