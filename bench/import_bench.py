@@ -1,6 +1,7 @@
 """Benchmark of the spreadsheet imports (issue 6; docs/benchmarks.md): N persons + N payments.
 
-Measures, each in a fresh child process (so that ``ru_maxrss`` is that run's peak):
+Measures, each in a fresh child process (so that ``ru_maxrss`` is that run's peak; the
+import's writer process, on PostgreSQL, is reported apart: ``RUSAGE_CHILDREN``):
 
 (a) ``ours``: ``sheets.engine.run_import`` (every row validated, written with its
     history row by ``sheets.bulk_sql`` in one transaction, all-or-nothing) of the persons
@@ -268,6 +269,7 @@ def child(args) -> None:
     else:
         out = run_copy(args.kind, args.path)
     out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["writer_maxrss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print("RESULT " + json.dumps(out, default=str))
 
 
@@ -285,8 +287,9 @@ def spawn(env, *argv) -> dict:
 def report(label, result):
     rate = result["rows"] / result["seconds"] if result["seconds"] else 0
     load = "/".join(f"{x:.1f}" for x in os.getloadavg())  # 1/5/15 min, after the run
+    writer = f" (writer {result['writer_maxrss_mb']:.0f} MiB)" if result.get("writer_maxrss_mb") else ""
     print(f"{label:<34} {result['rows']:>9} rows {result['seconds']:>9.2f} s {rate:>10,.0f} rows/s "
-          f"peak RSS {result['maxrss_mb']:>7.0f} MiB  load {load}", flush=True)
+          f"peak RSS {result['maxrss_mb']:>7.0f} MiB{writer}  load {load}", flush=True)
 
 
 def main() -> None:
