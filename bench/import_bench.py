@@ -304,6 +304,10 @@ def main() -> None:
     parser.add_argument("--peer-n", type=int, default=None, help="rows for the peer (default: --n)")
     parser.add_argument("--runs", default="ours,peer,copy")
     parser.add_argument("--formats", default="csv,xlsx", help="file formats of the ours runs")
+    parser.add_argument("--rounds", type=int, default=0,
+                        help="only: this many rounds of (COPY, ours) csv persons then payments, "
+                             "interleaved so that each ratio is taken under the same machine load; "
+                             "prints every round and the median ratio")
     parser.add_argument("--memory", type=int, default=0,
                         help="only: dry-run, then import, a persons csv of this many rows")
     args = parser.parse_args()
@@ -322,6 +326,9 @@ def main() -> None:
         report(f"ours persons csv import N={args.memory}",
                spawn(env, "ours", "persons", str(files["persons.csv"])))
         spawn(env, "prepare")
+        return
+    if args.rounds:
+        rounds(env, generate(tmp, args.n, xlsx=False), args.rounds)
         return
     runs = args.runs.split(",")
     files = generate(tmp, args.n, xlsx="xlsx" in args.formats)
@@ -342,6 +349,31 @@ def main() -> None:
         spawn(env, "prepare")
         report("COPY persons", spawn(env, "copy", "persons", str(files["persons.csv"])))
         report("COPY enrollments+payments", spawn(env, "copy", "payments", str(files["payments.csv"])))
+    spawn(env, "prepare")
+
+
+def rounds(env, files, count: int) -> None:
+    """The 2 cores are shared and the figures move by ±30 % from one minute to the next:
+    COPY and ours run back to back, ``count`` times, and the ratio of each pair is kept."""
+    import statistics
+
+    ratios = {"persons": [], "payments": []}
+    for i in range(count):
+        for kind in ("persons", "payments"):
+            spawn(env, "prepare")
+            if kind == "payments":  # the persons the payments need, untimed
+                spawn(env, "copy", "persons", str(files["persons.csv"]))
+            floor = spawn(env, "copy", kind, str(files[f"{kind}.csv"]))
+            report(f"round {i + 1} COPY {kind}", floor)
+            spawn(env, "prepare")
+            if kind == "payments":
+                spawn(env, "ours", "persons", str(files["persons.csv"]))
+            ours = spawn(env, "ours", kind, str(files[f"{kind}.csv"]))
+            report(f"round {i + 1} ours {kind} csv", ours)
+            ratios[kind].append(ours["seconds"] / floor["seconds"])
+    for kind, values in ratios.items():
+        print(f"{kind}: ours / COPY = " + ", ".join(f"{v:.2f}" for v in values)
+              + f"; median {statistics.median(values):.2f}", flush=True)
     spawn(env, "prepare")
 
 
