@@ -204,7 +204,10 @@ class _WriterProcess:
                 and "fork" in multiprocessing.get_all_start_methods())
 
     def write(self, planned: list) -> None:
-        self.pipe.send(("write", planned))
+        try:
+            self.pipe.send(("write", planned))
+        except OSError as exc:  # BrokenPipeError: the writer died; nothing was committed
+            raise RuntimeError("写入进程意外退出，未写入任何数据") from exc
 
     def finish(self, *, commit: bool) -> str | None:
         if self.done:
@@ -213,11 +216,15 @@ class _WriterProcess:
         try:
             self.pipe.send(("commit" if commit else "rollback", None))
             status, detail = self.pipe.recv()
+        except (EOFError, OSError):  # the writer died (killed, interrupted): its
+            status, detail = "error", "写入进程意外退出，未写入任何数据"  # transaction died with it
         finally:
             self.pipe.close()
             self.process.join()
+        if status == "error" and not commit:
+            return None  # nothing was to be written anyway
         if status == "error":
-            raise RuntimeError(f"写入进程出错：{detail}")
+            raise RuntimeError(f"写入进程出错：{detail}")  # an unexpected failure, not bad input
         return detail if status == "refused" else None
 
 

@@ -9,7 +9,11 @@ from .parsing import CellError, normalise_text, text
 
 class RegionLookup:
     """``lookup(cell)`` → ``Region`` (code ``500231`` or name ``垫江县``); every region's
-    ``parent`` is the cached object, so ``region.pooling_region`` runs no query."""
+    ``parent`` is the cached object, so ``region.pooling_region`` runs no query. The
+    regions are read once per lookup object (one import), so the answer for a value
+    does not change during the import: ``cacheable`` (``sheets.parsing.cacheable``)."""
+
+    cacheable = True
 
     def __init__(self):
         self._loaded = False

@@ -2,14 +2,17 @@
 ``import_sheet`` on PostgreSQL; docs/spreadsheets.md): the same rows as in one process,
 still all-or-nothing when a later chunk has a bad row or the database refuses a write.
 PostgreSQL only, on committed data (the writer has its own connection)."""
+import os
 import threading
 from datetime import date
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from enrollment.models import Enrollment, Payment, Person
 from enrollment.sheet_kinds import PaymentSheet, PersonSheet
+from policies.models import PlanYear
+from policies.services import plan_year_rollover
 from sheets import engine
 from sheets.engine import run_import
 from sheets.registry import get_kind
@@ -123,8 +126,6 @@ def test_a_refused_write_rolls_back_the_chunks_already_written(tmp_path, writers
 
 
 def test_one_process_inside_a_transaction(tmp_path, writers):
-    from django.db import transaction
-
     with transaction.atomic():
         result = _import(tmp_path, "persons", PERSON_HEADER, [person_row(1)], parallel=True)
         assert result.written and Person.objects.count() == 1
@@ -135,10 +136,6 @@ def test_continuity_from_an_earlier_chunk_of_the_same_file(tmp_path, writers):
     """2024 rows in the first chunks, 2025 rows of the same persons later: the 2025
     enrollments continue the 2024 ones (连续参保 2 年) although the writer has not
     committed them — the check keeps the file's enrollments (``ctx.state``)."""
-    from policies.services import plan_year_rollover
-
-    from policies.models import PlanYear
-
     plan_year = plan_year_rollover(region_code="500231", kind="resident_basic", from_year=2024, to_year=2025)
     PlanYear.objects.filter(pk=plan_year.pk).update(status=PlanYear.Status.ACTIVE)
     seqs = (1, 3, 5, 7)
@@ -155,3 +152,23 @@ def test_continuity_from_an_earlier_chunk_of_the_same_file(tmp_path, writers):
         years[parallel] = sorted(Enrollment.objects.values_list("plan_year__year", "continuous_years"))
     assert writers == ["persons", "payments"]
     assert years[True] == years[False] == [(2024, 1)] * 4 + [(2025, 2)] * 4
+
+
+def test_a_writer_that_dies_leaves_nothing_written(tmp_path, writers, monkeypatch):
+    """The writer process is killed after its first chunk (the machine's OOM killer, an
+    operator): the import fails loudly and the database has none of the file."""
+    write = PersonSheet.write
+    calls = []
+
+    def write_then_die(self, planned, ctx):
+        write(self, planned, ctx)
+        calls.append(1)
+        if len(calls) == 2:
+            os._exit(9)
+
+    monkeypatch.setattr(PersonSheet, "write", write_then_die)
+    rows = [person_row(s) for s in range(1, 40, 2)]
+    with pytest.raises(RuntimeError, match="写入进程意外退出"):
+        _import(tmp_path, "persons", PERSON_HEADER, rows, parallel=True)
+    assert writers == ["persons"]
+    assert not Person.objects.exists() and not Person.history.exists()
