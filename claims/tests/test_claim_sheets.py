@@ -1,6 +1,7 @@
 """Spreadsheet import/export of hospitals and claims (issue 6 part 2; spec README §3, §6:
 every bad row reported with row and column, nothing written when any row is bad,
 re-importing changes nothing; codes.md: codes or Chinese names; docs/spreadsheets.md)."""
+import os
 from datetime import date
 from decimal import Decimal
 
@@ -8,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from claims import batch
 from claims.batch import claims_settle_batch
 from claims.models import Claim, ClaimLayer, GivenLayer, Hospital
 from policies.models import Region
@@ -359,3 +361,24 @@ def test_admin_changelists_offer_import_and_template(client, loaded_policies):
         assert page.status_code == 200 and "下载导入模板" in page.content.decode()
         template = client.get(f"/admin/claims/{model}/import-sheet/template.xlsx")
         assert template.status_code == 200
+
+
+def test_import_sheet_settles_with_the_batch_workers_unless_single_process(tmp_path, ex2_person, monkeypatch):
+    """``--settle`` hands the batch as many workers as ``settle_claims`` uses by default
+    (the batch itself falls back to one process where it cannot fork: SQLite, a caller's
+    transaction — tests/test_batch.py compares the worker path with one process)."""
+    seen = []
+    settle = batch.claims_settle_batch
+
+    def spy(**kwargs):
+        seen.append(kwargs["workers"])
+        return settle(**kwargs)
+
+    monkeypatch.setattr(batch, "claims_settle_batch", spy)
+    rows = [claim_row(ex2_person, "W-1")]
+    call_command("import_sheet", "claims", str(write_csv(tmp_path / "a.csv", CLAIM_HEADER, rows)), "--settle")
+    rows = [claim_row(ex2_person, "W-2")]
+    call_command("import_sheet", "claims", str(write_csv(tmp_path / "b.csv", CLAIM_HEADER, rows)), "--settle",
+                 "--single-process")
+    assert seen == [min(4, os.cpu_count() or 1), 1]
+    assert set(Claim.objects.values_list("status", flat=True)) == {"settled"}
