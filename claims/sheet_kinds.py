@@ -136,6 +136,7 @@ class HospitalSheet(SheetKind):
     empty, 所在省份 given) may be entered by any user holding the import permission."""
 
     name = "hospitals"
+    writes = ("claims.Hospital",)
     label = "医疗机构"
     import_permission = "claims.import_hospital"
     FIELDS = ("code", "name", "region", "province", "level", "grade", "admin_level", "tcm",
@@ -266,6 +267,7 @@ class ClaimSheet(SheetKind):
     key = (医疗机构编码, 医院结算单号). See the module docstring."""
 
     name = "claims"
+    writes = ("claims.Claim", "claims.GivenLayer")
     label = "理赔结算单"
     import_permission = "claims.import_claim"
 

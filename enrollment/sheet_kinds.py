@@ -147,6 +147,7 @@ class PersonSheet(SheetKind):
     with the row's non-empty cells (unchanged when they agree), an unknown one created."""
 
     name = "persons"
+    writes = ("enrollment.Person",)
     label = "参保人"
     import_permission = "enrollment.import_person"
     FIELDS = ("document_type", "document_number", "name", "sex", "birth_date", "category",
@@ -353,6 +354,7 @@ class PaymentSheet(SheetKind):
     a duplicate."""
 
     name = "payments"
+    writes = ("enrollment.Enrollment", "enrollment.Payment")
     label = "缴费"
     import_permission = "enrollment.import_payment"
     one_pass = True  # receipts, paid enrollments and basic coverage of the file: ctx.state first

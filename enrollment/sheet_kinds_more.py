@@ -181,6 +181,7 @@ class RegistrationSheet(_PersonsMixin, SheetKind):
     an error, also between rows of the file."""
 
     name = "registrations"
+    writes = ("enrollment.Registration",)
     label = "门诊慢特病登记"
     import_permission = "enrollment.add_registration"
 
@@ -312,6 +313,7 @@ class IdentitySheet(_PersonsMixin, SheetKind):
     between rows of the file)."""
 
     name = "identities"
+    writes = ("enrollment.PersonIdentity",)
     label = "特殊身份"
     import_permission = "enrollment.add_personidentity"
 
@@ -413,6 +415,7 @@ class RelationSheet(_PersonsMixin, SheetKind):
     error."""
 
     name = "relations"
+    writes = ("enrollment.FamilyRelation",)
     label = "家庭关系"
     import_permission = "enrollment.add_familyrelation"
 

@@ -74,6 +74,9 @@ class SheetKind:
     # result whether or not the earlier chunks of the file are already written (it
     # finds rows of the file through ``ctx.state`` before looking in the database).
     one_pass: bool = False
+    # "app_label.Model" of the tables the import writes: after a large import their
+    # statistics are refreshed (``sheets.engine.refresh_statistics``).
+    writes: tuple[str, ...] = ()
 
     # ------------------------------------------------------------------ import
 

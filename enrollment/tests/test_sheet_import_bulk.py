@@ -6,11 +6,14 @@ from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from enrollment import sheet_kinds
 from enrollment.models import Enrollment, Payment, Person
 from enrollment.sheet_kinds import PaymentSheet, PersonSheet, _person_errors
 from policies.models import Region
+from sheets import engine
 from sheets.engine import run_import
 from sheets.registry import get_kind
 from sheets.tests.helpers import PAYMENT_HEADER, PERSON_HEADER, id_number, payment_row, person_row, write_csv
@@ -150,3 +153,36 @@ def test_region_scope_still_checked_on_new_persons(tmp_path, changzhi_clerk):
     assert [(e.row, e.column) for e in result.errors] == [(2, "户籍所在地")]
     assert "垫江县" in result.errors[0].message and Region.objects.filter(code="140400").exists()
     assert sheet_kinds.PersonSheet.one_pass and not Person.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="ANALYZE 仅在 PostgreSQL 上执行")
+def test_a_large_import_refreshes_the_statistics_of_its_tables(tmp_path, monkeypatch):
+    """From ``ANALYZE_MIN_ROWS`` rows written, the kind's tables and their history tables
+    are analyzed (a re-import right after a large import otherwise runs with plans for
+    empty tables); below it, and for a file with nothing new, nothing is analyzed."""
+    monkeypatch.setattr(engine, "ANALYZE_MIN_ROWS", 2)
+    path = write_csv(tmp_path / "p.csv", PERSON_HEADER, [person_row(s) for s in (1, 3)])
+    with CaptureQueriesContext(connection) as queries:
+        assert run_import(get_kind("persons"), path, user=None).written
+    analyzed = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
+    assert analyzed == ['ANALYZE "enrollment_person", "enrollment_historicalperson"']
+    with CaptureQueriesContext(connection) as queries:  # all 无变化: nothing written
+        assert run_import(get_kind("persons"), path, user=None).ok
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
+    path = write_csv(tmp_path / "pay.csv", PAYMENT_HEADER, [payment_row(1)])
+    with CaptureQueriesContext(connection) as queries:  # one row: below the threshold
+        assert run_import(get_kind("payments"), path, user=None).written
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
+
+
+def test_every_kind_names_the_models_it_writes():
+    from django.apps import apps
+
+    from sheets.registry import kind_names
+
+    for name in kind_names():
+        kind = get_kind(name)
+        assert kind.writes, name
+        for label in kind.writes:
+            assert apps.get_model(label)._meta.db_table
