@@ -309,8 +309,8 @@ def refresh_statistics(kind: SheetKind, result: ImportResult) -> None:
     statistics of the tables before the import until autovacuum comes round (a minute or
     more), and the next import or batch settlement of the same rows — a re-import, an
     import of the payments of the persons just imported, ``settle_claims`` — reads them
-    with plans made for empty tables (a re-import of 100 000 payments: 61 s instead of
-    11 s; docs/benchmarks.md)."""
+    with plans made for empty tables (a re-import of 100 000 payments right after the
+    import: 61 s instead of 8.8 s; docs/benchmarks.md)."""
     if connection.vendor != "postgresql" or not result.written or not kind.writes:
         return
     if result.counts.get("created", 0) + result.counts.get("updated", 0) < ANALYZE_MIN_ROWS:
