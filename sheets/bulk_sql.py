@@ -119,14 +119,6 @@ def _pg_copy(model, fields, params: list[list], return_ids: bool):
     return ids if return_ids else len(params)
 
 
-def insert_many(model: type[models.Model], objs, *, exclude=("id",)) -> int:
-    """INSERT ``objs`` (unsaved instances of ``model``); the primary key (``exclude``) is
-    left to the database."""
-    fields = [f for f in model._meta.concrete_fields if f.attname not in exclude]
-    names = [f.attname for f in fields]
-    return insert_rows(model, fields, ([getattr(o, n) for n in names] for o in objs))
-
-
 def insert_values(model: type[models.Model], rows: list[dict], *, now, return_ids: bool = True):
     """INSERT ``rows`` (dicts of attname → value) as new rows of ``model``. Each dict is
     completed in place as ``save()`` would store it — a missing field gets its default
