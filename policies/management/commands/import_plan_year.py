@@ -4,22 +4,13 @@
 anything is wrong — nothing written, every error printed to stderr."""
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from policies.codes import SchemeKind
+from policies.management.acting_user import find_user
 from policies.rollover import find_plan_year
 from policies.services import plan_year_import_sheets
-
-
-def find_user(username):
-    if not username:
-        return None
-    try:
-        return get_user_model().objects.get(username=username)
-    except get_user_model().DoesNotExist:
-        raise CommandError(f"用户“{username}”不存在") from None
 
 
 class Command(BaseCommand):

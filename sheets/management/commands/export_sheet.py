@@ -8,12 +8,13 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from policies.management.acting_user import find_user
 from policies.models import Region
 from sheets.exporting import run_export
 from sheets.registry import get_kind, kind_names
 from sheets.writers import write_template
 
-from .import_sheet import Progress, find_user
+from .import_sheet import Progress
 
 
 class Command(BaseCommand):

@@ -14,24 +14,15 @@ import os
 import sys
 import time
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
+from policies.management.acting_user import find_user
 from sheets.engine import run_import
 from sheets.registry import get_kind, kind_names
 from sheets.writers import write_errors
 
 PRINT_LIMIT = 1000
-
-
-def find_user(username):
-    if not username:
-        return None
-    try:
-        return get_user_model().objects.get(username=username)
-    except get_user_model().DoesNotExist:
-        raise CommandError(f"用户“{username}”不存在") from None
 
 
 class Progress:
