@@ -32,6 +32,7 @@ from policies.models import ChronicDisease
 from sheets.lookups import RegionLookup
 from sheets.parsing import CodeTable, normalise_text, number_text, parse_bool, parse_date, parse_decimal, text
 from sheets.registry import Column, SheetKind, register
+from sheets.report import messages_by_field
 
 from . import services
 from .models import Claim, GivenLayer, Hospital
@@ -117,12 +118,6 @@ def _code(value) -> str:
 
 def _settlement_no(value) -> str:
     return number_text(value, "医院结算单号")
-
-
-def _messages(exc: ValidationError) -> dict[str | None, list[str]]:
-    if hasattr(exc, "error_dict"):
-        return {(None if k == "__all__" else k): v for k, v in exc.message_dict.items()}
-    return {None: exc.messages}
 
 
 # --------------------------------------------------------------------------- hospitals
@@ -232,7 +227,7 @@ class HospitalSheet(SheetKind):
         try:
             hospital.full_clean(exclude=["region"], validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
-            for field, messages in _messages(exc).items():
+            for field, messages in messages_by_field(exc).items():
                 for message in messages:
                     ctx.error(row, field if field in HOSPITAL_HEADERS else None, message)
             ok = False
@@ -425,7 +420,7 @@ class ClaimSheet(SheetKind):
         return layers if ok else None
 
     def _report(self, ctx, row, exc: ValidationError, given) -> None:
-        for field, messages in _messages(exc).items():
+        for field, messages in messages_by_field(exc).items():
             if field == "person":
                 key = "document_number"
             elif field == "hospital":

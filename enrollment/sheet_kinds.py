@@ -29,6 +29,7 @@ from sheets.bulk_sql import InArray, insert_history, insert_values
 from sheets.lookups import RegionLookup
 from sheets.parsing import CodeTable, number_text, parse_bool, parse_date, parse_decimal, parse_int, text
 from sheets.registry import Column, SheetKind, register
+from sheets.report import messages_by_field
 
 from . import documents, selectors
 from .models import Enrollment, Payment, Person, PersonIdentity, PreExistingDeclaration
@@ -86,12 +87,6 @@ def _phone(value) -> str:
     return number_text(value, "联系电话")
 
 
-def _messages(exc: ValidationError) -> dict[str | None, list[str]]:
-    if hasattr(exc, "error_dict"):
-        return {(None if k == "__all__" else k): v for k, v in exc.message_dict.items()}
-    return {None: exc.messages}
-
-
 def _person_key(document_type, number) -> tuple[str, str]:
     return document_type or documents.ID_CARD, number
 
@@ -135,7 +130,7 @@ def _person_errors(values: dict, cache: dict) -> dict[str | None, list[str]]:
     values["document_number"], values["birth_date"], values["sex"] = number, birth, sex
     for field, message in clean_errors.items():
         errors.setdefault(field, []).append(ValidationError(message))
-    return _messages(ValidationError(errors)) if errors else {}
+    return messages_by_field(ValidationError(errors)) if errors else {}
 
 
 # --------------------------------------------------------------------------- persons

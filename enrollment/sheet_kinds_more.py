@@ -28,6 +28,7 @@ from policies.access import scope_queryset
 from sheets.lookups import RegionLookup
 from sheets.parsing import CodeTable, normalise_text, number_text, parse_bool, parse_date, parse_decimal, text
 from sheets.registry import Column, SheetKind, register
+from sheets.report import messages_by_field
 
 from . import documents, selectors, services, services_registration
 from .models import FamilyRelation, Person, PersonIdentity, Registration
@@ -52,12 +53,6 @@ def _document_number(value) -> str:
 
 def _f(attribute, header):
     return ie_fields.Field(attribute=attribute, column_name=header, readonly=True)
-
-
-def _messages(exc: ValidationError) -> dict[str | None, list[str]]:
-    if hasattr(exc, "error_dict"):
-        return {(None if k == "__all__" else k): v for k, v in exc.message_dict.items()}
-    return {None: exc.messages}
 
 
 def _written(call, number: int, *args, **kwargs):
@@ -104,7 +99,7 @@ class _PersonsMixin:
         return person
 
     def _report(self, ctx, row, exc, mapping) -> None:
-        for field, messages in _messages(exc).items():
+        for field, messages in messages_by_field(exc).items():
             key = mapping.get(field, field if any(c.key == field for c in self.columns) else None)
             for message in messages:
                 ctx.error(row, key, message, value=None if key in row.present else "")

@@ -7,6 +7,14 @@ from dataclasses import dataclass, field
 REPORT_HEADERS = ["行号", "列", "单元格内容", "错误说明"]
 
 
+def messages_by_field(exc) -> dict[str | None, list[str]]:
+    """A model's ``ValidationError`` as messages by field name (None = the row as a
+    whole), for the kinds to report against their columns."""
+    if hasattr(exc, "error_dict"):
+        return {(None if k == "__all__" else k): v for k, v in exc.message_dict.items()}
+    return {None: exc.messages}
+
+
 @dataclass(frozen=True)
 class RowError:
     row: int | None  # spreadsheet row number; None = the file as a whole
