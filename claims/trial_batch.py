@@ -4,10 +4,14 @@
 per line) or an object whose ``cases`` key holds the array (other keys are ignored);
 anything else raises ``BadInput`` (the command exits with status 2).
 
-``run_cases(cases, plan_status=...)`` answers every case in order: kind ``claim`` (the
-default) by ``claims.trial.claim_case``, ``contribution`` and ``registration`` by
-``enrollment.trial`` (imported when first needed). A case that cannot be computed
-answers ``{"id", "ok": false, "error": {"code", "message"}}``. Nothing is written to the
+``run_cases(cases, plan_status=...)`` answers every case in order through ``HANDLERS``:
+kind ``claim`` (the default) by ``claims.trial.claim_case``, ``contribution`` by
+``enrollment.trial.contribution_case``, ``registration`` by
+``enrollment.trial_registration.registration_case``. The handlers are imported with this
+module, so a missing one is an ImportError when the command starts, never a case's
+answer. A case that cannot be computed answers ``{"id", "ok": false, "error": {"code",
+"message"}}``; a case that hit a programming error answers ``internal_error`` and the
+command exits 1 after printing every result (``had_internal_error``). Nothing is written to the
 database: the whole run is one transaction that is rolled back, each case inside its
 own savepoint so that one failing case cannot disturb the next. A database error (e.g.
 the database is not migrated) is not a case's fault and stops the run.
@@ -21,12 +25,14 @@ import traceback
 from django.db import DatabaseError, transaction
 
 from claims.engine.errors import CaseError, InvalidInput, UnknownCode
+from enrollment.trial import contribution_case
+from enrollment.trial_registration import registration_case
 
 from .trial import TrialCache, claim_case
 
 log = logging.getLogger(__name__)
 
-KINDS = ("claim", "contribution", "registration")
+INTERNAL_ERROR = "internal_error"
 
 
 class BadInput(ValueError):
@@ -67,39 +73,35 @@ def _json_lines(text: str, first_error: json.JSONDecodeError) -> list:
     return cases
 
 
-def _enrollment_function(kind: str):
-    try:
-        from enrollment import trial
-    except ImportError:
-        return None
-    return getattr(trial, f"{kind}_case", None)
+HANDLERS = {
+    "claim": claim_case,
+    "contribution": lambda case, *, plan_status, cache: contribution_case(case, plan_status=plan_status),
+    "registration": lambda case, *, plan_status, cache: registration_case(case, plan_status=plan_status),
+}
 
 
 def run_case(case: dict, *, plan_status: str, cache: TrialCache) -> dict:
     case_id = case.get("id")
     kind = case.get("kind") or "claim"
     try:
-        if kind not in KINDS:
+        if kind not in HANDLERS:
             raise UnknownCode(f"未知的案例类型“kind”：{kind}（claim、contribution 或 registration）")
         if case_id is None:
             raise InvalidInput("缺少字段“id”（案例编号）")
-        if kind == "claim":
-            return claim_case(case, plan_status=plan_status, cache=cache)
-        function = _enrollment_function(kind)
-        if function is None:
-            return _error(case_id, "missing_rule", f"本系统尚未提供“{kind}”类案例的试算（缴费/登记规则模块未安装）")
-        return function(case, plan_status=plan_status)
+        return HANDLERS[kind](case, plan_status=plan_status, cache=cache)
     except CaseError as exc:
         return {"id": case_id, "ok": False, "error": exc.as_dict()}
     except DatabaseError:
         raise  # the database is not ready (not migrated, unreachable): not a case's fault
     except Exception as exc:  # one broken case must not stop the batch; the trace goes to stderr
         log.error("案例 %s 试算出错：\n%s", case_id, traceback.format_exc())
-        return _error(case_id, "internal_error", f"试算程序内部错误：{exc}")
+        return {"id": case_id, "ok": False,
+                "error": {"code": INTERNAL_ERROR, "message": f"试算程序内部错误：{exc}"}}
 
 
-def _error(case_id, code: str, message: str) -> dict:
-    return {"id": case_id, "ok": False, "error": {"code": code, "message": message}}
+def had_internal_error(results: list[dict]) -> bool:
+    """A case answered ``internal_error``: a fault of the program, not of the case."""
+    return any(not r.get("ok") and r["error"]["code"] == INTERNAL_ERROR for r in results)
 
 
 def run_cases(cases: list[dict], *, plan_status: str = "active") -> list[dict]:

@@ -43,9 +43,46 @@ def test_worked_examples(loaded_policies, tmp_path, case_id):
     items = {i["code"]: i["paid"] for lr in result.get("layers", []) for i in lr.get("items", [])}
     for code, paid in expect.get("items", {}).items():
         assert items[code] == paid
-    for key in ("personal", "due", "subsidy", "self_pay", "coverage_start", "coverage_end"):
+    for key in ("personal", "due", "subsidy", "self_pay", "coverage_start", "coverage_end", "admitted"):
         if key in expect:
             assert result[key] == expect[key]
+
+
+def test_every_kind_has_a_public_example():
+    from claims.trial_batch import HANDLERS
+
+    kinds = {c.get("kind", "claim") for c in EXAMPLES["cases"]}
+    assert kinds == set(HANDLERS) == {"claim", "contribution", "registration"}
+
+
+def test_the_whole_examples_file_through_the_command(loaded_policies):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("trial_calc", str(EXAMPLES_FILE), stdout=out, stderr=err)
+    results = json.loads(out.getvalue())
+    assert [r["id"] for r in results] == [c["id"] for c in EXAMPLES["cases"]]
+    assert all(r["ok"] for r in results), [r for r in results if not r["ok"]]
+    assert {r["id"] for r in results if "admitted" in r} == {
+        c["id"] for c in EXAMPLES["cases"] if c.get("kind") == "registration"}
+
+
+def test_a_programming_error_in_a_case_fails_the_command(loaded_policies, tmp_path, monkeypatch):
+    """A handler that crashes is the program's fault: every result is printed, the command
+    exits 1 (not a case answer with exit 0, which hid the missing registration handler)."""
+    from claims import trial_batch
+
+    def broken(case, *, plan_status, cache):
+        raise KeyError("no_such_key")
+
+    monkeypatch.setitem(trial_batch.HANDLERS, "registration", broken)
+    path = tmp_path / "cases.json"
+    path.write_text(json.dumps([CASES["ex-1"], CASES["ex-8"]]), encoding="utf-8")
+    out = io.StringIO()
+    with pytest.raises(CommandError) as err:
+        call_command("trial_calc", str(path), stdout=out, stderr=io.StringIO())
+    assert err.value.returncode == 1
+    first, second = json.loads(out.getvalue())
+    assert first["ok"] is True
+    assert second["error"]["code"] == "internal_error"
 
 
 def test_result_shape_of_a_claim(loaded_policies, tmp_path):
@@ -184,3 +221,33 @@ def test_nothing_is_written(loaded_policies, tmp_path):
 @pytest.mark.skipif(not SHARED.exists(), reason="no shared/spec beside this clone")
 def test_spec_examples_copy_is_current():
     assert EXAMPLES_FILE.read_bytes() == SHARED.read_bytes()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+                    reason="a second process needs a database it can see (PostgreSQL)")
+def test_the_examples_file_on_standard_input_of_a_separate_process():
+    """``manage.py trial_calc -`` run as a real process reading the public examples on
+    standard input, against the committed seed rows: every kind answers as expected."""
+    import os
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    call_command("load_policies", verbosity=0)
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    proc = subprocess.run([sys.executable, "manage.py", "trial_calc", "-"], cwd=settings.BASE_DIR,
+                          input=EXAMPLES_FILE.read_text(encoding="utf-8"), capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "DATABASE_URL": url})
+    assert proc.returncode == 0, proc.stderr
+    got = {r["id"]: r for r in json.loads(proc.stdout)}
+    for case_id, expect in EXAMPLES["expect"].items():
+        result = got[case_id]
+        assert result["ok"] is True, result
+        layers = {lr["scheme"]: lr["paid"] for lr in result.get("layers", [])}
+        assert {k: layers.get(k) for k in expect.get("layers", {})} == expect.get("layers", {})
+        for key in ("personal", "due", "subsidy", "self_pay", "coverage_start", "coverage_end", "admitted"):
+            assert result.get(key) == expect.get(key, result.get(key)), (case_id, key)

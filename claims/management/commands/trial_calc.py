@@ -3,8 +3,9 @@
 Reads the cases from a file or standard input (``-``), prints one JSON array of results
 on standard output and nothing else (logs go to standard error). Exit status 0 when
 every case was read (a case may still answer ``"ok": false``), 2 when the input is not
-valid JSON or not an array of objects, 1 when the database is not usable (not migrated).
-Nothing is written to the database.
+valid JSON or not an array of objects, 1 when the database is not usable (not migrated)
+or a case hit a programming error (``internal_error``: every result is still printed, the
+trace goes to standard error). Nothing is written to the database.
 """
 import json
 import sys
@@ -12,7 +13,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from claims.trial_batch import BadInput, load_cases, run_cases
+from claims.trial_batch import BadInput, had_internal_error, load_cases, run_cases
 
 
 class Command(BaseCommand):
@@ -45,3 +46,5 @@ class Command(BaseCommand):
         failed = sum(1 for r in results if not r.get("ok"))
         self.stdout.write(json.dumps(results, ensure_ascii=False, indent=1))
         self.stderr.write(f"完成：{len(results) - failed} 个成功，{failed} 个未能计算")
+        if had_internal_error(results):
+            raise CommandError("有案例因试算程序内部错误未能计算（见上方错误信息），请报告系统管理员", returncode=1)
