@@ -21,6 +21,7 @@ browser:
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_policies
+	$(PY) manage.py check --database default
 	$(PY) manage.py load_demo
 	$(PY) manage.py collectstatic --noinput -v 0
 	@echo "打开 http://127.0.0.1:8000/admin/ （Ctrl+C 停止）"

@@ -116,9 +116,20 @@ class SheetKind:
         return self.column(key).header
 
 
+class DuplicateKind(ValueError):
+    """Two classes registered under one sheet kind name."""
+
+
 def register(kind_class: type[SheetKind]) -> type[SheetKind]:
+    """Register a kind; a second class under a name already taken is refused (an import
+    would otherwise be checked by whichever module loaded last)."""
     if not kind_class.name:
         raise ValueError("a sheet kind needs a name")
+    existing = _KINDS.get(kind_class.name)
+    if existing is not None and (existing.__module__, existing.__qualname__) != (
+            kind_class.__module__, kind_class.__qualname__):
+        raise DuplicateKind(f"表格类型“{kind_class.name}”被重复注册：{existing.__module__}."
+                            f"{existing.__qualname__} 与 {kind_class.__module__}.{kind_class.__qualname__}")
     _KINDS[kind_class.name] = kind_class
     return kind_class
 

@@ -18,7 +18,6 @@ Each layer is rounded once (0.01 half-up) and never pays more than is still unpa
 from __future__ import annotations
 
 import importlib
-import logging
 import pkgutil
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -37,7 +36,6 @@ from .vocab import claim_type_name, scheme_kind_name
 SUPPLEMENTARY_KINDS = ("employee_supplementary", "inclusive_commercial")
 BASIC_KINDS = ("employee_basic", "resident_basic")
 
-log = logging.getLogger(__name__)
 _loaded = False
 
 
@@ -49,10 +47,8 @@ def load_systems() -> None:
     from . import systems
 
     for info in pkgutil.iter_modules(systems.__path__):
-        try:
-            importlib.import_module(f"{systems.__name__}.{info.name}")
-        except ImportError:  # a broken system must not stop the others; its formulas stay unregistered
-            log.exception("计算规则模块 %s 无法加载", info.name)
+        # a module that cannot be imported is a programming error: it fails loudly here
+        importlib.import_module(f"{systems.__name__}.{info.name}")
     _loaded = True
 
 

@@ -250,7 +250,7 @@ _BY_TYPE = {
 }
 
 
-@formula("chongqing_resident")
+@formula("chongqing_resident", needs=("applicable", "benefits", "limits"))
 def chongqing_resident(ctx: LayerContext) -> LayerResult:
     handler = _BY_TYPE.get(ctx.claim.type)
     if handler is None:
@@ -261,7 +261,7 @@ def chongqing_resident(ctx: LayerContext) -> LayerResult:
 # --------------------------------------------------------------------------- 大病保险
 
 
-@formula("chongqing_critical")
+@formula("chongqing_critical", needs=("applicable", "segments", "limits"))
 def chongqing_critical(ctx: LayerContext) -> LayerResult:
     """大病保险 on the YTD compliant self-pay after the basic layer (README §4.4)."""
     claim, plan = ctx.claim, ctx.plan

@@ -14,7 +14,7 @@ from ..results import LayerResult
 from ..vocab import claim_type_name
 
 
-@formula("given_only")
+@formula("given_only", needs=("applicable",))
 def given_only(ctx: LayerContext) -> LayerResult:
     raise missing(ctx.plan, f"{claim_type_name(ctx.claim.type)}的本层结算规则未录入（种子文件缺失），"
                             f"须带入医院结算结果 {ctx.claim.ref or 'claim'}.given.{ctx.plan.kind}.paid")

@@ -65,7 +65,7 @@ def _ratio_text(source: str, adjustments: str) -> str:
     return f"比例（{notes}）" if notes else "比例"
 
 
-@formula("leshan_supplementary")
+@formula("leshan_supplementary", needs=("applicable", "responsibilities", "limits"))
 def leshan_supplementary(ctx: LayerContext) -> LayerResult:
     plan, claim, person = ctx.plan, ctx.claim, ctx.person
     calc = Calc(plan.kind)

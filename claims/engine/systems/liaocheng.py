@@ -20,7 +20,7 @@ from ..responsibilities import items_layer, settle_items
 from ..results import LayerResult
 
 
-@formula("liaocheng_inclusive")
+@formula("liaocheng_inclusive", needs=("applicable", "responsibilities"))
 def liaocheng_inclusive(ctx: LayerContext) -> LayerResult:
     calc = Calc(ctx.plan.kind)
     return items_layer(calc, settle_items(ctx, calc))

@@ -77,7 +77,7 @@ def floor_item(ctx: LayerContext, items_paid: Decimal) -> tuple[ItemResult, tupl
     return ItemResult(code=FLOOR, paid=paid, basis=before + own, explanation=text), (_ref(row),)
 
 
-@formula("sanming_inclusive")
+@formula("sanming_inclusive", needs=("applicable", "responsibilities", "oop_caps"))
 def sanming_inclusive(ctx: LayerContext) -> LayerResult:
     calc = Calc(ctx.plan.kind)
     items = settle_items(ctx, calc)

@@ -273,7 +273,7 @@ def rounded_items(parts: list[Part]) -> tuple[ItemResult, ...]:
     return tuple(items)
 
 
-@formula("changzhi_assistance")
+@formula("changzhi_assistance", needs=("applicable", "assistance"))
 def changzhi_assistance(ctx: LayerContext) -> LayerResult:
     plan, claim = ctx.plan, ctx.claim
     kind = KIND_OF_CLAIM.get(claim.type)

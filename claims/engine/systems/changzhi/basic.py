@@ -188,13 +188,13 @@ def settle_basic(ctx: LayerContext) -> LayerResult:
     raise missing_rule(plan, RULE_NAMES.get(claim_type, f"{claim_type_name(claim_type)}的待遇标准"))
 
 
-@formula("changzhi_resident")
+@formula("changzhi_resident", needs=("applicable", "benefits", "limits", "chronic"))
 def changzhi_resident(ctx: LayerContext) -> LayerResult:
     """长治 城乡居民基本医保: 普通门诊统筹, 两病, 门诊慢性病, 住院, 生育."""
     return settle_basic(ctx)
 
 
-@formula("changzhi_employee_basic")
+@formula("changzhi_employee_basic", needs=("applicable", "chronic", "limits"))
 def changzhi_employee_basic(ctx: LayerContext) -> LayerResult:
     """长治 职工基本医保: 门诊慢特病 (一类 85 % sharing the 80 000 basic fund with
     inpatient, 二类 monthly limits at 75 %); inpatient/outpatient given until entered."""

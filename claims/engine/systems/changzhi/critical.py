@@ -74,7 +74,7 @@ def counted_types(plan: PlanParams) -> frozenset[str]:
     return frozenset(a.claim_type for a in plan.applicable) or frozenset(SPEC_CLAIM_TYPES)
 
 
-@formula("changzhi_critical")
+@formula("changzhi_critical", needs=("applicable", "segments"))
 def changzhi_critical(ctx: LayerContext) -> LayerResult:
     plan, claim = ctx.plan, ctx.claim
     if not any(seg.identity is None for seg in plan.segments):

@@ -51,7 +51,7 @@ def cap_given(ctx: LayerContext, given: GivenLayer) -> LayerResult:
                        explanation="；".join(parts), refs=refs, given=True)
 
 
-@formula("changzhi_employee_large")
+@formula("changzhi_employee_large", needs=("applicable", "limits"))
 def changzhi_employee_large(ctx: LayerContext) -> LayerResult:
     given = ctx.claim.given.get(ctx.plan.kind)
     if given is None:
