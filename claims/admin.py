@@ -35,13 +35,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from import_export.admin import ExportMixin
-from simple_history.admin import SimpleHistoryAdmin
 
 from claims.engine.money import fmt
 from claims.engine.vocab import REASON_NAMES
 from enrollment.models import Person
 from enrollment.selectors import persons_visible_to
 from policies.access import RegionScopedAdminMixin, scope_queryset
+from policies.admin import HistoryAdmin
 from policies.masking import masked_id
 from sheets.admin import SheetAdminMixin
 
@@ -52,7 +52,7 @@ from .models import Claim, ClaimDocument, GivenLayer, Hospital
 
 
 @admin.register(Hospital)
-class HospitalAdmin(SheetAdminMixin, ExportMixin, SimpleHistoryAdmin):
+class HospitalAdmin(SheetAdminMixin, ExportMixin, HistoryAdmin):
     sheet_kind = "hospitals"
     list_display = ["code", "name", "region", "province_name", "level", "grade", "admin_level",
                     "tcm", "children", "public", "designated"]
@@ -63,7 +63,7 @@ class HospitalAdmin(SheetAdminMixin, ExportMixin, SimpleHistoryAdmin):
     search_help_text = "按机构编码或名称查找"
     fieldsets = [
         (None, {"fields": ["code", "name", "region", "province"]}),
-        ("属性（codes.md）", {"fields": ["level", "grade", "admin_level", "tcm", "children",
+        ("属性", {"fields": ["level", "grade", "admin_level", "tcm", "children",
                                        "public", "designated", "note"]}),
     ]
 
@@ -269,7 +269,7 @@ def _messages_of(exc) -> str:
 
 
 @admin.register(Claim)
-class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, SimpleHistoryAdmin):
+class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAdmin):
     sheet_kind = "claims"
     region_field = "region"
     form = ClaimForm
@@ -327,14 +327,14 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, SimpleHis
     def get_fieldsets(self, request, obj=None):
         sets = [
             ("结算单", {"fields": self.SHEET}),
-            ("费用（元，README §3）", {"fields": self.AMOUNTS}),
+            ("费用（元）", {"fields": self.AMOUNTS}),
             ("病种/分娩/特药", {"fields": self.MEDICAL, "classes": ["collapse"]}),
             ("受理与线下审核", {"fields": self.REVIEW}),
         ]
         if obj is not None:
             sets += [("结算状态", {"fields": self.STATUS}),
                      ("结算结果（各层支付与计算说明）", {"fields": ["result_lines"]}),
-                     ("本年度累计（YTD）", {"fields": ["ytd_panel"]})]
+                     ("本年度累计", {"fields": ["ytd_panel"]})]
         return sets
 
     def get_readonly_fields(self, request, obj=None):

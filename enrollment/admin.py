@@ -34,15 +34,15 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from import_export.admin import ExportMixin
-from simple_history.admin import SimpleHistoryAdmin
 
 from claims.engine.errors import CaseError
 from claims.engine.money import fmt
 from policies import codes
 from policies.access import RegionScopedAdminMixin, user_sees_all_regions
+from policies.admin import HistoryAdmin
 from policies.admin_inlines import ReadOnlyTabularInline
 from policies.masking import MaskedIdentityAdminMixin, masked_id
-from policies.models import Identity, PlanYear
+from policies.models import EnrollmentWindow, Identity, PlanYear
 from sheets.admin import SheetAdminMixin
 
 from . import (
@@ -149,7 +149,7 @@ class PersonEnrollmentInline(admin.TabularInline):
 
 @admin.register(Person)
 class PersonAdmin(SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin, RegionScopedAdminMixin,
-                  SimpleHistoryAdmin):
+                  HistoryAdmin):
     sheet_kind = "persons"
     region_field = "residence_region"  # plus 户籍 and enrollments: see get_queryset
     masked_fields = {"document_number": "id", "phone": "phone"}
@@ -234,13 +234,26 @@ class PersonAdmin(SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin, Region
 # --------------------------------------------------------------------------- enrollment page
 
 
+def window_name(plan_year_id, code: str) -> str:
+    """The name of the plan year's 缴费期 stored by its code on an enrollment or payment."""
+    if not code:
+        return ""
+    name = EnrollmentWindow.objects.filter(plan_year_id=plan_year_id, code=code).values_list(
+        "name", flat=True).first()
+    return name or code
+
+
 class PaymentInline(ReadOnlyTabularInline):
     model = Payment
     fields = ["paid_date", "amount_due", "subsidy", "subsidy_identity", "subsidy_payer",
               "self_paid", "channel", "payer_name", "relation_to_payer", "receipt_no",
-              "window_code", "completes"]
+              "window", "completes"]
     readonly_fields = fields
     verbose_name_plural = "缴费记录（通过“登记缴费”录入）"
+
+    @admin.display(description="缴费期")
+    def window(self, obj):
+        return window_name(obj.enrollment.plan_year_id, obj.window_code)
 
 
 class SuspensionInline(ReadOnlyTabularInline):
@@ -278,7 +291,7 @@ class EnrollmentAddForm(forms.ModelForm):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(RegionScopedAdminMixin, SimpleHistoryAdmin):
+class EnrollmentAdmin(RegionScopedAdminMixin, HistoryAdmin):
     region_field = "plan_year__scheme__region"
     list_filter = [("plan_year__scheme__region", admin.RelatedOnlyFieldListFilter),
                    "plan_year__scheme__kind", "plan_year__year", "person__category",
@@ -289,11 +302,11 @@ class EnrollmentAdmin(RegionScopedAdminMixin, SimpleHistoryAdmin):
     autocomplete_fields = ["person"]
     actions = ["record_payment_action", "suspend_action", "resume_action", "terminate_action"]
     CHANGE_FIELDS = ["person", "plan_year", "tier", "status", "coverage_start", "coverage_end",
-                     "paid_off_date", "window_code", "continuous_years", "auto_renew",
+                     "paid_off_date", "window", "continuous_years", "auto_renew",
                      "auto_deduct", "basic_confirmed", "origin", "terminated_on", "note",
                      "payment_link"]
     READONLY_ON_CHANGE = ["person", "plan_year", "status", "coverage_start", "coverage_end",
-                          "paid_off_date", "window_code", "origin", "terminated_on",
+                          "paid_off_date", "window", "origin", "terminated_on",
                           "payment_link"]
 
     def get_list_display(self, request):
@@ -320,6 +333,10 @@ class EnrollmentAdmin(RegionScopedAdminMixin, SimpleHistoryAdmin):
     def paid_amount(self, obj):
         total = obj.payments.aggregate(s=Sum("subsidy"), p=Sum("self_paid"))
         return fmt((total["s"] or Decimal(0)) + (total["p"] or Decimal(0)))
+
+    @admin.display(description="适用缴费期")
+    def window(self, obj):
+        return window_name(obj.plan_year_id, obj.window_code)
 
     @admin.display(description="登记缴费")
     def payment_link(self, obj):
@@ -575,7 +592,7 @@ class PaymentForm(forms.Form):
 
 
 @admin.register(Payment)
-class PaymentAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, SimpleHistoryAdmin):
+class PaymentAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAdmin):
     sheet_kind = "payments"
     region_field = "scheme__region"
     list_filter = [("scheme__region", admin.RelatedOnlyFieldListFilter), "scheme__kind",

@@ -22,10 +22,10 @@ from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
 from claims.engine.errors import CaseError
 from policies.access import RegionScopedAdminMixin
+from policies.admin import HistoryAdmin
 from policies.admin_inlines import ReadOnlyTabularInline
 
 from . import selectors_registration as sel
@@ -97,7 +97,7 @@ def _errors(exc) -> str:
     return str(exc)
 
 
-class RegistrationAdmin(RegionScopedAdminMixin, SimpleHistoryAdmin):
+class RegistrationAdmin(RegionScopedAdminMixin, HistoryAdmin):
     region_field = "scheme__region"
     list_display = ["id", "person", "disease", "scheme", "application_date", "status",
                     "valid_from", "valid_to"]

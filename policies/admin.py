@@ -33,6 +33,7 @@ from django.db import models
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
@@ -46,6 +47,7 @@ from .access import (
     user_can_access,
     user_sees_all_regions,
 )
+from .history_display import ChineseHistoryContextHelper
 from .models import (
     RULE_MODELS,
     ChronicDisease,
@@ -103,7 +105,44 @@ def plan_year_notice(obj):
 
 class HistoryAdmin(SimpleHistoryAdmin):
     """SimpleHistoryAdmin whose revert (POST on a history version) needs the change
-    permission on the current object — simple-history only checks the view one."""
+    permission on the current object — simple-history only checks the view one — and
+    whose change form has a 修改原因 box: what the user types is recorded on the history
+    row that this save wrote (nothing is recorded when the save changed nothing)."""
+
+    CHANGE_REASON = "change_reason"
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ChineseHistoryContextHelper(self.model, historical_record)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None and "form" not in kwargs and self.has_change_permission(request, obj):
+            # as ModelAdmin.get_form builds it (declared fields shown read-only left out),
+            # with the reason box declared so that the fieldsets may name it
+            readonly = self.get_readonly_fields(request, obj)
+            attrs = dict.fromkeys(f for f in readonly if f in self.form.declared_fields)
+            attrs[self.CHANGE_REASON] = forms.CharField(label="修改原因", required=False, max_length=100,
+                                                        help_text="选填；记入修改历史")
+            kwargs["form"] = type(self.form.__name__, (self.form,), attrs)
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not self.has_change_permission(request, obj) or any(
+                self.CHANGE_REASON in fs[1].get("fields", ()) for fs in fieldsets):
+            return fieldsets
+        return [*fieldsets, ("修改原因", {"fields": [self.CHANGE_REASON]})]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        request.history_started = timezone.now()
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def log_change(self, request, obj, message):
+        entry = super().log_change(request, obj, message)
+        reason = request.POST.get(self.CHANGE_REASON, "").strip()[:100]
+        started = getattr(request, "history_started", None)
+        if reason and started is not None:
+            obj.history.filter(history_date__gte=started).update(history_change_reason=reason)
+        return entry
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":
@@ -131,7 +170,7 @@ class RegionAdmin(RegionScopedAdminMixin, HistoryAdmin):
 
 @admin.register(Identity)
 class IdentityAdmin(HistoryAdmin):
-    list_display = ["code", "name", "department"]
+    list_display = ["name", "department"]
     list_filter = ["department"]
     search_fields = ["code", "name"]
 
@@ -171,7 +210,7 @@ class HolidayAdmin(RegionScopedAdminMixin, HistoryAdmin):
 # later) shows its first concrete fields.
 RULE_LIST_FIELDS = {
     "PlanFigure": ["code", "value"],
-    "EnrollmentWindow": ["code", "name", "pay_from", "pay_to", "person_group", "coverage_rule",
+    "EnrollmentWindow": ["name", "pay_from", "pay_to", "person_group", "coverage_rule",
                          "coverage_end"],
     "ContributionStandard": ["window", "tier", "amount", "plus_figure"],
     "SubsidyRule": ["identity", "tier", "amount", "full"],
@@ -187,14 +226,14 @@ RULE_LIST_FIELDS = {
     "TwoDiseaseBenefit": ["disease", "deductible", "ratio_class_a", "ratio_class_b", "annual_limit"],
     "AdmissionCriterion": ["disease", "code", "value"],
     "PreExistingCondition": ["group", "name"],
-    "Responsibility": ["code", "name", "claim_type", "basis", "deductible", "ratio_healthy",
+    "Responsibility": ["name", "claim_type", "basis", "deductible", "ratio_healthy",
                        "ratio_pre_existing", "sum_insured"],
     "ResponsibilityDrugRatio": ["responsibility", "drug_class", "ratio"],
     "ResponsibilityIdentityRatio": ["responsibility", "identity", "ratio_pre_existing"],
     "IncentiveRule": ["responsibility", "min_years", "ratio"],
     "OutOfPocketCap": ["min_participation_rate", "personal_cap", "claim_type", "location"],
     "AssistanceRule": ["identity", "kind", "threshold", "ratio", "annual_limit"],
-    "DocumentRule": ["scope", "code", "name", "condition", "threshold"],
+    "DocumentRule": ["scope", "name", "condition", "threshold"],
 }
 SKIPPED_COLUMNS = {"id", "plan_year", "note"}
 
