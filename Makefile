@@ -5,14 +5,22 @@ PY := $(VENV)/bin/python
 JOBS ?= 2  # pytest-xdist workers (the machines have 2 cores); JOBS=0 runs in one process
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-8)
 
-.PHONY: run test install browser lint clean
+.PHONY: run test install browser lint clean messages
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	rm -f $(VENV)/.installed-*; touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) messages
+
+# The project's Chinese for strings Django's admin and django-axes ship untranslated
+# (GNU gettext's msgfmt, installed from Debian's packages when missing).
+MO := locale/zh_Hans/LC_MESSAGES/django.mo
+messages: $(MO)
+$(MO): locale/zh_Hans/LC_MESSAGES/django.po
+	@command -v msgfmt >/dev/null 2>&1 || bash scripts/install_gettext.sh
+	msgfmt --check-format -o $@ $<
 
 # Debian's chromium for the browser tests (Playwright cannot download browsers here).
 browser:

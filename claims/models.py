@@ -153,14 +153,14 @@ class Claim(models.Model):
     delivery_mode = models.CharField("分娩方式", max_length=10, blank=True,
                                      choices=codes.DeliveryMode.choices)
     drug_list = models.CharField("特药目录代码", max_length=30, blank=True,
-                                 help_text="如 sm_cancer、sm_rare、lc_high_cost、lc_special_efficacy")
+                                 help_text="特药费用所属的药品目录（按本统筹区险种的保险责任）")
     drug_class = models.CharField("药品类别", max_length=1, blank=True,
                                   choices=codes.DrugClass.choices)
     # acceptance and offline review (liaocheng.md: 7 working days)
     accepted_on = models.DateField("受理日期")
     offline_review = models.BooleanField("需线下审核", default=False)
     review_due_date = models.DateField("审核期限", null=True, blank=True, editable=False,
-                                       help_text="受理日期起按工作日计算（年度方案参考指标 review_working_days）")
+                                       help_text="受理日期起按工作日计算（年度方案参考指标“线下审核时限（工作日）”）")
     # workflow
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT)
     status_reason = models.TextField("退回/作废原因", blank=True)

@@ -100,6 +100,9 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
+# Chinese for the strings of Django's admin and django-axes that ship without one
+# (locale/zh_Hans/LC_MESSAGES/django.po, compiled by `make messages`).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -24,7 +24,7 @@ def figure_workbook(figure: Figure, *, scope: str) -> bytes:
     ws.cell(row=1, column=1, value=figure.title).font = Font(bold=True, size=13)
     exported = timezone.localtime().strftime("%Y-%m-%d %H:%M")
     ws.cell(row=2, column=1, value=f"范围：{scope}；导出时间：{exported}")
-    ws.cell(row=3, column=1, value=f"依据：{figure.spec}")
+    ws.cell(row=3, column=1, value=f"口径：{figure.basis}")
     for col, column in enumerate(figure.columns, start=1):
         ws.cell(row=HEADER_ROW, column=col, value=column.header).font = Font(bold=True)
         ws.column_dimensions[ws.cell(row=HEADER_ROW, column=col).column_letter].width = (

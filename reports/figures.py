@@ -26,7 +26,8 @@ class Column:
 class Figure:
     key: str
     title: str
-    spec: str
+    basis: str
+    """How the figure is computed, in the words of the people who read it (口径)."""
     columns: list[Column]
     rows: list[list] = field(default_factory=list)
     chart: dict = field(default_factory=dict)
@@ -56,7 +57,7 @@ def participation_figure(plan_years) -> Figure:
     rows = sel.participation_rates(plan_years)
     fig = Figure(
         key="participation", title="参保率（按年度方案）",
-        spec="sanming.md 兜底保障 / Management figures；leshan.md；liaocheng.md",
+        basis="参保人数 ÷ 同年度本统筹区基本医保参保人数，与年度方案的目标值、底线值对照；官方参保率由政策管理员冻结",
         columns=[Column("年度方案"), Column("参保人数", INT), Column("基本医保参保人数", INT),
                  Column("参保率（%）", PERCENT), Column("目标（%）", PERCENT),
                  Column("底线（%）", PERCENT), Column("对照结果"), Column("官方参保率（%）", PERCENT)],
@@ -76,7 +77,7 @@ def county_participation_figure(plan_years) -> Figure:
     rows = sel.county_participation_rates(plan_years)
     fig = Figure(
         key="participation_county", title="各县（市、区）参保率",
-        spec="sanming.md Management figures；liaocheng.md Operations",
+        basis="按参保人常住地（未登记时为户籍地）所在县（市、区）统计参保率，与年度方案的县级目标值、底线值对照",
         columns=[Column("年度方案"), Column("县（市、区）"), Column("参保人数", INT),
                  Column("基本医保参保人数", INT), Column("参保率（%）", PERCENT),
                  Column("目标（%）", PERCENT), Column("底线（%）", PERCENT), Column("对照结果")],
@@ -96,7 +97,7 @@ def contributions_figure(plan_years) -> Figure:
     rows = sel.contributions(plan_years)
     fig = Figure(
         key="contributions", title="缴费收入（个人缴费与资助）",
-        spec="README §2 参保登记 and 缴费",
+        basis="已登记的缴费记录：个人缴费、资助与合计，按年度方案汇总",
         columns=[Column("年度方案"), Column("缴费笔数", INT), Column("缴费人数", INT),
                  Column("个人缴费（元）", MONEY), Column("资助（元）", MONEY),
                  Column("合计（元）", MONEY)],
@@ -112,7 +113,7 @@ def contributions_figure(plan_years) -> Figure:
 
 def _subsidy_figure(key, title, by, rows) -> Figure:
     fig = Figure(
-        key=key, title=title, spec="README §2 缴费（资助）；codes.md 特殊身份",
+        key=key, title=title, basis="缴费记录中的资助金额，按资助部门或特殊身份汇总",
         columns=[Column("年度方案"), Column(by), Column("资助笔数", INT),
                  Column("资助金额（元）", MONEY), Column("占本年度资助（%）", PERCENT)],
         row_objects=rows)
@@ -143,7 +144,7 @@ def claims_by_type_figure(plan_years) -> Figure:
     rows = cf.claims_paid_by_type(plan_years)
     fig = Figure(
         key="claims_by_type", title="赔付金额（按险种层与就医类型）",
-        spec="README §2 理赔/结算、§4.2；codes.md 就医类型",
+        basis="已结算理赔各险种层的支付金额，按理赔所属年度方案与就医类型汇总",
         columns=[Column("年度方案（险种层）"), Column("就医类型"), Column("赔付件数", INT),
                  Column("赔付金额（元）", MONEY)],
         row_objects=rows)
@@ -159,7 +160,7 @@ def loss_ratio_figure(plan_years) -> Figure:
     rows = cf.loss_ratios(plan_years)
     fig = Figure(
         key="loss_ratio", title="赔付率（年度与三年平均）",
-        spec="liaocheng.md Operations（Loss ratio）",
+        basis="赔付金额 ÷ 保费收入；三年平均为最近三个年度合计，与年度方案的赔付率底线对照",
         columns=[Column("年度方案"), Column("赔付件数", INT), Column("赔付金额（元）", MONEY),
                  Column("保费收入（元）", MONEY), Column("赔付率（%）", PERCENT),
                  Column("三年平均赔付率（%）", PERCENT), Column("平均所含年度"),
@@ -179,7 +180,7 @@ def health_fund_figure(plan_years) -> Figure:
     rows = cf.health_fund(plan_years)
     fig = Figure(
         key="health_fund", title="净利润与健康管理基金",
-        spec="sanming.md Management figures",
+        basis="净利润 = 保费收入 − 赔付金额 − 申报经营费用；超过起点的部分转入健康管理基金",
         columns=[Column("年度方案"), Column("保费收入（元）", MONEY), Column("赔付金额（元）", MONEY),
                  Column("申报经营费用（元）", MONEY), Column("净利润（元）", MONEY),
                  Column("转入起点（%）", PERCENT), Column("起点金额（元）", MONEY),
@@ -202,7 +203,7 @@ def overdue_figure(plan_years) -> Figure:
     rows = cf.overdue_by_region(plan_years)
     fig = Figure(
         key="claims_overdue", title="线下审核超期理赔",
-        spec="liaocheng.md Operations（7 个工作日内审核）",
+        basis="线下审核超过审核期限（受理后若干个工作日）仍未办结的理赔",
         columns=[Column("统筹区"), Column("年度", INT), Column("超期件数", INT),
                  Column("最早审核期限")],
         row_objects=rows)

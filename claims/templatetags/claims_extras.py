@@ -44,3 +44,34 @@ def get(mapping, key):
 @register.filter
 def scheme_name(kind):
     return scheme_kind_name(kind)
+
+
+@register.filter
+def param_ref(ref) -> str:
+    """A stored parameter reference (``{"table", "id", "values"}``) as a clerk reads it:
+    the rule table's Chinese name, then each value the formula read under its field's
+    Chinese name (choices by their label, flags 是/否); unset values are left out."""
+    from django.apps import apps
+    from django.core.exceptions import FieldDoesNotExist
+    from django.db import models
+
+    try:
+        model = apps.get_model("policies", ref.get("table", ""))
+    except (LookupError, ValueError):
+        return "参数行"
+    parts = []
+    for name, value in (ref.get("values") or {}).items():
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if value in (None, "", "None"):
+            continue
+        if isinstance(field, models.BooleanField):
+            text = "是" if value in (True, "True") else "否"
+        elif field.choices:
+            text = str({str(k): v for k, v in field.flatchoices}.get(str(value), value))
+        else:
+            text = str(value)
+        parts.append(f"{field.verbose_name} {text}")
+    return f"{model._meta.verbose_name}：{'，'.join(parts)}" if parts else str(model._meta.verbose_name)
