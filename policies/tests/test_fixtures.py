@@ -132,7 +132,12 @@ CASES = [
      {"code": "minor", "claim_type": "delivery", "delivery_mode": "cesarean"},
      {"points": 5, "max_age": 18}),
     (DJ, "resident_basic", "RatioAdjustment", {"code": "tcm", "claim_type": "inpatient"},
-     {"points": 10, "deductible_level_shift": 1, "min_level": 0}),
+     {"points": 10, "deductible_level_shift": 1, "min_level": 0, "location": "",
+      "deductible_shift_location": "within_province"}),   # 我市 = 重庆 (issue 12 item 4)
+    (DJ, "resident_basic", "RatioAdjustment",
+     {"code": "tcm", "claim_type": "delivery", "delivery_mode": "cesarean"},
+     {"points": 10, "deductible_level_shift": 1, "location": "",
+      "deductible_shift_location": "within_province"}),
     (DJ, "critical_illness", "CumulativeSegment", {"identity": None, "seq": 1},
      {"threshold": 17833, "ratio": 60, "base": "cumulative"}),
     (DJ, "critical_illness", "CumulativeSegment", {"identity__code": "tekun", "seq": 1},
@@ -144,6 +149,8 @@ CASES = [
     (DJ, "critical_illness", "AnnualLimit", {"pool": "scheme_total", "identity__code": "dibao"},
      {"amount": None}),
     (DJ, "critical_illness", "ApplicableClaimType", {"claim_type": "inpatient"}, {"rules_in_seed": True}),
+    (DJ, "critical_illness", "ApplicableClaimType",   # 剖宫产 settled as inpatient (issue 12 item 5)
+     {"claim_type": "delivery", "delivery_mode": "cesarean"}, {"rules_in_seed": True}),
     # ---------------------------------------------------------------- 三明 sanming.md
     (SM, "employee_basic", "ApplicableClaimType", {"claim_type": "two_diseases"}, {"rules_in_seed": False}),
     (SM, "resident_basic", "ApplicableClaimType", {"claim_type": "special_drug"}, {"rules_in_seed": False}),
@@ -374,7 +381,7 @@ EXPECTED_COUNTS = {
         "PlanFigure": 2, "EnrollmentWindow": 5, "ContributionStandard": 10, "SubsidyRule": 28,
         "AnnualLimit": 5, "ApplicableClaimType": 4, "BenefitRule": 18, "LevelSubstitution": 1,
         "RatioAdjustment": 4},
-    (DJ, "critical_illness"): {"AnnualLimit": 4, "ApplicableClaimType": 1, "CumulativeSegment": 4},
+    (DJ, "critical_illness"): {"AnnualLimit": 4, "ApplicableClaimType": 2, "CumulativeSegment": 4},
     (SM, "employee_basic"): {"ApplicableClaimType": 7},
     (SM, "resident_basic"): {"ApplicableClaimType": 7},
     (SM, "critical_illness"): {"ApplicableClaimType": 2},
