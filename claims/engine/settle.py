@@ -115,8 +115,10 @@ def _settle_layer(kind, name, plan, person, coverage, coverages, claim, upstream
             ref = applicable.ref("ApplicableClaimType", claim_type=applicable.claim_type,
                                  chronic_class=applicable.chronic_class,
                                  special_b_only=applicable.special_b_only) if applicable else None
-            return zero_layer(kind, "not_applicable", f"{name}{why}，本层不适用（支付 0.00）",
-                              (ref,) if ref else ())
+            text = f"{name}{why}，本层不适用（支付 0.00）"
+            if kind in claim.given:
+                text += f"；理赔带入的本层结算结果（支付 {yuan(claim.given[kind].paid)}）不予采用"
+            return zero_layer(kind, "not_applicable", text, (ref,) if ref else ())
     else:
         applicable = None
     unpaid = claim.total - sum((lr.paid for lr in upstream), ZERO)

@@ -1,7 +1,7 @@
-"""Issue 12, items 4–5: the readings corrected against the seeds, through the command
+"""Issue 12, items 4–7: the readings corrected against the seeds, through the command
 (``manage.py trial_calc`` on the loaded fixtures) and, for 垫江 剖宫产, through the stored
 claim path (``claim_settle`` and batch settlement) — the database settlement must agree
-with the engine (spec dianjiang.md 住院 / 生育).
+with the engine (spec dianjiang.md 住院 / 生育, changzhi.md 城乡医疗救助 / 门诊特药).
 
 Figures are computed by hand from the spec's numbers in the comments."""
 import io
@@ -151,3 +151,69 @@ def test_item5_stored_cesarean_needs_a_hospital(loaded_policies):
                               delivery_mode="cesarean", service_date=date(2024, 3, 1),
                               settlement_no="CES-3", total=Decimal("60000"))
     assert "医疗机构" in " ".join(err.value.message_dict["hospital"])
+
+
+# --------------------------------------------------------------------------- items 6, 7: 长治
+
+
+CZ_RESIDENT = [{"scheme": "resident_basic"}, {"scheme": "critical_illness"},
+               {"scheme": "medical_assistance"}]
+
+
+def cz_case(case_id, identity, claim, *, category="resident", coverages=CZ_RESIDENT, birth="2012-06-15"):
+    return {"id": case_id, "kind": "claim", "region": "140400",
+            "person": {"birth_date": birth, "category": category, "identities": [identity]},
+            "coverages": coverages, "claim": claim}
+
+
+def test_item6_orphans_get_the_tekun_assistance(loaded_policies, tmp_path):
+    stay = {"type": "inpatient", "date": "2024-05-10", "total": "10000",
+            "hospital": {"level": 3, "grade": "A", "admin_level": "city", "location": "in_region"}}
+    drug = {"type": "special_drug", "date": "2024-05-10", "total": "10000", "special_drug": "10000",
+            "given": {"resident_basic": {"paid": "5000"}}}
+    results = trial([cz_case("orphan", "orphan", stay), cz_case("de-facto", "de_facto_orphan", stay),
+                     cz_case("tekun", "tekun", stay), cz_case("orphan-drug", "orphan", drug)], tmp_path)
+    # basic: fee class 1 (三级甲等): (10000−1000)×60 % = 5400; 大病 4600 < 10000 → 0;
+    # assistance as 特困: (10000 − 5400) × 100 % = 4600
+    expected = {"resident_basic": "5400.00", "critical_illness": "0.00", "medical_assistance": "4600.00"}
+    assert paid(results[0]) == paid(results[1]) == paid(results[2]) == expected
+    assert results[0]["personal"] == "0.00"
+    assert "孤儿住院救助" in layer(results[0], "medical_assistance")["explanation"]
+    # special drug: (10000 − given basic 5000) × 20 %
+    assert paid(results[3])["medical_assistance"] == "1000.00"
+
+
+def special_drug(given=None):
+    claim = {"type": "special_drug", "date": "2024-05-10", "total": "10000", "special_drug": "10000"}
+    if given:
+        claim["given"] = given
+    return claim
+
+
+def test_item7_special_drug_basic_layer_is_given_input(loaded_policies, tmp_path):
+    employee = [{"scheme": "employee_basic"}, {"scheme": "employee_large"},
+                {"scheme": "medical_assistance"}]
+    missing, with_given, dibao, emp_missing, emp_given = trial([
+        cz_case("no-given", "tekun", special_drug(), birth="1970-01-01"),
+        cz_case("given", "tekun", special_drug({"resident_basic": {"paid": "6000"}}), birth="1970-01-01"),
+        cz_case("dibao", "dibao", special_drug({"resident_basic": {"paid": "6000"}}), birth="1970-01-01"),
+        cz_case("emp-no-given", "tekun", special_drug(), category="employee_active", coverages=employee,
+                birth="1970-01-01"),
+        cz_case("emp-given", "tekun", special_drug({"employee_basic": {"paid": "7000"}}),
+                category="employee_active", coverages=employee, birth="1970-01-01"),
+    ], tmp_path)
+    for result, scheme, kind in ((missing, "城乡居民基本医疗保险", "resident_basic"),
+                                 (emp_missing, "职工基本医疗保险", "employee_basic")):
+        assert result["ok"] is False and result["error"]["code"] == "missing_rule"
+        message = result["error"]["message"]
+        assert scheme in message and "2024" in message and f"given.{kind}.paid" in message
+    # given basic 6000; 大病 does not apply; assistance 特困 (10000 − 6000) × 20 % = 800
+    assert paid(with_given) == {"resident_basic": "6000.00", "critical_illness": "0.00",
+                                "medical_assistance": "800.00"}
+    assert layer(with_given, "resident_basic")["given"] is True
+    assert with_given["personal"] == "3200.00"
+    # 低保: (10000 − 6000) × 10 % = 400
+    assert paid(dibao)["medical_assistance"] == "400.00"
+    # employee: 大额 applies to inpatient / 一类 chronic only; (10000 − 7000) × 20 % = 600
+    assert paid(emp_given) == {"employee_basic": "7000.00", "employee_large": "0.00",
+                               "medical_assistance": "600.00"}
