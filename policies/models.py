@@ -487,6 +487,10 @@ class ApplicableClaimType(PlanRow):
     def __str__(self):
         return row_label(self, "claim_type", "delivery_mode", "chronic_class")
 
+    def clean(self):
+        if self.delivery_mode and self.claim_type != codes.ClaimType.DELIVERY:
+            raise ValidationError({"delivery_mode": "只有就医类型为“住院分娩”的行可以填写分娩方式"})
+
 
 class HospitalFeeClass(PlanRow):
     """收费类别 of a hospital by level and grade (长治 inpatient)."""
