@@ -115,6 +115,9 @@ def _validate(claim: Claim, given: list[dict] | None) -> None:
         err("disease", f"{codes.ClaimType(claim.claim_type).label}理赔须选择病种")
     if claim.claim_type == "delivery" and not claim.delivery_mode:
         err("delivery_mode", "住院分娩理赔须选择分娩方式")
+    if (claim.claim_type == "delivery" and claim.delivery_mode == codes.DeliveryMode.CESAREAN
+            and claim.hospital_id is None):
+        err("hospital", "剖宫产理赔须选择医疗机构（剖宫产按住院结算，起付线和比例取决于医院级别）")
     if claim.disease_id and claim.region_id and claim.disease.region_id != claim.region_id:
         err("disease", f"病种 {claim.disease} 不属于{claim.region.name}的病种目录")
     for name in AMOUNT_FIELDS:

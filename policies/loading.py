@@ -68,7 +68,7 @@ NATURAL_KEYS: dict[type[models.Model], tuple[str, ...]] = {
     PayerRelationRule: ("channel", "relation", "category"),
     AutoEnrollmentRule: ("trigger",),
     AnnualLimit: ("pool", "tier", "identity"),
-    ApplicableClaimType: ("claim_type",),
+    ApplicableClaimType: ("claim_type", "delivery_mode"),
     HospitalFeeClass: ("level", "grade"),
     BenefitRule: ("claim_type", "delivery_mode", "level", "fee_class", "admin_level", "location",
                   "tier"),

@@ -464,6 +464,10 @@ class ApplicableClaimType(PlanRow):
     """The claim types a layer applies to (spec README §4.7); others: ``not_applicable``."""
 
     claim_type = models.CharField("就医类型", max_length=20, choices=codes.ClaimType.choices)
+    delivery_mode = models.CharField(
+        "分娩方式", max_length=10, blank=True, choices=codes.DeliveryMode.choices,
+        help_text="仅对住院分娩：空 = 各种分娩方式；填写则本层只适用于该分娩方式"
+                  "（如按住院政策报销的剖宫产计入大病保险）")
     chronic_class = models.PositiveSmallIntegerField(
         "仅限慢病类别", default=0, choices=[(0, "不限"), (1, "一类"), (2, "二类"), (3, "三类")])
     special_b_only = models.BooleanField("仅限 B 类特殊疾病门诊", default=False)
@@ -475,13 +479,17 @@ class ApplicableClaimType(PlanRow):
         verbose_name = verbose_name_plural = "适用就医类型"
         ordering = ["plan_year", "claim_type"]
         constraints = [
-            models.UniqueConstraint(fields=["plan_year", "claim_type"],
+            models.UniqueConstraint(fields=["plan_year", "claim_type", "delivery_mode"],
                                     name="applicable_claimtype_unique",
-                                    violation_error_message="该就医类型已列出"),
+                                    violation_error_message="该就医类型（分娩方式）已列出"),
         ]
 
     def __str__(self):
-        return row_label(self, "claim_type", "chronic_class")
+        return row_label(self, "claim_type", "delivery_mode", "chronic_class")
+
+    def clean(self):
+        if self.delivery_mode and self.claim_type != codes.ClaimType.DELIVERY:
+            raise ValidationError({"delivery_mode": "只有就医类型为“住院分娩”的行可以填写分娩方式"})
 
 
 class HospitalFeeClass(PlanRow):
@@ -600,6 +608,9 @@ class RatioAdjustment(PlanRow):
     max_age = models.PositiveSmallIntegerField("年龄上限（周岁，不含）", null=True, blank=True)
     deductible_level_shift = models.PositiveSmallIntegerField(
         "起付线降低档次", default=0, help_text="如中医医疗机构起付线降低一个档次")
+    deductible_shift_location = models.CharField(
+        "起付线降档适用就医地", max_length=20, blank=True, choices=codes.LocationScope.choices,
+        help_text="空 = 不限就医地；只限制起付线降档，比例调整仍按“就医地”一栏")
     min_level = models.PositiveSmallIntegerField("适用最低医院级别", choices=LEVEL_ANY_CHOICES,
                                                  default=0)
     location = models.CharField("就医地", max_length=20, blank=True,

@@ -175,7 +175,8 @@ def build_params(region: pm.Region, schemes, plan_years) -> dict[int, PlanParams
             limits=tuple(Limit(id=r.pk, pool=r.pool, tier=r.tier, identity=_code(r.identity),
                                amount=r.amount) for r in limits[k]),
             applicable=tuple(Applicable(id=r.pk, claim_type=r.claim_type, chronic_class=r.chronic_class,
-                                        special_b_only=r.special_b_only, rules_in_seed=r.rules_in_seed)
+                                        special_b_only=r.special_b_only, rules_in_seed=r.rules_in_seed,
+                                        delivery_mode=r.delivery_mode)
                              for r in applicable[k]),
             fee_classes=tuple(FeeClass(id=r.pk, level=r.level, grade=r.grade, fee_class=r.fee_class)
                               for r in fee_classes[k]),
@@ -191,7 +192,8 @@ def build_params(region: pm.Region, schemes, plan_years) -> dict[int, PlanParams
             adjustments=tuple(Adjustment(
                 id=r.pk, code=r.code, claim_type=r.claim_type, delivery_mode=r.delivery_mode,
                 points=r.points, max_age=r.max_age, deductible_level_shift=r.deductible_level_shift,
-                min_level=r.min_level, location=r.location) for r in adjustments[k]),
+                min_level=r.min_level, location=r.location,
+                deductible_shift_location=r.deductible_shift_location) for r in adjustments[k]),
             segments=tuple(Segment(id=r.pk, identity=_code(r.identity), seq=r.seq, threshold=r.threshold,
                                    ratio=r.ratio, base=r.base) for r in segments[k]),
             chronic=tuple(ChronicRule(id=r.pk, disease=_disease(r.disease), monthly_limit=r.monthly_limit,

@@ -250,9 +250,10 @@ def adjustment_text(adjustments: Iterable[Adjustment], *, exclude: Iterable[str]
 
 
 def adjustment_ref(row: Adjustment) -> ParamRef:
+    extra = {"deductible_shift_location": row.deductible_shift_location} if row.deductible_shift_location else {}
     return row.ref("RatioAdjustment", code=row.code, claim_type=row.claim_type,
                    points=row.points, max_age=row.max_age,
-                   deductible_level_shift=row.deductible_level_shift)
+                   deductible_level_shift=row.deductible_level_shift, **extra)
 
 
 # --------------------------------------------------------------------------- limits

@@ -75,6 +75,7 @@ class Applicable(Row):
     chronic_class: int = 0
     special_b_only: bool = False
     rules_in_seed: bool = True
+    delivery_mode: str = ""  # "" = every delivery mode (delivery claims only)
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ class Adjustment(Row):
     deductible_level_shift: int
     min_level: int
     location: str
+    deductible_shift_location: str = ""  # "" = the deductible shift applies anywhere
 
 
 @dataclass(frozen=True)
@@ -290,8 +292,21 @@ class PlanParams:
                 return f
         return None
 
-    def applicable_row(self, claim_type: str) -> Applicable | None:
+    def applicable_row(self, claim_type: str, delivery_mode: str | None = None) -> Applicable | None:
+        """The ``ApplicableClaimType`` row of a claim: of its claim type, the row naming
+        the claim's delivery mode, else the row for every mode (blank); a row naming
+        another mode does not apply."""
+        found = None
         for a in self.applicable:
-            if a.claim_type == claim_type:
+            if a.claim_type != claim_type:
+                continue
+            if a.delivery_mode and a.delivery_mode == (delivery_mode or ""):
                 return a
-        return None
+            if not a.delivery_mode:
+                found = a
+        return found
+
+    def applicable_modes(self, claim_type: str) -> tuple[str, ...]:
+        """The delivery modes named by the claim type's rows (blank rows excluded)."""
+        return tuple(a.delivery_mode for a in self.applicable
+                     if a.claim_type == claim_type and a.delivery_mode)

@@ -31,7 +31,7 @@ from .money import ZERO, q2
 from .params import PlanParams
 from .registry import FORMULAS, GIVEN_HANDLERS
 from .results import LayerResult, SettledClaim
-from .vocab import claim_type_name, scheme_kind_name
+from .vocab import DELIVERY_MODE_NAMES, claim_type_name, scheme_kind_name
 
 SUPPLEMENTARY_KINDS = ("employee_supplementary", "inclusive_commercial")
 BASIC_KINDS = ("employee_basic", "resident_basic")
@@ -105,14 +105,16 @@ def _settle_layer(kind, name, plan, person, coverage, coverages, claim, upstream
         return zero_layer(kind, "not_covered", f"{name}须以本统筹区基本医疗保险待遇在享受期内为前提，"
                           f"就医日期 {claim.date} 参保人无有效的基本医保待遇，本层不支付")
     if plan is not None and plan.applicable:
-        applicable = plan.applicable_row(claim.type)
-        why = _not_applicable(applicable, claim, disease_classes)
+        applicable = plan.applicable_row(claim.type, claim.delivery_mode)
+        why = _not_applicable(applicable, claim, disease_classes, plan.applicable_modes(claim.type))
         if why:
             ref = applicable.ref("ApplicableClaimType", claim_type=applicable.claim_type,
                                  chronic_class=applicable.chronic_class,
                                  special_b_only=applicable.special_b_only) if applicable else None
-            return zero_layer(kind, "not_applicable", f"{name}{why}，本层不适用（支付 0.00）",
-                              (ref,) if ref else ())
+            text = f"{name}{why}，本层不适用（支付 0.00）"
+            if kind in claim.given:
+                text += f"；理赔带入的本层结算结果（支付 {yuan(claim.given[kind].paid)}）不予采用"
+            return zero_layer(kind, "not_applicable", text, (ref,) if ref else ())
     else:
         applicable = None
     unpaid = claim.total - sum((lr.paid for lr in upstream), ZERO)
@@ -143,9 +145,13 @@ def _settle_layer(kind, name, plan, person, coverage, coverages, claim, upstream
     return _bounded(formula(ctx), unpaid)
 
 
-def _not_applicable(applicable, claim: ClaimFacts, disease_classes: dict[str, int]) -> str:
+def _not_applicable(applicable, claim: ClaimFacts, disease_classes: dict[str, int],
+                    modes: tuple[str, ...] = ()) -> str:
     tname = claim_type_name(claim.type)
     if applicable is None:
+        if modes:
+            names = "、".join(DELIVERY_MODE_NAMES.get(m, m) for m in modes)
+            return f"的{tname}仅限{names}（本次 {DELIVERY_MODE_NAMES.get(claim.delivery_mode or '', '未填分娩方式')}）"
         return f"不支付{tname}费用"
     if applicable.chronic_class:
         cls = disease_classes.get(claim.disease or "", 0)

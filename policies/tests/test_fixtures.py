@@ -132,7 +132,12 @@ CASES = [
      {"code": "minor", "claim_type": "delivery", "delivery_mode": "cesarean"},
      {"points": 5, "max_age": 18}),
     (DJ, "resident_basic", "RatioAdjustment", {"code": "tcm", "claim_type": "inpatient"},
-     {"points": 10, "deductible_level_shift": 1, "min_level": 0}),
+     {"points": 10, "deductible_level_shift": 1, "min_level": 0, "location": "",
+      "deductible_shift_location": "within_province"}),   # 我市 = 重庆 (issue 12 item 4)
+    (DJ, "resident_basic", "RatioAdjustment",
+     {"code": "tcm", "claim_type": "delivery", "delivery_mode": "cesarean"},
+     {"points": 10, "deductible_level_shift": 1, "location": "",
+      "deductible_shift_location": "within_province"}),
     (DJ, "critical_illness", "CumulativeSegment", {"identity": None, "seq": 1},
      {"threshold": 17833, "ratio": 60, "base": "cumulative"}),
     (DJ, "critical_illness", "CumulativeSegment", {"identity__code": "tekun", "seq": 1},
@@ -144,6 +149,8 @@ CASES = [
     (DJ, "critical_illness", "AnnualLimit", {"pool": "scheme_total", "identity__code": "dibao"},
      {"amount": None}),
     (DJ, "critical_illness", "ApplicableClaimType", {"claim_type": "inpatient"}, {"rules_in_seed": True}),
+    (DJ, "critical_illness", "ApplicableClaimType",   # 剖宫产 settled as inpatient (issue 12 item 5)
+     {"claim_type": "delivery", "delivery_mode": "cesarean"}, {"rules_in_seed": True}),
     # ---------------------------------------------------------------- 三明 sanming.md
     (SM, "employee_basic", "ApplicableClaimType", {"claim_type": "two_diseases"}, {"rules_in_seed": False}),
     (SM, "resident_basic", "ApplicableClaimType", {"claim_type": "special_drug"}, {"rules_in_seed": False}),
@@ -304,6 +311,10 @@ CASES = [
      {"ratio": 60}),
     (CZ, "medical_assistance", "AssistanceRule", {"identity__code": "tekun", "kind": "special_drug"},
      {"ratio": 20}),
+    *((CZ, "medical_assistance", "AssistanceRule", {"identity__code": who, "kind": kind},
+       {"ratio": ratio, "threshold": 0, "annual_limit": None, "top_up_ratio": None})
+      for who in ("orphan", "de_facto_orphan")   # the 特困 row (issue 12 item 6)
+      for kind, ratio in (("inpatient", 100), ("chronic_outpatient", 60), ("special_drug", 20))),
     (CZ, "medical_assistance", "AssistanceRule", {"identity__code": "dibao", "kind": "inpatient"},
      {"ratio": 70, "annual_limit": 60000}),
     (CZ, "medical_assistance", "AssistanceRule", {"identity__code": "dibao", "kind": "chronic_outpatient"},
@@ -374,7 +385,7 @@ EXPECTED_COUNTS = {
         "PlanFigure": 2, "EnrollmentWindow": 5, "ContributionStandard": 10, "SubsidyRule": 28,
         "AnnualLimit": 5, "ApplicableClaimType": 4, "BenefitRule": 18, "LevelSubstitution": 1,
         "RatioAdjustment": 4},
-    (DJ, "critical_illness"): {"AnnualLimit": 4, "ApplicableClaimType": 1, "CumulativeSegment": 4},
+    (DJ, "critical_illness"): {"AnnualLimit": 4, "ApplicableClaimType": 2, "CumulativeSegment": 4},
     (SM, "employee_basic"): {"ApplicableClaimType": 7},
     (SM, "resident_basic"): {"ApplicableClaimType": 7},
     (SM, "critical_illness"): {"ApplicableClaimType": 2},
@@ -384,16 +395,16 @@ EXPECTED_COUNTS = {
         "PayerRelationRule": 10, "ApplicableClaimType": 3, "PreExistingCondition": 13,
         "Responsibility": 5, "ResponsibilityDrugRatio": 3, "ResponsibilityIdentityRatio": 20,
         "OutOfPocketCap": 2},
-    (CZ, "employee_basic"): {"AnnualLimit": 1, "ApplicableClaimType": 3, "RatioAdjustment": 1,
+    (CZ, "employee_basic"): {"AnnualLimit": 1, "ApplicableClaimType": 4, "RatioAdjustment": 1,
                              "ChronicBenefit": 47},
     (CZ, "resident_basic"): {
-        "PlanFigure": 1, "AnnualLimit": 2, "ApplicableClaimType": 5, "HospitalFeeClass": 9,
+        "PlanFigure": 1, "AnnualLimit": 2, "ApplicableClaimType": 6, "HospitalFeeClass": 9,
         "BenefitRule": 10, "RatioAdjustment": 2, "ChronicBenefit": 53, "TwoDiseaseBenefit": 3,
         "AdmissionCriterion": 7},
     (CZ, "critical_illness"): {"AnnualLimit": 4, "ApplicableClaimType": 2, "RatioAdjustment": 2,
                                "CumulativeSegment": 8},
     (CZ, "employee_large"): {"AnnualLimit": 1, "ApplicableClaimType": 2},
-    (CZ, "medical_assistance"): {"PlanFigure": 4, "ApplicableClaimType": 3, "AssistanceRule": 13},
+    (CZ, "medical_assistance"): {"PlanFigure": 4, "ApplicableClaimType": 3, "AssistanceRule": 19},
     (LC, "employee_basic"): {"ApplicableClaimType": 7},
     (LC, "resident_basic"): {"ApplicableClaimType": 7},
     (LC, "critical_illness"): {"ApplicableClaimType": 2},
@@ -588,6 +599,22 @@ class TestSeedRows:
     def test_dianjiang_fiscal_subsidy_cites_the_national_minimum(self):
         figure = plan_rows(DJ, "resident_basic", "PlanFigure").get(code="fiscal_subsidy")
         assert "国家" in figure.note and "670" in figure.note
+
+    def test_changzhi_special_drug_basic_layers_are_given_only(self):
+        # changzhi.md 门诊特药: the basic layers' benefit is not in the seed (issue 12 item 7)
+        for kind in ("employee_basic", "resident_basic"):
+            row = plan_rows(CZ, kind, "ApplicableClaimType").get(claim_type="special_drug")
+            assert (row.rules_in_seed, row.delivery_mode, row.chronic_class) == (False, "", 0)
+        for kind in ("critical_illness", "employee_large"):   # 大病/大额 do not pay special drugs
+            assert not plan_rows(CZ, kind, "ApplicableClaimType").filter(claim_type="special_drug").exists()
+
+    def test_changzhi_orphans_assistance_rows_equal_the_tekun_rows(self):
+        rows = plan_rows(CZ, "medical_assistance", "AssistanceRule")
+        fields = ("kind", "threshold", "ratio", "annual_limit", "top_up_ratio", "top_up_location",
+                  "ooc_controlled_ratio", "requires_filed", "location")
+        tekun = set(rows.filter(identity__code="tekun").values_list(*fields))
+        for who in ("orphan", "de_facto_orphan"):
+            assert set(rows.filter(identity__code=who).values_list(*fields)) == tekun
 
     def test_dianjiang_cesarean_rows_mirror_inpatient_rows_with_floor(self):
         rules = plan_rows(DJ, "resident_basic", "BenefitRule")

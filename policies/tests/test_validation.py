@@ -207,6 +207,15 @@ class TestRowValidation:
         assert "按金额门槛的资料要求必须填写门槛金额" in _messages(exc.value)
         _integrity_error(row)
 
+    def test_applicable_delivery_mode_only_on_delivery_rows(self):
+        py = pm.PlanYear.objects.get(scheme__region__code="500231", scheme__kind="critical_illness")
+        row = pm.ApplicableClaimType(plan_year=py, claim_type="outpatient", delivery_mode="cesarean")
+        with pytest.raises(ValidationError) as exc:
+            row.full_clean()
+        assert "住院分娩" in " ".join(exc.value.message_dict["delivery_mode"])
+        row.claim_type, row.delivery_mode = "delivery", "vaginal"   # another mode: a new key
+        row.full_clean()
+
     def test_choices_and_subsidy_amount(self):
         row = _first(pm.BenefitRule)
         row.claim_type = "dental"

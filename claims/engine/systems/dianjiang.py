@@ -3,14 +3,18 @@
 ``chongqing_resident`` — the basic layer:
 - 住院: per-admission deductible and ratio by hospital level and tier (BenefitRule);
   ratio adjustments (minor +points, RatioAdjustment rows); at a TCM hospital the
-  deductible of a lower level (``deductible_level_shift``) and ``tcm_compliant`` at the
-  ratio plus the TCM points, the deductible absorbed first by the non-TCM compliant cost;
-  limited by the annual limit of the row's pool and tier.
+  deductible of a lower level (``deductible_level_shift``) only where the hospital's
+  location is in the row's ``deductible_shift_location`` (垫江 "我市" = 重庆: in region
+  or in province), and ``tcm_compliant`` at the ratio plus the TCM points at any TCM
+  hospital, the deductible absorbed first by the non-TCM compliant cost; limited by the
+  annual limit of the row's pool and tier.
 - 普通门诊: level substitution (LevelSubstitution: minors at a level-3 children's
   hospital settled as level 2), annual cumulative deductible, one annual limit for all
   levels; a level without a row is not covered (``level_not_covered``).
 - 产前检查 by its row and YTD limit; 顺产 a fixed amount (≤ total); 剖宫产 settled as
-  住院 and topped up to the row's floor amount (≤ total).
+  住院 (its paid counts in the basic-fund pool) and topped up to the row's floor amount
+  (≤ total). The 大病 layer applies to it through its own ApplicableClaimType row
+  (delivery · cesarean), so its compliant − basic paid enters the 大病 basis S.
 
 ``chongqing_critical`` — 大病保险: basis = compliant − basic paid per applicable claim;
 the cumulative segments on the YTD basis (identity rows replace the ordinary ones) and
@@ -29,7 +33,9 @@ from ..common import (
     benefit_label,
     benefit_ref,
     benefit_rows,
+    claim_location,
     deductible_remaining,
+    location_matches,
     match_benefit,
     missing,
     percent,
@@ -50,7 +56,7 @@ from ..money import ZERO, clamp_ratio, pct
 from ..params import Benefit
 from ..registry import formula
 from ..results import LayerResult
-from ..vocab import LEVEL_NAMES, TIER_NAMES, claim_type_name
+from ..vocab import LEVEL_NAMES, LOCATION_NAMES, TIER_NAMES, claim_type_name
 
 
 def _hospital(ctx: LayerContext):
@@ -99,14 +105,22 @@ def _inpatient_amount(ctx: LayerContext, calc: Calc, row: Benefit) -> tuple[Deci
     calc.use(benefit_ref(row), *(adjustment_ref(a) for a in adjustments))
     tcm = next((a for a in adjustments if a.code == "tcm"), None)
     ded_row = row
+    shift_note = ""
     if tcm is not None and tcm.deductible_level_shift:
         lower = max(hosp.level - tcm.deductible_level_shift, 1)
-        if lower != hosp.level:
+        location, scope = claim_location(claim), tcm.deductible_shift_location
+        if lower == hosp.level:
+            pass  # level 1: no lower level
+        elif location_matches(scope, location):  # e.g. 垫江: only TCM hospitals in 重庆 (我市)
             ded_row = _need_row(ctx, row.claim_type, level=lower)
             calc.use(benefit_ref(ded_row))
+        else:
+            shift_note = (f"（就医地{LOCATION_NAMES.get(location, location)}不在中医医疗机构起付线降档范围"
+                          f"（{LOCATION_NAMES.get(scope, scope)}）内，按本级起付线）")
     deductible, ded_text = deductible_remaining(ctx, ded_row)
     if ded_row is not row:
         ded_text += f"（中医医疗机构按{LEVEL_NAMES.get(ded_row.level, ded_row.level)}起付线）"
+    ded_text += shift_note
     ratio = adjusted_ratio(row.ratio, adjustments, exclude=("tcm",))
     adj = adjustment_text(adjustments, exclude=("tcm",))
     calc.say(f"{claim_type_name(row.claim_type)}{ded_text}，报销比例 {percent(ratio)}"

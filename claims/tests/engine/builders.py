@@ -62,16 +62,18 @@ def limit(pool, amount, *, tier=0, identity=None) -> Limit:
     return Limit(id=next(_ids), pool=pool, tier=tier, identity=identity, amount=_opt(amount))
 
 
-def applicable(claim_type, *, chronic_class=0, special_b_only=False, rules_in_seed=True) -> Applicable:
+def applicable(claim_type, *, chronic_class=0, special_b_only=False, rules_in_seed=True,
+               delivery_mode="") -> Applicable:
     return Applicable(id=next(_ids), claim_type=claim_type, chronic_class=chronic_class,
-                      special_b_only=special_b_only, rules_in_seed=rules_in_seed)
+                      special_b_only=special_b_only, rules_in_seed=rules_in_seed,
+                      delivery_mode=delivery_mode)
 
 
 def adjustment(code, claim_type, points, *, max_age=None, shift=0, min_level=0, location="",
-               delivery_mode="") -> Adjustment:
+               delivery_mode="", shift_location="") -> Adjustment:
     return Adjustment(id=next(_ids), code=code, claim_type=claim_type, delivery_mode=delivery_mode,
                       points=D(points), max_age=max_age, deductible_level_shift=shift,
-                      min_level=min_level, location=location)
+                      min_level=min_level, location=location, deductible_shift_location=shift_location)
 
 
 def level_sub(claim_type, from_level, to_level, *, children_only=True, max_age=None) -> LevelSub:
@@ -182,13 +184,13 @@ def dianjiang_plans() -> dict[str, PlanParams]:
                 limit("prenatal", 300)],
         adjustments=[adjustment("minor", "inpatient", 5, max_age=18),
                      adjustment("minor", "delivery", 5, max_age=18, delivery_mode="cesarean"),
-                     adjustment("tcm", "inpatient", 10, shift=1)],
+                     adjustment("tcm", "inpatient", 10, shift=1, shift_location="within_province")],
         level_subs=[level_sub("outpatient", 3, 2, children_only=True, max_age=18)],
     )
     poor = ("tekun", "dibao", "poverty_return")
     critical = plan(
         "critical_illness", "chongqing_critical", order=2, name="垫江县城乡居民大病保险",
-        applicable=[applicable("inpatient")],
+        applicable=[applicable("inpatient"), applicable("delivery", delivery_mode="cesarean")],
         segments=[segment(17833, 60)] + [segment("8916.50", 65, identity=i) for i in poor],
         limits=[limit("scheme_total", 200000)] + [limit("scheme_total", None, identity=i) for i in poor],
     )

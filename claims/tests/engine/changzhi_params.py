@@ -185,7 +185,7 @@ def resident_plan(**changes) -> PlanParams:
         figures=(Figure(_id(), "class_b_copay_rate", D("5")),),
         limits=(_limit("outpatient", "300"), _limit("basic_fund", "70000")),
         applicable=_applicable("outpatient", "two_diseases", "chronic_outpatient", "inpatient",
-                               "delivery"),
+                               "delivery", "special_drug", given=("special_drug",)),
         fee_classes=FEE_CLASSES,
         benefits=RESIDENT_BENEFITS,
         adjustments=(_adjustment("cross_province", "outpatient", "-10", "out_of_province"),
@@ -203,8 +203,8 @@ def employee_basic_plan(**changes) -> PlanParams:
     plan = _plan(
         "employee_basic", "changzhi_employee_basic", "职工基本医疗保险", 10,
         limits=(_limit("basic_fund", "80000"),),
-        applicable=_applicable("inpatient", "outpatient", "chronic_outpatient",
-                               given=("inpatient", "outpatient")),
+        applicable=_applicable("inpatient", "outpatient", "chronic_outpatient", "special_drug",
+                               given=("inpatient", "outpatient", "special_drug")),
         adjustments=(_adjustment("not_filed", "inpatient", "-15", "not_in_region"),),
         chronic=EMPLOYEE_CHRONIC,
         note="职工住院、门诊统筹待遇表在种子文件中为图片，未录入；理赔须带入本层结算结果",
@@ -259,6 +259,9 @@ ASSISTANCE_ROWS = (
     _assist("tekun", "inpatient", "100"),
     _assist("tekun", "chronic_outpatient", "60"),
     _assist("tekun", "special_drug", "20"),
+    # 孤儿 / 事实无人抚养儿童 follow the 特困 row (changzhi.md 城乡医疗救助)
+    *(_assist(who, kind, ratio) for who in ("orphan", "de_facto_orphan")
+      for kind, ratio in (("inpatient", "100"), ("chronic_outpatient", "60"), ("special_drug", "20"))),
     _assist("dibao", "inpatient", "70", limit="60000"),
     _assist("dibao", "chronic_outpatient", "30"),
     _assist("dibao", "special_drug", "10"),

@@ -741,6 +741,19 @@ def test_assistance_special_drug(identity, expected):
     assert items(r)["SPECIAL_DRUG"] == expected
 
 
+@pytest.mark.parametrize("identity", ["orphan", "de_facto_orphan"])
+@pytest.mark.parametrize("type_, compliant, upstream, expected", [
+    ("inpatient", "10000", "6000", "4000.00"),            # (10000 − 6000) × 100 %, as 特困
+    ("chronic_outpatient", "1000", "260", "444.00"),      # (1000 − 260) × 60 %
+    ("special_drug", "10000", "5000", "1000.00"),         # (10000 − 5000) × 20 %
+])
+def test_assistance_orphans_follow_the_tekun_rows(identity, type_, compliant, upstream, expected):
+    r = assist([identity], compliant, [layer("resident_basic", upstream)], type_=type_, disease="CZ18")
+    assert (paid(r), r.reason) == (expected, "")
+    row = dict(r.refs[0].values)  # the orphan's own AssistanceRule row, not the 特困 one
+    assert (r.refs[0].table, row["identity"], row["kind"]) == ("AssistanceRule", identity, type_)
+
+
 @pytest.mark.parametrize("identities, type_, reason", [
     ([], "inpatient", "no_assistance_identity"),
     ([HeldIdentity("dibao", None, date(2024, 5, 31))], "inpatient", "no_assistance_identity"),
@@ -913,3 +926,57 @@ def test_e2e_given_employee_large_limited_by_annual_limit(earlier_large, given_l
                                              "employee_large": GivenLayer(D(given_large))}))
     large = second.layer("employee_large")
     assert (f"{large.paid:.2f}", f"{large.capped:.2f}", large.given) == (expected, capped, True)
+
+
+# --------------------------------------------------------------------------- 门诊特药 (given basic)
+
+SPECIAL_DRUG = dict(total="10000", special_drug=D("10000"))
+
+
+@pytest.mark.parametrize("identity, basic_paid, expected", [
+    ("tekun", "6000", "800.00"),      # (10000 − given basic 6000) × 20 %
+    ("dibao", "6000", "400.00"),      # (10000 − 6000) × 10 %
+    ("orphan", "7500", "500.00"),     # (10000 − 7500) × 20 % (特困 row)
+    ("tekun", "0", "2000.00"),        # the hospital's basic layer paid nothing: 10000 × 20 %
+])
+def test_e2e_special_drug_assistance_on_what_the_given_basic_layer_left(identity, basic_paid, expected):
+    s = settle_claim(plans=PLANS, person=person(identity), coverages=RESIDENT_STACK,
+                     claim=claim("special_drug", given={"resident_basic": GivenLayer(D(basic_paid))},
+                                 **SPECIAL_DRUG))
+    assert layers(s) == {"resident_basic": f"{D(basic_paid):.2f}", "critical_illness": "0.00",
+                         "medical_assistance": expected}
+    assert s.layer("resident_basic").given is True
+    assert s.layer("critical_illness").reason == "not_applicable"  # 大病 does not pay special drugs
+
+
+@pytest.mark.parametrize("who, stack, scheme_name, kind", [
+    (person("tekun"), RESIDENT_STACK, "城乡居民基本医疗保险", "resident_basic"),
+    (person("tekun", **EMPLOYEE_PERSON), EMPLOYEE_STACK + [coverage("medical_assistance")],
+     "职工基本医疗保险", "employee_basic"),
+])
+def test_e2e_special_drug_without_the_given_basic_layer_is_missing_rule(who, stack, scheme_name, kind):
+    with pytest.raises(MissingRule) as err:
+        settle_claim(plans=PLANS, person=who, coverages=stack, claim=claim("special_drug", **SPECIAL_DRUG))
+    assert scheme_name in err.value.message and "2024" in err.value.message
+    assert f"given.{kind}.paid" in err.value.message
+
+
+def test_e2e_employee_special_drug_given_basic_large_not_applicable():
+    # employee_large applies to inpatient and 一类 chronic only; assistance (10000 − 7000) × 20 %
+    s = settle_claim(plans=PLANS, person=person("tekun", **EMPLOYEE_PERSON),
+                     coverages=EMPLOYEE_STACK + [coverage("medical_assistance")],
+                     claim=claim("special_drug", given={"employee_basic": GivenLayer(D("7000"))},
+                                 **SPECIAL_DRUG))
+    assert layers(s) == {"employee_basic": "7000.00", "employee_large": "0.00",
+                         "medical_assistance": "600.00"}
+
+
+def test_given_result_of_a_layer_that_does_not_apply_is_reported_as_not_used():
+    s = settle_claim(plans=PLANS, person=person("tekun"), coverages=RESIDENT_STACK,
+                     claim=claim("special_drug", given={"resident_basic": GivenLayer(D("6000")),
+                                                        "critical_illness": GivenLayer(D("100"))},
+                                 **SPECIAL_DRUG))
+    critical = s.layer("critical_illness")
+    assert (critical.paid, critical.reason) == (D("0.00"), "not_applicable")
+    assert "带入的本层结算结果（支付 100.00）不予采用" in critical.explanation
+    assert layers(s)["medical_assistance"] == "800.00"

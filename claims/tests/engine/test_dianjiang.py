@@ -100,6 +100,38 @@ def test_tcm_level_one_keeps_its_deductible_and_gets_the_points():
     assert lr.paid == D("8420.00")  # (5000−100)×80 % + 5000×90 %
 
 
+@pytest.mark.parametrize("level, location, total, tcm, deductible, paid", [
+    # level 3 in 重庆 (我市: in_region / in_province): deductible of level 2 (300), ratio 50 %,
+    # TCM at 60 %: (20000−300)×50 % + 10000×60 % = 9850 + 6000 = 15850
+    (3, "in_region", 30000, 10000, "300", "15850.00"),
+    (3, "in_province", 30000, 10000, "300", "15850.00"),
+    # level 3 outside 重庆: its own deductible 800, the +10 pp still applies:
+    # (20000−800)×50 % + 10000×60 % = 9600 + 6000 = 15600
+    (3, "out_of_province", 30000, 10000, "800", "15600.00"),
+    # level 2 (70 %, TCM 80 %) in 重庆: deductible of level 1 (100):
+    # (6000−100)×70 % + 4000×80 % = 4130 + 3200 = 7330
+    (2, "in_province", 10000, 4000, "100", "7330.00"),
+    # level 2 outside 重庆: own deductible 300: (6000−300)×70 % + 4000×80 % = 3990 + 3200 = 7190
+    (2, "out_of_province", 10000, 4000, "300", "7190.00"),
+    # level 1 has no lower level: 100 anywhere; (5000−100)×80 % + 5000×90 % = 3920 + 4500 = 8420
+    (1, "out_of_province", 10000, 5000, "100", "8420.00"),
+])
+def test_tcm_deductible_shift_only_in_chongqing_points_anywhere(level, location, total, tcm, deductible,
+                                                                 paid):
+    c = claim(total=total, hosp=hospital(level, tcm=True, location=location), tcm_compliant=tcm)
+    lr = basic(settle(c))
+    assert (lr.deductible, lr.paid) == (D(deductible), D(paid))
+
+
+def test_tcm_outside_chongqing_explains_its_own_deductible():
+    c = claim(total=30000, hosp=hospital(3, tcm=True, location="out_of_province"), tcm_compliant=10000)
+    lr = basic(settle(c))
+    assert "住院起付线 800.00（就医地跨省不在中医医疗机构起付线降档范围（省内）内，按本级起付线）" in lr.explanation
+    assert "中医药合规费用 10000.00 按 60%（+10个百分点）" in lr.explanation
+    tcm_ref = next(r for r in lr.refs if r.table == "RatioAdjustment")
+    assert ("deductible_shift_location", "within_province") in tcm_ref.values
+
+
 def test_tcm_compliant_at_non_tcm_hospital_gets_no_points():
     c = claim(total=30000, hosp=hospital(3), tcm_compliant=10000)
     assert basic(settle(c)).paid == D("14600.00")
@@ -209,6 +241,57 @@ def test_vaginal_delivery_fixed_amount_not_above_total(total, paid):
 def test_cesarean_settled_as_inpatient_topped_up(total, birth, paid):
     c = claim("delivery", total=total, delivery_mode="cesarean")
     assert basic(settle(c, who=person(birth))).paid == D(paid)
+
+
+@pytest.mark.parametrize("total, birth, basic_paid, critical_paid", [
+    # tier 1, level 3: basic (60000−800)×50 % = 29600; 大病 basis 60000 − 29600 = 30400:
+    # (30400 − 17833)×60 % = 7540.20
+    (60000, "1990-01-01", "29600.00", "7540.20"),
+    # minor (55 %): basic (60000−800)×55 % = 32560; basis 27440: (27440−17833)×60 % = 5764.20
+    (60000, "2007-01-01", "32560.00", "5764.20"),
+    # basis below the threshold: basic (20000−800)×50 % = 9600; basis 10400 < 17833 → 0
+    (20000, "1990-01-01", "9600.00", "0.00"),
+])
+def test_cesarean_enters_the_critical_illness_basis(total, birth, basic_paid, critical_paid):
+    s = settle(claim("delivery", total=total, delivery_mode="cesarean"), who=person(birth))
+    assert (basic(s).paid, critical(s).paid) == (D(basic_paid), D(critical_paid))
+    assert critical(s).reason == ""
+    assert critical(s).basis == D(total) - D(basic_paid)
+
+
+def test_only_cesarean_deliveries_count_for_critical_illness():
+    # vaginal 600 fixed: 大病 not applicable, its self-pay does not enter S; the cesarean's
+    # 30400 does: (30400 − 17833)×60 % = 7540.20
+    vaginal, cesarean = run([claim("delivery", day="2024-03-01", total=50000, delivery_mode="vaginal"),
+                             claim("delivery", total=60000, delivery_mode="cesarean")])
+    assert (basic(vaginal).paid, critical(vaginal).paid) == (D("600.00"), D("0.00"))
+    assert critical(vaginal).reason == "not_applicable"
+    assert "仅限剖宫产" in critical(vaginal).explanation
+    assert critical(cesarean).paid == D("7540.20")
+
+
+def test_cesarean_counts_in_the_year_to_date_of_both_layers():
+    # 1) cesarean, level 3, tier 1: basic 29600 (into the 80 000 basic fund), 大病 S 30400 → 7540.20
+    # 2) admission, level 1, 70000: (70000−100)×80 % = 55920, cap 80000 − 29600 = 50400 left
+    #    (5520 capped); 大病 basis 70000 − 50400 = 19600, S 30400 → 50000:
+    #    (50000−17833)×60 % − (30400−17833)×60 % = 19600×60 % = 11760.00
+    cesarean, admission = run([claim("delivery", day="2024-03-01", total=60000, delivery_mode="cesarean"),
+                               claim(total=70000, hosp=hospital(1))])
+    assert (basic(cesarean).paid, critical(cesarean).paid) == (D("29600.00"), D("7540.20"))
+    assert (basic(admission).paid, basic(admission).capped) == (D("50400.00"), D("5520.00"))
+    assert critical(admission).paid == D("11760.00")
+
+
+def test_admission_then_cesarean_uses_what_is_left_of_both_layers():
+    # 1) admission, level 1, 90000: (90000−100)×80 % = 71920; 大病 basis 18080:
+    #    (18080−17833)×60 % = 148.20
+    # 2) cesarean, level 3, 30000: (30000−800)×50 % = 14600, 8080 left of 80 000 → 8080 (6520
+    #    capped, above the 600 floor); 大病 basis 30000 − 8080 = 21920 → 21920×60 % = 13152.00
+    admission, cesarean = run([claim(day="2024-03-01", total=90000, hosp=hospital(1)),
+                               claim("delivery", total=30000, delivery_mode="cesarean")])
+    assert critical(admission).paid == D("148.20")
+    assert (basic(cesarean).paid, basic(cesarean).capped) == (D("8080.00"), D("6520.00"))
+    assert critical(cesarean).paid == D("13152.00")
 
 
 def test_delivery_without_mode_is_invalid():

@@ -15,6 +15,10 @@ enters the missing employee rows — then the same code computes them.
   level / location (the out-of-province row has priority), per-admission deductible,
   异地未备案 −10 pp (``not_filed``), basic-fund annual limit shared with 一类 chronic.
 - 生育: 顺产/剖宫产 fixed amounts, never more than the total.
+- 门诊特药 (``special_drug``): the basic layers' benefit is not in the seed; the plan years
+  list the claim type with ``rules_in_seed = false``, so the core takes the claim's given
+  result or raises ``missing_rule`` (never ``not_applicable``); a given special-drug result
+  counts in no annual-limit pool (no row names one).
 """
 from __future__ import annotations
 
