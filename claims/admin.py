@@ -33,6 +33,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from import_export.admin import ExportMixin
 
@@ -43,6 +44,7 @@ from enrollment.selectors import persons_visible_to
 from policies.access import RegionScopedAdminMixin, scope_queryset
 from policies.admin import HistoryAdmin
 from policies.masking import masked_id
+from policies.widgets import IsoDateInput
 from sheets.admin import SheetAdminMixin
 
 from . import selectors, services
@@ -80,6 +82,13 @@ class HospitalAdmin(SheetAdminMixin, ExportMixin, HistoryAdmin):
 # --------------------------------------------------------------------------- claim form
 
 
+def person_label(request, person) -> str:
+    """The person as the claim page names them (field and header alike): the document
+    number masked for the viewing role (policies/masking.py), not ``Person.__str__``'s
+    always-masked one."""
+    return f"{person.name}（{masked_id(request, person.document_number)}）"
+
+
 def _fold_errors(exc: ValidationError, fields) -> dict:
     """A service ValidationError keyed by the form's fields (others → non-field)."""
     out: dict = {}
@@ -98,9 +107,8 @@ class ClaimForm(forms.ModelForm):
     class Meta:
         model = Claim
         fields = list(services.CLAIM_FIELDS)
-        widgets = {"service_date": forms.DateInput(attrs={"type": "date"}),
-                   "discharge_date": forms.DateInput(attrs={"type": "date"}),
-                   "accepted_on": forms.DateInput(attrs={"type": "date"}),
+        widgets = {"service_date": IsoDateInput(), "discharge_date": IsoDateInput(),
+                   "accepted_on": IsoDateInput(),
                    "note": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, **kwargs):
@@ -326,7 +334,7 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
 
     def get_fieldsets(self, request, obj=None):
         sets = [
-            ("结算单", {"fields": self.SHEET}),
+            ("结算单", {"fields": self._sheet(request, obj)}),
             ("费用（元）", {"fields": self.AMOUNTS}),
             ("病种/分娩/特药", {"fields": self.MEDICAL, "classes": ["collapse"]}),
             ("受理与线下审核", {"fields": self.REVIEW}),
@@ -342,14 +350,31 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
         if obj is None:
             return []
         if not obj.is_editable:
-            return [*self.SHEET, *self.AMOUNTS, *self.MEDICAL, *self.REVIEW, *self.STATUS, *computed]
+            sheet = self._sheet(request, obj)
+            return [*sheet, *self.AMOUNTS, *self.MEDICAL, *self.REVIEW, *self.STATUS, *computed]
         return [*self.STATUS, *computed]
+
+    def _sheet(self, request, obj):
+        """The 结算单 fields; a locked sheet shows the person as the header does (one
+        callable per request: Django compares read-only callables by identity)."""
+        if obj is None or obj.is_editable:
+            return self.SHEET
+        if "_claim_person" not in request.__dict__:
+            def person(claim):
+                url = reverse("admin:enrollment_person_change", args=[claim.person_id])
+                return format_html('<a href="{}">{}</a>', url, person_label(request, claim.person))
+            request._claim_person = admin.display(description="参保人")(person)
+        return [request._claim_person if f == "person" else f for f in self.SHEET]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "hospital":  # the catalogue is shared by every region
             kwargs["queryset"] = Hospital.objects.all()
         if db_field.name == "person":
             kwargs["queryset"] = persons_visible_to(request.user, Person.objects.all())
+            field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            # the same number as the page header: masked by the viewing role
+            field.label_from_instance = lambda person: person_label(request, person)
+            return field
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="状态")
@@ -376,7 +401,7 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
         if obj is not None:
             extra["person_line"] = (f"{obj.person.name}　{obj.person.get_document_type_display()} "
                                     f"{masked_id(request, obj.person.document_number)}　"
-                                    f"{obj.person.get_category_display()}")
+                                    f"{obj.person.get_category_display()}")  # as person_label
         return super().change_view(request, object_id, form_url, extra)
 
     def _buttons(self, request, obj):

@@ -19,7 +19,6 @@ Every write goes through ``enrollment.services``; refusals are shown in Chinese.
 """
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from django import forms
@@ -32,17 +31,19 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from import_export.admin import ExportMixin
 
 from claims.engine.errors import CaseError
 from claims.engine.money import fmt
 from policies import codes
-from policies.access import RegionScopedAdminMixin, user_sees_all_regions
+from policies.access import RegionScopedAdminMixin, user_bound_regions, user_sees_all_regions
 from policies.admin import HistoryAdmin
 from policies.admin_inlines import ReadOnlyTabularInline
 from policies.masking import MaskedIdentityAdminMixin, masked_id
 from policies.models import EnrollmentWindow, Identity, PlanYear
+from policies.widgets import IsoDateInput
 from sheets.admin import SheetAdminMixin
 
 from . import (
@@ -169,6 +170,16 @@ class PersonAdmin(SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin, Region
                                "bank_place"]}),
         ("备注", {"fields": ["note"]}),
     ]
+
+    def get_changeform_initial_data(self, request):
+        """A new person's 户籍/常住地 default to the clerk's region when the clerk is bound
+        to exactly one."""
+        initial = super().get_changeform_initial_data(request)
+        regions = list(user_bound_regions(request.user)[:2])
+        if len(regions) == 1:
+            for name in ("hukou_region", "residence_region"):
+                initial.setdefault(name, regions[0].pk)
+        return initial
 
     def get_inlines(self, request, obj):
         inlines = [PersonIdentityInline, FamilyRelationInline, PersonEnrollmentInline]
@@ -512,20 +523,20 @@ class EnrollmentAdmin(RegionScopedAdminMixin, HistoryAdmin):
 
 
 class SuspendForm(forms.Form):
-    date_from = forms.DateField(label="暂停起始日", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label="暂停起始日", widget=IsoDateInput())
     date_to = forms.DateField(label="暂停终止日", required=False, help_text="留空 = 直至恢复",
-                              widget=forms.DateInput(attrs={"type": "date"}))
+                              widget=IsoDateInput())
     reason = forms.CharField(label="暂停原因", max_length=200)
 
 
 class ResumeForm(forms.Form):
     resume_date = forms.DateField(label="恢复享受待遇日期", help_text="暂停期间截至其前一日",
-                                  widget=forms.DateInput(attrs={"type": "date"}))
+                                  widget=IsoDateInput())
 
 
 class TerminateForm(forms.Form):
     terminate_date = forms.DateField(label="终止日期", help_text="待遇享受期截至其前一日",
-                                     widget=forms.DateInput(attrs={"type": "date"}))
+                                     widget=IsoDateInput())
     reason = forms.CharField(label="终止原因", max_length=200)
 
 
@@ -540,9 +551,10 @@ def _add_errors(form, exc: ValidationError):
 class PaymentForm(forms.Form):
     """The fields of ``services.payment_record`` (Chinese labels)."""
 
-    paid_date = forms.DateField(label="缴费日期", initial=date.today,
-                                widget=forms.DateInput(attrs={"type": "date"}))
-    channel = forms.ChoiceField(label="缴费渠道", choices=codes.Channel.choices)
+    paid_date = forms.DateField(label="缴费日期", initial=timezone.localdate,  # Asia/Shanghai
+                                widget=IsoDateInput())
+    channel = forms.ChoiceField(label="缴费渠道",  # chosen by the clerk, never a silent first option
+                                choices=[("", "请选择缴费渠道")] + list(codes.Channel.choices))
     self_paid = forms.DecimalField(label="个人缴费（元）", required=False, min_value=0,
                                    max_digits=14, decimal_places=2,
                                    help_text="留空 = 缴清全部应缴未缴金额")

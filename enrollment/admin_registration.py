@@ -27,6 +27,7 @@ from claims.engine.errors import CaseError
 from policies.access import RegionScopedAdminMixin
 from policies.admin import HistoryAdmin
 from policies.admin_inlines import ReadOnlyTabularInline
+from policies.widgets import IsoDateInput
 
 from . import selectors_registration as sel
 from . import services_registration as svc
@@ -88,7 +89,7 @@ class RegistrationInline(ReadOnlyTabularInline):
 class ReasonForm(forms.Form):
     reason = forms.CharField(label="原因", widget=forms.Textarea(attrs={"rows": 3}), max_length=500)
     end_date = forms.DateField(label="终止日期（最后有效日，空 = 今天）", required=False,
-                               widget=forms.DateInput(attrs={"type": "date"}))
+                               widget=IsoDateInput())
 
 
 def _errors(exc) -> str:

@@ -14,6 +14,8 @@ Selectors here read only. Other apps reuse them:
 
 ``user_region_ids(user)``
     frozenset of the ids of the regions ``user`` may see (superuser: all regions).
+``user_bound_regions(user)``
+    the regions of the user's profile (no sub-regions): a form's default region.
 ``scope_queryset(qs, user, region_field)``
     ``qs`` restricted to the rows whose ``region_field`` (an ORM path ending at a
     ``Region``, e.g. ``"plan_year__scheme__region"``) is in the user's regions.
@@ -73,6 +75,14 @@ def user_region_ids(user) -> frozenset[int]:
         ids = _with_descendants(set(bound))
     setattr(user, _CACHE_ATTR, ids)
     return ids
+
+
+def user_bound_regions(user):
+    """The regions named on ``user``'s staff profile, without their sub-regions (e.g. the
+    one county a clerk works for; empty for an anonymous user)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Region.objects.none()
+    return Region.objects.filter(staffprofile__user=user).order_by("code")
 
 
 def clear_region_cache(user) -> None:

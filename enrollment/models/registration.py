@@ -200,4 +200,5 @@ class RegistrationTransition(models.Model):
 
     def __str__(self):
         frm = self.get_from_status_display() or "—"
-        return f"{frm} → {self.get_to_status_display()}（{self.at:%Y-%m-%d %H:%M}）"
+        at = timezone.localtime(self.at) if timezone.is_aware(self.at) else self.at  # Asia/Shanghai
+        return f"{frm} → {self.get_to_status_display()}（{at:%Y-%m-%d %H:%M}）"

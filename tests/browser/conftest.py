@@ -9,6 +9,7 @@ Tests using these fixtures are marked ``@pytest.mark.browser`` (``-m "not browse
 skips them).
 """
 import os
+from pathlib import Path
 
 import pytest
 
@@ -61,3 +62,16 @@ def assert_only_local_requests(page, live_server):
     foreign = [u for u in page.requested_urls
                if not u.startswith(live_server.url) and not u.startswith(("data:", "blob:"))]
     assert foreign == [], foreign
+
+
+ARTIFACTS = Path(os.environ.get("BROWSER_ARTIFACTS") or Path(__file__).parent / "artifacts")
+
+
+def save_screenshot(page, name, *, full_page=True):
+    """A screenshot for a reviewer to look at, in ``$BROWSER_ARTIFACTS`` (default
+    ``tests/browser/artifacts/``, ignored by git); never part of an assertion."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+    path = ARTIFACTS / f"{safe}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
