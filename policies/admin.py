@@ -63,6 +63,8 @@ from .services import plan_year_import_sheets
 
 admin.site.site_header = "医疗保障经办管理系统"
 admin.site.site_title = "医疗保障经办管理系统"
+# No public site besides the admin: no "查看站点" link (``/`` redirects to the admin index).
+admin.site.site_url = None
 admin.site.index_title = "经办管理"
 
 ACTIVE_NOTICE = ("本年度方案已生效：修改将记入历史记录（修改人、时间、原值与新值）。"
