@@ -276,6 +276,12 @@ def _messages_of(exc) -> str:
     return "；".join(exc.messages) if isinstance(exc, ValidationError) else (str(exc) or "无权限")
 
 
+SETTLED_STATUSES = (Claim.Status.SETTLED, Claim.Status.APPROVED, Claim.Status.PAID)
+"""A claim in these statuses prints as a 结算单; any other prints under a watermark."""
+UNSETTLED_MARKS = {Claim.Status.VOID: "已作废"}
+"""Watermark of a printed claim that is not settled (default 未结算)."""
+
+
 @admin.register(Claim)
 class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAdmin):
     sheet_kind = "claims"
@@ -408,8 +414,8 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
         if obj is None:
             return []
         out = [{"name": "trial", "label": "试算", "url": self._url("trial", obj), "post": False},
-               {"name": "print", "label": "打印结算单", "url": self._url("print", obj),
-                "post": False}]
+               {"name": "print", "url": self._url("print", obj), "post": False,
+                "label": "打印结算单" if obj.status in SETTLED_STATUSES else "打印（未结算）"}]
         for name, (label, _service, perm, statuses, needs_reason) in ACTIONS.items():
             if obj.status in statuses and request.user.has_perm(perm):
                 out.append({"name": name, "label": label, "url": self._url(name, obj),
@@ -535,7 +541,11 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
         claim, redirect = self._claim_or_redirect(request, object_id)
         if redirect:
             return redirect
+        # Only a settled claim (已结算/已审核/已支付) prints as a 结算单; a draft, returned or
+        # voided claim prints its facts under a 未结算/作废 watermark without fund figures.
+        final = claim.status in SETTLED_STATUSES
         context = {"claim": claim, "person_document": masked_id(request, claim.person.document_number),
+                   "final": final, "mark": UNSETTLED_MARKS.get(claim.status, "未结算"),
                    "lines": list(claim.current_layers()), "reasons": REASON_NAMES,
                    "given": list(claim.given_layers.all()), "documents": list(claim.documents.all()),
                    "printed_at": timezone.localtime(), "user": request.user,

@@ -132,16 +132,13 @@ class _ClaimResourceBase(SheetResource):
         return obj.get_delivery_mode_display()
 
     def dehydrate_drug_class(self, obj):
-        return obj.drug_class
+        return obj.get_drug_class_display()
 
     def dehydrate_offline_review(self, obj):
         return _yes_no(obj.offline_review)
 
     def dehydrate_status(self, obj):
         return obj.get_status_display()
-
-    def dehydrate_created_at(self, obj):
-        return obj.created_at.strftime("%Y-%m-%d %H:%M:%S") if obj.created_at else ""
 
 
 def _claim_resource():

@@ -1,17 +1,37 @@
 """The policy simulation's tables as an xlsx workbook (openpyxl), for the command and
-the admin page."""
+the admin page: amounts are numeric cells ``0.00`` (so that Excel sums them), headers
+bold, the first row frozen (``sheets.excel``)."""
 from __future__ import annotations
 
 from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from sheets.excel import excel_cell
 
 from .simulation import SimulationResult
 
 HEADER = ("分组", "理赔件数", "现行支付（元）", "模拟支付（元）", "变化（元）", "变化（%）")
+TOP_HEADER = ("医院结算单号", "参保人", "就医类型", "现行支付（元）", "模拟支付（元）", "变化（元）")
 
 
 def _diff_rows(groups, total=None):
     rows = [*groups.values(), *([total] if total is not None else [])]
     return [(d.label, d.claims, d.base, d.simulated, d.change, d.change_pct) for d in rows]
+
+
+def _fill(ws, header, rows):
+    ws.append(header)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.freeze_panes = "A2"
+    for index, text in enumerate(header, start=1):
+        ws.column_dimensions[ws.cell(row=1, column=index).column_letter].width = max(12, len(text) * 2 + 2)
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row, start=1):
+            typed, number_format = excel_cell(value)
+            cell = ws.cell(row=r, column=c, value=typed)
+            if number_format is not None:
+                cell.number_format = number_format
 
 
 def simulation_workbook(result: SimulationResult, *, top: int = 20) -> Workbook:
@@ -24,16 +44,10 @@ def simulation_workbook(result: SimulationResult, *, top: int = 20) -> Workbook:
         ws = wb.active if first else wb.create_sheet()
         first = False
         ws.title = title
-        ws.append(HEADER)
-        for row in rows:
-            ws.append(row)
-    ws = wb.create_sheet("变化最大的理赔")
-    ws.append(("医院结算单号", "参保人", "就医类型", "现行支付（元）", "模拟支付（元）", "变化（元）"))
-    for c in result.top(top):
-        ws.append((c.settlement_no, c.person, c.claim_type, c.base, c.simulated, c.change))
+        _fill(ws, HEADER, rows)
+    _fill(wb.create_sheet("变化最大的理赔"), TOP_HEADER,
+          [(c.settlement_no, c.person, c.claim_type, c.base, c.simulated, c.change)
+           for c in result.top(top)])
     if result.errors:
-        ws = wb.create_sheet("无法结算")
-        ws.append(("医院结算单号", "原因"))
-        for row in result.errors:
-            ws.append(row)
+        _fill(wb.create_sheet("无法结算"), ("医院结算单号", "原因"), result.errors)
     return wb

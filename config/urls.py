@@ -1,23 +1,16 @@
-"""
-URL configuration for config project.
+"""URLs: the admin (the whole site) and its report pages; ``/`` opens the admin.
 
-The `urlpatterns` list routes URLs to views. For more information please see:
-    https://docs.djangoproject.com/en/5.2/topics/http/urls/
-Examples:
-Function views
-    1. Add an import:  from my_app import views
-    2. Add a URL to urlpatterns:  path('', views.home, name='home')
-Class-based views
-    1. Add an import:  from other_app.views import Home
-    2. Add a URL to urlpatterns:  path('', Home.as_view(), name='home')
-Including another URLconf
-    1. Import the include() function: from django.urls import include, path
-    2. Add a URL to urlpatterns:  path('blog/', include('blog.urls'))
+Error pages: ``handler403`` shows a refusal's Chinese message; 404/500 and CSRF failures
+use Django's views with the templates in ``templates/`` (docs/access.md §错误页).
 """
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
+
+handler403 = "config.views.permission_denied"
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path('admin/reports/', include('reports.urls')),
     path('admin/', admin.site.urls),
 ]

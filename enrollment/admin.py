@@ -38,7 +38,7 @@ from import_export.admin import ExportMixin
 from claims.engine.errors import CaseError
 from claims.engine.money import fmt
 from policies import codes
-from policies.access import RegionScopedAdminMixin, user_bound_regions, user_sees_all_regions
+from policies.access import RegionScopedAdminMixin, user_bound_regions, user_region_ids, user_sees_all_regions
 from policies.admin import HistoryAdmin
 from policies.admin_inlines import ReadOnlyTabularInline
 from policies.masking import MaskedIdentityAdminMixin, masked_id
@@ -148,10 +148,35 @@ class PersonEnrollmentInline(admin.TabularInline):
         return False
 
 
+class PersonAdminForm(forms.ModelForm):
+    """The person page's form: a 户籍/常住地 outside the user's regions (or both left empty)
+    is a field error on 户籍所在地, so the typed data stays on the page (the service would
+    refuse the save otherwise). ``acting_user`` is set by ``PersonAdmin.get_form``."""
+
+    acting_user = None
+
+    def clean(self):
+        data = super().clean()
+        person = self.instance
+        moves = person.pk is None or {"hukou_region", "residence_region"} & set(self.changed_data)
+        if not moves or self.acting_user is None:
+            return data
+        hukou, residence = data.get("hukou_region"), data.get("residence_region")
+        refusal = services.person_scope_refusal(
+            self.acting_user, hukou_region_id=hukou.pk if hukou else None,
+            residence_region_id=residence.pk if residence else None)
+        if refusal is not None and not (person.pk and Enrollment.objects.filter(
+                person=person, plan_year__scheme__region__in=user_region_ids(self.acting_user)
+        ).exists()):
+            self.add_error("hukou_region", refusal)
+        return data
+
+
 @admin.register(Person)
 class PersonAdmin(SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin, RegionScopedAdminMixin,
                   HistoryAdmin):
     sheet_kind = "persons"
+    form = PersonAdminForm
     region_field = "residence_region"  # plus 户籍 and enrollments: see get_queryset
     masked_fields = {"document_number": "id", "phone": "phone"}
     list_display = ["name", "document_type", "document_number", "sex", "birth_date", "category",
@@ -180,6 +205,10 @@ class PersonAdmin(SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin, Region
             for name in ("hukou_region", "residence_region"):
                 initial.setdefault(name, regions[0].pk)
         return initial
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"acting_user": request.user})
 
     def get_inlines(self, request, obj):
         inlines = [PersonIdentityInline, FamilyRelationInline, PersonEnrollmentInline]

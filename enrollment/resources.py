@@ -11,10 +11,14 @@ but through the all-or-nothing validator (``sheets.engine``).
 """
 from __future__ import annotations
 
-from import_export import fields, resources
+from datetime import datetime
+
+from import_export import fields, resources, widgets
 
 from policies import codes
 from policies.masking import masked_id, masked_phone
+from policies.models import EnrollmentWindow
+from sheets.excel import local_naive
 from sheets.parsing import escape_formula
 
 from .models import Enrollment, FamilyRelation, Payment, Person, PersonIdentity
@@ -47,7 +51,20 @@ class SheetResource(resources.ModelResource):
         return value if self.user is None else masked_phone(self.user, value)
 
     def export_field(self, field, instance, **kwargs):
-        return escape_formula(super().export_field(field, instance, **kwargs))
+        """Native values (``Decimal``, ``date``, local ``datetime``) so that the writers
+        (``sheets.excel``) make typed xlsx cells; 是/否 for booleans; text guarded."""
+        kwargs["force_native_type"] = True
+        dehydrate = field.get_dehydrate_method(self.get_field_name(field))
+        if (not callable(dehydrate) and getattr(self, dehydrate, None) is None
+                and type(field.widget) is widgets.Widget):
+            value = field.get_value(instance)  # the base widget would make it a string
+        else:
+            value = super().export_field(field, instance, **kwargs)
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        if isinstance(value, datetime):
+            return local_naive(value)
+        return escape_formula(value)
 
 
 def _f(attribute, header, **kwargs):
@@ -113,11 +130,6 @@ class PersonResource(SheetResource):
         # a bank account identifies a person as much as the ID number does
         return self.id_number(obj.bank_account_number) if obj.bank_account_number else ""
 
-    def dehydrate_created_at(self, obj):
-        return obj.created_at.strftime("%Y-%m-%d %H:%M:%S") if obj.created_at else ""
-
-    def dehydrate_updated_at(self, obj):
-        return obj.updated_at.strftime("%Y-%m-%d %H:%M:%S") if obj.updated_at else ""
 
 
 class PersonIdentityResource(SheetResource):
@@ -233,8 +245,16 @@ class PaymentResource(SheetResource):
     def dehydrate_basic_confirmed(self, obj):
         return _yes_no(obj.enrollment.basic_confirmed)
 
+    def dehydrate_window_code(self, obj):
+        """The window's name (e.g. 集中缴费期), not its code; export-only column."""
+        if not obj.window_code:
+            return ""
+        key = (obj.enrollment.plan_year_id, obj.window_code)
+        names = self.__dict__.setdefault("_window_names", {})
+        if key not in names:
+            names[key] = (EnrollmentWindow.objects.filter(plan_year_id=key[0], code=key[1])
+                          .values_list("name", flat=True).first() or obj.window_code)
+        return names[key]
+
     def dehydrate_status(self, obj):
         return Enrollment.Status(obj.enrollment.status).label
-
-    def dehydrate_created_at(self, obj):
-        return obj.created_at.strftime("%Y-%m-%d %H:%M:%S") if obj.created_at else ""

@@ -79,14 +79,27 @@ def _region_ids(acting_user):
     return frozenset() if acting_user is None else user_region_ids(acting_user)
 
 
+def person_scope_refusal(acting_user, *, hukou_region_id, residence_region_id) -> str | None:
+    """Why a person with these 户籍/常住地 would fall outside ``acting_user``'s regions (a
+    Chinese message naming the fields), or ``None``. The admin form shows it as a field
+    error; the services refuse with it."""
+    if acting_user is None or user_sees_all_regions(acting_user):
+        return None
+    ids = user_region_ids(acting_user)
+    if hukou_region_id in ids or residence_region_id in ids:
+        return None
+    if hukou_region_id is None and residence_region_id is None:
+        return "请填写户籍所在地或常住地：至少一项须为您负责的统筹区"
+    return "参保人的户籍所在地或常住地必须属于您负责的统筹区"
+
+
 def _person_in_scope(acting_user, person: Person) -> None:
     """A new/changed person must be visible to the user afterwards (户籍 or 常住地 in one of
     the user's regions), else they would create rows they cannot see."""
-    if acting_user is None or user_sees_all_regions(acting_user):
-        return
-    ids = user_region_ids(acting_user)
-    if person.hukou_region_id not in ids and person.residence_region_id not in ids:
-        raise PermissionDenied("参保人的户籍所在地或常住地必须属于您负责的统筹区")
+    refusal = person_scope_refusal(acting_user, hukou_region_id=person.hukou_region_id,
+                                   residence_region_id=person.residence_region_id)
+    if refusal is not None:
+        raise PermissionDenied(refusal)
 
 
 # --------------------------------------------------------------------------- persons

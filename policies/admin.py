@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from urllib.parse import quote
 
 from django import forms
 from django.contrib import admin, messages
@@ -36,10 +35,10 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from import_export.admin import ExportMixin
-from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
-from sheets.admin import upload_dir
+from sheets.admin import ExcelExportMixin, upload_dir
+from sheets.excel import attach
 
 from .access import (
     RegionScopedAdminMixin,
@@ -65,6 +64,8 @@ from .services import plan_year_import_sheets
 
 admin.site.site_header = "医疗保障经办管理系统"
 admin.site.site_title = "医疗保障经办管理系统"
+# No public site besides the admin: no "查看站点" link (``/`` redirects to the admin index).
+admin.site.site_url = None
 admin.site.index_title = "经办管理"
 
 ACTIVE_NOTICE = ("本年度方案已生效：修改将记入历史记录（修改人、时间、原值与新值）。"
@@ -272,12 +273,12 @@ class PlanRowForm(forms.ModelForm):
         return plan_year
 
 
-class PlanRowAdmin(RegionScopedAdminMixin, ExportMixin, HistoryAdmin):
+class PlanRowAdmin(RegionScopedAdminMixin, ExcelExportMixin, ExportMixin, HistoryAdmin):
     """Own page of a rule table: list, filters, search, history, region scoping, and
-    导出 of the listed rows through the table's resource (``policies.resources``)."""
+    导出 of the listed rows through the table's resource (``policies.resources``; xlsx
+    with typed cells and a named file, ``sheets.admin.ExcelExportMixin``)."""
 
     region_field = "plan_year__scheme__region"
-    export_formats = [XLSX, CSV]
     form = PlanRowForm
     change_form_template = "admin/policies/plan_change_form.html"
     list_filter = [
@@ -511,8 +512,7 @@ class PlanYearAdmin(RegionScopedAdminMixin, HistoryAdmin):
             raise PermissionDenied
         response = HttpResponse(content_type=XLSX_TYPE)
         write_plan_year_workbook(obj, response, user=request.user)
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(workbook_file_name(obj))}"
-        return response
+        return attach(response, workbook_file_name(obj))
 
     def import_sheets_view(self, request, object_id):
         obj = self._plan_year_or_404(request, object_id)

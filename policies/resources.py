@@ -19,12 +19,12 @@ a header-only sheet for a table without rows, so that the file is also the templ
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from import_export import fields, resources, widgets
 
+from sheets.excel import export_file_name
 from sheets.parsing import (
     CellError,
     CodeTable,
@@ -36,6 +36,7 @@ from sheets.parsing import (
     parse_int,
     text,
 )
+from sheets.writers import typed_cell
 
 from .access import user_can_access
 from .codes import SchemeKind
@@ -125,7 +126,7 @@ class DecimalWidget(CellWidget):
 
 class DateWidget(CellWidget):
     def render(self, value, obj=None, **kwargs):
-        return value.isoformat() if isinstance(value, date) else ""
+        return value if isinstance(value, date) else ""  # a date cell (yyyy-mm-dd)
 
     def parse(self, value, lookups):
         return parse_date(value)
@@ -313,20 +314,12 @@ def write_plan_year_workbook(plan_year: PlanYear, target, *, user=None) -> dict:
             head.append(cell)
         sheet.append(head)
         for row in rows:
-            sheet.append([_cell(v) for v in row])
+            sheet.append([typed_cell(sheet, "" if v is None else v) for v in row])
         counts[model] = len(rows)
     book.save(target)
     return counts
 
 
-def _cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-        return value
-    return value if isinstance(value, str) else str(value)
-
-
 def workbook_file_name(plan_year: PlanYear) -> str:
     scheme = plan_year.scheme
-    return f"{scheme.region.code}_{scheme.kind}_{plan_year.year}_参数表.xlsx"
+    return export_file_name(f"{plan_year.year}年度参数表", scheme.region.name, scheme.name)

@@ -9,12 +9,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from claims.simulation import simulate_plan_year
 from claims.simulation_export import simulation_workbook
 from policies.models import PlanYear
+from sheets.excel import attach, export_file_name, scope_name
 
 from .exports import figure_workbook
 from .figures import BUILDERS
@@ -38,9 +39,11 @@ def export_view(request, key):
         raise Http404("没有这个报表")
     form = DashboardFilterForm(request.GET, user=request.user)
     figure = builder(list(form.plan_years()))
+    filters = form.filters()
+    region = filters["region"].name if "region" in filters else scope_name(request.user)
+    year = f"{filters['year']}年" if "year" in filters else None
     response = HttpResponse(figure_workbook(figure, scope=form.description()), content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, f"{figure.title}.xlsx")
-    return response
+    return attach(response, export_file_name(figure.title, region, year))
 
 
 @require_POST
@@ -87,9 +90,11 @@ def simulate_view(request):
                                     base_year=form.cleaned_data["base_year"])
         if request.GET.get("format") == "xlsx":
             response = HttpResponse(content_type=XLSX)
+            plan_year = form.cleaned_data["plan_year"]
             simulation_workbook(result).save(response)
-            response["Content-Disposition"] = content_disposition_header(True, "政策模拟.xlsx")
-            return response
+            return attach(response, export_file_name(
+                "政策模拟", plan_year.scheme.region.name, plan_year.scheme.name,
+                f"{plan_year.year}年度方案", f"基准{form.cleaned_data['base_year']}年"))
     context = {**admin.site.each_context(request), "title": "政策模拟", "form": form, "result": result,
                "groups": [("按险种层", [*result.by_layer.values(), result.total]),
                           ("按就医类型", list(result.by_claim_type.values())),

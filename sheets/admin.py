@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import secrets
 import tempfile
+from io import BytesIO
 from pathlib import Path
 
 from django import forms
@@ -26,10 +27,12 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirec
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from import_export.formats.base_formats import CSV, XLSX
+from import_export.forms import SelectableFieldsExportForm
 
 from .engine import run_import
+from .excel import attach, export_file_name, scope_name, sheet_title
 from .registry import get_kind
-from .writers import write_errors, write_template
+from .writers import write_errors, write_table, write_template
 
 SESSION_KEY = "sheets_uploads"
 ERROR_DISPLAY_LIMIT = 2000
@@ -52,12 +55,64 @@ class SheetUploadForm(forms.Form):
         return upload
 
 
-class SheetAdminMixin:
+class TypedXLSX(XLSX):
+    """django-import-export's xlsx format written by ``sheets.writers.write_table``: typed
+    cells (money ``0.00``, dates, local times), the dataset's title as sheet title, bold
+    header row and frozen panes — the same file as ``export_sheet`` writes."""
+
+    def export_data(self, dataset, **kwargs):
+        buffer = BytesIO()
+        write_table(buffer, list(dataset.headers or []), (list(row) for row in dataset),
+                    fmt="xlsx", title=dataset.title or "Sheet1")
+        return buffer.getvalue()
+
+
+class XlsxFirstExportForm(SelectableFieldsExportForm):
+    """The admin export form with Excel (.xlsx) preselected (no empty “---” choice)."""
+
+    def __init__(self, formats, resources, **kwargs):
+        super().__init__(formats, resources, **kwargs)
+        field = self.fields["format"]
+        field.choices = [c for c in field.choices if c[0] != ""]
+        field.initial = "0"
+
+
+class ExcelExportMixin:
+    """django-import-export admin exports a clerk can use in Excel (before ``ExportMixin``):
+    xlsx first and preselected, typed cells, a sheet title and a file name that say what
+    it is (``参保人_垫江县_20261203.xlsx``, RFC 5987 ``filename*``). ``export_label``:
+    what the rows are (default: the model's plural name)."""
+
+    export_formats = [TypedXLSX, CSV]
+    export_form_class = XlsxFirstExportForm
+    export_label: str = ""
+
+    def get_export_label(self) -> str:
+        return self.export_label or str(self.opts.verbose_name_plural)
+
+    def get_data_for_export(self, request, queryset, **kwargs):
+        data = super().get_data_for_export(request, queryset, **kwargs)
+        data.title = sheet_title(self.get_export_label(), scope_name(request.user))
+        return data
+
+    def get_export_filename(self, request, queryset, file_format):
+        return export_file_name(self.get_export_label(), scope_name(request.user),
+                                ext=file_format.get_extension())
+
+    def _do_file_export(self, file_format, request, queryset, export_form=None):
+        # django-import-export writes filename="…" (mangled for a Chinese name)
+        response = super()._do_file_export(file_format, request, queryset, export_form=export_form)
+        return attach(response, self.get_export_filename(request, queryset, file_format))
+
+
+class SheetAdminMixin(ExcelExportMixin):
     sheet_kind: str = ""
     import_export_change_list_template = "admin/sheets/change_list.html"
-    export_formats = [XLSX, CSV]
 
     # ------------------------------------------------------------------ export
+
+    def get_export_label(self) -> str:
+        return self.export_label or get_kind(self.sheet_kind).label
 
     def get_export_resource_classes(self, request):
         return [get_kind(self.sheet_kind).resource_class]
@@ -100,18 +155,18 @@ class SheetAdminMixin:
         kind = get_kind(self.sheet_kind)
         response = HttpResponse(content_type=XLSX_TYPE)
         write_template(kind, response, fmt="xlsx")
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{kind.name}-template.xlsx"
-        return response
+        return attach(response, export_file_name(f"{kind.label}导入模板", stamp=False))
 
     def sheet_errors_view(self, request, token):
         upload = request.session.get(SESSION_KEY, {}).get(token)
         if upload is None or not self.has_sheet_import_permission(request):
             raise Http404
+        kind = get_kind(self.sheet_kind)
         report = Path(upload["path"] + ".errors.xlsx")
         if not report.exists():
             raise Http404
-        return FileResponse(open(report, "rb"), as_attachment=True, filename="import-errors.xlsx",
-                            content_type=XLSX_TYPE)
+        return FileResponse(open(report, "rb"), as_attachment=True, content_type=XLSX_TYPE,
+                            filename=export_file_name(f"{kind.label}导入错误报告", Path(upload["name"]).stem))
 
     def _store_upload(self, request, upload) -> tuple[str, dict]:
         token = secrets.token_hex(16)

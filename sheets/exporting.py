@@ -4,6 +4,7 @@ through the kind's django-import-export resource (Chinese headers, names for cod
 masking, formula escaping), written row by row."""
 from __future__ import annotations
 
+from .excel import scope_name, sheet_title
 from .registry import SheetKind
 from .writers import write_table
 
@@ -33,4 +34,6 @@ def run_export(kind: SheetKind, target, *, user, region=None, year=None, fmt: st
                 progress("导出", n)
             yield row
 
-    return write_table(target, headers, counted(), fmt=fmt, title=f"{kind.label}")
+    scope = region.name if region is not None else scope_name(user)
+    title = sheet_title(kind.label, scope, f"{year}年度" if year else None)
+    return write_table(target, headers, counted(), fmt=fmt, title=title)

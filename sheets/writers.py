@@ -1,7 +1,9 @@
 """Writing exports, empty templates and error reports (docs/spreadsheets.md).
 
 Rows are streamed: csv through ``csv.writer`` (UTF-8 with BOM, so that Excel on a
-Chinese Windows opens it correctly), xlsx through openpyxl's write-only workbook.
+Chinese Windows opens it correctly), xlsx through openpyxl's write-only workbook with
+typed cells (``sheets.excel``: money as numbers ``0.00``, dates and local times as date
+cells).
 Every text cell goes through ``escape_formula`` (a leading ``'`` before = + - @).
 """
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from .excel import excel_cell, local_naive, sheet_title
 from .parsing import escape_formula
 from .readers import DESCRIPTION_PREFIX
 from .registry import SheetKind
@@ -19,12 +22,13 @@ from .report import REPORT_HEADERS, RowError
 
 
 def _cell(value):
+    """A csv cell (text): local time for datetimes, 是/否 for booleans."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        return local_naive(value).strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, (int, Decimal)):
@@ -74,7 +78,7 @@ def write_table(target, headers: list[str], rows: Iterable[list], *, fmt: str | 
     from openpyxl.styles import Alignment, Font, PatternFill
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=title[:31])
+    sheet = book.create_sheet(title=sheet_title(title))
     for index, header in enumerate(headers):
         letter = _column_letter(index)
         sheet.column_dimensions[letter].width = max(12, min(40, len(header) * 2 + 4))
@@ -97,10 +101,23 @@ def write_table(target, headers: list[str], rows: Iterable[list], *, fmt: str | 
             desc_cells.append(cell)
         sheet.append(desc_cells)
     for row in rows:
-        sheet.append([_cell(v) for v in row])
+        sheet.append([typed_cell(sheet, v) for v in row])
         count += 1
     book.save(target)
     return count
+
+
+def typed_cell(sheet, value):
+    """A typed cell of an openpyxl write-only ``sheet`` (``sheets.excel.excel_cell``): numbers, dates and local times with
+    their number format, so that Excel sums and sorts them."""
+    value, number_format = excel_cell(value)
+    if number_format is None:
+        return value
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.number_format = number_format
+    return cell
 
 
 def _column_letter(index: int) -> str:

@@ -4,9 +4,11 @@ checked by hand."""
 import io
 from datetime import date
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from claims import services
@@ -103,5 +105,11 @@ def test_simulation_page_and_xlsx(client, draft_2025, settled, django_user_model
     assert "已结算理赔 3 件" in text and "ZY-1" in text and "495.00" in text
     xlsx = client.get(url, {**params, "format": "xlsx"})
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+    today = timezone.localdate().strftime("%Y%m%d")
+    assert xlsx["Content-Disposition"] == "attachment; filename*=utf-8''" + quote(
+        f"政策模拟_垫江县_{draft_2025.scheme.name}_2025年度方案_基准2024年_{today}.xlsx")
+    ws = load_workbook(io.BytesIO(xlsx.content))["按险种层"]
+    money = [row[3] for row in ws.iter_rows(min_row=2)]
+    assert money and all(c.data_type == "n" and c.number_format == "0.00" for c in money)
     bad = client.get(url, {"plan_year": draft_2025.pk, "base_year": "x"})
     assert "基准年度" in bad.content.decode()

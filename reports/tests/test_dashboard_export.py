@@ -3,9 +3,11 @@ import json
 import re
 from decimal import Decimal
 from io import BytesIO
+from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from reports.exports import HEADER_ROW
@@ -90,9 +92,15 @@ def test_export_participation_county_content(client, data):
     root = user_with("root", superuser=True)
     client.force_login(root)
     url = reverse("reports:export", args=["participation_county"])
-    title, scope, header, rows = sheet_rows(
-        client.get(url, {"region": data.sanming.pk, "year": 2024}))
+    response = client.get(url, {"region": data.sanming.pk, "year": 2024})
+    today = timezone.localdate().strftime("%Y%m%d")
+    assert response["Content-Disposition"] == "attachment; filename*=utf-8''" + quote(
+        f"各县（市、区）参保率_三明市_2024年_{today}.xlsx")
+    title, scope, header, rows = sheet_rows(response)
     assert title == "各县（市、区）参保率"
+    ws = load_workbook(BytesIO(response.content)).active
+    assert ws.title == "各县（市、区）参保率"
+    assert ".md" not in str(ws.cell(row=3, column=1).value)  # no developer text
     assert scope.startswith("范围：三明市（350400）；全部险种；2024 年")
     assert header == ("年度方案", "县（市、区）", "参保人数", "基本医保参保人数", "参保率（%）",
                       "目标（%）", "底线（%）", "对照结果")

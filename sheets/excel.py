@@ -1,0 +1,96 @@
+"""What every xlsx export shares (docs/spreadsheets.md §导出给人看的表格): typed cells a
+clerk can sum and sort in Excel, and names that say what the file is.
+
+- ``excel_cell(value)``: the value to put in a cell and its number format — money
+  (``Decimal``) stays a number with ``0.00`` (more places when the value has them, e.g. a
+  rate 0.055), dates are date cells ``yyyy-mm-dd``, datetimes are converted to local time
+  (``TIME_ZONE``, Asia/Shanghai; Excel has no time zones, so the cell holds the naive
+  local time) ``yyyy-mm-dd hh:mm``, booleans are 是/否, text is guarded against formulas.
+- ``export_file_name(label, *parts)``: ``参保人_垫江县_20261203.xlsx`` (today, local).
+- ``sheet_title(*parts)``: the same words as a worksheet title (≤ 31 characters, no
+  ``[]:*?/\\``).
+- ``attach(response, file_name)``: ``Content-Disposition: attachment`` with the RFC 5987
+  ``filename*`` so the Chinese name survives every browser.
+- ``scope_name(user)``: the regions an export covers, in words (垫江县; 全部统筹区).
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+
+from .parsing import escape_formula
+
+MONEY_FORMAT = "0.00"
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+_BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
+_BAD_FILE = re.compile(r'[\\/:*?"<>|\s]+')
+
+
+def local_naive(value: datetime) -> datetime:
+    """An aware datetime as the naive local time (seconds kept, microseconds dropped)."""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value).replace(tzinfo=None)
+    return value.replace(microsecond=0)
+
+
+def decimal_format(value: Decimal) -> str:
+    exponent = value.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < -2 else 2
+    return "0." + "0" * places
+
+
+def excel_cell(value):
+    """``(cell value, number format or None)`` of an exported value."""
+    if value is None:
+        return None, None
+    if isinstance(value, bool):
+        return ("是" if value else "否"), None
+    if isinstance(value, datetime):
+        return local_naive(value), DATETIME_FORMAT
+    if isinstance(value, date):
+        return value, DATE_FORMAT
+    if isinstance(value, Decimal):
+        return value, decimal_format(value)
+    if isinstance(value, (int, float)):
+        return value, None
+    return escape_formula(str(value)), None
+
+
+def today_stamp() -> str:
+    return timezone.localdate().strftime("%Y%m%d")
+
+
+def _words(parts) -> list[str]:
+    return [str(p).strip() for p in parts if p is not None and str(p).strip()]
+
+
+def export_file_name(label: str, *parts, ext: str = "xlsx", stamp: bool = True) -> str:
+    """``label_part_…_YYYYMMDD.ext``; characters a file name cannot hold become ``-``."""
+    words = [*_words([label, *parts]), *([today_stamp()] if stamp else [])]
+    return "_".join(_BAD_FILE.sub("-", w) for w in words) + f".{ext}"
+
+
+def sheet_title(*parts) -> str:
+    return _BAD_TITLE.sub("-", "_".join(_words(parts)))[:31] or "Sheet1"
+
+
+def attach(response, file_name: str):
+    response["Content-Disposition"] = content_disposition_header(True, file_name)
+    return response
+
+
+def scope_name(user) -> str:
+    """The regions of ``user``'s exports in words: the regions bound to the user
+    (sub-regions included in the data), 全部统筹区 for a superuser or a system job."""
+    if user is None or user.is_superuser:
+        return "全部统筹区"
+    from policies.models import Region
+
+    names = list(Region.objects.filter(staffprofile__user=user).order_by("code")
+                 .values_list("name", flat=True))
+    return "、".join(names[:3]) + ("等" if len(names) > 3 else "")
