@@ -57,16 +57,16 @@ from .models import Claim, ClaimDocument, GivenLayer, Hospital
 class HospitalAdmin(SheetAdminMixin, ExportMixin, HistoryAdmin):
     sheet_kind = "hospitals"
     list_display = ["code", "name", "region", "province_name", "level", "grade", "admin_level",
-                    "tcm", "children", "public", "designated"]
+                    "tcm", "children", "public", "cdrg", "designated"]
     list_filter = ["level", "grade", "admin_level", ("region", admin.RelatedOnlyFieldListFilter),
-                   "tcm", "children", "public", "designated"]
+                   "tcm", "children", "public", "cdrg", "designated"]
     list_select_related = ["region"]
     search_fields = ["code", "name"]
     search_help_text = "按机构编码或名称查找"
     fieldsets = [
         (None, {"fields": ["code", "name", "region", "province"]}),
         ("属性", {"fields": ["level", "grade", "admin_level", "tcm", "children",
-                                       "public", "designated", "note"]}),
+                                       "public", "cdrg", "designated", "note"]}),
     ]
 
     @admin.display(description="所在省份")

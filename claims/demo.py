@@ -18,12 +18,16 @@ from . import services
 from .models import Claim, Hospital
 
 HOSPITALS = [
-    # code, name, region, province, level, grade, admin_level, tcm
-    ("H500231001", "垫江县人民医院", "500231", "", 2, "A", "county", False),
-    ("H500231002", "垫江县中医院", "500231", "", 2, "A", "county", True),
-    ("H511100001", "乐山市人民医院", "511100", "", 3, "A", "city", False),
-    ("H510100001", "四川大学华西医院", None, "四川省", 3, "A", "province", False),
-    ("H371500001", "聊城市人民医院", "371500", "", 3, "A", "city", False),
+    # code, name, region, province, level, grade, admin_level, tcm, cdrg (按C-DRG收付费: the
+    # 三明 public hospitals of level 2 and 3 do; elsewhere other payment methods)
+    ("H500231001", "垫江县人民医院", "500231", "", 2, "A", "county", False, False),
+    ("H500231002", "垫江县中医院", "500231", "", 2, "A", "county", True, False),
+    ("H511100001", "乐山市人民医院", "511100", "", 3, "A", "city", False, False),
+    ("H510100001", "四川大学华西医院", None, "四川省", 3, "A", "province", False, False),
+    ("H371500001", "聊城市人民医院", "371500", "", 3, "A", "city", False, False),
+    ("H371500101", "聊城市东昌府区道口铺街道社区卫生服务中心", "371500", "", 1, "-", "township", False, False),
+    ("H350400001", "三明市第一医院", "350400", "", 3, "A", "city", False, True),
+    ("H350400101", "三明市三元区城关街道社区卫生服务中心", "350400", "", 1, "-", "township", False, False),
 ]
 
 # person name, hospital code, settlement no, claim fields, given layers, settle?
@@ -53,11 +57,11 @@ CLAIMS = [
 
 def _hospitals():
     out = {}
-    for code, name, region, province, level, grade, admin_level, tcm in HOSPITALS:
+    for code, name, region, province, level, grade, admin_level, tcm, cdrg in HOSPITALS:
         hospital = Hospital.objects.filter(code=code).first()
         if hospital is None:
             hospital = Hospital(code=code, name=name, province=province, level=level, grade=grade,
-                                admin_level=admin_level, tcm=tcm,
+                                admin_level=admin_level, tcm=tcm, cdrg=cdrg,
                                 region=Region.objects.filter(code=region).first() if region else None)
             hospital.full_clean()
             hospital.save()

@@ -65,6 +65,8 @@ class Hospital(models.Model):
     tcm = models.BooleanField("中医医疗机构", default=False)
     children = models.BooleanField("儿童医院或妇幼保健院", default=False)
     public = models.BooleanField("公立", default=True)
+    cdrg = models.BooleanField("按C-DRG收付费", default=True,
+                               help_text="按 C-DRG 付费方式结算住院费用（三明普惠医联保责任一以此为条件）")
     designated = models.BooleanField("定点医疗机构", default=True)
     note = models.CharField("备注", max_length=200, blank=True)
     history = AuditHistory()

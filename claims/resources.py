@@ -44,13 +44,14 @@ class HospitalResource(SheetResource):
     tcm = _f("tcm", h["tcm"])
     children = _f("children", h["children"])
     public = _f("public", h["public"])
+    cdrg = _f("cdrg", h["cdrg"])
     designated = _f("designated", h["designated"])
     note = _f("note", h["note"])
 
     class Meta:
         model = Hospital
         fields = ("code", "name", "region", "province", "level", "grade", "admin_level", "tcm",
-                  "children", "public", "designated", "note")
+                  "children", "public", "cdrg", "designated", "note")
         export_order = fields
 
     def dehydrate_region(self, obj):
@@ -73,6 +74,9 @@ class HospitalResource(SheetResource):
 
     def dehydrate_public(self, obj):
         return _yes_no(obj.public)
+
+    def dehydrate_cdrg(self, obj):
+        return _yes_no(obj.cdrg)
 
     def dehydrate_designated(self, obj):
         return _yes_no(obj.designated)

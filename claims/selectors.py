@@ -70,7 +70,7 @@ def hospital_facts(claim: Claim) -> Hospital | None:
         return None
     return Hospital(level=h.level, grade=h.grade, admin_level=h.admin_level,
                     location=claim_location(claim), tcm=h.tcm, children=h.children,
-                    public=h.public)
+                    public=h.public, cdrg=h.cdrg)
 
 
 def claim_facts(claim: Claim, *, given: dict | None = None) -> ClaimFacts:

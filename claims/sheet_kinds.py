@@ -46,7 +46,9 @@ LEVELS = CodeTable("医院级别", codes.HospitalLevel.choices, {
     "一级": 1, "一级医院": 1, "乡镇卫生院": 1, "社区卫生服务中心": 1, "未定级": 1,
     "二级医院": 2, "三级医院": 3})
 GRADES = CodeTable("等次", codes.HospitalGrade.choices, {"甲": "A", "乙": "B", "未定": "-", "无": "-"})
-ADMIN_LEVELS = CodeTable("行政级别", codes.AdminLevel.choices, {"县": "county", "区县级": "county",
+ADMIN_LEVELS = CodeTable("行政级别", codes.AdminLevel.choices, {"乡镇": "township", "乡镇卫生院": "township",
+                                                            "社区卫生服务中心": "township",
+                                                            "县": "county", "区县级": "county",
                                                             "市": "city", "地市级": "city",
                                                             "省": "province"})
 CLAIM_TYPES = CodeTable("就医类型", codes.ClaimType.choices, {
@@ -83,7 +85,7 @@ def given_header(kind: str, part: str) -> str:
 HOSPITAL_HEADERS = {
     "code": "机构编码", "name": "机构名称", "region": "所在统筹区/区县", "province": "所在省份",
     "level": "医院级别", "grade": "等次", "admin_level": "行政级别", "tcm": "中医医疗机构",
-    "children": "儿童医院或妇幼保健院", "public": "公立", "designated": "定点医疗机构", "note": "备注",
+    "children": "儿童医院或妇幼保健院", "public": "公立", "cdrg": "按C-DRG收付费", "designated": "定点医疗机构", "note": "备注",
 }
 CLAIM_HEADERS = {
     "document_type": "证件类型", "document_number": "证件号码", "name": "姓名",
@@ -135,7 +137,7 @@ class HospitalSheet(SheetKind):
     label = "医疗机构"
     import_permission = "claims.import_hospital"
     FIELDS = ("code", "name", "region", "province", "level", "grade", "admin_level", "tcm",
-              "children", "public", "designated", "note")
+              "children", "public", "cdrg", "designated", "note")
 
     def __init__(self):
         from .resources import HospitalResource
@@ -158,6 +160,8 @@ class HospitalSheet(SheetKind):
             Column("tcm", h["tcm"], parse_bool, default=False, description="是/否，空 = 否"),
             Column("children", h["children"], parse_bool, default=False, description="是/否，空 = 否"),
             Column("public", h["public"], parse_bool, default=True, description="是/否，空 = 是"),
+            Column("cdrg", h["cdrg"], parse_bool, default=True, aliases=("C-DRG", "按C-DRG付费"),
+                   description="是/否，空 = 是"),
             Column("designated", h["designated"], parse_bool, default=True, description="是/否，空 = 是"),
             Column("note", h["note"], text, default=""),
         ]

@@ -96,6 +96,7 @@ def parse_hospital(data, field: str) -> Hospital:
         tcm=parse_bool(data.get("tcm"), f"{field}.tcm"),
         children=parse_bool(data.get("children"), f"{field}.children"),
         public=parse_bool(data.get("public"), f"{field}.public", default=True),
+        cdrg=parse_bool(data.get("cdrg"), f"{field}.cdrg", default=True),
     )
 
 

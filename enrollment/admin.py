@@ -183,7 +183,7 @@ class PersonAdmin(SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin, Region
                     "hukou_region", "residence_region", "phone"]
     list_filter = ["category", ("hukou_region", admin.RelatedOnlyFieldListFilter),
                    ("residence_region", admin.RelatedOnlyFieldListFilter), IdentityFilter,
-                   "document_type", "resettled"]
+                   "document_type", "resettled", "long_term_resident", "hk_macao_taiwan"]
     list_select_related = ["hukou_region", "residence_region"]
     search_fields = ["=document_number", "name"]
     search_help_text = "按完整证件号码（精确）或姓名查找"
@@ -191,6 +191,8 @@ class PersonAdmin(SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin, Region
         ("证件", {"fields": ["document_type", "document_number"]}),
         ("基本信息", {"fields": ["name", "sex", "birth_date", "category", "phone", "hukou_region",
                              "residence_region", "resettled"]}),
+        ("参保资格（三明普惠医联保等）", {"fields": ["long_term_resident", "hk_macao_taiwan",
+                                           "basic_insured_in_province"]}),
         ("理赔收款账户", {"fields": ["bank_name", "bank_account_name", "bank_account_number",
                                "bank_place"]}),
         ("备注", {"fields": ["note"]}),

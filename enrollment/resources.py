@@ -85,6 +85,9 @@ class PersonResource(SheetResource):
     hukou_region = _f("hukou_region", h["hukou_region"])
     residence_region = _f("residence_region", h["residence_region"])
     resettled = _f("resettled", h["resettled"])
+    long_term_resident = _f("long_term_resident", h["long_term_resident"])
+    hk_macao_taiwan = _f("hk_macao_taiwan", h["hk_macao_taiwan"])
+    basic_insured_in_province = _f("basic_insured_in_province", h["basic_insured_in_province"])
     bank_name = _f("bank_name", h["bank_name"])
     bank_account_name = _f("bank_account_name", h["bank_account_name"])
     bank_account_number = _f("bank_account_number", h["bank_account_number"])
@@ -96,7 +99,8 @@ class PersonResource(SheetResource):
     class Meta:
         model = Person
         fields = ("document_type", "document_number", "name", "sex", "birth_date", "category",
-                  "phone", "hukou_region", "residence_region", "resettled", "bank_name",
+                  "phone", "hukou_region", "residence_region", "resettled", "long_term_resident",
+                  "hk_macao_taiwan", "basic_insured_in_province", "bank_name",
                   "bank_account_name", "bank_account_number", "bank_place", "note",
                   "created_at", "updated_at")
         export_order = fields
@@ -125,6 +129,15 @@ class PersonResource(SheetResource):
 
     def dehydrate_resettled(self, obj):
         return _yes_no(obj.resettled)
+
+    def dehydrate_long_term_resident(self, obj):
+        return _yes_no(obj.long_term_resident)
+
+    def dehydrate_hk_macao_taiwan(self, obj):
+        return _yes_no(obj.hk_macao_taiwan)
+
+    def dehydrate_basic_insured_in_province(self, obj):
+        return _yes_no(obj.basic_insured_in_province)
 
     def dehydrate_bank_account_number(self, obj):
         # a bank account identifies a person as much as the ID number does

@@ -90,7 +90,8 @@ def contribution_plan(plan_year: pm.PlanYear) -> ContributionPlan:
     return ContributionPlan(
         region=scheme.region.pooling_region.code, region_name=scheme.region.name, kind=scheme.kind,
         scheme_name=scheme.name, year=plan_year.year, has_tiers=scheme.has_tiers,
-        plan_year_id=plan_year.pk, status=plan_year.status, windows=windows, standards=standards,
+        plan_year_id=plan_year.pk, status=plan_year.status, formula=scheme.formula,
+        province=scheme.region.province, windows=windows, standards=standards,
         subsidies=subsidies, figures=figures, payer_rules=payer_rules, auto_rules=auto_rules)
 
 
@@ -134,6 +135,21 @@ def person_is_local(person: Person, pooling: pm.Region) -> bool | None:
     if not known:
         return None
     return any(in_region(r, pooling) for r in known)
+
+
+def admission_facts(person: Person, pooling: pm.Region) -> dict[str, bool]:
+    """What a scheme that admits more than the region's basic insured reads of the person
+    (``claims.engine.admission``; 三明普惠医联保): ``lives_in_region`` — a 新市民 living
+    long-term at a 常住地 in ``pooling``; ``hk_macao_taiwan``; ``basic_insured_in_province`` —
+    basic insurance in the province of the 常住地, which is ``pooling``'s province."""
+    residence = person.residence_region if (person.long_term_resident
+                                            or person.basic_insured_in_province) else None
+    return {
+        "lives_in_region": bool(person.long_term_resident and in_region(residence, pooling)),
+        "hk_macao_taiwan": bool(person.hk_macao_taiwan),
+        "basic_insured_in_province": bool(person.basic_insured_in_province and residence is not None
+                                          and residence.province == pooling.province),
+    }
 
 
 def basic_enrollments(person: Person, pooling: pm.Region, year: int):
@@ -191,7 +207,8 @@ def person_facts(person: Person, *, pooling: pm.Region, year: int,
     return PersonFacts(birth_date=person.birth_date, category=person.category,
                        identities=identities, pre_existing=pre_existing,
                        continuous_years=continuous, resettled=person.resettled,
-                       basic_insured_in_region=basic_insured_in_region)
+                       basic_insured_in_region=basic_insured_in_region,
+                       **admission_facts(person, pooling))
 
 
 def relation_to_payer(person: Person, payer: Person | None) -> str | None:

@@ -36,7 +36,8 @@ from .rules.eligibility import check_eligibility
 
 PERSON_FIELDS = (
     "document_type", "document_number", "name", "sex", "birth_date", "phone", "hukou_region",
-    "residence_region", "category", "resettled", "bank_name", "bank_account_name",
+    "residence_region", "category", "resettled", "long_term_resident", "hk_macao_taiwan",
+    "basic_insured_in_province", "bank_name", "bank_account_name",
     "bank_account_number", "bank_place", "note",
 )
 

@@ -64,6 +64,8 @@ PERSON_HEADERS = {
     "document_type": "证件类型", "document_number": "证件号码", "name": "姓名", "sex": "性别",
     "birth_date": "出生日期", "category": "人员类别", "phone": "联系电话",
     "hukou_region": "户籍所在地", "residence_region": "常住地", "resettled": "异地安置",
+    "long_term_resident": "在常住地长期居住（新市民）", "hk_macao_taiwan": "港澳台同胞",
+    "basic_insured_in_province": "在常住地所在省参加基本医保",
     "bank_name": "开户银行", "bank_account_name": "账户名", "bank_account_number": "银行账号",
     "bank_place": "开户地", "note": "备注", "created_at": "登记时间", "updated_at": "更新时间",
 }
@@ -130,6 +132,10 @@ def _person_errors(values: dict, cache: dict) -> dict[str | None, list[str]]:
     values["document_number"], values["birth_date"], values["sex"] = number, birth, sex
     for field, message in clean_errors.items():
         errors.setdefault(field, []).append(ValidationError(message))
+    for field, message in Person.residence_checks(values.get("long_term_resident"),
+                                                  values.get("basic_insured_in_province"),
+                                                  values.get("residence_region_id")).items():
+        errors.setdefault(field, []).append(ValidationError(message))
     return messages_by_field(ValidationError(errors)) if errors else {}
 
 
@@ -146,7 +152,8 @@ class PersonSheet(SheetKind):
     label = "参保人"
     import_permission = "enrollment.import_person"
     FIELDS = ("document_type", "document_number", "name", "sex", "birth_date", "category",
-              "phone", "hukou_region", "residence_region", "resettled", "bank_name",
+              "phone", "hukou_region", "residence_region", "resettled", "long_term_resident",
+              "hk_macao_taiwan", "basic_insured_in_province", "bank_name",
               "bank_account_name", "bank_account_number", "bank_place", "note")
     REGION_FIELDS = ("hukou_region", "residence_region")
 
@@ -173,6 +180,14 @@ class PersonSheet(SheetKind):
             Column("residence_region", h["residence_region"], self.regions,
                    description="行政区划代码或名称；户籍所在地或常住地须属于您负责的统筹区"),
             Column("resettled", h["resettled"], parse_bool, default=False, description="是/否，空 = 否"),
+            Column("long_term_resident", h["long_term_resident"], parse_bool, default=False,
+                   aliases=("新市民", "在本统筹区长期居住"),
+                   description="是/否，空 = 否；基本医保在外地、在常住地长期居住（须填常住地）"),
+            Column("hk_macao_taiwan", h["hk_macao_taiwan"], parse_bool, default=False,
+                   description="是/否，空 = 否"),
+            Column("basic_insured_in_province", h["basic_insured_in_province"], parse_bool, default=False,
+                   aliases=("在本省参加基本医保",),
+                   description="是/否，空 = 否；在常住地所在省份参加基本医保（须填常住地）"),
             Column("bank_name", h["bank_name"], text, default=""),
             Column("bank_account_name", h["bank_account_name"], text, default=""),
             Column("bank_account_number", h["bank_account_number"],
@@ -319,14 +334,18 @@ class _PersonFacts:
     ``hukou_region``/``residence_region`` are the region lookup's objects."""
 
     FIELDS = ("id", "document_type", "document_number", "name", "birth_date", "category", "resettled",
-              "hukou_region_id", "residence_region_id")
+              "hukou_region_id", "residence_region_id", "long_term_resident", "hk_macao_taiwan",
+              "basic_insured_in_province")
     __slots__ = (*FIELDS, "hukou_region", "residence_region")
 
     def __init__(self, id, document_type, document_number, name, birth_date, category, resettled,  # noqa: A002
-                 hukou_region_id, residence_region_id):
+                 hukou_region_id, residence_region_id, long_term_resident, hk_macao_taiwan,
+                 basic_insured_in_province):
         self.id, self.document_type, self.document_number, self.name = id, document_type, document_number, name
         self.birth_date, self.category, self.resettled = birth_date, category, resettled
         self.hukou_region_id, self.residence_region_id = hukou_region_id, residence_region_id
+        self.long_term_resident, self.hk_macao_taiwan = long_term_resident, hk_macao_taiwan
+        self.basic_insured_in_province = basic_insured_in_province
 
     @property
     def pk(self):
@@ -622,7 +641,8 @@ class PaymentSheet(SheetKind):
             identities=tuple(data["identities"].get(person.pk, ())),
             pre_existing=tuple(data["pre_existing"].get(enrollment.pk, ())) if enrollment else (),
             continuous_years=enrollment.continuous_years if enrollment else 0,
-            resettled=person.resettled, basic_insured_in_region=basic_insured)
+            resettled=person.resettled, basic_insured_in_region=basic_insured,
+            **selectors.admission_facts(person, scheme.region.pooling_region))
         local = selectors.person_is_local(person, scheme.region.pooling_region)
         try:
             check_eligibility(plan, facts, holds_employee_basic=holds_employee, local=local)

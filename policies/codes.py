@@ -55,6 +55,7 @@ class HospitalGrade(models.TextChoices):
 
 
 class AdminLevel(models.TextChoices):
+    TOWNSHIP = "township", "乡镇级"
     COUNTY = "county", "县级"
     CITY = "city", "市级"
     PROVINCE = "province", "省级"

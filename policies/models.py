@@ -72,6 +72,9 @@ def non_negative_check(field):
 TIER_CHOICES = [(0, "不分档"), (1, "一档"), (2, "二档")]
 LEVEL_ANY_CHOICES = [(0, "不限")] + list(codes.HospitalLevel.choices)
 FEE_CLASS_CHOICES = [(0, "不限"), (1, "一类收费"), (2, "二类收费"), (3, "三类收费")]
+# Rule rows select hospitals of county level and above only: 乡镇级 (乡镇卫生院、社区卫生服务中心)
+# is the lowest level, so as a minimum it would mean "any" (blank), and no seed names it.
+RULE_ADMIN_LEVEL_CHOICES = [c for c in codes.AdminLevel.choices if c[0] != codes.AdminLevel.TOWNSHIP]
 
 
 # --------------------------------------------------------------------------- regions
@@ -529,7 +532,7 @@ class BenefitRule(PlanRow):
     level = models.PositiveSmallIntegerField("医院级别", choices=LEVEL_ANY_CHOICES, default=0)
     fee_class = models.PositiveSmallIntegerField("收费类别", choices=FEE_CLASS_CHOICES, default=0)
     admin_level = models.CharField("医院行政级别", max_length=10, blank=True,
-                                   choices=codes.AdminLevel.choices)
+                                   choices=RULE_ADMIN_LEVEL_CHOICES)
     location = models.CharField("就医地", max_length=20, blank=True,
                                 choices=codes.LocationScope.choices)
     tier = models.PositiveSmallIntegerField("档次", choices=TIER_CHOICES, default=0)
@@ -844,7 +847,7 @@ class Responsibility(PlanRow):
                                                  default=0)
     public_only = models.BooleanField("仅限公立医院", default=False)
     min_admin_level = models.CharField("处方机构最低行政级别", max_length=10, blank=True,
-                                       choices=codes.AdminLevel.choices)
+                                       choices=RULE_ADMIN_LEVEL_CHOICES)
     drug_list = models.CharField("药品目录", max_length=30, blank=True)
     special_b_only = models.BooleanField("慢病仅限 B 类特殊疾病", default=False)
     basis = models.CharField("计算基数", max_length=30, choices=Basis.choices)

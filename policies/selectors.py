@@ -157,7 +157,8 @@ def build_params(region: pm.Region, schemes, plan_years) -> dict[int, PlanParams
         s = scheme_by_id[py.scheme_id]
         k = py.pk
         out[k] = PlanParams(
-            region=region.code, province=region.province, kind=s.kind, scheme_name=s.name,
+            region=region.code, province=region.province, region_name=region.name, kind=s.kind,
+            scheme_name=s.name,
             formula=s.formula, settlement_order=s.settlement_order, has_tiers=s.has_tiers,
             year=py.year, plan_year_id=py.pk, status=py.status,
             official_participation_rate=py.official_participation_rate, note=py.note,

@@ -41,7 +41,7 @@ from .vocab import (
     claim_type_name,
 )
 
-ADMIN_LEVEL_ORDER = {"county": 1, "city": 2, "province": 3}
+ADMIN_LEVEL_ORDER = {"township": 1, "county": 2, "city": 3, "province": 4}
 
 # --------------------------------------------------------------------------- formatting
 

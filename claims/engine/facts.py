@@ -50,6 +50,9 @@ class PersonFacts:
     resettled: bool = False
     registrations: tuple[HeldRegistration, ...] = ()
     basic_insured_in_region: bool = True
+    lives_in_region: bool = False  # 新市民: insured elsewhere, living in the region long-term
+    hk_macao_taiwan: bool = False  # 港澳台同胞
+    basic_insured_in_province: bool = False  # holds basic insurance in the region's province
 
     def age_on(self, day: date) -> int:
         """Full years of age on ``day`` (周岁)."""
@@ -105,6 +108,7 @@ class Hospital:
     tcm: bool = False
     children: bool = False
     public: bool = True
+    cdrg: bool = True  # 按C-DRG收付费 (三明 责任一)
 
 
 @dataclass(frozen=True)

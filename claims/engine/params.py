@@ -266,6 +266,7 @@ class PlanParams:
     status: str
     official_participation_rate: Decimal | None = None
     note: str = ""
+    region_name: str = ""  # e.g. 三明市 (for explanations in the region's own words)
     figures: tuple[Figure, ...] = ()
     windows: tuple[Window, ...] = ()
     standards: tuple[Standard, ...] = ()

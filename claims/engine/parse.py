@@ -110,4 +110,8 @@ def parse_person(data, known_identities=None) -> PersonFacts:
         registrations=tuple(registrations),
         basic_insured_in_region=parse_bool(data.get("basic_insured_in_region"),
                                            "person.basic_insured_in_region", default=True),
+        lives_in_region=parse_bool(data.get("lives_in_region"), "person.lives_in_region"),
+        hk_macao_taiwan=parse_bool(data.get("hk_macao_taiwan"), "person.hk_macao_taiwan"),
+        basic_insured_in_province=parse_bool(data.get("basic_insured_in_province"),
+                                             "person.basic_insured_in_province"),
     )

@@ -1,7 +1,8 @@
 """Formula registry: ``Scheme.formula`` code -> function(LayerContext) -> LayerResult,
 and the optional given-result hooks: a formula family may limit a layer result carried
 in from the hospital's system (spec README §4.7) by its own rows, e.g. the annual limit
-of 长治 职工大额 (``given_handler``).
+of 长治 职工大额 (``given_handler``); and who a formula family's schemes admit besides
+the region's basic insured (``admission``, e.g. 三明's 新市民).
 
 A formula declares the rule tables it cannot work without (``needs``: names of
 ``PlanParams`` fields, e.g. ``"benefits"``); the claims app's system checks report a plan
@@ -12,9 +13,10 @@ two modules claiming one formula would otherwise settle with whichever loaded la
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from .context import LayerContext
-from .facts import GivenLayer
+from .facts import GivenLayer, PersonFacts
 from .results import LayerResult
 
 Formula = Callable[[LayerContext], LayerResult]
@@ -60,6 +62,31 @@ def given_handler(code: str):
     def register(fn: GivenHandler) -> GivenHandler:
         refuse_duplicate(GIVEN_HANDLERS, code, fn, "带入结果处理")
         GIVEN_HANDLERS[code] = fn
+        return fn
+
+    return register
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The persons a formula family's schemes admit although they do not hold the
+    region's basic insurance: ``ground(person)`` names why one is admitted ("" = not);
+    ``refusal`` is the family's own wording for everyone else, with ``{region}``,
+    ``{province}`` and ``{scheme}`` filled from the plan year's scheme."""
+
+    ground: Callable[[PersonFacts], str]
+    refusal: str
+
+
+ADMISSIONS: dict[str, Admission] = {}
+
+
+def admission(code: str, *, refusal: str):
+    """Decorator registering the admission rule of formula family ``code`` (one per family)."""
+
+    def register(fn: Callable[[PersonFacts], str]) -> Callable[[PersonFacts], str]:
+        refuse_duplicate({k: a.ground for k, a in ADMISSIONS.items()}, code, fn, "参保准入规则")
+        ADMISSIONS[code] = Admission(ground=fn, refusal=refusal)
         return fn
 
     return register

@@ -6,6 +6,12 @@ items (``LayerResult.items``, codes from the rows: R1…R4, R4A/R4B, …).
 Matching of a row to a claim: claim type, drug list and B-class flag, then the
 location, then the hospital (minimum level, public only, minimum administrative
 level; a claim that fails only the hospital test gets ``hospital_not_designated``).
+A row with a minimum level or public-only needs the claim's hospital (else
+``invalid_input``); a row with only a minimum administrative level (聊惠保 责任三's
+prescribing institution) is not met by a claim without one. The location of a row that
+designates its institutions is part of the designation when no other row covers the
+claim there (三明 责任四 only at 三明's hospitals); a formula family may add its own
+hospital test (三明 责任一: 按C-DRG收付费).
 
 Health status (三明): the person is ``pre_existing`` when one of their 特定既往症 groups
 is among the plan year's ``PreExistingCondition`` rows (a plan without such rows does
@@ -16,7 +22,7 @@ pre-existing ratio, else — for ratios by drug class — the class ratio; no ra
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from .common import (
@@ -61,30 +67,61 @@ def pre_existing_groups(plan: PlanParams, person) -> tuple[str, ...]:
     return tuple(g for g in person.pre_existing if g in listed)
 
 
+def designates_hospital(row: ResponsibilityRule) -> bool:
+    """The row names the institutions it pays at (minimum level, public only, minimum
+    administrative level)."""
+    return bool(row.min_level or row.public_only or row.min_admin_level)
+
+
+def _covered_elsewhere(row: ResponsibilityRule, ctx: LayerContext, loc: str, claim_type: str) -> bool:
+    """Another row of the plan covers the same kind of claim at ``loc`` (三明 责任一/责任二,
+    乐山 本地/异地: the location only chooses between them)."""
+    return any(other is not row and other.claim_type == claim_type and other.drug_list == row.drug_list
+               and other.special_b_only == row.special_b_only and location_matches(other.location, loc)
+               for other in ctx.plan.responsibilities)
+
+
+Designation = Callable[[ResponsibilityRule, LayerContext], tuple[str, str]]
+
+
 def mismatch(row: ResponsibilityRule, ctx: LayerContext, location: str | None = None,
-             as_type: str | None = None) -> tuple[str, str]:
+             as_type: str | None = None, designated: Designation | None = None) -> tuple[str, str]:
     """("", "") when the row covers the claim, else (reason code, Chinese reason).
-    ``location`` / ``as_type`` override the claim's location and type."""
+    ``location`` / ``as_type`` override the claim's location and type; ``designated``:
+    the formula family's own test of the hospital (e.g. 三明 责任一's C-DRG), run after
+    the row's.
+
+    A row that designates its institutions treats the location as part of that
+    designation when no other row of the plan covers the claim there (三明 责任四: only
+    三明's level-2/3 public hospitals): a claim elsewhere gets ``hospital_not_designated``,
+    not ``not_applicable``."""
     claim = ctx.claim
-    if row.claim_type != (as_type or claim.type):
+    claim_type = as_type or claim.type
+    if row.claim_type != claim_type:
         return "not_applicable", f"仅限{claim_type_name(row.claim_type)}"
     if row.drug_list and claim.drug_list != row.drug_list:
         return "not_applicable", f"仅限药品目录“{row.drug_list}”"
     if row.special_b_only and not claim.special_b:
         return "not_applicable", "仅限 B 类特殊疾病"
+    hosp = claim.hospital
+    if (row.min_level or row.public_only) and hosp is None:
+        raise InvalidInput(f"字段“claim.hospital”：判断{row.code} {row.name}须填写医疗机构信息")
     loc = location or claim_location(claim)
     if row.location and not location_matches(row.location, loc):
-        return "not_applicable", f"仅限{LOCATION_NAMES.get(row.location, row.location)}就医"
-    if row.min_level or row.public_only or row.min_admin_level:
-        hosp = claim.hospital
-        if hosp is None:
-            raise InvalidInput(f"字段“claim.hospital”：判断{row.code} {row.name}须填写医疗机构信息")
-        if row.min_level and hosp.level < row.min_level:
-            return "hospital_not_designated", f"仅限{LEVEL_NAMES.get(row.min_level)}及以上医疗机构"
-        if row.public_only and not hosp.public:
-            return "hospital_not_designated", "仅限公立医疗机构"
-        if not admin_level_at_least(hosp, row.min_admin_level):
-            return "hospital_not_designated", f"仅限{ADMIN_LEVEL_NAMES.get(row.min_admin_level)}及以上医疗机构"
+        where = f"仅限{LOCATION_NAMES.get(row.location, row.location)}"
+        if designates_hospital(row) and not _covered_elsewhere(row, ctx, loc, claim_type):
+            return "hospital_not_designated", f"{where}的指定医疗机构"
+        return "not_applicable", f"{where}就医"
+    if row.min_level and hosp.level < row.min_level:
+        return "hospital_not_designated", f"仅限{LEVEL_NAMES.get(row.min_level)}及以上医疗机构"
+    if row.public_only and not hosp.public:
+        return "hospital_not_designated", "仅限公立医疗机构"
+    if not admin_level_at_least(hosp, row.min_admin_level):  # no hospital given: not shown to be one
+        unknown = "（未填写处方医疗机构）" if hosp is None else ""
+        return ("hospital_not_designated",
+                f"仅限{ADMIN_LEVEL_NAMES.get(row.min_admin_level)}及以上医疗机构{unknown}")
+    if designated is not None:
+        return designated(row, ctx)
     return "", ""
 
 
@@ -144,12 +181,13 @@ def ratio_of(row: ResponsibilityRule, ctx: LayerContext, pre_existing: bool) -> 
 
 def settle_item(ctx: LayerContext, row: ResponsibilityRule, *, pre_existing: bool,
                 ratio: Decimal | None = None, ratio_text: str = "",
-                location: str | None = None, as_type: str | None = None) -> ItemResult:
+                location: str | None = None, as_type: str | None = None,
+                designated: Designation | None = None) -> ItemResult:
     """One responsibility for one claim: basis − what is left of the annual deductible,
     × ratio, limited by what is left of the annual sum insured. ``ratio`` overrides
     the row's ratio (乐山 incentives and adjustments)."""
     label = f"{row.code} {row.name}"
-    reason, why = mismatch(row, ctx, location, as_type)
+    reason, why = mismatch(row, ctx, location, as_type, designated)
     if reason:
         return ItemResult(code=row.code, paid=ZERO, reason=reason, explanation=f"{label}：{why}，不赔付")
     if ratio is None:
@@ -195,9 +233,11 @@ def limit_items(ctx: LayerContext, calc: Calc, items: list[ItemResult]) -> list[
     return list(trim_items(items, raw - q2(allowed), "受年度累计赔付限额"))
 
 
-def settle_items(ctx: LayerContext, calc: Calc) -> list[ItemResult]:
+def settle_items(ctx: LayerContext, calc: Calc, *,
+                 designated: Designation | None = None) -> list[ItemResult]:
     """Every responsibility row of the plan for the claim (in the rows' order), with the
-    health status stated, limited by the scheme's overall annual limit if it has one."""
+    health status stated, limited by the scheme's overall annual limit if it has one.
+    ``designated``: the formula family's own hospital test (``mismatch``)."""
     plan = ctx.plan
     if not plan.responsibilities:
         raise missing(plan, "保险责任（Responsibility）")
@@ -206,7 +246,7 @@ def settle_items(ctx: LayerContext, calc: Calc) -> list[ItemResult]:
         calc.say(f"健康状况：特定既往症人群（{'、'.join(groups)}）" if groups else "健康状况：健康人群")
     items = []
     for row in sorted(plan.responsibilities, key=lambda r: (r.seq, r.code)):
-        item = settle_item(ctx, row, pre_existing=bool(groups))
+        item = settle_item(ctx, row, pre_existing=bool(groups), designated=designated)
         if item.reason != "not_applicable":
             calc.use(responsibility_ref(row))
             calc.say(item.explanation)

@@ -4,7 +4,9 @@ For each scheme of the region (in settlement order) the person holds a coverage 
 
 1. coverage not in force on the service date (or suspended) → paid 0, ``not_covered``;
    the commercial/supplementary kinds also need the person's basic insurance in the
-   region (``basic_insured_in_region``, and a listed basic coverage in force);
+   region (``basic_insured_in_region``) or another ground the formula family admits
+   (``claims.engine.admission``: 三明's 新市民, 港澳台同胞), and a listed basic coverage
+   in force;
 2. claim type not among the plan year's ``ApplicableClaimType`` rows (respecting
    ``chronic_class`` and ``special_b_only``) → paid 0, ``not_applicable`` (§4.7);
 3. the claim carries ``given[kind]`` → that result (``given=True``);
@@ -23,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
+from .admission import admission_ground, refusal_text
 from .common import trim_items, yuan, zero_layer
 from .context import LayerContext
 from .errors import InvalidInput, MissingRule
@@ -100,10 +103,15 @@ def _settle_layer(kind, name, plan, person, coverage, coverages, claim, upstream
     if not coverage.in_force_on(claim.date):
         return zero_layer(kind, "not_covered", f"就医日期 {claim.date} 不在{name}待遇享受期"
                           f"（{coverage.start}至{coverage.end}，不含中止期）内，本层不支付")
-    if kind in SUPPLEMENTARY_KINDS and not (person.basic_insured_in_region
-                                            and _basic_in_force(coverages, claim)):
-        return zero_layer(kind, "not_covered", f"{name}须以本统筹区基本医疗保险待遇在享受期内为前提，"
-                          f"就医日期 {claim.date} 参保人无有效的基本医保待遇，本层不支付")
+    if kind in SUPPLEMENTARY_KINDS:
+        formula = plan.formula if plan is not None else ""
+        if not admission_ground(formula, person):
+            text = refusal_text(formula, region=plan.region_name if plan and plan.region_name else "本统筹区",
+                                province=plan.province if plan else "", scheme=name)
+            return zero_layer(kind, "not_covered", f"{text}，本层不支付")
+        if not _basic_in_force(coverages, claim):
+            return zero_layer(kind, "not_covered", f"{name}须以基本医疗保险待遇在享受期内为前提，"
+                              f"就医日期 {claim.date} 参保人无有效的基本医保待遇，本层不支付")
     if plan is not None and plan.applicable:
         applicable = plan.applicable_row(claim.type, claim.delivery_mode)
         why = _not_applicable(applicable, claim, disease_classes, plan.applicable_modes(claim.type))

@@ -40,7 +40,7 @@ LOCATION_NAMES = {
     "": "不限就医地",
 }
 
-ADMIN_LEVEL_NAMES = {"county": "县级", "city": "市级", "province": "省级"}
+ADMIN_LEVEL_NAMES = {"township": "乡镇级", "county": "县级", "city": "市级", "province": "省级"}
 
 POOL_NAMES = {
     "basic_fund": "统筹基金年度支付限额",

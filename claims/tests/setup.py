@@ -64,8 +64,9 @@ def enroll(person, region: str, kind: str, *, tier: int = 0,
 
 
 def hospital(region: str | None, *, level=3, grade="A", admin_level="city", tcm=False,
-             children=False, public=True, province="", code=None, name=None) -> Hospital:
-    code = code or f"H{region or 'X'}-{level}{grade}{admin_level}{int(tcm)}{int(children)}{int(public)}"
+             children=False, public=True, province="", code=None, name=None, cdrg=True) -> Hospital:
+    code = code or (f"H{region or 'X'}-{level}{grade}{admin_level}{int(tcm)}{int(children)}{int(public)}"
+                    + ("" if cdrg else "-nodrg"))
     found = Hospital.objects.filter(code=code).first()
     if found:
         return found
@@ -73,7 +74,7 @@ def hospital(region: str | None, *, level=3, grade="A", admin_level="city", tcm=
         code=code, name=name or f"测试医院{code}",
         region=Region.objects.get(code=region) if region else None, province=province,
         level=level, grade=grade, admin_level=admin_level, tcm=tcm, children=children,
-        public=public)
+        public=public, cdrg=cdrg)
 
 
 def hospital_from(case_hospital: dict, region: str) -> Hospital:

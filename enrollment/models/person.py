@@ -45,6 +45,15 @@ class Person(models.Model):
     category = models.CharField("人员类别", max_length=20, choices=codes.PersonCategory.choices)
     resettled = models.BooleanField("异地安置", default=False,
                                     help_text="已办理异地安置备案（乐山：安置地就医按统筹区内比例）")
+    long_term_resident = models.BooleanField(
+        "在常住地长期居住（新市民）", default=False,
+        help_text="基本医保在外地参保、在上方“常住地”长期居住的新市民（三明普惠医联保允许其参保）；"
+                  "勾选时须填写常住地")
+    hk_macao_taiwan = models.BooleanField("港澳台同胞", default=False,
+                                          help_text="香港、澳门、台湾居民（三明普惠医联保：须同时在本省参加基本医保）")
+    basic_insured_in_province = models.BooleanField(
+        "在常住地所在省参加基本医保", default=False,
+        help_text="在常住地所在省份参加了基本医疗保险（可在省内其他统筹区）；勾选时须填写常住地")
     bank_name = models.CharField("开户银行", max_length=60, blank=True)
     bank_account_name = models.CharField("账户名", max_length=50, blank=True)
     bank_account_number = models.CharField("银行账号", max_length=40, blank=True, validators=[
@@ -74,8 +83,22 @@ class Person(models.Model):
         """Check the document number; derive or cross-check birth date and sex."""
         self.document_number, self.birth_date, self.sex, errors = self.document_checks(
             self.document_type, self.document_number, self.birth_date, self.sex)
+        errors.update(self.residence_checks(self.long_term_resident, self.basic_insured_in_province,
+                                            self.residence_region_id))
         if errors:
             raise ValidationError(errors)
+
+    @staticmethod
+    def residence_checks(long_term_resident, basic_insured_in_province, residence_region_id) -> dict:
+        """The facts that are relative to the 常住地 need one (errors by field)."""
+        if residence_region_id is not None:
+            return {}
+        for flag, name in ((long_term_resident, "long_term_resident"),
+                           (basic_insured_in_province, "basic_insured_in_province")):
+            if flag:
+                label = Person._meta.get_field(name).verbose_name
+                return {"residence_region": f"已勾选“{label}”，请填写常住地"}
+        return {}
 
     @classmethod
     def document_checks(cls, document_type, number, birth_date, sex):

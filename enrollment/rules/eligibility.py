@@ -6,13 +6,16 @@
   when the caller knows it, persons whose 户籍 and 常住地 are both outside the region.
 - ``employee_supplementary`` (leshan.md): only persons insured in the region's
   ``employee_basic`` — categories 在职职工/退休人员/灵活就业人员 and basic-insured in the region.
-- ``inclusive_commercial`` (sanming.md, liaocheng.md): only persons holding the region's
-  basic insurance (``basic_insured_in_region``); 聊惠保's wording: “非聊城市基本医疗保险参保人员
-  不得购买”.
+- ``inclusive_commercial`` (sanming.md, liaocheng.md): persons holding the region's
+  basic insurance (``basic_insured_in_region``), and those the scheme's formula family
+  also admits (``claims.engine.admission``: 三明 新市民 and 港澳台同胞), refused in the
+  family's own words (三明: “非三明市参保且非在三明市长期居住的新市民……”), else in the
+  general words, 聊惠保's: “非聊城市基本医疗保险参保人员不得购买”.
 Other kinds have no eligibility condition of their own.
 """
 from __future__ import annotations
 
+from claims.engine.admission import admission_ground, refusal_text
 from claims.engine.errors import NotEligible
 from claims.engine.facts import PersonFacts
 
@@ -43,5 +46,6 @@ def check_eligibility(plan: ContributionPlan, person: PersonFacts, *,
             raise NotEligible(f"未参加{plan.region_name}职工基本医疗保险（人员类别：{category}），"
                               f"不能参加{plan.scheme_name}")
     elif kind == "inclusive_commercial":
-        if not person.basic_insured_in_region:
-            raise NotEligible(f"非{plan.region_name}基本医疗保险参保人员不得购买")
+        if not admission_ground(plan.formula, person):
+            raise NotEligible(refusal_text(plan.formula, region=plan.region_name,
+                                           province=plan.province, scheme=plan.scheme_name))

@@ -40,6 +40,8 @@ class ContributionPlan:
     has_tiers: bool
     plan_year_id: int | None = None
     status: str = "active"
+    formula: str = ""  # the scheme's formula family (who it admits: claims.engine.admission)
+    province: str = ""  # the region's province, e.g. 福建省
     windows: tuple[Window, ...] = ()
     standards: tuple[Standard, ...] = ()
     subsidies: tuple[Subsidy, ...] = ()

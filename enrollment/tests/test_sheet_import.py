@@ -254,7 +254,20 @@ def test_payments_eligibility_and_payer_rules(tmp_path):
     result = payments(write_csv(tmp_path / "pay.csv", PAYMENT_HEADER, rows))
     errors = errors_of(result)
     assert errors[(2, "证件号码")] == "已参加职工基本医疗保险，不能参加城乡居民医保"
-    assert "非三明市基本医疗保险参保人员不得购买" in errors[(3, "证件号码")]
+    assert "非三明市参保且非在三明市长期居住的新市民" in errors[(3, "证件号码")]  # 三明's own words
+
+
+def test_payments_of_a_sanming_new_citizen_are_admitted(tmp_path):
+    load_persons(tmp_path, [5, 7], region="尤溪县")
+    Person.objects.filter(document_number=id_number(5)).update(long_term_resident=True)  # 新市民
+    rows = [payment_row(s, region="350400", scheme="三明普惠医联保", tier="", due="150", self_paid="150",
+                        paid="2023-12-01", receipt=f"SM-{s}") for s in (5, 7)]
+    errors = errors_of(payments(write_csv(tmp_path / "pay.csv", PAYMENT_HEADER, rows)))
+    assert list(errors) == [(3, "证件号码")]  # the second person is neither insured here nor a 新市民
+    assert "非三明市参保且非在三明市长期居住的新市民" in errors[(3, "证件号码")]
+    result = payments(write_csv(tmp_path / "pay.csv", PAYMENT_HEADER, rows[:1]))
+    assert result.ok and result.written, result.errors
+    assert Payment.objects.get(receipt_no="SM-5").amount_due == Decimal("150.00")
 
 
 def test_payments_need_basic_insurance_recorded_or_confirmed(tmp_path):

@@ -41,6 +41,9 @@ CASES = [
     {"document_type": "foreign_permanent", "document_number": "ABC123456789012", "birth_date": date(1990, 1, 1),
      "sex": "male"},
     {"name": "", "note": "x" * 10, "resettled": True},
+    {"long_term_resident": True},
+    {"basic_insured_in_province": True, "hk_macao_taiwan": True},
+    {"long_term_resident": True, "residence_region_id": 1},
 ]
 
 
@@ -48,7 +51,8 @@ CASES = [
 def test_person_errors_are_exactly_full_clean(change):
     values = {"document_type": "id_card", "document_number": GOOD, "name": "甲", "sex": "", "birth_date": None,
               "category": "resident", "phone": "13800001234", "hukou_region_id": None,
-              "residence_region_id": None, "resettled": False, "bank_name": "", "bank_account_name": "",
+              "residence_region_id": None, "resettled": False, "long_term_resident": False,
+              "hk_macao_taiwan": False, "basic_insured_in_province": False, "bank_name": "", "bank_account_name": "",
               "bank_account_number": "", "bank_place": "", "note": ""}
     values.update(change)
     person = Person(**values)

@@ -1,5 +1,14 @@
 """三明普惠医联保 (spec sanming.md).
 
+Who may enroll (``admission``): the region's basic insured, and also 新市民 insured
+elsewhere who live in 三明 long-term (``lives_in_region``) and 港澳台同胞 in 福建's basic
+insurance (``hk_macao_taiwan`` and ``basic_insured_in_province``); everyone else is
+refused in 三明's own words.
+
+Hospitals: the rows designate level ≥ 2 public hospitals (责任一/二 split by location;
+责任四 only in 三明, so a drug bought elsewhere is ``hospital_not_designated``); 责任一
+(in-region inpatient) also needs a hospital settling by C-DRG (``Hospital.cdrg``).
+
 Responsibilities R1 (in-region inpatient), R2 (out-of-region inpatient), R3 (chronic
 special outpatient), R4A (cancer drugs, ratios by drug class), R4B (rare-disease
 drugs): ``Responsibility`` rows with the hospital designation (level ≥ 2, public),
@@ -22,9 +31,10 @@ from decimal import Decimal
 
 from ..common import Calc, claim_location, location_matches, missing, percent, yuan
 from ..context import LayerContext
+from ..facts import PersonFacts
 from ..money import ZERO, q2
-from ..params import OopCap
-from ..registry import formula
+from ..params import OopCap, ResponsibilityRule
+from ..registry import admission, formula
 from ..responsibilities import items_layer, settle_items
 from ..results import ItemResult, LayerResult, ParamRef
 from ..vocab import LOCATION_NAMES, REASON_NAMES, claim_type_name
@@ -77,10 +87,30 @@ def floor_item(ctx: LayerContext, items_paid: Decimal) -> tuple[ItemResult, tupl
     return ItemResult(code=FLOOR, paid=paid, basis=before + own, explanation=text), (_ref(row),)
 
 
+@admission("sanming_inclusive",
+           refusal="非{region}参保且非在{region}长期居住的新市民（亦非参加{province}基本医疗保险的港澳台同胞），"
+                   "不能参加{scheme}")
+def sanming_admission(person: PersonFacts) -> str:
+    """新市民 living in the region long-term; 港澳台同胞 in the province's basic insurance."""
+    if person.lives_in_region:
+        return "在本统筹区长期居住的新市民"
+    if person.hk_macao_taiwan and person.basic_insured_in_province:
+        return "参加本省基本医疗保险的港澳台同胞"
+    return ""
+
+
+def cdrg_designation(row: ResponsibilityRule, ctx: LayerContext) -> tuple[str, str]:
+    """责任一 (the in-region inpatient responsibility): only at a hospital settling by C-DRG."""
+    hosp = ctx.claim.hospital
+    if row.claim_type == "inpatient" and row.location == "in_region" and hosp is not None and not hosp.cdrg:
+        return "hospital_not_designated", "仅限按C-DRG收付费的医疗机构"
+    return "", ""
+
+
 @formula("sanming_inclusive", needs=("applicable", "responsibilities", "oop_caps"))
 def sanming_inclusive(ctx: LayerContext) -> LayerResult:
     calc = Calc(ctx.plan.kind)
-    items = settle_items(ctx, calc)
+    items = settle_items(ctx, calc, designated=cdrg_designation)
     floor, refs = floor_item(ctx, sum((i.paid for i in items), ZERO))
     if floor.reason != "not_applicable":
         calc.say(floor.explanation)

@@ -109,17 +109,18 @@ def oop_cap(rate, cap, *, claim_type="inpatient", location="in_region") -> OopCa
 
 
 def plan(kind, formula, *, region="500231", year=2024, has_tiers=False, order=1, name=None,
-         **tables) -> PlanParams:
-    return PlanParams(region=region, province="", kind=kind, scheme_name=name or kind, formula=formula,
+         region_name="", province="", **tables) -> PlanParams:
+    return PlanParams(region=region, province=province, kind=kind, scheme_name=name or kind, formula=formula,
                       settlement_order=order, has_tiers=has_tiers, year=year, plan_year_id=next(_ids),
-                      status="active", **{k: tuple(v) for k, v in tables.items()})
+                      status="active", region_name=region_name, **{k: tuple(v) for k, v in tables.items()})
 
 
 # --------------------------------------------------------------------------- facts
 
 
 def person(birth="1980-06-15", *, category="resident", identities=(), pre_existing=(), years=0,
-           resettled=False, basic=True) -> PersonFacts:
+           resettled=False, basic=True, lives_in_region=False, hk_macao_taiwan=False,
+           basic_in_province=False) -> PersonFacts:
     held = []
     for item in identities:
         if isinstance(item, str):
@@ -129,7 +130,8 @@ def person(birth="1980-06-15", *, category="resident", identities=(), pre_existi
             held.append(HeldIdentity(code, _day(start), _day(end)))
     return PersonFacts(birth_date=_day(birth), category=category, identities=tuple(held),
                        pre_existing=tuple(pre_existing), continuous_years=years, resettled=resettled,
-                       basic_insured_in_region=basic)
+                       basic_insured_in_region=basic, lives_in_region=lives_in_region,
+                       hk_macao_taiwan=hk_macao_taiwan, basic_insured_in_province=basic_in_province)
 
 
 def _day(value):
@@ -142,9 +144,9 @@ def coverage(kind, *, tier=0, start="2024-01-01", end="2024-12-31", suspended=()
 
 
 def hospital(level=3, *, location="in_region", tcm=False, children=False, public=True, grade="A",
-             admin_level="city") -> Hospital:
+             admin_level="city", cdrg=True) -> Hospital:
     return Hospital(level=level, grade=grade, admin_level=admin_level, location=location, tcm=tcm,
-                    children=children, public=public)
+                    children=children, public=public, cdrg=cdrg)
 
 
 def claim(type_="inpatient", day="2024-05-10", total=0, *, ooc=0, b_copay=0, hosp=None, given=None,
@@ -229,6 +231,7 @@ def sanming_plans(rate=None) -> dict[str, PlanParams]:
                     applicable=[applicable(t, rules_in_seed=False) for t in types])
     inclusive = plan(
         "inclusive_commercial", "sanming_inclusive", region="350400", order=5, name="三明普惠医联保",
+        region_name="三明市", province="福建省",
         applicable=[applicable(t) for t in ("inpatient", "chronic_outpatient", "special_drug")],
         pre_existing=[PreExisting(id=next(_ids), group=g, name=g)
                       for g in ("tumor", "liver_kidney", "cardio_metabolic", "lung", "other")],
@@ -244,10 +247,10 @@ def sanming_plans(rate=None) -> dict[str, PlanParams]:
             responsibility("R3", "chronic_outpatient", "compliant_after_upstream", location="in_region",
                            deductible=5000, ratio=70, pre_covered=False, sum_insured=30000, seq=3),
             responsibility("R4A", "special_drug", "total_after_upstream", drug_list="sm_cancer",
-                           deductible=20000, sum_insured=1000000, sum_pre=4500, seq=4,
+                           location="in_region", min_level=2, public_only=True, deductible=20000, sum_insured=1000000, sum_pre=4500, seq=4,
                            drug_ratios=(("A", 70), ("B", 50), ("C", 30))),
             responsibility("R4B", "special_drug", "total_after_upstream", drug_list="sm_rare",
-                           deductible=20000, ratio=50, pre_covered=False, sum_insured=500000, seq=5),
+                           location="in_region", min_level=2, public_only=True, deductible=20000, ratio=50, pre_covered=False, sum_insured=500000, seq=5),
         ],
         oop_caps=[oop_cap(20, 120000), oop_cap(30, 100000)],
     )

@@ -1,7 +1,6 @@
 """聊惠保 R1–R4 (spec liaocheng.md) with the spec's numbers."""
 import pytest
 
-from claims.engine.errors import InvalidInput
 from claims.engine.settle import settle_claim
 
 from .builders import D, claim, coverage, hospital, liaocheng_plans, person
@@ -67,8 +66,16 @@ def drug(total, drug_list, hosp=None):
 def test_r3_high_cost_drugs_at_a_county_level_institution():
     s = settle(drug(50000, "lc_high_cost", hospital(2, admin_level="county")))
     assert items(s)["R3"].paid == D("27200.00")   # (50 000 − 16 000) × 80 %
-    with pytest.raises(InvalidInput, match="claim.hospital"):
-        settle(drug(50000, "lc_high_cost"))
+
+
+@pytest.mark.parametrize("hosp", [hospital(1, admin_level="township"), None])
+def test_r3_township_institution_or_none_pays_nothing(hosp):
+    """乡镇卫生院/社区卫生服务中心 (or no prescribing institution) is below county level."""
+    s = settle(drug(50000, "lc_high_cost", hosp))
+    r3 = items(s)["R3"]
+    assert (r3.paid, r3.reason) == (D("0.00"), "hospital_not_designated")
+    assert "县级及以上" in r3.explanation
+    assert s.layer("inclusive_commercial").reason == "hospital_not_designated"
 
 
 def test_r4_special_efficacy_limit():

@@ -91,9 +91,12 @@ def test_r3_chronic_outpatient_healthy_only():
     assert (r3.paid, r3.reason) == (D("0"), "pre_existing_not_covered")
 
 
-def drug(total, drug_list, drug_class=None):
+SANMING_LEVEL_3 = hospital(3)
+
+
+def drug(total, drug_list, drug_class=None, hosp=SANMING_LEVEL_3):
     return claim("special_drug", day="2024-07-01", total=total, drug_list=drug_list, drug_class=drug_class,
-                 given={"resident_basic": ("0",), "critical_illness": ("0",)})
+                 hosp=hosp, given={"resident_basic": ("0",), "critical_illness": ("0",)})
 
 
 @pytest.mark.parametrize("cls, paid", [("A", "21000.00"), ("B", "15000.00"), ("C", "9000.00")])
@@ -166,3 +169,70 @@ def test_floor_only_for_in_region_inpatient():
     c = ip(500000, "100000", hosp=hospital(3, location="in_province"))
     floor = items(settle(c, who=PRE, rate="30"))["FLOOR"]
     assert (floor.paid, floor.reason) == (D("0"), "not_applicable")
+
+
+# --------------------------------------------------------------------------- 责任四: 指定医疗机构
+
+
+@pytest.mark.parametrize("hosp", [
+    hospital(3, location="in_province"),      # bought outside 三明
+    hospital(3, location="out_of_province"),
+    hospital(1),                               # level 1 in 三明
+    hospital(3, public=False),                 # private in 三明
+])
+@pytest.mark.parametrize("drug_list, cls", [("sm_cancer", "A"), ("sm_rare", None)])
+def test_r4_special_drugs_only_at_a_sanming_public_level_2_or_3_hospital(hosp, drug_list, cls):
+    s = settle(drug(50000, drug_list, cls, hosp=hosp))
+    code = "R4A" if drug_list == "sm_cancer" else "R4B"
+    assert (items(s)[code].paid, items(s)[code].reason) == (D("0.00"), "hospital_not_designated")
+    assert (layer(s).paid, layer(s).reason) == (D("0.00"), "hospital_not_designated")
+
+
+def test_r4_at_a_sanming_level_2_public_hospital_pays():
+    assert items(settle(drug(50000, "sm_cancer", "A", hosp=hospital(2))))["R4A"].paid == D("21000.00")
+
+
+def test_r4_special_drug_without_hospital_is_invalid_input():
+    with pytest.raises(InvalidInput, match="claim.hospital"):
+        settle(drug(50000, "sm_rare", hosp=None))
+
+
+# --------------------------------------------------------------------------- 责任一: 按C-DRG收付费
+
+
+def test_r1_needs_a_cdrg_hospital():
+    s = settle(ip(60000, "30000", "5000", ooc=10000, hosp=hospital(3, cdrg=False)))
+    assert (items(s)["R1"].paid, items(s)["R1"].reason) == (D("0.00"), "hospital_not_designated")
+    assert "C-DRG" in items(s)["R1"].explanation
+    assert layer(s).reason == "hospital_not_designated"
+    # the flag is 责任一's only: out of region 责任二 does not ask for it
+    away = settle(ip(100000, "40000", hosp=hospital(3, location="in_province", cdrg=False)))
+    assert items(away)["R2"].paid == D("28000.00")
+
+
+# --------------------------------------------------------------------------- who may enroll
+
+
+NEW_CITIZEN = person(basic=False, lives_in_region=True)
+HK_MACAO_TAIWAN = person(basic=False, hk_macao_taiwan=True, basic_in_province=True)
+
+
+@pytest.mark.parametrize("who", [NEW_CITIZEN, HK_MACAO_TAIWAN])
+def test_new_citizens_and_hk_macao_taiwan_in_the_province_are_covered(who):
+    own = [coverage("inclusive_commercial")]  # their basic insurance is not 三明's
+    c = claim(day="2024-07-01", total=60000, ooc=10000, hosp=hospital(3))
+    s = settle_claim(plans=PLANS, person=who, coverages=own, claim=c)
+    assert items(s)["R1"].paid == D("55000.00")  # (60 000 − 0 − 5 000) × 100 %
+
+
+@pytest.mark.parametrize("who", [
+    person(basic=False),
+    person(basic=False, hk_macao_taiwan=True),             # 港澳台 without 福建 basic insurance
+    person(basic=False, basic_in_province=True),           # in 福建 basic insurance but not 港澳台
+])
+def test_others_without_sanming_basic_insurance_get_nothing_in_sanming_words(who):
+    c = claim(day="2024-07-01", total=60000, hosp=hospital(3))
+    s = settle_claim(plans=PLANS, person=who, coverages=[coverage("inclusive_commercial")], claim=c)
+    assert (layer(s).paid, layer(s).reason) == (D("0.00"), "not_covered")
+    assert "非三明市参保且非在三明市长期居住的新市民" in layer(s).explanation
+    assert "三明普惠医联保" in layer(s).explanation
