@@ -79,7 +79,7 @@ def claim_rows(persons, coverage, *, year, today):
             day = start + timedelta(days=rng.randint(0, (last - start).days))
             row = {"证件号码": p.number, "姓名": p.name, "参保统筹区": p.region,
                    "医疗机构编码": rng.choice(REGION_HOSPITALS[p.region]),
-                   "医院结算单号": f"YS{year}-{p.number[-10:]}-{k + 1}", "就诊/入院日期": day.isoformat()}
+                   "医院结算单号": f"YS{year}-{p.number[6:]}-{k + 1}", "就诊/入院日期": day.isoformat()}
             if inpatient:
                 total = Decimal(rng.randint(3_000, 60_000)) + Decimal(rng.randint(0, 99)) / 100
                 row.update({"就医类型": "inpatient",

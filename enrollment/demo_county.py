@@ -360,7 +360,7 @@ def payment_rows(persons, plan_years, *, year, today):
             "档次": q.tier or "", "缴费日期": _day(paid), "应缴金额": str(q.due),
             "资助金额": str(q.subsidy), "个人缴费": str(q.self_pay), "缴费渠道": channel,
             "参保人与缴费人的关系": "self",
-            "票据/流水号": f"YS{year}{p.region[:2]}{p.number[-8:]}",
+            "票据/流水号": f"YS{year}{p.number[6:]}",
             "已核实参加本统筹区基本医保": "是" if kind == "inclusive_commercial" else "",
         })
     return rows
