@@ -272,6 +272,12 @@ ACTIONS = {
 }
 
 
+# The reviewer's decision buttons on the claim page (issue: 批准 / 驳回 where the evidence is
+# read): 审核通过 asks for a confirmation first; 退回 asks for the reason.
+BUTTON_LABELS = {"approve": "批准（审核通过）", "return": "驳回（退回）"}
+CONFIRM_ACTIONS = {"approve"}
+
+
 def _messages_of(exc) -> str:
     return "；".join(exc.messages) if isinstance(exc, ValidationError) else (str(exc) or "无权限")
 
@@ -288,8 +294,12 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
     region_field = "region"
     form = ClaimForm
     change_form_template = "admin/claims/claim/change_form.html"
+    # related filters list only what occurs in the user's claims (their regions' hospitals
+    # and diseases), never another region's catalogue
     list_filter = ["status", ReviewDeadlineFilter, "claim_type",
-                   ("region", admin.RelatedOnlyFieldListFilter), "year", "offline_review"]
+                   ("region", admin.RelatedOnlyFieldListFilter), "year", "offline_review",
+                   ("hospital", admin.RelatedOnlyFieldListFilter),
+                   ("disease", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["person", "hospital", "region"]
     search_fields = ["=settlement_no", "=person__document_number", "person__name", "hospital__name"]
     search_help_text = "按结算单号、参保人完整证件号码（精确）、姓名或医疗机构名称查找"
@@ -418,8 +428,9 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
                 "label": "打印结算单" if obj.status in SETTLED_STATUSES else "打印（未结算）"}]
         for name, (label, _service, perm, statuses, needs_reason) in ACTIONS.items():
             if obj.status in statuses and request.user.has_perm(perm):
-                out.append({"name": name, "label": label, "url": self._url(name, obj),
-                            "post": not needs_reason})
+                out.append({"name": name, "label": BUTTON_LABELS.get(name, label),
+                            "url": self._url(name, obj),
+                            "post": not needs_reason and name not in CONFIRM_ACTIONS})
         return out
 
     def _url(self, name, obj):
@@ -568,6 +579,12 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
                     **self.admin_site.each_context(request), "opts": self.opts, "claim": claim,
                     "title": f"{label}：{claim}", "form": form, "label": label,
                     "has_view_permission": True, "change_url": change_url})
+        elif action in CONFIRM_ACTIONS and "confirm" not in request.POST:
+            return TemplateResponse(request, "admin/claims/claim/confirm.html", {
+                **self.admin_site.each_context(request), "opts": self.opts, "claim": claim,
+                "title": f"{label}：{claim}", "label": label, "has_view_permission": True,
+                "change_url": change_url, "lines": list(claim.current_layers()),
+                "documents": list(claim.documents.all())})
         elif request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         kwargs = {"claim": claim, "acting_user": request.user}

@@ -55,9 +55,9 @@ CLAIMS = [
 ]
 
 
-def _hospitals():
+def _hospitals(rows=HOSPITALS):
     out = {}
-    for code, name, region, province, level, grade, admin_level, tcm, cdrg in HOSPITALS:
+    for code, name, region, province, level, grade, admin_level, tcm, cdrg in rows:
         hospital = Hospital.objects.filter(code=code).first()
         if hospital is None:
             hospital = Hospital(code=code, name=name, province=province, level=level, grade=grade,

@@ -11,6 +11,9 @@ chronic-disease registrations; docs/registrations.md).
 - actions: 开始审核, 批准 (runs the admission criteria; refused with the failed
   criterion), 驳回 and 终止 (both ask for a reason on an intermediate form); they need
   ``enrollment.approve_registration``;
+- the registration's own page (where the evidence is read) has the buttons 批准 (a
+  confirmation page with the admission criteria, then ``registration_approve``) and
+  驳回 (a required reason, then ``registration_reject``) while it is pending;
 - the admission criteria are shown read-only on the registration page, each with ✓/✗;
 - ``RegistrationInline`` lists a person's registrations on the person page.
 """
@@ -19,8 +22,11 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from claims.engine.errors import CaseError
@@ -98,11 +104,20 @@ def _errors(exc) -> str:
     return str(exc)
 
 
+class DecisionForm(forms.Form):
+    reason = forms.CharField(label="驳回原因", widget=forms.Textarea(attrs={"rows": 3}), max_length=500)
+
+
+DECISIONS = {"approve": "批准", "reject": "驳回"}
+
+
 class RegistrationAdmin(RegionScopedAdminMixin, HistoryAdmin):
     region_field = "scheme__region"
+    change_form_template = "admin/enrollment/registration/change_form.html"
     list_display = ["id", "person", "disease", "scheme", "application_date", "status",
                     "valid_from", "valid_to"]
-    list_filter = ["status", "disease__kind", ("scheme__region", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["status", "disease__kind", ("disease", admin.RelatedOnlyFieldListFilter),
+                   ("scheme__region", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["person__name", "person__document_number", "disease__code", "disease__name"]
     date_hierarchy = "application_date"
     raw_id_fields = ["person"]
@@ -176,6 +191,67 @@ class RegistrationAdmin(RegionScopedAdminMixin, HistoryAdmin):
         verdict = "符合准入条件" if admitted else "不符合准入条件"
         return format_html("<p>{}：<strong>{}</strong></p><ul>{}</ul>", title, verdict, items)
 
+    # ------------------------------------------------------------------ 批准 / 驳回 on the page
+
+    def get_urls(self):
+        info = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [path("<path:object_id>/decide/<str:decision>/",
+                     self.admin_site.admin_view(self.decide_view), name=f"{info}_decide"),
+                *super().get_urls()]
+
+    def _can_decide(self, request, obj) -> bool:
+        return (obj is not None and obj.is_pending and self.has_approve_permission(request)
+                and self.in_region_scope(request, obj, write=True))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        obj = self.get_object(request, unquote(object_id))
+        if self._can_decide(request, obj):
+            info = f"admin:{self.opts.app_label}_{self.opts.model_name}_decide"
+            extra_context["decision_buttons"] = [
+                {"name": name, "label": label, "url": reverse(info, args=[obj.pk, name])}
+                for name, label in DECISIONS.items()]
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def decide_view(self, request, object_id, decision):
+        """批准 (confirmation page with the admission criteria) or 驳回 (reason required)
+        of one registration, through the services."""
+        reg = self.get_object(request, unquote(object_id))
+        if reg is None or decision not in DECISIONS:
+            raise Http404("登记不存在或不属于您负责的统筹区")
+        change_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[reg.pk])
+        if not self._can_decide(request, reg):
+            if not self.has_approve_permission(request):
+                raise PermissionDenied("您没有审核门诊慢特病登记的权限")
+            self.message_user(request, f"登记状态为“{reg.get_status_display()}”，已作出审核决定",
+                              messages.WARNING)
+            return HttpResponseRedirect(change_url)
+        label = DECISIONS[decision]
+        form = DecisionForm(request.POST if request.method == "POST" else None) if decision == "reject" else None
+        if request.method == "POST" and "confirm" in request.POST and (form is None or form.is_valid()):
+            try:
+                if reg.status == S.SUBMITTED:
+                    reg = svc.registration_start_review(registration=reg, acting_user=request.user)
+                if decision == "approve":
+                    reg = svc.registration_approve(registration=reg, acting_user=request.user)
+                else:
+                    reg = svc.registration_reject(registration=reg, acting_user=request.user,
+                                                  reason=form.cleaned_data["reason"])
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(request, f"登记未能{label}：{_errors(exc)}", messages.ERROR)
+            else:
+                self.message_user(request, f"已{label}登记：{reg.person.name} {reg.disease}", messages.SUCCESS)
+                for other in sel.conflicting_registrations(reg) if decision == "approve" else ():
+                    self.message_user(request, f"注意：{reg.person.name} 仍持有 {other.disease} 的有效登记"
+                                               f"（登记 {other.pk}），已纳入 {reg.disease} 者不得享受该待遇，"
+                                               "请终止该登记", messages.WARNING)
+            return HttpResponseRedirect(change_url)
+        return TemplateResponse(request, "admin/enrollment/registration_decide.html", {
+            **self.admin_site.each_context(request), "opts": self.opts, "original": reg,
+            "title": f"{label}登记：{reg.person.name} {reg.disease}", "label": label,
+            "decision": decision, "form": form, "change_url": change_url,
+            "criteria": self.criteria_results(reg), "has_view_permission": True})
+
     # ------------------------------------------------------------------ actions
 
     def has_approve_permission(self, request):
@@ -248,7 +324,7 @@ class PendingRegistrationAdmin(RegistrationAdmin):
 
     list_display = ["id", "application_date", "person", "disease", "scheme", "status",
                     "institution"]
-    list_filter = ["status", "disease__kind", "disease"]
+    list_filter = ["status", "disease__kind", ("disease", admin.RelatedOnlyFieldListFilter)]
     date_hierarchy = None
     ordering = ["application_date", "id"]
     actions = ["start_review_action", "approve_action", "reject_action"]

@@ -12,6 +12,10 @@ Plan-year workbooks (docs/policy-sheets.md): the plan-year page has the object t
 preview with counts per table or every error → 确认导入; ``plan_year_import_sheets``).
 Each rule table's list can export its rows through its resource (``policies.resources``).
 
+Rollover (``admin_rollover.py``): the object tools “复制为新年度草稿” and, on a draft,
+“生效” (with a confirmation page), for the 政策管理员 role only. Plan years rolled over
+by ``load_demo`` for the current year are marked 演示数据 (``is_demo``).
+
 Status rules: ``closed`` plan years and their rows are read-only for everyone;
 ``active`` ones are editable by users holding the change permissions (the
 政策管理员 role) and show a warning banner; ``status`` itself changes only through
@@ -46,6 +50,7 @@ from .access import (
     user_can_access,
     user_sees_all_regions,
 )
+from .admin_rollover import PlanYearRolloverMixin
 from .history_display import ChineseHistoryContextHelper
 from .models import (
     RULE_MODELS,
@@ -418,17 +423,17 @@ class WorkbookUploadForm(forms.Form):
 
 
 @admin.register(PlanYear)
-class PlanYearAdmin(RegionScopedAdminMixin, HistoryAdmin):
+class PlanYearAdmin(PlanYearRolloverMixin, RegionScopedAdminMixin, HistoryAdmin):
     region_field = "scheme__region"
     change_form_template = "admin/policies/planyear_change_form.html"
     inlines = PLAN_YEAR_INLINES
     list_display = ["__str__", "region", "scheme", "year", "status_badge",
-                    "official_participation_rate"]
+                    "official_participation_rate", "demo_badge"]
     list_filter = [("scheme__region", admin.RelatedOnlyFieldListFilter), "scheme__kind",
-                   "year", "status"]
+                   "year", "status", "is_demo"]
     list_select_related = ["scheme__region"]
     search_fields = ["scheme__name", "scheme__region__name", "scheme__region__code", "source"]
-    fields = ["scheme", "year", "status", "official_participation_rate", "source", "note"]
+    fields = ["scheme", "year", "status", "official_participation_rate", "source", "note", "demo_badge"]
     actions = ["activate", "close"]
     save_on_top = True
 
@@ -436,13 +441,17 @@ class PlanYearAdmin(RegionScopedAdminMixin, HistoryAdmin):
     def region(self, obj):
         return obj.scheme.region.name
 
+    @admin.display(description="演示数据", ordering="is_demo")
+    def demo_badge(self, obj):
+        return "演示数据（由种子年度结转生成）" if obj is not None and obj.is_demo else "否"
+
     @admin.display(description="状态", ordering="status")
     def status_badge(self, obj):
         return obj.get_status_display()
 
     def get_readonly_fields(self, request, obj=None):
         # status changes only through the actions; scheme and year identify the row.
-        return ["status", "scheme", "year"] if obj else ["status"]
+        return ["status", "scheme", "year", "demo_badge"] if obj else ["status", "demo_badge"]
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and not is_closed(obj)

@@ -177,6 +177,9 @@ class PlanYear(models.Model):
         help_text="政策管理员确认的本年度参保率（三明兜底保障按此判断）；空 = 未设定")
     source = models.CharField("政策依据", max_length=200, blank=True)
     note = models.TextField("说明（如种子文件缺失的规则）", blank=True)
+    is_demo = models.BooleanField(
+        "演示数据", default=False,
+        help_text="演示数据加载时由种子年度方案结转生成的当年度方案，仅用于演示和培训")
     history = AuditHistory()
 
     class Meta:

@@ -96,13 +96,13 @@ def test_reviewer_approves_returns_and_voids(client, loaded_policies):
     claim = outpatient(dianjiang_person(), "400", acting_user=clerk)
     login(client, clerk)
     client.post(url("act", claim.pk, "settle"))
-    assert client.post(url("act", claim.pk, "approve"), follow=True).status_code == 200
+    assert client.post(url("act", claim.pk, "approve"), {"confirm": "1"}, follow=True).status_code == 200
     claim.refresh_from_db()
     assert claim.status == Claim.Status.SETTLED  # a clerk cannot approve
     login(client, reviewer)
     page = client.get(url("change", claim.pk)).content.decode()
     assert "claim-btn-approve" in page and "claim-btn-return" in page
-    client.post(url("act", claim.pk, "approve"))
+    client.post(url("act", claim.pk, "approve"), {"confirm": "1"})
     claim.refresh_from_db()
     assert claim.status == Claim.Status.APPROVED
     form = client.get(url("act", claim.pk, "return")).content.decode()
@@ -169,7 +169,7 @@ def test_documents_are_ticked_on_the_claim_page_then_approved(client, loaded_pol
     [given] = claim.given_layers.all()
     reviewer = staff("shenhe_ls", REVIEWER, ("511100",))
     login(client, reviewer)
-    response = client.post(url("act", claim.pk, "approve"), follow=True)
+    response = client.post(url("act", claim.pk, "approve"), {"confirm": "1"}, follow=True)
     assert "理赔所需资料未收齐" in response.content.decode()
     page = client.get(url("change", claim.pk)).content.decode()
     assert "documents-0-received" in page and 'name="total"' not in page
@@ -182,7 +182,7 @@ def test_documents_are_ticked_on_the_claim_page_then_approved(client, loaded_pol
     assert response.status_code == 302, response.context["errors"]
     doc.refresh_from_db()
     assert doc.received and doc.received_by == reviewer
-    client.post(url("act", claim.pk, "approve"))
+    client.post(url("act", claim.pk, "approve"), {"confirm": "1"})
     claim.refresh_from_db()
     assert claim.status == Claim.Status.APPROVED
     assert claim.current_layers().get(scheme_kind="employee_supplementary").paid == Decimal("9900.00")

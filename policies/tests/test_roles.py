@@ -110,7 +110,8 @@ def test_load_demo_creates_accounts_idempotently(settings, monkeypatch):
     call_command("load_demo", stdout=out)
     text = out.getvalue()
     User = get_user_model()
-    names = {"admin", "zhengce", "jingban_dj", "shenhe_dj", "jingban_cz", "jianguan"}
+    names = {"admin", "zhengce", "jingban_dj", "shenhe_dj", "jingban_cz", "jianguan",
+             "shenhe_cz", "shenhe_ls", "shenhe_sm", "shenhe_lc"}
     assert set(User.objects.values_list("username", flat=True)) == names
     assert "演示账户" in text and "Yibao#2024demo" in text and "垫江县经办员" in text
     assert "policies.tests.no_such_demo 尚未提供演示数据" in text
@@ -131,7 +132,7 @@ def test_load_demo_creates_accounts_idempotently(settings, monkeypatch):
     clerk.save()
     out = StringIO()
     call_command("load_demo", stdout=out)
-    assert User.objects.count() == 6
+    assert User.objects.count() == len(names)
     assert User.objects.get(username="jingban_dj").check_password("Changed#2024pw")
     assert "已修改，未重置" in out.getvalue()
     call_command("load_demo", "--reset-passwords", stdout=StringIO())

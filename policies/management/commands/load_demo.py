@@ -5,11 +5,14 @@ their password unless ``--reset-passwords``. Needs the regions of ``load_policie
 
 Demo data of other apps: every module named in ``DEMO_LOADERS`` that exists is called
 as ``module.load(acting_user=<admin user>, stdout=self.stdout)`` after the accounts
-are created (enrollment: persons, enrollments, payments; claims: claims). A module that
-does not exist yet is skipped.
+are created (policies: the current year's plan years; enrollment: persons, enrollments,
+payments; claims: claims); a loader whose ``load`` takes ``**options`` also gets
+``persons=`` (``--persons``: the size of the county demo, docs/benchmarks.md). A
+module that does not exist yet is skipped.
 """
 import importlib
 import importlib.util
+import inspect
 import unicodedata
 
 from django.core.exceptions import ValidationError
@@ -27,16 +30,24 @@ DEMO_ACCOUNTS = [
     ("admin", None, ALL_REGIONS, True, "超级管理员"),
     ("zhengce", POLICY_OFFICER, ALL_REGIONS, False, "政策管理员（五个统筹区）"),
     ("jingban_dj", CLERK, ["500231"], False, "垫江县经办员"),
-    ("shenhe_dj", REVIEWER, ["500231"], False, "垫江县审核员"),
+    ("shenhe_dj", REVIEWER, ["500231"], False, "垫江县审核员（理赔）"),
     ("jingban_cz", CLERK, ["140400"], False, "长治市经办员"),
+    ("shenhe_cz", REVIEWER, ["140400"], False, "长治市审核员（门诊慢特病登记、理赔）"),
+    ("shenhe_ls", REVIEWER, ["511100"], False, "乐山市审核员（理赔）"),
+    ("shenhe_sm", REVIEWER, ["350400"], False, "三明市审核员（理赔）"),
+    ("shenhe_lc", REVIEWER, ["371500"], False, "聊城市审核员（理赔）"),
     ("jianguan", SUPERVISOR, ALL_REGIONS, False, "监管（只读，五个统筹区）"),
 ]
 
 # ---- hook: demo persons / enrollments / payments / claims of the other apps --------
 DEMO_LOADERS = [
+    "policies.demo",  # the current year's plan years (rolled over from the seed year, active)
     "enrollment.demo",
     "claims.demo",
+    "enrollment.demo_county",  # a county's volume in the current year (--persons)
+    "claims.demo_county",
 ]
+DEFAULT_PERSONS = 1000  # `make run` on SQLite stays well under a minute (docs/benchmarks.md)
 
 
 def _width(text) -> int:
@@ -54,8 +65,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--reset-passwords", action="store_true",
                             help="把已存在的演示账户密码重置为演示密码")
+        parser.add_argument("--persons", type=int, default=DEFAULT_PERSONS,
+                            help=f"当年度演示参保人数（含家庭成员），默认 {DEFAULT_PERSONS}；"
+                                 "再次运行时只补充尚未加载的人员")
 
-    def handle(self, *args, reset_passwords=False, **options):
+    def handle(self, *args, reset_passwords=False, persons=DEFAULT_PERSONS, **options):
+        if persons < 0:
+            raise CommandError("--persons 不能为负数")
         roles_sync()
         top_regions = list(Region.objects.filter(is_pooling=True, parent__isnull=True))
         if not top_regions:
@@ -79,7 +95,7 @@ class Command(BaseCommand):
             rows.append((username, role or "超级管理员", region_text, password, description))
 
         for module_name in DEMO_LOADERS:
-            self._run_loader(module_name, admin_user)
+            self._run_loader(module_name, admin_user, persons=persons)
 
         self.stdout.write("")
         self.stdout.write("演示账户（登录地址：/admin/）")
@@ -97,9 +113,11 @@ class Command(BaseCommand):
             raise CommandError(f"统筹区 {'、'.join(missing)} 不存在：请先运行 python manage.py load_policies")
         return [found[c] for c in codes]
 
-    def _run_loader(self, module_name, admin_user):
+    def _run_loader(self, module_name, admin_user, **options):
         if importlib.util.find_spec(module_name) is None:
             self.stdout.write(f"（{module_name} 尚未提供演示数据，跳过）")
             return
         module = importlib.import_module(module_name)
-        module.load(acting_user=admin_user, stdout=self.stdout)
+        takes_options = any(p.kind is p.VAR_KEYWORD
+                            for p in inspect.signature(module.load).parameters.values())
+        module.load(acting_user=admin_user, stdout=self.stdout, **(options if takes_options else {}))

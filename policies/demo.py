@@ -1,0 +1,76 @@
+"""Demo plan years of the current year for ``manage.py load_demo`` (first hook of
+``DEMO_LOADERS``).
+
+The seed systems ship as 2024 plan years; the demo lives in the current year (the
+calendar year of today in Asia/Shanghai, ``timezone.localdate()``). For every scheme
+with a seed plan year and no plan year of the current year, the seed year is rolled
+over with the policy officers' own service (``plan_year_rollover``: every rule row
+copied, dates shifted by the difference in years), marked ``is_demo`` (shown as 演示数据
+in the admin) and activated through ``plan_year_set_status``. The window names that
+carry the seed year (“2024 年度集中参保期”) are renamed for the current year. A plan year
+of the current year that already exists — loaded, rolled over or entered by a policy
+officer — is left as it is (idempotent).
+"""
+from __future__ import annotations
+
+import re
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import EnrollmentWindow, PlanYear, Scheme
+from .plan_status import plan_year_set_status
+from .services import plan_year_rollover
+
+SEED_YEAR = 2024
+
+
+def current_year() -> int:
+    return timezone.localdate().year
+
+
+def _rename_windows(plan_year: PlanYear, from_year: int, acting_user) -> None:
+    shift = plan_year.year - from_year
+    pattern = re.compile(r"(20\d\d)(?= ?年)")
+
+    def later(match):
+        return str(int(match.group(1)) + shift)
+
+    for window in EnrollmentWindow.objects.filter(plan_year=plan_year):
+        name = pattern.sub(later, window.name)
+        if name != window.name:
+            window.name = name
+            window._history_user = acting_user
+            window.save(update_fields=["name"])
+
+
+@transaction.atomic
+def current_plan_years(*, acting_user, year: int | None = None, from_year: int = SEED_YEAR) -> list[PlanYear]:
+    """Roll every scheme's ``from_year`` plan year over to ``year`` (default: the current
+    year) where that year has none; returns the plan years created (active, demo)."""
+    year = year or current_year()
+    created = []
+    if year == from_year:
+        return created
+    schemes = (Scheme.objects.filter(plan_years__year=from_year).exclude(plan_years__year=year)
+               .select_related("region").distinct().order_by("region__code", "settlement_order"))
+    for scheme in schemes:
+        plan_year = plan_year_rollover(region_code=scheme.region.code, kind=scheme.kind,
+                                       from_year=from_year, to_year=year, acting_user=acting_user)
+        _rename_windows(plan_year, from_year, acting_user)
+        plan_year.is_demo = True
+        plan_year.note = (f"演示数据：由 {from_year} 年度种子方案结转生成并生效，仅用于演示和培训。\n"
+                          f"{plan_year.note}")
+        plan_year._history_user = acting_user
+        plan_year.save(update_fields=["is_demo", "note"])
+        created.append(plan_year_set_status(plan_year=plan_year, status=PlanYear.Status.ACTIVE,
+                                            acting_user=acting_user))
+    return created
+
+
+def load(*, acting_user, stdout, **options):
+    created = current_plan_years(acting_user=acting_user)
+    year = current_year()
+    total = PlanYear.objects.filter(year=year, status=PlanYear.Status.ACTIVE).count()
+    stdout.write(f"{year} 年度方案：本次结转生成并生效 {len(created)} 个（演示数据），"
+                 f"生效中的 {year} 年度方案共 {total} 个")
