@@ -646,6 +646,12 @@ class PaymentAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, History
                      "enrollment__person__name"]
     search_help_text = "按票据/流水号、参保人完整证件号码（精确）或姓名查找"
     date_hierarchy = "paid_date"
+    exclude = ["window_code"]  # shown by its name (``window``)
+    readonly_fields = ["window"]
+
+    @admin.display(description="缴费期")
+    def window(self, obj):
+        return window_name(obj.enrollment.plan_year_id, obj.window_code)
 
     def get_list_display(self, request):
         def document(obj):

@@ -874,7 +874,7 @@ class Responsibility(PlanRow):
         ]
 
     def __str__(self):
-        return f"{self.code} {self.name}"
+        return self.name or self.code
 
 
 class ResponsibilityDrugRatio(PlanRow):
@@ -1052,7 +1052,7 @@ class DocumentRule(PlanRow):
         ]
 
     def __str__(self):
-        return row_label(self, "code", "name")
+        return row_label(self, "name")
 
 
 class Holiday(models.Model):

@@ -68,13 +68,19 @@ class TypedXLSX(XLSX):
 
 
 class XlsxFirstExportForm(SelectableFieldsExportForm):
-    """The admin export form with Excel (.xlsx) preselected (no empty “---” choice)."""
+    """The admin export form with Excel (.xlsx) preselected (no empty “---” choice) and
+    each column to tick named by its Chinese header (django-import-export would show the
+    attribute name, title-cased: “Plan Year (年度方案)”)."""
 
     def __init__(self, formats, resources, **kwargs):
         super().__init__(formats, resources, **kwargs)
         field = self.fields["format"]
         field.choices = [c for c in field.choices if c[0] != ""]
         field.initial = "0"
+
+    def _get_field_label(self, resource, field_name: str) -> str:
+        field = resource.fields.get(field_name)
+        return field.column_name if field is not None and field.column_name else field_name
 
 
 class ExcelExportMixin:

@@ -203,15 +203,16 @@ class CodeTable:
         key = normalise_text(text(value)).lower()
         if key in self._lookup:
             return self._lookup[key]
-        shown = "、".join(f"{name}（{code}）" for code, name in self.choices[:12])
+        shown = "、".join(name for code, name in self.choices[:12])
         more = " 等" if len(self.choices) > 12 else ""
-        raise CellError(f"未知的{self.title}“{text(value)}”；可填代码或名称：{shown}{more}")
+        raise CellError(f"未知的{self.title}“{text(value)}”；可填：{shown}{more}")
 
     def label(self, code) -> str:
         return self._labels.get(code, "" if code in (None, "") else str(code))
 
     def describe(self) -> str:
-        return "；".join(f"{code} {name}" for code, name in self.choices)
+        """The accepted values as a clerk reads them: the names (the codes are accepted too)."""
+        return "、".join(name for code, name in self.choices)
 
 
 def escape_formula(value):

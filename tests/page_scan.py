@@ -1,7 +1,9 @@
 """What a user must never read on a page (issue: a clerk's whole day in the browser).
 
 ``visible_text(html)`` is the text a person sees: element text outside ``<script>``,
-``<style>`` and hidden inputs, plus the labels of buttons (``value`` of submit inputs).
+``<style>`` and hidden inputs, plus the labels of buttons (``value`` of submit inputs);
+a rule row's own 代码 field (``field-code``, inputs named ``…code``) is left out: it is data a
+policy officer maintains on that page, not developer text.
 ``findings(text)`` lists the developer text in it: ``None``/``True``/``False``, code
 names (``snake_case`` words), raw codes of the code tables, file names of the code or of
 the spec (``.md``, ``.py``), spec section marks (§, README), UTC times and English words
@@ -22,29 +24,40 @@ RAW_CODE_MIN_LENGTH = 4  # shorter codes (a, b, c1) are too common in ordinary t
 
 class _TextParser(HTMLParser):
     SKIP = {"script", "style", "template", "noscript"}
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+            "track", "wbr"}
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skip = 0
+        self._code_depth = 0  # inside a row's own 代码 field (data edited there, not developer text)
 
     def handle_starttag(self, tag, attrs):
         if tag in self.SKIP:
             self._skip += 1
             return
         attrs = dict(attrs)
+        if tag not in self.VOID:
+            if self._code_depth:
+                self._code_depth += 1
+            elif re.search(r"(^|\s)field-code(\s|$)", attrs.get("class") or ""):
+                self._code_depth = 1
         if tag == "input" and attrs.get("type") in ("submit", "button") and attrs.get("value"):
             self.parts.append(attrs["value"])
         if tag == "input" and attrs.get("type") not in ("hidden", "password", "submit", "button",
-                                                         "checkbox", "radio", "file") and attrs.get("value"):
+                                                         "checkbox", "radio", "file") \
+                and attrs.get("value") and not re.search(r"(^|-)code$", attrs.get("name") or ""):
             self.parts.append(attrs["value"])
 
     def handle_endtag(self, tag):
         if tag in self.SKIP and self._skip:
             self._skip -= 1
+        elif tag not in self.VOID and self._code_depth:
+            self._code_depth -= 1
 
     def handle_data(self, data):
-        if not self._skip and data.strip():
+        if not self._skip and not self._code_depth and data.strip():
             self.parts.append(data.strip())
 
 
