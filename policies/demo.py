@@ -9,7 +9,8 @@ copied, dates shifted by the difference in years), marked ``is_demo`` (shown as 
 in the admin) and activated through ``plan_year_set_status``. The window names that
 carry the seed year (“2024 年度集中参保期”) are renamed for the current year. A plan year
 of the current year that already exists — loaded, rolled over or entered by a policy
-officer — is left as it is (idempotent).
+officer — is left as it is (idempotent). Next year's plan years are rolled over the same
+way, so that next year's 集中缴费期 (open in the last months of the year) can be recorded.
 """
 from __future__ import annotations
 
@@ -69,8 +70,12 @@ def current_plan_years(*, acting_user, year: int | None = None, from_year: int =
 
 
 def load(*, acting_user, stdout, **options):
-    created = current_plan_years(acting_user=acting_user)
+    """The current year's plan years, and next year's: in the last months of a year the
+    bureau already collects next year's contributions (集中缴费期), so a clerk records
+    them today."""
     year = current_year()
-    total = PlanYear.objects.filter(year=year, status=PlanYear.Status.ACTIVE).count()
-    stdout.write(f"{year} 年度方案：本次结转生成并生效 {len(created)} 个（演示数据），"
-                 f"生效中的 {year} 年度方案共 {total} 个")
+    for target in (year, year + 1):
+        created = current_plan_years(acting_user=acting_user, year=target)
+        total = PlanYear.objects.filter(year=target, status=PlanYear.Status.ACTIVE).count()
+        stdout.write(f"{target} 年度方案：本次结转生成并生效 {len(created)} 个（演示数据），"
+                     f"生效中的 {target} 年度方案共 {total} 个")

@@ -125,3 +125,24 @@ class TestDemo:
         call_command("load_demo", "--persons", str(PERSONS + 40), stdout=StringIO())
         after = counts()
         assert after["Person"] > before["Person"] and after["PlanYear"] == before["PlanYear"]
+
+    def test_next_years_contribution_is_recorded_today(self, demo):
+        """In the last months of a year the bureau collects next year's contributions: the
+        demo's next-year plan years are active, and a payment inside one of their windows
+        is recorded today."""
+        today = timezone.localdate()
+        nxt = PlanYear.objects.get(scheme__region__code="500231", scheme__kind="resident_basic",
+                                   year=today.year + 1)
+        assert nxt.status == "active" and nxt.is_demo
+        assert f"{today.year + 1} 年度方案" in demo
+        open_now = [w for w in EnrollmentWindow.objects.filter(plan_year=nxt, person_group="all")
+                    if (w.pay_from is None or w.pay_from <= today) and (w.pay_to is None or today <= w.pay_to)]
+        if not open_now:
+            pytest.skip(f"{today} 不在 {nxt.year} 年度的缴费期内")
+        person = (Person.objects.filter(category="resident", hukou_region__code="500231")
+                  .exclude(enrollments__plan_year=nxt).first())
+        clerk = get_user_model().objects.get(username="jingban_dj")
+        enrollment = services.enrollment_create(person=person, plan_year=nxt, tier=1, acting_user=clerk)
+        payment = services.payment_record(enrollment=enrollment, paid_date=today, channel="wechat",
+                                          receipt_no="NEXT-0001", acting_user=clerk)
+        assert payment.window_code == open_now[0].code or payment.window_code in {w.code for w in open_now}
