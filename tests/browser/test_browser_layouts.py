@@ -75,9 +75,18 @@ def assert_one_line(locator, what):
 
 
 def assert_in_viewport(page, locator, what):
+    """Wholly on screen: inside the viewport and not cut off by a scrolling box around it."""
     box = locator.bounding_box()
     assert box is not None, f"{what} 不可见"
     assert box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, f"{what} 超出屏幕：{box}"
+    clipped = locator.evaluate(
+        "e => { const r = e.getBoundingClientRect();"
+        " for (let a = e.parentElement; a; a = a.parentElement) {"
+        "   if (getComputedStyle(a).overflowX === 'visible') continue;"
+        "   const c = a.getBoundingClientRect();"
+        "   if (r.left < c.left - 0.5 || r.right > c.right + 0.5) return a.className || a.tagName; }"
+        " return ''; }")
+    assert not clipped, f"{what} 被“{clipped}”遮住一部分（须横向滚动）"
 
 
 # --------------------------------------------------------------------------- 参保人列表
