@@ -42,7 +42,8 @@ def test_policy_officer_edits_fiscal_subsidy_and_sees_history(page, live_server,
     page.wait_for_url(re.compile(rf"/admin/policies/planyear/{plan_year.pk}/change/"))
     assert "本年度方案已生效" in page.content()
 
-    # the F row of the 参考指标 inline shows the fixture's value; change it
+    # the F row of the 参考指标 tab shows the fixture's value; change it
+    page.locator('.rule-tabs a[href="#planfigure_rows-group"]').click()
     group = page.locator("#planfigure_rows-group")
     row = group.locator("tr.has_original").filter(
         has=page.locator('select[name$="-code"] option[value="fiscal_subsidy"][selected]'))
@@ -58,6 +59,7 @@ def test_policy_officer_edits_fiscal_subsidy_and_sees_history(page, live_server,
 
     # the row's history: who, and old → new
     page.goto(f"{live_server.url}/admin/policies/planyear/{plan_year.pk}/change/")
+    page.locator('.rule-tabs a[href="#planfigure_rows-group"]').click()
     history_link = page.locator("#planfigure_rows-group tr.has_original").filter(
         has=page.locator('select[name$="-code"] option[value="fiscal_subsidy"][selected]')
     ).get_by_role("link", name="历史")

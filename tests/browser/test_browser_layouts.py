@@ -1,0 +1,272 @@
+"""Browser: the pages a role reads all day are readable on a 1 366 × 768 screen
+(docs/admin-layout.md): the clerk's person list (names on one line, 联系电话 fully
+visible), the result-line table of a settled claim (险种 on one line) and the policy
+officer's plan-year page (one tab per rule table, no horizontal scrolling, 报销比例
+visible, an error shown on its tab).
+
+Set ``SCREENSHOT_DIR`` to keep a screenshot of each page (not committed)."""
+import os
+import re
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from claims import services as claim_services
+from claims.tests.setup import PASSWORD, dianjiang_person, hospital, new_person, staff
+from policies.models import BenefitRule, PlanFigure, PlanYear
+from policies.roles import CLERK, POLICY_OFFICER
+
+from .conftest import assert_only_local_requests, login
+
+pytestmark = pytest.mark.browser
+
+WIDTH, HEIGHT = 1366, 768
+NAMES = ["欧阳明华", "司马相如", "陈静", "王小二", "诸葛孔明", "上官婉儿", "李华", "张三丰"]
+
+
+@pytest.fixture
+def small_page(browser):
+    """A page the size of a county office's screen."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": WIDTH, "height": HEIGHT})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.requested_urls = []
+    page.on("request", lambda request: page.requested_urls.append(request.url))
+    yield page
+    context.close()
+
+
+@pytest.fixture(autouse=True)
+def fast_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def screenshot(page, name, *, full_page=False):
+    """What the screen shows (or the whole page) into ``$SCREENSHOT_DIR/<name>.png``."""
+    folder = os.environ.get("SCREENSHOT_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=full_page)
+
+
+def page_width(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def line_height(locator) -> float:
+    """The computed line height of the element, in px (``normal`` ≈ 1.2 × font size)."""
+    return locator.evaluate(
+        "e => { const s = getComputedStyle(e); const lh = parseFloat(s.lineHeight);"
+        " return isNaN(lh) ? 1.2 * parseFloat(s.fontSize) : lh; }")
+
+
+def text_height(locator) -> float:
+    """Height of the element's text (not of its cell): one line or several."""
+    return locator.evaluate(
+        "e => { const r = document.createRange(); r.selectNodeContents(e);"
+        " return r.getBoundingClientRect().height; }")
+
+
+def assert_one_line(locator, what):
+    height, line = text_height(locator), line_height(locator)
+    assert height < 2 * line, f"{what}：文字高 {height}px，行高 {line}px（折成多行）"
+
+
+def assert_in_viewport(page, locator, what):
+    """Wholly on screen: inside the viewport and not cut off by a scrolling box around it."""
+    box = locator.bounding_box()
+    assert box is not None, f"{what} 不可见"
+    assert box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, f"{what} 超出屏幕：{box}"
+    clipped = locator.evaluate(
+        "e => { const r = e.getBoundingClientRect();"
+        " for (let a = e.parentElement; a; a = a.parentElement) {"
+        "   if (getComputedStyle(a).overflowX === 'visible') continue;"
+        "   const c = a.getBoundingClientRect();"
+        "   if (r.left < c.left - 0.5 || r.right > c.right + 0.5) return a.className || a.tagName; }"
+        " return ''; }")
+    assert not clipped, f"{what} 被“{clipped}”遮住一部分（须横向滚动）"
+
+
+# --------------------------------------------------------------------------- 参保人列表
+
+
+def test_clerk_reads_the_person_list_on_a_small_screen(small_page, live_server, loaded_policies):
+    staff("jingban_dj", CLERK)
+    for i, name in enumerate(NAMES):
+        new_person("500231", name=name, phone=f"1380000{i:04d}", birth=date(1950 + i, 3, 9))
+
+    login(small_page, live_server, "jingban_dj", PASSWORD)
+    small_page.goto(f"{live_server.url}/admin/enrollment/person/")
+    screenshot(small_page, "person-list")
+
+    assert page_width(small_page) <= WIDTH
+    headers = small_page.locator("#result_list thead th")
+    phone_header = headers.filter(has_text="联系电话")
+    assert_in_viewport(small_page, phone_header, "联系电话表头")
+    rows = small_page.locator("#result_list tbody tr")
+    assert rows.count() == len(NAMES)
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        name_cell = row.locator("th").first
+        assert name_cell.inner_text().strip() in NAMES
+        assert_one_line(name_cell, f"姓名“{name_cell.inner_text()}”")
+        phone = row.locator("td.field-phone")
+        assert re.search(r"\d{3}", phone.inner_text())
+        assert_in_viewport(small_page, phone, "联系电话")
+        assert_one_line(phone, "联系电话")
+        for cell in ("field-document_number", "field-birth_date", "field-sex"):
+            assert_one_line(row.locator(f"td.{cell}"), cell)
+    assert_only_local_requests(small_page, live_server)
+
+
+# --------------------------------------------------------------------------- 结算结果
+
+
+def test_result_lines_of_a_settled_claim_are_readable(small_page, live_server, loaded_policies):
+    clerk = staff("jingban_dj", CLERK)
+    person = dianjiang_person(tier=1, name="陈静")
+    claim = claim_services.claim_create(
+        acting_user=clerk, person=person, claim_type="inpatient", service_date=date(2024, 5, 10),
+        discharge_date=date(2024, 5, 20), settlement_no="DJ-L-0001", total=Decimal("300000"),
+        hospital=hospital("500231", level=3, grade="A", admin_level="city",
+                          name="垫江县第一人民医院", code="DJ-RMYY"))
+    claim_services.claim_settle(claim=claim, acting_user=clerk)
+
+    login(small_page, live_server, "jingban_dj", PASSWORD)
+    small_page.goto(f"{live_server.url}/admin/claims/claim/{claim.pk}/change/")
+    small_page.locator("table.claim-lines").scroll_into_view_if_needed()
+    screenshot(small_page, "claim-result-lines")
+
+    assert page_width(small_page) <= WIDTH
+    table = small_page.locator("table.claim-lines").first
+    headers = table.locator("thead th")
+    assert headers.count() == 8
+    for i in range(headers.count()):
+        header = headers.nth(i)
+        assert_one_line(header, f"表头“{header.inner_text()}”")
+        assert_in_viewport(small_page, header, f"表头“{header.inner_text()}”")
+    lines = table.locator("tr.claim-line")
+    assert lines.count() >= 2
+    for i in range(lines.count()):
+        cells = lines.nth(i).locator("td")
+        scheme = cells.nth(1)
+        assert "医疗保险" in scheme.inner_text() or "大病" in scheme.inner_text()
+        # the scheme's name, not the 医院结算系统带入 note under it
+        assert_one_line(scheme.locator("xpath=.").first, f"险种“{scheme.inner_text()}”")
+        for j in (0, 2, 3, 4, 5, 6):
+            assert_one_line(cells.nth(j), f"第 {i + 1} 行第 {j + 1} 列")
+    assert_only_local_requests(small_page, live_server)
+
+
+# --------------------------------------------------------------------------- 年度方案
+
+
+@pytest.fixture
+def officer(loaded_policies):
+    return staff("zhengce", POLICY_OFFICER)
+
+
+def dianjiang_plan_year():
+    return PlanYear.objects.get(scheme__region__code="500231", year=2024,
+                                scheme__kind="resident_basic")
+
+
+def open_tab(page, group_id):
+    page.locator(f'.rule-tabs a[href="#{group_id}"]').click()
+    assert page.locator(f"#{group_id}").is_visible()
+
+
+def test_plan_year_page_has_a_tab_per_rule_table(small_page, live_server, officer):
+    plan_year = dianjiang_plan_year()
+    login(small_page, live_server, "zhengce", PASSWORD)
+    small_page.goto(f"{live_server.url}/admin/policies/planyear/{plan_year.pk}/change/")
+    screenshot(small_page, "plan-year")
+    screenshot(small_page, "plan-year-full", full_page=True)
+
+    # a tab for the plan year's own fields, then one per rule table
+    tabs = small_page.locator(".rule-tabs a")
+    groups = small_page.locator("#planyear_form .inline-group")
+    assert groups.count() >= 20 and tabs.count() == groups.count() + 1
+    assert tabs.first.get_attribute("href") == "#plan-year-fields"
+    assert small_page.locator("#plan-year-fields").is_visible()
+    # one table at a time: the page fits the screen's width, and is not 10 000 px tall
+    assert page_width(small_page) <= WIDTH
+    assert not any(groups.nth(i).is_visible() for i in range(groups.count()))
+    assert small_page.evaluate("document.documentElement.scrollHeight") < 3 * HEIGHT
+
+    # every tab: its table fits the width, its headers are on screen
+    for i in range(tabs.count()):
+        tab = tabs.nth(i)
+        tab.click()
+        group_id = tab.get_attribute("href").lstrip("#")
+        group = small_page.locator(f"#{group_id}")
+        assert group.is_visible() and "selected" in (tab.get_attribute("class") or "")
+        assert page_width(small_page) <= WIDTH, f"“{tab.inner_text()}”页签：页面出现横向滚动"
+        for header in group.locator("thead th:visible").all():
+            assert_in_viewport(small_page, header, f"“{tab.inner_text()}”的表头“{header.inner_text()}”")
+
+    open_tab(small_page, "benefitrule_rows-group")
+    screenshot(small_page, "plan-year-benefit-rules")
+    ratio = small_page.locator("#benefitrule_rows-group thead th", has_text="报销比例")
+    assert_in_viewport(small_page, ratio, "报销比例表头")
+    first_ratio = small_page.locator("#benefitrule_rows-group tr.has_original input[name$='-ratio']").first
+    assert_in_viewport(small_page, first_ratio, "报销比例输入框")
+    # the tab opened is in the address (a reload or a link opens it again)
+    assert small_page.url.endswith("#benefitrule_rows-group")
+    small_page.reload()
+    assert small_page.locator("#benefitrule_rows-group").is_visible()
+    assert not small_page.locator("#planfigure_rows-group").is_visible()
+    assert_only_local_requests(small_page, live_server)
+
+
+def test_plan_year_save_keeps_every_tab_and_marks_the_tab_with_an_error(
+        small_page, live_server, officer):
+    plan_year = dianjiang_plan_year()
+    figure = PlanFigure.objects.get(plan_year=plan_year, code=PlanFigure.Code.FISCAL_SUBSIDY)
+    old = figure.value
+    login(small_page, live_server, "zhengce", PASSWORD)
+    small_page.goto(f"{live_server.url}/admin/policies/planyear/{plan_year.pk}/change/")
+
+    # a change on one tab and an error (报销比例 150 %) on another: the page comes back
+    # on the error's tab, that tab is marked, the other tab's typed value is kept
+    open_tab(small_page, "planfigure_rows-group")
+    value = small_page.locator("#planfigure_rows-group tr.has_original").filter(
+        has=small_page.locator('select[name$="-code"] option[value="fiscal_subsidy"][selected]')
+    ).locator('input[name$="-value"]')
+    value.fill(str(old + 10))
+    open_tab(small_page, "planfigure_rows-group")
+    open_tab(small_page, "benefitrule_rows-group")
+    row = small_page.locator("#benefitrule_rows-group tr.has_original").first
+    rule = BenefitRule.objects.get(pk=row.locator('input[name$="-id"]').input_value())
+    row.locator('input[name$="-ratio"]').fill("150")
+    open_tab(small_page, "planfigure_rows-group")  # saved from another tab
+    small_page.locator('#planyear_form input[name="_continue"]').first.click()
+    small_page.wait_for_load_state()
+    screenshot(small_page, "plan-year-error-tab")
+
+    assert small_page.locator(".errornote").is_visible()
+    error_tab = small_page.locator('.rule-tabs a[href="#benefitrule_rows-group"]')
+    assert "has-error" in error_tab.get_attribute("class")
+    assert small_page.locator("#benefitrule_rows-group").is_visible()
+    assert small_page.locator("#benefitrule_rows-group .errorlist").first.is_visible()
+    ok_tab = small_page.locator('.rule-tabs a[href="#planfigure_rows-group"]')
+    assert "has-error" not in (ok_tab.get_attribute("class") or "")
+    figure.refresh_from_db()
+    assert figure.value == old  # nothing saved yet…
+    open_tab(small_page, "planfigure_rows-group")
+    assert Decimal(value.input_value()) == old + 10  # …but the typed value is kept
+
+    # corrected and saved: both tabs' changes are written
+    open_tab(small_page, "benefitrule_rows-group")
+    small_page.locator(f'#benefitrule_rows-group input[name$="-id"][value="{rule.pk}"]').locator(
+        "xpath=ancestor::tr").locator('input[name$="-ratio"]').fill("55")
+    small_page.locator('#planyear_form input[name="_continue"]').first.click()
+    small_page.wait_for_url(re.compile(rf"/admin/policies/planyear/{plan_year.pk}/change/"))
+    assert "成功" in small_page.locator(".messagelist li.success").inner_text()
+    figure.refresh_from_db()
+    rule.refresh_from_db()
+    assert figure.value == old + 10
+    assert rule.ratio == Decimal("55")
+    assert_only_local_requests(small_page, live_server)
