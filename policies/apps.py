@@ -1,5 +1,6 @@
 """App config."""
 from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
 
 
 class PoliciesConfig(AppConfig):
@@ -8,6 +9,10 @@ class PoliciesConfig(AppConfig):
     name = "policies"
 
     def ready(self):
+        from .permission_names import after_migrate
+
+        # permission names in Chinese once auth has created them (docs/access.md)
+        post_migrate.connect(after_migrate, dispatch_uid="policies.permission_names")
         # django-axes (login lockout, docs/access.md) names its app "Axes"; its models'
         # and fields' names are translated in locale/zh_Hans.
         if apps.is_installed("axes"):

@@ -479,7 +479,7 @@ class ApplicableClaimType(PlanRow):
     special_b_only = models.BooleanField("仅限 B 类特殊疾病门诊", default=False)
     rules_in_seed = models.BooleanField(
         "规则已录入", default=True,
-        help_text="否 = 种子文件缺失本层规则，理赔须带入本层结算结果（given）")
+        help_text="否 = 政策文件未给出本层规则，理赔须带入医院结算系统的本层结算结果")
 
     class Meta:
         verbose_name = verbose_name_plural = "适用就医类型"

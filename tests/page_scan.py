@@ -2,8 +2,8 @@
 
 ``visible_text(html)`` is the text a person sees: element text outside ``<script>``,
 ``<style>`` and hidden inputs, plus the labels of buttons (``value`` of submit inputs);
-a rule row's own 代码 field (``field-code``, inputs named ``…code``) is left out: it is data a
-policy officer maintains on that page, not developer text.
+a rule row's own 代码 field (``field-code``, inputs named ``…code``) and the technical
+columns of the login records (``DATA_FIELDS``) are left out: they are data, not developer text.
 ``findings(text)`` lists the developer text in it: ``None``/``True``/``False``, code
 names (``snake_case`` words), raw codes of the code tables, file names of the code or of
 the spec (``.md``, ``.py``), spec section marks (§, README), UTC times and English words
@@ -18,7 +18,11 @@ from html.parser import HTMLParser
 ALLOWED_WORDS = {
     "ID", "DRG", "C-DRG", "xlsx", "csv", "Excel", "WPS", "UTF", "BOM", "GB", "HbA1c", "OGTT",
     "mmHg", "mmol", "kg", "cm", "No", "SVG", "PDF", "CSV", "XLSX", "GB18030", "UTF-8",
+    "Control", "Command", "Mac",  # keyboard keys, in Django's own Chinese help text
 }
+# Columns whose values are technical data by nature: a row's own 代码, and what the login
+# records of django-axes store (browser identifier, path, request data).
+DATA_FIELDS = ("code", "user_agent", "path_info", "http_accept", "get_data", "post_data")
 RAW_CODE_MIN_LENGTH = 4  # shorter codes (a, b, c1) are too common in ordinary text
 
 
@@ -41,7 +45,8 @@ class _TextParser(HTMLParser):
         if tag not in self.VOID:
             if self._code_depth:
                 self._code_depth += 1
-            elif re.search(r"(^|\s)field-code(\s|$)", attrs.get("class") or ""):
+            elif any(re.search(rf"(^|\s)field-{name}(\s|$)", attrs.get("class") or "")
+                     for name in DATA_FIELDS):
                 self._code_depth = 1
         if tag == "input" and attrs.get("type") in ("submit", "button") and attrs.get("value"):
             self.parts.append(attrs["value"])

@@ -153,3 +153,12 @@ def test_demo_accounts_can_log_in(client, settings, monkeypatch):
                            {"username": "jingban_dj", "password": "Yibao#2024demo"})
     assert response.status_code == 302 and response.url == "/admin/"
     assert client.get("/admin/").status_code == 200
+
+
+def test_permission_names_are_chinese(db):
+    """migrate renames Django's English default permission names (policies/permission_names.py)."""
+    from django.contrib.auth.models import Permission
+
+    assert Permission.objects.get(codename="add_person").name == "可新增参保人"
+    assert Permission.objects.get(codename="view_historicalperson").name == "可查看参保人（历史记录）"
+    assert not Permission.objects.filter(name__startswith="Can ").exists()

@@ -1,0 +1,104 @@
+"""Every page of each role's day, scanned for developer text (tests/page_scan.py).
+
+For each demo account the scan starts at the admin index and follows the admin's own
+links (lists, change pages, history, add pages, print views, reports, exports — an xlsx
+is opened with openpyxl and its cells scanned), visiting at most ``PER_SHAPE`` pages of
+each URL shape (ids replaced by N) and nothing that deletes or logs out. A page fails on
+any finding of ``page_scan.findings`` and on a link that answers with an error.
+"""
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter, deque
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from django.core.management import call_command
+from django.test import Client
+
+from .page_scan import findings, raw_codes, user_names, visible_text
+
+PER_SHAPE = 1
+MAX_PAGES = 150
+# /admin/axes/: the login records, technical data (IP, paths, browser identifiers) as recorded
+SKIP = re.compile(r"/logout/|/delete/|/password/|/jsi18n/|/autocomplete/|/static/|/media/|/admin/axes/|"
+                  r"\?.*(?:_popup|_to_field|o=|p=|q=|all=|e=)|/r/\d+/\d+/")
+ROLES = ["jingban_dj", "shenhe_dj", "jingban_cz", "shenhe_cz", "zhengce", "jianguan", "admin"]
+
+
+def shape(url: str) -> str:
+    parts = urlsplit(url)
+    path = re.sub(r"/\d+/", "/N/", parts.path)
+    query = "&".join(sorted(re.sub(r"=[^&]*", "", q) for q in parts.query.split("&") if q))
+    return f"{path}?{query}"
+
+
+def links(html: str, base: str) -> list[str]:
+    out = []
+    for href in re.findall(r'href="([^"#][^"]*)"', html):
+        url = urldefrag(urljoin(base, href.replace("&amp;", "&")))[0]
+        if url.startswith("/admin/") and not SKIP.search(url):
+            out.append(url)
+    return out
+
+
+def xlsx_text(content: bytes) -> str:
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(content), read_only=True)
+    lines = [ws.title for ws in book.worksheets]
+    for ws in book.worksheets:
+        for row in ws.iter_rows(values_only=True):
+            lines.extend(str(v) for v in row if isinstance(v, str))
+            lines.extend(repr(v) for v in row if isinstance(v, bool))
+    return "\n".join(lines)
+
+
+def scan(client: Client) -> tuple[dict[str, list[str]], int]:
+    codes, names = raw_codes(), user_names()
+    seen, per_shape, problems = set(), Counter(), {}
+    queue = deque(["/admin/"])
+    visited = 0
+    while queue and visited < MAX_PAGES:
+        url = queue.popleft()
+        if url in seen or per_shape[shape(url)] >= PER_SHAPE:
+            continue
+        seen.add(url)
+        per_shape[shape(url)] += 1
+        response = client.get(url)
+        visited += 1
+        if response.status_code in (301, 302):
+            continue
+        if response.status_code != 200:
+            problems[url] = [f"状态 {response.status_code}"]
+            continue
+        kind = response.get("Content-Type", "")
+        if "spreadsheetml" in kind:
+            text = xlsx_text(response.content)
+        elif "text/html" in kind:
+            html = response.content.decode()
+            text = visible_text(html)
+            queue.extend(links(html, url))
+        else:
+            continue
+        found = findings(text, codes=codes, allowed=names)
+        if found:
+            problems[url] = found
+    return problems, visited
+
+
+def test_no_developer_text_on_any_page_of_the_day(db):
+    """The demo (current year, a small county) loaded once; each role's day scanned."""
+    from django.contrib.auth import get_user_model
+
+    call_command("load_policies", verbosity=0)
+    call_command("load_demo", "--persons", "60", stdout=io.StringIO())
+    reports = []
+    for username in ROLES:
+        client = Client()
+        client.force_login(get_user_model().objects.get(username=username))
+        problems, visited = scan(client)
+        assert visited > 20, username
+        reports += [f"{username} {url}\n    " + "\n    ".join(items[:12])
+                    for url, items in sorted(problems.items())]
+    assert not reports, f"{len(reports)} 个页面有开发者文字或错误：\n" + "\n".join(reports)
