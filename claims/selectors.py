@@ -24,7 +24,7 @@ from claims.engine.facts import ClaimFacts, Coverage, GivenLayer, Hospital, Peri
 from claims.engine.money import ZERO, pct, q2
 from claims.engine.params import PlanParams
 from claims.engine.results import ItemResult, LayerResult, ParamRef, SettledClaim
-from claims.engine.vocab import POOL_NAMES
+from claims.engine.vocab import POOL_NAMES, claim_type_name
 from enrollment import selectors as enrollment_selectors
 from enrollment.models import Enrollment, Person
 from enrollment.rules.vocab import BASIC_KINDS
@@ -328,7 +328,7 @@ def _pool_lines(panel: PanelScheme, plan: PlanParams, layers, tier: int, facts, 
         rows = [b for b in plan.benefits if b.claim_type == pool and b.deductible_mode == "annual"
                 and b.tier in (0, tier)]
         limit = max((b.deductible for b in rows), default=None)
-        panel.lines.append(PanelLine(f"年度累计起付线（{pool}）", limit, used, kind="deductible"))
+        panel.lines.append(PanelLine(f"{claim_type_name(pool)}年度累计起付线", limit, used, kind="deductible"))
 
 
 def _responsibility_lines(panel: PanelScheme, plan: PlanParams, layers, facts) -> None:
