@@ -15,6 +15,9 @@ simple-history already does for every copied foreign key): each appended row wou
 otherwise queue a deferred constraint check for the commit, and an audit row must not
 stand in the way of anything. Deleting a user still sets it to NULL (Django's
 ``on_delete=SET_NULL``; staff accounts are deactivated, not deleted).
+
+A history model is named “参保人（历史记录）”, not simple-history's untranslated
+“historical 参保人” (shown with its permissions on the group and user pages).
 """
 from __future__ import annotations
 
@@ -25,6 +28,14 @@ class AuditHistory(HistoricalRecords):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("user_db_constraint", False)
         super().__init__(*args, **kwargs)
+
+    def get_meta_options(self, model):
+        options = super().get_meta_options(model)
+        if not self.user_set_verbose_name:
+            options["verbose_name"] = f"{model._meta.verbose_name}（历史记录）"
+        if not self.user_set_verbose_name_plural:
+            options["verbose_name_plural"] = f"{model._meta.verbose_name_plural}（历史记录）"
+        return options
 
     def copy_fields(self, model):
         fields = super().copy_fields(model)

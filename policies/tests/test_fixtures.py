@@ -567,7 +567,7 @@ class TestSeedRows:
 
     def test_missing_rules_are_noted_on_the_plan_year(self):
         cz_emp = pm.PlanYear.objects.get(scheme__region__code=CZ, scheme__kind="employee_basic")
-        assert "图片" in cz_emp.note and "given" in cz_emp.note
+        assert "图片" in cz_emp.note and "带入本层结算结果" in cz_emp.note
         for region, kind, _, formula, _ in SCHEMES:
             if formula == "given_only":
                 py = pm.PlanYear.objects.get(scheme__region__code=region, scheme__kind=kind)

@@ -35,6 +35,7 @@ from enrollment import services as enrollment_services
 from enrollment import services_registration as registration_services
 from enrollment.admin import PaymentForm
 from enrollment.models import BloodPressureReading, Enrollment
+from policies.admin import HistoryAdmin
 from policies.models import RULE_MODELS, ChronicDisease, Identity, PlanYear, Region, Scheme
 from policies.roles import CLERK, POLICY_OFFICER, REVIEWER
 
@@ -210,6 +211,10 @@ def shown_mismatches(obj, controls) -> list[str]:
         if control["hidden"]:
             continue
         name = control["name"]
+        if name == HistoryAdmin.CHANGE_REASON:  # a form-only box recorded on the history row
+            if control["value"]:
+                out.append(f"{name}：修改原因应为空，显示“{control['value']}”")
+            continue
         match = INLINE_NAME.match(name)
         if match and match["prefix"] in relations:
             if match["field"] == "DELETE":
