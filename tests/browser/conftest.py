@@ -9,6 +9,7 @@ Tests using these fixtures are marked ``@pytest.mark.browser`` (``-m "not browse
 skips them).
 """
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,15 +38,24 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1600, "height": 1000})
+@contextmanager
+def recorded_page(browser, width: int, height: int):
+    """A fresh context's page of the given viewport, recording every request URL."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height})
     context.set_default_timeout(30_000)
     page = context.new_page()
     page.requested_urls = []
     page.on("request", lambda request: page.requested_urls.append(request.url))
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser):
+    with recorded_page(browser, 1600, 1000) as page:
+        yield page
 
 
 def login(page, live_server, username, password):

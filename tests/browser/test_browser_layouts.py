@@ -18,7 +18,7 @@ from claims.tests.setup import PASSWORD, dianjiang_person, hospital, new_person,
 from policies.models import BenefitRule, PlanFigure, PlanYear
 from policies.roles import CLERK, POLICY_OFFICER
 
-from .conftest import assert_only_local_requests, login
+from .conftest import assert_only_local_requests, login, recorded_page
 
 pytestmark = pytest.mark.browser
 
@@ -29,13 +29,8 @@ NAMES = ["欧阳明华", "司马相如", "陈静", "王小二", "诸葛孔明", 
 @pytest.fixture
 def small_page(browser):
     """A page the size of a county office's screen."""
-    context = browser.new_context(locale="zh-CN", viewport={"width": WIDTH, "height": HEIGHT})
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    page.requested_urls = []
-    page.on("request", lambda request: page.requested_urls.append(request.url))
-    yield page
-    context.close()
+    with recorded_page(browser, WIDTH, HEIGHT) as page:
+        yield page
 
 
 @pytest.fixture(autouse=True)
