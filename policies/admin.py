@@ -113,7 +113,8 @@ class HistoryAdmin(SimpleHistoryAdmin):
     """SimpleHistoryAdmin whose revert (POST on a history version) needs the change
     permission on the current object — simple-history only checks the view one — and
     whose change form has a 修改原因 box: what the user types is recorded on the history
-    row that this save wrote (nothing is recorded when the save changed nothing)."""
+    rows this save wrote (an unchanged save writes a row without changes, which then
+    carries the reason), never on an earlier row."""
 
     CHANGE_REASON = "change_reason"
 
