@@ -42,7 +42,7 @@ from policies.access import RegionScopedAdminMixin, user_bound_regions, user_reg
 from policies.admin import HistoryAdmin
 from policies.admin_inlines import ReadOnlyTabularInline
 from policies.masking import MaskedIdentityAdminMixin, masked_id
-from policies.models import EnrollmentWindow, Identity, PlanYear
+from policies.models import Identity, PlanYear
 from policies.widgets import IsoDateInput
 from sheets.admin import SheetAdminMixin
 
@@ -276,15 +276,6 @@ class PersonAdmin(SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin, Region
 # --------------------------------------------------------------------------- enrollment page
 
 
-def window_name(plan_year_id, code: str) -> str:
-    """The name of the plan year's 缴费期 stored by its code on an enrollment or payment."""
-    if not code:
-        return ""
-    name = EnrollmentWindow.objects.filter(plan_year_id=plan_year_id, code=code).values_list(
-        "name", flat=True).first()
-    return name or code
-
-
 class PaymentInline(ReadOnlyTabularInline):
     model = Payment
     fields = ["paid_date", "amount_due", "subsidy", "subsidy_identity", "subsidy_payer",
@@ -295,7 +286,7 @@ class PaymentInline(ReadOnlyTabularInline):
 
     @admin.display(description="缴费期")
     def window(self, obj):
-        return window_name(obj.enrollment.plan_year_id, obj.window_code)
+        return selectors.window_name(obj.enrollment.plan_year_id, obj.window_code)
 
 
 class SuspensionInline(ReadOnlyTabularInline):
@@ -378,7 +369,7 @@ class EnrollmentAdmin(RegionScopedAdminMixin, HistoryAdmin):
 
     @admin.display(description="适用缴费期")
     def window(self, obj):
-        return window_name(obj.plan_year_id, obj.window_code)
+        return selectors.window_name(obj.plan_year_id, obj.window_code)
 
     @admin.display(description="登记缴费")
     def payment_link(self, obj):
@@ -651,7 +642,7 @@ class PaymentAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, History
 
     @admin.display(description="缴费期")
     def window(self, obj):
-        return window_name(obj.enrollment.plan_year_id, obj.window_code)
+        return selectors.window_name(obj.enrollment.plan_year_id, obj.window_code)
 
     def get_list_display(self, request):
         def document(obj):

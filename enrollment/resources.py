@@ -17,10 +17,10 @@ from import_export import fields, resources, widgets
 
 from policies import codes
 from policies.masking import masked_id, masked_phone
-from policies.models import EnrollmentWindow
 from sheets.excel import local_naive
 from sheets.parsing import escape_formula
 
+from . import selectors
 from .models import Enrollment, FamilyRelation, Payment, Person, PersonIdentity
 from .rules.vocab import TIER_NAMES
 from .sheet_kinds import PAYMENT_HEADERS, PERSON_HEADERS
@@ -265,8 +265,7 @@ class PaymentResource(SheetResource):
         key = (obj.enrollment.plan_year_id, obj.window_code)
         names = self.__dict__.setdefault("_window_names", {})
         if key not in names:
-            names[key] = (EnrollmentWindow.objects.filter(plan_year_id=key[0], code=key[1])
-                          .values_list("name", flat=True).first() or obj.window_code)
+            names[key] = selectors.window_name(*key)
         return names[key]
 
     def dehydrate_status(self, obj):

@@ -321,3 +321,12 @@ def payment_preview(enrollment: Enrollment, *, paid_date: date, channel: str | N
 def relation_to_payer_of(person: Person, payer: Person | None) -> str:
     """``relation_to_payer`` with ``other`` when no family relation is recorded."""
     return relation_to_payer(person, payer) or "other"
+
+
+def window_name(plan_year_id, code: str) -> str:
+    """The name of the plan year's 缴费期 stored by its code on an enrollment or payment
+    (the code itself when the window is gone)."""
+    if not code:
+        return ""
+    return (pm.EnrollmentWindow.objects.filter(plan_year_id=plan_year_id, code=code)
+            .values_list("name", flat=True).first() or code)

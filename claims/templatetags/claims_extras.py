@@ -50,10 +50,12 @@ def scheme_name(kind):
 def param_ref(ref) -> str:
     """A stored parameter reference (``{"table", "id", "values"}``) as a clerk reads it:
     the rule table's Chinese name, then each value the formula read under its field's
-    Chinese name (choices by their label, flags 是/否); unset values are left out."""
+    Chinese name, shown as the history pages show values (``field_value_text``: choices by
+    their label, flags 是/否); unset values are left out."""
     from django.apps import apps
-    from django.core.exceptions import FieldDoesNotExist
-    from django.db import models
+    from django.core.exceptions import FieldDoesNotExist, ValidationError
+
+    from policies.history_display import field_value_text
 
     try:
         model = apps.get_model("policies", ref.get("table", ""))
@@ -67,11 +69,9 @@ def param_ref(ref) -> str:
             continue
         if value in (None, "", "None"):
             continue
-        if isinstance(field, models.BooleanField):
-            text = "是" if value in (True, "True") else "否"
-        elif field.choices:
-            text = str({str(k): v for k, v in field.flatchoices}.get(str(value), value))
-        else:
-            text = str(value)
-        parts.append(f"{field.verbose_name} {text}")
+        try:  # stored as text (str of the value): back to the field's type
+            value = field.to_python(value)
+        except ValidationError:
+            pass
+        parts.append(f"{field.verbose_name} {field_value_text(field, value)}")
     return f"{model._meta.verbose_name}：{'，'.join(parts)}" if parts else str(model._meta.verbose_name)
