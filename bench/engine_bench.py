@@ -2,7 +2,7 @@
 
 Builds the public worked examples' claims (../shared/spec/examples) once through the
 trial-calc parser, with the plan parameters resolved from the database once, then
-settles them repeatedly with ``claims.engine.settle.settle_claim``. This is the
+settles them repeatedly with ``insurance_rules.settle.settle_claim``. This is the
 ceiling of batch settlement; the database round trips are measured by
 bench/settle_bench.py.
 
@@ -26,10 +26,10 @@ def main() -> None:
     import django
 
     django.setup()
-    from claims import trial
-    from claims.engine.facts import ClaimFacts  # noqa: F401  (import cost outside the loop)
-    from claims.engine.parse import parse_date, parse_person
-    from claims.engine.settle import settle_claim
+    from claims.trial import claims as trial
+    from insurance_rules.facts import ClaimFacts  # noqa: F401  (import cost outside the loop)
+    from insurance_rules.parse import parse_date, parse_person
+    from insurance_rules.settle import settle_claim
     from policies import selectors
 
     parser = argparse.ArgumentParser()

@@ -37,10 +37,10 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from import_export.admin import ExportMixin
 
-from claims.engine.money import fmt
-from claims.engine.vocab import REASON_NAMES
 from enrollment.models import Person
 from enrollment.selectors import persons_visible_to
+from insurance_rules.money import fmt
+from insurance_rules.vocab import REASON_NAMES
 from policies.access import RegionScopedAdminMixin, scope_queryset
 from policies.admin import HistoryAdmin
 from policies.masking import masked_id

@@ -28,12 +28,12 @@ from django.db import connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from claims.engine.errors import CaseError
-from claims.engine.facts import GivenLayer as EngineGiven
-from claims.engine.facts import HeldIdentity
-from claims.engine.settle import settle_claim
 from enrollment.models import Enrollment, Person, PersonIdentity, PreExistingDeclaration, Suspension
-from enrollment.selectors_registration import held_registrations_by_person
+from enrollment.selectors.registrations import held_registrations_by_person
+from insurance_rules.errors import CaseError
+from insurance_rules.facts import GivenLayer as EngineGiven
+from insurance_rules.facts import HeldIdentity
+from insurance_rules.settle import settle_claim
 from policies import models as pm
 from policies import selectors as policy_selectors
 from sheets.bulk_sql import InArray, insert_history, insert_values, update_rows

@@ -5,7 +5,7 @@ types; leshan.md claim documents; liaocheng.md offline-review deadline).
 - ``Hospital``: the 定点医疗机构 catalogue (codes.md attributes), shared by every region
   (a claim may be treated outside the person's region).
 - ``Claim``: one settlement sheet — the amounts of README §3 and the facts the engine
-  reads (``claims.engine.facts.ClaimFacts``), the person, the pooling region, the plan
+  reads (``insurance_rules.facts.ClaimFacts``), the person, the pooling region, the plan
   year (= year of the service date, README §4.2), the hospital's settlement number
   (unique per hospital: re-importing never creates a duplicate) and the status
   workflow ``TRANSITIONS``.

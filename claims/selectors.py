@@ -19,16 +19,16 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
-from claims.engine.common import annual_limit
-from claims.engine.facts import ClaimFacts, Coverage, GivenLayer, Hospital, Period, PersonFacts
-from claims.engine.money import ZERO, pct, q2
-from claims.engine.params import PlanParams
-from claims.engine.results import ItemResult, LayerResult, ParamRef, SettledClaim
-from claims.engine.vocab import POOL_NAMES, claim_type_name
 from enrollment import selectors as enrollment_selectors
 from enrollment.models import Enrollment, Person
-from enrollment.rules.vocab import BASIC_KINDS
-from enrollment.selectors_registration import approved_registrations
+from enrollment.selectors.registrations import approved_registrations
+from insurance_rules.common import annual_limit
+from insurance_rules.enrollment.vocab import BASIC_KINDS
+from insurance_rules.facts import ClaimFacts, Coverage, GivenLayer, Hospital, Period, PersonFacts
+from insurance_rules.money import ZERO, pct, q2
+from insurance_rules.params import PlanParams
+from insurance_rules.results import ItemResult, LayerResult, ParamRef, SettledClaim
+from insurance_rules.vocab import POOL_NAMES, claim_type_name
 from policies import models as pm
 from policies import selectors as policy_selectors
 from policies.access import scope_queryset

@@ -34,12 +34,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from claims.engine.errors import CaseError
-from claims.engine.money import ZERO, fmt
-from claims.engine.results import SettledClaim
-from claims.engine.settle import settle_claim
 from enrollment.models import Person
 from enrollment.selectors import persons_visible_to
+from insurance_rules.errors import CaseError
+from insurance_rules.money import ZERO, fmt
+from insurance_rules.results import SettledClaim
+from insurance_rules.settle import settle_claim
 from policies import codes
 from policies.access import user_can_access
 

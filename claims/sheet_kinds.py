@@ -25,7 +25,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from enrollment import documents
 from enrollment.models import Person
 from enrollment.selectors import persons_visible_to
-from enrollment.sheet_kinds import DOCUMENT_TYPES, ID_ALIASES
+from enrollment.sheet_kinds.persons import DOCUMENT_TYPES, ID_ALIASES
 from policies import codes
 from policies.access import scope_queryset
 from policies.models import ChronicDisease

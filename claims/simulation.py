@@ -23,10 +23,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from claims.engine.errors import CaseError
-from claims.engine.money import ZERO, q2
-from claims.engine.settle import settle_claim
-from claims.engine.vocab import claim_type_name, scheme_kind_name
+from insurance_rules.errors import CaseError
+from insurance_rules.money import ZERO, q2
+from insurance_rules.settle import settle_claim
+from insurance_rules.vocab import claim_type_name, scheme_kind_name
 from policies import models as pm
 from policies import selectors as policy_selectors
 

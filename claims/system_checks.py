@@ -20,9 +20,9 @@ from __future__ import annotations
 from django.core import checks
 from django.db import DatabaseError, connections
 
-from claims.engine.formulas import FORMULA_CHOICES
-from claims.engine.registry import FORMULA_NEEDS, FORMULAS, GIVEN_HANDLERS
-from claims.engine.settle import load_systems
+from insurance_rules.formulas import FORMULA_CHOICES
+from insurance_rules.registry import FORMULA_NEEDS, FORMULAS, GIVEN_HANDLERS
+from insurance_rules.settle import load_systems
 from policies import models as pm
 
 # PlanParams field (what a formula declares it needs) -> the rule table it is read from
@@ -45,7 +45,7 @@ def check_formula_registry(app_configs=None, **kwargs):
         if code not in FORMULAS:
             errors.append(checks.Error(
                 f"计算规则族“{label}”（{code}）可在险种上选择，但没有计算模块实现它",
-                hint="在 claims/engine/systems/ 中用 @formula 注册它，或从 FORMULA_CHOICES 中删除",
+                hint="在 insurance_rules/systems/ 中用 @formula 注册它，或从 FORMULA_CHOICES 中删除",
                 id="claims.E001"))
     for code, needs in FORMULA_NEEDS.items():
         unknown = [n for n in needs if n not in PARAM_TABLES]

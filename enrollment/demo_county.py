@@ -40,18 +40,18 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from claims.engine.errors import CaseError
-from claims.engine.facts import HeldIdentity, PersonFacts
+from enrollment.services import registrations as reg_services
+from insurance_rules.enrollment.contribution import quote
+from insurance_rules.errors import CaseError
+from insurance_rules.facts import HeldIdentity, PersonFacts
 from policies.models import ChronicDisease, PlanYear
 from sheets.bulk_sql import insert_history, insert_values
 from sheets.engine import run_import
 from sheets.registry import get_kind
 
 from . import selectors, services
-from . import services_registration as reg_services
 from .documents import make_id_number
 from .models import Enrollment, FamilyRelation, Person, Registration
-from .rules.contribution import quote
 
 # region code, share of the persons (%), area code of the ID numbers, 户籍 region code
 REGIONS = [

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from import_export import fields, resources, widgets
 
+from insurance_rules.enrollment.vocab import TIER_NAMES
 from policies import codes
 from policies.masking import masked_id, masked_phone
 from sheets.excel import local_naive
@@ -22,8 +23,7 @@ from sheets.parsing import escape_formula
 
 from . import selectors
 from .models import Enrollment, FamilyRelation, Payment, Person, PersonIdentity
-from .rules.vocab import TIER_NAMES
-from .sheet_kinds import PAYMENT_HEADERS, PERSON_HEADERS
+from .sheet_kinds.persons import PAYMENT_HEADERS, PERSON_HEADERS
 
 DEPARTMENTS = dict(codes.Department.choices)
 RELATION_NAMES = dict(codes.Relation.choices)

@@ -20,7 +20,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 
-from claims.engine.formulas import FORMULA_CHOICES
+from insurance_rules.formulas import FORMULA_CHOICES
 
 from . import codes
 from .history import AuditHistory

@@ -1,4 +1,4 @@
-"""Reads of the policy rows as the engine's resolved parameters (``claims.engine.params``).
+"""Reads of the policy rows as the engine's resolved parameters (``insurance_rules.params``).
 
 ``region_plans`` / ``plan_params_for`` build a frozen ``PlanParams`` per scheme from the
 rule tables with one query per table for all the region's plan years together.
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from claims.engine.errors import InvalidInput, UnknownCode
-from claims.engine.params import (
+from insurance_rules.errors import InvalidInput, UnknownCode
+from insurance_rules.params import (
     Adjustment,
     Applicable,
     AssistanceRow,

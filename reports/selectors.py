@@ -47,7 +47,7 @@ DENOMINATOR_KINDS: dict[str, tuple[str, ...]] = {
     SK.INCLUSIVE_COMMERCIAL: (SK.EMPLOYEE_BASIC, SK.RESIDENT_BASIC),
 }
 """Schemes whose participation rate is reported → the basic scheme kinds whose insured
-persons form the denominator (the scheme's eligibility, enrollment/rules/eligibility.py).
+persons form the denominator (the scheme's eligibility, insurance_rules/enrollment/eligibility.py).
 Vocabulary, not policy numbers."""
 
 

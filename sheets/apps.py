@@ -1,4 +1,4 @@
-"""App config: discovers the ``sheet_kinds`` (and ``sheet_kinds_more``) module of every
+"""App config: discovers the ``sheet_kinds`` module (or package) of every
 installed app."""
 from django.apps import AppConfig
 
@@ -11,4 +11,4 @@ class SheetsConfig(AppConfig):
     def ready(self):
         from django.utils.module_loading import autodiscover_modules
 
-        autodiscover_modules("sheet_kinds", "sheet_kinds_more")
+        autodiscover_modules("sheet_kinds")

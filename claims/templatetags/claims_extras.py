@@ -4,9 +4,9 @@ from decimal import Decimal
 
 from django import template
 
-from claims.engine.common import percent as percent_text
-from claims.engine.money import ZERO, fmt
-from claims.engine.vocab import scheme_kind_name
+from insurance_rules.common import percent as percent_text
+from insurance_rules.money import ZERO, fmt
+from insurance_rules.vocab import scheme_kind_name
 
 register = template.Library()
 

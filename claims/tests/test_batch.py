@@ -13,7 +13,7 @@ from claims import batch, services
 from claims.batch import claims_settle_batch
 from claims.models import Claim, ClaimLayer
 
-from .setup import CASES, CLAIM_EXAMPLES, EXAMPLES, claim_for_case, dianjiang_person, outpatient
+from .factories import CASES, CLAIM_EXAMPLES, EXAMPLES, claim_for_case, dianjiang_person, outpatient
 
 pytestmark = pytest.mark.django_db
 

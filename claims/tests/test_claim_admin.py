@@ -9,7 +9,7 @@ from django.urls import reverse
 from claims.models import Claim, ClaimLayer, GivenLayer
 from policies.roles import CLERK, REVIEWER, SUPERVISOR
 
-from .setup import CASES, claim_for_case, dianjiang_person, hospital, outpatient, staff
+from .factories import CASES, claim_for_case, dianjiang_person, hospital, outpatient, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +56,7 @@ def test_pages_render_and_settle_through_the_buttons(client, loaded_policies):
 
 def test_add_form_creates_a_claim_with_given_layers(client, loaded_policies):
     case = CASES["ex-5"]
-    from .setup import person_for_case
+    from .factories import person_for_case
     person = person_for_case(case)
     clerk = staff("jingban_ls", CLERK, ("511100",))
     login(client, clerk)

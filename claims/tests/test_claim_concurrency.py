@@ -14,7 +14,7 @@ from django.db import connection
 from claims import selectors, services
 from claims.models import ClaimLayer
 
-from .setup import dianjiang_person, outpatient
+from .factories import dianjiang_person, outpatient
 
 pytestmark = [
     pytest.mark.postgres,

@@ -7,7 +7,7 @@ from claims import services
 from claims.models import Claim
 from policies.roles import CLERK, REVIEWER
 
-from .setup import dianjiang_person, hospital, outpatient, staff
+from .factories import dianjiang_person, hospital, outpatient, staff
 
 
 @pytest.fixture(autouse=True)

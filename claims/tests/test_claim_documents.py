@@ -12,7 +12,7 @@ from claims.models import Claim
 from policies.models import Holiday
 from policies.roles import CLERK, REVIEWER
 
-from .setup import CASES, claim_for_case, hospital, staff
+from .factories import CASES, claim_for_case, hospital, staff
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from claims import services
 from policies.masking import mask_id_number
 from policies.roles import CLERK, SUPERVISOR
 
-from .setup import dianjiang_person, outpatient, staff
+from .factories import dianjiang_person, outpatient, staff
 
 pytestmark = pytest.mark.django_db
 

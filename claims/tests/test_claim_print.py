@@ -10,7 +10,7 @@ from claims import services
 from claims.models import Claim
 from policies.roles import CLERK
 
-from .setup import dianjiang_person, outpatient, staff
+from .factories import dianjiang_person, outpatient, staff
 
 pytestmark = pytest.mark.django_db
 

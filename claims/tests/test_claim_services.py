@@ -8,7 +8,7 @@ import pytest
 from claims import services
 from claims.models import Claim, ClaimLayer
 
-from .setup import CASES, CLAIM_EXAMPLES, EXAMPLES, claim_for_case
+from .factories import CASES, CLAIM_EXAMPLES, EXAMPLES, claim_for_case
 
 pytestmark = pytest.mark.django_db
 

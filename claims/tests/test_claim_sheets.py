@@ -19,7 +19,7 @@ from sheets.exporting import export_rows
 from sheets.registry import get_kind
 from sheets.tests.helpers import write_csv, write_xlsx
 
-from .setup import CASES, EXAMPLES, enroll, new_person, person_for_case, staff
+from .factories import CASES, EXAMPLES, enroll, new_person, person_for_case, staff
 
 pytestmark = pytest.mark.usefixtures("loaded_policies")
 

@@ -10,7 +10,7 @@ from claims import selectors, services
 from claims.models import Claim, ClaimLayer
 from policies.roles import CLERK, REVIEWER, SUPERVISOR
 
-from .setup import CASES, claim_for_case, dianjiang_person, hospital, outpatient, staff
+from .factories import CASES, claim_for_case, dianjiang_person, hospital, outpatient, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -198,7 +198,7 @@ def test_bad_input_is_refused_with_the_field_named(loaded_policies):
 
 
 def test_claim_outside_coverage_is_refused(loaded_policies):
-    from .setup import enroll, new_person
+    from .factories import enroll, new_person
     person = new_person("500231")
     enroll(person, "500231", "resident_basic", tier=1)  # paid 2023-11-20: whole 2024
     from enrollment import services as es

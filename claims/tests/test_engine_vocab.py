@@ -1,5 +1,5 @@
 """The engine's names of the code vocabulary cover the code tables (policies.codes)."""
-from claims.engine import vocab
+from insurance_rules import vocab
 from policies import codes
 from policies.models import LimitPool, RatioAdjustment
 

@@ -16,7 +16,7 @@ from sheets.engine import run_import
 from sheets.registry import get_kind
 from sheets.tests.helpers import write_csv
 
-from .setup import enroll, hospital, new_person
+from .factories import enroll, hospital, new_person
 
 pytestmark = pytest.mark.usefixtures("loaded_policies")
 

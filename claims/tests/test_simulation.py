@@ -17,7 +17,7 @@ from claims.simulation import simulate_plan_year
 from policies.models import BenefitRule
 from policies.services import plan_year_rollover
 
-from .setup import dianjiang_person, hospital, outpatient
+from .factories import dianjiang_person, hospital, outpatient
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -1,13 +1,13 @@
 """System checks keeping schemes, engine modules and plan years in step, and the
-registries refusing duplicates (claims/system_checks.py, claims/engine/registry.py,
+registries refusing duplicates (claims/system_checks.py, insurance_rules/registry.py,
 sheets/registry.py)."""
 import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from claims import system_checks
-from claims.engine import registry
-from claims.engine.registry import DuplicateRegistration, formula, given_handler
+from insurance_rules import registry
+from insurance_rules.registry import DuplicateRegistration, formula, given_handler
 from policies import models as pm
 from sheets.registry import DuplicateKind, SheetKind, register
 

@@ -49,7 +49,7 @@ def test_worked_examples(loaded_policies, tmp_path, case_id):
 
 
 def test_every_kind_has_a_public_example():
-    from claims.trial_batch import HANDLERS
+    from claims.trial.cases import HANDLERS
 
     kinds = {c.get("kind", "claim") for c in EXAMPLES["cases"]}
     assert kinds == set(HANDLERS) == {"claim", "contribution", "registration"}
@@ -68,7 +68,7 @@ def test_the_whole_examples_file_through_the_command(loaded_policies):
 def test_a_programming_error_in_a_case_fails_the_command(loaded_policies, tmp_path, monkeypatch):
     """A handler that crashes is the program's fault: every result is printed, the command
     exits 1 (not a case answer with exit 0, which hid the missing registration handler)."""
-    from claims import trial_batch
+    from claims.trial import cases as trial_batch
 
     def broken(case, *, plan_status, cache):
         raise KeyError("no_such_key")

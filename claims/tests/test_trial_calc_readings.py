@@ -17,7 +17,7 @@ from claims import services
 from claims.batch import claims_settle_batch
 from claims.models import Claim, ClaimLayer
 
-from .setup import dianjiang_person, hospital
+from .factories import dianjiang_person, hospital
 
 pytestmark = pytest.mark.django_db
 

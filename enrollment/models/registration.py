@@ -3,7 +3,7 @@ changzhi.md chronic-disease catalogue and “两病” admission criteria).
 
 A person applies for a disease of the region's catalogue under a scheme; the evidence
 (typed fields, blood-pressure readings) is checked against the admission criteria of the
-scheme's plan year (``enrollment.rules.registration``); a reviewer holding
+scheme's plan year (``insurance_rules.enrollment.registration``); a reviewer holding
 ``enrollment.approve_registration`` approves or rejects; an approved registration has a
 validity period (``valid_from`` – ``valid_to``, empty end = until terminated) and unlocks
 the disease's outpatient benefit.
@@ -14,7 +14,7 @@ Status workflow (``TRANSITIONS``)::
                                     ↘ rejected 已驳回
 
 Rejected and terminated are terminal. Writes go through
-``enrollment.services_registration``; every transition is kept twice: by
+``enrollment.services.registrations``; every transition is kept twice: by
 django-simple-history (the whole row) and by a ``RegistrationTransition`` row (who, when,
 from, to, reason).
 """

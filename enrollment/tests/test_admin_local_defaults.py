@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
-from enrollment import services_registration as svc
 from enrollment.models import RegistrationTransition
+from enrollment.services import registrations as svc
 from policies.models import Region, StaffProfile
 
 from .registration_setup import changzhi, person

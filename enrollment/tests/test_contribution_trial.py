@@ -3,9 +3,9 @@ the fixture rows (trial-calc.md ``contribution`` and worked example ex-3)."""
 
 import pytest
 
-from claims.engine.errors import CaseError
 from claims.tests.spec_examples import load_examples
-from enrollment.trial import contribution_case
+from enrollment.trial.contributions import contribution_case
+from insurance_rules.errors import CaseError
 from policies.models import PlanYear
 
 from .contribution_setup import contribution_rows  # noqa: F401  (fixture)
@@ -191,7 +191,7 @@ def test_plan_status_selects_draft_or_in_force_rows():
 
 
 def test_batch_runner_returns_contribution_results():
-    trial_batch = pytest.importorskip("claims.trial_batch")
+    trial_batch = pytest.importorskip("claims.trial.cases")
     results = trial_batch.run_cases([case(id="a"), case(id="b", paid="2024-10-01")])
     assert results[0]["ok"] is True and results[0]["self_pay"] == "380.00"
     assert results[1] == {"id": "b", "ok": False, "error": {

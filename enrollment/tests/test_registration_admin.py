@@ -1,4 +1,4 @@
-"""Registration admin (enrollment/admin_registration.py): the reviewer's queue, the
+"""Registration admin (enrollment/admin/registrations.py): the reviewer's queue, the
 approve / reject actions, the criteria shown on the page, adding through the service."""
 from datetime import date
 
@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
-from enrollment import services_registration as svc
 from enrollment.models import Registration, RegistrationTransition
+from enrollment.services import registrations as svc
 from policies.models import Region, Scheme, StaffProfile
 
 from .registration_setup import changzhi, person

@@ -1,4 +1,4 @@
-"""批准 / 驳回 on the registration's own page (enrollment/admin_registration.py
+"""批准 / 驳回 on the registration's own page (enrollment/admin/registrations.py
 ``decide_view``), and the reviewer's list filters scoped to the user's regions."""
 from datetime import date
 

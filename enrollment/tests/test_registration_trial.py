@@ -1,10 +1,10 @@
 """Trial calculation of ``registration`` cases (spec trial-calc.md) through
-``enrollment.trial_registration.registration_case`` with the seed rows loaded by
+``enrollment.trial.registrations.registration_case`` with the seed rows loaded by
 ``load_policies`` (fixture ``loaded_policies``)."""
 import pytest
 
-from claims.engine.errors import InvalidInput, NotEligible, UnknownCode
-from enrollment.trial_registration import registration_case
+from enrollment.trial.registrations import registration_case
+from insurance_rules.errors import InvalidInput, NotEligible, UnknownCode
 
 PERSON = {"birth_date": "1960-05-01", "category": "resident"}
 BP3 = [{"date": "2024-03-01", "systolic": 150, "diastolic": 95},
@@ -174,7 +174,7 @@ def test_draft_status_reads_plan_in_force_when_no_draft(rows):
 
 
 def test_no_plan_year_is_missing_rule_unless_refused_anyway(rows):
-    from claims.engine.errors import MissingRule
+    from insurance_rules.errors import MissingRule
     with pytest.raises(MissingRule, match="2019 年度方案"):
         run(case("CZ18", date="2019-06-01"))
     result = run(case("CZ46", date="2021-04-01"))  # closed whatever the plan year

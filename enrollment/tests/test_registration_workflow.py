@@ -1,15 +1,15 @@
-"""Registration workflow services and selectors (enrollment/services_registration.py,
-enrollment/selectors_registration.py; spec README §2 门诊慢特病登记, changzhi.md)."""
+"""Registration workflow services and selectors (enrollment/services/registrations.py,
+enrollment/selectors/registrations.py; spec README §2 门诊慢特病登记, changzhi.md)."""
 from datetime import date
 from decimal import Decimal as D
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from claims.engine.facts import HeldRegistration
-from enrollment import selectors_registration as sel
-from enrollment import services_registration as svc
 from enrollment.models import Registration, RegistrationTransition
+from enrollment.selectors import registrations as sel
+from enrollment.services import registrations as svc
+from insurance_rules.facts import HeldRegistration
 
 from .registration_setup import changzhi, person, user
 

@@ -142,7 +142,7 @@ def test_import_permission_is_required(tmp_path, dianjiang_viewer):
 
 
 def test_small_chunks_keep_duplicate_checks_across_chunks(tmp_path, monkeypatch):
-    from enrollment.sheet_kinds import PersonSheet
+    from enrollment.sheet_kinds.persons import PersonSheet
 
     monkeypatch.setattr(PersonSheet, "chunk_size", 2)
     rows = [person_row(s) for s in (1, 3, 5, 7, 9)]
@@ -289,7 +289,7 @@ def test_payments_need_basic_insurance_recorded_or_confirmed(tmp_path):
 
 
 def test_payments_all_or_nothing_across_chunks(tmp_path, monkeypatch):
-    from enrollment.sheet_kinds import PaymentSheet
+    from enrollment.sheet_kinds.persons import PaymentSheet
 
     monkeypatch.setattr(PaymentSheet, "chunk_size", 2)
     load_persons(tmp_path, [1, 3, 5, 7, 9])

@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from enrollment import sheet_kinds
 from enrollment.models import Enrollment, Payment, Person
-from enrollment.sheet_kinds import PaymentSheet, PersonSheet, _person_errors
+from enrollment.sheet_kinds import persons as sheet_kinds
+from enrollment.sheet_kinds.persons import PaymentSheet, PersonSheet, _person_errors
 from policies.models import Region
 from sheets import engine
 from sheets.engine import run_import

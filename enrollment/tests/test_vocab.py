@@ -1,7 +1,7 @@
 """The vocabulary of the pure contribution rules agrees with ``policies.codes``."""
 import pytest
 
-from enrollment.rules import vocab
+from insurance_rules.enrollment import vocab
 from policies import codes
 
 

@@ -5,7 +5,7 @@ import re
 
 from django.urls import reverse
 
-from claims.tests.setup import hospital
+from claims.tests.factories import hospital
 from policies.tests.factories import staff_user
 from tests.page_scan import findings, raw_codes, user_names, visible_text
 

@@ -4,7 +4,7 @@ confirmation; a clerk is refused."""
 import pytest
 from django.urls import reverse
 
-from claims.tests.setup import staff
+from claims.tests.factories import staff
 from policies.models import ContributionStandard, PlanYear
 from policies.roles import CLERK, POLICY_OFFICER
 

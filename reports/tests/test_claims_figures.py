@@ -1,6 +1,6 @@
 """Claims figures (赔付金额, 赔付率, 健康管理基金, 线下审核超期) against hand-computed values
 (docs/reports.md “理赔与赔付率”). The 2024 claims are entered and settled through the
-claims services with the spec's worked examples (claims/tests/setup.py); earlier plan
+claims services with the spec's worked examples (claims/tests/factories.py); earlier plan
 years of 聊惠保 and 三明 are stored rows (test data), as the fixtures load only 2024."""
 from datetime import date
 from decimal import Decimal
@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from claims import services
 from claims.models import Claim, ClaimLayer
-from claims.tests.setup import (
+from claims.tests.factories import (
     CASES,
     claim_for_case,
     dianjiang_person,
@@ -21,7 +21,7 @@ from claims.tests.setup import (
     plan_year,
     staff,
 )
-from claims.tests.setup import outpatient as outpatient_claim
+from claims.tests.factories import outpatient as outpatient_claim
 from enrollment.models import Enrollment, Payment
 from policies.models import PlanFigure, PlanYear, Region
 from policies.roles import REVIEWER, SUPERVISOR

@@ -3,7 +3,7 @@ form) look like the object tools' links (试算, 打印结算单), not like plai
 item 9). Screenshot in $BROWSER_ARTIFACTS."""
 import pytest
 
-from claims.tests.setup import PASSWORD, dianjiang_person, outpatient, staff
+from claims.tests.factories import PASSWORD, dianjiang_person, outpatient, staff
 from policies.roles import CLERK
 
 from .conftest import assert_only_local_requests, login, save_screenshot

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from claims.models import Claim
-from claims.tests.setup import PASSWORD, dianjiang_person, hospital, staff
+from claims.tests.factories import PASSWORD, dianjiang_person, hospital, staff
 from policies.roles import CLERK
 
 from .conftest import assert_only_local_requests, login

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from claims import services as claim_services
-from claims.tests.setup import PASSWORD, dianjiang_person, hospital, new_person, staff
+from claims.tests.factories import PASSWORD, dianjiang_person, hospital, new_person, staff
 from policies.models import BenefitRule, PlanFigure, PlanYear
 from policies.roles import CLERK, POLICY_OFFICER
 

@@ -1,13 +1,13 @@
 """The reviewer's 批准 on a registration's own page, with its confirmation step, in a
-real browser (enrollment/admin_registration.py decide_view)."""
+real browser (enrollment/admin/registrations.py decide_view)."""
 import os
 from datetime import date
 
 import pytest
 from django.contrib.auth.models import Permission, User
 
-from enrollment import services_registration as svc
 from enrollment.models import Registration
+from enrollment.services import registrations as svc
 from enrollment.tests.registration_setup import changzhi, person
 from policies.models import StaffProfile
 

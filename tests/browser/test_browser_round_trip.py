@@ -30,11 +30,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from claims import services as claim_services
-from claims.tests.setup import PASSWORD, dianjiang_person, hospital, new_person, staff
+from claims.tests.factories import PASSWORD, dianjiang_person, hospital, new_person, staff
 from enrollment import services as enrollment_services
-from enrollment import services_registration as registration_services
-from enrollment.admin import PaymentForm
+from enrollment.admin.enrollments import PaymentForm
 from enrollment.models import BloodPressureReading, Enrollment
+from enrollment.services import registrations as registration_services
 from policies.admin import HistoryAdmin
 from policies.models import RULE_MODELS, ChronicDisease, Identity, PlanYear, Region, Scheme
 from policies.roles import CLERK, POLICY_OFFICER, REVIEWER

@@ -13,7 +13,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from claims.trial_batch import BadInput, had_internal_error, load_cases, run_cases
+from claims.trial.cases import BadInput, had_internal_error, load_cases, run_cases
 
 
 class Command(BaseCommand):

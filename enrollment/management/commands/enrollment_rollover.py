@@ -4,8 +4,8 @@ automatic renewal (三明 自动续保, 乐山 个人账户代扣) into the next
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from claims.engine.errors import CaseError
 from enrollment import selectors, services
+from insurance_rules.errors import CaseError
 
 
 class Command(BaseCommand):

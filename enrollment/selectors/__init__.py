@@ -1,0 +1,52 @@
+"""Reads of the enrollment app (no writes).
+
+Public surface: enrollments (scheme and plan-year lookups, the resolved contribution plan,
+the person's facts for the pure rules, payment previews) and registrations (the chronic
+disease catalogue, held registrations and their assessment)."""
+
+from .enrollments import (  # noqa: F401
+    PLAN_STATUSES,
+    STATUS_NAMES,
+    PaymentPreview,
+    admission_facts,
+    basic_enrollment,
+    basic_enrollments,
+    contribution_plan,
+    contribution_plan_for,
+    enrollment_in_force,
+    enrollment_refusal,
+    held_identities,
+    holds_employee_basic,
+    identity_codes,
+    identity_names,
+    in_region,
+    paid_total,
+    parents_of,
+    payment_preview,
+    person_facts,
+    person_is_local,
+    persons_visible_to,
+    plan_year_of,
+    region_scheme,
+    relation_to_payer,
+    relation_to_payer_of,
+    window_name,
+)
+from .registrations import (  # noqa: F401
+    approved_registrations,
+    assess_registration,
+    benefit_for,
+    catalogue_disease,
+    catalogue_names,
+    conflicting_registrations,
+    criteria_for,
+    disease_facts,
+    health_status,
+    held_facts,
+    held_registrations_by_person,
+    plan_label,
+    plan_year_for,
+    pooling_region,
+    pre_existing_groups,
+    registration_evidence,
+)

@@ -1,0 +1,331 @@
+"""Reads of the enrollment app (HackSoft selectors): the plan-year rows the contribution
+rules need, as a ``ContributionPlan`` (``insurance_rules.enrollment.plan``), and the facts about a
+stored person (identities, basic coverage, relations) that the rules take as input.
+
+Plan-year status (trial-calc ``--plan-status``), as the engine's ``policies.selectors``:
+``active`` reads the plan year in force (``active``, else ``closed``); ``draft`` reads the
+``draft`` plan year and falls back to the in-force one when the scheme has no draft.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
+
+from enrollment.models import Enrollment, FamilyRelation, Payment, Person
+from enrollment.models.person import INVERSE_RELATION
+from insurance_rules.enrollment.contribution import Quote, quote
+from insurance_rules.enrollment.eligibility import check_eligibility
+from insurance_rules.enrollment.plan import AutoEnrollRule, ContributionPlan, PayerRule
+from insurance_rules.enrollment.vocab import BASIC_KINDS
+from insurance_rules.errors import CaseError, InvalidInput, MissingRule, UnknownCode
+from insurance_rules.facts import HeldIdentity, PersonFacts
+from insurance_rules.params import Figure, Standard, Subsidy, Window
+from policies import codes
+from policies import models as pm
+from policies.access import user_region_ids, user_sees_all_regions
+from policies.selectors import STATUS_PREFERENCE, pooling_region
+
+PLAN_STATUSES = STATUS_PREFERENCE
+STATUS_NAMES = {"active": "生效或已关闭", "draft": "草稿、生效或已关闭"}
+
+
+# --------------------------------------------------------------------------- plan rows
+
+
+def region_scheme(region: pm.Region, kind) -> pm.Scheme:
+    if not isinstance(kind, str) or not kind:
+        raise InvalidInput("缺少字段“scheme”（险种类别）")
+    if kind not in codes.SchemeKind.values:
+        raise UnknownCode(f"未知的险种类别“scheme”：{kind}")
+    scheme = pm.Scheme.objects.select_related("region").filter(region=region, kind=kind).first()
+    if scheme is None:
+        raise UnknownCode(f"未知的险种“scheme”：{kind}（{region.name}没有此险种）")
+    return scheme
+
+
+def plan_year_of(scheme: pm.Scheme, year: int, plan_status: str = "active") -> pm.PlanYear:
+    """The scheme's plan year of ``year`` visible under ``plan_status``; else MissingRule."""
+    if plan_status not in PLAN_STATUSES:
+        raise InvalidInput(f"未知的年度方案状态：{plan_status}（active 或 draft）")
+    by_status = {py.status: py for py in pm.PlanYear.objects.select_related("scheme__region")
+                 .filter(scheme=scheme, year=year)}
+    plan_year = next((by_status[s] for s in PLAN_STATUSES[plan_status] if s in by_status), None)
+    if plan_year is None:
+        raise MissingRule(f"{scheme.region.name}{scheme.name}没有状态为“{STATUS_NAMES[plan_status]}”"
+                          f"的 {year} 年度方案")
+    return plan_year
+
+
+def contribution_plan(plan_year: pm.PlanYear) -> ContributionPlan:
+    """The contribution rows of ``plan_year`` as a ``ContributionPlan``."""
+    scheme = plan_year.scheme
+    windows = tuple(
+        Window(id=w.pk, code=w.code, name=w.name, pay_from=w.pay_from, pay_to=w.pay_to,
+               person_group=w.person_group, identity=w.identity.code if w.identity_id else None,
+               newborn_max_days=w.newborn_max_days, coverage_rule=w.coverage_rule,
+               coverage_start=w.coverage_start, waiting_days=w.waiting_days,
+               coverage_end=w.coverage_end, priority=w.priority)
+        for w in pm.EnrollmentWindow.objects.filter(plan_year=plan_year).select_related("identity"))
+    standards = tuple(
+        Standard(id=s.pk, window=s.window.code, tier=s.tier, amount=s.amount,
+                 plus_figure=s.plus_figure)
+        for s in pm.ContributionStandard.objects.filter(plan_year=plan_year).select_related("window"))
+    subsidies = tuple(
+        Subsidy(id=s.pk, identity=s.identity.code, tier=s.tier, amount=s.amount, full=s.full)
+        for s in pm.SubsidyRule.objects.filter(plan_year=plan_year).select_related("identity"))
+    figures = tuple(Figure(id=f.pk, code=f.code, value=f.value)
+                    for f in pm.PlanFigure.objects.filter(plan_year=plan_year))
+    payer_rules = tuple(PayerRule(id=r.pk, channel=r.channel, relation=r.relation,
+                                  category=r.category)
+                        for r in pm.PayerRelationRule.objects.filter(plan_year=plan_year))
+    auto_rules = tuple(AutoEnrollRule(id=r.pk, trigger=r.trigger,
+                                      parents_required=r.parents_required,
+                                      coverage_rule=r.coverage_rule)
+                       for r in pm.AutoEnrollmentRule.objects.filter(plan_year=plan_year))
+    return ContributionPlan(
+        region=scheme.region.pooling_region.code, region_name=scheme.region.name, kind=scheme.kind,
+        scheme_name=scheme.name, year=plan_year.year, has_tiers=scheme.has_tiers,
+        plan_year_id=plan_year.pk, status=plan_year.status, formula=scheme.formula,
+        province=scheme.region.province, windows=windows, standards=standards,
+        subsidies=subsidies, figures=figures, payer_rules=payer_rules, auto_rules=auto_rules)
+
+
+def contribution_plan_for(region_code, kind, year: int, *,
+                          plan_status: str = "active") -> ContributionPlan:
+    region = pooling_region(region_code)
+    scheme = region_scheme(region, kind)
+    return contribution_plan(plan_year_of(scheme, year, plan_status))
+
+
+def identity_codes() -> frozenset[str]:
+    return frozenset(pm.Identity.objects.values_list("code", flat=True))
+
+
+def identity_names() -> dict[str, str]:
+    return dict(pm.Identity.objects.values_list("code", "name"))
+
+
+# --------------------------------------------------------------------------- persons
+
+
+def persons_visible_to(user, queryset=None):
+    """Persons ``user`` may see: 户籍 or 常住地 in one of the user's regions (sub-regions
+    included), or an enrollment in one of them; a superuser sees all (docs/access.md)."""
+    queryset = Person.objects.all() if queryset is None else queryset
+    if user_sees_all_regions(user):
+        return queryset
+    ids = user_region_ids(user)
+    enrolled = Enrollment.objects.filter(plan_year__scheme__region__in=ids).values("person_id")
+    return queryset.filter(Q(hukou_region__in=ids) | Q(residence_region__in=ids) | Q(pk__in=enrolled))
+
+
+def in_region(region: pm.Region | None, pooling: pm.Region) -> bool:
+    return region is not None and region.pooling_region.pk == pooling.pk
+
+
+def person_is_local(person: Person, pooling: pm.Region) -> bool | None:
+    """True when the person's 户籍 or 常住地 is in ``pooling``; False when both are known
+    and outside; None when unknown (not checked)."""
+    known = [r for r in (person.hukou_region, person.residence_region) if r is not None]
+    if not known:
+        return None
+    return any(in_region(r, pooling) for r in known)
+
+
+def admission_facts(person: Person, pooling: pm.Region) -> dict[str, bool]:
+    """What a scheme that admits more than the region's basic insured reads of the person
+    (``insurance_rules.admission``; 三明普惠医联保): ``lives_in_region`` — a 新市民 living
+    long-term at a 常住地 in ``pooling``; ``hk_macao_taiwan``; ``basic_insured_in_province`` —
+    basic insurance in the province of the 常住地, which is ``pooling``'s province."""
+    residence = person.residence_region if (person.long_term_resident
+                                            or person.basic_insured_in_province) else None
+    return {
+        "lives_in_region": bool(person.long_term_resident and in_region(residence, pooling)),
+        "hk_macao_taiwan": bool(person.hk_macao_taiwan),
+        "basic_insured_in_province": bool(person.basic_insured_in_province and residence is not None
+                                          and residence.province == pooling.province),
+    }
+
+
+def basic_enrollments(person: Person, pooling: pm.Region, year: int):
+    """The person's non-terminated basic enrollments (employee_basic / resident_basic)
+    of ``year`` in the pooling region."""
+    return (Enrollment.objects.filter(
+        person=person, plan_year__year=year, plan_year__scheme__kind__in=BASIC_KINDS,
+        plan_year__scheme__region=pooling).exclude(status=Enrollment.Status.TERMINATED)
+        .select_related("plan_year__scheme"))
+
+
+def basic_enrollment(person: Person, pooling: pm.Region, year: int) -> Enrollment | None:
+    """The person's basic enrollment of the year in the region (paid ones first)."""
+    rows = sorted(basic_enrollments(person, pooling, year),
+                  key=lambda e: (e.coverage_start is None, e.pk))
+    return rows[0] if rows else None
+
+
+def holds_employee_basic(person: Person, year: int) -> bool:
+    """An employee_basic enrollment of ``year`` (any region) that is not terminated."""
+    return (Enrollment.objects.filter(person=person, plan_year__year=year,
+                                      plan_year__scheme__kind="employee_basic")
+            .exclude(status=Enrollment.Status.TERMINATED).exists())
+
+
+def held_identities(person: Person) -> tuple[HeldIdentity, ...]:
+    return tuple(HeldIdentity(pi.identity.code, pi.valid_from, pi.valid_to)
+                 for pi in person.identities.select_related("identity"))
+
+
+def person_facts(person: Person, *, pooling: pm.Region, year: int,
+                 basic_insured_in_region: bool | None = None,
+                 enrollment: Enrollment | None = None,
+                 identities: tuple[HeldIdentity, ...] | None = None,
+                 pre_existing: tuple[str, ...] | None = None) -> PersonFacts:
+    """The rules' view of a stored person for a plan year of a region.
+
+    ``basic_insured_in_region``: None = derived from the person's basic enrollments of the
+    year in the region; True/False = as confirmed by the caller (e.g. checked in the
+    bureau's core system for a basic insurance not administered here). ``identities``
+    and ``pre_existing`` (the enrollment's declared groups): already read by the caller
+    (batch settlement), else read here.
+    """
+    if basic_insured_in_region is None:
+        basic_insured_in_region = basic_enrollments(person, pooling, year).exists()
+    continuous = 0
+    if enrollment is not None:
+        if pre_existing is None:
+            pre_existing = tuple(d.group for d in enrollment.pre_existing.all())
+        continuous = enrollment.continuous_years
+    else:
+        pre_existing = ()
+    if identities is None:
+        identities = held_identities(person)
+    return PersonFacts(birth_date=person.birth_date, category=person.category,
+                       identities=identities, pre_existing=pre_existing,
+                       continuous_years=continuous, resettled=person.resettled,
+                       basic_insured_in_region=basic_insured_in_region,
+                       **admission_facts(person, pooling))
+
+
+def relation_to_payer(person: Person, payer: Person | None) -> str | None:
+    """The person's relation to ``payer`` (the account holder): ``self``, a code of
+    ``codes.Relation`` from the recorded family relations (either direction), or None
+    when none is recorded."""
+    if payer is None or payer.pk == person.pk:
+        return "self"
+    row = FamilyRelation.objects.filter(person=payer, relative=person).first()
+    if row is not None:
+        return row.relation
+    row = FamilyRelation.objects.filter(person=person, relative=payer).first()
+    if row is not None:
+        return INVERSE_RELATION.get(row.relation)
+    return None
+
+
+def parents_of(person: Person) -> list[Person]:
+    """Persons recorded as the person's parents (either direction of the relation)."""
+    ids = set(FamilyRelation.objects.filter(relative=person, relation="child")
+              .values_list("person_id", flat=True))
+    ids |= set(FamilyRelation.objects.filter(person=person, relation="parent")
+               .values_list("relative_id", flat=True))
+    return list(Person.objects.filter(pk__in=ids))
+
+
+def paid_total(enrollment: Enrollment):
+    """Σ subsidy, Σ self-paid of the enrollment's payments."""
+    agg = Payment.objects.filter(enrollment=enrollment).aggregate(
+        subsidy=Coalesce(Sum("subsidy"), 0, output_field=Payment._meta.get_field("subsidy")),
+        self_paid=Coalesce(Sum("self_paid"), 0, output_field=Payment._meta.get_field("self_paid")))
+    return agg["subsidy"], agg["self_paid"]
+
+
+def enrollment_in_force(enrollment: Enrollment, day: date) -> bool:
+    """Coverage stored, ``day`` inside it, not terminated before it, not suspended."""
+    if enrollment.coverage_start is None or enrollment.coverage_end is None:
+        return False
+    if not enrollment.coverage_start <= day <= enrollment.coverage_end:
+        return False
+    return not enrollment.suspensions.filter(date_from__lte=day).exclude(date_to__lt=day).exists()
+
+
+def enrollment_refusal(person: Person, plan_year: pm.PlanYear, *,
+                       basic_insured_in_region: bool | None = None) -> CaseError | None:
+    """Why ``person`` may not enroll in ``plan_year`` (the eligibility rule of the scheme
+    kind), or None. ``basic_insured_in_region`` as in ``person_facts``."""
+    pooling = plan_year.scheme.region.pooling_region
+    facts = person_facts(person, pooling=pooling, year=plan_year.year,
+                         basic_insured_in_region=basic_insured_in_region)
+    try:
+        check_eligibility(contribution_plan(plan_year), facts,
+                          holds_employee_basic=holds_employee_basic(person, plan_year.year),
+                          local=person_is_local(person, pooling))
+    except CaseError as exc:
+        return exc
+    return None
+
+
+# --------------------------------------------------------------------------- payments
+
+
+@dataclass(frozen=True)
+class PaymentPreview:
+    """What a payment on a date would record (shown by the admin before saving)."""
+
+    quote: Quote
+    relation: str
+    paid_subsidy: Decimal  # subsidy already recorded on the enrollment
+    paid_self: Decimal  # self-payments already recorded
+    subsidy_now: Decimal  # subsidy this payment adds (就高: up to the quote's subsidy)
+    remaining: Decimal  # self-pay still open after ``subsidy_now``
+
+    @property
+    def due(self) -> Decimal:
+        return self.quote.due
+
+
+def payment_preview(enrollment: Enrollment, *, paid_date: date, channel: str | None = None,
+                    relation_to_payer: str | None = None, payer_person: Person | None = None,
+                    basic_insured_in_region: bool | None = None) -> PaymentPreview:
+    """Quote a payment towards ``enrollment`` with the pure rules (``CaseError`` on refusal).
+
+    The due, the window and the coverage follow the payment date (the date a payment
+    completes the due is the 完清 date); the subsidy already recorded counts towards the
+    quote's subsidy, so a subsidy is never recorded twice.
+    """
+    plan_year = enrollment.plan_year
+    pooling = plan_year.scheme.region.pooling_region
+    person = enrollment.person
+    relation = relation_to_payer or relation_to_payer_of(person, payer_person)
+    if basic_insured_in_region is None and enrollment.basic_confirmed:
+        basic_insured_in_region = True
+    facts = person_facts(person, pooling=pooling, year=plan_year.year,
+                         basic_insured_in_region=basic_insured_in_region, enrollment=enrollment)
+    basic = basic_enrollment(person, pooling, plan_year.year)
+    result = quote(contribution_plan(plan_year), facts, tier=enrollment.tier or None,
+                   paid_date=paid_date, channel=channel, relation=relation,
+                   holds_employee_basic=holds_employee_basic(person, plan_year.year),
+                   local=person_is_local(person, pooling),
+                   basic_start=basic.coverage_start if basic else None,
+                   basic_end=basic.coverage_end if basic else None)
+    paid_subsidy, paid_self = paid_total(enrollment)
+    subsidy_now = max(result.subsidy - paid_subsidy, Decimal("0"))
+    remaining = result.due - paid_subsidy - paid_self - subsidy_now
+    return PaymentPreview(quote=result, relation=relation, paid_subsidy=paid_subsidy,
+                          paid_self=paid_self, subsidy_now=subsidy_now, remaining=remaining)
+
+
+def relation_to_payer_of(person: Person, payer: Person | None) -> str:
+    """``relation_to_payer`` with ``other`` when no family relation is recorded."""
+    return relation_to_payer(person, payer) or "other"
+
+
+def window_name(plan_year_id, code: str) -> str:
+    """The name of the plan year's 缴费期 stored by its code on an enrollment or payment
+    (the code itself when the window is gone)."""
+    if not code:
+        return ""
+    return (pm.EnrollmentWindow.objects.filter(plan_year_id=plan_year_id, code=code)
+            .values_list("name", flat=True).first() or code)

@@ -1,0 +1,39 @@
+"""Writes of the enrollment app (HackSoft-style services: keyword-only, acting_user, atomic).
+
+Public surface: enrollments (persons, identities, relations, enrollments, payments,
+suspension, termination, newborns, rollover) and registrations (慢特病/两病 registrations:
+submit, review, approve, reject, terminate). Admin pages, sheet kinds and commands call these."""
+
+from .enrollments import (  # noqa: F401
+    COVERAGE_FIELDS,
+    DEPENDENT_KINDS,
+    ENROLLMENT_EDITABLE,
+    ENROLLMENT_REGION,
+    PERSON_FIELDS,
+    coverage_entered_directly,
+    enrollment_create,
+    enrollment_resume,
+    enrollment_rollover,
+    enrollment_suspend,
+    enrollment_terminate,
+    enrollment_update,
+    identity_add,
+    newborn_auto_enroll,
+    payment_record,
+    person_create,
+    person_scope_refusal,
+    person_update,
+    pre_existing_declare,
+    relation_add,
+)
+from .registrations import (  # noqa: F401
+    APPROVE_PERMISSION,
+    EVIDENCE_FIELDS,
+    S,
+    registration_approve,
+    registration_duplicate_check,
+    registration_reject,
+    registration_start_review,
+    registration_submit,
+    registration_terminate,
+)

@@ -1,1 +1,0 @@
-"""Views of the enrollment app (the staff UI is the admin; see enrollment/admin.py)."""
