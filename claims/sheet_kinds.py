@@ -25,7 +25,11 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from enrollment import documents
 from enrollment.models import Person
 from enrollment.selectors import persons_visible_to
-from enrollment.sheet_kinds.persons import DOCUMENT_TYPES, ID_ALIASES
+from enrollment.sheet_kinds.columns import (
+    DOCUMENT_TYPES,
+    ID_ALIASES,
+    document_number_cell,
+)
 from policies import codes
 from policies.access import scope_queryset
 from policies.models import ChronicDisease
@@ -108,10 +112,6 @@ AMOUNTS = ("total", "out_of_catalog", "class_b_copay", "compliant", "tcm_complia
 COMPARED = ("claim_type", "service_date", "discharge_date", "location", "filed", *AMOUNTS,
             "major_disease", "special_b", "delivery_mode", "drug_list", "drug_class",
             "offline_review", "note")
-
-
-def _document_number(value) -> str:
-    return documents.normalise(number_text(value, "证件号码"))
 
 
 def _code(value) -> str:
@@ -285,7 +285,7 @@ class ClaimSheet(SheetKind):
         self.columns = [
             Column("document_type", h["document_type"], DOCUMENT_TYPES, default=documents.ID_CARD,
                    description="空 = 居民身份证"),
-            Column("document_number", h["document_number"], _document_number, required=True,
+            Column("document_number", h["document_number"], document_number_cell, required=True,
                    aliases=ID_ALIASES, description="须为已登记的参保人；请设为文本格式"),
             Column("name", h["name"], text, aliases=("参保人姓名",), description="填写时须与登记的姓名一致"),
             Column("region", h["region"], self.regions, aliases=("参保地", "统筹区"),

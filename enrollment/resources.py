@@ -15,6 +15,10 @@ from datetime import datetime
 
 from import_export import fields, resources, widgets
 
+from enrollment.sheet_kinds.columns import (
+    PAYMENT_HEADERS,
+    PERSON_HEADERS,
+)
 from insurance_rules.enrollment.vocab import TIER_NAMES
 from policies import codes
 from policies.masking import masked_id, masked_phone
@@ -23,7 +27,6 @@ from sheets.parsing import escape_formula
 
 from . import selectors
 from .models import Enrollment, FamilyRelation, Payment, Person, PersonIdentity
-from .sheet_kinds.persons import PAYMENT_HEADERS, PERSON_HEADERS
 
 DEPARTMENTS = dict(codes.Department.choices)
 RELATION_NAMES = dict(codes.Relation.choices)

@@ -1,5 +1,7 @@
-"""Sheet kinds of the enrollment app (import and export through ``sheets``): ``persons``
-(参保人员, 缴费记录) and ``registrations`` (门诊慢特病/两病登记, 身份, 家庭关系). Importing the
-package registers them."""
+"""Sheet kinds of the enrollment app (import and export through ``sheets``), one module per
+kind: ``persons`` (参保人员), ``payments`` (缴费名单), ``registrations`` (门诊慢特病/两病申报),
+``identities`` (特殊身份), ``relations`` (家庭关系); ``columns`` holds the code tables and
+headers they share, ``rows`` the person lookup of the last three. Importing the package
+registers every kind."""
 
-from . import persons, registrations  # noqa: F401
+from . import identities, payments, persons, registrations, relations  # noqa: F401

@@ -1,96 +1,31 @@
-"""Spreadsheet kinds of the enrollment app: ``persons`` (参保人) and ``payments`` (缴费名单,
-one row = one payment that pays the enrollment off, creating the enrollment if needed).
-
-Spec README §2 (参保人: GB 11643 checks, birth date and sex derived; 缴费: receipt number
-unique per scheme, re-importing never double counts), §6 (bad input, all-or-nothing);
-codes.md (codes or Chinese names). The checks are the model's own (``Person.clean``) and
-the contribution rules (``insurance_rules.enrollment``: eligibility, payer, window, due, subsidy,
-coverage) — the same functions ``services.payment_record`` uses, fed with facts loaded
-in bulk per chunk. docs/spreadsheets.md lists the columns and decisions.
-"""
+"""Sheet kind ``persons`` (参保人): spec README §2 (GB 11643 checks, birth date and sex
+derived), §6 (bad input, all-or-nothing); codes.md (codes or Chinese names). The checks are the
+model's own (``Person.clean``); docs/spreadsheets.md lists the columns and decisions."""
 from __future__ import annotations
-
-from collections import defaultdict
-from dataclasses import dataclass
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Max, Q, Sum
+from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from enrollment import documents, selectors
-from enrollment.models import Enrollment, Payment, Person, PersonIdentity, PreExistingDeclaration
-from insurance_rules.enrollment.contribution import quote
-from insurance_rules.enrollment.eligibility import check_eligibility
-from insurance_rules.enrollment.vocab import BASIC_KINDS, TIER_NAMES
-from insurance_rules.errors import CaseError
-from insurance_rules.facts import HeldIdentity, PersonFacts
-from insurance_rules.money import fmt
-from policies import codes
-from policies import models as pm
+from enrollment.models import Enrollment, Person
+from enrollment.sheet_kinds.columns import (
+    CATEGORIES,
+    DOCUMENT_TYPES,
+    ID_ALIASES,
+    PERSON_HEADERS,
+    SEXES,
+    document_number_cell,
+    person_key,
+    phone_cell,
+)
 from sheets.bulk_sql import InArray, insert_history, insert_values
 from sheets.lookups import RegionLookup
-from sheets.parsing import CodeTable, number_text, parse_bool, parse_date, parse_decimal, parse_int, text
+from sheets.parsing import number_text, parse_bool, parse_date, text
 from sheets.registry import Column, SheetKind, register
 from sheets.report import messages_by_field
-
-ZERO = Decimal("0.00")
-
-# --------------------------------------------------------------------------- code tables
-
-DOCUMENT_TYPES = CodeTable("证件类型", Person.DocumentType.choices, {"身份证": documents.ID_CARD})
-SEXES = CodeTable("性别", Person.Sex.choices, {"男性": documents.MALE, "女性": documents.FEMALE})
-CATEGORIES = CodeTable("人员类别", codes.PersonCategory.choices, {
-    "退休职工": "employee_retired", "灵活就业": "flexible", "居民": "resident",
-    "在校学生": "student", "在园幼儿": "student", "学生": "student"})
-SCHEME_KINDS = CodeTable("险种类别", codes.SchemeKind.choices, {
-    "职工大额医疗费用补助（大额补充医疗保险）": "employee_large", "大额补充医疗保险": "employee_large",
-    "普惠型（定制型）商业补充医疗保险": "inclusive_commercial", "职工医保": "employee_basic",
-    "居民医保": "resident_basic", "大病保险": "critical_illness", "医疗救助": "medical_assistance"})
-CHANNELS = CodeTable("缴费渠道", codes.Channel.choices, {
-    "税务APP": "tax_app", "电子税务局": "tax_app", "个人账户代扣": "personal_account",
-    "银行": "bank", "银行柜台": "bank", "网银": "bank", "手机银行": "bank",
-    "便民服务中心": "service_center", "村(社区)代收": "service_center"})
-RELATIONS = CodeTable("关系", codes.Relation.choices)
-SUBSIDY_PAYERS = CodeTable("资助方", Payment.SubsidyPayer.choices, {"财政": "government",
-                                                                 "慈善": "charity", "单位": "employer"})
-TIERS = CodeTable("档次", [(k, v) for k, v in TIER_NAMES.items()], {"第一档": 1, "第二档": 2, "无": 0})
-
-# Column headers shared with ``enrollment.resources`` (an export re-imports unchanged).
-PERSON_HEADERS = {
-    "document_type": "证件类型", "document_number": "证件号码", "name": "姓名", "sex": "性别",
-    "birth_date": "出生日期", "category": "人员类别", "phone": "联系电话",
-    "hukou_region": "户籍所在地", "residence_region": "常住地", "resettled": "异地安置",
-    "long_term_resident": "在常住地长期居住（新市民）", "hk_macao_taiwan": "港澳台同胞",
-    "basic_insured_in_province": "在常住地所在省参加基本医保",
-    "bank_name": "开户银行", "bank_account_name": "账户名", "bank_account_number": "银行账号",
-    "bank_place": "开户地", "note": "备注", "created_at": "登记时间", "updated_at": "更新时间",
-}
-PAYMENT_HEADERS = {
-    "document_type": "证件类型", "document_number": "证件号码", "name": "姓名", "region": "统筹区",
-    "scheme": "险种", "year": "年度", "tier": "档次", "paid_date": "缴费日期",
-    "amount_due": "应缴金额", "subsidy": "资助金额", "self_paid": "个人缴费", "channel": "缴费渠道",
-    "subsidy_payer": "资助方", "payer_name": "缴费人", "relation_to_payer": "参保人与缴费人的关系",
-    "receipt_no": "票据/流水号", "basic_confirmed": "已核实参加本统筹区基本医保",
-    "subsidy_identity": "资助身份", "window_code": "缴费期", "coverage_start": "待遇起始日",
-    "coverage_end": "待遇终止日", "status": "参保状态", "created_at": "录入时间",
-}
-ID_ALIASES = ("身份证号", "身份证号码", "公民身份号码", "证件号")
-
-
-def _document_number(value) -> str:
-    return documents.normalise(number_text(value, "证件号码"))
-
-
-def _phone(value) -> str:
-    return number_text(value, "联系电话")
-
-
-def _person_key(document_type, number) -> tuple[str, str]:
-    return document_type or documents.ID_CARD, number
-
 
 # The fields ``Person.full_clean(exclude=[regions])`` cleans (the regions come from the
 # region lookup; their ids are the lookup's own).
@@ -157,7 +92,7 @@ class PersonSheet(SheetKind):
     REGION_FIELDS = ("hukou_region", "residence_region")
 
     def __init__(self):
-        from .resources import PersonResource
+        from enrollment.resources import PersonResource
 
         self.resource_class = PersonResource
         self.regions = RegionLookup()
@@ -165,7 +100,7 @@ class PersonSheet(SheetKind):
         self.columns = [
             Column("document_type", h["document_type"], DOCUMENT_TYPES, default=documents.ID_CARD,
                    description=f"空 = 居民身份证。{DOCUMENT_TYPES.describe()}"),
-            Column("document_number", h["document_number"], _document_number, required=True,
+            Column("document_number", h["document_number"], document_number_cell, required=True,
                    aliases=ID_ALIASES, description="18 位身份证号按 GB 11643 校验；请设为文本格式"),
             Column("name", h["name"], text, required=True),
             Column("sex", h["sex"], SEXES, default="", description="18 位证件可空（按号码）；男/女"),
@@ -173,7 +108,7 @@ class PersonSheet(SheetKind):
                    description="18 位证件可空（按号码）；2024-03-01、2024/3/1、2024年3月1日、20240301"),
             Column("category", h["category"], CATEGORIES, required=True,
                    description=CATEGORIES.describe()),
-            Column("phone", h["phone"], _phone, default=""),
+            Column("phone", h["phone"], phone_cell, default=""),
             Column("hukou_region", h["hukou_region"], self.regions,
                    description="行政区划代码或名称，如 500231 或 垫江县"),
             Column("residence_region", h["residence_region"], self.regions,
@@ -207,7 +142,7 @@ class PersonSheet(SheetKind):
         seen = ctx.state["seen"]
         keys = {}
         for row in rows:
-            key = _person_key(row["document_type"], row["document_number"])
+            key = person_key(row["document_type"], row["document_number"])
             if key in seen:
                 ctx.error(row, "document_number", f"证件号码与第 {seen[key]} 行重复")
                 continue
@@ -323,446 +258,3 @@ class PersonSheet(SheetKind):
         elif year is not None:
             qs = qs.filter(pk__in=Enrollment.objects.filter(plan_year__year=year).values("person_id"))
         return qs.select_related("hukou_region", "residence_region").order_by("pk")
-
-
-# --------------------------------------------------------------------------- payments
-
-
-class _PersonFacts:
-    """What the payment checks read of a registered person (no model instance per row);
-    ``hukou_region``/``residence_region`` are the region lookup's objects."""
-
-    FIELDS = ("id", "document_type", "document_number", "name", "birth_date", "category", "resettled",
-              "hukou_region_id", "residence_region_id", "long_term_resident", "hk_macao_taiwan",
-              "basic_insured_in_province")
-    __slots__ = (*FIELDS, "hukou_region", "residence_region")
-
-    def __init__(self, id, document_type, document_number, name, birth_date, category, resettled,  # noqa: A002
-                 hukou_region_id, residence_region_id, long_term_resident, hk_macao_taiwan,
-                 basic_insured_in_province):
-        self.id, self.document_type, self.document_number, self.name = id, document_type, document_number, name
-        self.birth_date, self.category, self.resettled = birth_date, category, resettled
-        self.hukou_region_id, self.residence_region_id = hukou_region_id, residence_region_id
-        self.long_term_resident, self.hk_macao_taiwan = long_term_resident, hk_macao_taiwan
-        self.basic_insured_in_province = basic_insured_in_province
-
-    @property
-    def pk(self):
-        return self.id
-
-
-@dataclass
-class _Plan:
-    plan_year: pm.PlanYear | None
-    plan: object = None
-    error: tuple[str, str] | None = None  # (column key, message)
-
-
-@register
-class PaymentSheet(SheetKind):
-    """缴费名单: one row = one payment that pays an enrollment off (应缴金额 = 此前已缴 +
-    资助金额 + 个人缴费); key = (险种, 票据/流水号). The enrollment of the person in the plan
-    year is created when missing (eligibility checked). A receipt already recorded with
-    the same person, date and amounts is unchanged (re-import); with anything else it is
-    a duplicate."""
-
-    name = "payments"
-    writes = ("enrollment.Enrollment", "enrollment.Payment")
-    label = "缴费"
-    import_permission = "enrollment.import_payment"
-    one_pass = True  # receipts, paid enrollments and basic coverage of the file: ctx.state first
-
-    def __init__(self):
-        from .resources import PaymentResource
-
-        self.resource_class = PaymentResource
-        self.regions = RegionLookup()
-        h = PAYMENT_HEADERS
-        self.columns = [
-            Column("document_type", h["document_type"], DOCUMENT_TYPES, default=documents.ID_CARD,
-                   description="空 = 居民身份证"),
-            Column("document_number", h["document_number"], _document_number, required=True,
-                   aliases=ID_ALIASES, description="须为已登记的参保人"),
-            Column("name", h["name"], text, description="填写时须与登记的姓名一致"),
-            Column("region", h["region"], self.regions, required=True,
-                   description="行政区划代码或名称，如 500231 或 垫江县"),
-            Column("scheme", h["scheme"], text, required=True, aliases=("险种类别", "险种名称"),
-                   description=f"险种类别代码或名称，或险种名称：{SCHEME_KINDS.describe()}"),
-            Column("year", h["year"], parse_int, required=True, aliases=("参保年度", "缴费年度")),
-            Column("tier", h["tier"], TIERS, description="分档缴费的险种必填：一档/二档（或 1/2）"),
-            Column("paid_date", h["paid_date"], parse_date, required=True,
-                   description="2024-03-01、2024/3/1、2024年3月1日、20240301"),
-            Column("amount_due", h["amount_due"], parse_decimal, required=True,
-                   aliases=("应缴金额（元）",), description="元，两位小数；须与缴费标准一致"),
-            Column("subsidy", h["subsidy"], parse_decimal, default=ZERO, aliases=("资助金额（元）",),
-                   description="元；须与资助标准（就高不就低）一致，空 = 0"),
-            Column("self_paid", h["self_paid"], parse_decimal, required=True,
-                   aliases=("个人缴费（元）", "个人缴费金额"), description="元；应缴金额 = 资助金额 + 个人缴费"),
-            Column("channel", h["channel"], CHANNELS, required=True, description=CHANNELS.describe()),
-            Column("subsidy_payer", h["subsidy_payer"], SUBSIDY_PAYERS, default="",
-                   description="有资助金额时：财政资助/慈善捐赠/单位缴纳，空 = 财政资助"),
-            Column("payer_name", h["payer_name"], text, default=""),
-            Column("relation_to_payer", h["relation_to_payer"], RELATIONS,
-                   description=f"空 = 本人。{RELATIONS.describe()}"),
-            Column("receipt_no", h["receipt_no"], lambda v: number_text(v, "票据/流水号"),
-                   required=True, aliases=("票据号", "流水号", "票据号码", "票据/流水号码"),
-                   description="同一险种内唯一；重复导入同一笔缴费不会重复计数"),
-            Column("basic_confirmed", h["basic_confirmed"], parse_bool, default=False,
-                   description="基本医保不在本系统登记时填“是”（补充/商业保险要求参加本统筹区基本医保）"),
-            *(Column(k, h[k], export_only=True) for k in (
-                "subsidy_identity", "window_code", "coverage_start", "coverage_end", "status",
-                "created_at")),
-        ]
-
-    # ------------------------------------------------------------------ state
-
-    def start(self, ctx):
-        ctx.state.update(
-            receipts=defaultdict(dict),  # scheme id → receipt → row number
-            paid=dict(),  # (person id, plan year id) → row number that paid it off
-            basic=dict(),  # (person id, year) → [(kind, region id, start, end)] paid in the file
-            enrolled=dict(),  # (person id, scheme id, year) → (continuous years, start) paid in the file
-            schemes={s.pk: s for s in pm.Scheme.objects.select_related("region")},
-            plans={},  # (scheme id, year) → _Plan
-            scheme_of={},  # (region id, value type, value) → Scheme or error message
-            plan_years={},  # plan year id → (year, scheme id, kind, region id)
-            identities={i.code: i for i in pm.Identity.objects.all()},
-            identity_names=selectors.identity_names(),
-        )
-
-    def _plan_year_info(self, ctx, plan_year_id) -> tuple:
-        """(year, scheme id, scheme kind, scheme region id) of a plan year (all loaded
-        once; again when one was added since)."""
-        info = ctx.state["plan_years"]
-        if plan_year_id not in info:
-            info.update({py.pk: (py.year, py.scheme_id, py.scheme.kind, py.scheme.region_id)
-                         for py in pm.PlanYear.objects.select_related("scheme")})
-        return info[plan_year_id]
-
-    def _scheme(self, ctx, region, value):
-        """The scheme of the region named by ``value`` (kind code/name or scheme name), or
-        the error message; remembered per (region, value) for the pass."""
-        key = (region.pk, type(value), value)
-        found = ctx.state["scheme_of"].get(key)
-        if found is None:
-            found = ctx.state["scheme_of"][key] = self._find_scheme(ctx, region, value)
-        return found
-
-    def _find_scheme(self, ctx, region, value):
-        schemes = [s for s in ctx.state["schemes"].values() if s.region_id == region.pk]
-        try:
-            kind = SCHEME_KINDS(value)
-        except Exception:
-            kind = None
-        for scheme in schemes:
-            if scheme.kind == kind or scheme.name == text(value):
-                return scheme
-        names = "、".join(f"{s.name}（{s.kind}）" for s in schemes) or "无"
-        return f"{region.name}没有险种“{text(value)}”；该统筹区的险种：{names}"
-
-    def _plan(self, ctx, scheme, year) -> _Plan:
-        key = (scheme.pk, year)
-        plans = ctx.state["plans"]
-        if key not in plans:
-            try:
-                plan_year = selectors.plan_year_of(scheme, year)
-            except CaseError as exc:
-                plans[key] = _Plan(None, error=("year", exc.message))
-            else:
-                if plan_year.status == pm.PlanYear.Status.CLOSED:
-                    plans[key] = _Plan(plan_year, error=(
-                        "year", f"年度方案“{plan_year}”已关闭，不能再登记缴费"))
-                else:
-                    plans[key] = _Plan(plan_year, selectors.contribution_plan(plan_year))
-        return plans[key]
-
-    # ------------------------------------------------------------------ check
-
-    def check(self, rows, ctx):
-        st = ctx.state
-        work = []  # (row, scheme, plan)
-        for row in rows:
-            region = row["region"]
-            if not ctx.in_scope(region.pk):
-                ctx.error(row, "region", f"统筹区“{region}”不属于您负责的统筹区", value="")
-                continue
-            scheme = self._scheme(ctx, region, row["scheme"])
-            if isinstance(scheme, str):
-                ctx.error(row, "scheme", scheme)
-                continue
-            receipts = st["receipts"][scheme.pk]
-            receipt = row["receipt_no"]
-            if receipt in receipts:
-                ctx.error(row, "receipt_no", f"票据/流水号与第 {receipts[receipt]} 行重复（同一险种内不能重复）")
-                continue
-            receipts[receipt] = row.number
-            plan = self._plan(ctx, scheme, row["year"])
-            if plan.error:
-                ctx.error(row, plan.error[0], plan.error[1])
-                continue
-            work.append((row, scheme, plan))
-        if not work:
-            return []
-        data = self._load(ctx, work)
-        planned = []
-        for row, scheme, plan in work:
-            result = self._check_row(ctx, data, row, scheme, plan)
-            if result is not None:
-                planned.append(result)
-        return planned
-
-    def _load(self, ctx, work) -> dict:
-        """Everything the rows of a chunk need, in a fixed number of queries."""
-        numbers = {row["document_number"] for row, _s, _p in work}
-        persons = {}
-        for values in Person.objects.filter(InArray(F("document_number"), numbers)).order_by().values_list(
-                *_PersonFacts.FIELDS):
-            person = _PersonFacts(*values)
-            person.hukou_region = self.regions.get(person.hukou_region_id)
-            person.residence_region = self.regions.get(person.residence_region_id)
-            persons[(person.document_type, person.document_number)] = person
-        person_ids = [p.pk for p in persons.values()]
-        plan_year_ids = {p.plan_year.pk for _r, _s, p in work}
-        years = {p.plan_year.year for _r, _s, p in work}
-        identities = defaultdict(list)
-        for pid, code, start, end in PersonIdentity.objects.filter(InArray(F("person_id"), person_ids)).order_by().values_list(
-                "person_id", "identity__code", "valid_from", "valid_to"):
-            identities[pid].append(HeldIdentity(code, start, end))
-        # One query for the persons' enrollments (by person only: the person index, no
-        # join, no ordering — whatever the table statistics say during a large import):
-        # the basic coverage (this year), the previous year (continuity) and which
-        # enrollments of the plan years exist (loaded whole only then).
-        basics = defaultdict(list)  # (person, year) → [(kind, region id, start, end)]
-        previous = {}  # (person, scheme, year) → (continuous years, coverage start)
-        current = []
-        for pid, plan_year_id, status, cy, start, end in Enrollment.objects.filter(
-                InArray(F("person_id"), person_ids)).order_by().values_list(
-                "person_id", "plan_year_id", "status", "continuous_years", "coverage_start", "coverage_end"):
-            year, scheme_id, kind, region_id = self._plan_year_info(ctx, plan_year_id)
-            if year in years and kind in BASIC_KINDS and status != Enrollment.Status.TERMINATED:
-                basics[(pid, year)].append((kind, region_id, start, end))
-            if year + 1 in years:
-                previous[(pid, scheme_id, year)] = (cy, start)
-            if plan_year_id in plan_year_ids:
-                current.append(pid)
-        enrollments, totals, pre_existing = {}, {}, defaultdict(list)
-        if current:
-            enrollments = {(e.person_id, e.plan_year_id): e for e in Enrollment.objects.filter(
-                InArray(F("person_id"), current), plan_year_id__in=plan_year_ids).order_by()}
-            enrollment_ids = [e.pk for e in enrollments.values()]
-            totals = {r["enrollment_id"]: r for r in Payment.objects.filter(
-                InArray(F("enrollment_id"), enrollment_ids)).order_by().values("enrollment_id").annotate(
-                subsidy=Sum("subsidy"), self_paid=Sum("self_paid"), last=Max("paid_date"))}
-            for eid, group in PreExistingDeclaration.objects.filter(
-                    InArray(F("enrollment_id"), enrollment_ids)).order_by().values_list("enrollment_id", "group"):
-                pre_existing[eid].append(group)
-        receipts = defaultdict(set)
-        for row, scheme, _p in work:
-            receipts[scheme.pk].add(row["receipt_no"])
-        q = Q(pk__in=[])
-        for scheme_id, values in receipts.items():
-            q |= Q(InArray(F("receipt_no"), list(values)), scheme_id=scheme_id)
-        recorded = {(p["scheme_id"], p["receipt_no"]): p for p in Payment.objects.filter(q).order_by().values(
-            "scheme_id", "receipt_no", "paid_date", "amount_due", "subsidy", "self_paid",
-            "enrollment__person_id", "enrollment__person__name", "enrollment__plan_year_id")}
-        return dict(persons=persons, identities=identities, enrollments=enrollments, totals=totals,
-                    pre_existing=pre_existing, basics=basics, previous=previous, recorded=recorded)
-
-    def _basic(self, ctx, data, person, pooling_id, year):
-        """(holds employee_basic anywhere, basic in the pooling region: (start, end) or None)."""
-        rows = [*data["basics"].get((person.pk, year), ()), *ctx.state["basic"].get((person.pk, year), ())]
-        holds_employee = any(kind == "employee_basic" for kind, *_ in rows)
-        local = [(start, end) for kind, region_id, start, end in rows
-                 if self.regions.pooling_id(region_id) == pooling_id]
-        local.sort(key=lambda r: r[0] is None)
-        return holds_employee, (local[0] if local else None)
-
-    def _check_row(self, ctx, data, row, scheme, plan_info):
-        plan, plan_year = plan_info.plan, plan_info.plan_year
-        rv = row.values.get  # = row[key]
-        person = data["persons"].get(_person_key(rv("document_type"), rv("document_number")))
-        if person is None:
-            ctx.error(row, "document_number", "未登记的参保人，请先导入或登记参保人")
-            return None
-        if rv("name") and text(rv("name")) != person.name:
-            ctx.error(row, "name", f"姓名与证件号码登记的姓名“{person.name}”不一致")
-            return None
-        recorded = data["recorded"].get((scheme.pk, rv("receipt_no")))
-        if recorded is not None:
-            same = (recorded["enrollment__person_id"] == person.pk
-                    and recorded["enrollment__plan_year_id"] == plan_year.pk
-                    and recorded["paid_date"] == rv("paid_date")
-                    and recorded["amount_due"] == rv("amount_due")
-                    and recorded["subsidy"] == rv("subsidy")
-                    and recorded["self_paid"] == rv("self_paid"))
-            if same:
-                ctx.count("unchanged")
-                return None
-            ctx.error(row, "receipt_no", (
-                f"票据/流水号已在{scheme.region.name}{scheme.name}登记（参保人 "
-                f"{recorded['enrollment__person__name']}，缴费日期 {recorded['paid_date'].isoformat()}，"
-                f"应缴 {fmt(recorded['amount_due'])}），不能重复登记"))
-            return None
-        key = (person.pk, plan_year.pk)
-        if key in ctx.state["paid"]:
-            ctx.error(row, "receipt_no", f"该参保人的{scheme.name} {plan_year.year} 年度已在第 "
-                                         f"{ctx.state['paid'][key]} 行缴清，不能重复缴费")
-            return None
-        enrollment = data["enrollments"].get(key)
-        tier = rv("tier")
-        errors = 0
-        if enrollment is not None:
-            if enrollment.status == Enrollment.Status.TERMINATED:
-                ctx.error(row, "scheme", "该参保登记已终止，不能再缴费", value="")
-                return None
-            if enrollment.paid_off_date is not None:
-                ctx.error(row, "scheme", f"该参保人的{scheme.name} {plan_year.year} 年度已于 "
-                                         f"{enrollment.paid_off_date.isoformat()} 缴清，不能重复缴费")
-                return None
-            if tier is not None and tier != enrollment.tier:
-                ctx.error(row, "tier", f"档次与已登记的参保登记（{TIER_NAMES.get(enrollment.tier)}）不一致")
-                errors += 1
-            tier = enrollment.tier
-        else:
-            tier = tier or 0
-        if scheme.has_tiers and tier == 0:
-            ctx.error(row, "tier", f"{scheme.name}分档缴费，请填写档次（一档或二档）")
-            return None
-        if not scheme.has_tiers and tier != 0:
-            ctx.error(row, "tier", f"{scheme.name}不分档，档次应为空或“不分档”")
-            return None
-        pooling_id = scheme.region.pooling_region.pk
-        holds_employee, basic = self._basic(ctx, data, person, pooling_id, plan_year.year)
-        basic_insured = bool(rv("basic_confirmed") or (enrollment and enrollment.basic_confirmed)
-                             or basic is not None)
-        facts = PersonFacts(
-            birth_date=person.birth_date, category=person.category,
-            identities=tuple(data["identities"].get(person.pk, ())),
-            pre_existing=tuple(data["pre_existing"].get(enrollment.pk, ())) if enrollment else (),
-            continuous_years=enrollment.continuous_years if enrollment else 0,
-            resettled=person.resettled, basic_insured_in_region=basic_insured,
-            **selectors.admission_facts(person, scheme.region.pooling_region))
-        local = selectors.person_is_local(person, scheme.region.pooling_region)
-        try:
-            check_eligibility(plan, facts, holds_employee_basic=holds_employee, local=local)
-        except CaseError as exc:
-            ctx.error(row, "document_number", exc.message)
-            return None
-        relation = rv("relation_to_payer") or codes.Relation.SELF
-        try:
-            result = quote(plan, facts, tier=tier or None, paid_date=rv("paid_date"),
-                           channel=rv("channel"), relation=relation,
-                           holds_employee_basic=holds_employee, local=local,
-                           basic_start=basic[0] if basic else None,
-                           basic_end=basic[1] if basic else None)
-        except CaseError as exc:
-            column = {"window_closed": "paid_date", "not_eligible": "channel",
-                      "missing_rule": "scheme"}.get(exc.code, "paid_date")
-            ctx.error(row, column, exc.message)
-            return None
-        total = data["totals"].get(enrollment.pk) if enrollment else None
-        paid_subsidy = total["subsidy"] if total else ZERO
-        paid_self = total["self_paid"] if total else ZERO
-        if total and rv("paid_date") < total["last"]:
-            ctx.error(row, "paid_date", f"缴费日期早于该参保登记已有缴费的最后日期 {total['last'].isoformat()}")
-            errors += 1
-        due, subsidy, self_paid = rv("amount_due"), rv("subsidy"), rv("self_paid")
-        before = paid_subsidy + paid_self
-        if due != before + subsidy + self_paid:
-            earlier = f"此前已缴 {fmt(before)} + " if before else ""
-            ctx.error(row, "self_paid", f"金额不平：应缴金额 {fmt(due)} ≠ {earlier}资助金额 {fmt(subsidy)} + "
-                                        f"个人缴费 {fmt(self_paid)}（每行须缴清应缴金额）")
-            errors += 1
-        if due != result.due:
-            ctx.error(row, "amount_due", f"应缴金额与缴费标准不符：按缴费期“{result.window.name}”"
-                                          f"{TIER_NAMES.get(result.tier) if result.tier else ''}应缴 "
-                                          f"{fmt(result.due)}")
-            errors += 1
-        expected_subsidy = max(result.subsidy - paid_subsidy, ZERO)
-        if subsidy != expected_subsidy:
-            if result.subsidy_identity:
-                name = ctx.state["identity_names"].get(result.subsidy_identity, result.subsidy_identity)
-                why = f"按“{name}”身份资助 {fmt(result.subsidy)}（就高不就低）"
-                if paid_subsidy:
-                    why += f"，已资助 {fmt(paid_subsidy)}"
-            else:
-                why = "参保人在缴费日期没有可获资助的特殊身份"
-            ctx.error(row, "subsidy", f"资助金额与资助标准不符：{why}，本笔资助金额应为 {fmt(expected_subsidy)}")
-            errors += 1
-        if subsidy == 0 and self_paid == 0:
-            ctx.error(row, "self_paid", "本次缴费金额为 0，无需登记")
-            errors += 1
-        if errors:
-            return None
-        ctx.state["paid"][key] = row.number
-        if scheme.kind in BASIC_KINDS:
-            ctx.state["basic"].setdefault((person.pk, plan_year.year), []).append(
-                (scheme.kind, scheme.region_id, result.coverage_start, result.coverage_end))
-        created = enrollment is None
-        enrolled = ctx.state["enrolled"]  # the file's own rows, whether or not written yet
-        if created:
-            prev = (enrolled.get((person.pk, scheme.pk, plan_year.year - 1))
-                    or data["previous"].get((person.pk, scheme.pk, plan_year.year - 1)))
-            enrollment = dict(
-                person_id=person.pk, plan_year_id=plan_year.pk, tier=tier,
-                continuous_years=(prev[0] + 1) if prev and prev[1] else 1,
-                basic_confirmed=bool(rv("basic_confirmed")),
-                coverage_start=result.coverage_start, coverage_end=result.coverage_end,
-                paid_off_date=rv("paid_date"), window_code=result.window.code)
-            enrolled[(person.pk, scheme.pk, plan_year.year)] = (enrollment["continuous_years"],
-                                                                 result.coverage_start)
-        else:
-            if rv("basic_confirmed"):
-                enrollment.basic_confirmed = True
-            enrollment.coverage_start = result.coverage_start
-            enrollment.coverage_end = result.coverage_end
-            enrollment.paid_off_date = rv("paid_date")
-            enrollment.window_code = result.window.code
-            enrolled[(person.pk, scheme.pk, plan_year.year)] = (enrollment.continuous_years,
-                                                                 result.coverage_start)
-        identity = None
-        if subsidy > 0 and result.subsidy_identity:
-            identity = ctx.state["identities"].get(result.subsidy_identity)
-        payment = dict(
-            scheme_id=scheme.pk, amount_due=due, subsidy=subsidy,
-            subsidy_identity_id=identity.pk if identity is not None else None,
-            subsidy_payer=(rv("subsidy_payer") or Payment.SubsidyPayer.GOVERNMENT) if subsidy else "",
-            self_paid=self_paid, paid_date=rv("paid_date"), channel=rv("channel"),
-            payer_name=rv("payer_name"), relation_to_payer=relation,
-            receipt_no=rv("receipt_no"), window_code=result.window.code, completes=True)
-        ctx.count("created")
-        return (created, enrollment, payment)
-
-    def write(self, planned, ctx):
-        """New enrollments and the payments (with their history rows) by prepared
-        INSERTs (``sheets.bulk_sql``); enrollments that existed are updated with
-        ``bulk_update_with_history``."""
-        now = timezone.now()
-        new = [e for created, e, _p in planned if created]
-        old = [e for created, e, _p in planned if not created]
-        if new:
-            insert_values(Enrollment, new, now=now)
-            insert_history(Enrollment, new, user=ctx.user, reason=None, when=now, created=True)
-        if old:
-            bulk_update_with_history(old, Enrollment, fields=[
-                "coverage_start", "coverage_end", "paid_off_date", "window_code", "basic_confirmed"],
-                batch_size=1000, default_user=ctx.user)
-        payments = []
-        for created, enrollment, payment in planned:
-            payment["enrollment_id"] = enrollment["id"] if created else enrollment.pk
-            payments.append(payment)
-        insert_values(Payment, payments, now=now)
-        insert_history(Payment, payments, user=ctx.user, reason=None, when=now, created=True)
-
-    def export_queryset(self, user, *, region=None, year=None):
-        from policies.access import scope_queryset
-
-        qs = Payment.objects.all()
-        if user is not None:
-            qs = scope_queryset(qs, user, "scheme__region")
-        if region is not None:
-            qs = qs.filter(scheme__region__in=self.regions.with_descendants(region))
-        if year is not None:
-            qs = qs.filter(enrollment__plan_year__year=year)
-        return qs.select_related("enrollment__person", "enrollment__plan_year", "scheme__region",
-                                 "subsidy_identity").order_by("pk")

@@ -289,7 +289,7 @@ def test_payments_need_basic_insurance_recorded_or_confirmed(tmp_path):
 
 
 def test_payments_all_or_nothing_across_chunks(tmp_path, monkeypatch):
-    from enrollment.sheet_kinds.persons import PaymentSheet
+    from enrollment.sheet_kinds.payments import PaymentSheet
 
     monkeypatch.setattr(PaymentSheet, "chunk_size", 2)
     load_persons(tmp_path, [1, 3, 5, 7, 9])

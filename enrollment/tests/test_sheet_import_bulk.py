@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 
 from enrollment.models import Enrollment, Payment, Person
 from enrollment.sheet_kinds import persons as sheet_kinds
-from enrollment.sheet_kinds.persons import PaymentSheet, PersonSheet, _person_errors
+from enrollment.sheet_kinds.payments import PaymentSheet
+from enrollment.sheet_kinds.persons import PersonSheet, _person_errors
 from policies.models import Region
 from sheets import engine
 from sheets.engine import run_import

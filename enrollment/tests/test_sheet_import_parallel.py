@@ -10,7 +10,8 @@ import pytest
 from django.db import connection, transaction
 
 from enrollment.models import Enrollment, Payment, Person
-from enrollment.sheet_kinds.persons import PaymentSheet, PersonSheet
+from enrollment.sheet_kinds.payments import PaymentSheet
+from enrollment.sheet_kinds.persons import PersonSheet
 from policies.models import PlanYear
 from policies.services import plan_year_rollover
 from sheets import engine
