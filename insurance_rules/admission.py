@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from .facts import PersonFacts
 from .registry import ADMISSIONS
+from .systems import load_systems
 
 
 def _admission(formula: str):
-    from .settle import load_systems  # the families register when their module is imported
-
-    load_systems()
+    load_systems()  # the families register when their module is imported
     return ADMISSIONS.get(formula or "")
 
 

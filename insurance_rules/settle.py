@@ -19,8 +19,6 @@ Each layer is rounded once (0.01 half-up) and never pays more than is still unpa
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
@@ -34,25 +32,11 @@ from .money import ZERO, q2
 from .params import PlanParams
 from .registry import FORMULAS, GIVEN_HANDLERS
 from .results import LayerResult, SettledClaim
+from .systems import load_systems
 from .vocab import DELIVERY_MODE_NAMES, claim_type_name, scheme_kind_name
 
 SUPPLEMENTARY_KINDS = ("employee_supplementary", "inclusive_commercial")
 BASIC_KINDS = ("employee_basic", "resident_basic")
-
-_loaded = False
-
-
-def load_systems() -> None:
-    """Import every module of ``insurance_rules.systems`` so its formulas register."""
-    global _loaded
-    if _loaded:
-        return
-    from . import systems
-
-    for info in pkgutil.iter_modules(systems.__path__):
-        # a module that cannot be imported is a programming error: it fails loudly here
-        importlib.import_module(f"{systems.__name__}.{info.name}")
-    _loaded = True
 
 
 def settle_claim(*, plans: Mapping[str, PlanParams | None], person: PersonFacts,
