@@ -9,10 +9,10 @@ from itertools import count
 
 from claims import services
 from claims.models import Hospital
-from claims.tests.spec_examples import load_examples
 from enrollment import services as enrollment_services
 from enrollment.documents import make_id_number
 from enrollment.models import Enrollment, Registration
+from insurance_rules.tests.spec_examples import load_examples
 from policies.models import ChronicDisease, PlanYear, Region
 
 EXAMPLES = load_examples()
@@ -144,21 +144,6 @@ def claim_for_case(case: dict, *, person=None, acting_user=None, settlement_no=N
     return services.claim_create(acting_user=acting_user, person=person,
                                  settlement_no=settlement_no or f"{case['id']}-{next(_seq)}",
                                  **claim_kwargs(case["claim"], case["region"]))
-
-
-PASSWORD = "Yibao#2024demo"
-
-
-def staff(username: str, role: str | None, regions=("500231",), superuser=False):
-    """A staff account with a role (``roles_sync`` first) bound to ``regions``."""
-    from policies.roles import roles_sync
-    from policies.staff import staff_user_ensure
-
-    roles_sync()
-    user, _ = staff_user_ensure(username=username, password=PASSWORD, role=role,
-                                regions=list(Region.objects.filter(code__in=regions)),
-                                superuser=superuser)
-    return type(user).objects.get(pk=user.pk)  # fresh object: no cached permissions
 
 
 def outpatient(person, total, *, level=1, day=date(2024, 3, 5), acting_user=None, no=None):

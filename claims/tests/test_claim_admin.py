@@ -8,8 +8,9 @@ from django.urls import reverse
 
 from claims.models import Claim, ClaimLayer, GivenLayer
 from policies.roles import CLERK, REVIEWER, SUPERVISOR
+from policies.tests.factories import role_staff
 
-from .factories import CASES, claim_for_case, dianjiang_person, hospital, outpatient, staff
+from .factories import CASES, claim_for_case, dianjiang_person, hospital, outpatient
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ def url(name, *args):
 
 
 def test_pages_render_and_settle_through_the_buttons(client, loaded_policies):
-    clerk = staff("jingban", CLERK)
+    clerk = role_staff("jingban", CLERK)
     login(client, clerk)
     claim = outpatient(dianjiang_person(), "400", acting_user=clerk)
     assert client.get(url("changelist")).status_code == 200
@@ -58,7 +59,7 @@ def test_add_form_creates_a_claim_with_given_layers(client, loaded_policies):
     case = CASES["ex-5"]
     from .factories import person_for_case
     person = person_for_case(case)
-    clerk = staff("jingban_ls", CLERK, ("511100",))
+    clerk = role_staff("jingban_ls", CLERK, ("511100",))
     login(client, clerk)
     h = hospital("511100", level=3, grade="A", admin_level="city")
     data = {
@@ -92,7 +93,7 @@ def test_add_form_creates_a_claim_with_given_layers(client, loaded_policies):
 
 
 def test_reviewer_approves_returns_and_voids(client, loaded_policies):
-    clerk, reviewer = staff("jingban", CLERK), staff("shenhe", REVIEWER)
+    clerk, reviewer = role_staff("jingban", CLERK), role_staff("shenhe", REVIEWER)
     claim = outpatient(dianjiang_person(), "400", acting_user=clerk)
     login(client, clerk)
     client.post(url("act", claim.pk, "settle"))
@@ -116,7 +117,7 @@ def test_reviewer_approves_returns_and_voids(client, loaded_policies):
 
 
 def test_bulk_settle_action_and_overdue_filter(client, loaded_policies):
-    clerk = staff("jingban_lc", CLERK, ("371500",))
+    clerk = role_staff("jingban_lc", CLERK, ("371500",))
     login(client, clerk)
     claim = claim_for_case(CASES["ex-7"])
     Claim.objects.filter(pk=claim.pk).update(offline_review=True, review_due_date=date(2024, 1, 5))
@@ -132,26 +133,26 @@ def test_bulk_settle_action_and_overdue_filter(client, loaded_policies):
 
 def test_region_scoping_and_masking(client, loaded_policies):
     claim = outpatient(dianjiang_person(), "400")
-    login(client, staff("jingban_cz", CLERK, ("140400",)))
+    login(client, role_staff("jingban_cz", CLERK, ("140400",)))
     assert client.get(url("changelist")).context["cl"].result_count == 0
     assert client.get(url("change", claim.pk)).status_code == 302
     assert client.get(url("print", claim.pk)).status_code == 302
     client.post(url("act", claim.pk, "settle"))
     assert not ClaimLayer.objects.exists()
-    login(client, staff("jianguan", SUPERVISOR, ("500231",)))
+    login(client, role_staff("jianguan", SUPERVISOR, ("500231",)))
     number = claim.person.document_number
     listing = client.get(url("changelist")).content.decode()
     assert number not in listing and number[:6] + "********" + number[-4:] in listing
     assert number not in client.get(url("print", claim.pk)).content.decode()
     assert "结算" not in "".join(b["label"] for b in client.get(url("change", claim.pk))
                                 .context["claim_buttons"] if b["name"] != "print")
-    login(client, staff("jingban", CLERK))
+    login(client, role_staff("jingban", CLERK))
     assert number in client.get(url("changelist")).content.decode()
 
 
 def test_hospital_admin_search(client, loaded_policies):
     h = hospital("500231", level=2, name="垫江县中医院", code="DJ-ZYY")
-    login(client, staff("admin", None, superuser=True))
+    login(client, role_staff("admin", None, superuser=True))
     response = client.get(reverse("admin:claims_hospital_changelist") + "?q=中医院")
     assert [o.pk for o in response.context["cl"].result_list] == [h.pk]
     auto = client.get(reverse("admin:autocomplete"), {"term": "中医", "app_label": "claims",
@@ -167,7 +168,7 @@ def test_documents_are_ticked_on_the_claim_page_then_approved(client, loaded_pol
     claim = services.claim_settle(claim=claim_for_case(case), acting_user=None)
     [doc] = claim.documents.all()
     [given] = claim.given_layers.all()
-    reviewer = staff("shenhe_ls", REVIEWER, ("511100",))
+    reviewer = role_staff("shenhe_ls", REVIEWER, ("511100",))
     login(client, reviewer)
     response = client.post(url("act", claim.pk, "approve"), {"confirm": "1"}, follow=True)
     assert "理赔所需资料未收齐" in response.content.decode()

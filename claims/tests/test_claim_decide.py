@@ -6,8 +6,9 @@ from django.urls import reverse
 from claims import services
 from claims.models import Claim
 from policies.roles import CLERK, REVIEWER
+from policies.tests.factories import role_staff
 
-from .factories import dianjiang_person, hospital, outpatient, staff
+from .factories import dianjiang_person, hospital, outpatient
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +26,7 @@ def settled_claim(clerk):
 
 
 def test_approve_button_opens_a_confirmation_page(client, loaded_policies):
-    clerk, reviewer = staff("jingban", CLERK), staff("shenhe", REVIEWER)
+    clerk, reviewer = role_staff("jingban", CLERK), role_staff("shenhe", REVIEWER)
     claim = settled_claim(clerk)
     client.force_login(reviewer)
     page = client.get(url("change", claim.pk)).content.decode()
@@ -45,7 +46,7 @@ def test_approve_button_opens_a_confirmation_page(client, loaded_policies):
 
 
 def test_reject_needs_a_reason(client, loaded_policies):
-    clerk, reviewer = staff("jingban", CLERK), staff("shenhe", REVIEWER)
+    clerk, reviewer = role_staff("jingban", CLERK), role_staff("shenhe", REVIEWER)
     claim = settled_claim(clerk)
     client.force_login(reviewer)
     response = client.post(url("act", claim.pk, "return"), {"reason": ""})
@@ -58,7 +59,7 @@ def test_reject_needs_a_reason(client, loaded_policies):
 
 
 def test_clerk_gets_no_decision_buttons(client, loaded_policies):
-    clerk = staff("jingban", CLERK)
+    clerk = role_staff("jingban", CLERK)
     claim = settled_claim(clerk)
     client.force_login(clerk)
     page = client.get(url("change", claim.pk)).content.decode()
@@ -66,10 +67,10 @@ def test_clerk_gets_no_decision_buttons(client, loaded_policies):
 
 
 def test_hospital_filter_lists_only_my_regions_hospitals(client, loaded_policies):
-    clerk = staff("jingban", CLERK)
+    clerk = role_staff("jingban", CLERK)
     outpatient(dianjiang_person(), "300", acting_user=clerk, level=1)
     outpatient(dianjiang_person(), "300", acting_user=clerk, level=2)
     hospital("140400", name="长治外地医院", code="HCZ-FOREIGN")
-    client.force_login(staff("shenhe", REVIEWER))
+    client.force_login(role_staff("shenhe", REVIEWER))
     text = client.get(url("changelist")).content.decode()
     assert "hospital__id__exact=" in text and "长治外地医院" not in text

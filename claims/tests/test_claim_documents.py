@@ -11,8 +11,9 @@ from claims import selectors, services
 from claims.models import Claim
 from policies.models import Holiday
 from policies.roles import CLERK, REVIEWER
+from policies.tests.factories import role_staff
 
-from .factories import CASES, claim_for_case, hospital, staff
+from .factories import CASES, claim_for_case, hospital
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def test_local_claim_below_threshold_needs_the_settlement_sheet_only(loaded_poli
 
 
 def test_local_claim_paying_10000_needs_id_and_phone_and_blocks_approval(loaded_policies):
-    clerk, reviewer = staff("jingban_ls", CLERK, ("511100",)), staff("shenhe_ls", REVIEWER, ("511100",))
+    clerk, reviewer = role_staff("jingban_ls", CLERK, ("511100",)), role_staff("shenhe_ls", REVIEWER, ("511100",))
     claim = services.claim_settle(claim=claim_for_case(leshan_case(100000, 80000)), acting_user=clerk)
     supplementary = claim.current_layers().get(scheme_kind="employee_supplementary")
     assert supplementary.paid == Decimal("17100.00")  # (100000 − 1000 − 80000) × 90 %

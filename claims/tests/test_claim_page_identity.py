@@ -7,8 +7,9 @@ from django.urls import reverse
 from claims import services
 from policies.masking import mask_id_number
 from policies.roles import CLERK, SUPERVISOR
+from policies.tests.factories import role_staff
 
-from .factories import dianjiang_person, outpatient, staff
+from .factories import dianjiang_person, outpatient
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ def person_field(page: str) -> str:
 
 
 def test_header_and_person_field_mask_alike(client, loaded_policies):
-    clerk = staff("jingban", CLERK)
+    clerk = role_staff("jingban", CLERK)
     person = dianjiang_person()
     claim = outpatient(person, "400", acting_user=clerk)
     full, masked = person.document_number, mask_id_number(person.document_number)
@@ -35,7 +36,7 @@ def test_header_and_person_field_mask_alike(client, loaded_policies):
     header = page.split('class="claim-person"', 1)[1].split("</p>", 1)[0]
     assert full in header and full in person_field(page) and masked not in page
 
-    client.force_login(staff("jianguan", SUPERVISOR))
+    client.force_login(role_staff("jianguan", SUPERVISOR))
     page = client.get(url).content.decode()
     header = page.split('class="claim-person"', 1)[1].split("</p>", 1)[0]
     assert masked in header and masked in person_field(page) and full not in page

@@ -9,8 +9,9 @@ from django.urls import reverse
 from claims import services
 from claims.models import Claim
 from policies.roles import CLERK
+from policies.tests.factories import role_staff
 
-from .factories import dianjiang_person, outpatient, staff
+from .factories import dianjiang_person, outpatient
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,7 @@ def url(name, *args):
 
 @pytest.fixture
 def clerk(client, loaded_policies):
-    user = staff("jingban", CLERK)
+    user = role_staff("jingban", CLERK)
     client.force_login(user)
     return user
 

@@ -13,13 +13,13 @@ from claims import batch
 from claims.batch import claims_settle_batch
 from claims.models import Claim, ClaimLayer, GivenLayer, Hospital
 from policies.models import Region
-from policies.tests.factories import staff_user
+from policies.tests.factories import role_staff, staff_user
 from sheets.engine import run_import
 from sheets.exporting import export_rows
 from sheets.registry import get_kind
 from sheets.tests.helpers import write_csv, write_xlsx
 
-from .factories import CASES, EXAMPLES, enroll, new_person, person_for_case, staff
+from .factories import CASES, EXAMPLES, enroll, new_person, person_for_case
 
 pytestmark = pytest.mark.usefixtures("loaded_policies")
 
@@ -347,14 +347,14 @@ def test_export_is_scoped_masked_and_formula_escaped(exported, dj_clerk, cz_cler
 
 
 def test_clerk_role_may_import_hospitals_and_claims(loaded_policies):
-    user = staff("clerk_sheets", "经办员")
+    user = role_staff("clerk_sheets", "经办员")
     assert user.has_perm("claims.import_claim") and user.has_perm("claims.import_hospital")
-    reviewer = staff("reviewer_sheets", "审核员")
+    reviewer = role_staff("reviewer_sheets", "审核员")
     assert not reviewer.has_perm("claims.import_claim")
 
 
 def test_admin_changelists_offer_import_and_template(client, loaded_policies):
-    user = staff("clerk_admin", "经办员")
+    user = role_staff("clerk_admin", "经办员")
     client.force_login(user)
     for model in ("claim", "hospital"):
         page = client.get(f"/admin/claims/{model}/")

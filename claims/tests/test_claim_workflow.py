@@ -9,8 +9,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from claims import selectors, services
 from claims.models import Claim, ClaimLayer
 from policies.roles import CLERK, REVIEWER, SUPERVISOR
+from policies.tests.factories import role_staff
 
-from .factories import CASES, claim_for_case, dianjiang_person, hospital, outpatient, staff
+from .factories import CASES, claim_for_case, dianjiang_person, hospital, outpatient
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +53,7 @@ def test_annual_deductible_is_used_once(loaded_policies):
 
 def test_history_ignores_returned_void_and_draft_claims(loaded_policies):
     person = dianjiang_person(tier=1)
-    reviewer = staff("shenhe", REVIEWER)
+    reviewer = role_staff("shenhe", REVIEWER)
     first = services.claim_settle(claim=outpatient(person, "400"), acting_user=None)
     outpatient(person, "300")  # a draft never counts
     services.claim_return(claim=first, acting_user=reviewer, reason="金额核对有误")
@@ -64,7 +65,7 @@ def test_history_ignores_returned_void_and_draft_claims(loaded_policies):
 
 def test_resettle_keeps_the_old_lines_and_history(loaded_policies):
     person = dianjiang_person(tier=1)
-    clerk = staff("jingban", CLERK)
+    clerk = role_staff("jingban", CLERK)
     claim = services.claim_settle(claim=outpatient(person, "400"), acting_user=clerk)
     assert paid(claim) == Decimal("240.00")
     # the policy officer changes the ratio of the row used; re-settling is explicit
@@ -116,9 +117,9 @@ def test_settled_claims_are_read_only(loaded_policies):
 
 
 def test_workflow_permissions(loaded_policies):
-    clerk, reviewer = staff("jingban", CLERK), staff("shenhe", REVIEWER)
-    viewer = staff("jianguan", SUPERVISOR)
-    other_region = staff("jingban_cz", CLERK, regions=("140400",))
+    clerk, reviewer = role_staff("jingban", CLERK), role_staff("shenhe", REVIEWER)
+    viewer = role_staff("jianguan", SUPERVISOR)
+    other_region = role_staff("jingban_cz", CLERK, regions=("140400",))
     person = dianjiang_person()
     claim = outpatient(person, "400", acting_user=clerk)
     assert claim.created_by == clerk
@@ -145,7 +146,7 @@ def test_workflow_permissions(loaded_policies):
 
 
 def test_return_needs_a_reason_and_allows_correction(loaded_policies):
-    clerk, reviewer = staff("jingban", CLERK), staff("shenhe", REVIEWER)
+    clerk, reviewer = role_staff("jingban", CLERK), role_staff("shenhe", REVIEWER)
     claim = services.claim_settle(claim=outpatient(dianjiang_person(), "400"), acting_user=clerk)
     with pytest.raises(ValidationError, match="请填写退回原因"):
         services.claim_return(claim=claim, acting_user=reviewer, reason=" ")

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from .spec_examples import EXAMPLES as EXAMPLES_FILE
-from .spec_examples import SHARED, load_examples
+from insurance_rules.tests.spec_examples import EXAMPLES as EXAMPLES_FILE
+from insurance_rules.tests.spec_examples import SHARED, load_examples
 
 EXAMPLES = load_examples()
 CASES = {c["id"]: c for c in EXAMPLES["cases"]}

@@ -3,9 +3,9 @@ the fixture rows (trial-calc.md ``contribution`` and worked example ex-3)."""
 
 import pytest
 
-from claims.tests.spec_examples import load_examples
 from enrollment.trial.contributions import contribution_case
 from insurance_rules.errors import CaseError
+from insurance_rules.tests.spec_examples import load_examples
 from policies.models import PlanYear
 
 from .contribution_setup import contribution_rows  # noqa: F401  (fixture)
@@ -41,7 +41,7 @@ def test_worked_example_ex3():
     expected = {"id": "ex-3", "ok": True, "due": "380.00", "subsidy": "342.00",
                 "self_pay": "38.00", "coverage_start": "2024-01-01", "coverage_end": "2024-12-31"}
     assert run(EX3) == expected
-    spec = load_examples()  # the spec's example file (copied into claims/tests/data)
+    spec = load_examples()  # the spec's example file (copied into insurance_rules/tests/data)
     ex3 = next(c for c in spec["cases"] if c["id"] == "ex-3")
     assert run(ex3) == {"id": "ex-3", "ok": True, **spec["expect"]["ex-3"]}
 

@@ -19,6 +19,8 @@ from policies.models import (
     Scheme,
     StaffProfile,
 )
+from policies.roles import roles_sync
+from policies.staff import staff_user_ensure
 
 FIVE_REGIONS = [
     ("511100", "乐山市", "四川省"),
@@ -82,6 +84,19 @@ def staff_user(username, regions=(), perms=(), groups=(), superuser=False, profi
     if profile:
         StaffProfile.objects.create(user=user).regions.set(regions)
     return user
+
+
+PASSWORD = "Yibao#2024demo"
+
+
+def role_staff(username: str, role: str | None, regions=("500231",), superuser=False):
+    """A staff account with a role (``roles_sync`` first) bound to ``regions``, password
+    ``PASSWORD``: how ``load_demo`` creates its accounts (policies.staff)."""
+    roles_sync()
+    user, _ = staff_user_ensure(username=username, password=PASSWORD, role=role,
+                                regions=list(Region.objects.filter(code__in=regions)),
+                                superuser=superuser)
+    return type(user).objects.get(pk=user.pk)  # fresh object: no cached permissions
 
 
 def policy_perms(*models, verbs=("view", "add", "change", "delete")):

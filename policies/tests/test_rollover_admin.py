@@ -4,9 +4,9 @@ confirmation; a clerk is refused."""
 import pytest
 from django.urls import reverse
 
-from claims.tests.factories import staff
 from policies.models import ContributionStandard, PlanYear
 from policies.roles import CLERK, POLICY_OFFICER
+from policies.tests.factories import role_staff
 
 pytestmark = pytest.mark.django_db
 REGIONS = ("500231", "140400", "511100", "350400", "371500")
@@ -26,7 +26,7 @@ def source():
 
 
 def test_officer_rolls_over_reviews_and_activates(client, loaded_policies):
-    officer = staff("zhengce", POLICY_OFFICER, regions=REGIONS)
+    officer = role_staff("zhengce", POLICY_OFFICER, regions=REGIONS)
     client.force_login(officer)
     plan = source()
     page = client.get(url("change", plan.pk)).content.decode()
@@ -66,7 +66,7 @@ def test_officer_rolls_over_reviews_and_activates(client, loaded_policies):
 
 
 def test_clerk_is_refused(client, loaded_policies):
-    clerk = staff("jingban", CLERK)
+    clerk = role_staff("jingban", CLERK)
     client.force_login(clerk)
     plan = source()
     page = client.get(url("change", plan.pk)).content.decode()
@@ -81,5 +81,5 @@ def test_clerk_is_refused(client, loaded_policies):
 
 
 def test_officer_of_another_region_does_not_find_it(client, loaded_policies):
-    client.force_login(staff("zhengce_cz", POLICY_OFFICER, regions=("140400",)))
+    client.force_login(role_staff("zhengce_cz", POLICY_OFFICER, regions=("140400",)))
     assert client.get(url("rollover", source().pk)).status_code == 404

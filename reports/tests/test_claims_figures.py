@@ -19,12 +19,12 @@ from claims.tests.factories import (
     dianjiang_person,
     person_for_case,
     plan_year,
-    staff,
 )
 from claims.tests.factories import outpatient as outpatient_claim
 from enrollment.models import Enrollment, Payment
 from policies.models import PlanFigure, PlanYear, Region
 from policies.roles import REVIEWER, SUPERVISOR
+from policies.tests.factories import role_staff
 from reports import claims_figures as cf
 from reports.exports import HEADER_ROW
 from reports.figures import BUILDERS
@@ -79,7 +79,7 @@ class Data:
 @pytest.fixture
 def data(loaded_policies):
     d = Data()
-    reviewer = staff("shenhe", REVIEWER, (DJ,))
+    reviewer = role_staff("shenhe", REVIEWER, (DJ,))
     # 垫江: ex-1 (一档 380) resident_basic 14 600.00, critical illness 0.00; ex-2 (二档 755)
     # resident_basic 27 060.00, critical illness 3 064.20; an outpatient (一档 380) 400 ×
     # 60 % = 240.00, settled twice (the first version is history).
@@ -243,7 +243,7 @@ def sheet(client, key, **params):
 
 
 def test_exports_content(client, data):
-    client.force_login(staff("root", None, superuser=True))
+    client.force_login(role_staff("root", None, superuser=True))
     title, header, rows = sheet(client, "loss_ratio", region=Region.objects.get(code=LC).pk)
     assert title == "赔付率（年度与三年平均）"
     assert header == ("年度方案", "赔付件数", "赔付金额（元）", "保费收入（元）", "赔付率（%）",
@@ -291,7 +291,7 @@ def test_overdue_claims_per_region_with_changelist_link(client, data):
                                                 review_due_date=date(9999, 1, 1))
     figure = BUILDERS["claims_overdue"](list(PlanYear.objects.select_related("scheme__region")))
     assert figure.rows == [["聊城市", 2024, 1, "2024-08-12"], ["垫江县", 2024, 1, "2024-06-03"]]
-    lc_user = staff("jianguan_lc", SUPERVISOR, (LC,))
+    lc_user = role_staff("jianguan_lc", SUPERVISOR, (LC,))
     client.force_login(lc_user)
     page = client.get(reverse("admin:index"))
     figures = {f["figure"].key: f for f in page.context["figures"]}
@@ -310,14 +310,14 @@ def test_overdue_claims_per_region_with_changelist_link(client, data):
 
 def test_claims_figures_are_scoped_to_user_regions(client, data):
     keys = ("claims_by_type", "loss_ratio", "health_fund", "claims_overdue")
-    client.force_login(staff("jianguan_lc", SUPERVISOR, (LC,)))
+    client.force_login(role_staff("jianguan_lc", SUPERVISOR, (LC,)))
     for key in keys:
         _, _, rows = sheet(client, key)
         assert all(r[0].startswith("聊城市") for r in rows), key
     _, _, rows = sheet(client, "loss_ratio", region=Region.objects.get(code=SM).pk)
     assert {r[0] for r in rows} == {"聊城市 城乡居民基本医疗保险 2024", "聊城市 城乡居民大病保险 2024",
                                     "聊城市 聊惠保 2021", "聊城市 聊惠保 2023", "聊城市 聊惠保 2024"}
-    client.force_login(staff("jianguan_cz", SUPERVISOR, ("140400",)))
+    client.force_login(role_staff("jianguan_cz", SUPERVISOR, ("140400",)))
     for key in keys:
         assert sheet(client, key)[2] == [], key
     page = client.get(reverse("admin:index"))
@@ -327,7 +327,7 @@ def test_claims_figures_are_scoped_to_user_regions(client, data):
 
 
 def test_dashboard_shows_claims_figures(client, data):
-    client.force_login(staff("jianguan_lc", SUPERVISOR, (LC,)))
+    client.force_login(role_staff("jianguan_lc", SUPERVISOR, (LC,)))
     page = client.get(reverse("admin:index")).content.decode()
     for key in ("claims_by_type", "loss_ratio", "claims_overdue"):
         assert f'id="reports-figure-{key}"' in page

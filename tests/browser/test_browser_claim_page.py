@@ -3,8 +3,9 @@ form) look like the object tools' links (试算, 打印结算单), not like plai
 item 9). Screenshot in $BROWSER_ARTIFACTS."""
 import pytest
 
-from claims.tests.factories import PASSWORD, dianjiang_person, outpatient, staff
+from claims.tests.factories import dianjiang_person, outpatient
 from policies.roles import CLERK
+from policies.tests.factories import PASSWORD, role_staff
 
 from .conftest import assert_only_local_requests, login, save_screenshot
 
@@ -17,7 +18,7 @@ STYLE = "(e, names) => Object.fromEntries(names.map(n => [n, getComputedStyle(e)
 
 def test_post_buttons_look_like_the_other_tools(page, live_server, loaded_policies, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    clerk = staff("jingban_dj", CLERK)
+    clerk = role_staff("jingban_dj", CLERK)
     claim = outpatient(dianjiang_person(), "400", acting_user=clerk)
     login(page, live_server, "jingban_dj", PASSWORD)
     page.goto(f"{live_server.url}/admin/claims/claim/{claim.pk}/change/")

@@ -7,8 +7,9 @@ from decimal import Decimal
 import pytest
 
 from claims.models import Claim
-from claims.tests.factories import PASSWORD, dianjiang_person, hospital, staff
+from claims.tests.factories import dianjiang_person, hospital
 from policies.roles import CLERK
+from policies.tests.factories import PASSWORD, role_staff
 
 from .conftest import assert_only_local_requests, login
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def clerk(loaded_policies, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return staff("jingban_dj", CLERK)
+    return role_staff("jingban_dj", CLERK)
 
 
 def pick(page, field, term, option):

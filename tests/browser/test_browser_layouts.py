@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from claims import services as claim_services
-from claims.tests.factories import PASSWORD, dianjiang_person, hospital, new_person, staff
+from claims.tests.factories import dianjiang_person, hospital, new_person
 from policies.models import BenefitRule, PlanFigure, PlanYear
 from policies.roles import CLERK, POLICY_OFFICER
+from policies.tests.factories import PASSWORD, role_staff
 
 from .conftest import assert_only_local_requests, login, recorded_page
 
@@ -88,7 +89,7 @@ def assert_in_viewport(page, locator, what):
 
 
 def test_clerk_reads_the_person_list_on_a_small_screen(small_page, live_server, loaded_policies):
-    staff("jingban_dj", CLERK)
+    role_staff("jingban_dj", CLERK)
     for i, name in enumerate(NAMES):
         new_person("500231", name=name, phone=f"1380000{i:04d}", birth=date(1950 + i, 3, 9))
 
@@ -120,7 +121,7 @@ def test_clerk_reads_the_person_list_on_a_small_screen(small_page, live_server, 
 
 
 def test_result_lines_of_a_settled_claim_are_readable(small_page, live_server, loaded_policies):
-    clerk = staff("jingban_dj", CLERK)
+    clerk = role_staff("jingban_dj", CLERK)
     person = dianjiang_person(tier=1, name="陈静")
     claim = claim_services.claim_create(
         acting_user=clerk, person=person, claim_type="inpatient", service_date=date(2024, 5, 10),
@@ -160,7 +161,7 @@ def test_result_lines_of_a_settled_claim_are_readable(small_page, live_server, l
 
 @pytest.fixture
 def officer(loaded_policies):
-    return staff("zhengce", POLICY_OFFICER)
+    return role_staff("zhengce", POLICY_OFFICER)
 
 
 def dianjiang_plan_year():

@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from claims import services as claim_services
-from claims.tests.factories import PASSWORD, dianjiang_person, hospital, new_person, staff
+from claims.tests.factories import dianjiang_person, hospital, new_person
 from enrollment import services as enrollment_services
 from enrollment.admin.enrollments import PaymentForm
 from enrollment.models import BloodPressureReading, Enrollment
@@ -38,6 +38,7 @@ from enrollment.services import registrations as registration_services
 from policies.admin import HistoryAdmin
 from policies.models import RULE_MODELS, ChronicDisease, Identity, PlanYear, Region, Scheme
 from policies.roles import CLERK, POLICY_OFFICER, REVIEWER
+from policies.tests.factories import PASSWORD, role_staff
 
 from .conftest import login, save_screenshot
 
@@ -50,10 +51,10 @@ pytestmark = pytest.mark.browser
 def world(loaded_policies, settings):
     """One saved record of every kind, with every date field filled in."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    clerk = staff("jingban_dj", CLERK)
-    staff("jingban_cz", CLERK, ("140400",))
-    staff("shenhe_cz", REVIEWER, ("140400",))
-    staff("zhengce", POLICY_OFFICER, tuple(Region.objects.filter(is_pooling=True)
+    clerk = role_staff("jingban_dj", CLERK)
+    role_staff("jingban_cz", CLERK, ("140400",))
+    role_staff("shenhe_cz", REVIEWER, ("140400",))
+    role_staff("zhengce", POLICY_OFFICER, tuple(Region.objects.filter(is_pooling=True)
                                            .values_list("code", flat=True)))
     person = dianjiang_person(tier=1, name="陈静", phone="13800001234", bank_name="农业银行",
                               bank_account_name="陈静", bank_account_number="6228480000000001",
