@@ -12,8 +12,7 @@ from enrollment import services
 from enrollment.documents import make_id_number
 from enrollment.models import Person
 from policies.roles import CLERK, POLICY_OFFICER, roles_sync
-
-from . import factories as f
+from policies.tests import factories as f
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_debug")]
 
