@@ -39,8 +39,10 @@ test: install browser
 	$(PY) manage.py collectstatic --noinput -v 0
 	$(PY) -m pytest -n $(JOBS) $(PYTEST_ARGS)
 
+# ruff, then the import contract (.importlinter: layers, pure kernel, no cycles)
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
