@@ -27,7 +27,7 @@ from insurance_rules.params import Figure, Standard, Subsidy, Window
 from policies import codes
 from policies import models as pm
 from policies.access import user_region_ids, user_sees_all_regions
-from policies.selectors import STATUS_PREFERENCE, pooling_region
+from policies.selectors import STATUS_PREFERENCE, pooling_region  # noqa: F401  (part of this surface)
 
 PLAN_STATUSES = STATUS_PREFERENCE
 STATUS_NAMES = {"active": "生效或已关闭", "draft": "草稿、生效或已关闭"}
@@ -47,14 +47,16 @@ def region_scheme(region: pm.Region, kind) -> pm.Scheme:
     return scheme
 
 
-def plan_year_of(scheme: pm.Scheme, year: int, plan_status: str = "active") -> pm.PlanYear:
-    """The scheme's plan year of ``year`` visible under ``plan_status``; else MissingRule."""
+def plan_year_of(scheme: pm.Scheme, year: int, plan_status: str = "active", *,
+                 missing_ok: bool = False) -> pm.PlanYear | None:
+    """The scheme's plan year of ``year`` visible under ``plan_status``; when there is none,
+    ``MissingRule`` (or None with ``missing_ok``: the registration assessment words its own)."""
     if plan_status not in PLAN_STATUSES:
         raise InvalidInput(f"未知的年度方案状态：{plan_status}（active 或 draft）")
     by_status = {py.status: py for py in pm.PlanYear.objects.select_related("scheme__region")
                  .filter(scheme=scheme, year=year)}
     plan_year = next((by_status[s] for s in PLAN_STATUSES[plan_status] if s in by_status), None)
-    if plan_year is None:
+    if plan_year is None and not missing_ok:
         raise MissingRule(f"{scheme.region.name}{scheme.name}没有状态为“{STATUS_NAMES[plan_status]}”"
                           f"的 {year} 年度方案")
     return plan_year
@@ -92,13 +94,6 @@ def contribution_plan(plan_year: pm.PlanYear) -> ContributionPlan:
         plan_year_id=plan_year.pk, status=plan_year.status, formula=scheme.formula,
         province=scheme.region.province, windows=windows, standards=standards,
         subsidies=subsidies, figures=figures, payer_rules=payer_rules, auto_rules=auto_rules)
-
-
-def contribution_plan_for(region_code, kind, year: int, *,
-                          plan_status: str = "active") -> ContributionPlan:
-    region = pooling_region(region_code)
-    scheme = region_scheme(region, kind)
-    return contribution_plan(plan_year_of(scheme, year, plan_status))
 
 
 def identity_codes() -> frozenset[str]:

@@ -1,12 +1,11 @@
 """Reads for chronic-disease / 两病 registrations (spec changzhi.md, trial-calc.md
-``registration``): the region's catalogue, the scheme's plan year, its benefit and
+``registration``): the region's catalogue, the plan year's benefit and
 admission-criterion rows (as ``insurance_rules.params`` dataclasses for the pure rules in
 ``insurance_rules.enrollment.registration``), and — once the models exist — the registrations a
 person holds.
 
-Plan-year status (trial-calc ``--plan-status``) as in ``policies.selectors``: ``active``
-reads the plan year in force (``active``, else ``closed``); ``draft`` prefers the
-``draft`` plan year and falls back to the one in force.
+The scheme's plan year under a plan-year status (trial-calc ``--plan-status``) is
+``enrollments.plan_year_of`` (``missing_ok=True``: the assessment words its own refusal).
 """
 from __future__ import annotations
 
@@ -27,12 +26,8 @@ from insurance_rules.errors import InvalidInput, MissingRule, UnknownCode
 from insurance_rules.facts import HeldRegistration
 from insurance_rules.params import ChronicRule, Criterion, Disease, TwoDiseaseRule
 from policies import models as pm
-from policies import selectors as policy_selectors
 
-
-def pooling_region(code) -> pm.Region:
-    """The pooling region of ``code`` (a sub-region maps to its 统筹区); unknown → UnknownCode."""
-    return policy_selectors.pooling_region(code)
+from .enrollments import plan_year_of
 
 
 def disease_facts(disease: pm.ChronicDisease) -> Disease:
@@ -56,17 +51,6 @@ def catalogue_disease(region: pm.Region, code) -> pm.ChronicDisease:
 
 def catalogue_names(region: pm.Region) -> dict[str, str]:
     return dict(pm.ChronicDisease.objects.filter(region=region).values_list("code", "name"))
-
-
-def plan_year_for(scheme: pm.Scheme, year: int, plan_status: str = "active") -> pm.PlanYear | None:
-    """The scheme's plan year of ``year`` visible under ``plan_status`` (None if none)."""
-    try:
-        statuses = policy_selectors.STATUS_PREFERENCE[plan_status]
-    except KeyError as exc:
-        raise InvalidInput(f"未知的年度方案状态：{plan_status}（应为 active 或 draft）") from exc
-    found = {py.status: py for py in pm.PlanYear.objects.select_related("scheme__region")
-             .filter(scheme=scheme, year=year, status__in=statuses)}
-    return next((found[s] for s in statuses if s in found), None)
 
 
 def plan_label(scheme: pm.Scheme, year: int) -> str:
@@ -161,7 +145,7 @@ def assess_registration(registration, *, on_date: date | None = None,
     facts = disease_facts(disease)
     names = catalogue_names(region)
     held = approved_registrations(registration.person, exclude=registration.pk)
-    plan_year = plan_year_for(scheme, day.year, plan_status)
+    plan_year = plan_year_of(scheme, day.year, plan_status, missing_ok=True)
     label = plan_label(scheme, day.year)
     if plan_year is None:
         gates = gate_checks(facts, day, held, names)

@@ -96,7 +96,7 @@ def evaluate(case: dict, *, plan_status: str = "active") -> Assessment:
     """Parse and assess one ``registration`` case; raises ``CaseError``."""
     if not isinstance(case, dict):
         raise InvalidInput("试算案例必须是 JSON 对象")
-    region = sel.pooling_region(case.get("region"))
+    region = selectors.pooling_region(case.get("region"))
     application_date = parse_date(case.get("date"), "date")
     known_identities = set(pm.Identity.objects.values_list("code", flat=True))
     person = parse_person(case.get("person"), known_identities)
@@ -115,7 +115,7 @@ def evaluate(case: dict, *, plan_status: str = "active") -> Assessment:
     evidence = parse_evidence(case.get("evidence"), application_date)
     facts = sel.disease_facts(disease)
     year = application_date.year
-    plan_year = sel.plan_year_for(scheme, year, plan_status)
+    plan_year = selectors.plan_year_of(scheme, year, plan_status, missing_ok=True)
     label = sel.plan_label(scheme, year)
     if plan_year is None:
         gates = gate_checks(facts, application_date, person.registrations, names)
