@@ -41,14 +41,6 @@ RELATION_NAMES = {
 
 TIER_NAMES = {0: "不分档", 1: "一档", 2: "二档"}
 
-COVERAGE_RULE_NAMES = {
-    "fixed": "固定起始日",
-    "next_day": "缴清次日",
-    "after_days": "缴清之日起满 N 日后",
-    "from_birth": "自出生之日",
-    "as_basic": "与基本医保待遇期一致",
-}
-
 EMPLOYEE_CATEGORIES = ("employee_active", "employee_retired")
 """在职职工 and 退休人员 hold the region's employee_basic by definition (trial-calc.md)."""
 
