@@ -14,7 +14,8 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from enrollment.models import Payment
-from sheets.tests.helpers import PAYMENT_HEADER, PERSON_HEADER, payment_row, person_row, write_csv
+from enrollment.tests.sheet_rows import PAYMENT_HEADER, PERSON_HEADER, payment_row, person_row
+from sheets.tests.helpers import write_csv
 
 pytestmark = pytest.mark.usefixtures("loaded_policies")
 

@@ -5,7 +5,8 @@ import pytest
 from django.urls import reverse
 
 from enrollment.models import Payment, Person
-from sheets.tests.helpers import PAYMENT_HEADER, PERSON_HEADER, id_number, payment_row, person_row, write_csv
+from enrollment.tests.sheet_rows import PAYMENT_HEADER, PERSON_HEADER, id_number, payment_row, person_row
+from sheets.tests.helpers import write_csv
 
 pytestmark = pytest.mark.usefixtures("loaded_policies")
 PERSON_IMPORT = "admin:enrollment_person_import_sheet"

@@ -8,10 +8,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from enrollment.models import Payment, Person
+from enrollment.tests.sheet_rows import PAYMENT_HEADER, PERSON_HEADER, id_number, payment_row, person_row
 from sheets.exporting import export_rows
 from sheets.readers import SheetFile
 from sheets.registry import get_kind
-from sheets.tests.helpers import PAYMENT_HEADER, PERSON_HEADER, id_number, payment_row, person_row, write_csv
+from sheets.tests.helpers import write_csv
 
 pytestmark = pytest.mark.usefixtures("loaded_policies")
 NAME = '=HYPERLINK("http://x")'

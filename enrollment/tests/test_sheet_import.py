@@ -9,18 +9,11 @@ from django.core.exceptions import PermissionDenied
 
 from enrollment import services
 from enrollment.models import Enrollment, Payment, Person
+from enrollment.tests.sheet_rows import PAYMENT_HEADER, PERSON_HEADER, id_number, payment_row, person_row
 from policies.models import Identity
 from sheets.engine import run_import
 from sheets.registry import get_kind
-from sheets.tests.helpers import (
-    PAYMENT_HEADER,
-    PERSON_HEADER,
-    id_number,
-    payment_row,
-    person_row,
-    write_csv,
-    write_xlsx,
-)
+from sheets.tests.helpers import write_csv, write_xlsx
 
 pytestmark = pytest.mark.usefixtures("loaded_policies")
 

@@ -12,12 +12,13 @@ from django.db import connection, transaction
 from enrollment.models import Enrollment, Payment, Person
 from enrollment.sheet_kinds.payments import PaymentSheet
 from enrollment.sheet_kinds.persons import PersonSheet
+from enrollment.tests.sheet_rows import PAYMENT_HEADER, PERSON_HEADER, id_number, payment_row, person_row
 from policies.models import PlanYear
 from policies.services import plan_year_rollover
 from sheets import engine
 from sheets.engine import run_import
 from sheets.registry import get_kind
-from sheets.tests.helpers import PAYMENT_HEADER, PERSON_HEADER, id_number, payment_row, person_row, write_csv
+from sheets.tests.helpers import write_csv
 
 pytestmark = [
     pytest.mark.postgres,

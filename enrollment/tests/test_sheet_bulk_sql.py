@@ -16,7 +16,7 @@ from sheets.parsing import parse_decimal, parse_int
 from sheets.registry import Column, SheetKind
 from sheets.report import ImportResult
 
-from .helpers import id_number
+from .sheet_rows import id_number
 
 pytestmark = pytest.mark.django_db
 
