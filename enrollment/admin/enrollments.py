@@ -2,7 +2,7 @@
 register insured persons and record contributions; docs/enrollment.md).
 
 - 参保人: identities, family relations and enrollments inline (and the chronic-disease
-  registrations, ``admin_registration.RegistrationInline``); search by the exact
+  registrations, ``enrollment.admin.registrations.RegistrationInline``); search by the exact
   document number or the name; filters by region, category, identity. ID numbers and
   phones are masked for users without ``policies.view_full_identity``; a user sees the
   persons whose 户籍/常住地 or enrollment is in one of their regions.
