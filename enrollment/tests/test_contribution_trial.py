@@ -190,14 +190,6 @@ def test_plan_status_selects_draft_or_in_force_rows():
     assert run(case(), plan_status="draft")["due"] == "380.00"
 
 
-def test_batch_runner_returns_contribution_results():
-    trial_batch = pytest.importorskip("claims.trial.cases")
-    results = trial_batch.run_cases([case(id="a"), case(id="b", paid="2024-10-01")])
-    assert results[0]["ok"] is True and results[0]["self_pay"] == "380.00"
-    assert results[1] == {"id": "b", "ok": False, "error": {
-        "code": "window_closed", "message": "2024 年度缴费已截止"}}
-
-
 def test_payer_refusal_lists_relations_in_code_order():
     code, message = error(case(region="350426", scheme="inclusive_commercial", tier=None,
                                paid="2023-12-10", channel="family_account",
