@@ -43,6 +43,7 @@ from insurance_rules.money import fmt
 from insurance_rules.vocab import REASON_NAMES
 from policies.access import RegionScopedAdminMixin, scope_queryset
 from policies.admin import HistoryAdmin
+from policies.admin_inlines import adopt_saved
 from policies.masking import masked_id
 from policies.widgets import IsoDateInput
 from sheets.admin import SheetAdminMixin
@@ -461,9 +462,7 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
                 claim_type=data.pop("claim_type"), service_date=data.pop("service_date"),
                 settlement_no=data.pop("settlement_no"), total=data.pop("total"),
                 given=given, **data)
-            obj.pk = saved.pk
-            obj._state.adding = False
-            obj._state.db = saved._state.db
+            adopt_saved(obj, saved)
             return
         claim = Claim.objects.get(pk=obj.pk)
         if claim.is_editable:

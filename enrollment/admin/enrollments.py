@@ -51,7 +51,7 @@ from insurance_rules.money import fmt
 from policies import codes
 from policies.access import RegionScopedAdminMixin, user_bound_regions, user_region_ids, user_sees_all_regions
 from policies.admin import HistoryAdmin
-from policies.admin_inlines import ReadOnlyTabularInline
+from policies.admin_inlines import ReadOnlyTabularInline, adopt_saved, save_inline_rows
 from policies.masking import MaskedIdentityAdminMixin, masked_id
 from policies.models import Identity, PlanYear
 from policies.widgets import IsoDateInput
@@ -235,35 +235,19 @@ class PersonAdmin(SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin, Region
             acting_user=request.user, document_type=data["document_type"],
             document_number=data["document_number"], name=data["name"],
             category=data["category"], **fields)
-        obj.pk = saved.pk
-        obj._state.adding = False
-        obj._state.db = saved._state.db
+        adopt_saved(obj, saved)
 
     def save_formset(self, request, form, formset, change):
         person = form.instance
         if formset.model is PersonIdentity:
-            rows = formset.save(commit=False)
-            for row in formset.deleted_objects:
-                row.delete()
-            for row in rows:
-                if row.pk is None:
-                    services.identity_add(
-                        person=person, identity=row.identity, valid_from=row.valid_from,
-                        valid_to=row.valid_to, department=row.department,
-                        document_ref=row.document_ref, note=row.note, acting_user=request.user)
-                else:
-                    row.save()
+            save_inline_rows(formset, lambda row: services.identity_add(
+                person=person, identity=row.identity, valid_from=row.valid_from,
+                valid_to=row.valid_to, department=row.department,
+                document_ref=row.document_ref, note=row.note, acting_user=request.user))
         elif formset.model is FamilyRelation:
-            rows = formset.save(commit=False)
-            for row in formset.deleted_objects:
-                row.delete()
-            for row in rows:
-                if row.pk is None:
-                    services.relation_add(person=person, relative=row.relative,
-                                          relation=row.relation, note=row.note,
-                                          acting_user=request.user)
-                else:
-                    row.save()
+            save_inline_rows(formset, lambda row: services.relation_add(
+                person=person, relative=row.relative, relation=row.relation, note=row.note,
+                acting_user=request.user))
         else:
             super().save_formset(request, form, formset, change)
 
@@ -407,23 +391,14 @@ class EnrollmentAdmin(RegionScopedAdminMixin, HistoryAdmin):
             auto_renew=data["auto_renew"], auto_deduct=data["auto_deduct"], note=data["note"],
             basic_insured_in_region=True if data["basic_confirmed"] else None,
             acting_user=request.user)
-        obj.pk = saved.pk
-        obj._state.adding = False
-        obj._state.db = saved._state.db
+        adopt_saved(obj, saved)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is PreExistingDeclaration:
-            rows = formset.save(commit=False)
-            for row in formset.deleted_objects:
-                row.delete()
-            for row in rows:
-                if row.pk is None:
-                    services.pre_existing_declare(
-                        enrollment=form.instance, group=row.group, condition=row.condition,
-                        condition_text=row.condition_text, declared_on=row.declared_on,
-                        acting_user=request.user)
-                else:
-                    row.save()
+            save_inline_rows(formset, lambda row: services.pre_existing_declare(
+                enrollment=form.instance, group=row.group, condition=row.condition,
+                condition_text=row.condition_text, declared_on=row.declared_on,
+                acting_user=request.user))
         else:
             super().save_formset(request, form, formset, change)
 

@@ -41,7 +41,7 @@ from enrollment.services import registrations as svc
 from insurance_rules.errors import CaseError
 from policies.access import RegionScopedAdminMixin
 from policies.admin import HistoryAdmin
-from policies.admin_inlines import ReadOnlyTabularInline
+from policies.admin_inlines import ReadOnlyTabularInline, adopt_saved
 from policies.widgets import IsoDateInput
 
 S = Registration.Status
@@ -165,9 +165,7 @@ class RegistrationAdmin(RegionScopedAdminMixin, HistoryAdmin):
             application_date=data["application_date"], institution=data.get("institution", ""),
             documents=data.get("documents", ""), acting_user=request.user, **evidence)
         # the blood-pressure inline is saved next, against this very object
-        obj.pk = reg.pk
-        obj._state.adding = False
-        obj._state.db = reg._state.db
+        adopt_saved(obj, reg)
         obj.status, obj.created_by_id, obj.created_at = reg.status, reg.created_by_id, reg.created_at
 
     @admin.display(description="准入标准")
