@@ -53,6 +53,14 @@ def _or_not_set(value):
     return sel.NOT_SET if value is None else value
 
 
+def _participation_chart(rows, labels, **extra) -> dict:
+    """参保率 against the plan year's 目标 and 底线 (both participation figures)."""
+    return {"unit": "%", "labels": labels, **extra,
+            "series": [{"name": "参保率", "values": [_dec(r.rate) for r in rows]}],
+            "markers": [{"name": "目标", "values": [_dec(r.target) for r in rows]},
+                        {"name": "底线", "values": [_dec(r.minimum) for r in rows]}]}
+
+
 def participation_figure(plan_years) -> Figure:
     rows = sel.participation_rates(plan_years)
     fig = Figure(
@@ -66,10 +74,7 @@ def participation_figure(plan_years) -> Figure:
         fig.rows.append([_short(r.plan_year), r.enrollees, r.basic_insured, r.rate,
                          _or_not_set(r.target), _or_not_set(r.minimum), r.status,
                          r.official_rate if r.official_rate is not None else "未冻结"])
-    fig.chart = {"unit": "%", "labels": [_short(r.plan_year) for r in rows],
-                 "series": [{"name": "参保率", "values": [_dec(r.rate) for r in rows]}],
-                 "markers": [{"name": "目标", "values": [_dec(r.target) for r in rows]},
-                             {"name": "底线", "values": [_dec(r.minimum) for r in rows]}]}
+    fig.chart = _participation_chart(rows, [_short(r.plan_year) for r in rows])
     return fig
 
 
@@ -85,11 +90,8 @@ def county_participation_figure(plan_years) -> Figure:
     for r in rows:
         fig.rows.append([_short(r.plan_year), r.label, r.enrollees, r.basic_insured, r.rate,
                          _or_not_set(r.target), _or_not_set(r.minimum), r.status])
-    fig.chart = {"unit": "%", "labels": [r.label for r in rows],
-                 "groups": [_short(r.plan_year) for r in rows],
-                 "series": [{"name": "参保率", "values": [_dec(r.rate) for r in rows]}],
-                 "markers": [{"name": "目标", "values": [_dec(r.target) for r in rows]},
-                             {"name": "底线", "values": [_dec(r.minimum) for r in rows]}]}
+    fig.chart = _participation_chart(rows, [r.label for r in rows],
+                                     groups=[_short(r.plan_year) for r in rows])
     return fig
 
 
