@@ -2,6 +2,12 @@
 transaction). Spec README §2 参保登记和缴费 (receipt number unique per scheme, subsidy
 就高不就低 recorded once, coverage from the date the due is paid off), §6 concurrent
 payments.
+
+``payment_record`` reads the facts of one payment under the enrollment's row lock
+(``selectors.payment_facts``) and decides with the pure check
+``insurance_rules.enrollment.payment.check_payment`` — the one the ``payments`` sheet
+kind runs on facts loaded in bulk. Refusals are ``ValidationError`` keyed by field (a
+rule refusal keeps the trial-calc code as the error ``code``).
 """
 from __future__ import annotations
 
@@ -13,11 +19,23 @@ from django.db import IntegrityError, transaction
 
 from enrollment import selectors
 from enrollment.models import Enrollment, Payment, Person
+from insurance_rules.enrollment.payment import RecordedPayment, Refusal, check_payment, duplicate_receipt
 from insurance_rules.errors import CaseError
-from insurance_rules.money import fmt
 from policies import models as pm
 
 from .enrollments import ENROLLMENT_REGION, _check, _check_plan_year_open, _refusal, _save
+
+RULE_CODES = frozenset({"invalid_input", "unknown_code", "missing_rule", "not_eligible", "window_closed"})
+
+
+def _refused(refusal: Refusal) -> ValidationError:
+    """A refusal of ``check_payment`` as the service has always raised it: a rule refusal
+    on ``paid_date`` when the window is closed, else on no field; the payment's own on its
+    field."""
+    if refusal.code in RULE_CODES:
+        return _refusal(CaseError(refusal.code, refusal.message),
+                        "paid_date" if refusal.code == "window_closed" else None)
+    return ValidationError({refusal.field: refusal.message}, code=refusal.code)
 
 
 @transaction.atomic
@@ -46,50 +64,33 @@ def payment_record(*, enrollment: Enrollment, paid_date: date, channel: str, rec
     duplicate = (Payment.objects.filter(scheme=scheme, receipt_no=receipt_no)
                  .select_related("enrollment__person").first())
     if duplicate is not None:
-        raise ValidationError({"receipt_no": (
-            f"票据/流水号“{receipt_no}”已在{scheme.region.name}{scheme.name}登记（参保人 "
-            f"{duplicate.enrollment.person.name}，缴费日期 {duplicate.paid_date.isoformat()}），"
-            f"不能重复登记")}, code="duplicate_receipt")
+        refusal = duplicate_receipt(RecordedPayment(
+            receipt_no, duplicate.enrollment.person.name, duplicate.paid_date, duplicate.amount_due),
+            f"{scheme.region.name}{scheme.name}")
+        raise ValidationError({"receipt_no": refusal.message}, code=refusal.code)
     _check_plan_year_open(locked.plan_year, "enrollment")
-    if locked.status == Enrollment.Status.TERMINATED:
-        raise ValidationError({"enrollment": "该参保登记已终止，不能再缴费"})
-    if locked.paid_off_date is not None:
-        raise ValidationError({"enrollment": f"该参保登记已于 {locked.paid_off_date.isoformat()} "
-                                             f"缴清，不能重复缴费"}, code="already_paid")
-    last = locked.payments.order_by("-paid_date").first()
-    if last is not None and paid_date < last.paid_date:
-        raise ValidationError({"paid_date": f"缴费日期 {paid_date.isoformat()} 早于本参保登记已有缴费的"
-                                            f"最后日期 {last.paid_date.isoformat()}，请按缴费日期先后登记"})
     try:
-        preview = selectors.payment_preview(
-            locked, paid_date=paid_date, channel=channel, relation_to_payer=relation_to_payer,
-            payer_person=payer_person, basic_insured_in_region=basic_insured_in_region)
+        facts = selectors.payment_facts(locked, relation_to_payer=relation_to_payer,
+                                        payer_person=payer_person,
+                                        basic_insured_in_region=basic_insured_in_region)
     except CaseError as exc:
         raise _refusal(exc, "paid_date" if exc.code == "window_closed" else None) from exc
-    if self_paid is None:
-        self_paid = preview.remaining
-    self_paid = Decimal(self_paid)
-    if self_paid < 0:
-        raise ValidationError({"self_paid": "个人缴费不能为负数"})
-    if self_paid > preview.remaining:
-        raise ValidationError({"self_paid": (
-            f"个人缴费 {fmt(self_paid)} 超过应缴未缴金额 {fmt(preview.remaining)}（应缴 "
-            f"{fmt(preview.due)}，已资助 {fmt(preview.paid_subsidy)}，已个人缴费 "
-            f"{fmt(preview.paid_self)}，本次资助 {fmt(preview.subsidy_now)}）")},
-            code="over_payment")
-    if self_paid == 0 and preview.subsidy_now == 0:
-        raise ValidationError({"self_paid": "本次缴费金额为 0，无需登记"})
+    decision = check_payment(facts.plan, facts.person, paid=facts.paid, paid_date=paid_date,
+                             channel=channel, self_paid=None if self_paid is None else Decimal(self_paid),
+                             **facts.rules())
+    if decision.refusals:
+        raise _refused(decision.refusals[0])
+    result, figures, self_paid = decision.quote, decision.figures, decision.self_paid
     identity = None
-    if preview.subsidy_now > 0 and preview.quote.subsidy_identity:
-        identity = pm.Identity.objects.get(code=preview.quote.subsidy_identity)
-    completes = preview.paid_subsidy + preview.paid_self + preview.subsidy_now + self_paid \
-        >= preview.due
+    if figures.subsidy_now > 0 and result.subsidy_identity:
+        identity = pm.Identity.objects.get(code=result.subsidy_identity)
+    completes = decision.completes
     payment = Payment(
-        enrollment=locked, scheme=scheme, amount_due=preview.due, subsidy=preview.subsidy_now,
-        subsidy_identity=identity, subsidy_payer=subsidy_payer if preview.subsidy_now else "",
+        enrollment=locked, scheme=scheme, amount_due=figures.due, subsidy=figures.subsidy_now,
+        subsidy_identity=identity, subsidy_payer=subsidy_payer if figures.subsidy_now else "",
         self_paid=self_paid, paid_date=paid_date, channel=channel, payer_name=payer_name,
-        payer_person=payer_person, relation_to_payer=preview.relation, receipt_no=receipt_no,
-        window_code=preview.quote.window.code, completes=completes)
+        payer_person=payer_person, relation_to_payer=facts.relation, receipt_no=receipt_no,
+        window_code=result.window.code, completes=completes)
     payment.full_clean(validate_unique=False)
     try:
         with transaction.atomic():
@@ -98,9 +99,9 @@ def payment_record(*, enrollment: Enrollment, paid_date: date, channel: str, rec
         raise ValidationError({"receipt_no": f"票据/流水号“{receipt_no}”已登记，不能重复登记"},
                               code="duplicate_receipt") from exc
     if completes:
-        locked.coverage_start = preview.quote.coverage_start
-        locked.coverage_end = preview.quote.coverage_end
+        locked.coverage_start = result.coverage_start
+        locked.coverage_end = result.coverage_end
         locked.paid_off_date = paid_date
-        locked.window_code = preview.quote.window.code
+        locked.window_code = result.window.code
         _save(locked, acting_user)
     return payment
