@@ -22,10 +22,11 @@ from django.db.models import Q
 from enrollment import selectors as enrollment_selectors
 from enrollment.models import Enrollment, Person
 from enrollment.selectors.registrations import approved_registrations
+from insurance_rules.claim_amounts import class_b_copay_of
 from insurance_rules.common import annual_limit
 from insurance_rules.enrollment.vocab import BASIC_KINDS
 from insurance_rules.facts import ClaimFacts, Coverage, GivenLayer, Hospital, Period, PersonFacts
-from insurance_rules.money import ZERO, pct, q2
+from insurance_rules.money import ZERO, q2
 from insurance_rules.params import PlanParams
 from insurance_rules.results import ItemResult, LayerResult, ParamRef, SettledClaim
 from insurance_rules.vocab import POOL_NAMES, claim_type_name
@@ -473,7 +474,7 @@ def class_b_copay_rate(region: pm.Region, year: int) -> Decimal | None:
 
 def derived_class_b_copay(region, year, class_b_items: Decimal) -> Decimal | None:
     rate = class_b_copay_rate(region, year)
-    return None if rate is None else q2(class_b_items * pct(rate))
+    return None if rate is None else q2(class_b_copay_of(class_b_items, rate))
 
 
 def claims_visible_to(user, queryset=None):

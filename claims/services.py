@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from enrollment.models import Person
 from enrollment.selectors import persons_visible_to
+from insurance_rules.claim_amounts import AMOUNT_FIELDS, InvalidAmounts, check_claim_amounts
 from insurance_rules.errors import CaseError
 from insurance_rules.money import ZERO, fmt
 from insurance_rules.results import SettledClaim
@@ -53,8 +54,8 @@ CLAIM_FIELDS = (
     "out_of_catalog_controlled", "disease", "major_disease", "special_b", "delivery_mode",
     "drug_list", "drug_class", "accepted_on", "offline_review", "note",
 )
-AMOUNT_FIELDS = ("total", "out_of_catalog", "class_b_copay", "tcm_compliant", "special_drug",
-                 "drug_class_a", "drug_class_b", "out_of_catalog_controlled")
+AMOUNT_LABELS = {name: str(Claim._meta.get_field(name).verbose_name)
+                 for name in (*AMOUNT_FIELDS, "class_b_items")}
 HOSPITAL_REQUIRED = ("inpatient", "outpatient")
 DISEASE_REQUIRED = ("chronic_outpatient", "two_diseases")
 REGION = "region"
@@ -121,30 +122,26 @@ def _validate(claim: Claim, given: list[dict] | None) -> None:
     if claim.disease_id and claim.region_id and claim.disease.region_id != claim.region_id:
         err("disease", f"病种 {claim.disease} 不属于{claim.region.name}的病种目录")
     for name in AMOUNT_FIELDS:
-        value = getattr(claim, name)
-        if value is None:
+        if getattr(claim, name) is None:
             setattr(claim, name, ZERO)
-        elif value < 0:
-            err(name, f"“{Claim._meta.get_field(name).verbose_name}”不能为负数：{fmt(value)}")
-    if claim.class_b_items is not None and claim.class_b_items < 0:
-        err("class_b_items", "“乙类项目费用”不能为负数")
-    if errors:
-        raise ValidationError(errors)
-    compliant = claim.total - claim.out_of_catalog - claim.class_b_copay
-    if compliant < 0:
-        err("out_of_catalog", f"全自费 {fmt(claim.out_of_catalog)} 与乙类先行自付 "
-                              f"{fmt(claim.class_b_copay)} 之和超过医疗总费用 {fmt(claim.total)}")
-    elif claim.compliant is None:
-        claim.compliant = compliant
-    elif claim.compliant != compliant:
-        err("compliant", f"合规费用 {fmt(claim.compliant)} 不等于 医疗总费用 − 全自费 − 乙类先行自付 "
-                         f"= {fmt(compliant)}")
-    if claim.compliant is not None and claim.tcm_compliant > claim.compliant:
-        err("tcm_compliant", f"中医药合规费用不能超过合规费用 {fmt(claim.compliant)}")
-    if claim.special_drug > claim.total:
-        err("special_drug", f"特药费用不能超过医疗总费用 {fmt(claim.total)}")
-    if claim.compliant is not None and claim.drug_class_a + claim.drug_class_b > claim.compliant:
-        err("drug_class_b", f"甲乙类药品费用之和不能超过合规费用 {fmt(claim.compliant)}")
+    try:
+        amounts = check_claim_amounts(**{name: getattr(claim, name) for name in AMOUNT_FIELDS},
+                                      compliant=claim.compliant, class_b_items=claim.class_b_items,
+                                      labels=AMOUNT_LABELS)
+    except InvalidAmounts as exc:
+        if exc.negative or errors:
+            for refusal in exc.refusals if exc.negative else ():
+                err(refusal.field, refusal.message)
+            raise ValidationError(errors) from exc
+        for refusal in exc.refusals:
+            err(refusal.field, refusal.message)
+        if claim.compliant is None and exc.derived is not None:
+            claim.compliant = exc.derived
+    else:
+        if errors:
+            raise ValidationError(errors)
+        if claim.compliant is None:
+            claim.compliant = amounts.compliant
     if claim.discharge_date and claim.service_date and claim.discharge_date < claim.service_date:
         err("discharge_date", "出院日期不能早于入院日期")
     if claim.hospital_id is not None and not claim.hospital.designated:

@@ -6,8 +6,9 @@ Spec README §3 (settlement-sheet amounts), §4.7 (given layers), §6 (bad input
 row reported with row and column, all-or-nothing; a claim dated outside coverage,
 negative or inconsistent amounts, an unknown code); codes.md (hospital attributes, claim
 types: code or Chinese name). A claim row is checked by the service's own functions
-(``services.claim_derive`` + ``services.claim_validate``: compliant = total − out of
-catalogue − class-B copay, class-B copay from class-B items, year, region, location,
+(``services.claim_derive`` + ``services.claim_validate``, whose amount checks are
+``insurance_rules.claim_amounts``: compliant = total − out of catalogue − class-B copay,
+class-B copay from class-B items, year, region, location,
 coverage on the service date, given layers only for schemes held); the settlement
 number is checked in bulk against the file and the database (key = (医疗机构,
 结算单号): the same row again is 无变化, a different row with that key an error).
@@ -30,6 +31,7 @@ from enrollment.sheet_kinds.columns import (
     ID_ALIASES,
     document_number_cell,
 )
+from insurance_rules.claim_amounts import compliant_of
 from policies import codes
 from policies.access import scope_queryset
 from policies.models import ChronicDisease
@@ -500,7 +502,7 @@ class ClaimSheet(SheetKind):
         """A settlement number already recorded at the hospital: 无变化 when the row equals
         the stored sheet, else an error naming the stored claim and the differing columns."""
         if claim.compliant is None:
-            claim.compliant = claim.total - claim.out_of_catalog - claim.class_b_copay
+            claim.compliant = compliant_of(claim.total, claim.out_of_catalog, claim.class_b_copay)
         differ = [name for name in COMPARED if getattr(claim, name) != getattr(recorded, name)]
         if claim.person_id != recorded.person_id:
             differ.insert(0, "document_number")

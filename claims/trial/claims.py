@@ -12,7 +12,9 @@ defaults to ``total − out_of_catalog − class_b_copay`` and when given must e
 coverage ``from``/``to`` default to the whole plan year; ``participation_rate`` is a
 fraction (0.25) and is converted to percent here, once.
 When a claim gives ``class_b_items`` but no ``class_b_copay``, the copay is derived with
-the plan year's ``class_b_copay_rate`` figure (长治: 5 %), before ``compliant``.
+the plan year's ``class_b_copay_rate`` figure (长治: 5 %), before ``compliant``. The amounts
+are checked by ``insurance_rules.claim_amounts`` (the service's checks), the message
+prefixed with the case's field.
 """
 from __future__ import annotations
 
@@ -20,9 +22,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from insurance_rules.claim_amounts import (
+    InvalidAmounts,
+    check_claim_amounts,
+    class_b_copay_of,
+    compliant_of,
+)
 from insurance_rules.errors import InvalidInput, UnknownCode
 from insurance_rules.facts import ClaimFacts, Coverage, GivenLayer, Hospital, Period
-from insurance_rules.money import HUNDRED, ZERO, fmt, pct
+from insurance_rules.money import HUNDRED, ZERO, fmt
 from insurance_rules.params import PlanParams
 from insurance_rules.parse import parse_amount, parse_bool, parse_date, parse_int, parse_person
 from insurance_rules.results import ItemResult, LayerResult, SettledClaim
@@ -152,25 +160,21 @@ def parse_claim(data, field: str, *, plans: dict[str, PlanParams | None], diseas
     if data.get("class_b_copay") is not None:
         class_b_copay = parse_amount(data.get("class_b_copay"), f"{field}.class_b_copay")
     elif class_b_items is not None and _class_b_copay_rate(plans) is not None:
-        class_b_copay = class_b_items * pct(_class_b_copay_rate(plans))
+        class_b_copay = class_b_copay_of(class_b_items, _class_b_copay_rate(plans))
     else:
         class_b_copay = ZERO
-    compliant = total - amounts["out_of_catalog"] - class_b_copay
-    if compliant < 0:
-        raise InvalidInput(f"字段“{field}”：全自费 {fmt(amounts['out_of_catalog'])} 与乙类先行自付 "
-                           f"{fmt(class_b_copay)} 之和超过医疗总费用 {fmt(total)}")
-    if data.get("compliant") is not None:
+    given = None  # parsed once the parts are known to fit the total (that refusal comes first)
+    if (data.get("compliant") is not None
+            and compliant_of(total, amounts["out_of_catalog"], class_b_copay) >= 0):
         given = parse_amount(data.get("compliant"), f"{field}.compliant")
-        if given != compliant:
-            raise InvalidInput(f"字段“{field}.compliant”：合规费用 {fmt(given)} 不等于 医疗总费用 − 全自费 − "
-                               f"乙类先行自付 = {fmt(compliant)}")
-    if amounts["tcm_compliant"] > compliant:
-        raise InvalidInput(f"字段“{field}.tcm_compliant”：中医药合规费用不能超过合规费用 {fmt(compliant)}")
-    if amounts["special_drug"] > total:
-        raise InvalidInput(f"字段“{field}.special_drug”：特药费用不能超过医疗总费用 {fmt(total)}")
-    if amounts["drug_class_a"] + amounts["drug_class_b"] > compliant:
-        raise InvalidInput(f"字段“{field}.drug_class_a/drug_class_b”：甲乙类药品费用之和不能超过合规费用 "
-                           f"{fmt(compliant)}")
+    try:
+        checked = check_claim_amounts(total=total, class_b_copay=class_b_copay, compliant=given,
+                                      class_b_items=class_b_items, **amounts)
+    except InvalidAmounts as exc:
+        where = {"out_of_catalog": field, "drug_class_b": f"{field}.drug_class_a/drug_class_b"}.get(
+            exc.field, f"{field}.{exc.field}")
+        raise InvalidInput(f"字段“{where}”：{exc.message}") from exc
+    compliant = checked.compliant
     disease = data.get("disease")
     if disease is not None and (not isinstance(disease, str) or disease not in diseases):
         raise UnknownCode(f"未知的病种代码“{field}.disease”：{disease}")

@@ -7,6 +7,7 @@ disease catalogue, held registrations and their assessment)."""
 from .enrollments import (  # noqa: F401
     PLAN_STATUSES,
     STATUS_NAMES,
+    PaymentFacts,
     PaymentPreview,
     admission_facts,
     basic_enrollment,
@@ -21,6 +22,7 @@ from .enrollments import (  # noqa: F401
     in_region,
     paid_total,
     parents_of,
+    payment_facts,
     payment_preview,
     person_facts,
     person_is_local,

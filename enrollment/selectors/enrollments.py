@@ -19,6 +19,7 @@ from enrollment.models import Enrollment, FamilyRelation, Payment, Person
 from enrollment.models.person import INVERSE_RELATION
 from insurance_rules.enrollment.contribution import Quote, quote
 from insurance_rules.enrollment.eligibility import check_eligibility
+from insurance_rules.enrollment.payment import PaidSoFar, payment_figures
 from insurance_rules.enrollment.plan import AutoEnrollRule, ContributionPlan, PayerRule
 from insurance_rules.enrollment.vocab import BASIC_KINDS
 from insurance_rules.errors import CaseError, InvalidInput, MissingRule, UnknownCode
@@ -281,15 +282,33 @@ class PaymentPreview:
         return self.quote.due
 
 
-def payment_preview(enrollment: Enrollment, *, paid_date: date, channel: str | None = None,
-                    relation_to_payer: str | None = None, payer_person: Person | None = None,
-                    basic_insured_in_region: bool | None = None) -> PaymentPreview:
-    """Quote a payment towards ``enrollment`` with the pure rules (``CaseError`` on refusal).
+@dataclass(frozen=True)
+class PaymentFacts:
+    """The facts of one payment towards a stored enrollment that the pure payment check
+    (``insurance_rules.enrollment.payment.check_payment``) takes, read per payment."""
 
-    The due, the window and the coverage follow the payment date (the date a payment
-    completes the due is the 完清 date); the subsidy already recorded counts towards the
-    quote's subsidy, so a subsidy is never recorded twice.
-    """
+    plan: ContributionPlan
+    person: PersonFacts
+    tier: int | None
+    relation: str
+    holds_employee_basic: bool
+    local: bool
+    basic_start: date | None
+    basic_end: date | None
+    paid: PaidSoFar
+
+    def rules(self) -> dict:
+        """The keyword arguments of ``quote``/``check_payment`` besides date and channel."""
+        return dict(tier=self.tier, relation=self.relation,
+                    holds_employee_basic=self.holds_employee_basic, local=self.local,
+                    basic_start=self.basic_start, basic_end=self.basic_end)
+
+
+def payment_facts(enrollment: Enrollment, *, relation_to_payer: str | None = None,
+                  payer_person: Person | None = None,
+                  basic_insured_in_region: bool | None = None) -> PaymentFacts:
+    """Read the facts of a payment towards ``enrollment``: the plan, the person, the basic
+    coverage and what the enrollment has received so far (``PaidSoFar``)."""
     plan_year = enrollment.plan_year
     pooling = plan_year.scheme.region.pooling_region
     person = enrollment.person
@@ -299,17 +318,36 @@ def payment_preview(enrollment: Enrollment, *, paid_date: date, channel: str | N
     facts = person_facts(person, pooling=pooling, year=plan_year.year,
                          basic_insured_in_region=basic_insured_in_region, enrollment=enrollment)
     basic = basic_enrollment(person, pooling, plan_year.year)
-    result = quote(contribution_plan(plan_year), facts, tier=enrollment.tier or None,
-                   paid_date=paid_date, channel=channel, relation=relation,
-                   holds_employee_basic=holds_employee_basic(person, plan_year.year),
-                   local=person_is_local(person, pooling),
-                   basic_start=basic.coverage_start if basic else None,
-                   basic_end=basic.coverage_end if basic else None)
     paid_subsidy, paid_self = paid_total(enrollment)
-    subsidy_now = max(result.subsidy - paid_subsidy, Decimal("0"))
-    remaining = result.due - paid_subsidy - paid_self - subsidy_now
-    return PaymentPreview(quote=result, relation=relation, paid_subsidy=paid_subsidy,
-                          paid_self=paid_self, subsidy_now=subsidy_now, remaining=remaining)
+    last = (Payment.objects.filter(enrollment=enrollment).order_by("-paid_date")
+            .values_list("paid_date", flat=True).first())
+    return PaymentFacts(
+        plan=contribution_plan(plan_year), person=facts, tier=enrollment.tier or None,
+        relation=relation, holds_employee_basic=holds_employee_basic(person, plan_year.year),
+        local=person_is_local(person, pooling),
+        basic_start=basic.coverage_start if basic else None,
+        basic_end=basic.coverage_end if basic else None,
+        paid=PaidSoFar(subsidy=paid_subsidy, self_paid=paid_self, last_paid_date=last,
+                       paid_off_date=enrollment.paid_off_date,
+                       terminated=enrollment.status == Enrollment.Status.TERMINATED))
+
+
+def payment_preview(enrollment: Enrollment, *, paid_date: date, channel: str | None = None,
+                    relation_to_payer: str | None = None, payer_person: Person | None = None,
+                    basic_insured_in_region: bool | None = None) -> PaymentPreview:
+    """Quote a payment towards ``enrollment`` with the pure rules (``CaseError`` on refusal).
+
+    The due, the window and the coverage follow the payment date (the date a payment
+    completes the due is the 完清 date); the subsidy already recorded counts towards the
+    quote's subsidy, so a subsidy is never recorded twice (``payment_figures``).
+    """
+    facts = payment_facts(enrollment, relation_to_payer=relation_to_payer, payer_person=payer_person,
+                          basic_insured_in_region=basic_insured_in_region)
+    result = quote(facts.plan, facts.person, paid_date=paid_date, channel=channel, **facts.rules())
+    figures = payment_figures(result, facts.paid)
+    return PaymentPreview(quote=result, relation=facts.relation, paid_subsidy=figures.paid_subsidy,
+                          paid_self=figures.paid_self, subsidy_now=figures.subsidy_now,
+                          remaining=figures.remaining)
 
 
 def relation_to_payer_of(person: Person, payer: Person | None) -> str:

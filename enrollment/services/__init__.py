@@ -1,8 +1,8 @@
 """Writes of the enrollment app (HackSoft-style services: keyword-only, acting_user, atomic).
 
-Public surface: enrollments (persons, identities, relations, enrollments, payments,
-suspension, termination, newborns, rollover) and registrations (慢特病/两病 registrations:
-submit, review, approve, reject, terminate). Admin pages, sheet kinds and commands call these."""
+Public surface: enrollments (persons, identities, relations, enrollments, suspension,
+termination, newborns, rollover), payments (``payment_record``) and registrations
+(慢特病/两病 registrations: submit, review, approve, reject, terminate). Admin pages, sheet kinds and commands call these."""
 
 from .enrollments import (  # noqa: F401
     COVERAGE_FIELDS,
@@ -19,13 +19,13 @@ from .enrollments import (  # noqa: F401
     enrollment_update,
     identity_add,
     newborn_auto_enroll,
-    payment_record,
     person_create,
     person_scope_refusal,
     person_update,
     pre_existing_declare,
     relation_add,
 )
+from .payments import payment_record  # noqa: F401
 from .registrations import (  # noqa: F401
     APPROVE_PERMISSION,
     EVIDENCE_FIELDS,

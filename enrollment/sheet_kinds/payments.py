@@ -1,8 +1,9 @@
 """Sheet kind ``payments`` (缴费名单: one row = one payment that pays the enrollment off, creating
 the enrollment if needed). Spec README §2 (receipt number unique per scheme, re-importing never
-double counts), §6. The checks are the contribution rules (``insurance_rules.enrollment``:
-eligibility, payer, window, due, subsidy, coverage) — the same functions
-``services.payment_record`` uses, fed with facts loaded in bulk per chunk."""
+double counts), §6. A row is decided by ``insurance_rules.enrollment.payment.check_payment``
+(enrollment open, date order, eligibility, payer, window, due, subsidy, coverage, the
+stated amounts) — the check ``services.payment_record`` uses — fed with facts loaded in
+bulk per chunk; the receipt refusal is its ``duplicate_receipt``."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -27,12 +28,17 @@ from enrollment.sheet_kinds.columns import (
     document_number_cell,
     person_key,
 )
-from insurance_rules.enrollment.contribution import quote
-from insurance_rules.enrollment.eligibility import check_eligibility
+from insurance_rules.enrollment.payment import (
+    PaidSoFar,
+    RecordedPayment,
+    Stated,
+    check_payment,
+    duplicate_receipt,
+    enrollment_closed,
+)
 from insurance_rules.enrollment.vocab import BASIC_KINDS, TIER_NAMES
 from insurance_rules.errors import CaseError
 from insurance_rules.facts import HeldIdentity, PersonFacts
-from insurance_rules.money import fmt
 from policies import codes
 from policies import models as pm
 from sheets.bulk_sql import InArray, insert_history, insert_values
@@ -64,6 +70,11 @@ class _PersonFacts:
     @property
     def pk(self):
         return self.id
+
+
+COLUMN_OF = {"person": "document_number", "payer": "channel", "plan": "scheme", "tier": "paid_date",
+             "enrollment": "scheme"}
+"""The sheet's column of a refusal of ``check_payment`` (by its field), where they differ."""
 
 
 @dataclass
@@ -313,26 +324,24 @@ class PaymentSheet(SheetKind):
             if same:
                 ctx.count("unchanged")
                 return None
-            ctx.error(row, "receipt_no", (
-                f"票据/流水号已在{scheme.region.name}{scheme.name}登记（参保人 "
-                f"{recorded['enrollment__person__name']}，缴费日期 {recorded['paid_date'].isoformat()}，"
-                f"应缴 {fmt(recorded['amount_due'])}），不能重复登记"))
+            ctx.error(row, "receipt_no", duplicate_receipt(RecordedPayment(
+                rv("receipt_no"), recorded["enrollment__person__name"], recorded["paid_date"],
+                recorded["amount_due"]), f"{scheme.region.name}{scheme.name}").message)
             return None
         key = (person.pk, plan_year.pk)
+        subject = f"该参保人的{scheme.name} {plan_year.year} 年度"
         if key in ctx.state["paid"]:
-            ctx.error(row, "receipt_no", f"该参保人的{scheme.name} {plan_year.year} 年度已在第 "
-                                         f"{ctx.state['paid'][key]} 行缴清，不能重复缴费")
+            ctx.error(row, "receipt_no", f"{subject}已在第 {ctx.state['paid'][key]} 行缴清，不能重复缴费")
             return None
         enrollment = data["enrollments"].get(key)
         tier = rv("tier")
         errors = 0
         if enrollment is not None:
-            if enrollment.status == Enrollment.Status.TERMINATED:
-                ctx.error(row, "scheme", "该参保登记已终止，不能再缴费", value="")
-                return None
-            if enrollment.paid_off_date is not None:
-                ctx.error(row, "scheme", f"该参保人的{scheme.name} {plan_year.year} 年度已于 "
-                                         f"{enrollment.paid_off_date.isoformat()} 缴清，不能重复缴费")
+            refusal = enrollment_closed(PaidSoFar(
+                paid_off_date=enrollment.paid_off_date,
+                terminated=enrollment.status == Enrollment.Status.TERMINATED), subject)
+            if refusal is not None:
+                ctx.error(row, "scheme", refusal.message, value=None if refusal.code == "already_paid" else "")
                 return None
             if tier is not None and tier != enrollment.tier:
                 ctx.error(row, "tier", f"档次与已登记的参保登记（{TIER_NAMES.get(enrollment.tier)}）不一致")
@@ -358,57 +367,24 @@ class PaymentSheet(SheetKind):
             resettled=person.resettled, basic_insured_in_region=basic_insured,
             **selectors.admission_facts(person, scheme.region.pooling_region))
         local = selectors.person_is_local(person, scheme.region.pooling_region)
-        try:
-            check_eligibility(plan, facts, holds_employee_basic=holds_employee, local=local)
-        except CaseError as exc:
-            ctx.error(row, "document_number", exc.message)
-            return None
-        relation = rv("relation_to_payer") or codes.Relation.SELF
-        try:
-            result = quote(plan, facts, tier=tier or None, paid_date=rv("paid_date"),
-                           channel=rv("channel"), relation=relation,
-                           holds_employee_basic=holds_employee, local=local,
-                           basic_start=basic[0] if basic else None,
-                           basic_end=basic[1] if basic else None)
-        except CaseError as exc:
-            column = {"window_closed": "paid_date", "not_eligible": "channel",
-                      "missing_rule": "scheme"}.get(exc.code, "paid_date")
-            ctx.error(row, column, exc.message)
-            return None
         total = data["totals"].get(enrollment.pk) if enrollment else None
-        paid_subsidy = total["subsidy"] if total else ZERO
-        paid_self = total["self_paid"] if total else ZERO
-        if total and rv("paid_date") < total["last"]:
-            ctx.error(row, "paid_date", f"缴费日期早于该参保登记已有缴费的最后日期 {total['last'].isoformat()}")
-            errors += 1
         due, subsidy, self_paid = rv("amount_due"), rv("subsidy"), rv("self_paid")
-        before = paid_subsidy + paid_self
-        if due != before + subsidy + self_paid:
-            earlier = f"此前已缴 {fmt(before)} + " if before else ""
-            ctx.error(row, "self_paid", f"金额不平：应缴金额 {fmt(due)} ≠ {earlier}资助金额 {fmt(subsidy)} + "
-                                        f"个人缴费 {fmt(self_paid)}（每行须缴清应缴金额）")
-            errors += 1
-        if due != result.due:
-            ctx.error(row, "amount_due", f"应缴金额与缴费标准不符：按缴费期“{result.window.name}”"
-                                          f"{TIER_NAMES.get(result.tier) if result.tier else ''}应缴 "
-                                          f"{fmt(result.due)}")
-            errors += 1
-        expected_subsidy = max(result.subsidy - paid_subsidy, ZERO)
-        if subsidy != expected_subsidy:
-            if result.subsidy_identity:
-                name = ctx.state["identity_names"].get(result.subsidy_identity, result.subsidy_identity)
-                why = f"按“{name}”身份资助 {fmt(result.subsidy)}（就高不就低）"
-                if paid_subsidy:
-                    why += f"，已资助 {fmt(paid_subsidy)}"
-            else:
-                why = "参保人在缴费日期没有可获资助的特殊身份"
-            ctx.error(row, "subsidy", f"资助金额与资助标准不符：{why}，本笔资助金额应为 {fmt(expected_subsidy)}")
-            errors += 1
-        if subsidy == 0 and self_paid == 0:
-            ctx.error(row, "self_paid", "本次缴费金额为 0，无需登记")
+        relation = rv("relation_to_payer") or codes.Relation.SELF
+        decision = check_payment(
+            plan, facts, paid=PaidSoFar(subsidy=total["subsidy"], self_paid=total["self_paid"],
+                                        last_paid_date=total["last"]) if total else PaidSoFar(),
+            paid_date=rv("paid_date"), tier=tier or None, channel=rv("channel"), relation=relation,
+            holds_employee_basic=holds_employee, local=local,
+            basic_start=basic[0] if basic else None, basic_end=basic[1] if basic else None,
+            stated=Stated(due, subsidy, self_paid), subject=subject,
+            identity_names=ctx.state["identity_names"])
+        # A refusal of the rules stops the row (only it is reported); the others are all listed.
+        for refusal in decision.refusals[-1:] if decision.blocked else decision.refusals:
+            ctx.error(row, COLUMN_OF.get(refusal.field, refusal.field), refusal.message)
             errors += 1
         if errors:
             return None
+        result = decision.quote
         ctx.state["paid"][key] = row.number
         if scheme.kind in BASIC_KINDS:
             ctx.state["basic"].setdefault((person.pk, plan_year.year), []).append(

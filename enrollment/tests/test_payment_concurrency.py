@@ -24,15 +24,16 @@ pytestmark = [
 
 def race(enrollment, amounts, monkeypatch):
     """Run one payment per amount at the same time; each thread has its own connection.
-    The quote is slowed down so that, without the row lock, both would read "nothing paid"."""
-    original = selectors.payment_preview
+    The read of the payment's facts is slowed down so that, without the row lock, both would
+    read "nothing paid"."""
+    original = selectors.payment_facts
 
-    def slow_preview(*args, **kwargs):
+    def slow_facts(*args, **kwargs):
         result = original(*args, **kwargs)
         time.sleep(0.3)
         return result
 
-    monkeypatch.setattr(selectors, "payment_preview", slow_preview)
+    monkeypatch.setattr(selectors, "payment_facts", slow_facts)
     barrier = threading.Barrier(len(amounts))
     outcomes = [None] * len(amounts)
 

@@ -68,15 +68,20 @@ def check_tier(plan: ContributionPlan, tier: int | None) -> int:
     return tier
 
 
+def check_paid_date(person: PersonFacts, paid_date: date) -> None:
+    """No payment before the person's birth."""
+    if paid_date < person.birth_date:
+        raise InvalidInput(f"缴费日期 {paid_date.isoformat()} 早于出生日期 "
+                           f"{person.birth_date.isoformat()}")
+
+
 def quote(plan: ContributionPlan, person: PersonFacts, *, tier: int | None, paid_date: date,
           channel: str | None = None, relation: str | None = None,
           holds_employee_basic: bool = False, local: bool | None = None,
           basic_start: date | None = None, basic_end: date | None = None) -> Quote:
     """Everything a payment on ``paid_date`` would give; raises a ``CaseError``."""
     tier = check_tier(plan, tier)
-    if paid_date < person.birth_date:
-        raise InvalidInput(f"缴费日期 {paid_date.isoformat()} 早于出生日期 "
-                           f"{person.birth_date.isoformat()}")
+    check_paid_date(person, paid_date)
     check_eligibility(plan, person, holds_employee_basic=holds_employee_basic, local=local)
     check_payer(plan, person, channel, relation)
     window = select_window(plan, person, paid_date)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ...claim_amounts import class_b_copay_of, compliant_of, sum_exceeds_total
 from ...common import (
     Calc,
     adjusted_ratio,
@@ -40,7 +41,7 @@ from ...common import (
 )
 from ...context import LayerContext
 from ...errors import InvalidInput
-from ...money import ZERO, pct, q2
+from ...money import ZERO, q2
 from ...params import Benefit
 from ...registry import formula
 from ...results import LayerResult, ParamRef
@@ -68,11 +69,11 @@ def outpatient_compliant(ctx: LayerContext, calc: Calc) -> Decimal:
     figure = ctx.plan.figure("class_b_copay_rate")
     if figure is None:
         raise missing_rule(ctx.plan, "乙类药品先行自付比例（参考指标 class_b_copay_rate）")
-    copay = claim.class_b_items * pct(figure.value)
-    compliant = claim.total - claim.out_of_catalog - copay
+    copay = class_b_copay_of(claim.class_b_items, figure.value)
+    compliant = compliant_of(claim.total, claim.out_of_catalog, copay)
     if compliant < 0:
-        raise InvalidInput(f"字段“claim.class_b_items”：乙类先行自付 {yuan(copay)} 与全自费 "
-                           f"{yuan(claim.out_of_catalog)} 之和超过医疗总费用 {yuan(claim.total)}")
+        raise InvalidInput(f"字段“claim.class_b_items”："
+                           f"{sum_exceeds_total(claim.total, claim.out_of_catalog, copay)}")
     calc.use(figure.ref("PlanFigure", code=figure.code, value=figure.value))
     calc.say(f"乙类药品 {yuan(claim.class_b_items)} 先行自付 {percent(figure.value)} = {yuan(copay)}，"
              f"合规费用 = {yuan(claim.total)}−{yuan(claim.out_of_catalog)}−{yuan(copay)} "
