@@ -32,8 +32,8 @@ from enrollment.sheet_kinds.columns import (
 )
 from policies import codes
 from policies.access import scope_queryset
+from policies.lookups import RegionLookup
 from policies.models import ChronicDisease
-from sheets.lookups import RegionLookup
 from sheets.parsing import CodeTable, normalise_text, number_text, parse_bool, parse_date, parse_decimal, text
 from sheets.registry import Column, SheetKind, register
 from sheets.report import messages_by_field

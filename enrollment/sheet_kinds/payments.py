@@ -35,8 +35,8 @@ from insurance_rules.facts import HeldIdentity, PersonFacts
 from insurance_rules.money import fmt
 from policies import codes
 from policies import models as pm
+from policies.lookups import RegionLookup
 from sheets.bulk_sql import InArray, insert_history, insert_values
-from sheets.lookups import RegionLookup
 from sheets.parsing import number_text, parse_bool, parse_date, parse_decimal, parse_int, text
 from sheets.registry import Column, SheetKind, register
 

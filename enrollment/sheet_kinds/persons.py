@@ -21,8 +21,8 @@ from enrollment.sheet_kinds.columns import (
     person_key,
     phone_cell,
 )
+from policies.lookups import RegionLookup
 from sheets.bulk_sql import InArray, insert_history, insert_values
-from sheets.lookups import RegionLookup
 from sheets.parsing import number_text, parse_bool, parse_date, text
 from sheets.registry import Column, SheetKind, register
 from sheets.report import messages_by_field

@@ -22,7 +22,7 @@ from enrollment.sheet_kinds.columns import (
 from enrollment.sheet_kinds.rows import PersonRowsMixin, written
 from policies import models as pm
 from policies.access import scope_queryset
-from sheets.lookups import RegionLookup
+from policies.lookups import RegionLookup
 from sheets.parsing import normalise_text, parse_bool, parse_date, parse_decimal, text
 from sheets.registry import Column, SheetKind, register
 
