@@ -39,8 +39,7 @@ from sheets.parsing import CodeTable, normalise_text, number_text, parse_bool, p
 from sheets.registry import Column, SheetKind, register
 from sheets.report import messages_by_field
 
-from . import services
-from .batch import claims_settle_batch
+from . import batch, services
 from .models import Claim, GivenLayer, Hospital
 
 ZERO = Decimal("0.00")
@@ -541,8 +540,8 @@ class ClaimSheet(SheetKind):
     def settle_imported(self, user, *, workers: int = 1):
         """结算 the claims created by the last import (``claims.batch``; ``workers``: its
         worker processes on PostgreSQL)."""
-        return claims_settle_batch(claims=Claim.objects.filter(pk__in=self.imported_ids), acting_user=user,
-                                   workers=workers)
+        return batch.claims_settle_batch(claims=Claim.objects.filter(pk__in=self.imported_ids),
+                                         acting_user=user, workers=workers)
 
     # ------------------------------------------------------------------ export
 
