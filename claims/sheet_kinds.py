@@ -34,13 +34,14 @@ from enrollment.sheet_kinds.columns import (
 from insurance_rules.claim_amounts import compliant_of
 from policies import codes
 from policies.access import scope_queryset
+from policies.lookups import RegionLookup
+from policies.masking import masked_id
 from policies.models import ChronicDisease
-from sheets.lookups import RegionLookup
 from sheets.parsing import CodeTable, normalise_text, number_text, parse_bool, parse_date, parse_decimal, text
 from sheets.registry import Column, SheetKind, register
 from sheets.report import messages_by_field
 
-from . import services
+from . import batch, services
 from .models import Claim, GivenLayer, Hospital
 
 ZERO = Decimal("0.00")
@@ -88,26 +89,17 @@ def given_header(kind: str, part: str) -> str:
     return f"带入·{GIVEN_NAMES[kind]}{GIVEN_PARTS[part]}"
 
 
-HOSPITAL_HEADERS = {
-    "code": "机构编码", "name": "机构名称", "region": "所在统筹区/区县", "province": "所在省份",
-    "level": "医院级别", "grade": "等次", "admin_level": "行政级别", "tcm": "中医医疗机构",
-    "children": "儿童医院或妇幼保健院", "public": "公立", "cdrg": "按C-DRG收付费", "designated": "定点医疗机构", "note": "备注",
-}
-CLAIM_HEADERS = {
-    "document_type": "证件类型", "document_number": "证件号码", "name": "姓名",
-    "region": "参保统筹区", "claim_type": "就医类型", "service_date": "就诊/入院日期",
-    "discharge_date": "出院日期", "hospital_code": "医疗机构编码", "hospital_name": "医疗机构名称",
-    "settlement_no": "医院结算单号", "location": "就医地", "filed": "已办理转诊/异地就医备案",
-    "total": "医疗总费用", "out_of_catalog": "全自费（目录外）费用", "class_b_copay": "乙类先行自付",
-    "compliant": "政策范围内（合规）费用", "tcm_compliant": "中医药合规费用",
-    "special_drug": "特药/高额药品费用", "drug_class_a": "甲类药品费用", "drug_class_b": "乙类药品费用",
-    "class_b_items": "乙类项目费用", "out_of_catalog_controlled": "目录外控费范围内费用",
-    "disease": "病种", "major_disease": "三类大病", "special_b": "B类特殊疾病门诊",
-    "delivery_mode": "分娩方式", "drug_list": "特药目录代码", "drug_class": "药品类别",
-    "accepted_on": "受理日期", "offline_review": "需线下审核", "note": "备注",
-    "year": "年度", "status": "状态", "fund_total": "基金支付合计", "personal": "个人负担",
-    "settlement_version": "结算版本", "created_at": "录入时间",
-}
+def _given_value(kind: str, part: str):
+    """The exported cell of a given-layer column: the claim's layer of that scheme kind."""
+    def value(claim, _resource):
+        for layer in claim.given_layers.all():  # prefetched by the export queryset
+            if layer.scheme_kind == kind:
+                return getattr(layer, part)
+        return ""
+
+    return value
+
+
 AMOUNTS = ("total", "out_of_catalog", "class_b_copay", "compliant", "tcm_compliant", "special_drug",
            "drug_class_a", "drug_class_b", "class_b_items", "out_of_catalog_controlled")
 # claim fields compared when a settlement number is already recorded (re-import)
@@ -135,38 +127,34 @@ class HospitalSheet(SheetKind):
     empty, 所在省份 given) may be entered by any user holding the import permission."""
 
     name = "hospitals"
+    model = Hospital
     writes = ("claims.Hospital",)
     label = "医疗机构"
     import_permission = "claims.import_hospital"
-    FIELDS = ("code", "name", "region", "province", "level", "grade", "admin_level", "tcm",
-              "children", "public", "cdrg", "designated", "note")
 
     def __init__(self):
-        from .resources import HospitalResource
-
-        self.resource_class = HospitalResource
         self.regions = RegionLookup()
-        h = HOSPITAL_HEADERS
         self.columns = [
-            Column("code", h["code"], _code, required=True, aliases=("医疗机构编码", "定点机构编码"),
+            Column("code", "机构编码", _code, required=True, aliases=("医疗机构编码", "定点机构编码"),
                    description="唯一；重复导入同一机构不会重复登记"),
-            Column("name", h["name"], text, required=True, aliases=("医疗机构名称", "定点机构名称")),
-            Column("region", h["region"], self.regions, aliases=("所在统筹区", "所在区县", "统筹区"),
+            Column("name", "机构名称", text, required=True, aliases=("医疗机构名称", "定点机构名称")),
+            Column("region", "所在统筹区/区县", self.regions, aliases=("所在统筹区", "所在区县", "统筹区"),
                    description="行政区划代码或名称；空 = 本系统未登记的统筹区（须填所在省份）"),
-            Column("province", h["province"], text, default="", description="所在统筹区为空时必填，如 四川省"),
-            Column("level", h["level"], LEVELS, required=True, description=LEVELS.describe()),
-            Column("grade", h["grade"], GRADES, default=codes.HospitalGrade.UNGRADED,
+            Column("province", "所在省份", text, default="", description="所在统筹区为空时必填，如 四川省"),
+            Column("level", "医院级别", LEVELS, required=True, description=LEVELS.describe()),
+            Column("grade", "等次", GRADES, default=codes.HospitalGrade.UNGRADED,
                    description=f"空 = 未定等。{GRADES.describe()}"),
-            Column("admin_level", h["admin_level"], ADMIN_LEVELS, default=codes.AdminLevel.COUNTY,
+            Column("admin_level", "行政级别", ADMIN_LEVELS, default=codes.AdminLevel.COUNTY,
                    description=f"空 = 县级。{ADMIN_LEVELS.describe()}"),
-            Column("tcm", h["tcm"], parse_bool, default=False, description="是/否，空 = 否"),
-            Column("children", h["children"], parse_bool, default=False, description="是/否，空 = 否"),
-            Column("public", h["public"], parse_bool, default=True, description="是/否，空 = 是"),
-            Column("cdrg", h["cdrg"], parse_bool, default=True, aliases=("C-DRG", "按C-DRG付费"),
+            Column("tcm", "中医医疗机构", parse_bool, default=False, description="是/否，空 = 否"),
+            Column("children", "儿童医院或妇幼保健院", parse_bool, default=False, description="是/否，空 = 否"),
+            Column("public", "公立", parse_bool, default=True, description="是/否，空 = 是"),
+            Column("cdrg", "按C-DRG收付费", parse_bool, default=True, aliases=("C-DRG", "按C-DRG付费"),
                    description="是/否，空 = 是"),
-            Column("designated", h["designated"], parse_bool, default=True, description="是/否，空 = 是"),
-            Column("note", h["note"], text, default=""),
+            Column("designated", "定点医疗机构", parse_bool, default=True, description="是/否，空 = 是"),
+            Column("note", "备注", text, default=""),
         ]
+        self.FIELDS = tuple(c.key for c in self.columns)  # the Hospital fields of a row
 
     def start(self, ctx):
         ctx.state["seen"] = {}
@@ -235,7 +223,7 @@ class HospitalSheet(SheetKind):
         except ValidationError as exc:
             for field, messages in messages_by_field(exc).items():
                 for message in messages:
-                    ctx.error(row, field if field in HOSPITAL_HEADERS else None, message)
+                    ctx.error(row, field if self.has_column(field) else None, message)
             ok = False
         return ok
 
@@ -268,70 +256,72 @@ class ClaimSheet(SheetKind):
     key = (医疗机构编码, 医院结算单号). See the module docstring."""
 
     name = "claims"
+    model = Claim
     writes = ("claims.Claim", "claims.GivenLayer")
     label = "理赔结算单"
     import_permission = "claims.import_claim"
 
     def __init__(self):
-        from .resources import ClaimResource
-
-        self.resource_class = ClaimResource
         self.regions = RegionLookup()
         self.imported_ids: list[int] = []  # claims created by the last import (``--settle``)
-        h = CLAIM_HEADERS
 
-        def amount(key, *, required=False, default=ZERO, aliases=(), description="元，两位小数；空 = 0"):
-            return Column(key, h[key], parse_decimal, required=required, default=default,
-                          aliases=aliases, description=description)
+        def amount(key, header, *, required=False, default=ZERO, aliases=(), description="元，两位小数；空 = 0",
+                   render=None):
+            return Column(key, header, parse_decimal, required=required, default=default,
+                          aliases=aliases, description=description, render=render)
 
         self.columns = [
-            Column("document_type", h["document_type"], DOCUMENT_TYPES, default=documents.ID_CARD,
-                   description="空 = 居民身份证"),
-            Column("document_number", h["document_number"], document_number_cell, required=True,
-                   aliases=ID_ALIASES, description="须为已登记的参保人；请设为文本格式"),
-            Column("name", h["name"], text, aliases=("参保人姓名",), description="填写时须与登记的姓名一致"),
-            Column("region", h["region"], self.regions, aliases=("参保地", "统筹区"),
+            Column("document_type", "证件类型", DOCUMENT_TYPES, default=documents.ID_CARD,
+                   description="空 = 居民身份证", attribute="person__document_type"),
+            Column("document_number", "证件号码", document_number_cell, required=True,
+                   aliases=ID_ALIASES, description="须为已登记的参保人；请设为文本格式",
+                   attribute="person__document_number", mask=masked_id),
+            Column("name", "姓名", text, aliases=("参保人姓名",), description="填写时须与登记的姓名一致",
+                   attribute="person__name"),
+            Column("region", "参保统筹区", self.regions, aliases=("参保地", "统筹区"),
                    description="空 = 按参保人当年度的参保登记确定；行政区划代码或名称"),
-            Column("claim_type", h["claim_type"], CLAIM_TYPES, required=True, aliases=("就医类别", "医疗类别"),
+            Column("claim_type", "就医类型", CLAIM_TYPES, required=True, aliases=("就医类别", "医疗类别"),
                    description=CLAIM_TYPES.describe()),
-            Column("service_date", h["service_date"], parse_date, required=True,
+            Column("service_date", "就诊/入院日期", parse_date, required=True,
                    aliases=("入院日期", "就诊日期"), description="住院填入院日期；年度 = 该日期所在年度"),
-            Column("discharge_date", h["discharge_date"], parse_date),
-            Column("hospital_code", h["hospital_code"], _code, required=True,
-                   aliases=("机构编码", "定点机构编码"), description="须为已登记的医疗机构（先导入医疗机构）"),
-            Column("hospital_name", h["hospital_name"], export_only=True),
-            Column("settlement_no", h["settlement_no"], _settlement_no, required=True,
+            Column("discharge_date", "出院日期", parse_date),
+            Column("hospital_code", "医疗机构编码", _code, required=True,
+                   aliases=("机构编码", "定点机构编码"), description="须为已登记的医疗机构（先导入医疗机构）",
+                   attribute="hospital__code"),
+            Column("hospital_name", "医疗机构名称", export_only=True, attribute="hospital__name"),
+            Column("settlement_no", "医院结算单号", _settlement_no, required=True,
                    aliases=("结算单号", "结算流水号", "结算编号"),
                    description="同一医疗机构内唯一；重复导入同一结算单不会重复登记"),
-            Column("location", h["location"], LOCATIONS, default="",
+            Column("location", "就医地", LOCATIONS, default="",
                    description=f"空 = 按医疗机构所在地判断。{LOCATIONS.describe()}"),
-            Column("filed", h["filed"], parse_bool, default=True, aliases=("已备案",),
+            Column("filed", "已办理转诊/异地就医备案", parse_bool, default=True, aliases=("已备案",),
                    description="是/否，空 = 是（统筹区外就医未备案填“否”）"),
-            amount("total", required=True, description="元，两位小数"),
-            amount("out_of_catalog", aliases=("全自费费用", "目录外费用", "全自费")),
-            amount("class_b_copay", description="元；空 = 0，填了乙类项目费用时按年度方案比例计算"),
-            amount("compliant", default=None, aliases=("合规费用", "政策范围内费用"),
+            amount("total", "医疗总费用", required=True, description="元，两位小数"),
+            amount("out_of_catalog", "全自费（目录外）费用", aliases=("全自费费用", "目录外费用", "全自费")),
+            amount("class_b_copay", "乙类先行自付", description="元；空 = 0，填了乙类项目费用时按年度方案比例计算"),
+            amount("compliant", "政策范围内（合规）费用", default=None, aliases=("合规费用", "政策范围内费用"),
                    description="空 = 医疗总费用 − 全自费 − 乙类先行自付；填写时须等于该值"),
-            amount("tcm_compliant"),
-            amount("special_drug", aliases=("特药费用",)),
-            amount("drug_class_a"),
-            amount("drug_class_b"),
-            amount("class_b_items", default=None, description="元；空 = 未提供"),
-            amount("out_of_catalog_controlled"),
-            Column("disease", h["disease"], text, default="", aliases=("病种代码", "病种名称"),
-                   description="门诊慢特病/两病必填：参保统筹区病种目录的代码或名称"),
-            Column("major_disease", h["major_disease"], MAJOR_DISEASES, default="",
+            amount("tcm_compliant", "中医药合规费用"),
+            amount("special_drug", "特药/高额药品费用", aliases=("特药费用",)),
+            amount("drug_class_a", "甲类药品费用"),
+            amount("drug_class_b", "乙类药品费用"),
+            amount("class_b_items", "乙类项目费用", default=None, description="元；空 = 未提供",
+                   render=lambda value: "" if value is None else value),
+            amount("out_of_catalog_controlled", "目录外控费范围内费用"),
+            Column("disease", "病种", text, default="", aliases=("病种代码", "病种名称"),
+                   description="门诊慢特病/两病必填：参保统筹区病种目录的代码或名称", attribute="disease__name"),
+            Column("major_disease", "三类大病", MAJOR_DISEASES, default="",
                    description=MAJOR_DISEASES.describe()),
-            Column("special_b", h["special_b"], parse_bool, default=False, description="是/否，空 = 否"),
-            Column("delivery_mode", h["delivery_mode"], DELIVERY_MODES, default="",
+            Column("special_b", "B类特殊疾病门诊", parse_bool, default=False, description="是/否，空 = 否"),
+            Column("delivery_mode", "分娩方式", DELIVERY_MODES, default="",
                    description="住院分娩必填：顺产/剖宫产"),
-            Column("drug_list", h["drug_list"], text, default="",
+            Column("drug_list", "特药目录代码", text, default="",
                    description="如 sm_cancer、sm_rare、lc_high_cost、lc_special_efficacy"),
-            Column("drug_class", h["drug_class"], DRUG_CLASSES, default="", description="A/B/C"),
-            Column("accepted_on", h["accepted_on"], parse_date, description="空 = 导入当天"),
-            Column("offline_review", h["offline_review"], parse_bool, default=False,
+            Column("drug_class", "药品类别", DRUG_CLASSES, default="", description="A/B/C"),
+            Column("accepted_on", "受理日期", parse_date, description="空 = 导入当天"),
+            Column("offline_review", "需线下审核", parse_bool, default=False,
                    description="是/否，空 = 否"),
-            Column("note", h["note"], text, default=""),
+            Column("note", "备注", text, default=""),
         ]
         for kind in GIVEN_NAMES:
             label = codes.SchemeKind(kind).label
@@ -342,9 +332,16 @@ class ClaimSheet(SheetKind):
                 self.columns.append(Column(
                     given_key(kind, part), given_header(kind, part), parse_decimal, aliases=aliases,
                     description=("医院结算系统带入的该险种本层支付（元）" if part == "paid"
-                                 else f"带入结果的{word}（元，需要时填写；须同时填写支付）")))
-        self.columns += [Column(k, h[k], export_only=True) for k in (
-            "year", "status", "fund_total", "personal", "settlement_version", "created_at")]
+                                 else f"带入结果的{word}（元，需要时填写；须同时填写支付）"),
+                    export=_given_value(kind, part)))
+        self.columns += [
+            Column("year", "年度", export_only=True),
+            Column("status", "状态", export_only=True, export=lambda claim, _resource: claim.get_status_display()),
+            Column("fund_total", "基金支付合计", export_only=True),
+            Column("personal", "个人负担", export_only=True),
+            Column("settlement_version", "结算版本", export_only=True),
+            Column("created_at", "录入时间", export_only=True),
+        ]
 
     # ------------------------------------------------------------------ state
 
@@ -435,7 +432,7 @@ class ClaimSheet(SheetKind):
                 key = "region" if "region" in row.present else "document_number"
             elif field == "given_layers":
                 key = given_key(given[0]["scheme_kind"], "paid") if given else None
-            elif field in CLAIM_HEADERS and field not in ("year", "status"):
+            elif self.has_column(field) and field not in ("year", "status"):
                 key = field
             else:
                 key = None
@@ -545,10 +542,8 @@ class ClaimSheet(SheetKind):
     def settle_imported(self, user, *, workers: int = 1):
         """结算 the claims created by the last import (``claims.batch``; ``workers``: its
         worker processes on PostgreSQL)."""
-        from .batch import claims_settle_batch
-
-        return claims_settle_batch(claims=Claim.objects.filter(pk__in=self.imported_ids), acting_user=user,
-                                   workers=workers)
+        return batch.claims_settle_batch(claims=Claim.objects.filter(pk__in=self.imported_ids),
+                                         acting_user=user, workers=workers)
 
     # ------------------------------------------------------------------ export
 

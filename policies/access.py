@@ -16,9 +16,13 @@ Selectors here read only. Other apps reuse them:
     frozenset of the ids of the regions ``user`` may see (superuser: all regions).
 ``user_bound_regions(user)``
     the regions of the user's profile (no sub-regions): a form's default region.
+``regions_in_words(user)``
+    those regions in words for export titles and file names (垫江县; 全部统筹区).
 ``scope_queryset(qs, user, region_field)``
     ``qs`` restricted to the rows whose ``region_field`` (an ORM path ending at a
     ``Region``, e.g. ``"plan_year__scheme__region"``) is in the user's regions.
+``RegionScope``
+    the scope the spreadsheet framework asks (``sheets.scope``).
 ``RegionScopedAdminMixin``
     the admin mixin; see its docstring for how the enrollment and claims admins use it.
 """
@@ -88,6 +92,37 @@ def user_bound_regions(user):
 def clear_region_cache(user) -> None:
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
+
+
+def regions_in_words(user) -> str:
+    """The regions of ``user``'s exports in words: the regions bound to the user
+    (sub-regions included in the data), 全部统筹区 for a superuser or a system job."""
+    if user is None or user.is_superuser:
+        return "全部统筹区"
+    names = list(Region.objects.filter(staffprofile__user=user).order_by("code")
+                 .values_list("name", flat=True))
+    return "、".join(names[:3]) + ("等" if len(names) > 3 else "")
+
+
+class RegionScope:
+    """The region scope handed to the spreadsheet framework (``sheets.scope``; registered
+    in ``PoliciesConfig.ready``)."""
+
+    @staticmethod
+    def sees_all(user) -> bool:
+        return user_sees_all_regions(user)
+
+    @staticmethod
+    def region_ids(user) -> frozenset[int]:
+        return user_region_ids(user)
+
+    @staticmethod
+    def describe(user) -> str:
+        return regions_in_words(user)
+
+    @staticmethod
+    def region(code: str):
+        return Region.objects.filter(code=code).first()
 
 
 def region_filter(user, region_field: str, *, include_shared: bool = False) -> Q:

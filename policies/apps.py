@@ -9,7 +9,13 @@ class PoliciesConfig(AppConfig):
     name = "policies"
 
     def ready(self):
+        from sheets.scope import register_scope
+
+        from .access import RegionScope
         from .permission_names import after_migrate
+
+        # the spreadsheet framework's rows of a user are the user's regions
+        register_scope(RegionScope())
 
         # permission names in Chinese once auth has created them (docs/access.md)
         post_migrate.connect(after_migrate, dispatch_uid="policies.permission_names")

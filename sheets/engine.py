@@ -35,15 +35,15 @@ import traceback
 from collections.abc import Callable, Iterator
 from itertools import islice
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, connections, transaction
-
-from policies.access import user_region_ids, user_sees_all_regions
 
 from .parsing import CellError
 from .readers import FileError, SheetFile
 from .registry import Column, Row, SheetKind, header_key
 from .report import ImportResult, RowError
+from .scope import current_scope
 
 PREVIEW_ROWS = 20
 ANALYZE_MIN_ROWS = 10_000  # rows written from which the tables' statistics are refreshed
@@ -54,8 +54,9 @@ class _Rollback(Exception):
 
 
 class ImportContext:
-    """What a kind sees while checking/writing: the user, their regions, the error
-    report, the counters and a per-pass ``state`` dict."""
+    """What a kind sees while checking/writing: the user, their regions (``sheets.scope``;
+    ``sees_all`` for a system job), the error report, the counters and a per-pass
+    ``state`` dict."""
 
     def __init__(self, kind: SheetKind, user, result: ImportResult, *, writing: bool):
         self.kind = kind
@@ -64,8 +65,9 @@ class ImportContext:
         self.writing = writing
         self.state: dict = {}
         self.counts = {"created": 0, "updated": 0, "unchanged": 0}
-        self.sees_all = user is None or user_sees_all_regions(user)
-        self.region_ids = frozenset() if self.sees_all else user_region_ids(user)
+        scope = None if user is None else current_scope()  # sheets.scope
+        self.sees_all = scope is None or scope.sees_all(user)
+        self.region_ids = frozenset() if self.sees_all else scope.region_ids(user)
 
     def in_scope(self, region_id) -> bool:
         return self.sees_all or region_id in self.region_ids
@@ -315,8 +317,6 @@ def refresh_statistics(kind: SheetKind, result: ImportResult) -> None:
         return
     if result.counts.get("created", 0) + result.counts.get("updated", 0) < ANALYZE_MIN_ROWS:
         return
-    from django.apps import apps
-
     tables = []
     for label in kind.writes:
         model = apps.get_model(label)

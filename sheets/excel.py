@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from .parsing import escape_formula
+from .scope import current_scope
 
 MONEY_FORMAT = "0.00"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -85,12 +86,6 @@ def attach(response, file_name: str):
 
 
 def scope_name(user) -> str:
-    """The regions of ``user``'s exports in words: the regions bound to the user
-    (sub-regions included in the data), 全部统筹区 for a superuser or a system job."""
-    if user is None or user.is_superuser:
-        return "全部统筹区"
-    from policies.models import Region
-
-    names = list(Region.objects.filter(staffprofile__user=user).order_by("code")
-                 .values_list("name", flat=True))
-    return "、".join(names[:3]) + ("等" if len(names) > 3 else "")
+    """The regions of ``user``'s exports in words (``sheets.scope``: 垫江县; 全部统筹区 for a
+    superuser or a system job)."""
+    return current_scope().describe(user)

@@ -20,12 +20,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .parsing import normalise_text
+from .resources import build_resource
 
 _KINDS: dict[str, type[SheetKind]] = {}
 
 
 @dataclass(frozen=True)
 class Column:
+    """One column of a kind, for the import and the export alike (``sheets.resources``
+    builds the export resource from the kind's columns).
+
+    Import: ``parser`` turns a non-empty cell into the value (``None``: the cell as
+    read), ``default`` is the value of an empty cell or a missing column. Export: the
+    value at ``attribute`` (ORM path, default ``key``) through ``render`` (default: the
+    parser's ``label``, e.g. a code's Chinese name), or ``export(obj, resource)``;
+    ``mask(user, value)`` hides what a user may not see in full."""
+
     key: str
     header: str
     parser: Callable[[Any], Any] | None = None
@@ -34,6 +44,10 @@ class Column:
     description: str = ""
     aliases: tuple[str, ...] = ()
     export_only: bool = False  # written on export; ignored when such a file is imported
+    attribute: str = ""
+    render: Callable[[Any], Any] | None = None
+    mask: Callable[[Any, Any], Any] | None = None
+    export: Callable[[Any, Any], Any] | None = None
 
 
 @dataclass
@@ -60,15 +74,16 @@ def header_key(header: str) -> str:
 
 
 class SheetKind:
-    """Base class of a kind. Subclasses declare the class attributes and implement
-    ``check``/``write`` (import) and ``export_queryset``/``resource_class`` (export)."""
+    """Base class of a kind. Subclasses declare the class attributes and the columns
+    (once, for import and export) and implement ``check``/``write`` (import) and
+    ``export_queryset`` (export: rows of ``model``)."""
 
     name: str = ""
     label: str = ""
     columns: list[Column] = []
     import_permission: str = ""  # e.g. "enrollment.import_person"
     chunk_size: int = 2000
-    resource_class = None  # a django-import-export resource for exports
+    model = None  # the model of the exported rows (``export_queryset``)
     # True: the engine checks and writes each chunk in one pass over the file (see
     # ``sheets.engine``). A kind may set it when ``check`` of a chunk gives the same
     # result whether or not the earlier chunks of the file are already written (it
@@ -101,6 +116,17 @@ class SheetKind:
     def export_queryset(self, user, *, region=None, year=None):
         raise NotImplementedError
 
+    @property
+    def resource_class(self):
+        """The django-import-export resource of the exports, built once per kind from
+        its columns (``sheets.resources.build_resource``)."""
+        kind = type(self)
+        if "_resource_class" not in kind.__dict__:
+            kind._resource_class = build_resource(
+                kind.__name__.removesuffix("Sheet") + "Resource", self.model, self.columns,
+                doc=f"{self.label}（导出）.")
+        return kind._resource_class
+
     def resource(self, user):
         return self.resource_class(user=user)
 
@@ -108,6 +134,9 @@ class SheetKind:
 
     def import_columns(self) -> list[Column]:
         return [c for c in self.columns if not c.export_only]
+
+    def has_column(self, key: str) -> bool:
+        return any(c.key == key for c in self.columns)
 
     def column(self, key: str) -> Column:
         return next(c for c in self.columns if c.key == key)

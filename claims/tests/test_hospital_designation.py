@@ -11,7 +11,6 @@ from django.urls import reverse
 
 from claims import services
 from claims.models import Hospital
-from claims.resources import HospitalResource
 from sheets.engine import run_import
 from sheets.registry import get_kind
 from sheets.tests.helpers import write_csv
@@ -31,7 +30,7 @@ def test_hospitals_sheet_imports_and_exports_cdrg_and_township(tmp_path):
     assert result.ok and result.counts["created"] == 3, result.errors
     got = {h.code: (h.cdrg, h.admin_level) for h in Hospital.objects.all()}
     assert got == {"SM001": (True, "city"), "SM002": (False, "county"), "LC101": (False, "township")}
-    exported = HospitalResource().export(Hospital.objects.filter(code="LC101"))
+    exported = get_kind("hospitals").resource_class().export(Hospital.objects.filter(code="LC101"))
     row = dict(zip(exported.headers, exported[0], strict=True))
     assert (row["按C-DRG收付费"], row["行政级别"]) == ("否", "乡镇级")
 

@@ -1,4 +1,4 @@
-"""Code tables and column headers shared by the enrollment sheet kinds (persons, payments,
+"""Code tables shared by the enrollment sheet kinds (persons, payments,
 registrations, identities, relations), and the person-identification helpers they all use."""
 from __future__ import annotations
 
@@ -32,25 +32,6 @@ SUBSIDY_PAYERS = CodeTable("资助方", Payment.SubsidyPayer.choices, {"财政":
                                                                  "慈善": "charity", "单位": "employer"})
 TIERS = CodeTable("档次", [(k, v) for k, v in TIER_NAMES.items()], {"第一档": 1, "第二档": 2, "无": 0})
 
-# Column headers shared with ``enrollment.resources`` (an export re-imports unchanged).
-PERSON_HEADERS = {
-    "document_type": "证件类型", "document_number": "证件号码", "name": "姓名", "sex": "性别",
-    "birth_date": "出生日期", "category": "人员类别", "phone": "联系电话",
-    "hukou_region": "户籍所在地", "residence_region": "常住地", "resettled": "异地安置",
-    "long_term_resident": "在常住地长期居住（新市民）", "hk_macao_taiwan": "港澳台同胞",
-    "basic_insured_in_province": "在常住地所在省参加基本医保",
-    "bank_name": "开户银行", "bank_account_name": "账户名", "bank_account_number": "银行账号",
-    "bank_place": "开户地", "note": "备注", "created_at": "登记时间", "updated_at": "更新时间",
-}
-PAYMENT_HEADERS = {
-    "document_type": "证件类型", "document_number": "证件号码", "name": "姓名", "region": "统筹区",
-    "scheme": "险种", "year": "年度", "tier": "档次", "paid_date": "缴费日期",
-    "amount_due": "应缴金额", "subsidy": "资助金额", "self_paid": "个人缴费", "channel": "缴费渠道",
-    "subsidy_payer": "资助方", "payer_name": "缴费人", "relation_to_payer": "参保人与缴费人的关系",
-    "receipt_no": "票据/流水号", "basic_confirmed": "已核实参加本统筹区基本医保",
-    "subsidy_identity": "资助身份", "window_code": "缴费期", "coverage_start": "待遇起始日",
-    "coverage_end": "待遇终止日", "status": "参保状态", "created_at": "录入时间",
-}
 ID_ALIASES = ("身份证号", "身份证号码", "公民身份号码", "证件号")
 
 

@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 
 from enrollment import selectors, services
 from enrollment.models import Person, PersonIdentity
-from enrollment.resources import PersonIdentityResource
 from enrollment.sheet_kinds.columns import (
     ID_ALIASES,
     document_number_cell,
@@ -17,14 +16,13 @@ from enrollment.sheet_kinds.columns import (
 from enrollment.sheet_kinds.rows import PersonRowsMixin, written
 from policies import codes
 from policies import models as pm
+from policies.masking import masked_id
 from sheets.parsing import CodeTable, normalise_text, parse_date, text
 from sheets.registry import Column, SheetKind, register
 
 DEPARTMENTS = CodeTable("认定部门", codes.Department.choices, {"退役军人事务局": "veterans",
                                                           "乡村振兴局": "rural_revitalization"})
-
-
-
+DEPARTMENT_NAMES = dict(codes.Department.choices)
 
 
 @register
@@ -34,22 +32,23 @@ class IdentitySheet(PersonRowsMixin, SheetKind):
     between rows of the file)."""
 
     name = "identities"
+    model = PersonIdentity
     writes = ("enrollment.PersonIdentity",)
     label = "特殊身份"
     import_permission = "enrollment.add_personidentity"
 
     def __init__(self):
-        self.resource_class = PersonIdentityResource
         self.columns = [
             Column("document_number", "证件号码", document_number_cell, required=True, aliases=ID_ALIASES,
-                   description="须为已登记的参保人"),
-            Column("name", "姓名", text, description="填写时须与登记的姓名一致"),
+                   description="须为已登记的参保人", attribute="person__document_number", mask=masked_id),
+            Column("name", "姓名", text, description="填写时须与登记的姓名一致", attribute="person__name"),
             Column("identity", "特殊身份", text, required=True, aliases=("身份", "身份类别"),
-                   description="特殊身份代码或名称（如 低保对象）"),
+                   description="特殊身份代码或名称（如 低保对象）", attribute="identity__name"),
             Column("valid_from", "认定起始日", parse_date, required=True, aliases=("有效期起",)),
             Column("valid_to", "认定终止日", parse_date, aliases=("有效期止",), description="空 = 长期有效"),
             Column("department", "认定部门", DEPARTMENTS, default="",
-                   description=f"空 = 该身份的默认认定部门。{DEPARTMENTS.describe()}"),
+                   description=f"空 = 该身份的默认认定部门。{DEPARTMENTS.describe()}",
+                   export=lambda obj, _resource: DEPARTMENT_NAMES.get(obj.department or obj.identity.department, "")),
             Column("document_ref", "认定文书编号", text, default=""),
             Column("note", "备注", text, default=""),
         ]

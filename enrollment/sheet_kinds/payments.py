@@ -19,7 +19,6 @@ from enrollment.sheet_kinds.columns import (
     CHANNELS,
     DOCUMENT_TYPES,
     ID_ALIASES,
-    PAYMENT_HEADERS,
     RELATIONS,
     SCHEME_KINDS,
     SUBSIDY_PAYERS,
@@ -41,8 +40,10 @@ from insurance_rules.errors import CaseError
 from insurance_rules.facts import HeldIdentity, PersonFacts
 from policies import codes
 from policies import models as pm
+from policies.access import scope_queryset
+from policies.lookups import RegionLookup
+from policies.masking import masked_id
 from sheets.bulk_sql import InArray, insert_history, insert_values
-from sheets.lookups import RegionLookup
 from sheets.parsing import number_text, parse_bool, parse_date, parse_decimal, parse_int, text
 from sheets.registry import Column, SheetKind, register
 
@@ -84,6 +85,14 @@ class _Plan:
     error: tuple[str, str] | None = None  # (column key, message)
 
 
+def _window_name(payment, resource) -> str:
+    """The exported 缴费期: the window's name (e.g. 集中缴费期), not its code."""
+    if not payment.window_code:
+        return ""
+    key = (payment.enrollment.plan_year_id, payment.window_code)
+    return resource.memo(key, lambda: selectors.window_name(*key))
+
+
 @register
 class PaymentSheet(SheetKind):
     """缴费名单: one row = one payment that pays an enrollment off (应缴金额 = 此前已缴 +
@@ -93,51 +102,58 @@ class PaymentSheet(SheetKind):
     a duplicate."""
 
     name = "payments"
+    model = Payment
     writes = ("enrollment.Enrollment", "enrollment.Payment")
     label = "缴费"
     import_permission = "enrollment.import_payment"
     one_pass = True  # receipts, paid enrollments and basic coverage of the file: ctx.state first
 
     def __init__(self):
-        from enrollment.resources import PaymentResource
-
-        self.resource_class = PaymentResource
         self.regions = RegionLookup()
-        h = PAYMENT_HEADERS
         self.columns = [
-            Column("document_type", h["document_type"], DOCUMENT_TYPES, default=documents.ID_CARD,
-                   description="空 = 居民身份证"),
-            Column("document_number", h["document_number"], document_number_cell, required=True,
-                   aliases=ID_ALIASES, description="须为已登记的参保人"),
-            Column("name", h["name"], text, description="填写时须与登记的姓名一致"),
-            Column("region", h["region"], self.regions, required=True,
-                   description="行政区划代码或名称，如 500231 或 垫江县"),
-            Column("scheme", h["scheme"], text, required=True, aliases=("险种类别", "险种名称"),
-                   description=f"险种类别代码或名称，或险种名称：{SCHEME_KINDS.describe()}"),
-            Column("year", h["year"], parse_int, required=True, aliases=("参保年度", "缴费年度")),
-            Column("tier", h["tier"], TIERS, description="分档缴费的险种必填：一档/二档（或 1/2）"),
-            Column("paid_date", h["paid_date"], parse_date, required=True,
+            Column("document_type", "证件类型", DOCUMENT_TYPES, default=documents.ID_CARD,
+                   description="空 = 居民身份证", attribute="enrollment__person__document_type"),
+            Column("document_number", "证件号码", document_number_cell, required=True,
+                   aliases=ID_ALIASES, description="须为已登记的参保人",
+                   attribute="enrollment__person__document_number", mask=masked_id),
+            Column("name", "姓名", text, description="填写时须与登记的姓名一致",
+                   attribute="enrollment__person__name"),
+            Column("region", "统筹区", self.regions, required=True,
+                   description="行政区划代码或名称，如 500231 或 垫江县", attribute="scheme__region"),
+            Column("scheme", "险种", text, required=True, aliases=("险种类别", "险种名称"),
+                   description=f"险种类别代码或名称，或险种名称：{SCHEME_KINDS.describe()}",
+                   attribute="scheme__kind", render=SCHEME_KINDS.label),
+            Column("year", "年度", parse_int, required=True, aliases=("参保年度", "缴费年度"),
+                   attribute="enrollment__plan_year__year"),
+            Column("tier", "档次", TIERS, description="分档缴费的险种必填：一档/二档（或 1/2）",
+                   attribute="enrollment__tier"),
+            Column("paid_date", "缴费日期", parse_date, required=True,
                    description="2024-03-01、2024/3/1、2024年3月1日、20240301"),
-            Column("amount_due", h["amount_due"], parse_decimal, required=True,
+            Column("amount_due", "应缴金额", parse_decimal, required=True,
                    aliases=("应缴金额（元）",), description="元，两位小数；须与缴费标准一致"),
-            Column("subsidy", h["subsidy"], parse_decimal, default=ZERO, aliases=("资助金额（元）",),
+            Column("subsidy", "资助金额", parse_decimal, default=ZERO, aliases=("资助金额（元）",),
                    description="元；须与资助标准（就高不就低）一致，空 = 0"),
-            Column("self_paid", h["self_paid"], parse_decimal, required=True,
+            Column("self_paid", "个人缴费", parse_decimal, required=True,
                    aliases=("个人缴费（元）", "个人缴费金额"), description="元；应缴金额 = 资助金额 + 个人缴费"),
-            Column("channel", h["channel"], CHANNELS, required=True, description=CHANNELS.describe()),
-            Column("subsidy_payer", h["subsidy_payer"], SUBSIDY_PAYERS, default="",
+            Column("channel", "缴费渠道", CHANNELS, required=True, description=CHANNELS.describe()),
+            Column("subsidy_payer", "资助方", SUBSIDY_PAYERS, default="",
                    description="有资助金额时：财政资助/慈善捐赠/单位缴纳，空 = 财政资助"),
-            Column("payer_name", h["payer_name"], text, default=""),
-            Column("relation_to_payer", h["relation_to_payer"], RELATIONS,
+            Column("payer_name", "缴费人", text, default=""),
+            Column("relation_to_payer", "参保人与缴费人的关系", RELATIONS,
                    description=f"空 = 本人。{RELATIONS.describe()}"),
-            Column("receipt_no", h["receipt_no"], lambda v: number_text(v, "票据/流水号"),
+            Column("receipt_no", "票据/流水号", lambda v: number_text(v, "票据/流水号"),
                    required=True, aliases=("票据号", "流水号", "票据号码", "票据/流水号码"),
                    description="同一险种内唯一；重复导入同一笔缴费不会重复计数"),
-            Column("basic_confirmed", h["basic_confirmed"], parse_bool, default=False,
-                   description="基本医保不在本系统登记时填“是”（补充/商业保险要求参加本统筹区基本医保）"),
-            *(Column(k, h[k], export_only=True) for k in (
-                "subsidy_identity", "window_code", "coverage_start", "coverage_end", "status",
-                "created_at")),
+            Column("basic_confirmed", "已核实参加本统筹区基本医保", parse_bool, default=False,
+                   description="基本医保不在本系统登记时填“是”（补充/商业保险要求参加本统筹区基本医保）",
+                   attribute="enrollment__basic_confirmed"),
+            Column("subsidy_identity", "资助身份", export_only=True, attribute="subsidy_identity__name"),
+            Column("window_code", "缴费期", export_only=True, export=_window_name),
+            Column("coverage_start", "待遇起始日", export_only=True, attribute="enrollment__coverage_start"),
+            Column("coverage_end", "待遇终止日", export_only=True, attribute="enrollment__coverage_end"),
+            Column("status", "参保状态", export_only=True, attribute="enrollment__status",
+                   render=lambda status: Enrollment.Status(status).label),
+            Column("created_at", "录入时间", export_only=True),
         ]
 
     # ------------------------------------------------------------------ state
@@ -446,8 +462,6 @@ class PaymentSheet(SheetKind):
         insert_history(Payment, payments, user=ctx.user, reason=None, when=now, created=True)
 
     def export_queryset(self, user, *, region=None, year=None):
-        from policies.access import scope_queryset
-
         qs = Payment.objects.all()
         if user is not None:
             qs = scope_queryset(qs, user, "scheme__region")

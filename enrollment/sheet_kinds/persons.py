@@ -15,14 +15,14 @@ from enrollment.sheet_kinds.columns import (
     CATEGORIES,
     DOCUMENT_TYPES,
     ID_ALIASES,
-    PERSON_HEADERS,
     SEXES,
     document_number_cell,
     person_key,
     phone_cell,
 )
+from policies.lookups import RegionLookup
+from policies.masking import masked_id, masked_phone
 from sheets.bulk_sql import InArray, insert_history, insert_values
-from sheets.lookups import RegionLookup
 from sheets.parsing import number_text, parse_bool, parse_date, text
 from sheets.registry import Column, SheetKind, register
 from sheets.report import messages_by_field
@@ -82,55 +82,51 @@ class PersonSheet(SheetKind):
     with the row's non-empty cells (unchanged when they agree), an unknown one created."""
 
     name = "persons"
+    model = Person
     writes = ("enrollment.Person",)
     label = "参保人"
     import_permission = "enrollment.import_person"
-    FIELDS = ("document_type", "document_number", "name", "sex", "birth_date", "category",
-              "phone", "hukou_region", "residence_region", "resettled", "long_term_resident",
-              "hk_macao_taiwan", "basic_insured_in_province", "bank_name",
-              "bank_account_name", "bank_account_number", "bank_place", "note")
     REGION_FIELDS = ("hukou_region", "residence_region")
 
     def __init__(self):
-        from enrollment.resources import PersonResource
-
-        self.resource_class = PersonResource
         self.regions = RegionLookup()
-        h = PERSON_HEADERS
         self.columns = [
-            Column("document_type", h["document_type"], DOCUMENT_TYPES, default=documents.ID_CARD,
+            Column("document_type", "证件类型", DOCUMENT_TYPES, default=documents.ID_CARD,
                    description=f"空 = 居民身份证。{DOCUMENT_TYPES.describe()}"),
-            Column("document_number", h["document_number"], document_number_cell, required=True,
-                   aliases=ID_ALIASES, description="18 位身份证号按 GB 11643 校验；请设为文本格式"),
-            Column("name", h["name"], text, required=True),
-            Column("sex", h["sex"], SEXES, default="", description="18 位证件可空（按号码）；男/女"),
-            Column("birth_date", h["birth_date"], parse_date,
+            Column("document_number", "证件号码", document_number_cell, required=True,
+                   aliases=ID_ALIASES, mask=masked_id,
+                   description="18 位身份证号按 GB 11643 校验；请设为文本格式"),
+            Column("name", "姓名", text, required=True),
+            Column("sex", "性别", SEXES, default="", description="18 位证件可空（按号码）；男/女"),
+            Column("birth_date", "出生日期", parse_date,
                    description="18 位证件可空（按号码）；2024-03-01、2024/3/1、2024年3月1日、20240301"),
-            Column("category", h["category"], CATEGORIES, required=True,
+            Column("category", "人员类别", CATEGORIES, required=True,
                    description=CATEGORIES.describe()),
-            Column("phone", h["phone"], phone_cell, default=""),
-            Column("hukou_region", h["hukou_region"], self.regions,
+            Column("phone", "联系电话", phone_cell, default="", mask=masked_phone),
+            Column("hukou_region", "户籍所在地", self.regions,
                    description="行政区划代码或名称，如 500231 或 垫江县"),
-            Column("residence_region", h["residence_region"], self.regions,
+            Column("residence_region", "常住地", self.regions,
                    description="行政区划代码或名称；户籍所在地或常住地须属于您负责的统筹区"),
-            Column("resettled", h["resettled"], parse_bool, default=False, description="是/否，空 = 否"),
-            Column("long_term_resident", h["long_term_resident"], parse_bool, default=False,
+            Column("resettled", "异地安置", parse_bool, default=False, description="是/否，空 = 否"),
+            Column("long_term_resident", "在常住地长期居住（新市民）", parse_bool, default=False,
                    aliases=("新市民", "在本统筹区长期居住"),
                    description="是/否，空 = 否；基本医保在外地、在常住地长期居住（须填常住地）"),
-            Column("hk_macao_taiwan", h["hk_macao_taiwan"], parse_bool, default=False,
+            Column("hk_macao_taiwan", "港澳台同胞", parse_bool, default=False,
                    description="是/否，空 = 否"),
-            Column("basic_insured_in_province", h["basic_insured_in_province"], parse_bool, default=False,
+            Column("basic_insured_in_province", "在常住地所在省参加基本医保", parse_bool, default=False,
                    aliases=("在本省参加基本医保",),
                    description="是/否，空 = 否；在常住地所在省份参加基本医保（须填常住地）"),
-            Column("bank_name", h["bank_name"], text, default=""),
-            Column("bank_account_name", h["bank_account_name"], text, default=""),
-            Column("bank_account_number", h["bank_account_number"],
-                   lambda v: number_text(v, "银行账号"), default="", description="8–30 位数字，请设为文本格式"),
-            Column("bank_place", h["bank_place"], text, default=""),
-            Column("note", h["note"], text, default=""),
-            Column("created_at", h["created_at"], export_only=True),
-            Column("updated_at", h["updated_at"], export_only=True),
+            Column("bank_name", "开户银行", text, default=""),
+            Column("bank_account_name", "账户名", text, default=""),
+            Column("bank_account_number", "银行账号",
+                   lambda v: number_text(v, "银行账号"), default="", description="8–30 位数字，请设为文本格式",
+                   mask=masked_id),  # a bank account identifies a person as much as the ID number
+            Column("bank_place", "开户地", text, default=""),
+            Column("note", "备注", text, default=""),
+            Column("created_at", "登记时间", export_only=True),
+            Column("updated_at", "更新时间", export_only=True),
         ]
+        self.FIELDS = tuple(c.key for c in self.import_columns())  # the Person fields of a row
 
     one_pass = True  # rows of the file are found through ctx.state["seen"] first
 
@@ -179,7 +175,7 @@ class PersonSheet(SheetKind):
         """``Person.full_clean`` (``_person_errors``) of the values; errors reported."""
         errors = _person_errors(values, ctx.state["clean_cache"])
         for field, messages in errors.items():
-            key = field if field in PERSON_HEADERS else None
+            key = field if self.has_column(field) else None
             for message in messages:
                 ctx.error(row, key, message)
         return not errors

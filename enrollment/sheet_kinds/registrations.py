@@ -1,4 +1,4 @@
-"""Sheet kind ``registrations`` (门诊慢特病/两病申报, status 申报; with its export resource).
+"""Sheet kind ``registrations`` (门诊慢特病/两病申报, status 申报).
 
 Spec README §2 (门诊慢特病登记: a person applies for a disease of the region's catalogue), §6
 (every bad row reported with row and column, all-or-nothing); codes.md. The checks are the
@@ -8,10 +8,8 @@ are written through ``registration_submit``. Import permission: ``enrollment.add
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from import_export import fields as ie_fields
 
 from enrollment.models import Registration
-from enrollment.resources import SheetResource
 from enrollment.services import registrations as services_registration
 from enrollment.sheet_kinds.columns import (
     DOCUMENT_TYPES,
@@ -22,7 +20,8 @@ from enrollment.sheet_kinds.columns import (
 from enrollment.sheet_kinds.rows import PersonRowsMixin, written
 from policies import models as pm
 from policies.access import scope_queryset
-from sheets.lookups import RegionLookup
+from policies.lookups import RegionLookup
+from policies.masking import masked_id
 from sheets.parsing import normalise_text, parse_bool, parse_date, parse_decimal, text
 from sheets.registry import Column, SheetKind, register
 
@@ -33,73 +32,6 @@ EVIDENCE = {"hba1c": "糖化血红蛋白（%）", "fasting_glucose": "空腹血�
 LABS = ("hba1c", "fasting_glucose", "random_glucose", "ogtt_2h")
 
 
-def _f(attribute, header):
-    return ie_fields.Field(attribute=attribute, column_name=header, readonly=True)
-
-
-
-
-
-class RegistrationResource(SheetResource):
-    """门诊慢特病/两病登记 (export): the registrations import columns plus the status and
-    validity."""
-
-    document_type = _f("person__document_type", "证件类型")
-    document_number = _f("person__document_number", "证件号码")
-    name = _f("person__name", "姓名")
-    region = _f("scheme__region__name", "统筹区")
-    scheme = _f("scheme__kind", "险种")
-    disease = _f("disease__name", "病种")
-    application_date = _f("application_date", "申请日期")
-    institution = _f("institution", "受理机构")
-    documents = _f("documents", "资料说明")
-    hba1c = _f("hba1c", EVIDENCE["hba1c"])
-    fasting_glucose = _f("fasting_glucose", EVIDENCE["fasting_glucose"])
-    random_glucose = _f("random_glucose", EVIDENCE["random_glucose"])
-    ogtt_2h = _f("ogtt_2h", EVIDENCE["ogtt_2h"])
-    symptoms = _f("symptoms", EVIDENCE["symptoms"])
-    type1_confirmed = _f("type1_confirmed", EVIDENCE["type1_confirmed"])
-    needs_medication = _f("needs_medication", EVIDENCE["needs_medication"])
-    management_record = _f("management_record", EVIDENCE["management_record"])
-    status = _f("status", "状态")
-    valid_from = _f("valid_from", "有效期起")
-    valid_to = _f("valid_to", "有效期止")
-
-    class Meta:
-        model = Registration
-        fields = ("document_type", "document_number", "name", "region", "scheme", "disease",
-                  "application_date", "institution", "documents", *EVIDENCE, "status", "valid_from",
-                  "valid_to")
-        export_order = fields
-
-    def dehydrate_document_type(self, obj):
-        return obj.person.get_document_type_display()
-
-    def dehydrate_document_number(self, obj):
-        return self.id_number(obj.person.document_number)
-
-    def dehydrate_scheme(self, obj):
-        return obj.scheme.get_kind_display()
-
-    def dehydrate_status(self, obj):
-        return obj.get_status_display()
-
-    def _yes_no(self, value):
-        return "是" if value else "否"
-
-    def dehydrate_symptoms(self, obj):
-        return self._yes_no(obj.symptoms)
-
-    def dehydrate_type1_confirmed(self, obj):
-        return self._yes_no(obj.type1_confirmed)
-
-    def dehydrate_needs_medication(self, obj):
-        return self._yes_no(obj.needs_medication)
-
-    def dehydrate_management_record(self, obj):
-        return self._yes_no(obj.management_record)
-
-
 @register
 class RegistrationSheet(PersonRowsMixin, SheetKind):
     """门诊慢特病/两病申报: one row = one application (status 申报). Key = (参保人, 病种,
@@ -108,23 +40,26 @@ class RegistrationSheet(PersonRowsMixin, SheetKind):
     an error, also between rows of the file."""
 
     name = "registrations"
+    model = Registration
     writes = ("enrollment.Registration",)
     label = "门诊慢特病登记"
     import_permission = "enrollment.add_registration"
 
     def __init__(self):
-        self.resource_class = RegistrationResource
         self.regions = RegionLookup()
         self.columns = [
-            Column("document_type", "证件类型", DOCUMENT_TYPES, default="", description="空 = 按证件号码查找"),
+            Column("document_type", "证件类型", DOCUMENT_TYPES, default="", description="空 = 按证件号码查找",
+                   attribute="person__document_type"),
             Column("document_number", "证件号码", document_number_cell, required=True, aliases=ID_ALIASES,
-                   description="须为已登记的参保人"),
-            Column("name", "姓名", text, description="填写时须与登记的姓名一致"),
-            Column("region", "统筹区", self.regions, required=True, description="行政区划代码或名称"),
+                   description="须为已登记的参保人", attribute="person__document_number", mask=masked_id),
+            Column("name", "姓名", text, description="填写时须与登记的姓名一致", attribute="person__name"),
+            Column("region", "统筹区", self.regions, required=True, description="行政区划代码或名称",
+                   attribute="scheme__region"),
             Column("scheme", "险种", text, required=True,
-                   description=f"险种类别代码或名称，或险种名称：{SCHEME_KINDS.describe()}"),
+                   description=f"险种类别代码或名称，或险种名称：{SCHEME_KINDS.describe()}",
+                   attribute="scheme__kind", render=SCHEME_KINDS.label),
             Column("disease", "病种", text, required=True, aliases=("病种代码", "病种名称"),
-                   description="该统筹区病种目录的代码或名称"),
+                   description="该统筹区病种目录的代码或名称", attribute="disease__name"),
             Column("application_date", "申请日期", parse_date, required=True),
             Column("institution", "受理机构", text, default=""),
             Column("documents", "资料说明", text, default=""),
@@ -132,8 +67,9 @@ class RegistrationSheet(PersonRowsMixin, SheetKind):
               for key, header in EVIDENCE.items() if key in LABS),
             *(Column(key, header, parse_bool, default=False, description="是/否，空 = 否")
               for key, header in EVIDENCE.items() if key not in LABS),
-            *(Column(key, header, export_only=True) for key, header in (
-                ("status", "状态"), ("valid_from", "有效期起"), ("valid_to", "有效期止"))),
+            Column("status", "状态", export_only=True, export=lambda obj, _resource: obj.get_status_display()),
+            Column("valid_from", "有效期起", export_only=True),
+            Column("valid_to", "有效期止", export_only=True),
         ]
 
     def start(self, ctx):

@@ -9,19 +9,16 @@ from django.core.exceptions import ValidationError
 from enrollment import selectors, services
 from enrollment.models import FamilyRelation, Person
 from enrollment.models.person import INVERSE_RELATION, RELATION_CHOICES
-from enrollment.resources import FamilyRelationResource
 from enrollment.sheet_kinds.columns import (
     document_number_cell,
 )
 from enrollment.sheet_kinds.rows import PersonRowsMixin, written
+from policies.masking import masked_id
 from sheets.parsing import CodeTable, text
 from sheets.registry import Column, SheetKind, register
 
 RELATIONS = CodeTable("家庭关系", RELATION_CHOICES, {"儿子": "child", "女儿": "child", "丈夫": "spouse",
                                                  "妻子": "spouse", "父亲": "parent", "母亲": "parent"})
-
-
-
 
 
 @register
@@ -31,21 +28,21 @@ class RelationSheet(PersonRowsMixin, SheetKind):
     error."""
 
     name = "relations"
+    model = FamilyRelation
     writes = ("enrollment.FamilyRelation",)
     label = "家庭关系"
     import_permission = "enrollment.add_familyrelation"
 
     def __init__(self):
-        self.resource_class = FamilyRelationResource
         self.columns = [
             Column("document_number", "参保人证件号码", document_number_cell, required=True,
-                   description="须为已登记的参保人"),
-            Column("name", "参保人姓名", text),
+                   description="须为已登记的参保人", attribute="person__document_number", mask=masked_id),
+            Column("name", "参保人姓名", text, attribute="person__name"),
             Column("relation", "亲属是参保人的", RELATIONS, required=True, aliases=("关系", "与参保人关系"),
                    description=RELATIONS.describe()),
             Column("relative_number", "亲属证件号码", document_number_cell, required=True,
-                   description="须为已登记的参保人"),
-            Column("relative_name", "亲属姓名", text),
+                   description="须为已登记的参保人", attribute="relative__document_number", mask=masked_id),
+            Column("relative_name", "亲属姓名", text, attribute="relative__name"),
             Column("note", "备注", text, default=""),
         ]
 

@@ -11,7 +11,6 @@ from django.urls import reverse
 from enrollment import selectors, services
 from enrollment.documents import make_id_number
 from enrollment.models import Person
-from enrollment.resources import PersonResource
 from sheets.engine import run_import
 from sheets.registry import get_kind
 from sheets.tests.helpers import write_csv
@@ -114,6 +113,6 @@ def test_persons_sheet_imports_and_exports_the_facts(tmp_path):
     person = Person.objects.get(name="林二")
     assert (person.long_term_resident, person.hk_macao_taiwan, person.basic_insured_in_province) == (
         True, False, False)
-    exported = PersonResource().export(Person.objects.filter(pk=person.pk))
+    exported = get_kind("persons").resource_class().export(Person.objects.filter(pk=person.pk))
     row = dict(zip(exported.headers, exported[0], strict=True))
     assert (row["在常住地长期居住（新市民）"], row["港澳台同胞"], row["在常住地所在省参加基本医保"]) == ("是", "否", "否")

@@ -5,9 +5,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from policies.codes import SchemeKind
-from policies.management.acting_user import find_user
 from policies.resources import write_plan_year_workbook
 from policies.rollover import find_plan_year
+from sheets.management.acting_user import find_user
 
 
 class Command(BaseCommand):

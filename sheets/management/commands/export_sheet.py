@@ -8,10 +8,10 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from policies.management.acting_user import find_user
-from policies.models import Region
 from sheets.exporting import run_export
+from sheets.management.acting_user import find_user
 from sheets.registry import get_kind, kind_names
+from sheets.scope import current_scope
 from sheets.writers import write_template
 
 from .import_sheet import Progress
@@ -41,7 +41,7 @@ class Command(BaseCommand):
             return
         region_obj = None
         if region:
-            region_obj = Region.objects.filter(code=region).first()
+            region_obj = current_scope().region(region)
             if region_obj is None:
                 raise CommandError(f"未知的统筹区代码：{region}")
         acting_user = find_user(user)

@@ -1,17 +1,19 @@
-"""Lookups shared by the kinds: regions by GB/T 2260 code or Chinese name (codes.md), with
-their pooling region, loaded once per import (a few hundred rows at most)."""
+"""The region column of the sheet kinds (``sheets``): regions by GB/T 2260 code or Chinese
+name (codes.md), with their pooling region, loaded once per import (a few hundred rows at
+most); on export a region is written as its name."""
 from __future__ import annotations
 
-from policies.models import Region
+from sheets.parsing import CellError, normalise_text, text
 
-from .parsing import CellError, normalise_text, text
+from .models import Region
 
 
 class RegionLookup:
     """``lookup(cell)`` → ``Region`` (code ``500231`` or name ``垫江县``); every region's
     ``parent`` is the cached object, so ``region.pooling_region`` runs no query. The
     regions are read once per lookup object (one import), so the answer for a value
-    does not change during the import: ``cacheable`` (``sheets.parsing.cacheable``)."""
+    does not change during the import: ``cacheable`` (``sheets.parsing.cacheable``).
+    ``label(region)`` is the exported cell (the name)."""
 
     cacheable = True
 
@@ -43,6 +45,11 @@ class RegionLookup:
             codes = "、".join(r.code for r in found)
             raise CellError(f"名称“{text(value)}”对应多个统筹区（{codes}），请填写行政区划代码")
         raise CellError(f"未知的统筹区“{text(value)}”（填 6 位行政区划代码或名称，如 500231 或 垫江县）")
+
+    @staticmethod
+    def label(region) -> str:
+        """The exported cell of a region (``sheets.resources``): its name."""
+        return region.name if region is not None else ""
 
     def get(self, pk):
         if not self._loaded:

@@ -1,6 +1,7 @@
 """The ``--user USERNAME`` option of the import/export commands: the acting user (their
 permissions and regions are checked, and they are recorded in the history), or None for a
-system job."""
+system job. Shared by ``import_sheet``/``export_sheet`` and the plan-year commands of
+``policies``."""
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
