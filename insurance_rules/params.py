@@ -3,7 +3,7 @@
 One dataclass per rule table of ``policies.models``, with the same field names plus the
 row ``id`` (for the explanation's parameter references). Each declares, as plain class
 data (``source``), the table it is read from and which of its fields hold a related
-row's code; ``table_fields`` lists the ``PlanParams`` fields read from a table. From these
+row's code; ``table_fields`` lists the fields of a plan (``PlanParams``) read from a table. From these
 ``policies.selectors.build_params`` builds a ``PlanParams`` from the database (and the
 system checks know which table a formula needs); tests build them by hand. Conventions as in the
 models: ``tier == 0`` / ``level == 0`` / ``fee_class == 0`` / ``""`` mean "any";
@@ -380,12 +380,13 @@ class PlanParams:
 
 
 @cache
-def table_fields() -> dict[str, type[Row]]:
-    """The ``PlanParams`` fields read from a rule table → their row dataclass (the table
-    is the row's ``source``), in declaration order."""
-    hints = get_type_hints(PlanParams)
+def table_fields(plan: type = PlanParams) -> dict[str, type[Row]]:
+    """The fields of ``plan`` (``PlanParams``, or another plan dataclass such as the
+    enrollment rules' ``ContributionPlan``) read from a rule table → their row dataclass
+    (the table is the row's ``source``), in declaration order."""
+    hints = get_type_hints(plan)
     out = {}
-    for f in fields(PlanParams):
+    for f in fields(plan):
         args = get_args(hints[f.name])
         if args and isinstance(args[0], type) and issubclass(args[0], Row) and args[0].source:
             out[f.name] = args[0]
