@@ -48,7 +48,7 @@ from policies.masking import masked_id
 from policies.widgets import IsoDateInput
 from sheets.admin import SheetAdminMixin
 
-from . import selectors, services
+from . import selectors, services, ytd
 from .models import Claim, ClaimDocument, GivenLayer, Hospital
 
 # --------------------------------------------------------------------------- hospitals
@@ -409,7 +409,7 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
 
     @admin.display(description="本年度累计")
     def ytd_panel(self, obj):
-        panel = selectors.ytd_panel(obj.person, obj.region, obj.year, on=obj.service_date)
+        panel = ytd.ytd_panel(obj.person, obj.region, obj.year, on=obj.service_date)
         return mark_safe(render_to_string("claims/includes/ytd_panel.html", {"panel": panel}))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

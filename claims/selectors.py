@@ -1,5 +1,6 @@
-"""Reads of the claims app (HackSoft selectors): the engine's facts for a stored claim,
-the person's year-to-date history rebuilt from the stored result lines, the YTD panel,
+"""Reads of the claims app (HackSoft selectors): the engine's facts of stored rows (a
+claim, an enrollment's coverage, a person, a stored result line) — which ``claims.fetch``
+reads in bulk and hands to the engine — the claim's location, its settlement versions,
 the documents checklist rules and the offline-review calendar (spec README §3–§4,
 leshan.md claim documents, liaocheng.md 7-working-day review).
 
@@ -7,12 +8,13 @@ History (README §4.4): the YTD figures of a claim are evaluated over the person
 of the same pooling region and plan year that are already settled (status settled,
 approved or paid) — every one of them, whatever its service date, so that two claims
 settled in any order never exceed an annual limit together — ordered by service date,
-then id. Each is rebuilt from its stored *current* ``ClaimLayer`` rows (never
-recomputed: a settled claim keeps the result it was settled with, README §4.8).
+then id. Each is rebuilt from its stored *current* ``ClaimLayer`` rows (``layer_result``;
+never recomputed: a settled claim keeps the result it was settled with, README §4.8);
+``claims.fetch`` reads them.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -21,17 +23,12 @@ from django.db.models import Q
 
 from enrollment import selectors as enrollment_selectors
 from enrollment.models import Enrollment, Person
-from enrollment.selectors.registrations import approved_registrations
 from insurance_rules.claim_amounts import class_b_copay_of
-from insurance_rules.common import annual_limit
 from insurance_rules.enrollment.vocab import BASIC_KINDS
-from insurance_rules.facts import ClaimFacts, Coverage, GivenLayer, Hospital, Period, PersonFacts
+from insurance_rules.facts import ClaimFacts, Coverage, Hospital, Period, PersonFacts
 from insurance_rules.money import ZERO, q2
-from insurance_rules.params import PlanParams
-from insurance_rules.results import ItemResult, LayerResult, ParamRef, SettledClaim
-from insurance_rules.vocab import POOL_NAMES, claim_type_name
+from insurance_rules.results import ItemResult, LayerResult, ParamRef
 from policies import models as pm
-from policies import selectors as policy_selectors
 from policies.access import scope_queryset
 
 from .models import Claim, ClaimLayer
@@ -74,12 +71,9 @@ def hospital_facts(claim: Claim) -> Hospital | None:
                     public=h.public, cdrg=h.cdrg)
 
 
-def claim_facts(claim: Claim, *, given: dict | None = None) -> ClaimFacts:
-    """The engine's view of a stored claim (``given``: overrides the stored given layers,
-    e.g. from an unsaved form)."""
-    if given is None:
-        given = {g.scheme_kind: GivenLayer(paid=g.paid, deductible=g.deductible, over_cap=g.over_cap)
-                 for g in claim.given_layers.all()}
+def claim_facts(claim: Claim, *, given: dict) -> ClaimFacts:
+    """The engine's view of a stored claim; ``given``: its carried-in layers (scheme kind
+    → engine ``GivenLayer``, ``fetch.given_layers``)."""
     return ClaimFacts(
         type=claim.claim_type, date=claim.service_date, total=claim.total,
         hospital=hospital_facts(claim), out_of_catalog=claim.out_of_catalog,
@@ -124,10 +118,6 @@ def coverages_from(enrollments, suspensions=None) -> tuple[Coverage, ...]:
     return tuple(c for c in found if c is not None)
 
 
-def coverages_for(person: Person, region: pm.Region, year: int) -> tuple[Coverage, ...]:
-    return coverages_from(region_enrollments(person, region, year))
-
-
 def person_region(person: Person, year: int) -> pm.Region:
     """The pooling region of the person's enrollments of ``year`` (exactly one), else a
     ValidationError naming the field to fill."""
@@ -142,15 +132,15 @@ def person_region(person: Person, year: int) -> pm.Region:
 
 
 def person_facts_from(person: Person, region: pm.Region, year: int, enrollments, *,
-                      identities=None, registrations=None, pre_existing=None) -> PersonFacts:
+                      identities, registrations, pre_existing) -> PersonFacts:
     """``enrollment.selectors.person_facts`` plus the approved registrations, from the
     person's enrollments of the year in the region (``region_enrollments``, in settlement
     order). The supplementary/commercial enrollment of the year carries the pre-existing
     groups (三明) and the continuous years (乐山); its ``basic_confirmed`` stands for a
     basic insurance administered elsewhere; otherwise the person is basic-insured in the
     region when a basic enrollment of the year is not terminated. ``identities``,
-    ``registrations`` and ``pre_existing`` (enrollment id → groups): already read by the
-    caller (batch settlement), else read here."""
+    ``registrations`` (held, ``approved_registrations``) and ``pre_existing`` (enrollment
+    id → groups): read in bulk by ``claims.fetch``."""
     extra = next((e for e in enrollments if e.plan_year.scheme.kind in SUPPLEMENTARY_KINDS), None)
     if extra is not None and extra.basic_confirmed:
         basic = True
@@ -160,20 +150,9 @@ def person_facts_from(person: Person, region: pm.Region, year: int, enrollments,
     facts = enrollment_selectors.person_facts(person, pooling=region, year=year,
                                               basic_insured_in_region=basic, enrollment=extra,
                                               identities=identities,
-                                              pre_existing=None if pre_existing is None or extra is None
+                                              pre_existing=None if extra is None
                                               else tuple(pre_existing.get(extra.pk, ())))
-    if registrations is None:
-        registrations = approved_registrations(person)
     return replace(facts, registrations=registrations)
-
-
-def person_facts_for(person: Person, region: pm.Region, year: int) -> PersonFacts:
-    return person_facts_from(person, region, year, list(region_enrollments(person, region, year)))
-
-
-def region_plans(claim: Claim, plan_status: str = "active") -> dict[str, PlanParams | None]:
-    return policy_selectors.region_plans(region_code=claim.region.code, year=claim.year,
-                                         plan_status=plan_status)
 
 
 # --------------------------------------------------------------------------- history
@@ -199,151 +178,12 @@ def layer_result(row: ClaimLayer) -> LayerResult:
         extra=tuple((k, str(v)) for k, v in (row.extra or {}).items()))
 
 
-def counted_claims(person, region, year: int, *, exclude=None):
-    """The person's settled (settled/approved/paid) claims of the region and plan year,
-    in history order (service date, then id)."""
-    qs = (Claim.objects.filter(person=person, region=region, year=year, status__in=Claim.COUNTED)
-          .select_related("hospital__region__parent", "region", "disease")
-          .prefetch_related("given_layers")
-          .order_by("service_date", "id"))
-    if exclude is not None:
-        qs = qs.exclude(pk=exclude.pk if hasattr(exclude, "pk") else exclude)
-    return qs
-
-
-def settled_history(claims, *, given=None) -> list[SettledClaim]:
-    """Counted claims (in history order) rebuilt as the engine's ``SettledClaim``s from
-    their current stored result lines (one query for the lines). ``given``: claim id →
-    its given layers (engine facts), when already read (batch)."""
-    claims = list(claims)
-    lines: dict[int, list[ClaimLayer]] = {}
-    for row in ClaimLayer.objects.filter(claim__in=[c.pk for c in claims], is_current=True).order_by(
-            "claim_id", "seq"):
-        lines.setdefault(row.claim_id, []).append(row)
-    return [SettledClaim(claim=claim_facts(c, given=None if given is None else given.get(c.pk, {})),
-                         layers=tuple(layer_result(r) for r in lines.get(c.pk, ())))
-            for c in claims]
-
-
-def ytd_history(person, region, year: int, *, exclude=None) -> tuple[SettledClaim, ...]:
-    """The engine's history (``settle_claim(history=...)``): every counted claim rebuilt
-    from its current stored result lines, in order (service date, then id)."""
-    return tuple(settled_history(counted_claims(person, region, year, exclude=exclude)))
-
-
-def claim_history(claim: Claim) -> tuple[SettledClaim, ...]:
-    return ytd_history(claim.person, claim.region, claim.year, exclude=claim)
-
-
 def layer_versions(claim: Claim) -> list[tuple[int, bool, list[ClaimLayer]]]:
     """Every settlement version of the claim, newest first: (version, current, lines)."""
     out: dict[int, list[ClaimLayer]] = {}
     for row in claim.layers.order_by("-version", "seq"):
         out.setdefault(row.version, []).append(row)
     return [(v, rows[0].is_current, rows) for v, rows in out.items()]
-
-
-# --------------------------------------------------------------------------- YTD panel
-
-
-@dataclass
-class PanelLine:
-    label: str
-    limit: Decimal | None  # None = 不设封顶 / no threshold
-    used: Decimal
-    kind: str = "limit"  # limit / deductible / basis
-
-    @property
-    def left(self) -> Decimal | None:
-        return None if self.limit is None else max(self.limit - self.used, ZERO)
-
-
-@dataclass
-class PanelScheme:
-    kind: str
-    name: str
-    paid: Decimal = ZERO
-    deductible: Decimal = ZERO
-    lines: list[PanelLine] = field(default_factory=list)
-
-
-@dataclass
-class YtdPanel:
-    year: int
-    claims: int
-    fund_total: Decimal
-    personal: Decimal
-    schemes: list[PanelScheme]
-
-
-def _tier_of(person, region, year) -> dict[str, int]:
-    return {e.plan_year.scheme.kind: e.tier for e in region_enrollments(person, region, year)}
-
-
-def ytd_panel(person, region, year: int, *, on: date | None = None, exclude=None) -> YtdPanel:
-    """Year-to-date figures of the person in the region's plan year, from the stored
-    current lines of the counted claims and the plan rows: per scheme the amount paid,
-    the deductible absorbed, each annual-limit pool (limit, used, left), each
-    responsibility's annual deductible and sum insured, and cumulative bases (大病 S)."""
-    history = ytd_history(person, region, year, exclude=exclude)
-    plans = policy_selectors.region_plans(region_code=region.code, year=year)
-    names = policy_selectors.scheme_names(region.code)
-    tiers = _tier_of(person, region, year)
-    day = on or (history[-1].claim.date if history else date(year, 1, 1))
-    facts = person_facts_for(person, region, year)
-    fund = sum((sc.fund_total for sc in history), ZERO)
-    total = sum((sc.claim.total for sc in history), ZERO)
-    schemes = []
-    for kind, plan in plans.items():
-        if kind not in tiers:
-            continue
-        layers = [lr for sc in history for lr in sc.layers if lr.scheme == kind]
-        panel = PanelScheme(kind=kind, name=names.get(kind, kind),
-                            paid=sum((lr.paid for lr in layers), ZERO),
-                            deductible=sum((lr.deductible for lr in layers), ZERO))
-        if plan is not None:
-            _pool_lines(panel, plan, layers, tiers[kind], facts, day)
-            _responsibility_lines(panel, plan, layers, facts)
-        basis = sum((lr.extra_value("ytd_basis") for lr in layers), ZERO)
-        if basis:
-            first = min((s.threshold for s in plan.segments), default=None) if plan else None
-            panel.lines.append(PanelLine("累计计算基数（起付标准）", first, basis, kind="basis"))
-        schemes.append(panel)
-    return YtdPanel(year=year, claims=len(history), fund_total=fund, personal=total - fund,
-                    schemes=schemes)
-
-
-def _pool_lines(panel: PanelScheme, plan: PlanParams, layers, tier: int, facts, day) -> None:
-    for pool in dict.fromkeys(r.pool for r in plan.limits):
-        row = annual_limit(plan, pool, tier=tier, person=facts, day=day)
-        if row is None:
-            continue
-        used = sum((lr.paid for lr in layers if lr.extra_text("limit_pool") == pool), ZERO)
-        panel.lines.append(PanelLine(POOL_NAMES.get(pool, pool), row.amount, used))
-    pools = {}
-    for lr in layers:
-        pool = lr.extra_text("deductible_pool")
-        if pool:
-            pools[pool] = pools.get(pool, ZERO) + lr.deductible
-    for pool, used in pools.items():
-        rows = [b for b in plan.benefits if b.claim_type == pool and b.deductible_mode == "annual"
-                and b.tier in (0, tier)]
-        limit = max((b.deductible for b in rows), default=None)
-        panel.lines.append(PanelLine(f"{claim_type_name(pool)}年度累计起付线", limit, used, kind="deductible"))
-
-
-def _responsibility_lines(panel: PanelScheme, plan: PlanParams, layers, facts) -> None:
-    listed = {p.group for p in plan.pre_existing}
-    pre = any(g in listed for g in facts.pre_existing)
-    for row in sorted(plan.responsibilities, key=lambda r: r.seq):
-        paid = sum((it.paid for lr in layers for it in lr.items if it.code == row.code), ZERO)
-        absorbed = sum((it.deductible for lr in layers for it in lr.items if it.code == row.code), ZERO)
-        insured = row.sum_insured_pre_existing if pre and row.sum_insured_pre_existing is not None \
-            else row.sum_insured
-        panel.lines.append(PanelLine(f"{row.code} {row.name} 年度保额", insured, paid))
-        if row.deductible:
-            panel.lines.append(PanelLine(f"{row.code} 年度免赔额", row.deductible, absorbed,
-                                         kind="deductible"))
 
 
 # --------------------------------------------------------------------------- documents

@@ -40,11 +40,10 @@ from insurance_rules.claim_amounts import AMOUNT_FIELDS, InvalidAmounts, check_c
 from insurance_rules.errors import CaseError
 from insurance_rules.money import ZERO, fmt
 from insurance_rules.results import SettledClaim
-from insurance_rules.settle import settle_claim
 from policies import codes
 from policies.access import user_can_access
 
-from . import selectors
+from . import fetch, selectors
 from .models import Claim, ClaimDocument, ClaimLayer, GivenLayer
 
 CLAIM_FIELDS = (
@@ -367,25 +366,25 @@ def claim_update(*, claim: Claim, acting_user, given: list[dict] | None = None, 
 # --------------------------------------------------------------------------- settlement
 
 
-def _run_engine(claim: Claim) -> SettledClaim:
-    """Facts of the stored claim + the person's history → the engine's result."""
+def _run_engine(claim: Claim, persons=None) -> tuple[SettledClaim, fetch.RegionYear]:
+    """Facts of the stored claim + the person's history (``fetch``; ``persons``: the
+    locked person rows) → the engine's result, and the region-year it was settled in."""
     try:
-        plans = selectors.region_plans(claim)
-        person = selectors.person_facts_for(claim.person, claim.region, claim.year)
-        coverages = selectors.coverages_for(claim.person, claim.region, claim.year)
-        history = selectors.claim_history(claim)
-        return settle_claim(plans=plans, person=person, coverages=coverages,
-                            claim=selectors.claim_facts(claim), history=history,
-                            scheme_names=selectors.policy_selectors.scheme_names(claim.region.code))
+        context = fetch.RegionYear.of(claim.region, claim.year)
+        inputs = fetch.fetch_settlement_inputs(context, [claim], persons=persons)
     except CaseError as exc:
         raise _engine_error(exc) from exc
+    [(_, settled)] = fetch.settle_in_order(inputs)
+    if isinstance(settled, CaseError):
+        raise _engine_error(settled) from settled
+    return settled, context
 
 
 def claim_trial(*, claim: Claim, acting_user=None) -> SettledClaim:
     """试算: the engine's result for the claim as it stands, with the person's current
     history; nothing is written (any status)."""
     _check(acting_user, "claims.view_claim", claim)
-    return _run_engine(claim)
+    return _run_engine(claim)[0]
 
 
 def layer_values(claim: Claim, settled: SettledClaim, *, version: int, now, acting_user,
@@ -422,11 +421,10 @@ def mark_settled(claim: Claim, settled: SettledClaim, *, version: int, now, acti
     claim.status = Claim.Status.SETTLED
 
 
-def _store(claim: Claim, settled: SettledClaim, acting_user) -> list[ClaimLayer]:
+def _store(claim: Claim, settled: SettledClaim, acting_user, names: dict[str, str]) -> list[ClaimLayer]:
     version = claim.settlement_version + 1
     now = timezone.now()
     claim.layers.filter(is_current=True).update(is_current=False)
-    names = selectors.policy_selectors.scheme_names(claim.region.code)
     rows = ClaimLayer.objects.bulk_create(
         layer_rows(claim, settled, version=version, now=now, acting_user=acting_user, names=names))
     mark_settled(claim, settled, version=version, now=now, acting_user=acting_user)
@@ -461,12 +459,12 @@ def regenerate_documents(claim: Claim, paid, acting_user) -> None:
 def _settle(claim: Claim, acting_user, *, allowed, action: str, reason: str = "") -> Claim:
     # Lock the person first: every settlement of this person waits here, then reads the
     # history committed by the one before it (README §6 concurrent settlement).
-    Person.objects.select_for_update().filter(pk=claim.person_id).first()
+    persons = fetch.lock_persons([claim.person_id])
     locked = _locked(claim)
     if locked.status not in allowed:
         raise _status_error(locked, action)
-    settled = _run_engine(locked)
-    rows = _store(locked, settled, acting_user)
+    settled, context = _run_engine(locked, persons)
+    rows = _store(locked, settled, acting_user, context.names)
     locked.status_reason = ""
     _full_save(locked, acting_user, reason or action)
     regenerate_documents(locked, selectors.paid_by_scheme(rows), acting_user)

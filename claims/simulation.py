@@ -9,28 +9,27 @@ other schemes keep the base year's parameters — and compares the result with t
 current result lines. Nothing is written: the engine is pure and the stored claims are
 only read.
 
-Each person's claims are re-settled in history order (service date, then id, as
-``claims.selectors.counted_claims``) with the *simulated* earlier claims as the
-year-to-date history, so that a changed deductible, ratio or limit also moves the layers
-settled after it (大病保险 reads the basic layer, the cap of a later claim reads the
-earlier ones). A claim the draft cannot settle (e.g. a rule row deleted in the draft) is
+The claims' inputs are read as a settlement reads them (``claims.fetch``). Each person's
+claims are re-settled in history order (service date, then id, ``fetch.settle_in_order``)
+with the *simulated* earlier claims as the year-to-date history, so that a changed
+deductible, ratio or limit also moves the layers settled after it (大病保险 reads the
+basic layer, the cap of a later claim reads the earlier ones). A claim the draft cannot settle (e.g. a rule row deleted in the draft) is
 listed with the engine's message and counted neither in the base nor in the simulated
 figures.
 """
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from insurance_rules.errors import CaseError
 from insurance_rules.money import ZERO, q2
-from insurance_rules.settle import settle_claim
 from insurance_rules.vocab import claim_type_name, scheme_kind_name
 from policies import models as pm
 from policies import selectors as policy_selectors
 
-from . import selectors
+from . import fetch
 from .models import Claim, ClaimLayer
 
 NO_IDENTITY = "无特殊身份"
@@ -114,37 +113,29 @@ def simulate_plan_year(*, plan_year: pm.PlanYear, base_year: int, claims=None) -
     queryset of claims (e.g. scoped to the user's regions)."""
     scheme = plan_year.scheme
     region = scheme.region.pooling_region
-    base_plans = policy_selectors.region_plans(region_code=region.code, year=base_year)
+    base = fetch.RegionYear.of(region, base_year)
     schemes = list(pm.Scheme.objects.filter(region=region).order_by("settlement_order"))
     draft = policy_selectors.build_params(region, schemes, [plan_year])[plan_year.pk]
-    plans = {kind: (draft if kind == scheme.kind else params) for kind, params in base_plans.items()}
-    names = policy_selectors.scheme_names(region.code)
+    context = replace(base, plans={kind: (draft if kind == scheme.kind else params)
+                                   for kind, params in base.plans.items()})
+    names = context.names
     identity_names = dict(pm.Identity.objects.values_list("code", "name"))
 
     qs = claims if claims is not None else Claim.objects.all()
-    qs = (qs.filter(region=region, year=base_year, status__in=Claim.COUNTED)
-          .select_related("person", "hospital__region__parent", "region", "disease")
-          .prefetch_related("given_layers").order_by("person_id", "service_date", "id"))
+    qs = qs.filter(region=region, year=base_year, status__in=Claim.COUNTED)
     stored: dict[int, dict[str, Decimal]] = defaultdict(dict)
     for row in ClaimLayer.objects.filter(claim__in=qs, is_current=True).values_list(
             "claim_id", "scheme_kind", "paid"):
         stored[row[0]][row[1]] = row[2]
+    # the stored history is not read: the counted claims themselves are re-settled
+    inputs = fetch.fetch_settlement_inputs(context, qs, history=False)
 
     result = SimulationResult(plan_year=plan_year, base_year=base_year)
-    person_id, history, facts, coverages = None, [], None, ()
-    for claim in qs:
-        if claim.person_id != person_id:
-            person_id, history = claim.person_id, []
-            facts = selectors.person_facts_for(claim.person, region, base_year)
-            coverages = selectors.coverages_for(claim.person, region, base_year)
-        try:
-            settled = settle_claim(plans=plans, person=facts, coverages=coverages,
-                                   claim=selectors.claim_facts(claim), history=tuple(history),
-                                   scheme_names=names)
-        except CaseError as exc:
-            result.errors.append((claim.settlement_no, exc.message))
+    for claim, settled in fetch.settle_in_order(inputs):
+        if isinstance(settled, CaseError):
+            result.errors.append((claim.settlement_no, settled.message))
             continue
-        history.append(settled)
+        facts = inputs.persons[claim.person_id].facts
         base_layers = stored[claim.pk]
         new_layers = {lr.scheme: lr.paid for lr in settled.layers}
         kinds = list(dict.fromkeys([*base_layers, *new_layers]))

@@ -24,17 +24,7 @@ from insurance_rules.formulas import FORMULA_CHOICES
 from insurance_rules.registry import FORMULA_NEEDS, FORMULAS, GIVEN_HANDLERS
 from insurance_rules.settle import load_systems
 from policies import models as pm
-
-# PlanParams field (what a formula declares it needs) -> the rule table it is read from
-PARAM_TABLES = {
-    "figures": pm.PlanFigure, "windows": pm.EnrollmentWindow, "standards": pm.ContributionStandard,
-    "subsidies": pm.SubsidyRule, "limits": pm.AnnualLimit, "applicable": pm.ApplicableClaimType,
-    "fee_classes": pm.HospitalFeeClass, "benefits": pm.BenefitRule, "level_subs": pm.LevelSubstitution,
-    "adjustments": pm.RatioAdjustment, "segments": pm.CumulativeSegment, "chronic": pm.ChronicBenefit,
-    "two_diseases": pm.TwoDiseaseBenefit, "criteria": pm.AdmissionCriterion,
-    "pre_existing": pm.PreExistingCondition, "responsibilities": pm.Responsibility,
-    "oop_caps": pm.OutOfPocketCap, "assistance": pm.AssistanceRule, "documents": pm.DocumentRule,
-}
+from policies.selectors import PARAM_TABLES  # PlanParams field -> its rule table
 
 
 @checks.register()

@@ -1,23 +1,43 @@
 """Resolved parameters of one plan year, as frozen dataclasses (no Django).
 
 One dataclass per rule table of ``policies.models``, with the same field names plus the
-row ``id`` (for the explanation's parameter references). ``policies.selectors`` builds a
-``PlanParams`` from the database; tests build them by hand. Conventions as in the
+row ``id`` (for the explanation's parameter references). Each declares, as plain class
+data (``source``), the table it is read from and which of its fields hold a related
+row's code; ``table_fields`` lists the fields of a plan (``PlanParams``) read from a table. From these
+``policies.selectors.build_params`` builds a ``PlanParams`` from the database (and the
+system checks know which table a formula needs); tests build them by hand. Conventions as in the
 models: ``tier == 0`` / ``level == 0`` / ``fee_class == 0`` / ``""`` mean "any";
 ratios and points are percent; ``None`` amount limits mean "no limit".
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
+from functools import cache
+from typing import ClassVar, get_args, get_type_hints
 
 from .results import ParamRef
 
 
 @dataclass(frozen=True)
+class Source:
+    """Where a parameter row is read from: ``model``, the rule table (a model class of
+    ``policies.models``, by name); ``codes``, the fields that hold the ``code`` of the
+    related row the table points to (None when it points to none); ``parent``, for a row
+    nested in another row (a responsibility's drug ratios), the field pointing to that
+    row. A field typed as another ``Row`` is that related row, built the same way; a
+    ``tuple`` of rows with a ``parent`` holds the rows pointing to this one."""
+
+    model: str
+    codes: tuple[str, ...] = ()
+    parent: str = ""
+
+
+@dataclass(frozen=True)
 class Row:
     id: int | None
+    source: ClassVar[Source | None] = None
 
     def ref(self, table: str, **values) -> ParamRef:
         return ParamRef(table, self.id, tuple((k, str(v)) for k, v in values.items()))
@@ -25,12 +45,16 @@ class Row:
 
 @dataclass(frozen=True)
 class Figure(Row):
+    source = Source("PlanFigure")
+
     code: str
     value: Decimal
 
 
 @dataclass(frozen=True)
 class Window(Row):
+    source = Source("EnrollmentWindow", codes=("identity",))
+
     code: str
     name: str
     pay_from: date | None
@@ -47,6 +71,8 @@ class Window(Row):
 
 @dataclass(frozen=True)
 class Standard(Row):
+    source = Source("ContributionStandard", codes=("window",))
+
     window: str  # window code
     tier: int
     amount: Decimal
@@ -55,6 +81,8 @@ class Standard(Row):
 
 @dataclass(frozen=True)
 class Subsidy(Row):
+    source = Source("SubsidyRule", codes=("identity",))
+
     identity: str
     tier: int
     amount: Decimal | None
@@ -63,6 +91,8 @@ class Subsidy(Row):
 
 @dataclass(frozen=True)
 class Limit(Row):
+    source = Source("AnnualLimit", codes=("identity",))
+
     pool: str
     tier: int
     identity: str | None
@@ -71,6 +101,8 @@ class Limit(Row):
 
 @dataclass(frozen=True)
 class Applicable(Row):
+    source = Source("ApplicableClaimType")
+
     claim_type: str
     chronic_class: int = 0
     special_b_only: bool = False
@@ -80,6 +112,8 @@ class Applicable(Row):
 
 @dataclass(frozen=True)
 class FeeClass(Row):
+    source = Source("HospitalFeeClass")
+
     level: int
     grade: str
     fee_class: int
@@ -87,6 +121,8 @@ class FeeClass(Row):
 
 @dataclass(frozen=True)
 class Benefit(Row):
+    source = Source("BenefitRule")
+
     claim_type: str
     delivery_mode: str
     level: int
@@ -105,6 +141,8 @@ class Benefit(Row):
 
 @dataclass(frozen=True)
 class LevelSub(Row):
+    source = Source("LevelSubstitution")
+
     claim_type: str
     from_level: int
     to_level: int
@@ -114,6 +152,8 @@ class LevelSub(Row):
 
 @dataclass(frozen=True)
 class Adjustment(Row):
+    source = Source("RatioAdjustment")
+
     code: str
     claim_type: str
     delivery_mode: str
@@ -127,6 +167,8 @@ class Adjustment(Row):
 
 @dataclass(frozen=True)
 class Segment(Row):
+    source = Source("CumulativeSegment", codes=("identity",))
+
     identity: str | None
     seq: int
     threshold: Decimal
@@ -136,6 +178,8 @@ class Segment(Row):
 
 @dataclass(frozen=True)
 class Disease(Row):
+    source = Source("ChronicDisease", codes=("excluded_by",))
+
     code: str
     name: str
     kind: str  # chronic / two_diseases
@@ -146,6 +190,8 @@ class Disease(Row):
 
 @dataclass(frozen=True)
 class ChronicRule(Row):
+    source = Source("ChronicBenefit")
+
     disease: Disease
     monthly_limit: Decimal | None
     ratio: Decimal
@@ -155,6 +201,8 @@ class ChronicRule(Row):
 
 @dataclass(frozen=True)
 class TwoDiseaseRule(Row):
+    source = Source("TwoDiseaseBenefit")
+
     disease: Disease
     deductible: Decimal
     ratio_class_a: Decimal
@@ -164,6 +212,8 @@ class TwoDiseaseRule(Row):
 
 @dataclass(frozen=True)
 class Criterion(Row):
+    source = Source("AdmissionCriterion", codes=("disease",))
+
     disease: str
     code: str
     value: Decimal
@@ -171,30 +221,40 @@ class Criterion(Row):
 
 @dataclass(frozen=True)
 class PreExisting(Row):
+    source = Source("PreExistingCondition")
+
     group: str
     name: str
 
 
 @dataclass(frozen=True)
 class DrugRatio(Row):
+    source = Source("ResponsibilityDrugRatio", parent="responsibility")
+
     drug_class: str
     ratio: Decimal
 
 
 @dataclass(frozen=True)
 class IdentityRatio(Row):
+    source = Source("ResponsibilityIdentityRatio", codes=("identity",), parent="responsibility")
+
     identity: str
     ratio_pre_existing: Decimal
 
 
 @dataclass(frozen=True)
 class Incentive(Row):
+    source = Source("IncentiveRule", parent="responsibility")
+
     min_years: int
     ratio: Decimal
 
 
 @dataclass(frozen=True)
 class ResponsibilityRule(Row):
+    source = Source("Responsibility")
+
     code: str
     name: str
     seq: int
@@ -219,6 +279,8 @@ class ResponsibilityRule(Row):
 
 @dataclass(frozen=True)
 class OopCap(Row):
+    source = Source("OutOfPocketCap")
+
     min_participation_rate: Decimal
     personal_cap: Decimal
     claim_type: str
@@ -227,6 +289,8 @@ class OopCap(Row):
 
 @dataclass(frozen=True)
 class AssistanceRow(Row):
+    source = Source("AssistanceRule", codes=("identity",))
+
     identity: str | None
     kind: str  # inpatient / chronic_outpatient / special_drug / tilt
     threshold: Decimal
@@ -241,6 +305,8 @@ class AssistanceRow(Row):
 
 @dataclass(frozen=True)
 class DocumentReq(Row):
+    source = Source("DocumentRule")
+
     code: str
     name: str
     scope: str  # local / out_of_region / any
@@ -311,3 +377,17 @@ class PlanParams:
         """The delivery modes named by the claim type's rows (blank rows excluded)."""
         return tuple(a.delivery_mode for a in self.applicable
                      if a.claim_type == claim_type and a.delivery_mode)
+
+
+@cache
+def table_fields(plan: type = PlanParams) -> dict[str, type[Row]]:
+    """The fields of ``plan`` (``PlanParams``, or another plan dataclass such as the
+    enrollment rules' ``ContributionPlan``) read from a rule table → their row dataclass
+    (the table is the row's ``source``), in declaration order."""
+    hints = get_type_hints(plan)
+    out = {}
+    for f in fields(plan):
+        args = get_args(hints[f.name])
+        if args and isinstance(args[0], type) and issubclass(args[0], Row) and args[0].source:
+            out[f.name] = args[0]
+    return out

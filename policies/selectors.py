@@ -1,7 +1,11 @@
 """Reads of the policy rows as the engine's resolved parameters (``insurance_rules.params``).
 
 ``region_plans`` / ``plan_params_for`` build a frozen ``PlanParams`` per scheme from the
-rule tables with one query per table for all the region's plan years together.
+rule tables with one query per table for all the region's plan years together. Which
+table each ``PlanParams`` field is read from, and how a row's fields are read, is declared
+once by the parameter dataclasses (``insurance_rules.params``: ``source``,
+``table_fields``); ``build_params`` reads by that declaration and ``PARAM_TABLES`` (field →
+model, for the system checks) is derived from it.
 
 Plan-year status (trial-calc ``--plan-status``):
 - ``active`` (the default) reads the plan year in force: ``active``, else a ``closed``
@@ -15,34 +19,12 @@ A scheme of the region without any plan year of that status for the year maps to
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import fields
+from functools import cache
+from typing import get_args, get_type_hints
 
 from insurance_rules.errors import InvalidInput, UnknownCode
-from insurance_rules.params import (
-    Adjustment,
-    Applicable,
-    AssistanceRow,
-    Benefit,
-    ChronicRule,
-    Criterion,
-    Disease,
-    DocumentReq,
-    DrugRatio,
-    FeeClass,
-    Figure,
-    IdentityRatio,
-    Incentive,
-    LevelSub,
-    Limit,
-    OopCap,
-    PlanParams,
-    PreExisting,
-    ResponsibilityRule,
-    Segment,
-    Standard,
-    Subsidy,
-    TwoDiseaseRule,
-    Window,
-)
+from insurance_rules.params import PlanParams, Row, table_fields
 
 from . import models as pm
 
@@ -99,136 +81,97 @@ def scheme_names(region_code: str) -> dict[str, str]:
     return dict(pm.Scheme.objects.filter(region=region).values_list("kind", "name"))
 
 
-def _by_plan(qs):
+def _model(row_cls: type[Row]):
+    return getattr(pm, row_cls.source.model)
+
+
+# PlanParams field -> the rule table it is read from (what a formula declares it needs)
+PARAM_TABLES = {name: _model(row_cls) for name, row_cls in table_fields().items()}
+
+
+@cache
+def _shape(row_cls: type[Row]) -> tuple[tuple[str, str, type[Row] | None], ...]:
+    """How each field of a row dataclass is read from its table's row, by its ``source``:
+    (field, ``id`` / ``code`` / ``row`` (a related row) / ``rows`` (rows pointing to it) /
+    ``value``, the row dataclass of a ``row`` or ``rows`` field)."""
+    hints = get_type_hints(row_cls)
+    out = []
+    for f in fields(row_cls):
+        hint = hints[f.name]
+        item = (get_args(hint) or (None,))[0]
+        if f.name == "id":
+            out.append((f.name, "id", None))
+        elif f.name in row_cls.source.codes:
+            out.append((f.name, "code", None))
+        elif isinstance(hint, type) and issubclass(hint, Row):
+            out.append((f.name, "row", hint))
+        elif isinstance(item, type) and issubclass(item, Row):
+            out.append((f.name, "rows", item))
+        else:
+            out.append((f.name, "value", None))
+    return tuple(out)
+
+
+def _related(row_cls: type[Row], prefix: str = "") -> list[str]:
+    """The ``select_related`` paths a row dataclass reads (its codes, its related rows')."""
+    paths = []
+    for name, how, cls in _shape(row_cls):
+        if how == "code":
+            paths.append(prefix + name)
+        elif how == "row":
+            paths += _related(cls, f"{prefix}{name}__") or [prefix + name]
+    return paths
+
+
+def _build(row_cls: type[Row], obj, nested: dict) -> Row:
+    values = {}
+    for name, how, cls in _shape(row_cls):
+        if how == "id":
+            values[name] = obj.pk
+        elif how == "code":
+            related = getattr(obj, name)
+            values[name] = related.code if related is not None else None
+        elif how == "row":
+            values[name] = _build(cls, getattr(obj, name), {})
+        elif how == "rows":
+            values[name] = tuple(nested[name].get(obj.pk, ()))
+        else:
+            values[name] = getattr(obj, name)
+    return row_cls(**values)
+
+
+def param_rows(row_cls: type[Row], plan_year_ids) -> dict[int, list[Row]]:
+    """The rows of a rule table (``row_cls.source``) of the plan years, built as
+    ``row_cls`` in the table's order: plan year id → rows (for a nested table, the id
+    of the row they belong to → rows). One query per table."""
+    nested = {name: param_rows(cls, plan_year_ids) for name, how, cls in _shape(row_cls)
+              if how == "rows"}
+    key = f"{row_cls.source.parent}_id" if row_cls.source.parent else "plan_year_id"
     out = defaultdict(list)
-    for row in qs:
-        out[row.plan_year_id].append(row)
+    for obj in _model(row_cls).objects.filter(plan_year_id__in=plan_year_ids).select_related(
+            *_related(row_cls)):
+        out[getattr(obj, key)].append(_build(row_cls, obj, nested))
     return out
 
 
-def _disease(d: pm.ChronicDisease) -> Disease:
-    return Disease(id=d.pk, code=d.code, name=d.name, kind=d.kind, disease_class=d.disease_class,
-                   closed_from=d.closed_from, excluded_by=d.excluded_by.code if d.excluded_by_id else None)
-
-
-def _code(identity) -> str | None:
-    return identity.code if identity is not None else None
-
-
 def build_params(region: pm.Region, schemes, plan_years) -> dict[int, PlanParams]:
-    """``PlanParams`` of each plan year (by id), one query per rule table."""
+    """``PlanParams`` of each plan year (by id), one query per rule table; the tables and
+    their fields as the parameter dataclasses declare them (``table_fields``, ``source``)."""
     ids = [py.pk for py in plan_years]
     if not ids:
         return {}
-    q = {"plan_year_id__in": ids}
-    figures = _by_plan(pm.PlanFigure.objects.filter(**q))
-    windows = _by_plan(pm.EnrollmentWindow.objects.filter(**q).select_related("identity"))
-    standards = _by_plan(pm.ContributionStandard.objects.filter(**q).select_related("window"))
-    subsidies = _by_plan(pm.SubsidyRule.objects.filter(**q).select_related("identity"))
-    limits = _by_plan(pm.AnnualLimit.objects.filter(**q).select_related("identity"))
-    applicable = _by_plan(pm.ApplicableClaimType.objects.filter(**q))
-    fee_classes = _by_plan(pm.HospitalFeeClass.objects.filter(**q))
-    benefits = _by_plan(pm.BenefitRule.objects.filter(**q))
-    level_subs = _by_plan(pm.LevelSubstitution.objects.filter(**q))
-    adjustments = _by_plan(pm.RatioAdjustment.objects.filter(**q))
-    segments = _by_plan(pm.CumulativeSegment.objects.filter(**q).select_related("identity"))
-    chronic = _by_plan(pm.ChronicBenefit.objects.filter(**q).select_related("disease__excluded_by"))
-    two = _by_plan(pm.TwoDiseaseBenefit.objects.filter(**q).select_related("disease__excluded_by"))
-    criteria = _by_plan(pm.AdmissionCriterion.objects.filter(**q).select_related("disease"))
-    pre_existing = _by_plan(pm.PreExistingCondition.objects.filter(**q))
-    responsibilities = _by_plan(pm.Responsibility.objects.filter(**q))
-    drug_ratios = defaultdict(list)
-    for r in pm.ResponsibilityDrugRatio.objects.filter(**q):
-        drug_ratios[r.responsibility_id].append(DrugRatio(id=r.pk, drug_class=r.drug_class, ratio=r.ratio))
-    identity_ratios = defaultdict(list)
-    for r in pm.ResponsibilityIdentityRatio.objects.filter(**q).select_related("identity"):
-        identity_ratios[r.responsibility_id].append(
-            IdentityRatio(id=r.pk, identity=r.identity.code, ratio_pre_existing=r.ratio_pre_existing))
-    incentives = defaultdict(list)
-    for r in pm.IncentiveRule.objects.filter(**q):
-        incentives[r.responsibility_id].append(Incentive(id=r.pk, min_years=r.min_years, ratio=r.ratio))
-    oop_caps = _by_plan(pm.OutOfPocketCap.objects.filter(**q))
-    assistance = _by_plan(pm.AssistanceRule.objects.filter(**q).select_related("identity"))
-    documents = _by_plan(pm.DocumentRule.objects.filter(**q))
-
+    tables = {name: param_rows(row_cls, ids) for name, row_cls in table_fields().items()}
     scheme_by_id = {s.pk: s for s in schemes}
     out = {}
     for py in plan_years:
         s = scheme_by_id[py.scheme_id]
-        k = py.pk
-        out[k] = PlanParams(
+        out[py.pk] = PlanParams(
             region=region.code, province=region.province, region_name=region.name, kind=s.kind,
             scheme_name=s.name,
             formula=s.formula, settlement_order=s.settlement_order, has_tiers=s.has_tiers,
             year=py.year, plan_year_id=py.pk, status=py.status,
             official_participation_rate=py.official_participation_rate, note=py.note,
-            figures=tuple(Figure(id=f.pk, code=f.code, value=f.value) for f in figures[k]),
-            windows=tuple(Window(
-                id=w.pk, code=w.code, name=w.name, pay_from=w.pay_from, pay_to=w.pay_to,
-                person_group=w.person_group, identity=_code(w.identity),
-                newborn_max_days=w.newborn_max_days, coverage_rule=w.coverage_rule,
-                coverage_start=w.coverage_start, waiting_days=w.waiting_days,
-                coverage_end=w.coverage_end, priority=w.priority) for w in windows[k]),
-            standards=tuple(Standard(id=r.pk, window=r.window.code, tier=r.tier, amount=r.amount,
-                                     plus_figure=r.plus_figure) for r in standards[k]),
-            subsidies=tuple(Subsidy(id=r.pk, identity=r.identity.code, tier=r.tier, amount=r.amount,
-                                    full=r.full) for r in subsidies[k]),
-            limits=tuple(Limit(id=r.pk, pool=r.pool, tier=r.tier, identity=_code(r.identity),
-                               amount=r.amount) for r in limits[k]),
-            applicable=tuple(Applicable(id=r.pk, claim_type=r.claim_type, chronic_class=r.chronic_class,
-                                        special_b_only=r.special_b_only, rules_in_seed=r.rules_in_seed,
-                                        delivery_mode=r.delivery_mode)
-                             for r in applicable[k]),
-            fee_classes=tuple(FeeClass(id=r.pk, level=r.level, grade=r.grade, fee_class=r.fee_class)
-                              for r in fee_classes[k]),
-            benefits=tuple(Benefit(
-                id=r.pk, claim_type=r.claim_type, delivery_mode=r.delivery_mode, level=r.level,
-                fee_class=r.fee_class, admin_level=r.admin_level, location=r.location, tier=r.tier,
-                priority=r.priority, deductible=r.deductible, deductible_mode=r.deductible_mode,
-                ratio=r.ratio, limit_pool=r.limit_pool, fixed_amount=r.fixed_amount,
-                floor_amount=r.floor_amount) for r in benefits[k]),
-            level_subs=tuple(LevelSub(id=r.pk, claim_type=r.claim_type, from_level=r.from_level,
-                                      to_level=r.to_level, children_hospital_only=r.children_hospital_only,
-                                      max_age=r.max_age) for r in level_subs[k]),
-            adjustments=tuple(Adjustment(
-                id=r.pk, code=r.code, claim_type=r.claim_type, delivery_mode=r.delivery_mode,
-                points=r.points, max_age=r.max_age, deductible_level_shift=r.deductible_level_shift,
-                min_level=r.min_level, location=r.location,
-                deductible_shift_location=r.deductible_shift_location) for r in adjustments[k]),
-            segments=tuple(Segment(id=r.pk, identity=_code(r.identity), seq=r.seq, threshold=r.threshold,
-                                   ratio=r.ratio, base=r.base) for r in segments[k]),
-            chronic=tuple(ChronicRule(id=r.pk, disease=_disease(r.disease), monthly_limit=r.monthly_limit,
-                                      ratio=r.ratio, deductible=r.deductible, shares_pool=r.shares_pool)
-                          for r in chronic[k]),
-            two_diseases=tuple(TwoDiseaseRule(
-                id=r.pk, disease=_disease(r.disease), deductible=r.deductible,
-                ratio_class_a=r.ratio_class_a, ratio_class_b=r.ratio_class_b,
-                annual_limit=r.annual_limit) for r in two[k]),
-            criteria=tuple(Criterion(id=r.pk, disease=r.disease.code, code=r.code, value=r.value)
-                           for r in criteria[k]),
-            pre_existing=tuple(PreExisting(id=r.pk, group=r.group, name=r.name) for r in pre_existing[k]),
-            responsibilities=tuple(ResponsibilityRule(
-                id=r.pk, code=r.code, name=r.name, seq=r.seq, claim_type=r.claim_type,
-                location=r.location, min_level=r.min_level, public_only=r.public_only,
-                min_admin_level=r.min_admin_level, drug_list=r.drug_list,
-                special_b_only=r.special_b_only, basis=r.basis, deductible=r.deductible,
-                ratio_healthy=r.ratio_healthy, ratio_pre_existing=r.ratio_pre_existing,
-                pre_existing_covered=r.pre_existing_covered, sum_insured=r.sum_insured,
-                sum_insured_pre_existing=r.sum_insured_pre_existing,
-                drug_ratios=tuple(drug_ratios[r.pk]), identity_ratios=tuple(identity_ratios[r.pk]),
-                incentives=tuple(incentives[r.pk])) for r in responsibilities[k]),
-            oop_caps=tuple(OopCap(id=r.pk, min_participation_rate=r.min_participation_rate,
-                                  personal_cap=r.personal_cap, claim_type=r.claim_type, location=r.location)
-                           for r in oop_caps[k]),
-            assistance=tuple(AssistanceRow(
-                id=r.pk, identity=_code(r.identity), kind=r.kind, threshold=r.threshold, ratio=r.ratio,
-                annual_limit=r.annual_limit, top_up_ratio=r.top_up_ratio,
-                top_up_location=r.top_up_location, ooc_controlled_ratio=r.ooc_controlled_ratio,
-                requires_filed=r.requires_filed, location=r.location) for r in assistance[k]),
-            documents=tuple(DocumentReq(id=r.pk, code=r.code, name=r.name, scope=r.scope,
-                                        condition=r.condition, threshold=r.threshold, copies=r.copies,
-                                        seq=r.seq) for r in documents[k]),
-        )
+            **{name: tuple(rows.get(py.pk, ())) for name, rows in tables.items()})
     return out
 
 

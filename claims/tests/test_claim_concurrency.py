@@ -1,6 +1,6 @@
 """Concurrent settlement of two claims of the same person never exceeds an annual limit
 nor uses a deductible twice (spec README §6; ``services.claim_settle`` locks the person's
-row before reading the year-to-date history). PostgreSQL only: two threads, two
+row, ``fetch.lock_persons``, before reading the year-to-date history). PostgreSQL only: two threads, two
 connections."""
 import threading
 import time
@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from claims import selectors, services
+from claims import fetch, services
 from claims.models import ClaimLayer
 
 from .factories import dianjiang_person, outpatient
@@ -26,14 +26,14 @@ pytestmark = [
 def race(claims, monkeypatch):
     """Settle the claims at the same time, one thread (and connection) each. Reading the
     history is slowed down so that, without the lock, both would read an empty year."""
-    original = selectors.claim_history
+    original = fetch.stored_history
 
-    def slow_history(claim):
-        result = original(claim)
+    def slow_history(claims, given):
+        result = original(claims, given)
         time.sleep(0.3)
         return result
 
-    monkeypatch.setattr(selectors, "claim_history", slow_history)
+    monkeypatch.setattr(fetch, "stored_history", slow_history)
     barrier = threading.Barrier(len(claims))
     outcomes = [None] * len(claims)
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from claims import selectors, services
+from claims import fetch, selectors, services, ytd
 from claims.models import Claim, ClaimLayer
 from policies.roles import CLERK, REVIEWER, SUPERVISOR
 from policies.tests.factories import role_staff
@@ -30,11 +30,11 @@ def test_annual_limit_reached_by_an_earlier_claim(loaded_policies):
     assert line.paid == Decimal("60.00")  # 300 − 240 left of the annual limit
     assert line.capped == Decimal("60.00") and "本年已支付 240.00" in line.explanation
     # the history is rebuilt from the stored lines, in order
-    history = selectors.ytd_history(person, second.region, 2024)
+    history = fetch.fetch_persons(fetch.RegionYear.of(second.region, 2024), [person])[person.pk].history
     assert [h.claim.ref for h in history] == [f"理赔 {first.settlement_no}",
                                               f"理赔 {second.settlement_no}"]
     assert history[0].layer("resident_basic").extra_text("limit_pool") == "outpatient"
-    panel = selectors.ytd_panel(person, second.region, 2024)
+    panel = ytd.ytd_panel(person, second.region, 2024)
     basic = next(s for s in panel.schemes if s.kind == "resident_basic")
     pool = next(line for line in basic.lines if line.label.startswith("普通门诊"))
     assert (pool.limit, pool.used, pool.left) == (Decimal("300"), Decimal("300.00"), Decimal("0"))
@@ -60,7 +60,8 @@ def test_history_ignores_returned_void_and_draft_claims(loaded_policies):
     second = services.claim_settle(claim=outpatient(person, "400", day=date(2024, 4, 1)),
                                    acting_user=None)
     assert paid(second) == Decimal("240.00")
-    assert [h.claim.ref for h in selectors.claim_history(second)] == []
+    inputs = fetch.fetch_settlement_inputs(fetch.RegionYear.of(second.region, 2024), [second])
+    assert [h.claim.ref for h in inputs.persons[person.pk].history] == []
 
 
 def test_resettle_keeps_the_old_lines_and_history(loaded_policies):

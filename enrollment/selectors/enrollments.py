@@ -20,15 +20,15 @@ from enrollment.models.person import INVERSE_RELATION
 from insurance_rules.enrollment.contribution import Quote, quote
 from insurance_rules.enrollment.eligibility import check_eligibility
 from insurance_rules.enrollment.payment import PaidSoFar, payment_figures
-from insurance_rules.enrollment.plan import AutoEnrollRule, ContributionPlan, PayerRule
+from insurance_rules.enrollment.plan import ContributionPlan
 from insurance_rules.enrollment.vocab import BASIC_KINDS
 from insurance_rules.errors import CaseError, InvalidInput, MissingRule, UnknownCode
 from insurance_rules.facts import HeldIdentity, PersonFacts
-from insurance_rules.params import Figure, Standard, Subsidy, Window
+from insurance_rules.params import table_fields
 from policies import codes
 from policies import models as pm
 from policies.access import user_region_ids, user_sees_all_regions
-from policies.selectors import STATUS_PREFERENCE, pooling_region  # noqa: F401  (part of this surface)
+from policies.selectors import STATUS_PREFERENCE, param_rows, pooling_region  # noqa: F401  (pooling_region: part of this surface)
 
 PLAN_STATUSES = STATUS_PREFERENCE
 STATUS_NAMES = {"active": "生效或已关闭", "draft": "草稿、生效或已关闭"}
@@ -64,37 +64,16 @@ def plan_year_of(scheme: pm.Scheme, year: int, plan_status: str = "active", *,
 
 
 def contribution_plan(plan_year: pm.PlanYear) -> ContributionPlan:
-    """The contribution rows of ``plan_year`` as a ``ContributionPlan``."""
+    """The contribution rows of ``plan_year`` as a ``ContributionPlan`` (each table read as
+    its row dataclass declares, ``policies.selectors.param_rows``)."""
     scheme = plan_year.scheme
-    windows = tuple(
-        Window(id=w.pk, code=w.code, name=w.name, pay_from=w.pay_from, pay_to=w.pay_to,
-               person_group=w.person_group, identity=w.identity.code if w.identity_id else None,
-               newborn_max_days=w.newborn_max_days, coverage_rule=w.coverage_rule,
-               coverage_start=w.coverage_start, waiting_days=w.waiting_days,
-               coverage_end=w.coverage_end, priority=w.priority)
-        for w in pm.EnrollmentWindow.objects.filter(plan_year=plan_year).select_related("identity"))
-    standards = tuple(
-        Standard(id=s.pk, window=s.window.code, tier=s.tier, amount=s.amount,
-                 plus_figure=s.plus_figure)
-        for s in pm.ContributionStandard.objects.filter(plan_year=plan_year).select_related("window"))
-    subsidies = tuple(
-        Subsidy(id=s.pk, identity=s.identity.code, tier=s.tier, amount=s.amount, full=s.full)
-        for s in pm.SubsidyRule.objects.filter(plan_year=plan_year).select_related("identity"))
-    figures = tuple(Figure(id=f.pk, code=f.code, value=f.value)
-                    for f in pm.PlanFigure.objects.filter(plan_year=plan_year))
-    payer_rules = tuple(PayerRule(id=r.pk, channel=r.channel, relation=r.relation,
-                                  category=r.category)
-                        for r in pm.PayerRelationRule.objects.filter(plan_year=plan_year))
-    auto_rules = tuple(AutoEnrollRule(id=r.pk, trigger=r.trigger,
-                                      parents_required=r.parents_required,
-                                      coverage_rule=r.coverage_rule)
-                       for r in pm.AutoEnrollmentRule.objects.filter(plan_year=plan_year))
+    rows = {name: tuple(param_rows(row_cls, [plan_year.pk]).get(plan_year.pk, ()))
+            for name, row_cls in table_fields(ContributionPlan).items()}
     return ContributionPlan(
         region=scheme.region.pooling_region.code, region_name=scheme.region.name, kind=scheme.kind,
         scheme_name=scheme.name, year=plan_year.year, has_tiers=scheme.has_tiers,
         plan_year_id=plan_year.pk, status=plan_year.status, formula=scheme.formula,
-        province=scheme.region.province, windows=windows, standards=standards,
-        subsidies=subsidies, figures=figures, payer_rules=payer_rules, auto_rules=auto_rules)
+        province=scheme.region.province, **rows)
 
 
 def identity_codes() -> frozenset[str]:

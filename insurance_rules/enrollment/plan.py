@@ -4,18 +4,21 @@
 database; tests build them by hand. Windows, standards, subsidies and figures are the
 engine's dataclasses of ``insurance_rules.params`` (same fields as the models plus the row
 id); the payer and auto-enrollment rows are this app's (``policies.models.
-PayerRelationRule`` / ``AutoEnrollmentRule``).
+PayerRelationRule`` / ``AutoEnrollmentRule``). Each row dataclass declares the table it is
+read from (``source``), as ``insurance_rules.params`` describes.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
-from insurance_rules.params import Figure, Row, Standard, Subsidy, Window
+from insurance_rules.params import Figure, Row, Source, Standard, Subsidy, Window
 
 
 @dataclass(frozen=True)
 class PayerRule(Row):
+    source = Source("PayerRelationRule")
+
     channel: str
     relation: str
     category: str = ""  # blank = any category
@@ -23,6 +26,8 @@ class PayerRule(Row):
 
 @dataclass(frozen=True)
 class AutoEnrollRule(Row):
+    source = Source("AutoEnrollmentRule")
+
     trigger: str  # newborn_parents
     parents_required: int
     coverage_rule: str  # from_birth / as_basic

@@ -1,0 +1,275 @@
+"""Settlement inputs, gathered in bulk: the one path by which single settlement
+(``services.claim_settle`` / ``claim_resettle`` / ``claim_trial``), batch settlement
+(``batch``) and the policy simulation (``simulation``) read what the pure engine
+(``insurance_rules.settle.settle_claim``) takes — after Saleor's ``order/fetch.py``: plain,
+frozen info objects, one query per kind of input for a whole set of claims. Spec README
+§4 settlement, §4.4 year-to-date history, §6 concurrent settlement.
+
+- ``RegionYear.of(region, year)``: what every claim of one pooling region and plan year
+  shares, read once — each scheme's resolved plan parameters (``PlanParams``), the scheme
+  names, the plan years — and a cache of the hospitals and diseases claims point to.
+- ``fetch_settlement_inputs(context, claims)``: for claims of that region and year, the
+  persons' enrollments of the year in the region with their suspensions and declared
+  pre-existing groups, identities and held registrations (→ ``PersonFacts``,
+  ``Coverage``), the year-to-date history — every counted (settled/approved/paid) claim
+  of the persons in the region and year other than the claims being settled, rebuilt
+  from its current stored result lines (``stored_history``, never recomputed, README
+  §4.8) — and the claims' carried-in layers (→ ``ClaimFacts``): ``SettlementInputs``.
+- ``settle_in_order(inputs)``: the engine over them, each person's claims in history
+  order (service date, then id), each result appended to that person's history.
+
+Locking (README §6): a settlement reads the history only after it holds the lock of the
+persons' rows, so that two settlements of one person are serialised. ``lock_persons`` is
+that lock (``select_for_update``, in id order); single and batch settlement take it
+first in their transaction and hand the locked rows to ``fetch_settlement_inputs``. The
+trial calculation, the YTD panel and the simulation read without it.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.db.models import F
+
+from enrollment.models import Enrollment, Person, PersonIdentity, PreExistingDeclaration, Suspension
+from enrollment.selectors.registrations import held_registrations_by_person
+from insurance_rules.errors import CaseError
+from insurance_rules.facts import ClaimFacts, Coverage, HeldIdentity, PersonFacts
+from insurance_rules.facts import GivenLayer as EngineGiven
+from insurance_rules.params import PlanParams
+from insurance_rules.results import SettledClaim
+from insurance_rules.settle import settle_claim
+from policies import models as pm
+from policies import selectors as policy_selectors
+from sheets.bulk_sql import InArray
+
+from . import selectors
+from .models import Claim, ClaimLayer, GivenLayer, Hospital
+
+_PERSON, _REGION, _HOSPITAL, _DISEASE = (Claim._meta.get_field(name)
+                                         for name in ("person", "region", "hospital", "disease"))
+_PLAN_YEAR = Enrollment._meta.get_field("plan_year")
+
+
+@dataclass
+class RegionYear:
+    """What the claims of one pooling region and plan year share: the schemes' plan
+    parameters in settlement order (``kind → PlanParams`` or None), the scheme names, the
+    plan years (id → row, with the scheme); and the hospitals and diseases already read,
+    attached to the claims instead of joined into every claim row (a model instance per
+    join and row costs more than the settlement)."""
+
+    region: pm.Region
+    year: int
+    plans: dict[str, PlanParams | None]
+    names: dict[str, str]
+    plan_years: dict[int, pm.PlanYear]
+    hospitals: dict[int, Hospital] = field(default_factory=dict, init=False, repr=False)
+    diseases: dict[int, pm.ChronicDisease] = field(default_factory=dict, init=False, repr=False)
+
+    @classmethod
+    def of(cls, region: pm.Region, year: int, *, plan_status: str = "active") -> RegionYear:
+        return cls(region=region, year=year,
+                   plans=policy_selectors.region_plans(region_code=region.code, year=year,
+                                                       plan_status=plan_status),
+                   names=policy_selectors.scheme_names(region.code),
+                   plan_years=pm.PlanYear.objects.filter(scheme__region=region, year=year)
+                   .select_related("scheme").in_bulk())
+
+    def attach(self, claims: list[Claim], persons: dict[int, Person] | None = None) -> list[Claim]:
+        """Set the claims' region, hospital, disease (and person, from ``persons``) as
+        ``select_related`` caches them; relations already cached are kept."""
+        missing = {c.hospital_id for c in claims
+                   if c.hospital_id and not _HOSPITAL.is_cached(c)} - self.hospitals.keys()
+        if missing:
+            self.hospitals.update(Hospital.objects.select_related("region__parent").in_bulk(missing))
+        missing = {c.disease_id for c in claims
+                   if c.disease_id and not _DISEASE.is_cached(c)} - self.diseases.keys()
+        if missing:
+            self.diseases.update(pm.ChronicDisease.objects.in_bulk(missing))
+        for c in claims:  # the descriptors' checks cost more than the settlement
+            if persons is not None:
+                _PERSON.set_cached_value(c, persons[c.person_id])
+            if not _REGION.is_cached(c):
+                _REGION.set_cached_value(c, self.region)
+            if not _HOSPITAL.is_cached(c):
+                _HOSPITAL.set_cached_value(c, self.hospitals[c.hospital_id] if c.hospital_id else None)
+            if not _DISEASE.is_cached(c):
+                _DISEASE.set_cached_value(c, self.diseases[c.disease_id] if c.disease_id else None)
+        return claims
+
+
+@dataclass(frozen=True)
+class PersonInputs:
+    """A person's facts for the plan year in the region: ``facts`` and ``coverages`` as
+    the engine takes them, ``tiers`` (scheme kind → the enrollment's tier, paid or not)
+    and ``history``, the counted claims before those being settled, in history order."""
+
+    person: Person
+    facts: PersonFacts
+    coverages: tuple[Coverage, ...]
+    tiers: dict[str, int]
+    history: tuple[SettledClaim, ...]
+
+
+@dataclass(frozen=True)
+class ClaimInputs:
+    claim: Claim
+    facts: ClaimFacts
+
+
+@dataclass(frozen=True)
+class SettlementInputs:
+    """Everything ``settle_claim`` takes for a set of claims of one region and year:
+    ``claims`` in history order (person, service date, id), ``persons`` by id."""
+
+    context: RegionYear
+    persons: dict[int, PersonInputs]
+    claims: tuple[ClaimInputs, ...]
+
+
+def lock_persons(person_ids: Iterable[int]) -> dict[int, Person]:
+    """Lock the persons' rows (``select_for_update``, in id order: the lock every
+    settlement of these persons waits for, README §6) and return them by id. Call it in
+    the settlement's transaction before ``fetch_settlement_inputs``."""
+    ids = sorted(set(person_ids))
+    return {p.pk: p for p in Person.objects.select_for_update().filter(InArray(F("pk"), ids))
+            .order_by("pk")}
+
+
+def given_layers(claims: Iterable[Claim]) -> dict[int, dict[str, EngineGiven]]:
+    """Claim id → its carried-in layers (scheme kind → engine ``GivenLayer``), one query."""
+    out: dict[int, dict[str, EngineGiven]] = defaultdict(dict)
+    ids = [c.pk for c in claims]
+    if ids:
+        for g in GivenLayer.objects.filter(InArray(F("claim_id"), ids)):
+            out[g.claim_id][g.scheme_kind] = EngineGiven(paid=g.paid, deductible=g.deductible,
+                                                         over_cap=g.over_cap)
+    return out
+
+
+def counted_claims(context: RegionYear, person_ids: list[int], *, exclude=()) -> list[Claim]:
+    """The persons' counted (settled/approved/paid) claims of the region and year, except
+    ``exclude`` (ids), in history order (person, service date, id)."""
+    qs = Claim.objects.filter(InArray(F("person_id"), person_ids), region=context.region,
+                              year=context.year, status__in=Claim.COUNTED)
+    if exclude:
+        qs = qs.exclude(pk__in=list(exclude))
+    return context.attach(list(qs.order_by("person_id", "service_date", "id")))
+
+
+def stored_history(claims: list[Claim], given: dict[int, dict]) -> list[SettledClaim]:
+    """Counted claims rebuilt as the engine's ``SettledClaim``s from their current stored
+    result lines (one query for the lines); ``given``: claim id → its given layers."""
+    lines: dict[int, list[ClaimLayer]] = defaultdict(list)
+    if claims:
+        for row in ClaimLayer.objects.filter(InArray(F("claim_id"), [c.pk for c in claims]),
+                                             is_current=True).order_by("claim_id", "seq"):
+            lines[row.claim_id].append(row)
+    return [SettledClaim(claim=selectors.claim_facts(c, given=given.get(c.pk, {})),
+                         layers=tuple(selectors.layer_result(r) for r in lines[c.pk]))
+            for c in claims]
+
+
+def _person_inputs(context: RegionYear, persons: dict[int, Person],
+                   history: dict[int, list[SettledClaim]]) -> dict[int, PersonInputs]:
+    """Facts and coverages of the persons, one query per kind of row for all of them."""
+    person_ids = sorted(persons)
+    of_persons = InArray(F("person_id"), person_ids)
+    enrollments = defaultdict(list)
+    for e in (Enrollment.objects.filter(of_persons, plan_year__in=list(context.plan_years))
+              .order_by("person_id", "plan_year__scheme__settlement_order", "id")):
+        _PLAN_YEAR.set_cached_value(e, context.plan_years[e.plan_year_id])
+        enrollments[e.person_id].append(e)
+    suspensions, pre_existing = defaultdict(list), defaultdict(list)
+    enrollment_ids = [e.pk for rows in enrollments.values() for e in rows]
+    if enrollment_ids:
+        of_enrollments = InArray(F("enrollment_id"), enrollment_ids)
+        for row in Suspension.objects.filter(of_enrollments).order_by("enrollment_id", "date_from", "id"):
+            suspensions[row.enrollment_id].append(row)
+        for enrollment_id, group in (PreExistingDeclaration.objects.filter(of_enrollments)
+                                     .order_by("enrollment_id", "group", "id")
+                                     .values_list("enrollment_id", "group")):
+            pre_existing[enrollment_id].append(group)
+    identities = defaultdict(list)
+    for pi in (PersonIdentity.objects.filter(of_persons).select_related("identity")
+               .order_by("person_id", "valid_from", "id")):
+        identities[pi.person_id].append(HeldIdentity(pi.identity.code, pi.valid_from, pi.valid_to))
+    registrations = held_registrations_by_person(person_ids)
+    out = {}
+    for pid in person_ids:
+        mine = enrollments[pid]
+        out[pid] = PersonInputs(
+            person=persons[pid],
+            facts=selectors.person_facts_from(persons[pid], context.region, context.year, mine,
+                                              identities=tuple(identities[pid]),
+                                              registrations=registrations.get(pid, ()),
+                                              pre_existing=pre_existing),
+            coverages=selectors.coverages_from(mine, suspensions),
+            tiers={e.plan_year.scheme.kind: e.tier for e in mine},
+            history=tuple(history.get(pid, ())))
+    return out
+
+
+def fetch_persons(context: RegionYear, persons: Iterable[Person], *, exclude=(),
+                  history: bool = True) -> dict[int, PersonInputs]:
+    """The ``PersonInputs`` of stored persons (no claims being settled: e.g. the YTD
+    panel); ``exclude``: claim ids left out of the history."""
+    by_id = {p.pk: p for p in persons}
+    counted = counted_claims(context, sorted(by_id), exclude=exclude) if history else []
+    return _person_inputs(context, by_id, _by_person(counted, stored_history(counted, given_layers(counted))))
+
+
+def _by_person(claims: list[Claim], settled: list[SettledClaim]) -> dict[int, list[SettledClaim]]:
+    out = defaultdict(list)
+    for claim, one in zip(claims, settled, strict=True):
+        out[claim.person_id].append(one)
+    return out
+
+
+def fetch_settlement_inputs(context: RegionYear, claims: Iterable[Claim], *,
+                            persons: dict[int, Person] | None = None,
+                            history: bool = True) -> SettlementInputs:
+    """The inputs of settling ``claims`` (stored claims of ``context``'s region and year):
+    see the module docstring. ``persons``: person rows already read (the locked rows of
+    ``lock_persons``), by id; the others are read here. ``history=False``: the persons' stored
+    history is not read (the simulation re-settles the counted claims themselves)."""
+    claims = sorted(claims, key=lambda c: (c.person_id, c.service_date, c.pk))
+    person_ids = sorted({c.person_id for c in claims})
+    persons = dict(persons or {})
+    persons.update((c.person_id, c.person) for c in claims
+                   if c.person_id not in persons and _PERSON.is_cached(c))
+    missing = [pid for pid in person_ids if pid not in persons]
+    if missing:
+        persons.update(Person.objects.in_bulk(missing))
+    context.attach(claims, persons)
+    counted = counted_claims(context, person_ids, exclude=[c.pk for c in claims]) if history else []
+    given = given_layers([*claims, *counted])
+    settled = stored_history(counted, given)
+    return SettlementInputs(
+        context=context,
+        persons=_person_inputs(context, {pid: persons[pid] for pid in person_ids},
+                               _by_person(counted, settled)),
+        claims=tuple(ClaimInputs(c, selectors.claim_facts(c, given=given.get(c.pk, {})))
+                     for c in claims))
+
+
+def settle_in_order(inputs: SettlementInputs) -> Iterator[tuple[Claim, SettledClaim | CaseError]]:
+    """Settle the claims in history order, each person's results appended to that
+    person's history: ``(claim, result)`` per claim, the result the engine's
+    ``SettledClaim`` or the ``CaseError`` it raised (such a claim is not appended)."""
+    context = inputs.context
+    history = {pid: list(p.history) for pid, p in inputs.persons.items()}
+    for item in inputs.claims:
+        pid = item.claim.person_id
+        person = inputs.persons[pid]
+        try:
+            settled = settle_claim(plans=context.plans, person=person.facts, coverages=person.coverages,
+                                   claim=item.facts, history=tuple(history[pid]),
+                                   scheme_names=context.names)
+        except CaseError as exc:
+            yield item.claim, exc
+            continue
+        history[pid].append(settled)
+        yield item.claim, settled
