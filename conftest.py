@@ -1,4 +1,15 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures, and the seed policies loaded once per run of tests that use them.
+
+``loaded_policies``: the five seed systems' 2024 plan years as ``load_policies`` loads them.
+Loading costs 1–2 s, so it is not done per test: when a test that uses the fixture runs in
+a transaction (``db``, the default), the rows are loaded once into an outer transaction
+that stays open while the following tests also use them, each test running in its own
+savepoint inside it (pytest-django's ``db`` nests in an open transaction); the outer
+transaction is rolled back before the first test that does not use them, so every other
+test still starts from an empty database. A test whose database is not rolled back
+(``transaction=True``, ``live_server``: flushed after the test) gets the same rows inserted
+from a copy taken after the first load, then flushed with the rest.
+"""
 import os
 
 import pytest
@@ -7,10 +18,115 @@ import pytest
 # by the test itself are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+POLICIES = "loaded_policies"
+
+
+def _transactional(item) -> bool:
+    """Whether pytest-django runs ``item`` as a TransactionTestCase (same rule as its
+    ``_django_db_helper``)."""
+    names = getattr(item, "fixturenames", ())
+    if {"transactional_db", "live_server", "django_db_reset_sequences"} & set(names):
+        return True
+    marker = item.get_closest_marker("django_db")
+    if marker is None:
+        return False
+    from pytest_django.fixtures import validate_django_db
+
+    transaction, reset_sequences, *_rest = validate_django_db(marker)
+    return bool(transaction or reset_sequences)
+
+
+def _rolled_back_with_policies(item) -> bool:
+    return item is not None and POLICIES in getattr(item, "fixturenames", ()) and not _transactional(item)
+
+
+class SeedPolicies:
+    """The outer transaction holding the loaded policies, and a copy of the loaded rows."""
+
+    def __init__(self):
+        self.atomic = None
+        self.blocker = None
+        self.rows = None  # [(model, [row values...], [field attnames])] after the first load
+
+    @property
+    def open(self) -> bool:
+        return self.atomic is not None
+
+    def begin(self, django_db_blocker):
+        from django.db import transaction
+
+        self.blocker = django_db_blocker
+        with self.blocker.unblock():
+            self.atomic = transaction.atomic()
+            self.atomic.__enter__()
+            self.load()
+
+    def rollback(self):
+        from django.db import transaction
+
+        with self.blocker.unblock():
+            transaction.set_rollback(True)
+            self.atomic.__exit__(None, None, None)
+        self.atomic = None
+
+    def load(self):
+        """``load_policies``, or the copy of its rows once it has run in this process."""
+        if self.rows is not None:
+            return self.insert_copy()
+        from django.core.management import call_command
+
+        call_command("load_policies", verbosity=0)
+        self.rows = self.copy()
+
+    @staticmethod
+    def copy():
+        from django.apps import apps
+
+        rows = []
+        for model in apps.get_app_config("policies").get_models(include_auto_created=True):
+            if not model._meta.managed or model._meta.proxy:
+                continue
+            names = [f.attname for f in model._meta.concrete_fields]
+            values = list(model._base_manager.order_by("pk").values_list(*names))
+            if values:
+                rows.append((model, names, values))
+        return rows
+
+    def insert_copy(self):
+        from django.core.management.color import no_style
+        from django.db import connection, transaction
+
+        with transaction.atomic():  # foreign keys are checked at the end (deferred)
+            for model, names, values in self.rows:
+                model._base_manager.bulk_create([model(**dict(zip(names, row, strict=True))) for row in values])
+            with connection.cursor() as cursor:
+                for sql in connection.ops.sequence_reset_sql(no_style(), [m for m, _n, _v in self.rows]):
+                    cursor.execute(sql)
+
+
+SEED = SeedPolicies()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    """Before the test's own transaction opens, open the one holding the policies."""
+    if fixturedef.argname == "_django_db_helper" and not SEED.open and _rolled_back_with_policies(request.node):
+        SEED.begin(request.getfixturevalue("django_db_blocker"))
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After the test's transaction has been rolled back: keep the policies' transaction
+    for a next test that uses them, roll it back otherwise."""
+    result = yield
+    if SEED.open and not _rolled_back_with_policies(nextitem):
+        SEED.rollback()
+    return result
+
 
 @pytest.fixture
 def loaded_policies(db):
     """The five seed systems' 2024 plan years, loaded with ``load_policies``."""
-    from django.core.management import call_command
-
-    call_command("load_policies", verbosity=0)
+    if not SEED.open:  # a transaction=True / live-server test: inserted, flushed afterwards
+        SEED.load()

@@ -1,10 +1,11 @@
 """Every page of each role's day, scanned for developer text (tests/page_scan.py).
 
-For each demo account the scan starts at the admin index and follows the admin's own
-links (lists, change pages, history, add pages, print views, reports, exports — an xlsx
-is opened with openpyxl and its cells scanned), visiting at most ``PER_SHAPE`` pages of
-each URL shape (ids replaced by N) and nothing that deletes or logs out. A page fails on
-any finding of ``page_scan.findings`` and on a link that answers with an error.
+For each demo account (one test per role; the demo is loaded once per worker process) the
+scan starts at the admin index and follows the admin's own links (lists, change pages,
+history, add pages, print views, reports, exports — an xlsx is opened with openpyxl and its
+cells scanned), visiting at most ``PER_SHAPE`` pages of each URL shape (ids replaced by N)
+and nothing that deletes or logs out. A page fails on any finding of ``page_scan.findings``
+and on a link that answers with an error.
 """
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import re
 from collections import Counter, deque
 from urllib.parse import urldefrag, urljoin, urlsplit
 
+import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.test import Client
 
 from .page_scan import findings, raw_codes, user_names, visible_text
@@ -92,18 +95,26 @@ def scan(client: Client) -> tuple[dict[str, list[str]], int]:
     return problems, visited
 
 
-def test_no_developer_text_on_any_page_of_the_day(db):
-    """The demo (current year, a small county) loaded once; each role's day scanned."""
+@pytest.fixture(scope="module")
+def demo_day(django_db_setup, django_db_blocker):
+    """The demo (current year, a small county) loaded once per module and worker process,
+    in a transaction rolled back after the module (each role's test runs inside it)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("load_policies", verbosity=0)
+        call_command("load_demo", "--persons", "60", stdout=io.StringIO())
+        yield
+        transaction.set_rollback(True)
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_no_developer_text_on_any_page_of_the_day(demo_day, db, username):
+    """Each role's day scanned (one test per role, so that they run in parallel)."""
     from django.contrib.auth import get_user_model
 
-    call_command("load_policies", verbosity=0)
-    call_command("load_demo", "--persons", "60", stdout=io.StringIO())
-    reports = []
-    for username in ROLES:
-        client = Client()
-        client.force_login(get_user_model().objects.get(username=username))
-        problems, visited = scan(client)
-        assert visited > 20, username
-        reports += [f"{username} {url}\n    " + "\n    ".join(items[:12])
-                    for url, items in sorted(problems.items())]
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    problems, visited = scan(client)
+    assert visited > 20, username
+    reports = [f"{username} {url}\n    " + "\n    ".join(items[:12])
+               for url, items in sorted(problems.items())]
     assert not reports, f"{len(reports)} 个页面有开发者文字或错误：\n" + "\n".join(reports)
