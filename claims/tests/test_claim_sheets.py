@@ -233,7 +233,7 @@ def test_given_layers_parts_and_disease_codes(tmp_path, hospitals):
 
 
 def test_all_or_nothing_across_chunks(tmp_path, ex2_person, monkeypatch):
-    from claims.sheet_kinds import ClaimSheet
+    from claims.sheet_kinds.claims import ClaimSheet
 
     monkeypatch.setattr(ClaimSheet, "chunk_size", 2)
     rows = [claim_row(ex2_person, f"B-{i}") for i in range(5)] + [claim_row(ex2_person, "B-0")]
@@ -256,7 +256,7 @@ def test_import_then_settle_gives_the_worked_example(tmp_path, hospitals, case_i
     row = [person.document_number, data["type"], data["date"], "DJ001" if case["region"] == "500231" else "LS001",
            "EX-1", data["total"], data.get("out_of_catalog", "")]
     for kind, given in data.get("given", {}).items():
-        from claims.sheet_kinds import given_header
+        from claims.sheet_kinds.columns import given_header
 
         for part in ("paid", "deductible", "over_cap"):
             header.append(given_header(kind, part))

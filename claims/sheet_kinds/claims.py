@@ -1,4 +1,4 @@
-"""Spreadsheet kinds of the claims app: ``hospitals`` (定点医疗机构目录) and ``claims`` (the
+"""Sheet kind ``claims`` (the
 hospitals' monthly settlement lists: one row = one settlement sheet, imported in status
 录入; ``settle_claims`` — or ``import_sheet claims … --settle`` — settles them).
 
@@ -17,12 +17,33 @@ docs/spreadsheets.md lists the columns.
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_create_with_history
 
+from claims import batch, services
+from claims.models import Claim, GivenLayer, Hospital
+from claims.sheet_kinds.columns import (
+    AMOUNTS,
+    CHANGE_REASON,
+    CLAIM_TYPES,
+    COMPARED,
+    DELIVERY_MODES,
+    DRUG_CLASSES,
+    GIVEN_NAMES,
+    GIVEN_PART_ALIASES,
+    GIVEN_PARTS,
+    LOCATIONS,
+    MAJOR_DISEASES,
+    STATUSES,
+    ZERO,
+    code_cell,
+    given_header,
+    given_key,
+    given_value,
+    settlement_no_cell,
+)
 from enrollment import documents
 from enrollment.models import Person
 from enrollment.selectors import persons_visible_to
@@ -37,217 +58,9 @@ from policies.access import scope_queryset
 from policies.lookups import RegionLookup
 from policies.masking import masked_id
 from policies.models import ChronicDisease
-from sheets.parsing import CodeTable, normalise_text, number_text, parse_bool, parse_date, parse_decimal, text
+from sheets.parsing import normalise_text, parse_bool, parse_date, parse_decimal, text
 from sheets.registry import Column, SheetKind, register
 from sheets.report import messages_by_field
-
-from . import batch, services
-from .models import Claim, GivenLayer, Hospital
-
-ZERO = Decimal("0.00")
-CHANGE_REASON = "表格导入"
-
-# --------------------------------------------------------------------------- code tables
-
-LEVELS = CodeTable("医院级别", codes.HospitalLevel.choices, {
-    "一级": 1, "一级医院": 1, "乡镇卫生院": 1, "社区卫生服务中心": 1, "未定级": 1,
-    "二级医院": 2, "三级医院": 3})
-GRADES = CodeTable("等次", codes.HospitalGrade.choices, {"甲": "A", "乙": "B", "未定": "-", "无": "-"})
-ADMIN_LEVELS = CodeTable("行政级别", codes.AdminLevel.choices, {"乡镇": "township", "乡镇卫生院": "township",
-                                                            "社区卫生服务中心": "township",
-                                                            "县": "county", "区县级": "county",
-                                                            "市": "city", "地市级": "city",
-                                                            "省": "province"})
-CLAIM_TYPES = CodeTable("就医类型", codes.ClaimType.choices, {
-    "普通门诊": "outpatient", "门诊统筹": "outpatient", "门诊": "outpatient",
-    "慢特病": "chronic_outpatient", "门诊慢性病": "chronic_outpatient", "门诊特殊病": "chronic_outpatient",
-    "两病": "two_diseases", "两病门诊用药": "two_diseases", "产检": "prenatal",
-    "分娩": "delivery", "特药": "special_drug", "特定药品": "special_drug"})
-LOCATIONS = CodeTable("就医地", codes.Location.choices, {"本地": "in_region", "统筹区外省内": "in_province",
-                                                      "省外": "out_of_province", "跨省异地": "out_of_province"})
-MAJOR_DISEASES = CodeTable("三类大病", codes.MajorDisease.choices, {
-    "器官移植": "organ_transplant", "恶性肿瘤": "malignant_tumor", "透析": "dialysis"})
-DELIVERY_MODES = CodeTable("分娩方式", codes.DeliveryMode.choices)
-DRUG_CLASSES = CodeTable("药品类别", codes.DrugClass.choices)
-STATUSES = dict(Claim.Status.choices)
-
-# Short names of the schemes in the given-layer headers (带入·<简称>支付 …).
-GIVEN_NAMES = {
-    "employee_basic": "职工基本医保", "resident_basic": "居民基本医保", "critical_illness": "大病保险",
-    "employee_large": "职工大额补助", "employee_supplementary": "职工补充医保",
-    "medical_assistance": "医疗救助", "inclusive_commercial": "普惠商业保险",
-}
-GIVEN_PARTS = {"paid": "支付", "deductible": "起付线", "over_cap": "超封顶线"}
-GIVEN_PART_ALIASES = {"paid": ("本层支付", "基金支付"), "deductible": (), "over_cap": ("超封顶线合规费用",)}
-
-
-def given_key(kind: str, part: str) -> str:
-    return f"given:{kind}:{part}"
-
-
-def given_header(kind: str, part: str) -> str:
-    return f"带入·{GIVEN_NAMES[kind]}{GIVEN_PARTS[part]}"
-
-
-def _given_value(kind: str, part: str):
-    """The exported cell of a given-layer column: the claim's layer of that scheme kind."""
-    def value(claim, _resource):
-        for layer in claim.given_layers.all():  # prefetched by the export queryset
-            if layer.scheme_kind == kind:
-                return getattr(layer, part)
-        return ""
-
-    return value
-
-
-AMOUNTS = ("total", "out_of_catalog", "class_b_copay", "compliant", "tcm_compliant", "special_drug",
-           "drug_class_a", "drug_class_b", "class_b_items", "out_of_catalog_controlled")
-# claim fields compared when a settlement number is already recorded (re-import)
-COMPARED = ("claim_type", "service_date", "discharge_date", "location", "filed", *AMOUNTS,
-            "major_disease", "special_b", "delivery_mode", "drug_list", "drug_class",
-            "offline_review", "note")
-
-
-def _code(value) -> str:
-    return number_text(value, "机构编码")
-
-
-def _settlement_no(value) -> str:
-    return number_text(value, "医院结算单号")
-
-
-# --------------------------------------------------------------------------- hospitals
-
-
-@register
-class HospitalSheet(SheetKind):
-    """定点医疗机构: key = 机构编码. A known hospital is updated with the row's non-empty
-    cells (无变化 when they agree), an unknown one created. The hospital's region must be
-    one of the user's regions; a hospital outside every region of the system (所在统筹区
-    empty, 所在省份 given) may be entered by any user holding the import permission."""
-
-    name = "hospitals"
-    model = Hospital
-    writes = ("claims.Hospital",)
-    label = "医疗机构"
-    import_permission = "claims.import_hospital"
-
-    def __init__(self):
-        self.regions = RegionLookup()
-        self.columns = [
-            Column("code", "机构编码", _code, required=True, aliases=("医疗机构编码", "定点机构编码"),
-                   description="唯一；重复导入同一机构不会重复登记"),
-            Column("name", "机构名称", text, required=True, aliases=("医疗机构名称", "定点机构名称")),
-            Column("region", "所在统筹区/区县", self.regions, aliases=("所在统筹区", "所在区县", "统筹区"),
-                   description="行政区划代码或名称；空 = 本系统未登记的统筹区（须填所在省份）"),
-            Column("province", "所在省份", text, default="", description="所在统筹区为空时必填，如 四川省"),
-            Column("level", "医院级别", LEVELS, required=True, description=LEVELS.describe()),
-            Column("grade", "等次", GRADES, default=codes.HospitalGrade.UNGRADED,
-                   description=f"空 = 未定等。{GRADES.describe()}"),
-            Column("admin_level", "行政级别", ADMIN_LEVELS, default=codes.AdminLevel.COUNTY,
-                   description=f"空 = 县级。{ADMIN_LEVELS.describe()}"),
-            Column("tcm", "中医医疗机构", parse_bool, default=False, description="是/否，空 = 否"),
-            Column("children", "儿童医院或妇幼保健院", parse_bool, default=False, description="是/否，空 = 否"),
-            Column("public", "公立", parse_bool, default=True, description="是/否，空 = 是"),
-            Column("cdrg", "按C-DRG收付费", parse_bool, default=True, aliases=("C-DRG", "按C-DRG付费"),
-                   description="是/否，空 = 是"),
-            Column("designated", "定点医疗机构", parse_bool, default=True, description="是/否，空 = 是"),
-            Column("note", "备注", text, default=""),
-        ]
-        self.FIELDS = tuple(c.key for c in self.columns)  # the Hospital fields of a row
-
-    def start(self, ctx):
-        ctx.state["seen"] = {}
-
-    def _in_scope(self, ctx, region_id) -> bool:
-        return region_id is None or ctx.in_scope(region_id)
-
-    def check(self, rows, ctx):
-        seen = ctx.state["seen"]
-        keyed = []
-        for row in rows:
-            code = row["code"]
-            if code in seen:
-                ctx.error(row, "code", f"机构编码与第 {seen[code]} 行重复")
-                continue
-            seen[code] = row.number
-            keyed.append(row)
-        existing = {h.code: h for h in Hospital.objects.filter(code__in=[r["code"] for r in keyed])}
-        planned = []
-        for row in keyed:
-            current = existing.get(row["code"])
-            if current is None:
-                hospital = Hospital(**{f: row.values.get(f) for f in self.FIELDS})
-                hospital.province = hospital.province or ""
-                if self._validate(row, hospital, ctx):
-                    ctx.count("created")
-                    planned.append(("create", hospital, None))
-                continue
-            if not self._in_scope(ctx, current.region_id):
-                ctx.error(row, "code", f"机构编码已登记的{current.name}属于"
-                                       f"{self.regions.get(current.region_id)}，不在您负责的统筹区，不能修改")
-                continue
-            hospital = Hospital(**{f.attname: getattr(current, f.attname) for f in Hospital._meta.concrete_fields})
-            hospital._state.adding = False
-            changed = []
-            for field in self.FIELDS:
-                if field == "code" or field not in row.filled:
-                    continue
-                value = row.values[field]
-                if field == "region":
-                    differs = hospital.region_id != value.pk
-                else:
-                    differs = getattr(hospital, field) != value
-                if differs:
-                    setattr(hospital, field, value)
-                    changed.append(field)
-            if not changed:
-                ctx.count("unchanged")
-                continue
-            if self._validate(row, hospital, ctx):
-                ctx.count("updated")
-                planned.append(("update", hospital, changed))
-        return planned
-
-    def _validate(self, row, hospital, ctx) -> bool:
-        ok = True
-        if hospital.region_id is None and not hospital.province:
-            ctx.error(row, "region", "请填写所在统筹区/区县，或（本系统未登记的统筹区）填写所在省份", value="")
-            ok = False
-        if not self._in_scope(ctx, hospital.region_id):
-            ctx.error(row, "region", f"所在统筹区“{self.regions.get(hospital.region_id)}”不属于您负责的统筹区",
-                      value="")
-            ok = False
-        try:
-            hospital.full_clean(exclude=["region"], validate_unique=False, validate_constraints=False)
-        except ValidationError as exc:
-            for field, messages in messages_by_field(exc).items():
-                for message in messages:
-                    ctx.error(row, field if self.has_column(field) else None, message)
-            ok = False
-        return ok
-
-    def write(self, planned, ctx):
-        new = [h for op, h, _c in planned if op == "create"]
-        updates = [(h, c) for op, h, c in planned if op == "update"]
-        if new:
-            bulk_create_with_history(new, Hospital, batch_size=1000, default_user=ctx.user,
-                                     default_change_reason=CHANGE_REASON)
-        if updates:
-            fields = sorted({f for _h, c in updates for f in c})
-            bulk_update_with_history([h for h, _c in updates], Hospital, fields=fields, batch_size=1000,
-                                     default_user=ctx.user, default_change_reason=CHANGE_REASON)
-
-    def export_queryset(self, user, *, region=None, year=None):
-        qs = Hospital.objects.all()
-        if user is not None:  # the user's regions, and hospitals outside every region
-            qs = scope_queryset(qs, user, "region", include_shared=True)
-        if region is not None:
-            qs = qs.filter(region__in=self.regions.with_descendants(region))
-        return qs.select_related("region").order_by("code")
-
-
-# --------------------------------------------------------------------------- claims
 
 
 @register
@@ -285,11 +98,11 @@ class ClaimSheet(SheetKind):
             Column("service_date", "就诊/入院日期", parse_date, required=True,
                    aliases=("入院日期", "就诊日期"), description="住院填入院日期；年度 = 该日期所在年度"),
             Column("discharge_date", "出院日期", parse_date),
-            Column("hospital_code", "医疗机构编码", _code, required=True,
+            Column("hospital_code", "医疗机构编码", code_cell, required=True,
                    aliases=("机构编码", "定点机构编码"), description="须为已登记的医疗机构（先导入医疗机构）",
                    attribute="hospital__code"),
             Column("hospital_name", "医疗机构名称", export_only=True, attribute="hospital__name"),
-            Column("settlement_no", "医院结算单号", _settlement_no, required=True,
+            Column("settlement_no", "医院结算单号", settlement_no_cell, required=True,
                    aliases=("结算单号", "结算流水号", "结算编号"),
                    description="同一医疗机构内唯一；重复导入同一结算单不会重复登记"),
             Column("location", "就医地", LOCATIONS, default="",
@@ -333,7 +146,7 @@ class ClaimSheet(SheetKind):
                     given_key(kind, part), given_header(kind, part), parse_decimal, aliases=aliases,
                     description=("医院结算系统带入的该险种本层支付（元）" if part == "paid"
                                  else f"带入结果的{word}（元，需要时填写；须同时填写支付）"),
-                    export=_given_value(kind, part)))
+                    export=given_value(kind, part)))
         self.columns += [
             Column("year", "年度", export_only=True),
             Column("status", "状态", export_only=True, export=lambda claim, _resource: claim.get_status_display()),
