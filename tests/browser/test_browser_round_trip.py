@@ -9,8 +9,8 @@ without changed fields. The same for the admin action pages with a form (their i
 the form's initial values, the date box today's Asia/Shanghai date).
 
 Table-driven (``CHANGE_FORMS``, ``ACTION_FORMS``): add a row to cover a new page. One data
-set, one live server and one login per role for the whole table (subtests report each
-page separately; ``ROUND_TRIP_ONLY=<part of a row's name>`` runs only those rows). Screenshots go to ``$BROWSER_ARTIFACTS`` (default
+set and one login per role per test, the slow plan-year pages split over several tests (subtests
+report each page separately; ``ROUND_TRIP_ONLY=<part of a row's name>`` runs only those rows). Screenshots go to ``$BROWSER_ARTIFACTS`` (default
 ``tests/browser/artifacts/``, not committed).
 """
 from __future__ import annotations
@@ -103,6 +103,7 @@ class ChangeForm:
     user: str                        # the role that uses it
     objects: Callable[[dict], list]  # the saved records to round-trip
     url_model: type | None = None    # the admin's model when it is a proxy of the record's
+    shards: int = 0                  # > 0: its records are split over that many tests (slow pages)
 
 
 def first(model):
@@ -117,7 +118,7 @@ CHANGE_FORMS = [
     ChangeForm("门诊慢特病登记（经办员）", "jingban_cz", lambda w: [w["registration"]]),
     ChangeForm("门诊慢特病登记（审核员）", "shenhe_cz", lambda w: [w["registration"]]),
     ChangeForm("年度方案（各参数表）", "zhengce",
-               lambda w: list(PlanYear.objects.order_by("pk"))),
+               lambda w: list(PlanYear.objects.order_by("pk")), shards=3),
     *[ChangeForm(f"参数表 {m._meta.verbose_name}", "zhengce", first(m)) for m in RULE_MODELS],
     ChangeForm("统筹区", "zhengce", lambda w: [Region.objects.get(code="500231")]),
     ChangeForm("险种", "zhengce", first(Scheme)),
@@ -320,9 +321,23 @@ def selected(cases):
     return [c for c in cases if not only or only in c.name]
 
 
-def test_every_change_form_round_trips(world, sessions, live_server, subtests):
+# The plan-year pages (≈ 1 200 form fields each) take most of the time: their records are
+# split over separate tests, which pytest-xdist runs on different workers.
+SHARDS = max(case.shards for case in CHANGE_FORMS)
+
+
+def records(case, world, part: int) -> list:
+    """The records of ``case`` that test part ``part`` round-trips (part 0: every unsharded
+    page; part k ≥ 1: the k-th slice of every sharded page's records)."""
+    if not case.shards:
+        return case.objects(world) if part == 0 else []
+    return case.objects(world)[part - 1::case.shards] if 1 <= part <= case.shards else []
+
+
+@pytest.mark.parametrize("part", range(SHARDS + 1), ids=["pages", *[f"plan-years-{k}" for k in range(1, SHARDS + 1)]])
+def test_every_change_form_round_trips(world, sessions, live_server, subtests, part):
     for case in selected(CHANGE_FORMS):
-        for obj in case.objects(world):
+        for obj in records(case, world, part):
             with subtests.test(msg=f"{case.name} {obj}"):
                 assert obj is not None, f"{case.name}：没有已保存的记录"
                 problems = round_trip(sessions(case.user), live_server, obj, case.url_model)
