@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sheets.parsing import CellError, normalise_text, text
 
+from .access import scope_queryset
 from .models import Region
 
 
@@ -69,3 +70,13 @@ class RegionLookup:
             result.add(pk)
             todo.extend(r.pk for r in self.by_id.values() if r.parent_id == pk)
         return result
+
+    def exported(self, qs, user, region_field: str, region=None, *, include_shared: bool = False):
+        """``qs`` as an export sees it: restricted to ``user``'s regions (all for ``None``, a
+        system export) and, with ``region``, to that region and the regions below it —
+        ``region_field`` is the path from ``qs``'s model to its region."""
+        if user is not None:
+            qs = scope_queryset(qs, user, region_field, include_shared=include_shared)
+        if region is not None:
+            qs = qs.filter(**{f"{region_field}__in": self.with_descendants(region)})
+        return qs

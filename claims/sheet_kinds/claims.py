@@ -54,7 +54,6 @@ from enrollment.sheet_kinds.columns import (
 )
 from insurance_rules.claim_amounts import compliant_of
 from policies import codes
-from policies.access import scope_queryset
 from policies.lookups import RegionLookup
 from policies.masking import masked_id
 from policies.models import ChronicDisease
@@ -361,11 +360,7 @@ class ClaimSheet(SheetKind):
     # ------------------------------------------------------------------ export
 
     def export_queryset(self, user, *, region=None, year=None):
-        qs = Claim.objects.all()
-        if user is not None:
-            qs = scope_queryset(qs, user, "region")
-        if region is not None:
-            qs = qs.filter(region__in=self.regions.with_descendants(region))
+        qs = self.regions.exported(Claim.objects.all(), user, "region", region)
         if year is not None:
             qs = qs.filter(year=year)
         return (qs.select_related("person", "region", "hospital", "disease")

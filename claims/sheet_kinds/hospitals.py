@@ -14,7 +14,6 @@ from claims.sheet_kinds.columns import (
     code_cell,
 )
 from policies import codes
-from policies.access import scope_queryset
 from policies.lookups import RegionLookup
 from sheets.parsing import parse_bool, text
 from sheets.registry import Column, SheetKind, register
@@ -141,9 +140,6 @@ class HospitalSheet(SheetKind):
                                      default_user=ctx.user, default_change_reason=CHANGE_REASON)
 
     def export_queryset(self, user, *, region=None, year=None):
-        qs = Hospital.objects.all()
-        if user is not None:  # the user's regions, and hospitals outside every region
-            qs = scope_queryset(qs, user, "region", include_shared=True)
-        if region is not None:
-            qs = qs.filter(region__in=self.regions.with_descendants(region))
+        # the user's regions, and hospitals outside every region
+        qs = self.regions.exported(Hospital.objects.all(), user, "region", region, include_shared=True)
         return qs.select_related("region").order_by("code")

@@ -40,7 +40,6 @@ from insurance_rules.errors import CaseError
 from insurance_rules.facts import HeldIdentity, PersonFacts
 from policies import codes
 from policies import models as pm
-from policies.access import scope_queryset
 from policies.lookups import RegionLookup
 from policies.masking import masked_id
 from sheets.bulk_sql import InArray, insert_history, insert_values
@@ -462,11 +461,7 @@ class PaymentSheet(SheetKind):
         insert_history(Payment, payments, user=ctx.user, reason=None, when=now, created=True)
 
     def export_queryset(self, user, *, region=None, year=None):
-        qs = Payment.objects.all()
-        if user is not None:
-            qs = scope_queryset(qs, user, "scheme__region")
-        if region is not None:
-            qs = qs.filter(scheme__region__in=self.regions.with_descendants(region))
+        qs = self.regions.exported(Payment.objects.all(), user, "scheme__region", region)
         if year is not None:
             qs = qs.filter(enrollment__plan_year__year=year)
         return qs.select_related("enrollment__person", "enrollment__plan_year", "scheme__region",

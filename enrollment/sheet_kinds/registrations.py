@@ -19,7 +19,6 @@ from enrollment.sheet_kinds.columns import (
 )
 from enrollment.sheet_kinds.rows import PersonRowsMixin, written
 from policies import models as pm
-from policies.access import scope_queryset
 from policies.lookups import RegionLookup
 from policies.masking import masked_id
 from sheets.parsing import normalise_text, parse_bool, parse_date, parse_decimal, text
@@ -156,11 +155,7 @@ class RegistrationSheet(PersonRowsMixin, SheetKind):
                      **{key: getattr(reg, key) for key in EVIDENCE})
 
     def export_queryset(self, user, *, region=None, year=None):
-        qs = Registration.objects.all()
-        if user is not None:
-            qs = scope_queryset(qs, user, "scheme__region")
-        if region is not None:
-            qs = qs.filter(scheme__region__in=self.regions.with_descendants(region))
+        qs = self.regions.exported(Registration.objects.all(), user, "scheme__region", region)
         if year is not None:
             qs = qs.filter(application_date__year=year)
         return qs.select_related("person", "scheme__region", "disease").order_by("pk")
