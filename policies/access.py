@@ -22,7 +22,7 @@ Selectors here read only. Other apps reuse them:
     ``qs`` restricted to the rows whose ``region_field`` (an ORM path ending at a
     ``Region``, e.g. ``"plan_year__scheme__region"``) is in the user's regions.
 ``RegionScope``
-    the scope the spreadsheet framework asks (``sheets.scope``).
+    the scope the spreadsheet framework asks (``jobs.scope``).
 ``RegionScopedAdminMixin``
     the admin mixin; see its docstring for how the enrollment and claims admins use it.
 """
@@ -105,7 +105,7 @@ def regions_in_words(user) -> str:
 
 
 class RegionScope:
-    """The region scope handed to the spreadsheet framework (``sheets.scope``; registered
+    """The region scope handed to the spreadsheet framework (``jobs.scope``; registered
     in ``PoliciesConfig.ready``)."""
 
     @staticmethod

@@ -24,7 +24,6 @@ the actions, which call ``policies.plan_status.plan_year_set_status``.
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 
 from django import forms
 from django.contrib import admin, messages
@@ -32,6 +31,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import models
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -41,7 +41,8 @@ from django.utils.html import format_html
 from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
-from sheets.admin import ExcelExportMixin, upload_dir
+from jobs.files import local_path, store_upload
+from sheets.admin import ExcelExportMixin
 from sheets.excel import attach
 
 from .access import (
@@ -539,12 +540,13 @@ class PlanYearAdmin(PlanYearRolloverMixin, RegionScopedAdminMixin, HistoryAdmin)
             if info is None or info["plan_year"] != obj.pk:
                 messages.error(request, "上传的文件已失效，请重新上传")
                 return HttpResponseRedirect(request.path)
-            result = plan_year_import_sheets(plan_year=obj, path=info["path"], acting_user=request.user,
-                                             name=info["name"])
+            with local_path(info["path"]) as path:
+                result = plan_year_import_sheets(plan_year=obj, path=path, acting_user=request.user,
+                                                 name=info["name"])
             if result.ok:
                 uploads.pop(token, None)
                 request.session[SHEETS_SESSION_KEY] = uploads
-                Path(info["path"]).unlink(missing_ok=True)
+                default_storage.delete(info["path"])
                 messages.success(request, result.summary())
                 return HttpResponseRedirect(change_url)
             context.update(result=result, errors=result.errors, token=token)
@@ -553,14 +555,12 @@ class PlanYearAdmin(PlanYearRolloverMixin, RegionScopedAdminMixin, HistoryAdmin)
             if form.is_valid():
                 upload = form.cleaned_data["file"]
                 token = secrets.token_hex(16)
-                target = upload_dir() / f"planyear-{token}.xlsx"
-                with open(target, "wb") as handle:
-                    for chunk in upload.chunks():
-                        handle.write(chunk)
-                uploads[token] = {"plan_year": obj.pk, "name": upload.name, "path": str(target)}
+                stored = store_upload(upload, "uploads/plan-years")  # any app server reads it at 确认
+                uploads[token] = {"plan_year": obj.pk, "name": upload.name, "path": stored}
                 request.session[SHEETS_SESSION_KEY] = uploads
-                result = plan_year_import_sheets(plan_year=obj, path=target, acting_user=request.user,
-                                                 dry_run=True, name=upload.name)
+                with local_path(stored) as path:
+                    result = plan_year_import_sheets(plan_year=obj, path=path, acting_user=request.user,
+                                                     dry_run=True, name=upload.name)
                 context.update(result=result, errors=result.errors, token=token)
         context["form"] = form
         return TemplateResponse(request, "admin/policies/plan_year_import.html", context)
