@@ -57,6 +57,7 @@ from .models import Claim, ClaimDocument, GivenLayer, Hospital
 @admin.register(Hospital)
 class HospitalAdmin(SheetAdminMixin, ExportMixin, HistoryAdmin):
     sheet_kind = "hospitals"
+    history_revert = True  # a plain catalogue row: an old version may be saved back
     list_display = ["code", "name", "region", "province_name", "level", "grade", "admin_level",
                     "tcm", "children", "public", "cdrg", "designated"]
     list_filter = ["level", "grade", "admin_level", ("region", admin.RelatedOnlyFieldListFilter),
