@@ -31,7 +31,9 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -46,6 +48,7 @@ from sheets.admin import ExcelExportMixin, upload_dir
 from sheets.excel import attach
 
 from .access import (
+    NationalCatalogueAdminMixin,
     RegionScopedAdminMixin,
     RegionScopedFormfieldMixin,
     user_can_access,
@@ -205,11 +208,30 @@ class HistoryAdmin(MaskedLookupsMixin, SimpleHistoryAdmin):
         return super().render_history_view(request, template, context, **kwargs)
 
 
+class SuperuserWritesMixin:
+    """Region structure and who is bound to which regions and roles decide who sees
+    whom: only a superuser adds, changes or deletes such rows (regions, users, roles,
+    staff profiles), whatever permission another account was given."""
+
+    def has_add_permission(self, request, *args):
+        return user_sees_all_regions(request.user) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return user_sees_all_regions(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return user_sees_all_regions(request.user) and super().has_delete_permission(request, obj)
+
+
 # --------------------------------------------------------------------------- code tables
 
 
 @admin.register(Region)
-class RegionAdmin(RegionScopedAdminMixin, HistoryAdmin):
+class RegionAdmin(SuperuserWritesMixin, RegionScopedAdminMixin, HistoryAdmin):
+    """Region structure is the superuser's alone (docs/access.md §2): a new region is
+    outside every staff user's scope, and changing a region's parent or code widens or
+    moves the scope of every user bound above it."""
+
     history_revert = True  # a plain table: an old version may be saved back
     region_field = "pk"
     list_display = ["code", "name", "province", "parent", "is_pooling"]
@@ -217,13 +239,11 @@ class RegionAdmin(RegionScopedAdminMixin, HistoryAdmin):
     search_fields = ["code", "name"]
     ordering = ["code"]
 
-    def has_add_permission(self, request):
-        # A new region is outside every staff user's scope: only a superuser adds one.
-        return user_sees_all_regions(request.user) and super().has_add_permission(request)
-
 
 @admin.register(Identity)
-class IdentityAdmin(HistoryAdmin):
+class IdentityAdmin(NationalCatalogueAdminMixin, HistoryAdmin):
+    """特殊身份: one national catalogue every region reads; written with national scope."""
+
     history_revert = True  # a plain table: an old version may be saved back
     list_display = ["name", "department"]
     list_filter = ["department"]
@@ -629,7 +649,7 @@ class PlanYearAdmin(PlanYearRolloverMixin, RegionScopedAdminMixin, HistoryAdmin)
 # --------------------------------------------------------------------------- staff
 
 
-class StaffProfileInline(admin.StackedInline):
+class StaffProfileInline(SuperuserWritesMixin, admin.StackedInline):
     model = StaffProfile
     can_delete = False
     max_num = 1
@@ -638,7 +658,7 @@ class StaffProfileInline(admin.StackedInline):
 
 
 @admin.register(StaffProfile)
-class StaffProfileAdmin(HistoryAdmin):
+class StaffProfileAdmin(SuperuserWritesMixin, HistoryAdmin):
     history_revert = True  # a plain table: an old version may be saved back
     list_display = ["user", "region_list", "is_superuser"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
@@ -663,7 +683,7 @@ if admin.site.is_registered(User):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(SuperuserWritesMixin, DjangoUserAdmin):
     """Django's user admin plus the staff profile (regions) inline."""
 
     inlines = [StaffProfileInline]
@@ -684,3 +704,13 @@ class UserAdmin(DjangoUserAdmin):
         if profile is None:
             return ""
         return "、".join(r.name for r in profile.regions.all())
+
+
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(SuperuserWritesMixin, DjangoGroupAdmin):
+    """Django's role (group) admin: roles are kept by ``roles_sync``; only a superuser
+    changes them by hand."""
