@@ -150,7 +150,15 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # the access log (runserver's django.server, as Django sets it up) without query
+    # strings: a search ?q= may hold a full ID number (policies/request_log.py)
+    "filters": {"path_only": {"()": "policies.request_log.PathOnlyFilter"}},
+    "formatters": {"django.server": {"()": "django.utils.log.ServerFormatter",
+                                     "format": "[{server_time}] {message}", "style": "{"}},
+    "handlers": {"console": {"class": "logging.StreamHandler"},
+                 "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"}},
+    "loggers": {"django.server": {"handlers": ["django.server"], "filters": ["path_only"],
+                                  "level": "INFO", "propagate": False}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
 
