@@ -57,7 +57,7 @@ def job_cancel(*, job: Job, acting_user) -> Job:
         job.finished_at = timezone.now()
     job.cancel_requested = True
     job.save(update_fields=["status", "message", "finished_at", "cancel_requested"])
-    live.request_cancel(job.pk)
+    live.request_cancel(job)
     return job
 
 
