@@ -6,6 +6,7 @@ set (``postgres://...``) -> PostgreSQL through psycopg 3, the production databas
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -193,4 +194,12 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# Calendar duties (`celery -A config beat`; each also `manage.py run_job <kind>`).
+CELERY_BEAT_SCHEDULE = {
+    "overdue-claims-nightly": {"task": "jobs.periodic", "schedule": crontab(hour=1, minute=0),
+                               "args": ("overdue_claims",)},
+    "renew-enrollments-nightly": {"task": "jobs.periodic", "schedule": crontab(hour=2, minute=0),
+                                  "args": ("renew_enrollments",)},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -135,3 +135,21 @@ def test_old_files_are_removed_and_the_rows_stay(clerk):
     assert services.job_files_remove_old(days=30) == 1
     assert not any(storage.exists(n) for n in names)
     assert fresh(job).result_file.name == "" and fresh(job).log_lines.count() == 1
+
+
+def test_every_calendar_duty_of_beat_is_a_registered_kind():
+    from django.conf import settings
+
+    from jobs.registry import get_kind
+
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] == "jobs.periodic"
+        assert get_kind(entry["args"][0]).label
+
+
+def test_run_job_command_runs_a_duty_now(capsys):
+    from django.core.management import call_command
+
+    call_command("run_job", "overdue_claims")
+    assert "没有逾期未审核的理赔" in capsys.readouterr().out
+    assert Job.objects.get().status == Job.Status.SUCCEEDED
