@@ -1,7 +1,12 @@
-"""The import of an uploaded sheet as two jobs (docs/jobs.md §导入, docs/spreadsheets.md
-§后台): ``sheet_check`` validates the whole file (``run_import(dry_run=True)``) and keeps
-the preview or the error report; once the clerk confirms, ``sheet_import`` imports the same
-stored file all-or-nothing. The upload page returns at once; both run on a worker.
+"""Sheets as jobs (docs/jobs.md §导入, docs/spreadsheets.md §后台).
+
+- The import of an uploaded sheet is two jobs: ``sheet_check`` validates the whole file
+  (``run_import(dry_run=True)``) and keeps the preview or the error report; once the clerk
+  confirms, ``sheet_import`` imports the same stored file all-or-nothing. The upload page
+  returns at once; both run on a worker.
+- ``sheet_export``: a kind's whole export for the user (scoped and masked as
+  ``export_sheet --user``), optionally one region and one year, written on a worker into
+  the job's result file.
 """
 from __future__ import annotations
 
@@ -11,9 +16,11 @@ from django.core.exceptions import PermissionDenied
 
 from jobs.registry import job_kind
 from jobs.runner import JobError, JobRun
+from jobs.scope import current_scope
 
 from .engine import run_import
-from .excel import export_file_name
+from .excel import export_file_name, scope_name
+from .exporting import run_export
 from .registry import get_kind
 from .writers import write_errors
 
@@ -64,3 +71,22 @@ def sheet_check(job_run: JobRun) -> str:
 @job_kind("sheet_import", "导入表格", count_labels=COUNTS)
 def sheet_import(job_run: JobRun) -> str:
     return _import(job_run, dry_run=False).summary()
+
+
+@job_kind("sheet_export", "导出表格", count_labels={"rows": "导出行数"})
+def sheet_export(job_run: JobRun) -> str:
+    kind = get_kind(job_run.params["sheet_kind"])
+    code, year, fmt = job_run.params.get("region"), job_run.params.get("year"), job_run.params.get("fmt", "xlsx")
+    region = current_scope().region(code) if code else None
+    scope = region.name if region is not None else scope_name(job_run.user)
+    name = export_file_name(kind.label, scope, f"{year}年度" if year else None, ext=fmt)
+    rows = {}
+
+    def write(path):
+        rows["n"] = run_export(kind, path, user=job_run.user, region=region, year=year, fmt=fmt,
+                               progress=lambda stage, n: job_run.progress(n, None, stage))
+
+    job_run.save_result(name, write)
+    job_run.count(rows=rows["n"])
+    job_run.progress(rows["n"], rows["n"], force=False)
+    return f"已导出{kind.label} {rows['n']} 行"
