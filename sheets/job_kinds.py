@@ -38,7 +38,7 @@ def _import(job_run: JobRun, *, dry_run: bool):
     with job_run.input_path() as path:
         try:
             result = run_import(kind, path, user=job_run.user, dry_run=dry_run, name=job_run.job.input_name,
-                                progress=progress)
+                                progress=progress, parallel=True)  # a writer thread (PostgreSQL)
         except PermissionDenied as error:
             raise JobError(str(error)) from None
     job_run.progress(result.rows, result.rows if result.ok else total, force=False)
