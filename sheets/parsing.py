@@ -12,7 +12,10 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
+
+from insurance_rules.errors import clip
+from insurance_rules.money import amount_refusal
 
 FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
 EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01 (Excel's 1900 leap-year bug included)
@@ -33,6 +36,12 @@ class CellError(ValueError):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+def shown_cell(value) -> str:
+    """A cell's value as an error message quotes it (``errors.clip``: a 5 000-digit cell is
+    not copied whole into every message of the error report)."""
+    return clip(repr(value) if isinstance(value, float) else str(value))
 
 
 def is_empty(value) -> bool:
@@ -135,13 +144,12 @@ def parse_decimal(value, *, places: int = 2, allow_negative: bool = False) -> De
     try:
         amount = Decimal(raw)
     except InvalidOperation as exc:
-        raise CellError(f"金额无效：{value}") from exc
-    if not amount.is_finite():
-        raise CellError(f"金额无效：{value}")
-    if amount != amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):
-        raise CellError(f"金额最多 {places} 位小数：{value}")
-    if amount < 0 and not allow_negative:
-        raise CellError(f"金额不能为负数：{value}")
+        raise CellError(f"金额无效：{shown_cell(value)}") from exc
+    if amount.is_finite() and amount < 0 and not allow_negative:
+        raise CellError(f"金额不能为负数：{shown_cell(value)}")
+    refusal = amount_refusal(amount, places=places)
+    if refusal is not None:  # before any rounding: 1e30 cannot be rounded to the cent
+        raise CellError(f"金额{refusal}：{shown_cell(value)}")
     return amount.quantize(Decimal(1).scaleb(-places))
 
 
