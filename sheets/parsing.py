@@ -44,6 +44,30 @@ def shown_cell(value) -> str:
     return clip(repr(value) if isinstance(value, float) else str(value))
 
 
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Control characters no cell may carry (tab, line feed and carriage return may): NUL
+cannot be stored in PostgreSQL (the import crashed after its preview passed), and none of
+them can be written into an xlsx file (the error report, an export)."""
+
+
+def visible_controls(value: str) -> str:
+    """``value`` with each control character shown as its code (``\\x00``), cut for a message."""
+    return clip(CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group()):02x}", value))
+
+
+def control_chars_message(header: str) -> str:
+    return (f"“{header}”含有不可见的控制字符（如 NUL 空字符，显示为 \\x00）：请在原文件中删除后重新"
+            f"导入（常见于从其他系统复制的数据）")
+
+
+def extra_cells_message(extra: list[tuple[int, object]], width: int) -> str:
+    first, last = extra[0][0], extra[-1][0]
+    where = f"第 {first} 列" if first == last else f"第 {first}–{last} 列"
+    return (f"本行比表头（{width} 列）多出 {len(extra)} 个有内容的单元格（{where}），整行未导入：常见原因是"
+            f"金额写成未加引号的千分位（如 12,000,000 会被拆成 12、000、000）或文本中含英文逗号；"
+            f"请去掉千分位逗号，或给含逗号的内容加英文双引号")
+
+
 def is_empty(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
