@@ -50,9 +50,14 @@ cannot be stored in PostgreSQL (the import crashed after its preview passed), an
 them can be written into an xlsx file (the error report, an export)."""
 
 
+def show_controls(value: str) -> str:
+    """``value`` with each control character shown as its code (``\\x00``)."""
+    return CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+
+
 def visible_controls(value: str) -> str:
-    """``value`` with each control character shown as its code (``\\x00``), cut for a message."""
-    return clip(CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group()):02x}", value))
+    """``show_controls``, cut for a message."""
+    return clip(show_controls(value))
 
 
 def control_chars_message(header: str) -> str:
@@ -248,8 +253,9 @@ class CodeTable:
 
 
 def escape_formula(value):
-    """Export guard against spreadsheet formula injection: a text starting with
-    = + - @ (or tab/CR) gets a leading ``'`` (OWASP CSV injection); other values pass."""
+    """Formula guard (OWASP CSV injection): a text starting with = + - @ (or tab/CR) gets a
+    leading ``'``; other values pass. Exports call ``sheets.excel.export_text``, which adds
+    the control-character guard."""
     if isinstance(value, str) and value.startswith(FORMULA_CHARS):
         return "'" + value
     return value
