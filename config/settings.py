@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "claims",
     "reports",
     "sheets",
+    "jobs",
 ]
 
 MIDDLEWARE = [
@@ -166,6 +167,44 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # the access log (runserver's django.server, as Django sets it up) without query
+    # strings: a search ?q= may hold a full ID number (policies/request_log.py)
+    "filters": {"path_only": {"()": "policies.request_log.PathOnlyFilter"}},
+    "formatters": {"django.server": {"()": "django.utils.log.ServerFormatter",
+                                     "format": "[{server_time}] {message}", "style": "{"}},
+    "handlers": {"console": {"class": "logging.StreamHandler"},
+                 "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"}},
+    "loggers": {"django.server": {"handlers": ["django.server"], "filters": ["path_only"],
+                                  "level": "INFO", "propagate": False}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# Long work as jobs on Celery workers (docs/jobs.md, docs/deploy.md).
+# Uploaded inputs, results and error reports of jobs live in Django's default storage
+# (MEDIA_ROOT on disk; any STORAGES backend, e.g. S3-compatible, by setting), so every
+# app server and worker machine sees the same files.
+VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
+MEDIA_ROOT = env("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+MEDIA_URL = "media/"  # never served directly: files are downloaded through permission-checked views
+# Live progress and cancel requests of running jobs: a cache all web and worker processes
+# share (a folder on one machine by default; CACHE_URL=redis://127.0.0.1:6379/1 in production).
+CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+# The broker: Redis in production (CELERY_BROKER_URL=redis://127.0.0.1:6379/0); without it,
+# kombu's filesystem transport under var/celery (web and worker on one machine only).
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {"data_folder_in": str(VAR_DIR / "celery" / "queue"), "data_folder_out": str(VAR_DIR / "celery" / "queue"),
+     "control_folder": str(VAR_DIR / "celery" / "control"), "store_processed": False}
+    if CELERY_BROKER_URL.startswith("filesystem")
+    # a message taken by a worker that dies is delivered again after this many seconds:
+    # longer than the longest task (one settlement chunk, one import step)
+    else {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=6 * 3600)}
+)
+CELERY_TASK_ACKS_LATE = True  # a task's message is acknowledged when it has finished
+CELERY_TASK_REJECT_ON_WORKER_LOST = True  # a killed worker's task is delivered again
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a worker takes one task at a time: long tasks
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

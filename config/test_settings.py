@@ -3,14 +3,38 @@ test without being under test switched off.
 
 - MD5 password hashing: a real PBKDF2 hash costs ≈ 0.3 s per created user or login; no test
   checks the hasher (the lockout, permissions and login flows work the same with MD5).
+- Jobs (docs/jobs.md) run eagerly, in the test's process, unless a test starts workers;
+  their files live in a temporary folder removed at exit.
 - Plain HTTP: the test client and the browser tests' live server speak http, so the HTTPS
   redirect, HSTS and secure-only cookies (the defaults with DEBUG off, config/settings.py)
   stay off even when the environment running the tests sets SECRET_KEY.
 Everything else (django-axes lockout, simple-history, the middleware) stays as in production.
 """
-from config.settings import *  # noqa: F403
+import atexit
+import os
+import shutil
+import tempfile
+
+if "VAR_DIR" not in os.environ:  # jobs' files, the progress cache and the local broker
+    os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="medins-test-")
+    atexit.register(shutil.rmtree, os.environ["VAR_DIR"], ignore_errors=True)
+# Jobs run in the process that starts them, when their transaction commits; the tests
+# that start real `celery worker` processes set this to false for those processes.
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+
+from config.settings import *  # noqa: E402, F403
+
+# jobs start at once, in the test's process and transaction (jobs.services._enqueue)
+JOBS_RUN_INLINE = os.environ["CELERY_TASK_ALWAYS_EAGER"].lower() == "true"
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    # A commit need not wait for the write-ahead log to reach the disk: a crash of the
+    # test server loses only the last test's rows, which nobody keeps. Transactional and
+    # browser tests commit on every request, so this is most of their database time.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"  # noqa: F405
+
 SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
 SESSION_COOKIE_SECURE = False

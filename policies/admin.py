@@ -24,14 +24,17 @@ the actions, which call ``policies.plan_status.plan_year_set_status``.
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import models
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -41,10 +44,12 @@ from django.utils.html import format_html
 from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
-from sheets.admin import ExcelExportMixin, upload_dir
+from jobs.files import local_path, store_upload
+from sheets.admin import ExcelExportMixin
 from sheets.excel import attach
 
 from .access import (
+    NationalCatalogueAdminMixin,
     RegionScopedAdminMixin,
     RegionScopedFormfieldMixin,
     user_can_access,
@@ -52,6 +57,7 @@ from .access import (
 )
 from .admin_rollover import PlanYearRolloverMixin
 from .history_display import ChineseHistoryContextHelper
+from .masking import MaskedLookupsMixin
 from .models import (
     RULE_MODELS,
     ChronicDisease,
@@ -109,20 +115,39 @@ def plan_year_notice(obj):
     return None
 
 
-class HistoryAdmin(SimpleHistoryAdmin):
-    """SimpleHistoryAdmin whose revert (POST on a history version) needs the change
-    permission on the current object — simple-history only checks the view one — and
-    whose change form has a 修改原因 box: what the user types is recorded on the history
-    rows this save wrote (an unchanged save writes a row without changes, which then
-    carries the reason), never on an earlier row."""
+class HistoryAdmin(MaskedLookupsMixin, SimpleHistoryAdmin):
+    """SimpleHistoryAdmin with a 修改原因 box on the change form, read-only history versions
+    unless the user may revert, and no filter or partial search on masked values
+    (``MaskedLookupsMixin``).
+
+    修改原因: what the user types is recorded on the history rows this save wrote (an
+    unchanged save writes a row without changes, which then carries the reason), never on
+    an earlier row.
+
+    History versions (docs/access.md §历史版本): a version's page is a form that saves the
+    old row back (simple-history's “恢复”). It is offered, and a POST accepted, only when
+    the admin allows reverting (``history_revert``) and the user holds the change
+    permission on the *current* object (region, status and role included; simple-history
+    itself only checks the view permission and the old version). Otherwise the page shows
+    every field read-only without a button, and a POST answers 403. ``history_revert`` is
+    off by default: a revert saves the whole old row, read-only fields included (a
+    status, a decision, a settled amount), bypassing the services that own those writes;
+    only the admins of plain parameter tables switch it on.
+    """
 
     CHANGE_REASON = "change_reason"
+    history_revert = False
+    READ_ONLY_VERSION = "_history_read_only"
 
     def get_historical_record_context_helper(self, request, historical_record):
         return ChineseHistoryContextHelper(self.model, historical_record)
 
+    def _showing_version(self, request) -> bool:
+        return getattr(request, self.READ_ONLY_VERSION, False)
+
     def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is not None and "form" not in kwargs and self.has_change_permission(request, obj):
+        if (obj is not None and "form" not in kwargs and not self._showing_version(request)
+                and self.has_change_permission(request, obj)):
             # as ModelAdmin.get_form builds it (declared fields shown read-only left out),
             # with the reason box declared so that the fieldsets may name it
             readonly = self.get_readonly_fields(request, obj)
@@ -134,8 +159,8 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        if obj is None or not self.has_change_permission(request, obj) or any(
-                self.CHANGE_REASON in fs[1].get("fields", ()) for fs in fieldsets):
+        if obj is None or self._showing_version(request) or not self.has_change_permission(
+                request, obj) or any(self.CHANGE_REASON in fs[1].get("fields", ()) for fs in fieldsets):
             return fieldsets
         return [*fieldsets, ("修改原因", {"fields": [self.CHANGE_REASON]})]
 
@@ -151,32 +176,76 @@ class HistoryAdmin(SimpleHistoryAdmin):
             obj.history.filter(history_date__gte=started).update(history_change_reason=reason)
         return entry
 
+    # -- history versions: read-only unless the user may revert ----------------------------
+
+    def may_revert(self, request, object_id) -> bool:
+        """Whether ``request.user`` may save a history version of ``object_id`` back
+        (cached per request: the pages ask several times)."""
+        cache = request.__dict__.setdefault("_history_may_revert", {})
+        key = (id(self), str(object_id))
+        if key not in cache:
+            current = self.get_object(request, str(object_id)) if self.history_revert else None
+            cache[key] = current is not None and self.has_change_permission(request, current)
+        return cache[key]
+
+    def revert_disabled(self, request, obj=None):
+        return obj is None or not self.may_revert(request, obj.pk)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if request.method == "POST":
-            obj = self.get_object(request, unquote(object_id))
-            if obj is None or not self.has_change_permission(request, obj):
-                raise PermissionDenied
+        allowed = self.may_revert(request, unquote(object_id))
+        if request.method == "POST" and not allowed:
+            raise PermissionDenied("历史版本只能查看，不能在此恢复")
+        setattr(request, self.READ_ONLY_VERSION, not allowed)
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def render_history_view(self, request, template, context, **kwargs):
+        adminform = context.get("adminform")
+        if adminform is not None and self._showing_version(request):
+            # every field shown as text, as Django's change page shows it to a viewer
+            fieldsets = adminform.fieldsets
+            context["adminform"] = helpers.AdminForm(adminform.form, fieldsets, {},
+                                                     flatten_fieldsets(fieldsets), model_admin=self)
+            context["has_change_permission"] = False
+        return super().render_history_view(request, template, context, **kwargs)
+
+
+class SuperuserWritesMixin:
+    """Region structure and who is bound to which regions and roles decide who sees
+    whom: only a superuser adds, changes or deletes such rows (regions, users, roles,
+    staff profiles), whatever permission another account was given."""
+
+    def has_add_permission(self, request, *args):
+        return user_sees_all_regions(request.user) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return user_sees_all_regions(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return user_sees_all_regions(request.user) and super().has_delete_permission(request, obj)
 
 
 # --------------------------------------------------------------------------- code tables
 
 
 @admin.register(Region)
-class RegionAdmin(RegionScopedAdminMixin, HistoryAdmin):
+class RegionAdmin(SuperuserWritesMixin, RegionScopedAdminMixin, HistoryAdmin):
+    """Region structure is the superuser's alone (docs/access.md §2): a new region is
+    outside every staff user's scope, and changing a region's parent or code widens or
+    moves the scope of every user bound above it."""
+
+    history_revert = True  # a plain table: an old version may be saved back
     region_field = "pk"
     list_display = ["code", "name", "province", "parent", "is_pooling"]
     list_filter = ["is_pooling", "province"]
     search_fields = ["code", "name"]
     ordering = ["code"]
 
-    def has_add_permission(self, request):
-        # A new region is outside every staff user's scope: only a superuser adds one.
-        return user_sees_all_regions(request.user) and super().has_add_permission(request)
-
 
 @admin.register(Identity)
-class IdentityAdmin(HistoryAdmin):
+class IdentityAdmin(NationalCatalogueAdminMixin, HistoryAdmin):
+    """特殊身份: one national catalogue every region reads; written with national scope."""
+
+    history_revert = True  # a plain table: an old version may be saved back
     list_display = ["name", "department"]
     list_filter = ["department"]
     search_fields = ["code", "name"]
@@ -184,6 +253,7 @@ class IdentityAdmin(HistoryAdmin):
 
 @admin.register(Scheme)
 class SchemeAdmin(RegionScopedAdminMixin, HistoryAdmin):
+    history_revert = True  # a plain table: an old version may be saved back
     region_field = "region"
     list_display = ["name", "region", "kind", "settlement_order", "formula", "has_tiers"]
     list_filter = [("region", admin.RelatedOnlyFieldListFilter), "kind"]
@@ -193,6 +263,7 @@ class SchemeAdmin(RegionScopedAdminMixin, HistoryAdmin):
 
 @admin.register(ChronicDisease)
 class ChronicDiseaseAdmin(RegionScopedAdminMixin, HistoryAdmin):
+    history_revert = True  # a plain table: an old version may be saved back
     region_field = "region"
     list_display = ["code", "name", "region", "kind", "disease_class", "closed_from"]
     list_filter = [("region", admin.RelatedOnlyFieldListFilter), "kind", "disease_class"]
@@ -203,6 +274,7 @@ class ChronicDiseaseAdmin(RegionScopedAdminMixin, HistoryAdmin):
 
 @admin.register(Holiday)
 class HolidayAdmin(RegionScopedAdminMixin, HistoryAdmin):
+    history_revert = True  # a plain table: an old version may be saved back
     region_field = "region"
     shared_when_null = True  # 全国 rows: visible to all, changed by a superuser only
     list_display = ["date", "kind", "name", "region"]
@@ -285,6 +357,7 @@ class PlanRowAdmin(RegionScopedAdminMixin, ExcelExportMixin, ExportMixin, Histor
     with typed cells and a named file, ``sheets.admin.ExcelExportMixin``)."""
 
     region_field = "plan_year__scheme__region"
+    history_revert = True  # a plain table: an old version may be saved back (not into a closed year)
     form = PlanRowForm
     change_form_template = "admin/policies/plan_change_form.html"
     list_filter = [
@@ -539,12 +612,13 @@ class PlanYearAdmin(PlanYearRolloverMixin, RegionScopedAdminMixin, HistoryAdmin)
             if info is None or info["plan_year"] != obj.pk:
                 messages.error(request, "上传的文件已失效，请重新上传")
                 return HttpResponseRedirect(request.path)
-            result = plan_year_import_sheets(plan_year=obj, path=info["path"], acting_user=request.user,
-                                             name=info["name"])
+            with local_path(info["path"]) as path:
+                result = plan_year_import_sheets(plan_year=obj, path=path, acting_user=request.user,
+                                                 name=info["name"])
             if result.ok:
                 uploads.pop(token, None)
                 request.session[SHEETS_SESSION_KEY] = uploads
-                Path(info["path"]).unlink(missing_ok=True)
+                default_storage.delete(info["path"])
                 messages.success(request, result.summary())
                 return HttpResponseRedirect(change_url)
             context.update(result=result, errors=result.errors, token=token)
@@ -553,14 +627,12 @@ class PlanYearAdmin(PlanYearRolloverMixin, RegionScopedAdminMixin, HistoryAdmin)
             if form.is_valid():
                 upload = form.cleaned_data["file"]
                 token = secrets.token_hex(16)
-                target = upload_dir() / f"planyear-{token}.xlsx"
-                with open(target, "wb") as handle:
-                    for chunk in upload.chunks():
-                        handle.write(chunk)
-                uploads[token] = {"plan_year": obj.pk, "name": upload.name, "path": str(target)}
+                stored = store_upload(upload, "uploads/plan-years")  # any app server reads it at 确认
+                uploads[token] = {"plan_year": obj.pk, "name": upload.name, "path": stored}
                 request.session[SHEETS_SESSION_KEY] = uploads
-                result = plan_year_import_sheets(plan_year=obj, path=target, acting_user=request.user,
-                                                 dry_run=True, name=upload.name)
+                with local_path(stored) as path:
+                    result = plan_year_import_sheets(plan_year=obj, path=path, acting_user=request.user,
+                                                     dry_run=True, name=upload.name)
                 context.update(result=result, errors=result.errors, token=token)
         context["form"] = form
         return TemplateResponse(request, "admin/policies/plan_year_import.html", context)
@@ -577,7 +649,7 @@ class PlanYearAdmin(PlanYearRolloverMixin, RegionScopedAdminMixin, HistoryAdmin)
 # --------------------------------------------------------------------------- staff
 
 
-class StaffProfileInline(admin.StackedInline):
+class StaffProfileInline(SuperuserWritesMixin, admin.StackedInline):
     model = StaffProfile
     can_delete = False
     max_num = 1
@@ -586,7 +658,8 @@ class StaffProfileInline(admin.StackedInline):
 
 
 @admin.register(StaffProfile)
-class StaffProfileAdmin(HistoryAdmin):
+class StaffProfileAdmin(SuperuserWritesMixin, HistoryAdmin):
+    history_revert = True  # a plain table: an old version may be saved back
     list_display = ["user", "region_list", "is_superuser"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
     filter_horizontal = ["regions"]
@@ -610,7 +683,7 @@ if admin.site.is_registered(User):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(SuperuserWritesMixin, DjangoUserAdmin):
     """Django's user admin plus the staff profile (regions) inline."""
 
     inlines = [StaffProfileInline]
@@ -631,3 +704,13 @@ class UserAdmin(DjangoUserAdmin):
         if profile is None:
             return ""
         return "、".join(r.name for r in profile.regions.all())
+
+
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(SuperuserWritesMixin, DjangoGroupAdmin):
+    """Django's role (group) admin: roles are kept by ``roles_sync``; only a superuser
+    changes them by hand."""

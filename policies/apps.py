@@ -9,7 +9,7 @@ class PoliciesConfig(AppConfig):
     name = "policies"
 
     def ready(self):
-        from sheets.scope import register_scope
+        from jobs.scope import register_scope
 
         from .access import RegionScope
         from .permission_names import after_migrate

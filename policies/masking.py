@@ -21,6 +21,7 @@ for the declared fields on the changelist and on the change page.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
 
 FULL_IDENTITY_PERMISSION = "policies.view_full_identity"
 MASK_CHAR = "*"
@@ -98,7 +99,62 @@ def masked_column(request, field_name: str, kind: str = "id", description: str |
     return admin.display(description=description, ordering=field_name)(column)
 
 
-class MaskedIdentityAdminMixin:
+SEARCH_PREFIXES = "=^@"
+
+
+def admin_masked_fields(model, admin_site) -> dict[str, str]:
+    """The masked fields of ``model`` as its admin on ``admin_site`` declares them."""
+    model_admin = admin_site._registry.get(model)
+    return dict(getattr(model_admin, "masked_fields", None) or {})
+
+
+def path_reaches_masked(model, path: str, admin_site, own: dict | None = None) -> bool:
+    """Whether the ORM ``path`` from ``model`` (a filter lookup or a search field, with or
+    without a search prefix or transforms) names a masked field on its way, e.g.
+    ``person__document_number__startswith`` from a registration. ``own``: the masked
+    fields of ``model`` when its admin is not (yet) registered on ``admin_site``."""
+    masked = dict(own or {}) or admin_masked_fields(model, admin_site)
+    for part in path.lstrip(SEARCH_PREFIXES).split("__"):
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return False
+        if field.name in masked:
+            return True
+        if not field.is_relation or field.related_model is None:
+            return False
+        model = field.related_model
+        masked = admin_masked_fields(model, admin_site)
+    return False
+
+
+class MaskedLookupsMixin:
+    """Admin mixin (on every project admin through ``policies.admin.HistoryAdmin``): a
+    masked value cannot be recovered through the changelist.
+
+    - a filter lookup in the URL on a masked field (``?document_number__startswith=1404``,
+      ``?person__phone__contains=``, any lookup, any path) is refused for a user who sees
+      the field masked (Django's ``lookup_allowed``: the changelist answers 400);
+    - a search field that reaches a masked field matches the whole value only (``=`` is
+      put in front, for every user): searching a part of a number finds nothing.
+    """
+
+    masked_fields: dict[str, str] = {}
+
+    def _reaches_masked(self, path: str) -> bool:
+        return path_reaches_masked(self.model, path, self.admin_site, own=self.masked_fields)
+
+    def lookup_allowed(self, lookup, value, request=None):
+        if request is not None and not can_view_full_identity(request) and self._reaches_masked(lookup):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def get_search_fields(self, request):
+        return [f"={name.lstrip(SEARCH_PREFIXES)}" if self._reaches_masked(name) else name
+                for name in super().get_search_fields(request)]
+
+
+class MaskedIdentityAdminMixin(MaskedLookupsMixin):
     """Masks the declared fields for users without ``policies.view_full_identity``::
 
         class PersonAdmin(MaskedIdentityAdminMixin, RegionScopedAdminMixin, SimpleHistoryAdmin):
@@ -109,10 +165,9 @@ class MaskedIdentityAdminMixin:
     version's page) shows the masked value read-only instead of the input, and the
     simple-history change list shows masked old/new values: the full value never
     reaches the browser. The add page keeps the inputs: entering a new person needs
-    them. Searching by a full number still works (``search_fields``).
+    them. Searching by a full number still works (``search_fields``, exact match only);
+    filtering on a masked field is refused (``MaskedLookupsMixin``).
     """
-
-    masked_fields: dict[str, str] = {}
 
     def _masking_needed(self, request):
         return bool(self.masked_fields) and not can_view_full_identity(request)

@@ -56,8 +56,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "policies.view_*",
         "policies.view_full_identity",
     ],
-    # 政策管理员: edits every parameter table of the policies app (not the staff
-    # profiles: binding staff to regions is the superuser's job); no personal data.
+    # 政策管理员: edits every parameter table of the policies app (not the regions nor
+    # the staff profiles: region structure and binding staff to regions decide who sees
+    # whom, the superuser's job); no personal data.
     POLICY_OFFICER: [
         *(f"policies.{verb}_*" for verb in ("add", "change", "delete", "view")),
         "reports.view_*",  # 统计报表 dashboard (docs/reports.md); freezes the participation rate
@@ -73,6 +74,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 EXCLUDED_PATTERNS = [
     "*.*_historical*",
     "policies.*_staffprofile",  # binding staff to regions: superusers only
+    # region structure (a region's parent widens every scope under it): superusers only
+    "policies.add_region", "policies.change_region", "policies.delete_region",
 ]
 # view_full_identity only where a role names it explicitly.
 EXPLICIT_ONLY = {"policies.view_full_identity"}

@@ -2,12 +2,13 @@
 
 ``SheetAdminMixin`` (before ``ExportMixin``/``ModelAdmin``) adds to a changelist:
 
-- 导入: upload an .xlsx/.csv → the whole file is validated (``run_import`` dry run, the
-  same all-or-nothing validator as the command) → either the full error report (every
-  bad row with row, column, cell and message; downloadable as .xlsx) or a preview (the
-  first rows as read, and how many rows would be created/updated/unchanged) → 确认导入
-  runs the import in one transaction. Requires the kind's import permission
-  (e.g. ``enrollment.import_person``).
+- 导入: upload an .xlsx/.csv → the file is stored (Django's storage) and a 校验 job
+  validates it on a worker (``sheets.job_kinds``: ``run_import`` dry run, the same
+  all-or-nothing validator as the command) while the job's page shows the progress →
+  either the error report (every bad row with row, column, cell and message; download
+  .xlsx) or a preview (the first rows as read, and how many rows would be
+  created/updated/unchanged) → 确认导入 starts the 导入 job, one transaction on a
+  worker. Requires the kind's import permission (e.g. ``enrollment.import_person``).
 - 下载导入模板: the kind's empty .xlsx template.
 - 导出 (django-import-export's ``ExportMixin``): the changelist's rows (scoped to the
   user's regions, filters applied) through the kind's resource, with masking for users
@@ -15,34 +16,26 @@
 """
 from __future__ import annotations
 
-import secrets
-import tempfile
 from io import BytesIO
-from pathlib import Path
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import SelectableFieldsExportForm
 
-from .engine import run_import
+from jobs.models import Job
+from jobs.scope import current_scope
+from jobs.services import job_start
+
 from .excel import attach, export_file_name, scope_name, sheet_title
 from .registry import get_kind
-from .writers import write_errors, write_table, write_template
+from .writers import write_table, write_template
 
-SESSION_KEY = "sheets_uploads"
-ERROR_DISPLAY_LIMIT = 2000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def upload_dir() -> Path:
-    directory = Path(tempfile.gettempdir()) / "medins_sheets"
-    directory.mkdir(mode=0o700, exist_ok=True)
-    return directory
 
 
 class SheetUploadForm(forms.Form):
@@ -143,8 +136,6 @@ class SheetAdminMixin(ExcelExportMixin):
                  name=self._url_name("import_sheet")),
             path("import-sheet/template.xlsx", self.admin_site.admin_view(self.sheet_template_view),
                  name=self._url_name("import_template")),
-            path("import-sheet/errors/<str:token>.xlsx", self.admin_site.admin_view(self.sheet_errors_view),
-                 name=self._url_name("import_errors")),
         ]
         return urls + super().get_urls()
 
@@ -163,77 +154,49 @@ class SheetAdminMixin(ExcelExportMixin):
         write_template(kind, response, fmt="xlsx")
         return attach(response, export_file_name(f"{kind.label}导入模板", stamp=False))
 
-    def sheet_errors_view(self, request, token):
-        upload = request.session.get(SESSION_KEY, {}).get(token)
-        if upload is None or not self.has_sheet_import_permission(request):
-            raise Http404
-        kind = get_kind(self.sheet_kind)
-        report = Path(upload["path"] + ".errors.xlsx")
-        if not report.exists():
-            raise Http404
-        return FileResponse(open(report, "rb"), as_attachment=True, content_type=XLSX_TYPE,
-                            filename=export_file_name(f"{kind.label}导入错误报告", Path(upload["name"]).stem))
-
-    def _store_upload(self, request, upload) -> tuple[str, dict]:
-        token = secrets.token_hex(16)
-        suffix = Path(upload.name).suffix.lower()
-        target = upload_dir() / f"{token}{suffix}"
-        with open(target, "wb") as handle:
-            for chunk in upload.chunks():
-                handle.write(chunk)
-        info = {"kind": self.sheet_kind, "name": upload.name, "path": str(target)}
-        uploads = request.session.get(SESSION_KEY, {})
-        uploads[token] = info
-        request.session[SESSION_KEY] = uploads
-        return token, info
-
-    def _forget_upload(self, request, token):
-        uploads = request.session.get(SESSION_KEY, {})
-        info = uploads.pop(token, None)
-        request.session[SESSION_KEY] = uploads
-        if info:
-            for name in (info["path"], info["path"] + ".errors.xlsx"):
-                Path(name).unlink(missing_ok=True)
-
     def sheet_import_view(self, request):
+        """The upload page: a posted file is stored and checked by a ``sheet_check`` job
+        (the page returns at once and opens the job's page); 确认导入 on that page posts
+        back here and starts the ``sheet_import`` job on the same stored file."""
         if not self.has_sheet_import_permission(request):
             raise PermissionDenied
         kind = get_kind(self.sheet_kind)
+        if request.method == "POST" and "job" in request.POST:
+            return self._confirm(request, kind)
+        form = SheetUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            job = job_start(kind="sheet_check", title=f"校验{kind.label}表格：{upload.name}", acting_user=request.user,
+                            params={"sheet_kind": self.sheet_kind,
+                                    "confirm_url": reverse(f"admin:{self._url_name('import_sheet')}")},
+                            input_file=upload, input_name=upload.name, region_ids=_regions_of(request.user))
+            messages.info(request, "文件已上传，正在后台校验；本页会自动显示进度")
+            return HttpResponseRedirect(reverse("admin:jobs_myjob_change", args=[job.pk]))
         context = {
             **self.admin_site.each_context(request), "opts": self.opts, "kind": kind,
-            "title": f"导入{kind.label}表格", "columns": kind.import_columns(),
+            "title": f"导入{kind.label}表格", "columns": kind.import_columns(), "form": form,
             "template_url": reverse(f"admin:{self._url_name('import_template')}"),
         }
-        form = SheetUploadForm()
-        if request.method == "POST" and request.POST.get("token"):
-            token = request.POST["token"]
-            info = request.session.get(SESSION_KEY, {}).get(token)
-            if info is None or info["kind"] != self.sheet_kind:
-                messages.error(request, "上传的文件已失效，请重新上传")
-                return HttpResponseRedirect(request.path)
-            result = run_import(kind, info["path"], user=request.user, name=info["name"])
-            if result.ok:
-                self._forget_upload(request, token)
-                messages.success(request, result.summary())
-                return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"))
-            context.update(self._result_context(kind, result, token, info))
-        elif request.method == "POST":
-            form = SheetUploadForm(request.POST, request.FILES)
-            if form.is_valid():
-                token, info = self._store_upload(request, form.cleaned_data["file"])
-                result = run_import(kind, info["path"], user=request.user, dry_run=True, name=info["name"])
-                context.update(self._result_context(kind, result, token, info))
-        context["form"] = form
         return TemplateResponse(request, "admin/sheets/import.html", context)
 
-    def _result_context(self, kind, result, token, info) -> dict:
-        context = {"result": result, "token": token}
-        if result.errors:
-            write_errors(result.errors, info["path"] + ".errors.xlsx")
-            context["errors"] = result.errors[:ERROR_DISPLAY_LIMIT]
-            context["errors_hidden"] = max(len(result.errors) - ERROR_DISPLAY_LIMIT, 0)
-            context["errors_url"] = reverse(f"admin:{self._url_name('import_errors')}", args=[token])
-        else:
-            context["preview_headers"] = ["行号", *(c.header for c in kind.import_columns())]
-            context["preview_rows"] = result.preview
-        return context
+    def _confirm(self, request, kind):
+        check = Job.objects.filter(pk=request.POST.get("job") or 0, kind="sheet_check",
+                                   created_by=request.user).first()
+        if check is None or check.params.get("sheet_kind") != self.sheet_kind:
+            raise Http404("没有这个校验任务")
+        if check.status != Job.Status.SUCCEEDED:
+            messages.error(request, "该文件未通过校验，不能导入；请修改后重新上传")
+            return HttpResponseRedirect(reverse("admin:jobs_myjob_change", args=[check.pk]))
+        started = check.next_steps.first()
+        if started is None:
+            started = job_start(kind="sheet_import", title=f"导入{kind.label}表格：{check.input_name}",
+                                acting_user=request.user, params={**check.params, "rows": check.counts.get("rows")},
+                                input_file=check.input_file.name, input_name=check.input_name,
+                                region_ids=check.regions.values_list("region_id", flat=True), parent=check)
+            messages.info(request, "已开始导入；本页会自动显示进度")
+        return HttpResponseRedirect(reverse("admin:jobs_myjob_change", args=[started.pk]))
+
+
+def _regions_of(user) -> list:
+    scope = current_scope()
+    return [] if scope.sees_all(user) else sorted(scope.region_ids(user))

@@ -39,6 +39,8 @@ from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, connections, transaction
 
+from jobs.scope import current_scope
+
 from .parsing import (
     CONTROL_CHARS,
     CellError,
@@ -50,7 +52,6 @@ from .parsing import (
 from .readers import FileError, SheetFile
 from .registry import Column, Row, SheetKind, header_key
 from .report import ImportResult, RowError
-from .scope import current_scope
 
 PREVIEW_ROWS = 20
 ANALYZE_MIN_ROWS = 10_000  # rows written from which the tables' statistics are refreshed
@@ -61,7 +62,7 @@ class _Rollback(Exception):
 
 
 class ImportContext:
-    """What a kind sees while checking/writing: the user, their regions (``sheets.scope``;
+    """What a kind sees while checking/writing: the user, their regions (``jobs.scope``;
     ``sees_all`` for a system job), the error report, the counters and a per-pass
     ``state`` dict."""
 
@@ -72,7 +73,7 @@ class ImportContext:
         self.writing = writing
         self.state: dict = {}
         self.counts = {"created": 0, "updated": 0, "unchanged": 0}
-        scope = None if user is None else current_scope()  # sheets.scope
+        scope = None if user is None else current_scope()  # jobs.scope
         self.sees_all = scope is None or scope.sees_all(user)
         self.region_ids = frozenset() if self.sees_all else scope.region_ids(user)
 

@@ -33,8 +33,9 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 
+from jobs.scope import current_scope
+
 from .parsing import escape_formula, show_controls
-from .scope import current_scope
 
 MONEY_FORMAT = "0.00"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -127,6 +128,6 @@ def attach(response, file_name: str):
 
 
 def scope_name(user) -> str:
-    """The regions of ``user``'s exports in words (``sheets.scope``: 垫江县; 全部统筹区 for a
+    """The regions of ``user``'s exports in words (``jobs.scope``: 垫江县; 全部统筹区 for a
     superuser or a system job)."""
     return current_scope().describe(user)

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from enrollment.models import Payment
 from enrollment.tests.sheet_rows import PAYMENT_HEADER, PERSON_HEADER, payment_row, person_row
-from sheets.tests.helpers import write_csv
+from sheets.tests.helpers import admin_upload, write_csv
 
 pytestmark = pytest.mark.usefixtures("loaded_policies")
 
@@ -133,10 +133,8 @@ def test_template_and_error_report_file_names(client, data, dianjiang_clerk):
     response = client.get(reverse("admin:enrollment_person_import_template"))
     assert f"filename*=utf-8''{quote('参保人导入模板.xlsx')}" in response["Content-Disposition"]
     bad = write_csv(data / "bad.csv", PERSON_HEADER, [person_row(7, category="外星人")])
-    with open(bad, "rb") as handle:
-        page = client.post(reverse("admin:enrollment_person_import_sheet"), {"file": handle})
-    errors_url = page.context["errors_url"]
-    report = client.get(errors_url)
+    page = admin_upload(client, reverse("admin:enrollment_person_import_sheet"), bad)
+    report = client.get(reverse("admin:jobs_myjob_file", args=[page.context["job"].pk, "errors"]))
     today = timezone.localdate().strftime("%Y%m%d")
     assert quote(f"参保人导入错误报告_bad_{today}.xlsx") in report["Content-Disposition"]
     ws = load_workbook(BytesIO(b"".join(report.streaming_content))).active

@@ -6,15 +6,10 @@ from django.urls import reverse
 
 from enrollment.models import Payment, Person
 from enrollment.tests.sheet_rows import PAYMENT_HEADER, PERSON_HEADER, id_number, payment_row, person_row
-from sheets.tests.helpers import write_csv
+from sheets.tests.helpers import admin_confirm, admin_upload, write_csv
 
 pytestmark = pytest.mark.usefixtures("loaded_policies")
 PERSON_IMPORT = "admin:enrollment_person_import_sheet"
-
-
-def upload(client, url, path):
-    with open(path, "rb") as handle:
-        return client.post(url, {"file": handle})
 
 
 def test_person_import_preview_then_confirm(client, tmp_path, dianjiang_clerk):
@@ -22,27 +17,30 @@ def test_person_import_preview_then_confirm(client, tmp_path, dianjiang_clerk):
     changelist = client.get(reverse("admin:enrollment_person_changelist"))
     assert reverse(PERSON_IMPORT).encode() in changelist.content
     path = write_csv(tmp_path / "p.csv", PERSON_HEADER, [person_row(1), person_row(3)])
-    page = upload(client, reverse(PERSON_IMPORT), path)
+    page = admin_upload(client, reverse(PERSON_IMPORT), path)
     text = page.content.decode()
     assert page.status_code == 200 and "校验通过" in text and "将新增 2" in text
     assert id_number(3) in text and not Person.objects.exists()
-    token = page.context["token"]
-    done = client.post(reverse(PERSON_IMPORT), {"token": token})
-    assert done.status_code == 302 and Person.objects.count() == 2
-    again = client.post(reverse(PERSON_IMPORT), {"token": token})  # the token is spent
-    assert again.status_code == 302 and Person.objects.count() == 2
+    check = page.context["job"]
+    done = admin_confirm(client, reverse(PERSON_IMPORT), check)
+    assert done.context["job"].status == "succeeded" and Person.objects.count() == 2
+    assert "已导入共 2 行数据" in done.content.decode()
+    again = admin_confirm(client, reverse(PERSON_IMPORT), check)  # the upload is imported once
+    assert again.context["job"] == done.context["job"] and Person.objects.count() == 2
 
 
 def test_payment_import_shows_every_error_and_writes_nothing(client, tmp_path, dianjiang_clerk):
     client.force_login(dianjiang_clerk)
-    upload(client, reverse(PERSON_IMPORT), write_csv(tmp_path / "p.csv", PERSON_HEADER, [person_row(1)]))
+    admin_upload(client, reverse(PERSON_IMPORT), write_csv(tmp_path / "p.csv", PERSON_HEADER, [person_row(1)]))
     url = reverse("admin:enrollment_payment_import_sheet")
     rows = [payment_row(1, self_paid="300"), payment_row(3, receipt="R000001")]
-    page = upload(client, url, write_csv(tmp_path / "pay.csv", PAYMENT_HEADER, rows))
-    errors = {(e.row, e.column) for e in page.context["errors"]}
+    page = admin_upload(client, url, write_csv(tmp_path / "pay.csv", PAYMENT_HEADER, rows))
+    job = page.context["job"]
+    errors = {(e["row"], e["column"]) for e in job.details["errors"]}
     assert errors == {(2, "证件号码"), (3, "票据/流水号")}  # person 1 only previewed, not confirmed: unknown
-    assert "未写入任何数据" in page.content.decode() and not Payment.objects.exists()
-    report = client.get(page.context["errors_url"])
+    assert job.status == "failed" and "未写入任何数据" in page.content.decode() and not Payment.objects.exists()
+    assert client.post(url, {"job": job.pk}).status_code == 302 and not Payment.objects.exists()  # no 确认
+    report = client.get(reverse("admin:jobs_myjob_file", args=[job.pk, "errors"]))
     assert report.status_code == 200 and report["Content-Type"].startswith("application/vnd.openxml")
 
 

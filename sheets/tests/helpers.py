@@ -28,3 +28,19 @@ def write_xlsx(path: Path, header, rows) -> Path:
         sheet.append(row)
     book.save(path)
     return path
+
+
+def admin_upload(client, url: str, path: Path):
+    """Upload ``path`` on an admin import page: the page starts a 校验 job (run at once in
+    the tests) and opens the job's page, which is returned (``.context["job"]``)."""
+    with open(path, "rb") as handle:
+        started = client.post(url, {"file": handle})
+    assert started.status_code == 302, started.content.decode()[:500]
+    return client.get(started["Location"])
+
+
+def admin_confirm(client, url: str, check_job):
+    """确认导入 on a checked upload: starts the 导入 job; returns its page."""
+    started = client.post(url, {"job": check_job.pk})
+    assert started.status_code == 302
+    return client.get(started["Location"])

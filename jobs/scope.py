@@ -1,8 +1,8 @@
-"""The rows a user may see, as the generic framework asks for them (docs/spreadsheets.md
-§范围). ``sheets`` knows nothing of regions' models or staff profiles: the app that owns
-them registers a provider at start-up (``policies``: ``PoliciesConfig.ready`` registers
-``policies.access.RegionScope``), and the import context, the export titles and
-``export_sheet --region`` ask it:
+"""The regions a user may see, as the generic layers ask for them (docs/spreadsheets.md
+§范围, docs/jobs.md). ``jobs`` and ``sheets`` know nothing of regions' models or staff
+profiles: the app that owns them registers a provider at start-up (``policies``:
+``PoliciesConfig.ready`` registers ``policies.access.RegionScope``); the job lists, the
+import context, the export titles and ``export_sheet --region`` ask it:
 
 ``sees_all(user)``
     True when ``user`` is not restricted at all (a superuser);
@@ -41,5 +41,5 @@ def register_scope(provider: Scope) -> None:
 
 def current_scope() -> Scope:
     if _provider is None:
-        raise ImproperlyConfigured("没有登记表格的数据范围（sheets.scope.register_scope）")
+        raise ImproperlyConfigured("没有登记数据范围（jobs.scope.register_scope）")
     return _provider

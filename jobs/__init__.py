@@ -1,0 +1,1 @@
+"""Long work as jobs on Celery workers, with progress in the browser (docs/jobs.md)."""

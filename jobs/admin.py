@@ -1,0 +1,164 @@
+"""后台任务 in the admin (docs/jobs.md §页面): 我的任务 (every staff user: the jobs they
+started) and 全部任务 (users with ``jobs.view_job``: the jobs of their regions). A job's
+page shows a progress bar that updates itself (``jobs/progress.js`` polls the small JSON
+view ``progress/``), the counts, the log, the kind's own panel (an import's preview or
+errors), 取消 / 重新运行, and the downloads of the input, the result and the error report.
+Jobs are written only by their workers and by ``jobs.services``: nothing here edits one.
+"""
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from . import selectors, services
+from .models import Job, MyJob
+from .registry import get_kind, kind_label
+
+
+class JobAdmin(admin.ModelAdmin):
+    """全部任务: read-only list and pages, scoped to the user's regions."""
+
+    list_display = ["id", "title", "kind_name", "status_badge", "progress_text", "created_by", "created_at",
+                    "finished_at"]
+    list_display_links = ["id", "title"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["title", "input_name"]
+    show_full_result_count = False
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        return selectors.jobs_visible_to(request.user, super().get_queryset(request)).select_related("created_by")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="任务类型")
+    def kind_name(self, job):
+        return kind_label(job.kind)
+
+    @admin.display(description="状态", ordering="status")
+    def status_badge(self, job):
+        return format_html('<span class="job-status job-status-{}">{}</span>', job.status, job.get_status_display())
+
+    @admin.display(description="进度")
+    def progress_text(self, job):
+        state = selectors.job_state(job)
+        if state["total"]:
+            return f"{state['done']:,} / {state['total']:,}（{state['percent']}%）"
+        return f"{state['done']:,}" if state["done"] else "—"
+
+    # ------------------------------------------------------------------ pages
+
+    def _url(self, name: str) -> str:
+        return f"{self.opts.app_label}_{self.opts.model_name}_{name}"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:job_id>/progress/", view(self.progress_view), name=self._url("progress")),
+            path("<int:job_id>/cancel/", view(self.cancel_view), name=self._url("cancel")),
+            path("<int:job_id>/rerun/", view(self.rerun_view), name=self._url("rerun")),
+            path("<int:job_id>/file/<str:which>/", view(self.file_view), name=self._url("file")),
+            *super().get_urls(),
+        ]
+
+    def _job(self, request, job_id) -> Job:
+        job = self.get_queryset(request).filter(pk=job_id).first()
+        if job is None:
+            raise Http404("没有这个任务，或您无权查看")
+        return job
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            job = self._job(request, int(object_id))
+        except ValueError:
+            raise Http404("没有这个任务") from None
+        try:
+            kind = get_kind(job.kind)
+        except Exception:
+            kind = None
+        context = {
+            **self.admin_site.each_context(request), "opts": self.opts, "job": job, "kind": kind,
+            "title": job.title, "subtitle": job.title, "state": selectors.job_state(job),
+            "log_lines": job.log_lines.all()[:500], "may_manage": selectors.may_manage(request.user, job),
+            "progress_url": reverse(f"admin:{self._url('progress')}", args=[job.pk]),
+            "cancel_url": reverse(f"admin:{self._url('cancel')}", args=[job.pk]),
+            "rerun_url": reverse(f"admin:{self._url('rerun')}", args=[job.pk]),
+            "files": [(which, label, name, reverse(f"admin:{self._url('file')}", args=[job.pk, which]))
+                      for which, label, name in self._files(job)],
+            "has_view_permission": True,
+        }
+        return TemplateResponse(request, "admin/jobs/job_page.html", {**context, **(extra_context or {})})
+
+    @staticmethod
+    def _files(job: Job):
+        for which, label in (("result", "结果文件"), ("errors", "错误报告"), ("input", "上传的文件")):
+            field = getattr(job, f"{which if which != 'errors' else 'error'}_file")
+            if field.name:
+                name = getattr(job, f"{which if which != 'errors' else 'error'}_name") or label
+                yield which, label, name
+
+    def progress_view(self, request, job_id):
+        return JsonResponse(selectors.job_state(self._job(request, job_id)))
+
+    def cancel_view(self, request, job_id):
+        return self._post_action(request, job_id, services.job_cancel, "已申请取消；任务将在下一次报告进度时停止")
+
+    def rerun_view(self, request, job_id):
+        return self._post_action(request, job_id, services.job_rerun, "已重新提交任务")
+
+    def _post_action(self, request, job_id, action, done_message):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        job = self._job(request, job_id)
+        try:
+            result = action(job=job, acting_user=request.user)
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+            result = job
+        else:
+            messages.success(request, done_message)
+        return HttpResponseRedirect(reverse(f"admin:{self._url('change')}", args=[result.pk]))
+
+    def file_view(self, request, job_id, which):
+        job = self._job(request, job_id)
+        for key, _label, name in self._files(job):
+            if key == which:
+                field = getattr(job, f"{which if which != 'errors' else 'error'}_file")
+                try:
+                    handle = field.open("rb")
+                except FileNotFoundError:
+                    raise Http404("文件已按保存期限删除") from None
+                return FileResponse(handle, as_attachment=True, filename=name)
+        raise Http404("没有这个文件")
+
+
+class MyJobAdmin(JobAdmin):
+    """我的任务: the jobs the user started (every staff user)."""
+
+    list_display = ["id", "title", "kind_name", "status_badge", "progress_text", "created_at", "finished_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(created_by=request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+
+admin.site.register(Job, JobAdmin)
+admin.site.register(MyJob, MyJobAdmin)

@@ -1,0 +1,70 @@
+"""Reads of jobs: which a user may see and manage, and a job's live state for the
+progress bar (docs/jobs.md)."""
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from . import live
+from .models import Job, JobRegion
+from .registry import get_kind, kind_label
+from .scope import current_scope
+
+
+def jobs_visible_to(user, queryset=None):
+    """Jobs ``user`` started, and — with the permission to see all jobs — the jobs that
+    touch one of the user's regions (every job for a user without a region limit)."""
+    queryset = Job.objects.all() if queryset is None else queryset
+    if not user.has_perm("jobs.view_job"):
+        return queryset.filter(created_by=user)
+    scope = current_scope()
+    if scope.sees_all(user):
+        return queryset
+    regions = JobRegion.objects.filter(job=OuterRef("pk"), region_id__in=list(scope.region_ids(user)))
+    return queryset.filter(Q(created_by=user) | Exists(regions))
+
+
+def may_manage(user, job: Job) -> bool:
+    """Cancel or run again: the job's author, a superuser, or a user who may change jobs
+    and sees the job."""
+    if user.is_superuser or job.created_by_id == user.pk:
+        return True
+    return user.has_perm("jobs.change_job") and jobs_visible_to(user).filter(pk=job.pk).exists()
+
+
+def job_state(job: Job) -> dict:
+    """The state the progress bar shows: status, done/total, rate, remaining time, counts."""
+    done, total, stage = job.done, job.total, ""
+    if not job.finished:
+        current = live.get_progress(job.pk)
+        if current:
+            done, total, stage = current["done"], current["total"] or total, current.get("stage", "")
+    elapsed = None
+    if job.started_at:
+        elapsed = max(((job.finished_at or timezone.now()) - job.started_at).total_seconds(), 0.001)
+    rate = round(done / elapsed, 1) if elapsed and done else None
+    eta = round((total - done) / rate) if rate and total and not job.finished and total > done else None
+    percent = 100 if job.status == Job.Status.SUCCEEDED else (
+        min(int(done * 100 / total), 100) if total else 0)
+    try:
+        kind = get_kind(job.kind)
+        counts = [{"label": kind.count_label(k), "value": v} for k, v in job.counts.items()]
+    except Exception:  # a kind no longer registered still shows its job
+        counts = []
+    return {
+        "id": job.pk, "kind": kind_label(job.kind), "status": job.status, "status_label": job.get_status_display(),
+        "finished": job.finished, "done": done, "total": total, "percent": percent, "stage": stage,
+        "rate": rate, "eta_seconds": eta, "eta": _duration(eta), "elapsed": _duration(elapsed),
+        "message": job.message, "counts": counts,
+    }
+
+
+def _duration(seconds) -> str:
+    if seconds is None:
+        return ""
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds} 秒"
+    if seconds < 3600:
+        return f"{seconds // 60} 分 {seconds % 60} 秒"
+    return f"{seconds // 3600} 小时 {seconds % 3600 // 60} 分"

@@ -1,0 +1,66 @@
+"""The import of an uploaded sheet as two jobs (docs/jobs.md §导入, docs/spreadsheets.md
+§后台): ``sheet_check`` validates the whole file (``run_import(dry_run=True)``) and keeps
+the preview or the error report; once the clerk confirms, ``sheet_import`` imports the same
+stored file all-or-nothing. The upload page returns at once; both run on a worker.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied
+
+from jobs.registry import job_kind
+from jobs.runner import JobError, JobRun
+
+from .engine import run_import
+from .excel import export_file_name
+from .registry import get_kind
+from .writers import write_errors
+
+ERRORS_SHOWN = 200  # errors listed on the job's page; all of them are in the report
+COUNTS = {"rows": "数据行数", "created": "新增", "updated": "更新", "unchanged": "无变化", "errors": "错误数"}
+
+
+def _import(job_run: JobRun, *, dry_run: bool):
+    kind = get_kind(job_run.params["sheet_kind"])
+    total = job_run.params.get("rows")
+
+    def progress(stage: str, rows: int) -> None:
+        job_run.progress(rows, total, stage)
+
+    with job_run.input_path() as path:
+        try:
+            result = run_import(kind, path, user=job_run.user, dry_run=dry_run, name=job_run.job.input_name,
+                                progress=progress)
+        except PermissionDenied as error:
+            raise JobError(str(error)) from None
+    job_run.progress(result.rows, result.rows if result.ok else total, force=False)
+    job_run.count(rows=result.rows, **result.counts, errors=len(result.errors))
+    if result.errors:
+        job_run.save_errors(export_file_name(f"{kind.label}导入错误报告", Path(job_run.job.input_name).stem),
+                            lambda target: write_errors(result.errors, target))
+        job_run.job.details = {
+            "errors": [{"row": e.row, "column": e.column, "value": e.value, "message": e.message}
+                       for e in result.errors[:ERRORS_SHOWN]],
+            "errors_hidden": max(len(result.errors) - ERRORS_SHOWN, 0),
+        }
+        raise JobError(f"校验未通过：{result.summary()}。请下载错误报告，修改文件后重新上传。")
+    if dry_run:
+        job_run.job.details = {
+            "preview_headers": ["行号", *(c.header for c in kind.import_columns())],
+            "preview_rows": [["" if v is None else str(v) for v in row] for row in result.preview],
+        }
+    return result
+
+
+@job_kind("sheet_check", "校验导入表格", count_labels=COUNTS, panel="admin/sheets/check_panel.html")
+def sheet_check(job_run: JobRun) -> str:
+    result = _import(job_run, dry_run=True)
+    c = result.counts
+    return (f"校验通过：共 {result.rows} 行数据，将新增 {c['created']}，更新 {c['updated']}，"
+            f"无变化 {c['unchanged']}。请核对预览后点击“确认导入”。")
+
+
+@job_kind("sheet_import", "导入表格", count_labels=COUNTS)
+def sheet_import(job_run: JobRun) -> str:
+    return _import(job_run, dry_run=False).summary()
