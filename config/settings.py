@@ -19,6 +19,7 @@ import os
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -200,6 +201,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     # longer than the longest task (one settlement chunk, one import step)
     else {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=6 * 3600)}
 )
+if CELERY_BROKER_URL.startswith("filesystem"):  # the folders the web and worker processes share
+    for _folder in ("queue", "control"):
+        (VAR_DIR / "celery" / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ACKS_LATE = True  # a task's message is acknowledged when it has finished
 CELERY_TASK_REJECT_ON_WORKER_LOST = True  # a killed worker's task is delivered again
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a worker takes one task at a time: long tasks
@@ -207,4 +211,12 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# Calendar duties (`celery -A config beat`; each also `manage.py run_job <kind>`).
+CELERY_BEAT_SCHEDULE = {
+    "overdue-claims-nightly": {"task": "jobs.periodic", "schedule": crontab(hour=1, minute=0),
+                               "args": ("overdue_claims",)},
+    "renew-enrollments-nightly": {"task": "jobs.periodic", "schedule": crontab(hour=2, minute=0),
+                                  "args": ("renew_enrollments",)},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -53,6 +53,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "enrollment.change_*registration*",
         *(f"{app}.{verb}_*" for app in CASE_APPS for verb in APPROVAL_VERBS),
         "claims.pay_*",  # 登记理赔支付 (claims.pay_claim)
+        "jobs.view_job",  # 全部任务 of their regions (docs/jobs.md)
         "policies.view_*",
         "policies.view_full_identity",
     ],
@@ -67,6 +68,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     SUPERVISOR: [
         *(f"{app}.view_*" for app in ("policies", *CASE_APPS)),
         "reports.view_*",  # 统计报表 dashboard (docs/reports.md)
+        "jobs.view_job",  # 全部任务 of their regions (docs/jobs.md)
     ],
 }
 

@@ -48,7 +48,7 @@ def _import(job_run: JobRun, *, dry_run: bool):
     if dry_run:
         job_run.job.details = {
             "preview_headers": ["行号", *(c.header for c in kind.import_columns())],
-            "preview_rows": [["" if v is None else str(v) for v in row] for row in result.preview],
+            "preview_rows": [[str(v) for v in row] for row in result.preview],
         }
     return result
 

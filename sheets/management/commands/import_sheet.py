@@ -17,8 +17,8 @@ import time
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
+from jobs.management.acting_user import find_user
 from sheets.engine import run_import
-from sheets.management.acting_user import find_user
 from sheets.registry import get_kind, kind_names
 from sheets.writers import write_errors
 
