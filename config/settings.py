@@ -2,29 +2,44 @@
 
 DATABASE_URL unset -> SQLite file ``db.sqlite3`` in the project (zero-setup ``make run``);
 set (``postgres://...``) -> PostgreSQL through psycopg 3, the production database.
+
+Production and development (docs/security.md §部署配置):
+- ``DEBUG`` set in the environment (or ``.env``) wins. Unset, a checkout without
+  ``SECRET_KEY`` is a developer's machine (``make run``, the tests, ``trial_calc``): DEBUG on,
+  with a development key; any deployment sets ``SECRET_KEY``, so there DEBUG is off.
+- ``DEBUG=False`` without ``SECRET_KEY`` (or with the development key) refuses to start
+  (``ImproperlyConfigured``): never a production site signing sessions with a published key.
+- With DEBUG off the secure settings are the defaults — HTTPS redirect (behind a proxy that
+  sets ``X-Forwarded-Proto``), HSTS for a year, secure session and CSRF cookies — so
+  ``DEBUG=False SECRET_KEY=… ALLOWED_HOSTS=… DATABASE_URL=… manage.py check --deploy
+  --fail-level WARNING`` passes with nothing else set. Each may still be turned off by its
+  variable (e.g. ``SECURE_SSL_REDIRECT=False`` where the proxy redirects itself).
 """
+import os
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env(
-    DEBUG=(bool, False),
     ALLOWED_HOSTS=(list, ["127.0.0.1", "localhost"]),
     CSRF_TRUSTED_ORIGINS=(list, []),
-    SECURE_SSL_REDIRECT=(bool, False),
-    SECURE_HSTS_SECONDS=(int, 0),
-    SESSION_COOKIE_SECURE=(bool, False),
-    CSRF_COOKIE_SECURE=(bool, False),
     AXES_FAILURE_LIMIT=(int, 5),
 )
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env("DEBUG")
-# The development key is only for DEBUG/test runs; production must set SECRET_KEY.
-SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me-" + "x" * 20)
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-change-me-" + "x" * 20
+DEBUG = env.bool("DEBUG", default="SECRET_KEY" not in os.environ)
+SECRET_KEY = env("SECRET_KEY", default="") or DEVELOPMENT_SECRET_KEY  # set but empty: not set
+if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "DEBUG=False (production) but SECRET_KEY is not set: refusing to start with the built-in "
+        "development key. Set SECRET_KEY in the environment or .env to a random value of at least "
+        "50 characters (python -c 'import secrets; print(secrets.token_urlsafe(50))'); "
+        "生产环境（DEBUG=False）必须设置 SECRET_KEY，系统拒绝使用内置的开发密钥启动。")
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
 
@@ -124,13 +139,15 @@ STORAGES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "admin:login"
 
-# Security: production values come from the environment (see README, `check --deploy`).
-SECURE_SSL_REDIRECT = env("SECURE_SSL_REDIRECT")
-SECURE_HSTS_SECONDS = env("SECURE_HSTS_SECONDS")
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
-SESSION_COOKIE_SECURE = env("SESSION_COOKIE_SECURE")
-CSRF_COOKIE_SECURE = env("CSRF_COOKIE_SECURE")
+# Security: secure by default when DEBUG is off (module docstring; `check --deploy`); each
+# may be overridden from the environment. The site runs behind a reverse proxy that ends
+# TLS and sets X-Forwarded-Proto (the proxy must overwrite a client's own header).
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=SECURE_HSTS_SECONDS > 0)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SECURE_HSTS_SECONDS > 0)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 

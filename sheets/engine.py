@@ -43,7 +43,14 @@ from django.db import IntegrityError, connection, connections, transaction
 
 from jobs.scope import current_scope
 
-from .parsing import CellError
+from .parsing import (
+    CONTROL_CHARS,
+    CellError,
+    control_chars_message,
+    extra_cells_message,
+    shown_cell,
+    visible_controls,
+)
 from .readers import FileError, SheetFile
 from .registry import Column, Row, SheetKind, header_key
 from .report import ImportResult, RowError
@@ -127,8 +134,12 @@ def parse_rows(sheet: SheetFile, mapping, kind: SheetKind, result: ImportResult)
     present = frozenset(column.key for _i, column in mapping)
     missing = {c.key: c.default for c in kind.import_columns() if c.key not in present}
     caches = {column.key: {} for _i, column in mapping if getattr(column.parser, "cacheable", False)}
-    for number, values in sheet.rows():
+    for number, values, extra in sheet.rows_with_extra():
         parsed, bad, filled = dict(missing), False, set()
+        if extra:
+            result.errors.append(RowError(number, "", extra_cells_message(extra, len(sheet.headers)),
+                                          "、".join(shown_cell(v) for _c, v in extra[:5])))
+            bad = True
         for index, column in mapping:
             raw = values[index]
             if raw is None or (isinstance(raw, str) and (not raw or raw.isspace())):  # is_empty
@@ -138,6 +149,11 @@ def parse_rows(sheet: SheetFile, mapping, kind: SheetKind, result: ImportResult)
                 parsed[column.key] = column.default
                 continue
             filled.add(column.key)
+            if isinstance(raw, str) and CONTROL_CHARS.search(raw):
+                result.errors.append(RowError(number, column.header, control_chars_message(column.header),
+                                              visible_controls(raw)))
+                bad = True
+                continue
             if column.parser is None:
                 parsed[column.key] = raw
                 continue

@@ -134,6 +134,15 @@ class SheetFile:
 
     def rows(self) -> Iterator[tuple[int, list]]:
         """(row number, values aligned with ``headers``) of every data row."""
+        for number, values, _extra in self.rows_with_extra():
+            yield number, values
+
+    def rows_with_extra(self) -> Iterator[tuple[int, list, list[tuple[int, str]]]]:
+        """(row number, values aligned with ``headers``, extra cells) of every data row.
+        ``extra``: the filled cells of a csv row beyond the last header, as (column number,
+        value) — an unquoted ``12,000,000`` splits into ``12``, ``000``, ``000``, so such a
+        row is refused (the engine), never read as 12. An xlsx cell beyond the header is a
+        cell without a column (a note beside the table) and is ignored."""
         width = len(self.headers)
         started = False
         for number, values in self._raw_rows():
@@ -142,7 +151,10 @@ class SheetFile:
                 continue
             if _is_description(values):
                 continue
+            extra = []
+            if self.format == "csv" and len(values) > width:
+                extra = [(i + 1, v) for i, v in enumerate(values[width:], start=width) if not is_empty(v)]
             values = list(values[:width])
             if len(values) < width:
                 values += [None] * (width - len(values))
-            yield number, values
+            yield number, values, extra

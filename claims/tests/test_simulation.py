@@ -117,3 +117,20 @@ def test_simulation_page_and_xlsx(client, draft_2025, settled, django_user_model
     assert money and all(c.data_type == "n" and c.number_format == "0.00" for c in money)
     bad = client.post(url, {"plan_year": draft_2025.pk, "base_year": "x"})
     assert "基准年度" in bad.content.decode()
+
+
+@pytest.mark.parametrize("name,shown", [("=1+1", "'=1+1"), ("@SUM(A1)", "'@SUM(A1)"), ("安\x01娜", "安\\x01娜")])
+def test_simulation_workbook_writes_names_as_text(draft_2025, settled, name, shown):
+    """issue 15 hole 9: a person named ``=1+1`` was a live formula in the workbook (and a
+    control character made openpyxl raise): every cell goes through ``sheets.excel``."""
+    from claims.simulation_export import simulation_workbook
+
+    person = settled[0].person
+    person.name = name
+    person.save()
+    book = simulation_workbook(simulate_plan_year(plan_year=draft_2025, base_year=2024))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    cells = [c for ws in load_workbook(buffer).worksheets for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert shown in [c.value for c in cells]
