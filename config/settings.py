@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "reports",
     "sheets",
     "jobs",
+    "audit",
 ]
 
 MIDDLEWARE = [

@@ -25,10 +25,14 @@ from fnmatch import fnmatchcase
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
+from audit.models import Action
+from audit.services import audit_record
+
 CLERK = "经办员"
 REVIEWER = "审核员"
 POLICY_OFFICER = "政策管理员"
 SUPERVISOR = "只读/监管"
+AUDITOR = "审计员"
 
 CASE_APPS = ("enrollment", "claims")
 APPROVAL_VERBS = ("approve", "review", "reject", "settle")
@@ -70,6 +74,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reports.view_*",  # 统计报表 dashboard (docs/reports.md)
         "jobs.view_job",  # 全部任务 of their regions (docs/jobs.md)
     ],
+    # 审计员: reads and exports the audit log (docs/security.md §审计日志), nothing else —
+    # the only role that sees it (superusers too).
+    AUDITOR: [
+        "audit.view_auditentry",
+        "audit.export_auditentry",
+    ],
 }
 
 # Never granted to a role, whatever the pattern.
@@ -79,8 +89,8 @@ EXCLUDED_PATTERNS = [
     # region structure (a region's parent widens every scope under it): superusers only
     "policies.add_region", "policies.change_region", "policies.delete_region",
 ]
-# view_full_identity only where a role names it explicitly.
-EXPLICIT_ONLY = {"policies.view_full_identity"}
+# view_full_identity and the audit log only where a role names them explicitly.
+EXPLICIT_ONLY = {"policies.view_full_identity", "audit.view_auditentry", "audit.export_auditentry"}
 
 
 def _key(permission) -> str:
@@ -108,16 +118,22 @@ def role_permissions(role: str, available=None) -> list[Permission]:
 
 @transaction.atomic
 def roles_sync(*, acting_user=None) -> dict[str, int]:
-    """Create the four role groups if missing and set their permissions.
+    """Create the role groups if missing and set their permissions (a change is audited).
 
-    Returns ``{group name: number of permissions}``. ``acting_user`` is accepted for
-    the service signature convention (group changes are not history-tracked).
+    Returns ``{group name: number of permissions}``. ``acting_user`` (None from the
+    commands) is the user of the audit entry written when a role was created or its
+    permissions changed (group changes are not history-tracked).
     """
     available = list(Permission.objects.select_related("content_type"))
-    report = {}
+    report, changed = {}, []
     for role in ROLE_PERMISSIONS:
         group, _ = Group.objects.get_or_create(name=role)
         perms = role_permissions(role, available)
+        if set(group.permissions.values_list("pk", flat=True)) != {p.pk for p in perms}:
+            changed.append(role)
         group.permissions.set(perms)
         report[role] = len(perms)
+    if changed:
+        audit_record(action=Action.PERMISSION_CHANGE, user=acting_user, obj=Group,
+                     details={"operation": "角色同步", "roles": {r: report[r] for r in changed}})
     return report

@@ -11,4 +11,9 @@ class SheetsConfig(AppConfig):
     def ready(self):
         from django.utils.module_loading import autodiscover_modules
 
+        from audit.writers import register_table_writer
+
+        from .writers import write_table
+
         autodiscover_modules("sheet_kinds")
+        register_table_writer(write_table)  # the audit page's export (audit sits below sheets)

@@ -8,9 +8,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from audit.models import Action, AuditEntry
 from policies.access import user_region_ids
 from policies.management.commands import load_demo
-from policies.roles import CLERK, POLICY_OFFICER, REVIEWER, SUPERVISOR, roles_sync
+from policies.roles import AUDITOR, CLERK, POLICY_OFFICER, REVIEWER, SUPERVISOR, roles_sync
 
 from . import demo_stub
 from . import factories as f
@@ -31,7 +32,7 @@ def test_roles_sync_is_idempotent():
     snapshot = {name: perms_of(name) for name in first}
     second = roles_sync()
     assert first == second
-    assert Group.objects.filter(name__in=first).count() == 4
+    assert Group.objects.filter(name__in=first).count() == 5
     assert {name: perms_of(name) for name in second} == snapshot
 
 
@@ -51,7 +52,8 @@ def test_role_contents():
     assert "policies.view_planyear" in supervisor
     for perms in (clerk, reviewer, officer, supervisor):
         assert not any("historical" in p for p in perms)
-        assert not any(p.startswith(("auth.", "axes.", "admin.")) for p in perms)
+        assert not any(p.startswith(("auth.", "axes.", "admin.", "audit.")) for p in perms)
+    assert perms_of(AUDITOR) == {"audit.view_auditentry", "audit.export_auditentry"}
     # whatever enrollment / claims models exist now are covered
     for perm in Permission.objects.filter(content_type__app_label__in=["enrollment", "claims"]):
         key = f"{perm.content_type.app_label}.{perm.codename}"
@@ -92,6 +94,18 @@ def test_roles_sync_resets_hand_added_permissions():
     assert "policies.change_planyear" not in perms_of(SUPERVISOR)
 
 
+def test_roles_sync_audits_a_change_of_permissions_only():
+    roles_sync()  # creates the roles: audited
+    entry = AuditEntry.objects.get()
+    assert entry.action == Action.PERMISSION_CHANGE and entry.details["operation"] == "角色同步"
+    assert set(entry.details["roles"]) == {CLERK, REVIEWER, POLICY_OFFICER, SUPERVISOR, AUDITOR}
+    roles_sync()  # nothing changed: nothing recorded
+    assert AuditEntry.objects.count() == 1
+    Group.objects.get(name=SUPERVISOR).permissions.add(Permission.objects.get(codename="change_planyear"))
+    roles_sync()
+    assert AuditEntry.objects.count() == 2 and list(AuditEntry.objects.first().details["roles"]) == [SUPERVISOR]
+
+
 def test_sync_roles_command():
     out = StringIO()
     call_command("sync_roles", stdout=out)
@@ -111,7 +125,7 @@ def test_load_demo_creates_accounts_idempotently(settings, monkeypatch):
     text = out.getvalue()
     User = get_user_model()
     names = {"admin", "zhengce", "jingban_dj", "shenhe_dj", "jingban_cz", "jianguan",
-             "shenhe_cz", "shenhe_ls", "shenhe_sm", "shenhe_lc"}
+             "shenhe_cz", "shenhe_ls", "shenhe_sm", "shenhe_lc", "shenji"}
     assert set(User.objects.values_list("username", flat=True)) == names
     assert "演示账户" in text and "Yibao#2024demo" in text and "垫江县经办员" in text
     assert "policies.tests.no_such_demo 尚未提供演示数据" in text
@@ -127,6 +141,8 @@ def test_load_demo_creates_accounts_idempotently(settings, monkeypatch):
     assert user_region_ids(officer) == {r.id for r in regions.values()} | {youxi.id}
     assert user_region_ids(User.objects.get(username="jingban_cz")) == {regions["140400"].id}
     assert [g.name for g in User.objects.get(username="jianguan").groups.all()] == [SUPERVISOR]
+    auditor = User.objects.get(username="shenji")
+    assert [g.name for g in auditor.groups.all()] == [AUDITOR] and user_region_ids(auditor) == set()
 
     clerk.set_password("Changed#2024pw")
     clerk.save()

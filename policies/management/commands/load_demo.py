@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from policies.models import Region
-from policies.roles import CLERK, POLICY_OFFICER, REVIEWER, SUPERVISOR, roles_sync
+from policies.roles import AUDITOR, CLERK, POLICY_OFFICER, REVIEWER, SUPERVISOR, roles_sync
 from policies.staff import staff_user_ensure
 
 DEMO_PASSWORD = "Yibao#2024demo"
@@ -37,6 +37,7 @@ DEMO_ACCOUNTS = [
     ("shenhe_sm", REVIEWER, ["350400"], False, "三明市审核员（理赔）"),
     ("shenhe_lc", REVIEWER, ["371500"], False, "聊城市审核员（理赔）"),
     ("jianguan", SUPERVISOR, ALL_REGIONS, False, "监管（只读，五个统筹区）"),
+    ("shenji", AUDITOR, [], False, "审计员（只看审计日志）"),
 ]
 
 # ---- hook: demo persons / enrollments / payments / claims of the other apps --------
@@ -91,7 +92,7 @@ class Command(BaseCommand):
                 password = DEMO_PASSWORD
             else:
                 password = DEMO_PASSWORD if user.check_password(DEMO_PASSWORD) else "（已修改，未重置）"
-            region_text = "全部" if codes == ALL_REGIONS else "、".join(r.name for r in regions)
+            region_text = "全部" if codes == ALL_REGIONS else "、".join(r.name for r in regions) or "无"
             rows.append((username, role or "超级管理员", region_text, password, description))
 
         for module_name in DEMO_LOADERS:

@@ -1,0 +1,144 @@
+"""审计日志 in the admin (docs/security.md §审计日志): a read-only list for the 审计员 role
+(``audit.view_auditentry``) and superusers — filters by action, date and user, search by
+username and object, and 导出 (xlsx or csv of the filtered list, ``audit.export_auditentry``),
+itself audited. Nothing here adds, changes or deletes an entry.
+"""
+from __future__ import annotations
+
+from io import BytesIO
+
+from django.apps import apps
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+
+from .models import Action, AuditEntry
+from .services import audit_record, request_filters
+from .writers import table_writer
+
+EXPORT_PERMISSION = "audit.export_auditentry"
+FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+           "csv": "text/csv; charset=utf-8"}
+DETAIL_LABELS = {
+    "operation": "操作", "change": "修改内容", "count": "数量", "objects": "对象", "rows": "行数",
+    "file": "文件名", "format": "格式", "locked_out": "已锁定", "page": "页面", "job": "任务编号",
+    "kind": "任务类型", "which": "文件", "stage": "阶段", "before": "清理此日期之前的记录",
+    "deleted": "删除条数", "pruned_through_seq": "已清理至序号", "anchor_hash": "锚点哈希值",
+    "roles": "角色与权限数", "result": "结果", "status": "状态", "reason": "原因", "report": "报表",
+    "region": "统筹区", "year": "年度", "amount": "金额", "claims": "理赔数",
+}
+HEADERS = ["序号", "时间", "用户名", "IP 地址", "操作", "对象类型", "对象编号", "对象", "查询参数", "详情",
+           "上一条的哈希值", "哈希值"]
+
+
+def _text(value) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, dict):
+        return "，".join(f"{DETAIL_LABELS.get(k, k)}：{_text(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return "、".join(_text(v) for v in value)
+    return str(value)
+
+
+def details_text(entry: AuditEntry) -> str:
+    """The entry's details in words (the query string is its own column)."""
+    return _text({k: v for k, v in entry.details.items() if k != "filters"}) if entry.details else "—"
+
+
+def filters_text(entry: AuditEntry) -> str:
+    filters = entry.details.get("filters") or {}
+    return "&".join(f"{k}={'|'.join(v) if isinstance(v, list) else v}" for k, v in filters.items()) or "—"
+
+
+def object_type_text(entry: AuditEntry) -> str:
+    if not entry.object_type:
+        return "—"
+    try:
+        return str(apps.get_model(entry.object_type)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return entry.object_type
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["seq", "at", "username", "ip_address", "action", "object_type_name", "object_repr",
+                    "get_data", "details_display"]
+    list_display_links = ["seq"]
+    list_filter = ["action", "at", ("username", admin.AllValuesFieldListFilter)]
+    date_hierarchy = "at"
+    search_fields = ["username", "object_repr", "=object_id"]
+    search_help_text = "按用户名或对象（名称、编号）搜索"
+    fields = ["seq", "at", "username", "ip_address", "action", "object_type_name", "object_id",
+              "object_repr", "get_data", "details_display", "previous_hash", "hash"]
+    readonly_fields = fields
+    list_per_page = 100
+    show_full_result_count = False
+    change_list_template = "admin/audit/auditentry/change_list.html"
+
+    @admin.display(description="对象类型", ordering="object_type")
+    def object_type_name(self, entry):
+        return object_type_text(entry)
+
+    @admin.display(description="查询参数")
+    def get_data(self, entry):  # the request's query string: data, not developer text
+        return filters_text(entry)
+
+    @admin.display(description="详情")
+    def details_display(self, entry):
+        return details_text(entry)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        return {}
+
+    def has_export_permission(self, request) -> bool:
+        return request.user.is_active and request.user.has_perm(EXPORT_PERMISSION)
+
+    # ------------------------------------------------------------------ export
+
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}_export"
+        return [path("export/<str:fmt>/", self.admin_site.admin_view(self.export_view), name=name),
+                *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = dict(extra_context or {})
+        if self.has_export_permission(request):
+            query = request.GET.urlencode()
+            extra_context["audit_exports"] = [
+                (label, reverse("admin:audit_auditentry_export", args=[fmt]) + (f"?{query}" if query else ""))
+                for fmt, label in (("xlsx", "导出 Excel"), ("csv", "导出 CSV"))]
+        return super().changelist_view(request, extra_context)
+
+    def export_view(self, request, fmt):
+        if not (self.has_view_permission(request) and self.has_export_permission(request)):
+            raise PermissionDenied("您无权导出审计日志")
+        if fmt not in FORMATS:
+            raise Http404("没有这种导出格式")
+        changelist = self.get_changelist_instance(request)
+        entries = list(changelist.get_queryset(request).order_by("seq"))
+        rows = [[e.seq, timezone.localtime(e.at).replace(tzinfo=None), e.username, e.ip_address,
+                 e.get_action_display(), object_type_text(e), e.object_id, e.object_repr, filters_text(e),
+                 details_text(e), e.previous_hash, e.hash] for e in entries]
+        name = f"审计日志_{timezone.localdate():%Y%m%d}.{fmt}"
+        audit_record(action=Action.EXPORT, request=request, obj=AuditEntry,
+                     details={"filters": request_filters(request), "rows": len(rows), "file": name})
+        buffer = BytesIO()
+        table_writer()(buffer, HEADERS, rows, fmt=fmt, title="审计日志")
+        response = HttpResponse(buffer.getvalue(), content_type=FORMATS[fmt])
+        response["Content-Disposition"] = content_disposition_header(True, name)
+        return response

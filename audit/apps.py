@@ -1,0 +1,13 @@
+"""App config: connects the login, logout and login-failure signals (``audit.signals``)."""
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "audit"
+    verbose_name = "审计日志"
+
+    def ready(self):
+        from . import signals
+
+        signals.connect()

@@ -1,0 +1,197 @@
+"""Writes and checks of the audit log (docs/security.md §审计日志).
+
+``audit_record`` appends an entry in the caller's transaction (an act rolled back leaves
+no entry). It locks the chain head, so appends are serialised and the chain stays linear
+on PostgreSQL; call it at the end of a transaction, not before long work. It works without
+a request (commands, workers): the user is then the ``user`` given (or none: 系统).
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from .models import GENESIS_HASH, Action, AuditAnchor, AuditChainHead, AuditEntry
+
+RETENTION_DAYS = 180  # 等保三级: audit records are kept at least 6 months
+SECRET_PARAMETERS = {"csrfmiddlewaretoken", "password", "password1", "password2", "token", "otp_token"}
+
+
+def _floats_as_text(value):
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dict):
+        return {str(k): _floats_as_text(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_floats_as_text(v) for v in value]
+    return value
+
+
+def _plain(details) -> dict:
+    """``details`` as it reads back from the database (dates, decimals and floats → text,
+    so that a stored jsonb value reads back exactly as it was hashed)."""
+    return json.loads(json.dumps(_floats_as_text(details or {}), cls=DjangoJSONEncoder, ensure_ascii=False))
+
+
+def request_filters(request) -> dict:
+    """The query string of ``request`` (filters, search, ordering) without secrets."""
+    if request is None:
+        return {}
+    return {key: (values[0] if len(values) == 1 else values) for key, values in request.GET.lists()
+            if key.lower() not in SECRET_PARAMETERS}
+
+
+def client_ip(request) -> str:
+    """The client's address as django-axes resolved it (proxy settings), else REMOTE_ADDR."""
+    if request is None:
+        return ""
+    candidate = getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR", "")
+    try:
+        return str(ipaddress.ip_address(str(candidate).strip()))
+    except ValueError:
+        return ""
+
+
+def _user_of(user, request):
+    if user is None and request is not None:
+        user = getattr(request, "user", None)
+    if user is not None and not getattr(user, "is_authenticated", False):
+        return None
+    return user
+
+
+def describe(obj) -> tuple[str, str, str]:
+    """(model, id, text) of ``obj``: a model instance, a model class, or text."""
+    if obj is None:
+        return "", "", ""
+    meta = getattr(obj, "_meta", None)
+    if meta is None:
+        return "", "", str(obj)[:200]
+    model = f"{meta.app_label}.{meta.model_name}"
+    if isinstance(obj, type):
+        return model, "", str(meta.verbose_name_plural)[:200]
+    return model, "" if obj.pk is None else str(obj.pk)[:64], str(obj)[:200]
+
+
+def _locked_head() -> AuditChainHead:
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        try:
+            with transaction.atomic():
+                AuditChainHead.objects.create(pk=1)
+        except IntegrityError:
+            pass  # created by a concurrent append
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+    return head
+
+
+@transaction.atomic
+def audit_record(*, action: str, user=None, request=None, obj=None, details=None,
+                 username: str = "") -> AuditEntry:
+    """Append an entry: ``action`` (an ``Action``), who (``user``, else ``request.user``;
+    ``username`` for a failed login's typed name), from where (``request``), on what
+    (``obj``: a model instance or class, or text) and ``details`` (JSON: filters, row
+    counts, file names…)."""
+    if action not in Action.values:
+        raise ValueError(f"unknown audit action {action!r}")
+    user = _user_of(user, request)
+    model, object_id, text = describe(obj)
+    head = _locked_head()
+    entry = AuditEntry(
+        seq=head.last_seq + 1, at=timezone.now(), user_id=getattr(user, "pk", None),
+        username=(user.get_username() if user is not None else username)[:150],
+        ip_address=client_ip(request), action=action, object_type=model, object_id=object_id,
+        object_repr=text, details=_plain(details), previous_hash=head.last_hash)
+    entry.hash = entry.compute_hash()
+    entry.save()
+    AuditChainHead.objects.filter(pk=1).update(last_seq=entry.seq, last_hash=entry.hash)
+    return entry
+
+
+# --------------------------------------------------------------------------- verify
+
+
+@dataclass(frozen=True)
+class Verification:
+    checked: int
+    problem: str = ""  # empty: the chain is intact
+    seq: int | None = None  # the first entry found broken
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+
+def audit_verify() -> Verification:
+    """Walk the chain from its anchor: every entry's hash is recomputed and must link to
+    the one before it, numbers run without gaps, and the head names the last entry."""
+    anchor = AuditAnchor.objects.order_by("-pruned_through_seq").first()
+    expected_hash = anchor.hash if anchor else GENESIS_HASH
+    expected_seq = anchor.pruned_through_seq + 1 if anchor else 1
+    checked = 0
+    anchor_recorded = anchor is None
+    for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
+        if entry.seq != expected_seq:
+            return Verification(checked, f"缺少第 {expected_seq} 条（下一条为第 {entry.seq} 条）：记录被删除",
+                                expected_seq)
+        if entry.previous_hash != expected_hash:
+            return Verification(checked, f"第 {entry.seq} 条记录的“上一条的哈希值”与第 {entry.seq - 1} 条不符："
+                                         "链条断开", entry.seq)
+        if entry.compute_hash() != entry.hash:
+            return Verification(checked, f"第 {entry.seq} 条记录的内容与其哈希值不符：记录被篡改", entry.seq)
+        if (not anchor_recorded and entry.action == Action.AUDIT_PRUNE
+                and entry.details.get("anchor_hash") == anchor.hash):
+            anchor_recorded = True
+        expected_hash, expected_seq = entry.hash, entry.seq + 1
+        checked += 1
+    head = AuditChainHead.objects.filter(pk=1).first()
+    last_seq = expected_seq - 1
+    if head is not None and (head.last_seq, head.last_hash) != (last_seq, expected_hash):
+        return Verification(checked, f"链尾记录为第 {head.last_seq} 条，但最后一条记录是第 {last_seq} 条：记录被删除或篡改",
+                            last_seq + 1)
+    if not anchor_recorded:
+        return Verification(checked, f"清理记录（已清理至第 {anchor.pruned_through_seq} 条）在日志中没有对应的"
+                                     "“清理审计日志”记录：清理记录被篡改", anchor.pruned_through_seq + 1)
+    return Verification(checked)
+
+
+# --------------------------------------------------------------------------- prune
+
+
+@transaction.atomic
+def audit_prune(*, before, acting_user=None) -> int:
+    """Delete the entries recorded before ``before`` (a date), never one younger than
+    ``RETENTION_DAYS``; the hash of the last deleted entry becomes the anchor of the kept
+    chain, and the prune itself is recorded. Returns the number of deleted entries."""
+    today = timezone.localdate()
+    limit = today - timedelta(days=RETENTION_DAYS)
+    if before > limit:
+        raise ValidationError(f"审计日志至少保存 {RETENTION_DAYS} 天：清理日期不能晚于 {limit.isoformat()}"
+                              f"（您输入的是 {before.isoformat()}）")
+    _locked_head()  # no append while the chain is cut
+    cutoff = timezone.make_aware(datetime.combine(before, time.min))
+    old = AuditEntry.objects.filter(at__lt=cutoff).order_by("-seq")
+    last = old.first()
+    if last is None:
+        return 0
+    # entries are numbered in time order: delete the chain's start up to ``last``
+    doomed = AuditEntry.objects.filter(seq__lte=last.seq)
+    if doomed.filter(at__gte=cutoff).exists():
+        raise ValidationError(f"第 {last.seq} 条之前有晚于 {before.isoformat()} 的记录，不能只清理链条的一部分")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL audit.prune = 'on'")
+        cursor.execute(f"DELETE FROM {AuditEntry._meta.db_table} WHERE seq <= %s", [last.seq])  # noqa: S608
+        deleted = cursor.rowcount
+    AuditAnchor(pruned_through_seq=last.seq, hash=last.hash,
+                username=acting_user.get_username() if acting_user is not None else "").save()
+    audit_record(action=Action.AUDIT_PRUNE, user=acting_user,
+                 details={"before": before.isoformat(), "deleted": deleted, "pruned_through_seq": last.seq,
+                          "anchor_hash": last.hash})
+    return deleted
