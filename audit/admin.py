@@ -78,6 +78,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
               "object_repr", "get_data", "details_display", "previous_hash", "hash"]
     readonly_fields = fields
     list_per_page = 100
+    empty_value_display = "—"
     show_full_result_count = False
     change_list_template = "admin/audit/auditentry/change_list.html"
 

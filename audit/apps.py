@@ -5,7 +5,7 @@ from django.apps import AppConfig
 class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "audit"
-    verbose_name = "审计日志"
+    verbose_name = "安全审计"
 
     def ready(self):
         from . import signals

@@ -34,6 +34,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.models import Action
+from audit.services import audit_record
 from enrollment.models import Person
 from enrollment.selectors import persons_visible_to
 from insurance_rules.claim_amounts import AMOUNT_FIELDS, InvalidAmounts, check_claim_amounts
@@ -476,7 +478,9 @@ def claim_settle(*, claim: Claim, acting_user) -> Claim:
     """结算 a claim in 录入 or 退回: run the engine, store the result lines as a new
     version, generate the documents checklist."""
     _check(acting_user, "claims.settle_claim", claim)
-    return _settle(claim, acting_user, allowed=Claim.EDITABLE, action="结算")
+    settled = _settle(claim, acting_user, allowed=Claim.EDITABLE, action="结算")
+    audit_record(action=Action.SETTLE, user=acting_user, obj=settled, details={"operation": "结算"})
+    return settled
 
 
 @transaction.atomic
@@ -485,8 +489,9 @@ def claim_resettle(*, claim: Claim, acting_user, reason: str = "") -> Claim:
     explicit, the old lines are kept as history (README §4.8)."""
     _check(acting_user, "claims.settle_claim", claim)
     text = f"重新结算：{reason.strip()}" if reason and reason.strip() else "重新结算"
-    return _settle(claim, acting_user, allowed=(Claim.Status.SETTLED,), action="重新结算",
-                   reason=text)
+    settled = _settle(claim, acting_user, allowed=(Claim.Status.SETTLED,), action="重新结算", reason=text)
+    audit_record(action=Action.SETTLE, user=acting_user, obj=settled, details={"operation": text})
+    return settled
 
 
 # --------------------------------------------------------------------------- workflow
@@ -507,7 +512,7 @@ def claim_approve(*, claim: Claim, acting_user) -> Claim:
     locked.status = Claim.Status.APPROVED
     locked.approved_at = timezone.now()
     locked.approved_by = acting_user
-    return _full_save(locked, acting_user, "审核通过")
+    return _audited_review(_full_save(locked, acting_user, "审核通过"), acting_user, "审核通过")
 
 
 @transaction.atomic
@@ -521,6 +526,12 @@ def claim_pay(*, claim: Claim, acting_user) -> Claim:
     locked.paid_at = timezone.now()
     locked.paid_by = acting_user
     return _full_save(locked, acting_user, "登记支付")
+
+
+def _audited_review(claim: Claim, acting_user, operation: str, reason: str = "") -> Claim:
+    audit_record(action=Action.REVIEW, user=acting_user, obj=claim,
+                 details={"operation": operation, **({"reason": reason} if reason else {})})
+    return claim
 
 
 def _reason(reason: str, label: str) -> str:
@@ -542,7 +553,7 @@ def claim_return(*, claim: Claim, acting_user, reason: str) -> Claim:
     locked.status = Claim.Status.RETURNED
     locked.status_reason = text
     locked.approved_at = locked.approved_by = None
-    return _full_save(locked, acting_user, f"退回：{text}")
+    return _audited_review(_full_save(locked, acting_user, f"退回：{text}"), acting_user, "退回", text)
 
 
 @transaction.atomic
@@ -555,7 +566,7 @@ def claim_void(*, claim: Claim, acting_user, reason: str) -> Claim:
         raise _status_error(locked, "作废")
     locked.status = Claim.Status.VOID
     locked.status_reason = text
-    return _full_save(locked, acting_user, f"作废：{text}")
+    return _audited_review(_full_save(locked, acting_user, f"作废：{text}"), acting_user, "作废", text)
 
 
 @transaction.atomic

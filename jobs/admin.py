@@ -14,6 +14,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from audit.models import Action
+from audit.services import audit_record
+
 from . import selectors, services
 from .models import Job, MyJob
 from .registry import get_kind, kind_label
@@ -134,13 +137,15 @@ class JobAdmin(admin.ModelAdmin):
 
     def file_view(self, request, job_id, which):
         job = self._job(request, job_id)
-        for key, _label, name in self._files(job):
+        for key, label, name in self._files(job):
             if key == which:
                 field = getattr(job, f"{which if which != 'errors' else 'error'}_file")
                 try:
                     handle = field.open("rb")
                 except FileNotFoundError:
                     raise Http404("文件已按保存期限删除") from None
+                audit_record(action=Action.DOWNLOAD, request=request, obj=job,
+                             details={"which": label, "file": name, "kind": kind_label(job.kind)})
                 return FileResponse(handle, as_attachment=True, filename=name)
         raise Http404("没有这个文件")
 

@@ -44,6 +44,9 @@ from django.utils.html import format_html
 from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
+from audit.admin_hooks import AuditedChangesMixin
+from audit.models import Action
+from audit.services import audit_record
 from jobs.files import local_path, store_upload
 from sheets.admin import ExcelExportMixin
 from sheets.excel import attach
@@ -115,7 +118,7 @@ def plan_year_notice(obj):
     return None
 
 
-class HistoryAdmin(MaskedLookupsMixin, SimpleHistoryAdmin):
+class HistoryAdmin(AuditedChangesMixin, MaskedLookupsMixin, SimpleHistoryAdmin):
     """SimpleHistoryAdmin with a 修改原因 box on the change form, read-only history versions
     unless the user may revert, and no filter or partial search on masked values
     (``MaskedLookupsMixin``).
@@ -133,6 +136,10 @@ class HistoryAdmin(MaskedLookupsMixin, SimpleHistoryAdmin):
     off by default: a revert saves the whole old row, read-only fields included (a
     status, a decision, a settled amount), bypassing the services that own those writes;
     only the admins of plain parameter tables switch it on.
+
+    审计日志: every save, revert and deletion on a page of this app is audited as 参数修改
+    (``audit_action`` says otherwise, e.g. 权限修改 for staff profiles); the other apps'
+    pages are not (their rows keep their history, and their services audit the acts).
     """
 
     CHANGE_REASON = "change_reason"
@@ -141,6 +148,11 @@ class HistoryAdmin(MaskedLookupsMixin, SimpleHistoryAdmin):
 
     def get_historical_record_context_helper(self, request, historical_record):
         return ChineseHistoryContextHelper(self.model, historical_record)
+
+    def get_audit_action(self, request, obj):
+        if self.audit_action is None and self.model._meta.app_label == "policies":
+            return Action.PARAMETER_CHANGE
+        return self.audit_action
 
     def _showing_version(self, request) -> bool:
         return getattr(request, self.READ_ONLY_VERSION, False)
@@ -544,6 +556,8 @@ class PlanYearAdmin(PlanYearRolloverMixin, RegionScopedAdminMixin, HistoryAdmin)
         for plan_year in queryset.select_related("scheme__region"):
             try:
                 plan_year_set_status(plan_year=plan_year, status=status, acting_user=request.user)
+                audit_record(action=Action.PARAMETER_CHANGE, request=request, obj=plan_year,
+                             details={"operation": "状态变更", "status": PlanYear.Status(status).label})
                 done += 1
             except ValidationError as exc:
                 for message in exc.message_dict.get("status", exc.messages):
@@ -595,6 +609,7 @@ class PlanYearAdmin(PlanYearRolloverMixin, RegionScopedAdminMixin, HistoryAdmin)
             raise PermissionDenied
         response = HttpResponse(content_type=XLSX_TYPE)
         write_plan_year_workbook(obj, response, user=request.user)
+        audit_record(action=Action.EXPORT, request=request, obj=obj, details={"file": workbook_file_name(obj)})
         return attach(response, workbook_file_name(obj))
 
     def import_sheets_view(self, request, object_id):
@@ -616,6 +631,8 @@ class PlanYearAdmin(PlanYearRolloverMixin, RegionScopedAdminMixin, HistoryAdmin)
                 result = plan_year_import_sheets(plan_year=obj, path=path, acting_user=request.user,
                                                  name=info["name"])
             if result.ok:
+                audit_record(action=Action.IMPORT, request=request, obj=obj,
+                             details={"file": info["name"], "result": result.summary()})
                 uploads.pop(token, None)
                 request.session[SHEETS_SESSION_KEY] = uploads
                 default_storage.delete(info["path"])
@@ -660,6 +677,7 @@ class StaffProfileInline(SuperuserWritesMixin, admin.StackedInline):
 @admin.register(StaffProfile)
 class StaffProfileAdmin(SuperuserWritesMixin, HistoryAdmin):
     history_revert = True  # a plain table: an old version may be saved back
+    audit_action = Action.PERMISSION_CHANGE
     list_display = ["user", "region_list", "is_superuser"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
     filter_horizontal = ["regions"]
@@ -683,9 +701,10 @@ if admin.site.is_registered(User):
 
 
 @admin.register(User)
-class UserAdmin(SuperuserWritesMixin, DjangoUserAdmin):
-    """Django's user admin plus the staff profile (regions) inline."""
+class UserAdmin(AuditedChangesMixin, SuperuserWritesMixin, DjangoUserAdmin):
+    """Django's user admin plus the staff profile (regions) inline; saves are audited."""
 
+    audit_action = Action.PERMISSION_CHANGE
     inlines = [StaffProfileInline]
     list_display = ["username", "first_name", "last_name", "is_staff", "is_superuser",
                     "group_list", "region_list"]
@@ -711,6 +730,8 @@ if admin.site.is_registered(Group):
 
 
 @admin.register(Group)
-class GroupAdmin(SuperuserWritesMixin, DjangoGroupAdmin):
+class GroupAdmin(AuditedChangesMixin, SuperuserWritesMixin, DjangoGroupAdmin):
     """Django's role (group) admin: roles are kept by ``roles_sync``; only a superuser
     changes them by hand."""
+
+    audit_action = Action.PERMISSION_CHANGE

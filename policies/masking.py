@@ -21,7 +21,12 @@ for the declared fields on the changelist and on the change page.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import FieldDoesNotExist
+from django.http import HttpRequest
+
+from audit.models import Action
+from audit.services import audit_record, request_filters
 
 FULL_IDENTITY_PERMISSION = "policies.view_full_identity"
 MASK_CHAR = "*"
@@ -66,18 +71,35 @@ def can_view_full_identity(request_or_user) -> bool:
     return bool(user is not None and user.is_active and user.has_perm(FULL_IDENTITY_PERMISSION))
 
 
+def audit_full_view(request, obj=None) -> None:
+    """审计日志: a page shows ``request.user`` unmasked numbers — one entry per page view
+    (the first full number shown records it; ``obj``: the page's object, if any). Only
+    for requests (an export passes a user and is audited as an export)."""
+    if (isinstance(request, HttpRequest) and not getattr(request, "audited_full_view", False)
+            and can_view_full_identity(request)):
+        request.audited_full_view = True
+        audit_record(action=Action.VIEW_FULL_ID, request=request, obj=obj,
+                     details={"page": request.path, "filters": request_filters(request)})
+
+
 def masked_id(request_or_user, value) -> str:
     """The ID number as ``request.user`` may see it (full, or masked)."""
     if value in (None, ""):
         return ""
-    return str(value) if can_view_full_identity(request_or_user) else mask_id_number(value)
+    if can_view_full_identity(request_or_user):
+        audit_full_view(request_or_user)
+        return str(value)
+    return mask_id_number(value)
 
 
 def masked_phone(request_or_user, value) -> str:
     """The phone number as ``request.user`` may see it (full, or masked)."""
     if value in (None, ""):
         return ""
-    return str(value) if can_view_full_identity(request_or_user) else mask_phone(value)
+    if can_view_full_identity(request_or_user):
+        audit_full_view(request_or_user)
+        return str(value)
+    return mask_phone(value)
 
 
 MASKERS = {"id": masked_id, "phone": masked_phone}
@@ -171,6 +193,26 @@ class MaskedIdentityAdminMixin(MaskedLookupsMixin):
 
     def _masking_needed(self, request):
         return bool(self.masked_fields) and not can_view_full_identity(request)
+
+    # 审计日志: a list, page or history of these rows shown to a user who reads the
+    # numbers in full is one 查看完整证件号 entry (``audit_full_view``)
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        if self.masked_fields and getattr(response, "status_code", None) == 200:
+            audit_full_view(request, self.model)
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if self.masked_fields and getattr(response, "status_code", None) == 200:
+            audit_full_view(request, self.get_object(request, unquote(object_id)) or self.model)
+        return response
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        if self.masked_fields and getattr(response, "status_code", None) == 200:
+            audit_full_view(request, self.get_object(request, unquote(object_id)) or self.model)
+        return response
 
     def _masked_callable(self, request, name):
         # One callable per (admin, field) and request: Django compares readonly

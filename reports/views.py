@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from audit.models import Action
+from audit.services import audit_record, request_filters
 from jobs.services import job_start
 from policies.models import PlanYear
 from sheets.excel import attach, export_file_name, scope_name
@@ -42,7 +44,11 @@ def export_view(request, key):
     region = filters["region"].name if "region" in filters else scope_name(request.user)
     year = f"{filters['year']}年" if "year" in filters else None
     response = HttpResponse(figure_workbook(figure, scope=form.description()), content_type=XLSX)
-    return attach(response, export_file_name(figure.title, region, year))
+    name = export_file_name(figure.title, region, year)
+    audit_record(action=Action.EXPORT, request=request, obj=figure.title,
+                 details={"report": figure.title, "filters": request_filters(request), "rows": len(figure.rows),
+                          "file": name})
+    return attach(response, name)
 
 
 @require_POST

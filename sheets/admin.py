@@ -27,6 +27,8 @@ from django.urls import path, reverse
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import SelectableFieldsExportForm
 
+from audit.models import Action
+from audit.services import audit_record, request_filters
 from jobs.models import Job
 from jobs.scope import current_scope
 from jobs.services import job_start
@@ -116,6 +118,7 @@ class ExcelExportMixin:
     def get_data_for_export(self, request, queryset, **kwargs):
         data = super().get_data_for_export(request, queryset, **kwargs)
         data.title = sheet_title(self.get_export_label(), scope_name(request.user))
+        request.exported_rows = len(data)  # for the audit entry of _do_file_export
         return data
 
     def get_export_filename(self, request, queryset, file_format):
@@ -125,7 +128,10 @@ class ExcelExportMixin:
     def _do_file_export(self, file_format, request, queryset, export_form=None):
         # django-import-export writes filename="…" (mangled for a Chinese name)
         response = super()._do_file_export(file_format, request, queryset, export_form=export_form)
-        return attach(response, self.get_export_filename(request, queryset, file_format))
+        name = self.get_export_filename(request, queryset, file_format)
+        audit_record(action=Action.EXPORT, request=request, obj=self.model, details={
+            "filters": request_filters(request), "rows": getattr(request, "exported_rows", None), "file": name})
+        return attach(response, name)
 
 
 class SheetAdminMixin(ExcelExportMixin):

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
 
+from audit.models import Action
+from audit.services import audit_record
 from jobs.registry import job_kind
 from jobs.runner import JobError, JobRun
 from jobs.scope import current_scope
@@ -68,9 +70,22 @@ def sheet_check(job_run: JobRun) -> str:
             f"无变化 {c['unchanged']}。请核对预览后点击“确认导入”。")
 
 
+def _audit_import(job_run: JobRun, stage: str, **details) -> None:
+    audit_record(action=Action.IMPORT, user=job_run.user, obj=job_run.job, details={
+        "stage": stage, "kind": get_kind(job_run.params["sheet_kind"]).label, "file": job_run.job.input_name,
+        **details})
+
+
 @job_kind("sheet_import", "导入表格", count_labels=COUNTS)
 def sheet_import(job_run: JobRun) -> str:
-    return _import(job_run, dry_run=False).summary()
+    _audit_import(job_run, "开始")
+    try:
+        result = _import(job_run, dry_run=False)
+    except Exception:
+        _audit_import(job_run, "失败（未写入任何数据）")
+        raise
+    _audit_import(job_run, "完成", rows=result.rows, result=result.summary())
+    return result.summary()
 
 
 @job_kind("sheet_export", "导出表格", count_labels={"rows": "导出行数"})
@@ -87,6 +102,9 @@ def sheet_export(job_run: JobRun) -> str:
                                progress=lambda stage, n: job_run.progress(n, None, stage))
 
     job_run.save_result(name, write)
+    audit_record(action=Action.EXPORT, user=job_run.user, obj=job_run.job, details={
+        "kind": kind.label, "region": region.name if region is not None else "", "year": year, "rows": rows["n"],
+        "file": name})
     job_run.count(rows=rows["n"])
     job_run.progress(rows["n"], rows["n"], force=False)
     return f"已导出{kind.label} {rows['n']} 行"

@@ -23,6 +23,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from audit.models import Action
+from audit.services import audit_record
 from enrollment.models import (
     BloodPressureReading,
     Person,
@@ -167,6 +169,7 @@ def registration_approve(*, registration: Registration, acting_user,
     registration.assessment = result.as_list()
     registration.reason = ""
     _move(registration, S.APPROVED, acting_user, "；".join(result.lines))
+    audit_record(action=Action.REVIEW, user=acting_user, obj=registration, details={"operation": "批准"})
     return registration
 
 
@@ -190,6 +193,7 @@ def registration_reject(*, registration: Registration, acting_user, reason: str,
     registration.decision_date = decision_date or timezone.localdate()
     registration.reason = reason
     _move(registration, S.REJECTED, acting_user, reason)
+    audit_record(action=Action.REVIEW, user=acting_user, obj=registration, details={"operation": "驳回", "reason": reason})
     return registration
 
 
@@ -212,4 +216,5 @@ def registration_terminate(*, registration: Registration, acting_user, reason: s
         registration.valid_to = end_date
     registration.reason = reason
     _move(registration, S.TERMINATED, acting_user, reason)
+    audit_record(action=Action.REVIEW, user=acting_user, obj=registration, details={"operation": "终止", "reason": reason})
     return registration

@@ -6,6 +6,7 @@ from decimal import Decimal as D
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from audit.models import Action, AuditEntry
 from enrollment.models import Registration, RegistrationTransition
 from enrollment.selectors import registrations as sel
 from enrollment.services import registrations as svc
@@ -65,6 +66,10 @@ def test_full_workflow_records_every_transition(cz, clerk, reviewer):
     history = reg.history.order_by("history_date")
     assert [h.status for h in history][-1] == S.TERMINATED
     assert history.last().history_user == reviewer
+    # 审计日志: the decisions (not the submission nor the start of the review)
+    audited = AuditEntry.objects.filter(action=Action.REVIEW).order_by("seq")
+    assert [(e.username, e.object_id, e.details["operation"]) for e in audited] == [
+        ("reviewer", str(reg.pk), "批准"), ("reviewer", str(reg.pk), "终止")]
 
 
 def test_no_approval_without_permission(cz, clerk, reviewer):
@@ -97,6 +102,7 @@ def test_reject_requires_reason_and_is_terminal(cz, clerk, reviewer):
         svc.registration_reject(registration=reg, acting_user=reviewer, reason="  ")
     reg = svc.registration_reject(registration=reg, acting_user=reviewer, reason="诊断证明不全")
     assert reg.status == S.REJECTED and reg.reason == "诊断证明不全"
+    assert AuditEntry.objects.get(action=Action.REVIEW).details == {"operation": "驳回", "reason": "诊断证明不全"}
     for call in (lambda: svc.registration_start_review(registration=reg, acting_user=reviewer),
                  lambda: svc.registration_approve(registration=reg, acting_user=reviewer),
                  lambda: svc.registration_terminate(registration=reg, acting_user=reviewer,

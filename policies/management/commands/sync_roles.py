@@ -1,11 +1,11 @@
-"""``manage.py sync_roles``: create/update the four staff role groups (policies.roles)."""
+"""``manage.py sync_roles``: create/update the staff role groups (policies.roles)."""
 from django.core.management.base import BaseCommand
 
 from policies.roles import roles_sync
 
 
 class Command(BaseCommand):
-    help = "创建或同步角色（经办员、审核员、政策管理员、只读/监管）的权限；可重复执行"
+    help = "创建或同步角色（经办员、审核员、政策管理员、只读/监管、审计员）的权限；可重复执行"
 
     def handle(self, *args, **options):
         report = roles_sync()
