@@ -24,13 +24,13 @@ FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.
            "csv": "text/csv; charset=utf-8"}
 DETAIL_LABELS = {
     "operation": "操作", "change": "修改内容", "count": "数量", "objects": "对象", "rows": "行数",
-    "file": "文件名", "format": "格式", "locked_out": "已锁定", "page": "页面", "job": "任务编号",
+    "file": "文件名", "format": "格式", "locked_out": "已锁定", "job": "任务编号",
     "kind": "任务类型", "which": "文件", "stage": "阶段", "before": "清理此日期之前的记录",
     "deleted": "删除条数", "pruned_through_seq": "已清理至序号", "anchor_hash": "锚点哈希值",
     "roles": "角色与权限数", "result": "结果", "status": "状态", "reason": "原因", "report": "报表",
     "region": "统筹区", "year": "年度", "amount": "金额", "claims": "理赔数",
 }
-HEADERS = ["序号", "时间", "用户名", "IP 地址", "操作", "对象类型", "对象编号", "对象", "查询参数", "详情",
+HEADERS = ["序号", "时间", "用户名", "IP 地址", "操作", "对象类型", "对象编号", "对象", "页面与查询参数", "详情",
            "上一条的哈希值", "哈希值"]
 
 
@@ -46,14 +46,21 @@ def _text(value) -> str:
     return str(value)
 
 
+REQUEST_KEYS = ("page", "filters")  # shown as the request, not as words
+
+
 def details_text(entry: AuditEntry) -> str:
-    """The entry's details in words (the query string is its own column)."""
-    return _text({k: v for k, v in entry.details.items() if k != "filters"}) if entry.details else "—"
+    """The entry's details in words (the page and its query string are their own column)."""
+    shown = {k: v for k, v in entry.details.items() if k not in REQUEST_KEYS}
+    return _text(shown) if shown else "—"
 
 
-def filters_text(entry: AuditEntry) -> str:
+def request_text(entry: AuditEntry) -> str:
+    """The page and the query string recorded (filters, search), as the browser sent them."""
     filters = entry.details.get("filters") or {}
-    return "&".join(f"{k}={'|'.join(v) if isinstance(v, list) else v}" for k, v in filters.items()) or "—"
+    query = "&".join(f"{k}={'|'.join(v) if isinstance(v, list) else v}" for k, v in filters.items())
+    text = entry.details.get("page", "") + (f"?{query}" if query else "")
+    return text or "—"
 
 
 def object_type_text(entry: AuditEntry) -> str:
@@ -86,9 +93,9 @@ class AuditEntryAdmin(admin.ModelAdmin):
     def object_type_name(self, entry):
         return object_type_text(entry)
 
-    @admin.display(description="查询参数")
-    def get_data(self, entry):  # the request's query string: data, not developer text
-        return filters_text(entry)
+    @admin.display(description="页面与查询参数")
+    def get_data(self, entry):  # what the request asked for: data, not developer text
+        return request_text(entry)
 
     @admin.display(description="详情")
     def details_display(self, entry):
@@ -133,7 +140,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
         changelist = self.get_changelist_instance(request)
         entries = list(changelist.get_queryset(request).order_by("seq"))
         rows = [[e.seq, timezone.localtime(e.at).replace(tzinfo=None), e.username, e.ip_address,
-                 e.get_action_display(), object_type_text(e), e.object_id, e.object_repr, filters_text(e),
+                 e.get_action_display(), object_type_text(e), e.object_id, e.object_repr, request_text(e),
                  details_text(e), e.previous_hash, e.hash] for e in entries]
         name = f"审计日志_{timezone.localdate():%Y%m%d}.{fmt}"
         audit_record(action=Action.EXPORT, request=request, obj=AuditEntry,

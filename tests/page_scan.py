@@ -20,9 +20,11 @@ ALLOWED_WORDS = {
     "mmHg", "mmol", "kg", "cm", "No", "SVG", "PDF", "CSV", "XLSX", "GB18030", "UTF-8",
     "Control", "Command", "Mac",  # keyboard keys, in Django's own Chinese help text
 }
-# Columns whose values are technical data by nature: a row's own 代码, and what the login
-# records of django-axes store (browser identifier, path, request data).
-DATA_FIELDS = ("code", "user_agent", "path_info", "http_accept", "get_data", "post_data")
+# Columns whose values are technical data by nature: a row's own 代码, what the login
+# records of django-axes store (browser identifier, path, request data) and the audit log's
+# hashes and recorded query strings (its ``get_data`` column).
+DATA_FIELDS = ("code", "user_agent", "path_info", "http_accept", "get_data", "post_data", "hash",
+               "previous_hash")
 RAW_CODE_MIN_LENGTH = 4  # shorter codes (a, b, c1) are too common in ordinary text
 
 

@@ -27,10 +27,12 @@ PER_SHAPE = 1
 RICH_SHAPES = re.compile(r"/(claim|registration|enrollment|person)/N/change/")
 RICH_PER_SHAPE = 4
 MAX_PAGES = 170
-# /admin/axes/: the login records, technical data (IP, paths, browser identifiers) as recorded
+# /admin/axes/: the login records, technical data (IP, paths, browser identifiers) as recorded;
+# the audit log's export: hashes and recorded query strings (its page is scanned)
 SKIP = re.compile(r"/logout/|/delete/|/password/|/jsi18n/|/autocomplete/|/static/|/media/|/admin/axes/|"
+                  r"/admin/audit/auditentry/export/|"
                   r"\?.*(?:_popup|_to_field|o=|p=|q=|all=|e=)|/r/\d+/\d+/")
-ROLES = ["jingban_dj", "shenhe_dj", "jingban_cz", "shenhe_cz", "zhengce", "jianguan", "admin"]
+ROLES = ["jingban_dj", "shenhe_dj", "jingban_cz", "shenhe_cz", "zhengce", "jianguan", "shenji", "admin"]
 
 
 def shape(url: str) -> str:
