@@ -556,8 +556,6 @@ class PlanYearAdmin(PlanYearRolloverMixin, RegionScopedAdminMixin, HistoryAdmin)
         for plan_year in queryset.select_related("scheme__region"):
             try:
                 plan_year_set_status(plan_year=plan_year, status=status, acting_user=request.user)
-                audit_record(action=Action.PARAMETER_CHANGE, request=request, obj=plan_year,
-                             details={"operation": "状态变更", "status": PlanYear.Status(status).label})
                 done += 1
             except ValidationError as exc:
                 for message in exc.message_dict.get("status", exc.messages):
@@ -631,8 +629,6 @@ class PlanYearAdmin(PlanYearRolloverMixin, RegionScopedAdminMixin, HistoryAdmin)
                 result = plan_year_import_sheets(plan_year=obj, path=path, acting_user=request.user,
                                                  name=info["name"])
             if result.ok:
-                audit_record(action=Action.IMPORT, request=request, obj=obj,
-                             details={"file": info["name"], "result": result.summary()})
                 uploads.pop(token, None)
                 request.session[SHEETS_SESSION_KEY] = uploads
                 default_storage.delete(info["path"])

@@ -13,6 +13,9 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from audit.models import Action
+from audit.services import audit_record
+
 from .access import user_can_access
 from .models import PlanYear
 
@@ -43,5 +46,7 @@ def plan_year_set_status(*, plan_year: PlanYear, status: str, acting_user) -> Pl
         locked.status = target
         locked._history_user = acting_user
         locked.save(update_fields=["status"])
+        audit_record(action=Action.PARAMETER_CHANGE, user=acting_user, obj=locked,
+                     details={"operation": "状态变更", "status": f"{current.label} → {target.label}"})
     plan_year.status = locked.status
     return locked

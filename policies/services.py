@@ -13,6 +13,9 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from audit.models import Action
+from audit.services import audit_record
+
 from . import fixture_files, loading, rollover, rule_sheets
 from .access import user_can_access
 from .errors import PlanYearRolloverError, PolicyFixtureError
@@ -45,9 +48,12 @@ def plan_year_rollover(*, region_code: str, kind: str, from_year: int, to_year: 
     draft (dates shifted by the difference in years). Refuses an existing target.
     Raises ``PlanYearRolloverError`` and writes nothing on failure."""
     with transaction.atomic():
-        return rollover.copy_plan_year(region_code=str(region_code), kind=kind,
-                                       from_year=int(from_year), to_year=int(to_year),
-                                       acting_user=acting_user)
+        draft = rollover.copy_plan_year(region_code=str(region_code), kind=kind,
+                                        from_year=int(from_year), to_year=int(to_year),
+                                        acting_user=acting_user)
+        audit_record(action=Action.PARAMETER_CHANGE, user=acting_user, obj=draft,
+                     details={"operation": f"由 {from_year} 年度复制为新年度草稿"})
+        return draft
 
 
 def plan_year_import_sheets(*, plan_year: PlanYear, path, acting_user, dry_run: bool = False,
@@ -73,4 +79,6 @@ def plan_year_import_sheets(*, plan_year: PlanYear, path, acting_user, dry_run: 
             transaction.set_rollback(True)
         else:
             result.written = True
+            audit_record(action=Action.IMPORT, user=acting_user, obj=locked,
+                         details={"file": result.file_name, "result": result.summary()})
     return result

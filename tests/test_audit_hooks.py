@@ -17,7 +17,10 @@ from claims import services as claim_services
 from claims.tests.factories import dianjiang_person, outpatient
 from enrollment.models import Person
 from enrollment.tests.sheet_rows import PERSON_HEADER, id_number, person_row
+from policies.models import PlanYear
+from policies.plan_status import plan_year_set_status
 from policies.roles import AUDITOR, CLERK, POLICY_OFFICER, REVIEWER, SUPERVISOR
+from policies.services import plan_year_rollover
 from policies.tests import factories as f
 from sheets.tests.helpers import admin_confirm, admin_upload, write_csv
 
@@ -130,6 +133,21 @@ def test_parameter_change_in_the_policies_admin(client):
     entry = only(Action.PARAMETER_CHANGE)
     assert (entry.username, entry.object_type, entry.object_id) == ("zhengce", "policies.planfigure", str(row.pk))
     assert entry.details["operation"] == "修改" and "数值" in entry.details["change"]
+
+
+def test_plan_year_status_and_rollover_are_parameter_changes():
+    f.five_regions()
+    plan_year = f.plan_year(f.scheme(f.region("500231")), year=2025)
+    f.figure(plan_year, "670.00")
+    officer = f.role_staff("zhengce", POLICY_OFFICER, ALL)
+    plan_year_set_status(plan_year=plan_year, status=PlanYear.Status.ACTIVE, acting_user=officer)
+    status = only(Action.PARAMETER_CHANGE)
+    assert (status.username, status.object_id, status.details["status"]) == ("zhengce", str(plan_year.pk),
+                                                                             "草稿 → 生效")
+    draft = plan_year_rollover(region_code="500231", kind=plan_year.scheme.kind, from_year=2025, to_year=2026,
+                               acting_user=officer)
+    copied = entries(Action.PARAMETER_CHANGE)[1]
+    assert (copied.object_id, copied.details["operation"]) == (str(draft.pk), "由 2025 年度复制为新年度草稿")
 
 
 def test_permission_change_in_the_admin(client):
