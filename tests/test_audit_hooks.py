@@ -198,3 +198,22 @@ def test_audit_page_only_for_auditor_and_superuser_and_its_export_is_audited(cli
         "audit.auditentry", sheet.max_row - 1, {"action__exact": "login"})
     client.force_login(f.staff_user("root", superuser=True, profile=False))
     assert client.get(url).status_code == 200
+
+
+def test_searched_numbers_are_hidden_from_the_auditor(client, loaded_policies, tmp_path):
+    call_command("import_sheet", "persons", str(write_csv(tmp_path / "p.csv", PERSON_HEADER, [person_row(1)])))
+    number = id_number(1)
+    client.force_login(f.role_staff("jingban", CLERK))
+    client.get(reverse("admin:enrollment_person_changelist") + "?q=" + number)
+    entry = only(Action.VIEW_FULL_ID)
+    assert entry.details["filters"] == {"q": number}  # recorded as typed
+    url = reverse("admin:audit_auditentry_change", args=[entry.pk])
+    client.force_login(f.role_staff("shenji", AUDITOR, ()))
+    hidden = f"q={number[:3]}{'*' * 11}{number[-4:]}"
+    for page in (client.get(url), client.get(reverse("admin:audit_auditentry_changelist"))):
+        assert hidden in page.content.decode() and number not in page.content.decode()
+    sheet = load_workbook(BytesIO(client.get(reverse("admin:audit_auditentry_export", args=["xlsx"])).content)).active
+    cells = [str(v) for row in sheet.iter_rows(values_only=True) for v in row]
+    assert any(hidden in c for c in cells) and not any(number in c for c in cells)
+    client.force_login(f.staff_user("root", superuser=True, profile=False))
+    assert f"q={number}" in client.get(url).content.decode()
