@@ -44,6 +44,7 @@ from django.utils.html import format_html
 from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin import AdminSetPasswordMixin
 from jobs.files import local_path, store_upload
 from sheets.admin import ExcelExportMixin
 from sheets.excel import attach
@@ -683,8 +684,9 @@ if admin.site.is_registered(User):
 
 
 @admin.register(User)
-class UserAdmin(SuperuserWritesMixin, DjangoUserAdmin):
-    """Django's user admin plus the staff profile (regions) inline."""
+class UserAdmin(SuperuserWritesMixin, AdminSetPasswordMixin, DjangoUserAdmin):
+    """Django's user admin plus the staff profile (regions) inline; an account added or a
+    password set here is changed by its user at the next login (accounts.admin)."""
 
     inlines = [StaffProfileInline]
     list_display = ["username", "first_name", "last_name", "is_staff", "is_superuser",
