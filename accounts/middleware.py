@@ -61,12 +61,12 @@ class IdleTimeoutMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            now = int(time.time())
+            now = time.time()
             last = request.session.get(LAST_ACTIVITY_KEY)
             timeout = idle_timeout_seconds()
-            if last is not None and timeout > 0 and now - last > timeout:
+            if last is not None and timeout > 0 and now - last >= timeout:
                 session_idle_timeout.send(sender=self.__class__, request=request, user=user,
-                                          idle_seconds=now - last)
+                                          idle_seconds=int(now - last))
                 logout(request)
                 messages.warning(request, IDLE_MESSAGE.format(
                     minutes=f"{settings.SESSION_IDLE_TIMEOUT_MINUTES:g}"))

@@ -33,14 +33,14 @@
   function tick() {
     if (ended) { return; }
     var left = Math.ceil((lastActivity() + timeout * 1000 - now()) / 1000);
-    if (left <= 0) {
+    if (left <= -1) {  // a second late: the server's clock has passed the limit too
       ended = true;
       box.hidden = true;
       window.location.assign(window.location.href.split("#")[0]);  // a GET, even after a POST
       return;
     }
     if (left <= warning) {
-      document.getElementById("idle-remaining").textContent = format(left);
+      document.getElementById("idle-remaining").textContent = format(Math.max(left, 0));
       box.hidden = false;
     } else {
       box.hidden = true;
