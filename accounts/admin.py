@@ -74,3 +74,18 @@ class AdminSetPasswordMixin:
             if user is not None and user.has_usable_password():
                 password_mark_must_change(user=user, acting_user=request.user)
         return response
+
+
+OTP_APP_LABELS = ("otp_totp", "otp_static")
+
+
+class HideDevicePermissionsMixin:
+    """For the user and role admins: django-otp's device permissions (English names, its
+    own pages not registered) are not offered; a device is the user's own, reset by the
+    superuser on 账户安全状态."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and db_field.name in ("permissions", "user_permissions"):
+            field.queryset = field.queryset.exclude(content_type__app_label__in=OTP_APP_LABELS)
+        return field

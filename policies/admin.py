@@ -44,7 +44,7 @@ from django.utils.html import format_html
 from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.admin import AdminSetPasswordMixin
+from accounts.admin import AdminSetPasswordMixin, HideDevicePermissionsMixin
 from jobs.files import local_path, store_upload
 from sheets.admin import ExcelExportMixin
 from sheets.excel import attach
@@ -684,7 +684,7 @@ if admin.site.is_registered(User):
 
 
 @admin.register(User)
-class UserAdmin(SuperuserWritesMixin, AdminSetPasswordMixin, DjangoUserAdmin):
+class UserAdmin(SuperuserWritesMixin, AdminSetPasswordMixin, HideDevicePermissionsMixin, DjangoUserAdmin):
     """Django's user admin plus the staff profile (regions) inline; an account added or a
     password set here is changed by its user at the next login (accounts.admin)."""
 
@@ -713,6 +713,6 @@ if admin.site.is_registered(Group):
 
 
 @admin.register(Group)
-class GroupAdmin(SuperuserWritesMixin, DjangoGroupAdmin):
+class GroupAdmin(SuperuserWritesMixin, HideDevicePermissionsMixin, DjangoGroupAdmin):
     """Django's role (group) admin: roles are kept by ``roles_sync``; only a superuser
     changes them by hand."""

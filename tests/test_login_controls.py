@@ -50,3 +50,13 @@ def test_demo_accounts_use_one_factor_and_are_never_forced(settings, monkeypatch
     # a second run (resetting the passwords to the demo password they have) still works
     call_command("load_demo", "--reset-passwords", stdout=StringIO())
     assert users.get(username="jingban_dj").check_password("Yibao#2024demo")
+
+
+@pytest.mark.parametrize("url", ["/admin/auth/group/add/", "/admin/auth/user/add/"])
+def test_device_permissions_are_not_offered_on_the_user_and_role_pages(client, url):
+    root = get_user_model().objects.create_superuser("root", password="Guanli#2024x")
+    client.force_login(root)
+    page = client.get(url).content.decode()
+    assert "static device" not in page and "TOTP device" not in page and "Otp_" not in page
+    if "group" in url:
+        assert "账户安全状态" in page  # this app's own permissions have Chinese names
