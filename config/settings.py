@@ -214,6 +214,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 if CELERY_BROKER_URL.startswith("filesystem"):  # the folders the web and worker processes share
     for _folder in ("queue", "control"):
         (VAR_DIR / "celery" / _folder).mkdir(parents=True, exist_ok=True)
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")  # tests and benches: their own
 CELERY_TASK_ACKS_LATE = True  # a task's message is acknowledged when it has finished
 CELERY_TASK_REJECT_ON_WORKER_LOST = True  # a killed worker's task is delivered again
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a worker takes one task at a time: long tasks
