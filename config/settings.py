@@ -214,6 +214,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
 
+# Limits of an imported file (issue 15, hole 6; docs/spreadsheets.md §上限): size of an
+# upload, data rows and columns of a file, errors listed in full (the rest are counted).
+SHEETS_MAX_UPLOAD_MB = env.int("SHEETS_MAX_UPLOAD_MB", default=100)
+SHEETS_MAX_ROWS = env.int("SHEETS_MAX_ROWS", default=1_000_000)
+SHEETS_MAX_COLUMNS = env.int("SHEETS_MAX_COLUMNS", default=200)
+SHEETS_MAX_ERRORS = env.int("SHEETS_MAX_ERRORS", default=10_000)
+# Uploaded files, results and error reports of jobs are deleted this many days after the
+# job ended (the nightly job_files_cleanup; the jobs' rows and logs stay).
+JOBS_FILE_RETENTION_DAYS = env.int("JOBS_FILE_RETENTION_DAYS", default=30)
+
 # Long work as jobs on Celery workers (docs/jobs.md, docs/deploy.md).
 # Uploaded inputs, results and error reports of jobs live in Django's default storage
 # (MEDIA_ROOT on disk; any STORAGES backend, e.g. S3-compatible, by setting), so every
@@ -238,6 +248,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 if CELERY_BROKER_URL.startswith("filesystem"):  # the folders the web and worker processes share
     for _folder in ("queue", "control"):
         (VAR_DIR / "celery" / _folder).mkdir(parents=True, exist_ok=True)
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")  # tests and benches: their own
 CELERY_TASK_ACKS_LATE = True  # a task's message is acknowledged when it has finished
 CELERY_TASK_REJECT_ON_WORKER_LOST = True  # a killed worker's task is delivered again
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a worker takes one task at a time: long tasks
@@ -251,6 +262,8 @@ CELERY_BEAT_SCHEDULE = {
                                "args": ("overdue_claims",)},
     "renew-enrollments-nightly": {"task": "jobs.periodic", "schedule": crontab(hour=2, minute=0),
                                   "args": ("renew_enrollments",)},
+    "job-files-cleanup-nightly": {"task": "jobs.periodic", "schedule": crontab(hour=3, minute=0),
+                                  "args": ("job_files_cleanup",)},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -64,6 +64,7 @@ from .models import (
     ChronicDisease,
     Holiday,
     Identity,
+    MaskingRule,
     PlanRow,
     PlanYear,
     Region,
@@ -676,6 +677,24 @@ class StaffProfileAdmin(SuperuserWritesMixin, HistoryAdmin):
     @admin.display(description="超级管理员", boolean=True)
     def is_superuser(self, obj):
         return obj.user.is_superuser
+
+
+@admin.register(MaskingRule)
+class MaskingRuleAdmin(SuperuserWritesMixin, HistoryAdmin):
+    """脱敏规则: how each role sees each kind of personal data (policies/masking.py);
+    superusers edit them, every change is in the history."""
+
+    history_revert = True
+    list_display = ["role_name", "field", "mode", "keep_head", "keep_tail"]
+    list_filter = ["field", "mode", "group"]
+    fields = ["group", "field", "mode", "keep_head", "keep_tail"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("group")
+
+    @admin.display(description="角色", ordering="group__name")
+    def role_name(self, obj):
+        return obj.group.name if obj.group_id else "其他用户（无角色规则）"
 
 
 User = get_user_model()
