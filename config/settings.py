@@ -54,6 +54,12 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "axes",
+    # 等保三级 login controls: two factors (django-otp), password rules, idle sessions
+    # (accounts/; after django-otp: its admin unregisters django-otp's device pages)
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "accounts",
     "policies",
     "enrollment",
     "claims",
@@ -72,6 +78,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # 等保三级 login controls (accounts/middleware.py), in this order: the idle session
+    # ends first, then the second factor, then a due password change
+    "accounts.middleware.IdleTimeoutMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
+    "accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # AxesMiddleware must be last: it turns a lockout into the lockout response.
@@ -109,9 +121,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # 等保三级 (accounts/validators.py): 3 of 4 character classes, none of the last 5
+    {"NAME": "accounts.validators.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "accounts.validators.PasswordHistoryValidator", "OPTIONS": {"count": 5}},
 ]
 
 LANGUAGE_CODE = "zh-hans"
@@ -160,6 +176,24 @@ AXES_RESET_ON_SUCCESS = True
 # Chinese lockout page (templates/axes/lockout.html; docs/access.md).
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
 
+# ---- 等保三级 login controls (accounts/; docs/security.md §会话管理, §身份鉴别) ----
+# Sessions: the cookie ends with the browser; a session idle for this many minutes ends
+# (accounts.middleware.IdleTimeoutMiddleware); the page warns this many seconds before.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_IDLE_TIMEOUT_MINUTES = env.float("SESSION_IDLE_TIMEOUT_MINUTES", default=30)
+SESSION_IDLE_WARNING_SECONDS = env.int("SESSION_IDLE_WARNING_SECONDS", default=120)
+# Passwords (validators above): changed every this many days (0: never expire); an
+# account created or reset by an administrator changes it at the first login.
+PASSWORD_MAX_AGE_DAYS = env.int("PASSWORD_MAX_AGE_DAYS", default=90)
+# Two factors (django-otp TOTP + recovery codes): required for these roles (group names
+# of policies/roles.py) and for superusers; a user with an authenticator is always asked.
+# The demo accounts of load_demo are exempt (accounts.AccountSecurity.demo_account).
+OTP_REQUIRED_ROLES = env.list("OTP_REQUIRED_ROLES", default=["经办员", "审核员", "政策管理员", "只读/监管"])
+OTP_REQUIRED_FOR_SUPERUSERS = env.bool("OTP_REQUIRED_FOR_SUPERUSERS", default=True)
+OTP_TOTP_ISSUER = "医疗保障经办管理系统"  # the name the authenticator app shows
+# a wrong second-factor code counts as a login failure; its value is not kept in the log
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]  # axes default + the code
+
 # django-import-export: every import runs in one transaction (all-or-nothing).
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
@@ -180,6 +214,16 @@ LOGGING = {
                                   "level": "INFO", "propagate": False}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# Limits of an imported file (issue 15, hole 6; docs/spreadsheets.md §上限): size of an
+# upload, data rows and columns of a file, errors listed in full (the rest are counted).
+SHEETS_MAX_UPLOAD_MB = env.int("SHEETS_MAX_UPLOAD_MB", default=100)
+SHEETS_MAX_ROWS = env.int("SHEETS_MAX_ROWS", default=1_000_000)
+SHEETS_MAX_COLUMNS = env.int("SHEETS_MAX_COLUMNS", default=200)
+SHEETS_MAX_ERRORS = env.int("SHEETS_MAX_ERRORS", default=10_000)
+# Uploaded files, results and error reports of jobs are deleted this many days after the
+# job ended (the nightly job_files_cleanup; the jobs' rows and logs stay).
+JOBS_FILE_RETENTION_DAYS = env.int("JOBS_FILE_RETENTION_DAYS", default=30)
 
 # Long work as jobs on Celery workers (docs/jobs.md, docs/deploy.md).
 # Uploaded inputs, results and error reports of jobs live in Django's default storage
@@ -205,6 +249,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 if CELERY_BROKER_URL.startswith("filesystem"):  # the folders the web and worker processes share
     for _folder in ("queue", "control"):
         (VAR_DIR / "celery" / _folder).mkdir(parents=True, exist_ok=True)
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")  # tests and benches: their own
 CELERY_TASK_ACKS_LATE = True  # a task's message is acknowledged when it has finished
 CELERY_TASK_REJECT_ON_WORKER_LOST = True  # a killed worker's task is delivered again
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a worker takes one task at a time: long tasks
@@ -218,6 +263,8 @@ CELERY_BEAT_SCHEDULE = {
                                "args": ("overdue_claims",)},
     "renew-enrollments-nightly": {"task": "jobs.periodic", "schedule": crontab(hour=2, minute=0),
                                   "args": ("renew_enrollments",)},
+    "job-files-cleanup-nightly": {"task": "jobs.periodic", "schedule": crontab(hour=3, minute=0),
+                                  "args": ("job_files_cleanup",)},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -44,6 +44,7 @@ from django.utils.html import format_html
 from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin import AdminSetPasswordMixin, HideDevicePermissionsMixin
 from audit.admin_hooks import AuditedChangesMixin
 from audit.models import Action
 from audit.services import audit_record
@@ -66,6 +67,7 @@ from .models import (
     ChronicDisease,
     Holiday,
     Identity,
+    MaskingRule,
     PlanRow,
     PlanYear,
     Region,
@@ -691,14 +693,35 @@ class StaffProfileAdmin(SuperuserWritesMixin, HistoryAdmin):
         return obj.user.is_superuser
 
 
+@admin.register(MaskingRule)
+class MaskingRuleAdmin(SuperuserWritesMixin, HistoryAdmin):
+    """脱敏规则: how each role sees each kind of personal data (policies/masking.py);
+    superusers edit them, every change is in the history."""
+
+    history_revert = True
+    list_display = ["role_name", "field", "mode", "keep_head", "keep_tail"]
+    list_filter = ["field", "mode", "group"]
+    fields = ["group", "field", "mode", "keep_head", "keep_tail"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("group")
+
+    @admin.display(description="角色", ordering="group__name")
+    def role_name(self, obj):
+        return obj.group.name if obj.group_id else "其他用户（无角色规则）"
+
+
 User = get_user_model()
 if admin.site.is_registered(User):
     admin.site.unregister(User)
 
 
 @admin.register(User)
-class UserAdmin(AuditedChangesMixin, SuperuserWritesMixin, DjangoUserAdmin):
-    """Django's user admin plus the staff profile (regions) inline; saves are audited."""
+class UserAdmin(AuditedChangesMixin, SuperuserWritesMixin, AdminSetPasswordMixin, HideDevicePermissionsMixin,
+                DjangoUserAdmin):
+    """Django's user admin plus the staff profile (regions) inline; an account added or a
+    password set here is changed by its user at the next login (accounts.admin). Saves
+    are audited (权限修改)."""
 
     audit_action = Action.PERMISSION_CHANGE
     inlines = [StaffProfileInline]
@@ -726,7 +749,7 @@ if admin.site.is_registered(Group):
 
 
 @admin.register(Group)
-class GroupAdmin(AuditedChangesMixin, SuperuserWritesMixin, DjangoGroupAdmin):
+class GroupAdmin(AuditedChangesMixin, SuperuserWritesMixin, HideDevicePermissionsMixin, DjangoGroupAdmin):
     """Django's role (group) admin: roles are kept by ``roles_sync``; only a superuser
     changes them by hand."""
 

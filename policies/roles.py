@@ -82,12 +82,22 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
 }
 
+# The masking rows each role starts with (policies.MaskingRule; created by roles_sync when
+# missing, never overwritten: superusers edit them in the admin). (mode, keep head, tail)
+_MASKED = {"document_number": ("partial", 6, 4), "phone": ("partial", 3, 4),
+           "bank_account": ("partial", 6, 4), "birth_date": ("partial", 4, 0)}  # birth: the year
+_FULL = dict.fromkeys(_MASKED, ("full", 0, 0))
+ROLE_MASKING = {CLERK: _FULL, REVIEWER: _FULL, POLICY_OFFICER: _MASKED, SUPERVISOR: _MASKED,
+                AUDITOR: _MASKED, None: _MASKED}  # None: users without a role row
+
 # Never granted to a role, whatever the pattern.
 EXCLUDED_PATTERNS = [
     "*.*_historical*",
     "policies.*_staffprofile",  # binding staff to regions: superusers only
     # region structure (a region's parent widens every scope under it): superusers only
     "policies.add_region", "policies.change_region", "policies.delete_region",
+    # who sees which personal data in full: superusers only
+    "policies.add_maskingrule", "policies.change_maskingrule", "policies.delete_maskingrule",
 ]
 # view_full_identity and the audit log only where a role names them explicitly.
 EXPLICIT_ONLY = {"policies.view_full_identity", "audit.view_auditentry", "audit.export_auditentry"}
@@ -136,4 +146,16 @@ def roles_sync(*, acting_user=None) -> dict[str, int]:
     if changed:
         audit_record(action=Action.PERMISSION_CHANGE, user=acting_user, obj=Group,
                      details={"operation": "角色同步", "roles": {r: report[r] for r in changed}})
+    _ensure_masking_rules()
     return report
+
+
+def _ensure_masking_rules() -> None:
+    from .models import MaskingRule
+
+    groups = {g.name: g for g in Group.objects.filter(name__in=[r for r in ROLE_MASKING if r])}
+    for role, fields in ROLE_MASKING.items():
+        group = groups.get(role) if role else None
+        for field, (mode, head, tail) in fields.items():
+            if not MaskingRule.objects.filter(group=group, field=field).exists():
+                MaskingRule.objects.create(group=group, field=field, mode=mode, keep_head=head, keep_tail=tail)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from io import BytesIO
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -71,6 +72,9 @@ class SheetUploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith((".xlsx", ".csv")):
             raise forms.ValidationError("请上传 .xlsx 或 .csv 文件")
+        limit = settings.SHEETS_MAX_UPLOAD_MB
+        if upload.size > limit * 1024 * 1024:
+            raise forms.ValidationError(f"文件大小超过 {limit} MB 的上限：请拆分成多个文件后分别导入")
         return upload
 
 

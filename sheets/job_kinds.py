@@ -44,14 +44,14 @@ def _import(job_run: JobRun, *, dry_run: bool):
         except PermissionDenied as error:
             raise JobError(str(error)) from None
     job_run.progress(result.rows, result.rows if result.ok else total, force=False)
-    job_run.count(rows=result.rows, **result.counts, errors=len(result.errors))
+    job_run.count(rows=result.rows, **result.counts, errors=result.error_count)
     if result.errors:
         job_run.save_errors(export_file_name(f"{kind.label}导入错误报告", Path(job_run.job.input_name).stem),
                             lambda target: write_errors(result.errors, target))
         job_run.job.details = {
             "errors": [{"row": e.row, "column": e.column, "value": e.value, "message": e.message}
                        for e in result.errors[:ERRORS_SHOWN]],
-            "errors_hidden": max(len(result.errors) - ERRORS_SHOWN, 0),
+            "errors_hidden": max(result.error_count - ERRORS_SHOWN, 0),
         }
         raise JobError(f"校验未通过：{result.summary()}。请下载错误报告，修改文件后重新上传。")
     if dry_run:

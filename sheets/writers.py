@@ -123,4 +123,9 @@ def write_template(kind: SheetKind, target, *, fmt: str | None = None) -> None:
 
 
 def write_errors(errors: Iterable[RowError], target, *, fmt: str | None = None) -> int:
-    return write_table(target, REPORT_HEADERS, (e.as_list() for e in errors), fmt=fmt, title="错误报告")
+    """The error report; errors beyond the kept ones (``ReportedErrors.hidden``) are one
+    closing line with their count."""
+    hidden = getattr(errors, "hidden", 0)
+    trailer = [["", "", "", f"……另有 {hidden} 处错误未列出（只列出前 {len(errors)} 处）"]] if hidden else []
+    return write_table(target, REPORT_HEADERS, [*(e.as_list() for e in errors), *trailer], fmt=fmt,
+                       title="错误报告")

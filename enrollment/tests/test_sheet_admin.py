@@ -105,3 +105,14 @@ def test_background_export_is_a_job_scoped_and_masked(client, tmp_path, dianjian
     lines = text.decode("utf-8-sig").strip().splitlines()
     masked = id_number(1)[:6] + "********" + id_number(1)[-4:]
     assert len(lines) == 2 and masked in lines[1] and id_number(1) not in text.decode("utf-8-sig")
+
+
+def test_an_upload_over_the_size_limit_is_refused_before_any_job(client, tmp_path, dianjiang_clerk, settings):
+    from jobs.models import Job
+
+    settings.SHEETS_MAX_UPLOAD_MB = 0
+    client.force_login(dianjiang_clerk)
+    with open(write_csv(tmp_path / "p.csv", PERSON_HEADER, [person_row(1)]), "rb") as handle:
+        page = client.post(reverse(PERSON_IMPORT), {"file": handle})
+    assert page.status_code == 200 and "文件大小超过 0 MB 的上限" in page.content.decode()
+    assert not Job.objects.exists()

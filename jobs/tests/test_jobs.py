@@ -153,3 +153,14 @@ def test_run_job_command_runs_a_duty_now(capsys):
     call_command("run_job", "overdue_claims")
     assert "没有逾期未审核的理赔" in capsys.readouterr().out
     assert Job.objects.get().status == Job.Status.SUCCEEDED
+
+
+def test_nightly_cleanup_removes_files_past_the_retention(clerk, settings):
+    from jobs.services import job_start_periodic
+
+    settings.JOBS_FILE_RETENTION_DAYS = 30
+    job = fresh(start("test_count", clerk, n=1, result=True))
+    Job.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(days=31))
+    cleanup = fresh(job_start_periodic("job_files_cleanup"))
+    assert cleanup.counts == {"jobs": 1} and "超过 30 天" in cleanup.message
+    assert fresh(job).result_file.name == ""
