@@ -10,6 +10,7 @@ Public surface:
 - ``audit.services.audit_verify()`` walks the chain; ``manage.py audit_verify``;
 - ``audit.services.audit_prune(before=..., acting_user=...)``; ``manage.py audit_prune``;
 - ``audit.admin_hooks.AuditedChangesMixin``: records an admin's saves and deletions;
-- ``audit.writers.register_table_writer``: the spreadsheet writer of the audit page's
-  export (registered by ``sheets``, which the audit app may not import).
+- ``audit.providers``: what the audit page needs from apps above it, registered at
+  start-up — the spreadsheet writer (``sheets``) and who reads numbers in full
+  (``policies``' masking rules).
 """

@@ -9,13 +9,17 @@ class PoliciesConfig(AppConfig):
     name = "policies"
 
     def ready(self):
+        from audit.providers import register_full_numbers_check
         from jobs.scope import register_scope
 
         from .access import RegionScope
+        from .masking import can_view_full_identity
         from .permission_names import after_migrate
 
         # the spreadsheet framework's rows of a user are the user's regions
         register_scope(RegionScope())
+        # the audit page shows searched numbers in full to who reads them in full elsewhere
+        register_full_numbers_check(can_view_full_identity)
 
         # permission names in Chinese once auth has created them (docs/access.md)
         post_migrate.connect(after_migrate, dispatch_uid="policies.permission_names")

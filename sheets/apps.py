@@ -11,7 +11,7 @@ class SheetsConfig(AppConfig):
     def ready(self):
         from django.utils.module_loading import autodiscover_modules
 
-        from audit.writers import register_table_writer
+        from audit.providers import register_table_writer
 
         from .writers import write_table
 
