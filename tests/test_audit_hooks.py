@@ -54,6 +54,17 @@ def test_login_failure_login_and_logout(client):
     assert audit_verify().ok
 
 
+def test_a_locked_out_login_is_a_failure_marked_locked(client):
+    f.five_regions()
+    f.role_staff("jingban", CLERK)
+    for _ in range(5):  # the 5th failure locks the pair (docs/access.md §5)
+        client.post(reverse("admin:login"), {"username": "jingban", "password": "wrong"})
+    client.post(reverse("admin:login"), {"username": "jingban", "password": f.PASSWORD})  # refused while locked
+    failures = entries(Action.LOGIN_FAILED)
+    assert [e.details.get("locked_out", False) for e in failures] == [False] * 4 + [True, True]
+    assert not entries(Action.LOGIN)
+
+
 def test_admin_export_background_export_and_download(client, loaded_policies, tmp_path):
     rows = [person_row(1), person_row(3, region="长治市")]
     call_command("import_sheet", "persons", str(write_csv(tmp_path / "p.csv", PERSON_HEADER, rows)))
