@@ -29,7 +29,7 @@ DETAIL_LABELS = {
     "kind": "任务类型", "which": "文件", "stage": "阶段", "before": "清理此日期之前的记录",
     "deleted": "删除条数", "pruned_through_seq": "已清理至序号", "anchor_hash": "锚点哈希值",
     "roles": "角色与权限数", "result": "结果", "status": "状态", "reason": "原因", "report": "报表",
-    "region": "统筹区", "year": "年度", "amount": "金额", "claims": "理赔数",
+    "region": "统筹区", "year": "年度", "amount": "金额", "claims": "理赔数", "idle_seconds": "闲置秒数",
 }
 HEADERS = ["序号", "时间", "用户名", "IP 地址", "操作", "对象类型", "对象编号", "对象", "页面与查询参数", "详情",
            "上一条的哈希值", "哈希值"]

@@ -42,6 +42,7 @@ class Action(models.TextChoices):
     REVIEW = "review", "审核"
     PARAMETER_CHANGE = "parameter_change", "参数修改"
     PERMISSION_CHANGE = "permission_change", "权限修改"
+    CREDENTIAL_CHANGE = "credential_change", "认证方式变更"
     AUDIT_PRUNE = "audit_prune", "清理审计日志"
 
 

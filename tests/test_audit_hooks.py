@@ -9,8 +9,11 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from openpyxl import load_workbook
 
+from accounts.middleware import LAST_ACTIVITY_KEY
+from accounts.tests import helpers as accounts_helpers
 from audit.models import Action, AuditEntry
 from audit.providers import reads_full_numbers
 from audit.services import audit_verify
@@ -63,6 +66,32 @@ def test_a_locked_out_login_is_a_failure_marked_locked(client):
     failures = entries(Action.LOGIN_FAILED)
     assert [e.details.get("locked_out", False) for e in failures] == [False] * 4 + [True, True]
     assert not entries(Action.LOGIN)
+
+
+def test_second_factor_stages_enrolment_and_idle_logout(client, settings):
+    settings.OTP_REQUIRED_ROLES = [CLERK]
+    settings.SESSION_IDLE_TIMEOUT_MINUTES = 30
+    user = accounts_helpers.staff(role=CLERK)
+    accounts_helpers.password_login(client)
+    client.get("/admin/otp/setup/")
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    client.post("/admin/otp/setup/", {"otp_token": accounts_helpers.current_code(device), "next": "/admin/"})
+    enrolled = only(Action.CREDENTIAL_CHANGE)
+    assert (enrolled.username, enrolled.details["operation"]) == ("jingban", "绑定身份验证器并生成恢复码")
+    client.post(reverse("admin:logout"))
+    accounts_helpers.password_login(client)
+    client.post("/admin/otp/verify/", {"otp_token": "000000"})
+    failed = only(Action.LOGIN_FAILED)
+    assert (failed.username, failed.details) == ("jingban", {"stage": "两步验证"})
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0, last_t=-1)
+    client.post("/admin/otp/verify/", {"otp_token": accounts_helpers.current_code(device), "next": "/admin/"})
+    assert [e.details.get("stage") for e in entries(Action.LOGIN)] == [None, None, "两步验证通过"]
+    session = client.session
+    session[LAST_ACTIVITY_KEY] -= 30 * 60 + 5
+    session.save()
+    client.get("/admin/")
+    idle = entries(Action.LOGOUT)[-1]
+    assert idle.details["reason"] == "闲置超时" and idle.details["idle_seconds"] >= 30 * 60
 
 
 def test_admin_export_background_export_and_download(client, loaded_policies, tmp_path):

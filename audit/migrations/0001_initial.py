@@ -86,7 +86,7 @@ class Migration(migrations.Migration):
                 ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False, verbose_name='时间')),
                 ('username', models.CharField(blank=True, db_index=True, editable=False, max_length=150, verbose_name='用户名')),
                 ('ip_address', models.CharField(blank=True, editable=False, max_length=45, verbose_name='IP 地址')),
-                ('action', models.CharField(choices=[('login', '登录'), ('logout', '退出'), ('login_failed', '登录失败'), ('export', '导出'), ('download', '下载'), ('view_full_id', '查看完整证件号'), ('import', '导入'), ('settle', '结算'), ('review', '审核'), ('parameter_change', '参数修改'), ('permission_change', '权限修改'), ('audit_prune', '清理审计日志')], db_index=True, editable=False, max_length=30, verbose_name='操作')),
+                ('action', models.CharField(choices=[('login', '登录'), ('logout', '退出'), ('login_failed', '登录失败'), ('export', '导出'), ('download', '下载'), ('view_full_id', '查看完整证件号'), ('import', '导入'), ('settle', '结算'), ('review', '审核'), ('parameter_change', '参数修改'), ('permission_change', '权限修改'), ('credential_change', '认证方式变更'), ('audit_prune', '清理审计日志')], db_index=True, editable=False, max_length=30, verbose_name='操作')),
                 ('object_type', models.CharField(blank=True, editable=False, max_length=100, verbose_name='对象类型')),
                 ('object_id', models.CharField(blank=True, editable=False, max_length=64, verbose_name='对象编号')),
                 ('object_repr', models.CharField(blank=True, editable=False, max_length=200, verbose_name='对象')),
