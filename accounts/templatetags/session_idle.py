@@ -2,7 +2,7 @@
 logged-in page — accounts/static/accounts/idle.js with the timeout of the settings."""
 from django import template
 from django.conf import settings
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from accounts.middleware import idle_timeout_seconds
 
@@ -16,10 +16,14 @@ def idle_warning(context):
     timeout = idle_timeout_seconds()
     if user is None or not user.is_authenticated or timeout <= 0:
         return {"enabled": False}
+    try:
+        keepalive_url = reverse("accounts:keepalive")
+    except NoReverseMatch:  # an admin site on another urlconf (tests) has no keep-alive page
+        return {"enabled": False}
     return {
         "enabled": True,
         "timeout": timeout,
         # a couple of minutes before, or half the time when the timeout is that short
         "warning": min(settings.SESSION_IDLE_WARNING_SECONDS, timeout // 2),
-        "keepalive_url": reverse("accounts:keepalive"),
+        "keepalive_url": keepalive_url,
     }
