@@ -152,7 +152,7 @@ def _finish(job: Job, status: str, message: str, run: JobRun | None = None) -> N
 def execute(job_id: int) -> None:
     """The task body of a job: take it, run its kind, record the outcome."""
     with transaction.atomic():
-        job = Job.objects.select_for_update().select_related("created_by").filter(pk=job_id).first()
+        job = Job.objects.select_for_update(of=("self",)).select_related("created_by").filter(pk=job_id).first()
         if job is None or job.finished:
             return  # cancelled while queued, or delivered again after it ended
         if job.status == Job.Status.RUNNING:
@@ -214,7 +214,7 @@ def execute_part(job_id: int, number: int, payload) -> None:
 
 def _finish_when_parts_done(job_id: int) -> None:
     with transaction.atomic():
-        job = Job.objects.select_for_update().select_related("created_by").get(pk=job_id)
+        job = Job.objects.select_for_update(of=("self",)).select_related("created_by").get(pk=job_id)
         if job.finished:
             return
         parts = JobPart.objects.filter(job=job)
