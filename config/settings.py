@@ -175,6 +175,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     # longer than the longest task (one settlement chunk, one import step)
     else {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=6 * 3600)}
 )
+# the queue the tasks go to and the workers read (a test's own workers use their own queue)
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_ACKS_LATE = True  # a task's message is acknowledged when it has finished
 CELERY_TASK_REJECT_ON_WORKER_LOST = True  # a killed worker's task is delivered again
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a worker takes one task at a time: long tasks

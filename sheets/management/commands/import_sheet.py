@@ -5,12 +5,10 @@ checked (``sheets.engine``), unless ``--single-process``. Exit code 0 when the f
 was imported (or, with --dry-run, would be), 1 when any row is bad (nothing written; the
 error report is printed and optionally written to --errors as .xlsx/.csv). ``--settle``
 (kinds with ``settle_imported``, i.e. claims): after a successful import the imported
-claims are settled in a batch (``claims.batch``, in worker processes on PostgreSQL unless
-``--single-process``); a claim the engine refuses stays 录入,
+claims are settled in a batch in this process (``claims.batch``); a claim the engine refuses stays 录入,
 is listed on stderr and makes the exit code 1 (the import itself stays written)."""
 from __future__ import annotations
 
-import os
 import sys
 import time
 
@@ -90,7 +88,7 @@ class Command(BaseCommand):
         if result.ok:
             self.stdout.write(f"{result.summary()}（用时 {elapsed:.1f} 秒）")
             if settle and result.written:
-                self._settle(sheet_kind, acting_user, workers=1 if single_process else min(4, os.cpu_count() or 1))
+                self._settle(sheet_kind, acting_user)
             return
         for error in result.errors[:PRINT_LIMIT]:
             self.stderr.write(str(error))
@@ -102,9 +100,9 @@ class Command(BaseCommand):
             self.stderr.write(f"错误报告已写入 {errors}")
         raise CommandError(result.summary())
 
-    def _settle(self, sheet_kind, acting_user, *, workers: int):
+    def _settle(self, sheet_kind, acting_user):
         try:
-            report = sheet_kind.settle_imported(acting_user, workers=workers)
+            report = sheet_kind.settle_imported(acting_user)
         except PermissionDenied as exc:
             raise CommandError(f"已导入，但不能结算：{exc}") from None
         self.stdout.write(f"结算 {report.settled} 条")
