@@ -1,6 +1,7 @@
 """Spreadsheet import/export of hospitals and claims (issue 6 part 2; spec README §3, §6:
 every bad row reported with row and column, nothing written when any row is bad,
 re-importing changes nothing; codes.md: codes or Chinese names; docs/spreadsheets.md)."""
+import io
 from datetime import date
 from decimal import Decimal
 
@@ -383,3 +384,22 @@ def test_import_sheet_settles_the_imported_claims_in_its_own_process(tmp_path, e
     assert seen == [["W-1"], ["W-2"]]
     assert not Job.objects.exists()
     assert set(Claim.objects.values_list("status", flat=True)) == {"settled"}
+
+
+def test_import_sheet_background_runs_the_import_as_a_job(tmp_path, ex2_person):
+    """``--background``: the file is stored and imported by the job ``sheet_import`` (run at
+    once by the test settings); the command prints the job's number. ``--settle`` and
+    ``--errors`` need the import's result in the command, so they are refused with it."""
+    path = write_csv(tmp_path / "五月.csv", CLAIM_HEADER, [claim_row(ex2_person, "BG-1")])
+    out = io.StringIO()
+    call_command("import_sheet", "claims", str(path), "--background", stdout=out)
+    job = Job.objects.get(kind="sheet_import")
+    assert f"后台任务 {job.pk}" in out.getvalue()
+    assert (job.status, job.input_name, job.counts["created"]) == (Job.Status.SUCCEEDED, "五月.csv", 1)
+    assert Claim.objects.get(settlement_no="BG-1").status == Claim.Status.DRAFT
+    call_command("import_sheet", "claims", str(path), "--background", "--dry-run", stdout=io.StringIO())
+    assert Job.objects.get(kind="sheet_check").status == Job.Status.SUCCEEDED
+    for extra in (["--settle"], ["--errors", str(tmp_path / "e.csv")]):
+        with pytest.raises(CommandError, match="--background"):
+            call_command("import_sheet", "claims", str(path), "--background", *extra, stdout=io.StringIO())
+    assert Job.objects.count() == 2
