@@ -51,6 +51,7 @@ SETTLED_FIELDS = ["status", "settlement_version", "fund_total", "personal", "set
                   "approved_at", "approved_by_id", "status_reason"]  # services.mark_settled
 CHUNK_PERSONS = 500  # persons per chunk: one transaction, one task of the job
 
+
 @dataclass
 class BatchReport:
     settled: int = 0
