@@ -33,7 +33,12 @@ run: install
 	$(PY) manage.py load_demo
 	$(PY) manage.py collectstatic --noinput -v 0
 	@echo "打开 http://127.0.0.1:8000/admin/ （Ctrl+C 停止）"
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@# one Celery worker (with beat: the nightly duties) beside the web server runs the jobs
+	@# (docs/jobs.md); without
+	@# CELERY_BROKER_URL the queue is a folder under var/ (this machine only)
+	$(VENV)/bin/celery -A config worker --beat --loglevel WARNING --concurrency 2 & \
+	  trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver 127.0.0.1:8000
 
 test: install browser
 	$(PY) manage.py collectstatic --noinput -v 0
@@ -45,4 +50,4 @@ lint: install
 	$(VENV)/bin/lint-imports
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache var

@@ -3,7 +3,8 @@ settle and approve claims; §4.8 explanations; leshan.md documents; liaocheng.md
 deadline; docs/claims.md).
 
 - 医疗机构: a catalogue shared by every region (a claim may be treated elsewhere), with
-  search (also the claim page's autocomplete).
+  search (also the claim page's autocomplete); written only by the users of the
+  hospital's region (national-scope users for those outside every region).
 - 表格导入/导出 (医疗机构, 理赔结算单): ``sheets.admin.SheetAdminMixin`` — upload, full
   error report or preview, 确认导入 (all-or-nothing, ``claims.import_hospital`` /
   ``claims.import_claim``; claims are entered in status 录入), empty templates; exports
@@ -42,7 +43,7 @@ from enrollment.models import Person
 from enrollment.selectors import persons_visible_to
 from insurance_rules.money import fmt
 from insurance_rules.vocab import REASON_NAMES
-from policies.access import RegionScopedAdminMixin, scope_queryset
+from policies.access import RegionScopedAdminMixin, RegionScopedWritesAdminMixin, scope_queryset
 from policies.admin import HistoryAdmin
 from policies.admin_inlines import adopt_saved
 from policies.masking import masked_id
@@ -56,8 +57,14 @@ from .models import Claim, ClaimDocument, GivenLayer, Hospital
 
 
 @admin.register(Hospital)
-class HospitalAdmin(SheetAdminMixin, ExportMixin, HistoryAdmin):
+class HospitalAdmin(SheetAdminMixin, ExportMixin, RegionScopedWritesAdminMixin, HistoryAdmin):
+    """Every region reads the whole catalogue (a claim may be treated anywhere); a user
+    adds, changes and deletes only the hospitals of their regions, and those outside
+    every region only with national scope (``RegionScopedWritesAdminMixin``)."""
+
     sheet_kind = "hospitals"
+    region_field = "region"
+    history_revert = True  # a plain catalogue row: an old version may be saved back
     list_display = ["code", "name", "region", "province_name", "level", "grade", "admin_level",
                     "tcm", "children", "public", "cdrg", "designated"]
     list_filter = ["level", "grade", "admin_level", ("region", admin.RelatedOnlyFieldListFilter),

@@ -20,6 +20,7 @@ figures.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -107,10 +108,12 @@ def _add(groups: dict[str, Diff], key: str, label: str, base: Decimal, simulated
     diff.claims += 1 if count else 0
 
 
-def simulate_plan_year(*, plan_year: pm.PlanYear, base_year: int, claims=None) -> SimulationResult:
+def simulate_plan_year(*, plan_year: pm.PlanYear, base_year: int, claims=None,
+                       progress: Callable[[int, int], None] | None = None) -> SimulationResult:
     """Re-settle the base year's counted claims of the plan year's region under the plan
     year's parameters (see the module docstring). ``claims``: an optional narrower
-    queryset of claims (e.g. scoped to the user's regions)."""
+    queryset of claims (e.g. scoped to the user's regions); ``progress(done, total)``
+    after each claim (a job's progress bar)."""
     scheme = plan_year.scheme
     region = scheme.region.pooling_region
     base = fetch.RegionYear.of(region, base_year)
@@ -131,7 +134,10 @@ def simulate_plan_year(*, plan_year: pm.PlanYear, base_year: int, claims=None) -
     inputs = fetch.fetch_settlement_inputs(context, qs, history=False)
 
     result = SimulationResult(plan_year=plan_year, base_year=base_year)
-    for claim, settled in fetch.settle_in_order(inputs):
+    total = len(inputs.claims)
+    for done, (claim, settled) in enumerate(fetch.settle_in_order(inputs), start=1):
+        if progress is not None:
+            progress(done, total)
         if isinstance(settled, CaseError):
             result.errors.append((claim.settlement_no, settled.message))
             continue

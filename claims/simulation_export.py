@@ -1,12 +1,12 @@
 """The policy simulation's tables as an xlsx workbook (openpyxl), for the command and
 the admin page: amounts are numeric cells ``0.00`` (so that Excel sums them), headers
-bold, the first row frozen (``sheets.excel``)."""
+bold, the first row frozen; every cell through ``sheets.excel.put_cell`` (text guarded)."""
 from __future__ import annotations
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from sheets.excel import excel_cell
+from sheets.excel import put_cell
 
 from .simulation import SimulationResult
 
@@ -20,18 +20,14 @@ def _diff_rows(groups, total=None):
 
 
 def _fill(ws, header, rows):
-    ws.append(header)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    ws.freeze_panes = "A2"
+    """Header and rows through ``sheets.excel.put_cell`` (a person named ``=1+1`` stays text)."""
     for index, text in enumerate(header, start=1):
+        put_cell(ws, 1, index, text).font = Font(bold=True)
         ws.column_dimensions[ws.cell(row=1, column=index).column_letter].width = max(12, len(text) * 2 + 2)
+    ws.freeze_panes = "A2"
     for r, row in enumerate(rows, start=2):
         for c, value in enumerate(row, start=1):
-            typed, number_format = excel_cell(value)
-            cell = ws.cell(row=r, column=c, value=typed)
-            if number_format is not None:
-                cell.number_format = number_format
+            put_cell(ws, r, c, value)
 
 
 def simulation_workbook(result: SimulationResult, *, top: int = 20) -> Workbook:

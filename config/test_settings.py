@@ -5,6 +5,12 @@ test without being under test switched off.
   checks the hasher (the lockout, permissions and login flows work the same with MD5).
 - Jobs (docs/jobs.md) run eagerly, in the test's process, unless a test starts workers;
   their files live in a temporary folder removed at exit.
+- Plain HTTP: the test client and the browser tests' live server speak http, so the HTTPS
+  redirect, HSTS and secure-only cookies (the defaults with DEBUG off, config/settings.py)
+  stay off even when the environment running the tests sets SECRET_KEY.
+- Two-factor login not required by role (``OTP_REQUIRED_ROLES`` empty, not for superusers):
+  the tests of other apps log in with a password only; the tests of the login controls
+  (accounts/tests, tests/browser/test_browser_security.py) switch it on with ``settings``.
 Everything else (django-axes lockout, simple-history, the middleware) stays as in production.
 """
 import atexit
@@ -31,3 +37,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F
     # test server loses only the last test's rows, which nobody keeps. Transactional and
     # browser tests commit on every request, so this is most of their database time.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"  # noqa: F405
+
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+
+OTP_REQUIRED_ROLES = []
+OTP_REQUIRED_FOR_SUPERUSERS = False

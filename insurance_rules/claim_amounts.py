@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .errors import InvalidInput
-from .money import ZERO, fmt, pct
+from .money import AMOUNT_PLACES, ZERO, amount_refusal, fmt, pct
 
 AMOUNT_FIELDS = ("total", "out_of_catalog", "class_b_copay", "tcm_compliant", "special_drug",
                  "drug_class_a", "drug_class_b", "out_of_catalog_controlled")
@@ -36,7 +36,7 @@ class AmountRefusal:
 class InvalidAmounts(InvalidInput):
     """The amounts of a claim do not hold: ``refusals`` lists all of them, in the order of
     the checks; ``message`` and ``field`` are the first one's. ``negative``: refused at the
-    first stage (negative amounts, nothing derived); else ``derived`` is the computed
+    first stage (amounts out of bounds or negative, nothing derived); else ``derived`` is the computed
     compliant cost (None when negative)."""
 
     def __init__(self, refusals: list[AmountRefusal] | tuple[AmountRefusal, ...], *,
@@ -85,11 +85,14 @@ def check_claim_amounts(*, total: Decimal, out_of_catalog: Decimal | None = ZERO
                         drug_class_a: Decimal | None = ZERO, drug_class_b: Decimal | None = ZERO,
                         class_b_items: Decimal | None = None,
                         out_of_catalog_controlled: Decimal | None = ZERO,
-                        labels: Mapping[str, str] | None = None) -> ClaimAmounts:
+                        labels: Mapping[str, str] | None = None,
+                        places: int | None = AMOUNT_PLACES) -> ClaimAmounts:
     """Check the amounts of one claim (README §3, §6) and derive ``compliant``.
 
     ``None`` for an amount of ``AMOUNT_FIELDS`` means 0; ``compliant`` None means “derive
-    it”, given it must equal ``total − out_of_catalog − class_b_copay``. First no amount
+    it”, given it must equal ``total − out_of_catalog − class_b_copay``. First every amount
+    must be within the bound of amounts (``money.amount_refusal``: less than 10^12 元, at
+    most ``places`` decimals — None for the trial's inputs, rounded per layer); then no amount
     may be negative (``labels``: the field names shown in those messages, default the
     field itself); then the parts may not exceed what contains them: out of catalogue +
     class-B first pay ≤ total, TCM compliant ≤ compliant, special drugs ≤ total, class-A +
@@ -102,6 +105,15 @@ def check_claim_amounts(*, total: Decimal, out_of_catalog: Decimal | None = ZERO
               "drug_class_a": drug_class_a, "drug_class_b": drug_class_b,
               "out_of_catalog_controlled": out_of_catalog_controlled}
     values = {name: ZERO if value is None else value for name, value in values.items()}
+    refusals = []
+    for name, value in {**values, "compliant": compliant, "class_b_items": class_b_items}.items():
+        if value is None:
+            continue
+        refusal = amount_refusal(value, places=places)
+        if refusal is not None:
+            refusals.append(AmountRefusal(name, f"“{labels.get(name, name)}”{refusal}"))
+    if refusals:  # out of bounds: not compared with anything (1e30 cannot be rounded)
+        raise InvalidAmounts(refusals, negative=True)
     refusals = [AmountRefusal(name, f"“{labels.get(name, name)}”不能为负数：{fmt(value)}")
                 for name, value in values.items() if value < 0]
     if class_b_items is not None and class_b_items < 0:

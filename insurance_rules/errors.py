@@ -1,6 +1,12 @@
 """Errors of the calculation, with the trial-calc error codes (spec trial-calc.md)."""
 
 
+def clip(text: str, limit: int = 40) -> str:
+    """A value as an error message quotes it: at most ``limit`` characters, then its length
+    (a 5 000-digit input is not copied whole into a message or an error report)."""
+    return text if len(text) <= limit else f"{text[:limit]}…（共 {len(text)} 个字符）"
+
+
 class CaseError(Exception):
     """A case that cannot be computed: ``code`` is one of ``invalid_input``,
     ``unknown_code``, ``missing_rule``, ``not_eligible``, ``window_closed``;

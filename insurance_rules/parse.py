@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from .errors import InvalidInput
+from .errors import InvalidInput, clip
 from .facts import HeldIdentity, HeldRegistration, PersonFacts
-from .money import to_decimal
+from .money import amount_refusal, to_decimal
 
 CATEGORIES = ("employee_active", "employee_retired", "flexible", "resident", "student", "newborn")
 
@@ -28,10 +28,15 @@ def parse_date(value, field: str, *, required: bool = True) -> date | None:
 
 
 def parse_amount(value, field: str, *, allow_negative: bool = False) -> Decimal:
+    """An amount of a case: a string or a number within the bound of amounts
+    (``money.amount_refusal``; any number of decimals: the engine rounds per layer)."""
     try:
         amount = to_decimal(value, field)
     except ValueError as exc:
-        raise InvalidInput(f"字段“{field}”不是有效金额：{value!r}") from exc
+        raise InvalidInput(f"字段“{field}”不是有效金额：{clip(repr(value))}") from exc
+    refusal = amount_refusal(amount, places=None)
+    if refusal is not None:
+        raise InvalidInput(f"字段“{field}”{refusal}：{clip(repr(value))}")
     if amount < 0 and not allow_negative:
         raise InvalidInput(f"字段“{field}”不能为负数：{value}")
     return amount

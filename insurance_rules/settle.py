@@ -124,7 +124,7 @@ def _settle_layer(kind, name, plan, person, coverage, coverages, claim, upstream
         raise MissingRule(f"{name}没有 {year} 年度方案（生效或草稿），且理赔未带入本层结算结果"
                           f"（{claim.ref or 'claim'}.given.{kind}.paid）")
     if not plan.applicable:
-        raise MissingRule(f"{name} {plan.year} 年度方案缺少参数：适用就医类型（ApplicableClaimType）")
+        raise MissingRule(f"{name} {plan.year} 年度方案缺少参数：适用就医类型")
     what = f"{claim_type_name(claim.type)}的本层结算规则"
     if plan.formula == "given_only" or not applicable.rules_in_seed:
         raise MissingRule(f"{name} {plan.year} 年度方案缺少参数：{what}未录入（种子文件缺失），"

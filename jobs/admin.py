@@ -91,7 +91,7 @@ class JobAdmin(admin.ModelAdmin):
             kind = None
         context = {
             **self.admin_site.each_context(request), "opts": self.opts, "job": job, "kind": kind,
-            "title": job.title, "subtitle": job.title, "state": selectors.job_state(job),
+            "title": job.title, "state": selectors.job_state(job),
             "log_lines": job.log_lines.all()[:500], "may_manage": selectors.may_manage(request.user, job),
             "progress_url": reverse(f"admin:{self._url('progress')}", args=[job.pk]),
             "cancel_url": reverse(f"admin:{self._url('cancel')}", args=[job.pk]),

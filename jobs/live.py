@@ -12,26 +12,27 @@ from django.db import connection
 KEEP = 7 * 24 * 3600  # seconds a key outlives its job's last change
 
 
-def _key(job_id: int, what: str) -> str:
-    # the database's name keeps jobs of two databases sharing one cache apart
-    return f"jobs:{connection.settings_dict['NAME']}:{job_id}:{what}"
+def _key(job, what: str) -> str:
+    # the database's name keeps jobs of two databases sharing one cache apart, the time
+    # the job was submitted a reused id (a test database rolled back) from an older job
+    return f"jobs:{connection.settings_dict['NAME']}:{job.pk}:{job.created_at.timestamp()}:{what}"
 
 
-def set_progress(job_id: int, done: int, total: int | None, stage: str = "") -> None:
-    cache.set(_key(job_id, "progress"), {"done": done, "total": total, "stage": stage, "at": time.time()}, KEEP)
+def set_progress(job, done: int, total: int | None, stage: str = "") -> None:
+    cache.set(_key(job, "progress"), {"done": done, "total": total, "stage": stage, "at": time.time()}, KEEP)
 
 
-def get_progress(job_id: int) -> dict | None:
-    return cache.get(_key(job_id, "progress"))
+def get_progress(job) -> dict | None:
+    return cache.get(_key(job, "progress"))
 
 
-def request_cancel(job_id: int) -> None:
-    cache.set(_key(job_id, "cancel"), True, KEEP)
+def request_cancel(job) -> None:
+    cache.set(_key(job, "cancel"), True, KEEP)
 
 
-def cancel_requested(job_id: int) -> bool:
-    return bool(cache.get(_key(job_id, "cancel")))
+def cancel_requested(job) -> bool:
+    return bool(cache.get(_key(job, "cancel")))
 
 
-def forget(job_id: int) -> None:
-    cache.delete_many([_key(job_id, "progress"), _key(job_id, "cancel")])
+def forget(job) -> None:
+    cache.delete_many([_key(job, "progress"), _key(job, "cancel")])

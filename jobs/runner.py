@@ -79,11 +79,11 @@ class JobRun:
         now = time.monotonic()
         if force or now - self._reported >= PROGRESS_EVERY:
             self._reported = now
-            live.set_progress(self.job.pk, done, self.job.total, stage)
+            live.set_progress(self.job, done, self.job.total, stage)
             self.check_cancel()
 
     def check_cancel(self) -> None:
-        if live.cancel_requested(self.job.pk):
+        if live.cancel_requested(self.job):
             raise JobCancelled
 
     def log(self, text: str) -> None:
@@ -146,7 +146,7 @@ def _finish(job: Job, status: str, message: str, run: JobRun | None = None) -> N
         Job.objects.filter(pk=job.pk).exclude(status__in=Job.FINISHED).update(
             status=status, message=message, finished_at=timezone.now(), done=job.done, total=job.total,
             counts=job.counts, details=job.details)
-    live.set_progress(job.pk, job.done, job.total)
+    live.set_progress(job, job.done, job.total)
 
 
 def execute(job_id: int) -> None:
@@ -164,7 +164,7 @@ def execute(job_id: int) -> None:
         job.attempts += 1
         job.save(update_fields=["status", "started_at", "attempts"])
     run = JobRun(job)
-    live.set_progress(job.pk, 0, job.total, "开始")
+    live.set_progress(job, 0, job.total, "开始")
     try:
         run.check_cancel()
         outcome = run.kind.run(run)
@@ -192,7 +192,7 @@ def execute_part(job_id: int, number: int, payload) -> None:
         # the job, which nobody else would then write
         _finish_when_parts_done(job.pk)
         return
-    if live.cancel_requested(job.pk):
+    if live.cancel_requested(job):
         _finish(job, Job.Status.CANCELLED, "已取消：已完成的部分保留，其余部分未处理。")
         return
     run = JobRun(job)
@@ -228,8 +228,9 @@ def _finish_when_parts_done(job_id: int) -> None:
         parts = JobPart.objects.filter(job=job)
         summary = parts.aggregate(n=Count("id"), done=Sum("done"))
         job.done = summary["done"] or 0
-        live.set_progress(job.pk, job.done, job.total)
+        live.set_progress(job, job.done, job.total)
         if summary["n"] < job.params.get("parts", 0):
+            Job.objects.filter(pk=job.pk).update(done=job.done)
             return
         counts: dict[str, int] = {}
         for part_counts in parts.values_list("counts", flat=True):

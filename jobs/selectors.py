@@ -36,7 +36,7 @@ def job_state(job: Job) -> dict:
     """The state the progress bar shows: status, done/total, rate, remaining time, counts."""
     done, total, stage = job.done, job.total, ""
     if not job.finished:
-        current = live.get_progress(job.pk)
+        current = live.get_progress(job)
         if current:
             done, total, stage = current["done"], current["total"] or total, current.get("stage", "")
     elapsed = None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from . import live
 from .models import Job, JobRegion
-from .registry import get_kind
+from .registry import get_kind, kind_label
 from .runner import run_job
 from .selectors import may_manage
 
@@ -57,7 +58,7 @@ def job_cancel(*, job: Job, acting_user) -> Job:
         job.finished_at = timezone.now()
     job.cancel_requested = True
     job.save(update_fields=["status", "message", "finished_at", "cancel_requested"])
-    live.request_cancel(job.pk)
+    live.request_cancel(job)
     return job
 
 
@@ -85,3 +86,14 @@ def job_files_remove_old(*, days: int, acting_user=None) -> int:
         Job.objects.filter(pk=job.pk).update(input_file="", result_file="", error_file="")
         removed += 1
     return removed
+
+
+def job_start_periodic(kind: str) -> Job:
+    """A calendar duty's job, started by the system (no user: every region)."""
+    return job_start(kind=kind, title=f"{kind_label(kind)}（定时）", acting_user=None)
+
+
+@shared_task(name="jobs.periodic")
+def start_periodic(kind: str) -> None:
+    """What celery beat sends (``CELERY_BEAT_SCHEDULE``): queue the duty's job."""
+    job_start_periodic(kind)

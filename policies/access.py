@@ -25,6 +25,11 @@ Selectors here read only. Other apps reuse them:
     the scope the spreadsheet framework asks (``jobs.scope``).
 ``RegionScopedAdminMixin``
     the admin mixin; see its docstring for how the enrollment and claims admins use it.
+``RegionScopedWritesAdminMixin``
+    the same for writes only (a catalogue every region reads: hospitals).
+``user_has_national_scope(user)`` / ``NationalCatalogueAdminMixin``
+    who writes national rows (rows without region): superusers and users bound to every
+    region.
 """
 from __future__ import annotations
 
@@ -58,6 +63,16 @@ def _with_descendants(region_ids):
 def user_sees_all_regions(user) -> bool:
     """True for an active superuser (no region restriction at all, shared rows included)."""
     return bool(user is not None and user.is_active and user.is_superuser)
+
+
+def user_has_national_scope(user) -> bool:
+    """True for a superuser and for an active user whose regions (with sub-regions) are
+    every region: the only users who may write national rows (rows without region, e.g.
+    the 特殊身份 catalogue, a 全国 holiday, a hospital outside every region)."""
+    if user_sees_all_regions(user):
+        return True
+    ids = user_region_ids(user)
+    return bool(ids) and not Region.objects.exclude(pk__in=ids).exists()
 
 
 def user_region_ids(user) -> frozenset[int]:
@@ -231,7 +246,50 @@ class RegionScopedFormfieldMixin:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-class RegionScopedAdminMixin(RegionScopedFormfieldMixin):
+class RegionScopedWritesAdminMixin(RegionScopedFormfieldMixin):
+    """Admin mixin for a catalogue every region reads but each region writes only its
+    own rows (hospitals: a claim may be treated anywhere). Declare ``region_field`` as
+    for ``RegionScopedAdminMixin``; lists and pages are not scoped, but
+
+    - ``has_change/delete_permission(request, obj)`` are false for another region's row,
+      and for a row without region (national) unless the user has national scope
+      (``user_has_national_scope``);
+    - region-bound foreign-key choices are the user's regions (a new row lands there);
+    - ``save_model`` refuses a row that would land outside the user's regions.
+    """
+
+    region_field: str | None = None
+    shared_when_null = False
+
+    def _region_field(self):
+        if not self.region_field:
+            raise ImproperlyConfigured(f"{type(self).__name__} 必须声明 region_field")
+        return self.region_field
+
+    def in_region_scope(self, request, obj, *, write=False) -> bool:
+        """Object-level check (``obj=None`` = model level: always in scope)."""
+        if obj is None:
+            return True
+        if write and region_id_of(obj, self._region_field()) is None:
+            return user_has_national_scope(request.user)
+        return user_can_access(request.user, obj, self._region_field(),
+                               shared_readable=self.shared_when_null and not write)
+
+    def has_change_permission(self, request, obj=None):
+        return (super().has_change_permission(request, obj)
+                and self.in_region_scope(request, obj, write=True))
+
+    def has_delete_permission(self, request, obj=None):
+        return (super().has_delete_permission(request, obj)
+                and self.in_region_scope(request, obj, write=True))
+
+    def save_model(self, request, obj, form, change):
+        if not self.in_region_scope(request, obj, write=True):
+            raise PermissionDenied("该记录不属于您负责的统筹区")
+        super().save_model(request, obj, form, change)
+
+
+class RegionScopedAdminMixin(RegionScopedWritesAdminMixin):
     """Admin mixin: a user of region A cannot list, open, change or delete region B's rows.
 
     Declare ``region_field``, the ORM path from the model to a ``Region``::
@@ -260,40 +318,28 @@ class RegionScopedAdminMixin(RegionScopedFormfieldMixin):
 
     ``shared_when_null = True``: rows whose region is empty are shared by all regions
     (e.g. a national holiday): everyone with the view permission sees them, only a
-    superuser may change or delete them.
+    user with national scope (superuser, or bound to every region) may change or delete
+    them.
     """
-
-    region_field: str | None = None
-    shared_when_null = False
-
-    def _region_field(self):
-        if not self.region_field:
-            raise ImproperlyConfigured(f"{type(self).__name__} 必须声明 region_field")
-        return self.region_field
 
     def get_queryset(self, request):
         return scope_queryset(super().get_queryset(request), request.user, self._region_field(),
                               include_shared=self.shared_when_null)
 
-    def in_region_scope(self, request, obj, *, write=False) -> bool:
-        """Object-level check (``obj=None`` = model level: always in scope)."""
-        if obj is None:
-            return True
-        return user_can_access(request.user, obj, self._region_field(),
-                               shared_readable=self.shared_when_null and not write)
-
     def has_view_permission(self, request, obj=None):
         return super().has_view_permission(request, obj) and self.in_region_scope(request, obj)
 
+
+class NationalCatalogueAdminMixin:
+    """Admin mixin for a national catalogue (rows without region, e.g. 特殊身份): everyone
+    with the view permission reads it, only a user with national scope
+    (``user_has_national_scope``) adds, changes or deletes rows."""
+
+    def has_add_permission(self, request):
+        return user_has_national_scope(request.user) and super().has_add_permission(request)
+
     def has_change_permission(self, request, obj=None):
-        return (super().has_change_permission(request, obj)
-                and self.in_region_scope(request, obj, write=True))
+        return user_has_national_scope(request.user) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return (super().has_delete_permission(request, obj)
-                and self.in_region_scope(request, obj, write=True))
-
-    def save_model(self, request, obj, form, change):
-        if not self.in_region_scope(request, obj, write=True):
-            raise PermissionDenied("该记录不属于您负责的统筹区")
-        super().save_model(request, obj, form, change)
+        return user_has_national_scope(request.user) and super().has_delete_permission(request, obj)

@@ -27,9 +27,12 @@ import secrets
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import models
@@ -41,11 +44,13 @@ from django.utils.html import format_html
 from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin import AdminSetPasswordMixin, HideDevicePermissionsMixin
 from jobs.files import local_path, store_upload
 from sheets.admin import ExcelExportMixin
 from sheets.excel import attach
 
 from .access import (
+    NationalCatalogueAdminMixin,
     RegionScopedAdminMixin,
     RegionScopedFormfieldMixin,
     user_can_access,
@@ -53,11 +58,13 @@ from .access import (
 )
 from .admin_rollover import PlanYearRolloverMixin
 from .history_display import ChineseHistoryContextHelper
+from .masking import MaskedLookupsMixin
 from .models import (
     RULE_MODELS,
     ChronicDisease,
     Holiday,
     Identity,
+    MaskingRule,
     PlanRow,
     PlanYear,
     Region,
@@ -110,20 +117,39 @@ def plan_year_notice(obj):
     return None
 
 
-class HistoryAdmin(SimpleHistoryAdmin):
-    """SimpleHistoryAdmin whose revert (POST on a history version) needs the change
-    permission on the current object — simple-history only checks the view one — and
-    whose change form has a 修改原因 box: what the user types is recorded on the history
-    rows this save wrote (an unchanged save writes a row without changes, which then
-    carries the reason), never on an earlier row."""
+class HistoryAdmin(MaskedLookupsMixin, SimpleHistoryAdmin):
+    """SimpleHistoryAdmin with a 修改原因 box on the change form, read-only history versions
+    unless the user may revert, and no filter or partial search on masked values
+    (``MaskedLookupsMixin``).
+
+    修改原因: what the user types is recorded on the history rows this save wrote (an
+    unchanged save writes a row without changes, which then carries the reason), never on
+    an earlier row.
+
+    History versions (docs/access.md §历史版本): a version's page is a form that saves the
+    old row back (simple-history's “恢复”). It is offered, and a POST accepted, only when
+    the admin allows reverting (``history_revert``) and the user holds the change
+    permission on the *current* object (region, status and role included; simple-history
+    itself only checks the view permission and the old version). Otherwise the page shows
+    every field read-only without a button, and a POST answers 403. ``history_revert`` is
+    off by default: a revert saves the whole old row, read-only fields included (a
+    status, a decision, a settled amount), bypassing the services that own those writes;
+    only the admins of plain parameter tables switch it on.
+    """
 
     CHANGE_REASON = "change_reason"
+    history_revert = False
+    READ_ONLY_VERSION = "_history_read_only"
 
     def get_historical_record_context_helper(self, request, historical_record):
         return ChineseHistoryContextHelper(self.model, historical_record)
 
+    def _showing_version(self, request) -> bool:
+        return getattr(request, self.READ_ONLY_VERSION, False)
+
     def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is not None and "form" not in kwargs and self.has_change_permission(request, obj):
+        if (obj is not None and "form" not in kwargs and not self._showing_version(request)
+                and self.has_change_permission(request, obj)):
             # as ModelAdmin.get_form builds it (declared fields shown read-only left out),
             # with the reason box declared so that the fieldsets may name it
             readonly = self.get_readonly_fields(request, obj)
@@ -135,8 +161,8 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        if obj is None or not self.has_change_permission(request, obj) or any(
-                self.CHANGE_REASON in fs[1].get("fields", ()) for fs in fieldsets):
+        if obj is None or self._showing_version(request) or not self.has_change_permission(
+                request, obj) or any(self.CHANGE_REASON in fs[1].get("fields", ()) for fs in fieldsets):
             return fieldsets
         return [*fieldsets, ("修改原因", {"fields": [self.CHANGE_REASON]})]
 
@@ -152,32 +178,76 @@ class HistoryAdmin(SimpleHistoryAdmin):
             obj.history.filter(history_date__gte=started).update(history_change_reason=reason)
         return entry
 
+    # -- history versions: read-only unless the user may revert ----------------------------
+
+    def may_revert(self, request, object_id) -> bool:
+        """Whether ``request.user`` may save a history version of ``object_id`` back
+        (cached per request: the pages ask several times)."""
+        cache = request.__dict__.setdefault("_history_may_revert", {})
+        key = (id(self), str(object_id))
+        if key not in cache:
+            current = self.get_object(request, str(object_id)) if self.history_revert else None
+            cache[key] = current is not None and self.has_change_permission(request, current)
+        return cache[key]
+
+    def revert_disabled(self, request, obj=None):
+        return obj is None or not self.may_revert(request, obj.pk)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if request.method == "POST":
-            obj = self.get_object(request, unquote(object_id))
-            if obj is None or not self.has_change_permission(request, obj):
-                raise PermissionDenied
+        allowed = self.may_revert(request, unquote(object_id))
+        if request.method == "POST" and not allowed:
+            raise PermissionDenied("历史版本只能查看，不能在此恢复")
+        setattr(request, self.READ_ONLY_VERSION, not allowed)
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def render_history_view(self, request, template, context, **kwargs):
+        adminform = context.get("adminform")
+        if adminform is not None and self._showing_version(request):
+            # every field shown as text, as Django's change page shows it to a viewer
+            fieldsets = adminform.fieldsets
+            context["adminform"] = helpers.AdminForm(adminform.form, fieldsets, {},
+                                                     flatten_fieldsets(fieldsets), model_admin=self)
+            context["has_change_permission"] = False
+        return super().render_history_view(request, template, context, **kwargs)
+
+
+class SuperuserWritesMixin:
+    """Region structure and who is bound to which regions and roles decide who sees
+    whom: only a superuser adds, changes or deletes such rows (regions, users, roles,
+    staff profiles), whatever permission another account was given."""
+
+    def has_add_permission(self, request, *args):
+        return user_sees_all_regions(request.user) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return user_sees_all_regions(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return user_sees_all_regions(request.user) and super().has_delete_permission(request, obj)
 
 
 # --------------------------------------------------------------------------- code tables
 
 
 @admin.register(Region)
-class RegionAdmin(RegionScopedAdminMixin, HistoryAdmin):
+class RegionAdmin(SuperuserWritesMixin, RegionScopedAdminMixin, HistoryAdmin):
+    """Region structure is the superuser's alone (docs/access.md §2): a new region is
+    outside every staff user's scope, and changing a region's parent or code widens or
+    moves the scope of every user bound above it."""
+
+    history_revert = True  # a plain table: an old version may be saved back
     region_field = "pk"
     list_display = ["code", "name", "province", "parent", "is_pooling"]
     list_filter = ["is_pooling", "province"]
     search_fields = ["code", "name"]
     ordering = ["code"]
 
-    def has_add_permission(self, request):
-        # A new region is outside every staff user's scope: only a superuser adds one.
-        return user_sees_all_regions(request.user) and super().has_add_permission(request)
-
 
 @admin.register(Identity)
-class IdentityAdmin(HistoryAdmin):
+class IdentityAdmin(NationalCatalogueAdminMixin, HistoryAdmin):
+    """特殊身份: one national catalogue every region reads; written with national scope."""
+
+    history_revert = True  # a plain table: an old version may be saved back
     list_display = ["name", "department"]
     list_filter = ["department"]
     search_fields = ["code", "name"]
@@ -185,6 +255,7 @@ class IdentityAdmin(HistoryAdmin):
 
 @admin.register(Scheme)
 class SchemeAdmin(RegionScopedAdminMixin, HistoryAdmin):
+    history_revert = True  # a plain table: an old version may be saved back
     region_field = "region"
     list_display = ["name", "region", "kind", "settlement_order", "formula", "has_tiers"]
     list_filter = [("region", admin.RelatedOnlyFieldListFilter), "kind"]
@@ -194,6 +265,7 @@ class SchemeAdmin(RegionScopedAdminMixin, HistoryAdmin):
 
 @admin.register(ChronicDisease)
 class ChronicDiseaseAdmin(RegionScopedAdminMixin, HistoryAdmin):
+    history_revert = True  # a plain table: an old version may be saved back
     region_field = "region"
     list_display = ["code", "name", "region", "kind", "disease_class", "closed_from"]
     list_filter = [("region", admin.RelatedOnlyFieldListFilter), "kind", "disease_class"]
@@ -204,6 +276,7 @@ class ChronicDiseaseAdmin(RegionScopedAdminMixin, HistoryAdmin):
 
 @admin.register(Holiday)
 class HolidayAdmin(RegionScopedAdminMixin, HistoryAdmin):
+    history_revert = True  # a plain table: an old version may be saved back
     region_field = "region"
     shared_when_null = True  # 全国 rows: visible to all, changed by a superuser only
     list_display = ["date", "kind", "name", "region"]
@@ -286,6 +359,7 @@ class PlanRowAdmin(RegionScopedAdminMixin, ExcelExportMixin, ExportMixin, Histor
     with typed cells and a named file, ``sheets.admin.ExcelExportMixin``)."""
 
     region_field = "plan_year__scheme__region"
+    history_revert = True  # a plain table: an old version may be saved back (not into a closed year)
     form = PlanRowForm
     change_form_template = "admin/policies/plan_change_form.html"
     list_filter = [
@@ -577,7 +651,7 @@ class PlanYearAdmin(PlanYearRolloverMixin, RegionScopedAdminMixin, HistoryAdmin)
 # --------------------------------------------------------------------------- staff
 
 
-class StaffProfileInline(admin.StackedInline):
+class StaffProfileInline(SuperuserWritesMixin, admin.StackedInline):
     model = StaffProfile
     can_delete = False
     max_num = 1
@@ -586,7 +660,8 @@ class StaffProfileInline(admin.StackedInline):
 
 
 @admin.register(StaffProfile)
-class StaffProfileAdmin(HistoryAdmin):
+class StaffProfileAdmin(SuperuserWritesMixin, HistoryAdmin):
+    history_revert = True  # a plain table: an old version may be saved back
     list_display = ["user", "region_list", "is_superuser"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
     filter_horizontal = ["regions"]
@@ -604,14 +679,33 @@ class StaffProfileAdmin(HistoryAdmin):
         return obj.user.is_superuser
 
 
+@admin.register(MaskingRule)
+class MaskingRuleAdmin(SuperuserWritesMixin, HistoryAdmin):
+    """脱敏规则: how each role sees each kind of personal data (policies/masking.py);
+    superusers edit them, every change is in the history."""
+
+    history_revert = True
+    list_display = ["role_name", "field", "mode", "keep_head", "keep_tail"]
+    list_filter = ["field", "mode", "group"]
+    fields = ["group", "field", "mode", "keep_head", "keep_tail"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("group")
+
+    @admin.display(description="角色", ordering="group__name")
+    def role_name(self, obj):
+        return obj.group.name if obj.group_id else "其他用户（无角色规则）"
+
+
 User = get_user_model()
 if admin.site.is_registered(User):
     admin.site.unregister(User)
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
-    """Django's user admin plus the staff profile (regions) inline."""
+class UserAdmin(SuperuserWritesMixin, AdminSetPasswordMixin, HideDevicePermissionsMixin, DjangoUserAdmin):
+    """Django's user admin plus the staff profile (regions) inline; an account added or a
+    password set here is changed by its user at the next login (accounts.admin)."""
 
     inlines = [StaffProfileInline]
     list_display = ["username", "first_name", "last_name", "is_staff", "is_superuser",
@@ -631,3 +725,13 @@ class UserAdmin(DjangoUserAdmin):
         if profile is None:
             return ""
         return "、".join(r.name for r in profile.regions.all())
+
+
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(SuperuserWritesMixin, HideDevicePermissionsMixin, DjangoGroupAdmin):
+    """Django's role (group) admin: roles are kept by ``roles_sync``; only a superuser
+    changes them by hand."""

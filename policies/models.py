@@ -1103,6 +1103,53 @@ class StaffProfile(models.Model):
         return str(self.user)
 
 
+class MaskingRule(models.Model):
+    """How a role sees one kind of personal data (个人信息保护法 §28, issue 15; docs/access.md
+    §脱敏): in full, partly (the first ``keep_head`` and last ``keep_tail`` characters, the
+    rest ``*``) or not at all. A user with several roles sees each field as the most
+    revealing of their roles' rows; a user with no role row for a field falls back to the
+    row without a role, then to ``policies.view_full_identity`` (full) or the partial
+    default. Superusers see everything. Edited by superusers only."""
+
+    class Field(models.TextChoices):
+        DOCUMENT_NUMBER = "document_number", "证件号码"
+        PHONE = "phone", "联系电话"
+        BANK_ACCOUNT = "bank_account", "银行账号"
+        BIRTH_DATE = "birth_date", "出生日期"
+
+    class Mode(models.TextChoices):
+        FULL = "full", "完整显示"
+        PARTIAL = "partial", "部分遮盖"
+        HIDDEN = "hidden", "完全隐藏"
+
+    group = models.ForeignKey("auth.Group", verbose_name="角色", on_delete=models.CASCADE, null=True, blank=True,
+                              related_name="masking_rules", help_text="留空：适用于没有角色规则的用户")
+    field = models.CharField("信息类别", max_length=20, choices=Field.choices)
+    mode = models.CharField("显示方式", max_length=10, choices=Mode.choices)
+    keep_head = models.PositiveSmallIntegerField("保留前几位", default=0, validators=[MaxValueValidator(20)],
+                                                 help_text="部分遮盖时显示的开头字符数")
+    keep_tail = models.PositiveSmallIntegerField("保留后几位", default=0, validators=[MaxValueValidator(20)],
+                                                 help_text="部分遮盖时显示的末尾字符数")
+    history = AuditHistory()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "脱敏规则"
+        ordering = ["group__name", "field"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "field"], condition=Q(group__isnull=False),
+                                    name="masking_rule_once_per_role"),
+            models.UniqueConstraint(fields=["field"], condition=Q(group__isnull=True),
+                                    name="masking_rule_once_without_role"),
+            models.CheckConstraint(condition=Q(mode__in=["full", "partial", "hidden"]), name="masking_rule_mode"),
+            models.CheckConstraint(condition=Q(keep_head__lte=20) & Q(keep_tail__lte=20),
+                                   name="masking_rule_keep_at_most_20"),
+        ]
+
+    def __str__(self):
+        who = self.group.name if self.group_id else "其他用户"
+        return f"{who}：{self.get_field_display()}{self.get_mode_display()}"
+
+
 RULE_MODELS = [
     PlanFigure, EnrollmentWindow, ContributionStandard, SubsidyRule, PayerRelationRule,
     AutoEnrollmentRule, AnnualLimit,

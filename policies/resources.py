@@ -24,11 +24,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from import_export import fields, resources, widgets
 
-from sheets.excel import export_file_name
+from sheets.excel import export_file_name, export_text, typed_cell
 from sheets.parsing import (
     CellError,
     CodeTable,
-    escape_formula,
     normalise_text,
     parse_bool,
     parse_date,
@@ -36,7 +35,6 @@ from sheets.parsing import (
     parse_int,
     text,
 )
-from sheets.writers import typed_cell
 
 from .access import user_can_access
 from .codes import SchemeKind
@@ -228,7 +226,7 @@ class RuleResource(resources.ModelResource):
         self.user = user
 
     def export_field(self, field, instance, **kwargs):
-        return escape_formula(super().export_field(field, instance, **kwargs))
+        return export_text(super().export_field(field, instance, **kwargs))
 
     def filter_export(self, queryset, **kwargs):
         return queryset.select_related(*related_paths(self.rule_model))
@@ -294,7 +292,6 @@ def write_plan_year_workbook(plan_year: PlanYear, target, *, user=None) -> dict:
     checked against the plan year's region (``None`` = a system job). Returns the number
     of rows per table (model → n)."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
 
@@ -308,7 +305,7 @@ def write_plan_year_workbook(plan_year: PlanYear, target, *, user=None) -> dict:
         sheet.freeze_panes = "B2"
         head = []
         for header in headers:
-            cell = WriteOnlyCell(sheet, value=header)
+            cell = typed_cell(sheet, header)
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="DDEBF7")
             head.append(cell)

@@ -53,11 +53,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "enrollment.change_*registration*",
         *(f"{app}.{verb}_*" for app in CASE_APPS for verb in APPROVAL_VERBS),
         "claims.pay_*",  # 登记理赔支付 (claims.pay_claim)
+        "jobs.view_job",  # 全部任务 of their regions (docs/jobs.md)
         "policies.view_*",
         "policies.view_full_identity",
     ],
-    # 政策管理员: edits every parameter table of the policies app (not the staff
-    # profiles: binding staff to regions is the superuser's job); no personal data.
+    # 政策管理员: edits every parameter table of the policies app (not the regions nor
+    # the staff profiles: region structure and binding staff to regions decide who sees
+    # whom, the superuser's job); no personal data.
     POLICY_OFFICER: [
         *(f"policies.{verb}_*" for verb in ("add", "change", "delete", "view")),
         "reports.view_*",  # 统计报表 dashboard (docs/reports.md); freezes the participation rate
@@ -66,13 +68,26 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     SUPERVISOR: [
         *(f"{app}.view_*" for app in ("policies", *CASE_APPS)),
         "reports.view_*",  # 统计报表 dashboard (docs/reports.md)
+        "jobs.view_job",  # 全部任务 of their regions (docs/jobs.md)
     ],
 }
+
+# The masking rows each role starts with (policies.MaskingRule; created by roles_sync when
+# missing, never overwritten: superusers edit them in the admin). (mode, keep head, tail)
+_MASKED = {"document_number": ("partial", 6, 4), "phone": ("partial", 3, 4),
+           "bank_account": ("partial", 6, 4), "birth_date": ("partial", 4, 0)}  # birth: the year
+_FULL = dict.fromkeys(_MASKED, ("full", 0, 0))
+ROLE_MASKING = {CLERK: _FULL, REVIEWER: _FULL, POLICY_OFFICER: _MASKED, SUPERVISOR: _MASKED,
+                None: _MASKED}  # None: users without a role row
 
 # Never granted to a role, whatever the pattern.
 EXCLUDED_PATTERNS = [
     "*.*_historical*",
     "policies.*_staffprofile",  # binding staff to regions: superusers only
+    # region structure (a region's parent widens every scope under it): superusers only
+    "policies.add_region", "policies.change_region", "policies.delete_region",
+    # who sees which personal data in full: superusers only
+    "policies.add_maskingrule", "policies.change_maskingrule", "policies.delete_maskingrule",
 ]
 # view_full_identity only where a role names it explicitly.
 EXPLICIT_ONLY = {"policies.view_full_identity"}
@@ -115,4 +130,16 @@ def roles_sync(*, acting_user=None) -> dict[str, int]:
         perms = role_permissions(role, available)
         group.permissions.set(perms)
         report[role] = len(perms)
+    _ensure_masking_rules()
     return report
+
+
+def _ensure_masking_rules() -> None:
+    from .models import MaskingRule
+
+    groups = {g.name: g for g in Group.objects.filter(name__in=[r for r in ROLE_MASKING if r])}
+    for role, fields in ROLE_MASKING.items():
+        group = groups.get(role) if role else None
+        for field, (mode, head, tail) in fields.items():
+            if not MaskingRule.objects.filter(group=group, field=field).exists():
+                MaskingRule.objects.create(group=group, field=field, mode=mode, keep_head=head, keep_tail=tail)

@@ -12,8 +12,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from claims.simulation import simulate_plan_year
-from claims.simulation_export import simulation_workbook
+from jobs.services import job_start
 from policies.models import PlanYear
 from sheets.excel import attach, export_file_name, scope_name
 
@@ -79,24 +78,18 @@ class SimulationForm(forms.Form):
 
 
 def simulate_view(request):
-    """Re-settle a base year's settled claims under a plan year's parameters (nothing is
-    written; claims.simulation) and show the differences; ``?format=xlsx`` downloads."""
+    """政策模拟: the form; 开始模拟 starts a ``policy_simulation`` job (reports/job_kinds.py:
+    the base year's settled claims re-settled under the plan year's parameters on a worker,
+    nothing written) and opens its page, which shows the tables and the workbook."""
     if not can_view_reports(request.user):
         raise PermissionDenied("您无权查看统计报表")
-    form = SimulationForm(request.GET or None, user=request.user)
-    result = None
-    if form.is_bound and form.is_valid():
-        result = simulate_plan_year(plan_year=form.cleaned_data["plan_year"],
-                                    base_year=form.cleaned_data["base_year"])
-        if request.GET.get("format") == "xlsx":
-            response = HttpResponse(content_type=XLSX)
-            plan_year = form.cleaned_data["plan_year"]
-            simulation_workbook(result).save(response)
-            return attach(response, export_file_name(
-                "政策模拟", plan_year.scheme.region.name, plan_year.scheme.name,
-                f"{plan_year.year}年度方案", f"基准{form.cleaned_data['base_year']}年"))
-    context = {**admin.site.each_context(request), "title": "政策模拟", "form": form, "result": result,
-               "groups": [("按险种层", [*result.by_layer.values(), result.total]),
-                          ("按就医类型", list(result.by_claim_type.values())),
-                          ("按身份", list(result.by_identity.values()))] if result else []}
+    form = SimulationForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        plan_year, base_year = form.cleaned_data["plan_year"], form.cleaned_data["base_year"]
+        job = job_start(kind="policy_simulation", title=f"政策模拟：{plan_year}（基准 {base_year} 年）",
+                        acting_user=request.user, params={"plan_year": plan_year.pk, "base_year": base_year},
+                        region_ids=[plan_year.scheme.region.pooling_region.pk])
+        messages.info(request, "已开始模拟；本页会自动显示进度")
+        return redirect(reverse("admin:jobs_myjob_change", args=[job.pk]))
+    context = {**admin.site.each_context(request), "title": "政策模拟", "form": form}
     return render(request, "reports/simulate.html", context)

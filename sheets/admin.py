@@ -19,6 +19,7 @@ from __future__ import annotations
 from io import BytesIO
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -38,6 +39,30 @@ from .writers import write_table, write_template
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+class BackgroundExportForm(forms.Form):
+    region = forms.CharField(label="统筹区代码", required=False, max_length=12,
+                             help_text="选填：只导出该统筹区（含下级区域）；留空为您负责的全部统筹区")
+    year = forms.IntegerField(label="参保年度", required=False, min_value=2000, max_value=2100,
+                              help_text="选填：只导出该年度")
+    fmt = forms.ChoiceField(label="格式", choices=[("xlsx", "Excel（.xlsx）"), ("csv", "CSV（UTF-8）")])
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_region(self):
+        code = self.cleaned_data["region"].strip()
+        if not code:
+            return None
+        scope = current_scope()
+        region = scope.region(code)
+        if region is None:
+            raise forms.ValidationError(f"未知的统筹区代码：{code}")
+        if not scope.sees_all(self.user) and region.pk not in scope.region_ids(self.user):
+            raise forms.ValidationError("该统筹区不在您负责的范围内")
+        return region
+
+
 class SheetUploadForm(forms.Form):
     file = forms.FileField(label="表格文件", help_text="Excel（.xlsx）或 CSV（UTF-8 或 GBK/GB18030 编码）")
 
@@ -45,6 +70,9 @@ class SheetUploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith((".xlsx", ".csv")):
             raise forms.ValidationError("请上传 .xlsx 或 .csv 文件")
+        limit = settings.SHEETS_MAX_UPLOAD_MB
+        if upload.size > limit * 1024 * 1024:
+            raise forms.ValidationError(f"文件大小超过 {limit} MB 的上限：请拆分成多个文件后分别导入")
         return upload
 
 
@@ -134,6 +162,8 @@ class SheetAdminMixin(ExcelExportMixin):
         urls = [
             path("import-sheet/", self.admin_site.admin_view(self.sheet_import_view),
                  name=self._url_name("import_sheet")),
+            path("export-job/", self.admin_site.admin_view(self.sheet_export_job_view),
+                 name=self._url_name("export_job")),
             path("import-sheet/template.xlsx", self.admin_site.admin_view(self.sheet_template_view),
                  name=self._url_name("import_template")),
         ]
@@ -141,10 +171,32 @@ class SheetAdminMixin(ExcelExportMixin):
 
     def changelist_view(self, request, extra_context=None):
         extra_context = dict(extra_context or {})
+        if self.has_export_permission(request):
+            extra_context["sheet_export_job_url"] = reverse(f"admin:{self._url_name('export_job')}")
         if self.has_sheet_import_permission(request):
             extra_context["sheet_import_url"] = reverse(f"admin:{self._url_name('import_sheet')}")
             extra_context["sheet_template_url"] = reverse(f"admin:{self._url_name('import_template')}")
         return super().changelist_view(request, extra_context=extra_context)
+
+    def sheet_export_job_view(self, request):
+        """后台导出: the kind's whole export (scoped and masked for the user) as a job, for
+        lists too large for the immediate 导出 of the changelist."""
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        kind = get_kind(self.sheet_kind)
+        form = BackgroundExportForm(request.POST or None, user=request.user)
+        if request.method == "POST" and form.is_valid():
+            region, year = form.cleaned_data["region"], form.cleaned_data["year"]
+            words = [kind.label, *([region.name] if region else []), *([f"{year}年度"] if year else [])]
+            job = job_start(kind="sheet_export", title="导出" + "_".join(words), acting_user=request.user,
+                            params={"sheet_kind": self.sheet_kind, "region": region.code if region else None,
+                                    "year": year, "fmt": form.cleaned_data["fmt"]},
+                            region_ids=[region.pk] if region else _regions_of(request.user))
+            messages.info(request, "已开始导出；完成后可在本页下载文件")
+            return HttpResponseRedirect(reverse("admin:jobs_myjob_change", args=[job.pk]))
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "form": form,
+                   "title": f"后台导出{kind.label}"}
+        return TemplateResponse(request, "admin/sheets/export_job.html", context)
 
     def sheet_template_view(self, request):
         if not self.has_sheet_import_permission(request):

@@ -20,17 +20,19 @@ and every bad row is reported at once; docs/spreadsheets.md).
      checks each chunk again and writes it; an error in pass 2 (a concurrent change
      since pass 1) rolls everything back.
 
-With ``parallel=True`` (``import_sheet``; PostgreSQL, outside a transaction) a one-pass
-import writes in a second process (``_WriterProcess``): this process reads, parses and
-checks chunk n + 1 while the writer copies chunk n into the database, in its own single
+With ``parallel=True`` (``import_sheet`` and the import jobs; PostgreSQL, outside a
+transaction) a one-pass import writes in a second thread (``_Writer``) with its own
+connection: this thread reads, parses and checks chunk n + 1 while the writer copies
+chunk n into the database, in its own single
 transaction that commits only when the whole file was checked without an error. The
 checks read the database as it was before the import plus what the kind keeps of the
 file's earlier rows in ``ctx.state`` (the kinds keep everything they need there), so
-they give the same answers as in one process; the tests compare the two.
+they give the same answers as in one thread; the tests compare the two.
 """
 from __future__ import annotations
 
-import multiprocessing
+import queue
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from itertools import islice
@@ -41,7 +43,14 @@ from django.db import IntegrityError, connection, connections, transaction
 
 from jobs.scope import current_scope
 
-from .parsing import CellError
+from .parsing import (
+    CONTROL_CHARS,
+    CellError,
+    control_chars_message,
+    extra_cells_message,
+    shown_cell,
+    visible_controls,
+)
 from .readers import FileError, SheetFile
 from .registry import Column, Row, SheetKind, header_key
 from .report import ImportResult, RowError
@@ -125,8 +134,12 @@ def parse_rows(sheet: SheetFile, mapping, kind: SheetKind, result: ImportResult)
     present = frozenset(column.key for _i, column in mapping)
     missing = {c.key: c.default for c in kind.import_columns() if c.key not in present}
     caches = {column.key: {} for _i, column in mapping if getattr(column.parser, "cacheable", False)}
-    for number, values in sheet.rows():
+    for number, values, extra in sheet.rows_with_extra():
         parsed, bad, filled = dict(missing), False, set()
+        if extra:
+            result.errors.append(RowError(number, "", extra_cells_message(extra, len(sheet.headers)),
+                                          "、".join(shown_cell(v) for _c, v in extra[:5])))
+            bad = True
         for index, column in mapping:
             raw = values[index]
             if raw is None or (isinstance(raw, str) and (not raw or raw.isspace())):  # is_empty
@@ -136,6 +149,11 @@ def parse_rows(sheet: SheetFile, mapping, kind: SheetKind, result: ImportResult)
                 parsed[column.key] = column.default
                 continue
             filled.add(column.key)
+            if isinstance(raw, str) and CONTROL_CHARS.search(raw):
+                result.errors.append(RowError(number, column.header, control_chars_message(column.header),
+                                              visible_controls(raw)))
+                bad = True
+                continue
             if column.parser is None:
                 parsed[column.key] = raw
                 continue
@@ -187,53 +205,67 @@ def _pass(kind, sheet, mapping, ctx, progress, *, keep_preview=False):
             progress("写入" if ctx.writing else "校验", result.rows)
 
 
-class _WriterProcess:
-    """The writes of a one-pass import in a forked process with its own connection and
-    one transaction (module docstring). Chunks are sent through a pipe (which blocks
-    when the writer falls behind, so memory stays bounded); ``finish(commit=…)`` ends
-    the transaction and returns None, or the database's refusal as a message."""
+class _Writer:
+    """The writes of a one-pass import in a second thread with its own database
+    connection and one transaction (module docstring). Chunks go through a bounded queue
+    (the reader waits when the writer falls behind, so memory stays bounded);
+    ``finish(commit=…)`` ends the transaction and returns None, or the database's refusal
+    as a message. A thread, not a process: it runs inside a Celery prefork worker (which
+    may not fork) and dies with its process — a killed import leaves no writer holding
+    its transaction and locks (issue 15, hole 5); PostgreSQL rolls the transaction back
+    when the connection drops."""
+
+    POLL = 1.0  # seconds between two looks at whether the writer is still alive
 
     def __init__(self, kind: SheetKind, user):
-        connections.close_all()  # the writer must not share this process's connection
-        context = multiprocessing.get_context("fork")
-        self.pipe, child = context.Pipe()
-        self.process = context.Process(target=_writer_main, args=(kind, user, child), daemon=True)
-        self.process.start()
-        child.close()
+        self.inbox: queue.Queue = queue.Queue(maxsize=2)
+        self.outbox: queue.Queue = queue.Queue(maxsize=1)
+        self.thread = threading.Thread(target=_writer_main, args=(kind, user, self.inbox, self.outbox),
+                                       name="import-writer", daemon=True)
+        self.thread.start()
         self.done = False
 
     @staticmethod
     def available() -> bool:
-        return (connection.vendor == "postgresql" and not connection.in_atomic_block
-                and "fork" in multiprocessing.get_all_start_methods())
+        return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+    def _send(self, message) -> None:
+        while True:
+            try:
+                self.inbox.put(message, timeout=self.POLL)
+                return
+            except queue.Full:
+                if not self.thread.is_alive():
+                    raise RuntimeError("写入线程意外退出，未写入任何数据") from None
 
     def write(self, planned: list) -> None:
-        try:
-            self.pipe.send(("write", planned))
-        except OSError as exc:  # BrokenPipeError: the writer died; nothing was committed
-            raise RuntimeError("写入进程意外退出，未写入任何数据") from exc
+        self._send(("write", planned))
 
     def finish(self, *, commit: bool) -> str | None:
         if self.done:
             return None
         self.done = True
+        status, detail = "error", "写入线程意外退出，未写入任何数据"
         try:
-            self.pipe.send(("commit" if commit else "rollback", None))
-            status, detail = self.pipe.recv()
-        except (EOFError, OSError):  # the writer died (killed, interrupted): its
-            status, detail = "error", "写入进程意外退出，未写入任何数据"  # transaction died with it
-        finally:
-            self.pipe.close()
-            self.process.join()
+            self._send(("commit" if commit else "rollback", None))
+            while self.thread.is_alive() or not self.outbox.empty():
+                try:
+                    status, detail = self.outbox.get(timeout=self.POLL)
+                    break
+                except queue.Empty:
+                    continue
+        except RuntimeError:
+            pass  # the writer died: its transaction died with its connection
+        self.thread.join()
         if status == "error" and not commit:
             return None  # nothing was to be written anyway
         if status == "error":
-            raise RuntimeError(f"写入进程出错：{detail}")  # an unexpected failure, not bad input
+            raise RuntimeError(f"写入线程出错：{detail}")  # an unexpected failure, not bad input
         return detail if status == "refused" else None
 
 
-def _writer_main(kind: SheetKind, user, pipe) -> None:
-    """The writer process: write every chunk received in one transaction; on "commit"
+def _writer_main(kind: SheetKind, user, inbox: queue.Queue, outbox: queue.Queue) -> None:
+    """The writer thread: write every chunk received in one transaction; on "commit"
     commit it, on "rollback" (or a refused write) roll it back. After a failed write the
     remaining chunks are received and dropped, so the sender never blocks. Foreign keys
     are checked at the end of each statement (``SET CONSTRAINTS ALL IMMEDIATE``) rather
@@ -245,7 +277,7 @@ def _writer_main(kind: SheetKind, user, pipe) -> None:
             with connection.cursor() as cursor:  # check foreign keys per chunk, while the
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # next one is being checked
             while True:
-                op, planned = pipe.recv()
+                op, planned = inbox.get()
                 if op == "write" and status == "ok":
                     try:
                         kind.write(planned, ctx)
@@ -262,17 +294,16 @@ def _writer_main(kind: SheetKind, user, pipe) -> None:
         pass
     except IntegrityError as exc:  # at commit: deferred constraints
         status, detail = "refused", str(exc)
-    except BaseException:  # noqa: BLE001 - reported to the importing process
+    except BaseException:  # noqa: BLE001 - reported to the importing thread
         status, detail = "error", traceback.format_exc()
     finally:
-        connections.close_all()
-    pipe.send((status, detail))
-    pipe.close()
+        connections.close_all()  # this thread's own connections
+    outbox.put((status, detail))
 
 
-def _one_pass(kind, sheet, mapping, ctx, progress, writer: _WriterProcess | None = None) -> None:
+def _one_pass(kind, sheet, mapping, ctx, progress, writer: _Writer | None = None) -> None:
     """Check and write chunk by chunk; at the first error undo the writes (savepoint, or
-    the writer process's transaction) and only check the rest of the file
+    the writer thread's transaction) and only check the rest of the file
     (``ctx.writing`` becomes False)."""
     result = ctx.result
     kind.start(ctx)
@@ -332,7 +363,7 @@ def run_import(kind: SheetKind, path, *, user, dry_run: bool = False, name: str 
                progress: Callable[[str, int], None] | None = None, parallel: bool = False) -> ImportResult:
     """Validate the whole file, then (unless ``dry_run`` or any error) write it in one
     transaction. ``user=None`` is a system job (no permission or region check).
-    ``parallel``: write in a second process where possible (module docstring). A large
+    ``parallel``: write in a second thread where possible (module docstring). A large
     import refreshes its tables' statistics (``refresh_statistics``).
     Raises ``PermissionDenied`` when the user lacks the kind's import permission."""
     if user is not None and kind.import_permission and not user.has_perm(kind.import_permission):
@@ -351,7 +382,7 @@ def _run_import(kind: SheetKind, path, *, user, dry_run, name, progress, paralle
         if header_errors:
             result.errors.extend(header_errors)
             return result
-        if kind.one_pass and not dry_run and parallel and _WriterProcess.available():
+        if kind.one_pass and not dry_run and parallel and _Writer.available():
             return _run_with_writer(kind, sheet, mapping, user, result, progress)
         with transaction.atomic():
             if kind.one_pass and not dry_run:
@@ -393,7 +424,7 @@ def _run_import(kind: SheetKind, path, *, user, dry_run, name, progress, paralle
 
 
 def _run_with_writer(kind, sheet, mapping, user, result: ImportResult, progress) -> ImportResult:
-    writer = _WriterProcess(kind, user)
+    writer = _Writer(kind, user)
     try:
         ctx = ImportContext(kind, user, result, writing=True)
         _one_pass(kind, sheet, mapping, ctx, progress, writer)

@@ -1,11 +1,22 @@
-"""What every xlsx export shares (docs/spreadsheets.md §导出给人看的表格): typed cells a
-clerk can sum and sort in Excel, and names that say what the file is.
+"""What every workbook the product writes shares (docs/spreadsheets.md §导出给人看的表格;
+docs/security.md): typed cells a clerk can sum and sort in Excel, text that can never be
+a formula, and names that say what the file is. Every xlsx and csv the product writes —
+sheet exports, templates and error reports (``sheets.writers``), the admin's
+import-export formats (``sheets.resources``, ``policies.resources``), the plan-year
+workbook, the dashboard exports and the simulation workbook — puts its cells through
+``export_text`` / ``excel_cell``:
+
+- ``export_text(value)``: the one guard of text written to a file — control characters
+  shown as ``\\x01`` (an xlsx cannot hold them: openpyxl raised, HTTP 500), then the
+  formula guard (a leading ``'`` before = + - @, tab, CR: ``=HYPERLINK(…)`` stays text).
+- ``put_cell(ws, row, column, value)`` (a normal worksheet) and ``typed_cell(sheet,
+  value)`` (a write-only one): a cell through ``excel_cell``.
 
 - ``excel_cell(value)``: the value to put in a cell and its number format — money
   (``Decimal``) stays a number with ``0.00`` (more places when the value has them, e.g. a
   rate 0.055), dates are date cells ``yyyy-mm-dd``, datetimes are converted to local time
   (``TIME_ZONE``, Asia/Shanghai; Excel has no time zones, so the cell holds the naive
-  local time) ``yyyy-mm-dd hh:mm``, booleans are 是/否, text is guarded against formulas.
+  local time) ``yyyy-mm-dd hh:mm``, booleans are 是/否, text goes through ``export_text``.
 - ``export_file_name(label, *parts)``: ``参保人_垫江县_20261203.xlsx`` (today, local).
 - ``sheet_title(*parts)``: the same words as a worksheet title (≤ 31 characters, no
   ``[]:*?/\\``).
@@ -24,7 +35,7 @@ from django.utils.http import content_disposition_header
 
 from jobs.scope import current_scope
 
-from .parsing import escape_formula
+from .parsing import escape_formula, show_controls
 
 MONEY_FORMAT = "0.00"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -46,6 +57,14 @@ def decimal_format(value: Decimal) -> str:
     return "0." + "0" * places
 
 
+def export_text(value):
+    """Text as any export writes it: control characters shown, formula guarded (module
+    docstring); a value that is not text passes unchanged."""
+    if not isinstance(value, str):
+        return value
+    return escape_formula(show_controls(value))
+
+
 def excel_cell(value):
     """``(cell value, number format or None)`` of an exported value."""
     if value is None:
@@ -60,7 +79,29 @@ def excel_cell(value):
         return value, decimal_format(value)
     if isinstance(value, (int, float)):
         return value, None
-    return escape_formula(str(value)), None
+    return export_text(str(value)), None
+
+
+def put_cell(ws, row: int, column: int, value, *, number_format: str | None = None):
+    """Write ``value`` at (row, column) of a normal openpyxl worksheet through ``excel_cell``;
+    ``number_format`` replaces the value's own. Returns the cell (for its font)."""
+    typed, own_format = excel_cell(value)
+    cell = ws.cell(row=row, column=column, value=typed)
+    if number_format or own_format:
+        cell.number_format = number_format or own_format
+    return cell
+
+
+def typed_cell(sheet, value):
+    """A cell of an openpyxl write-only ``sheet`` through ``excel_cell``: numbers, dates and
+    local times with their number format (Excel sums and sorts them), text guarded."""
+    from openpyxl.cell import WriteOnlyCell
+
+    value, number_format = excel_cell(value)
+    cell = WriteOnlyCell(sheet, value=value)
+    if number_format is not None:
+        cell.number_format = number_format
+    return cell
 
 
 def today_stamp() -> str:

@@ -1,7 +1,12 @@
-"""The import of an uploaded sheet as two jobs (docs/jobs.md §导入, docs/spreadsheets.md
-§后台): ``sheet_check`` validates the whole file (``run_import(dry_run=True)``) and keeps
-the preview or the error report; once the clerk confirms, ``sheet_import`` imports the same
-stored file all-or-nothing. The upload page returns at once; both run on a worker.
+"""Sheets as jobs (docs/jobs.md §导入, docs/spreadsheets.md §后台).
+
+- The import of an uploaded sheet is two jobs: ``sheet_check`` validates the whole file
+  (``run_import(dry_run=True)``) and keeps the preview or the error report; once the clerk
+  confirms, ``sheet_import`` imports the same stored file all-or-nothing. The upload page
+  returns at once; both run on a worker.
+- ``sheet_export``: a kind's whole export for the user (scoped and masked as
+  ``export_sheet --user``), optionally one region and one year, written on a worker into
+  the job's result file.
 """
 from __future__ import annotations
 
@@ -11,9 +16,11 @@ from django.core.exceptions import PermissionDenied
 
 from jobs.registry import job_kind
 from jobs.runner import JobError, JobRun
+from jobs.scope import current_scope
 
 from .engine import run_import
-from .excel import export_file_name
+from .excel import export_file_name, scope_name
+from .exporting import run_export
 from .registry import get_kind
 from .writers import write_errors
 
@@ -31,24 +38,24 @@ def _import(job_run: JobRun, *, dry_run: bool):
     with job_run.input_path() as path:
         try:
             result = run_import(kind, path, user=job_run.user, dry_run=dry_run, name=job_run.job.input_name,
-                                progress=progress)
+                                progress=progress, parallel=True)  # a writer thread (PostgreSQL)
         except PermissionDenied as error:
             raise JobError(str(error)) from None
     job_run.progress(result.rows, result.rows if result.ok else total, force=False)
-    job_run.count(rows=result.rows, **result.counts, errors=len(result.errors))
+    job_run.count(rows=result.rows, **result.counts, errors=result.error_count)
     if result.errors:
         job_run.save_errors(export_file_name(f"{kind.label}导入错误报告", Path(job_run.job.input_name).stem),
                             lambda target: write_errors(result.errors, target))
         job_run.job.details = {
             "errors": [{"row": e.row, "column": e.column, "value": e.value, "message": e.message}
                        for e in result.errors[:ERRORS_SHOWN]],
-            "errors_hidden": max(len(result.errors) - ERRORS_SHOWN, 0),
+            "errors_hidden": max(result.error_count - ERRORS_SHOWN, 0),
         }
         raise JobError(f"校验未通过：{result.summary()}。请下载错误报告，修改文件后重新上传。")
     if dry_run:
         job_run.job.details = {
             "preview_headers": ["行号", *(c.header for c in kind.import_columns())],
-            "preview_rows": [["" if v is None else str(v) for v in row] for row in result.preview],
+            "preview_rows": [[str(v) for v in row] for row in result.preview],
         }
     return result
 
@@ -64,3 +71,22 @@ def sheet_check(job_run: JobRun) -> str:
 @job_kind("sheet_import", "导入表格", count_labels=COUNTS)
 def sheet_import(job_run: JobRun) -> str:
     return _import(job_run, dry_run=False).summary()
+
+
+@job_kind("sheet_export", "导出表格", count_labels={"rows": "导出行数"})
+def sheet_export(job_run: JobRun) -> str:
+    kind = get_kind(job_run.params["sheet_kind"])
+    code, year, fmt = job_run.params.get("region"), job_run.params.get("year"), job_run.params.get("fmt", "xlsx")
+    region = current_scope().region(code) if code else None
+    scope = region.name if region is not None else scope_name(job_run.user)
+    name = export_file_name(kind.label, scope, f"{year}年度" if year else None, ext=fmt)
+    rows = {}
+
+    def write(path):
+        rows["n"] = run_export(kind, path, user=job_run.user, region=region, year=year, fmt=fmt,
+                               progress=lambda stage, n: job_run.progress(n, None, stage))
+
+    job_run.save_result(name, write)
+    job_run.count(rows=rows["n"])
+    job_run.progress(rows["n"], rows["n"], force=False)
+    return f"已导出{kind.label} {rows['n']} 行"

@@ -12,7 +12,10 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
+
+from insurance_rules.errors import clip
+from insurance_rules.money import amount_refusal
 
 FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
 EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01 (Excel's 1900 leap-year bug included)
@@ -33,6 +36,41 @@ class CellError(ValueError):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+def shown_cell(value) -> str:
+    """A cell's value as an error message quotes it (``errors.clip``: a 5 000-digit cell is
+    not copied whole into every message of the error report)."""
+    return clip(repr(value) if isinstance(value, float) else str(value))
+
+
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Control characters no cell may carry (tab, line feed and carriage return may): NUL
+cannot be stored in PostgreSQL (the import crashed after its preview passed), and none of
+them can be written into an xlsx file (the error report, an export)."""
+
+
+def show_controls(value: str) -> str:
+    """``value`` with each control character shown as its code (``\\x00``)."""
+    return CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+
+
+def visible_controls(value: str) -> str:
+    """``show_controls``, cut for a message."""
+    return clip(show_controls(value))
+
+
+def control_chars_message(header: str) -> str:
+    return (f"“{header}”含有不可见的控制字符（如 NUL 空字符，显示为 \\x00）：请在原文件中删除后重新"
+            f"导入（常见于从其他系统复制的数据）")
+
+
+def extra_cells_message(extra: list[tuple[int, object]], width: int) -> str:
+    first, last = extra[0][0], extra[-1][0]
+    where = f"第 {first} 列" if first == last else f"第 {first}–{last} 列"
+    return (f"本行比表头（{width} 列）多出 {len(extra)} 个有内容的单元格（{where}），整行未导入：常见原因是"
+            f"金额写成未加引号的千分位（如 12,000,000 会被拆成 12、000、000）或文本中含英文逗号；"
+            f"请去掉千分位逗号，或给含逗号的内容加英文双引号")
 
 
 def is_empty(value) -> bool:
@@ -135,13 +173,12 @@ def parse_decimal(value, *, places: int = 2, allow_negative: bool = False) -> De
     try:
         amount = Decimal(raw)
     except InvalidOperation as exc:
-        raise CellError(f"金额无效：{value}") from exc
-    if not amount.is_finite():
-        raise CellError(f"金额无效：{value}")
-    if amount != amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):
-        raise CellError(f"金额最多 {places} 位小数：{value}")
-    if amount < 0 and not allow_negative:
-        raise CellError(f"金额不能为负数：{value}")
+        raise CellError(f"金额无效：{shown_cell(value)}") from exc
+    if amount.is_finite() and amount < 0 and not allow_negative:
+        raise CellError(f"金额不能为负数：{shown_cell(value)}")
+    refusal = amount_refusal(amount, places=places)
+    if refusal is not None:  # before any rounding: 1e30 cannot be rounded to the cent
+        raise CellError(f"金额{refusal}：{shown_cell(value)}")
     return amount.quantize(Decimal(1).scaleb(-places))
 
 
@@ -216,8 +253,9 @@ class CodeTable:
 
 
 def escape_formula(value):
-    """Export guard against spreadsheet formula injection: a text starting with
-    = + - @ (or tab/CR) gets a leading ``'`` (OWASP CSV injection); other values pass."""
+    """Formula guard (OWASP CSV injection): a text starting with = + - @ (or tab/CR) gets a
+    leading ``'``; other values pass. Exports call ``sheets.excel.export_text``, which adds
+    the control-character guard."""
     if isinstance(value, str) and value.startswith(FORMULA_CHARS):
         return "'" + value
     return value

@@ -17,6 +17,8 @@ import csv
 from collections.abc import Iterator
 from pathlib import Path
 
+from django.conf import settings
+
 from .parsing import is_empty
 
 DESCRIPTION_PREFIX = "说明："
@@ -62,10 +64,18 @@ def _is_description(values) -> bool:
     return filled
 
 
+def limits() -> tuple[int, int]:
+    """(rows, columns) a file may have (``SHEETS_MAX_ROWS``, ``SHEETS_MAX_COLUMNS``): a
+    3-million-row file compressed into a few hundred KB is refused, not read for minutes
+    (issue 15, hole 6)."""
+    return (getattr(settings, "SHEETS_MAX_ROWS", 1_000_000), getattr(settings, "SHEETS_MAX_COLUMNS", 200))
+
+
 class SheetFile:
     """A file to import; ``rows()`` may be called again for a second pass."""
 
     def __init__(self, path, *, name: str | None = None):
+        self.max_rows, self.max_columns = limits()
         self.path = Path(path)
         self.name = name or self.path.name
         suffix = Path(self.name).suffix.lower()
@@ -92,15 +102,18 @@ class SheetFile:
     # ------------------------------------------------------------------ raw rows
 
     def _raw_rows(self) -> Iterator[tuple[int, list]]:
-        """(row number, cell values) of every non-empty row, header included."""
+        """(row number, cell values) of every non-empty row, header included; a file with
+        more rows or columns than ``limits()`` is refused as a whole."""
         if self.format == "csv":  # every cell is a str
-            for number, values in self._csv_rows():
-                if any(v and not v.isspace() for v in values):
-                    yield number, values
-            return
-        for number, values in self._xlsx_rows():
-            if any(not is_empty(v) for v in values):
-                yield number, values
+            rows = ((n, v) for n, v in self._csv_rows() if any(c and not c.isspace() for c in v))
+        else:
+            rows = ((n, v) for n, v in self._xlsx_rows() if any(not is_empty(c) for c in v))
+        for count, (number, values) in enumerate(rows):
+            if count > self.max_rows:  # the header and max_rows data rows are allowed
+                raise FileError(f"文件超过每个文件最多 {self.max_rows:,} 行数据的上限：请拆分成多个文件后分别导入")
+            if len(values) > self.max_columns and any(not is_empty(c) for c in values[self.max_columns:]):
+                raise FileError(f"第 {number} 行超过最多 {self.max_columns} 列的上限：请只保留模板中的列")
+            yield number, values
 
     def _xlsx_rows(self):
         from openpyxl import load_workbook
@@ -111,7 +124,14 @@ class SheetFile:
             raise FileError(f"无法打开 Excel 文件“{self.name}”：文件已损坏或不是 .xlsx 格式") from exc
         try:
             sheet = book.worksheets[0]
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            declared = sheet.max_row or 0  # the file's own <dimension>, before reading a row
+            if declared > self.max_rows + 1000:
+                raise FileError(f"文件声明有 {declared:,} 行，超过每个文件最多 {self.max_rows:,} 行数据的上限："
+                                f"请拆分成多个文件后分别导入")
+            wide = sheet.max_column is not None and sheet.max_column > self.max_columns
+            for number, values in enumerate(sheet.iter_rows(values_only=True,
+                                                            max_col=self.max_columns + 1 if wide else None),
+                                            start=1):
                 yield number, list(values)
         finally:
             book.close()
@@ -134,6 +154,15 @@ class SheetFile:
 
     def rows(self) -> Iterator[tuple[int, list]]:
         """(row number, values aligned with ``headers``) of every data row."""
+        for number, values, _extra in self.rows_with_extra():
+            yield number, values
+
+    def rows_with_extra(self) -> Iterator[tuple[int, list, list[tuple[int, str]]]]:
+        """(row number, values aligned with ``headers``, extra cells) of every data row.
+        ``extra``: the filled cells of a csv row beyond the last header, as (column number,
+        value) — an unquoted ``12,000,000`` splits into ``12``, ``000``, ``000``, so such a
+        row is refused (the engine), never read as 12. An xlsx cell beyond the header is a
+        cell without a column (a note beside the table) and is ignored."""
         width = len(self.headers)
         started = False
         for number, values in self._raw_rows():
@@ -142,7 +171,10 @@ class SheetFile:
                 continue
             if _is_description(values):
                 continue
+            extra = []
+            if self.format == "csv" and len(values) > width:
+                extra = [(i + 1, v) for i, v in enumerate(values[width:], start=width) if not is_empty(v)]
             values = list(values[:width])
             if len(values) < width:
                 values += [None] * (width - len(values))
-            yield number, values
+            yield number, values, extra

@@ -49,6 +49,16 @@ class Column:
     mask: Callable[[Any, Any], Any] | None = None
     export: Callable[[Any, Any], Any] | None = None
 
+    def shown(self, value) -> str:
+        """A parsed value as a clerk reads it (the import preview): a code's Chinese name
+        (the parser's ``label``), 是/否, a row's name, nothing for an empty cell."""
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        label = getattr(self.parser, "label", None)
+        return str(label(value) if label is not None and not hasattr(value, "_meta") else value)
+
 
 @dataclass
 class Row:
@@ -107,9 +117,8 @@ class SheetKind:
         raise NotImplementedError
 
     def preview_row(self, row: Row) -> list:
-        """The row as shown in the admin's preview (the parsed values)."""
-        values = [row.values.get(c.key) for c in self.import_columns()]
-        return [str(v) if hasattr(v, "_meta") else v for v in values]
+        """The row as shown in the admin's preview (the parsed values, in words)."""
+        return [c.shown(row.values.get(c.key)) for c in self.import_columns()]
 
     # ------------------------------------------------------------------ export
 

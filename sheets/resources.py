@@ -13,7 +13,7 @@ The cell of a column (``SheetResource.export_field``):
 - ``column.mask(user, value)`` for a user's export (``user=None``: a system job, full
   values): ID, phone and bank numbers the user may not see in full;
 - native values for typed xlsx cells (``sheets.excel``: ``Decimal``, dates, local
-  datetimes), 是/否 for booleans, and text guarded against formulas (``escape_formula``).
+  datetimes), 是/否 for booleans, and text guarded (``sheets.excel.export_text``).
 """
 from __future__ import annotations
 
@@ -21,8 +21,7 @@ from datetime import datetime
 
 from import_export import fields, resources
 
-from .excel import local_naive
-from .parsing import escape_formula
+from .excel import export_text, local_naive
 
 
 def field_name(column) -> str:
@@ -65,7 +64,7 @@ class SheetResource(resources.ModelResource):
             return "是" if value else "否"
         if isinstance(value, datetime):
             return local_naive(value)
-        return escape_formula(value)
+        return export_text(value)
 
 
 def build_resource(name: str, model, columns: list, doc: str = "") -> type[SheetResource]:

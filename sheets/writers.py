@@ -4,7 +4,8 @@ Rows are streamed: csv through ``csv.writer`` (UTF-8 with BOM, so that Excel on 
 Chinese Windows opens it correctly), xlsx through openpyxl's write-only workbook with
 typed cells (``sheets.excel``: money as numbers ``0.00``, dates and local times as date
 cells).
-Every text cell goes through ``escape_formula`` (a leading ``'`` before = + - @).
+Every cell, headers included, goes through ``sheets.excel`` (``export_text``: control
+characters shown, a leading ``'`` before = + - @).
 """
 from __future__ import annotations
 
@@ -14,8 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from .excel import excel_cell, local_naive, sheet_title
-from .parsing import escape_formula
+from .excel import export_text, local_naive, sheet_title, typed_cell
 from .readers import DESCRIPTION_PREFIX
 from .registry import SheetKind
 from .report import REPORT_HEADERS, RowError
@@ -33,7 +33,7 @@ def _cell(value):
         return value.isoformat()
     if isinstance(value, (int, Decimal)):
         return value
-    return escape_formula(str(value))
+    return export_text(str(value))
 
 
 def file_format(path) -> str:
@@ -60,9 +60,9 @@ def write_table(target, headers: list[str], rows: Iterable[list], *, fmt: str | 
 
                 handle = io.TextIOWrapper(target, encoding="utf-8-sig", newline="", write_through=True)
             writer = csv.writer(handle)
-            writer.writerow(headers)
+            writer.writerow([_cell(v) for v in headers])
             if description:
-                writer.writerow(description)
+                writer.writerow([_cell(v) for v in description])
             for row in rows:
                 writer.writerow([_cell(v) for v in row])
                 count += 1
@@ -73,7 +73,6 @@ def write_table(target, headers: list[str], rows: Iterable[list], *, fmt: str | 
                 handle.detach()
         return count
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -85,7 +84,7 @@ def write_table(target, headers: list[str], rows: Iterable[list], *, fmt: str | 
     sheet.freeze_panes = "A3" if description else "A2"
     head_cells = []
     for index, header in enumerate(headers):
-        cell = WriteOnlyCell(sheet, value=header)
+        cell = typed_cell(sheet, header)
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
         if description and description[index]:
@@ -95,7 +94,7 @@ def write_table(target, headers: list[str], rows: Iterable[list], *, fmt: str | 
     if description:
         desc_cells = []
         for text in description:
-            cell = WriteOnlyCell(sheet, value=text)
+            cell = typed_cell(sheet, text)
             cell.font = Font(color="808080", italic=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             desc_cells.append(cell)
@@ -105,19 +104,6 @@ def write_table(target, headers: list[str], rows: Iterable[list], *, fmt: str | 
         count += 1
     book.save(target)
     return count
-
-
-def typed_cell(sheet, value):
-    """A typed cell of an openpyxl write-only ``sheet`` (``sheets.excel.excel_cell``): numbers, dates and local times with
-    their number format, so that Excel sums and sorts them."""
-    value, number_format = excel_cell(value)
-    if number_format is None:
-        return value
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.number_format = number_format
-    return cell
 
 
 def _column_letter(index: int) -> str:
@@ -137,4 +123,9 @@ def write_template(kind: SheetKind, target, *, fmt: str | None = None) -> None:
 
 
 def write_errors(errors: Iterable[RowError], target, *, fmt: str | None = None) -> int:
-    return write_table(target, REPORT_HEADERS, (e.as_list() for e in errors), fmt=fmt, title="错误报告")
+    """The error report; errors beyond the kept ones (``ReportedErrors.hidden``) are one
+    closing line with their count."""
+    hidden = getattr(errors, "hidden", 0)
+    trailer = [["", "", "", f"……另有 {hidden} 处错误未列出（只列出前 {len(errors)} 处）"]] if hidden else []
+    return write_table(target, REPORT_HEADERS, [*(e.as_list() for e in errors), *trailer], fmt=fmt,
+                       title="错误报告")

@@ -99,6 +99,21 @@ def test_offline_review_deadline_counts_working_days_over_holidays(loaded_polici
     assert list(selectors.overdue_claims(today=date(2024, 10, 14))) == []
 
 
+def test_nightly_job_lists_the_overdue_claims(loaded_policies):
+    from openpyxl import load_workbook
+
+    from jobs.models import Job
+    from jobs.services import job_start_periodic
+
+    claim = liaocheng_claim(date(2024, 9, 27))  # due 2024-10-12: long overdue today
+    job = Job.objects.get(pk=job_start_periodic("overdue_claims").pk)
+    assert (job.status, job.counts, job.title) == ("succeeded", {"overdue": 1}, "逾期未审核理赔清单（定时）")
+    sheet = load_workbook(job.result_file.path).active
+    header, row = [c.value for c in sheet[1]], [c.value for c in sheet[2]]
+    assert header[:3] == ["统筹区", "结算单号", "参保人"] and row[1] == claim.settlement_no
+    assert [line.text for line in job.log_lines.all()] == [f"{claim.region.name}：逾期 1 件"]
+
+
 def test_deadline_follows_edited_calendar_rows_and_regions(loaded_policies):
     claim = liaocheng_claim(date(2024, 3, 1))  # Friday; 7 working days → Tuesday 3-12
     assert claim.review_due_date == date(2024, 3, 12)

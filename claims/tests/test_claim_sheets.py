@@ -403,3 +403,24 @@ def test_import_sheet_background_runs_the_import_as_a_job(tmp_path, ex2_person):
         with pytest.raises(CommandError, match="--background"):
             call_command("import_sheet", "claims", str(path), "--background", *extra, stdout=io.StringIO())
     assert Job.objects.count() == 2
+
+
+# --------------------------------------------------------------------------- hostile cells (issue 15)
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+@pytest.mark.parametrize("total,out", [("1e30", "0"), ("1" * 29, "0"), ("56000", "-1e30"),
+                                       ("999999999999.999", "0")])
+def test_huge_amounts_in_the_claims_sheet(tmp_path, ex2_person, total, out, dry_run):
+    path = write_csv(tmp_path / "c.csv", CLAIM_HEADER, [claim_row(ex2_person, "ZY-1", total=total, out=out)])
+    errors = errors_of(kind_import("claims", path, dry_run=dry_run))
+    column = "医疗总费用" if out == "0" else "全自费（目录外）费用"
+    assert (2, column) in errors, errors
+    assert "金额" in errors[(2, column)]
+    assert not Claim.objects.exists()
+
+
+def test_huge_amounts_in_xlsx_number_cells_of_the_claims_sheet(tmp_path, ex2_person):
+    row = claim_row(ex2_person, "ZY-1", total=1e30, out=0)
+    errors = errors_of(kind_import("claims", write_xlsx(tmp_path / "c.xlsx", CLAIM_HEADER, [row])))
+    assert "超出金额上限" in errors[(2, "医疗总费用")]

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -99,17 +100,37 @@ def test_simulation_page_and_xlsx(client, draft_2025, settled, django_user_model
     admin = django_user_model.objects.create_superuser("boss", password="x")
     client.force_login(admin)
     params = {"plan_year": draft_2025.pk, "base_year": 2024}
-    page = client.get(url, params)
-    assert page.status_code == 200
+    started = client.post(url, params)  # a job (run at once in the tests) and its page
+    assert started.status_code == 302
+    page = client.get(started["Location"])
+    job = page.context["job"]
+    assert (job.kind, job.status, job.counts) == ("policy_simulation", "succeeded", {"claims": 3, "errors": 0})
     text = page.content.decode()
     assert "已结算理赔 3 件" in text and "ZY-1" in text and "495.00" in text
-    xlsx = client.get(url, {**params, "format": "xlsx"})
+    xlsx = client.get(reverse("admin:jobs_myjob_file", args=[job.pk, "result"]))
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
     today = timezone.localdate().strftime("%Y%m%d")
     assert xlsx["Content-Disposition"] == "attachment; filename*=utf-8''" + quote(
         f"政策模拟_垫江县_{draft_2025.scheme.name}_2025年度方案_基准2024年_{today}.xlsx")
-    ws = load_workbook(io.BytesIO(xlsx.content))["按险种层"]
+    ws = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content)))["按险种层"]
     money = [row[3] for row in ws.iter_rows(min_row=2)]
     assert money and all(c.data_type == "n" and c.number_format == "0.00" for c in money)
-    bad = client.get(url, {"plan_year": draft_2025.pk, "base_year": "x"})
+    bad = client.post(url, {"plan_year": draft_2025.pk, "base_year": "x"})
     assert "基准年度" in bad.content.decode()
+
+
+@pytest.mark.parametrize("name,shown", [("=1+1", "'=1+1"), ("@SUM(A1)", "'@SUM(A1)"), ("安\x01娜", "安\\x01娜")])
+def test_simulation_workbook_writes_names_as_text(draft_2025, settled, name, shown):
+    """issue 15 hole 9: a person named ``=1+1`` was a live formula in the workbook (and a
+    control character made openpyxl raise): every cell goes through ``sheets.excel``."""
+    from claims.simulation_export import simulation_workbook
+
+    person = settled[0].person
+    person.name = name
+    person.save()
+    book = simulation_workbook(simulate_plan_year(plan_year=draft_2025, base_year=2024))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    cells = [c for ws in load_workbook(buffer).worksheets for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert shown in [c.value for c in cells]

@@ -38,9 +38,23 @@ class BadInput(ValueError):
     """The input is not valid JSON or not an array of objects."""
 
 
+def _parse(text: str, where: str = "输入"):
+    """``json.loads``, with the inputs the parser itself cannot take as ``BadInput``: nesting
+    deeper than the interpreter's recursion limit (``RecursionError``) and an integer of
+    more than 4 300 digits (``ValueError``) — exit 2, never a traceback."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError as exc:
+        raise BadInput(f"{where}的 JSON 嵌套层数过多") from exc
+    except ValueError as exc:  # int('9' * 5000): Python's limit on integer digits
+        raise BadInput(f"{where}含有位数过多的数字（整数最多 4300 位）") from exc
+
+
 def load_cases(text: str) -> list[dict]:
     try:
-        data = json.loads(text)
+        data = _parse(text)
     except json.JSONDecodeError as exc:
         data = _json_lines(text, exc)
     else:
@@ -66,7 +80,7 @@ def _json_lines(text: str, first_error: json.JSONDecodeError) -> list:
     cases = []
     for n, line in lines:
         try:
-            cases.append(json.loads(line))
+            cases.append(_parse(line, f"第 {n} 行"))
         except json.JSONDecodeError as exc:
             raise BadInput(f"第 {n} 行不是有效的 JSON：{exc}") from exc
     return cases

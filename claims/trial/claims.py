@@ -169,7 +169,7 @@ def parse_claim(data, field: str, *, plans: dict[str, PlanParams | None], diseas
         given = parse_amount(data.get("compliant"), f"{field}.compliant")
     try:
         checked = check_claim_amounts(total=total, class_b_copay=class_b_copay, compliant=given,
-                                      class_b_items=class_b_items, **amounts)
+                                      class_b_items=class_b_items, places=None, **amounts)
     except InvalidAmounts as exc:
         where = {"out_of_catalog": field, "drug_class_b": f"{field}.drug_class_a/drug_class_b"}.get(
             exc.field, f"{field}.{exc.field}")

@@ -173,7 +173,10 @@ class PersonAdmin(SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin, Region
     sheet_kind = "persons"
     form = PersonAdminForm
     region_field = "residence_region"  # plus 户籍 and enrollments: see get_queryset
-    masked_fields = {"document_number": "id", "phone": "phone"}
+    # a bank account identifies a person as much as the ID number (masked as one, as in
+    # the exports: enrollment.sheet_kinds.persons)
+    masked_fields = {"document_number": "document_number", "phone": "phone",
+                     "bank_account_number": "bank_account", "birth_date": "birth_date"}
     list_display = ["name", "document_type", "document_number", "sex", "birth_date", "category",
                     "hukou_region", "residence_region", "phone"]
     list_filter = ["category", ("hukou_region", admin.RelatedOnlyFieldListFilter),

@@ -332,6 +332,15 @@ class PendingRegistrationAdmin(RegistrationAdmin):
     def has_add_permission(self, request):
         return False
 
+    # A proxy has no history of its own (simple-history tracks ``Registration``): the
+    # queue's 历史 link and versions are the registration's pages.
+    def history_view(self, request, object_id, extra_context=None):
+        return HttpResponseRedirect(reverse("admin:enrollment_registration_history", args=[object_id]))
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        return HttpResponseRedirect(reverse("admin:enrollment_registration_simple_history",
+                                            args=[object_id, version_id]))
+
 
 admin.site.register(Registration, RegistrationAdmin)
 admin.site.register(PendingRegistration, PendingRegistrationAdmin)

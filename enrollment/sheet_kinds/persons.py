@@ -21,7 +21,7 @@ from enrollment.sheet_kinds.columns import (
     phone_cell,
 )
 from policies.lookups import RegionLookup
-from policies.masking import masked_id, masked_phone
+from policies.masking import masked_bank_account, masked_birth_date, masked_id, masked_phone
 from sheets.bulk_sql import InArray, insert_history, insert_values
 from sheets.parsing import number_text, parse_bool, parse_date, text
 from sheets.registry import Column, SheetKind, register
@@ -98,7 +98,7 @@ class PersonSheet(SheetKind):
                    description="18 位身份证号按 GB 11643 校验；请设为文本格式"),
             Column("name", "姓名", text, required=True),
             Column("sex", "性别", SEXES, default="", description="18 位证件可空（按号码）；男/女"),
-            Column("birth_date", "出生日期", parse_date,
+            Column("birth_date", "出生日期", parse_date, mask=masked_birth_date,
                    description="18 位证件可空（按号码）；2024-03-01、2024/3/1、2024年3月1日、20240301"),
             Column("category", "人员类别", CATEGORIES, required=True,
                    description=CATEGORIES.describe()),
@@ -120,7 +120,7 @@ class PersonSheet(SheetKind):
             Column("bank_account_name", "账户名", text, default=""),
             Column("bank_account_number", "银行账号",
                    lambda v: number_text(v, "银行账号"), default="", description="8–30 位数字，请设为文本格式",
-                   mask=masked_id),  # a bank account identifies a person as much as the ID number
+                   mask=masked_bank_account),
             Column("bank_place", "开户地", text, default=""),
             Column("note", "备注", text, default=""),
             Column("created_at", "登记时间", export_only=True),

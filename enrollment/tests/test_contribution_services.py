@@ -333,6 +333,27 @@ def test_rollover_creates_next_year_for_consenting_persons():
     assert again["created"] == [] and again["skipped"][0][1] == "已登记下一年度"
 
 
+def test_nightly_renewal_job_renews_once_the_next_plan_year_is_open():
+    from jobs.models import Job
+    from jobs.services import job_start_periodic
+
+    source = plan_year("350400", "inclusive_commercial")
+    person = new_person(region="350400", area="350426")
+    pay(enroll(person, "350400", "inclusive_commercial", tier=0, auto_renew=True, basic_insured_in_region=True),
+        date(2023, 12, 1), "RN-1")
+    target = PlanYear.objects.create(scheme=source.scheme, year=2025, status="draft")
+    def nightly():
+        return Job.objects.get(pk=job_start_periodic("renew_enrollments").pk)
+
+    assert nightly().message == "没有需要自动续保的参保登记"  # not open yet
+    PlanYear.objects.filter(pk=target.pk).update(status="active")
+    job = nightly()
+    assert (job.status, job.counts, job.created_by) == ("succeeded", {"created": 1, "skipped": 0}, None)
+    assert Enrollment.objects.get(person=person, plan_year=target).origin == "rollover"
+    assert "续保 1 人" in " ".join(job.log_lines.values_list("text", flat=True))
+    assert nightly().message == "没有需要自动续保的参保登记"
+
+
 # --------------------------------------------------------------------------- access
 
 

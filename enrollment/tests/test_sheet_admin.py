@@ -84,3 +84,35 @@ def test_admin_export_is_masked_and_scoped(client, tmp_path, dianjiang_viewer):
             "paymentresource_receipt_no": "on"}
     response = client.post(reverse("admin:enrollment_payment_export"), data)
     assert response.content.decode("utf-8-sig").strip().splitlines()[1:] == [f"{masked},R000001"]
+
+
+def test_background_export_is_a_job_scoped_and_masked(client, tmp_path, dianjiang_viewer):
+    from django.core.management import call_command
+
+    rows = [person_row(1), person_row(3, region="长治市")]
+    call_command("import_sheet", "persons", str(write_csv(tmp_path / "p.csv", PERSON_HEADER, rows)))
+    client.force_login(dianjiang_viewer)
+    url = reverse("admin:enrollment_person_export_job")
+    assert url.encode() in client.get(reverse("admin:enrollment_person_changelist")).content
+    refused = client.post(url, {"region": "140400", "fmt": "csv"})  # 长治: not the viewer's
+    assert "不在您负责的范围内" in refused.content.decode()
+    started = client.post(url, {"region": "", "year": "", "fmt": "csv"})
+    page = client.get(started["Location"])
+    job = page.context["job"]
+    assert (job.kind, job.status, job.counts) == ("sheet_export", "succeeded", {"rows": 1})
+    assert job.result_name.startswith("参保人_垫江县_") and job.result_name.endswith(".csv")
+    text = b"".join(client.get(reverse("admin:jobs_myjob_file", args=[job.pk, "result"])).streaming_content)
+    lines = text.decode("utf-8-sig").strip().splitlines()
+    masked = id_number(1)[:6] + "********" + id_number(1)[-4:]
+    assert len(lines) == 2 and masked in lines[1] and id_number(1) not in text.decode("utf-8-sig")
+
+
+def test_an_upload_over_the_size_limit_is_refused_before_any_job(client, tmp_path, dianjiang_clerk, settings):
+    from jobs.models import Job
+
+    settings.SHEETS_MAX_UPLOAD_MB = 0
+    client.force_login(dianjiang_clerk)
+    with open(write_csv(tmp_path / "p.csv", PERSON_HEADER, [person_row(1)]), "rb") as handle:
+        page = client.post(reverse(PERSON_IMPORT), {"file": handle})
+    assert page.status_code == 200 and "文件大小超过 0 MB 的上限" in page.content.decode()
+    assert not Job.objects.exists()

@@ -58,8 +58,9 @@ class _Sheet:
     def __init__(self, rows):
         self._rows = rows
 
-    def rows(self):
-        yield from enumerate(self._rows, start=2)
+    def rows_with_extra(self):  # (number, values, extra cells) as sheets.readers.SheetFile
+        for number, values in enumerate(self._rows, start=2):
+            yield number, values, []
 
 
 class _Kind(SheetKind):

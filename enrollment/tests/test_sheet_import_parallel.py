@@ -1,7 +1,8 @@
-"""The persons/payments imports with a writer process (``run_import(parallel=True)``,
-``import_sheet`` on PostgreSQL; docs/spreadsheets.md): the same rows as in one process,
-still all-or-nothing when a later chunk has a bad row or the database refuses a write.
-PostgreSQL only, on committed data (the writer has its own connection)."""
+"""The persons/payments imports with a writer thread (``run_import(parallel=True)``,
+``import_sheet`` and the import jobs on PostgreSQL; docs/spreadsheets.md): the same rows
+as in one thread, still all-or-nothing when a later chunk has a bad row, the database
+refuses a write, the writer fails or the whole import process is killed. PostgreSQL only,
+on committed data (the writer has its own connection)."""
 import os
 import threading
 from datetime import date
@@ -30,16 +31,16 @@ pytestmark = [
 
 @pytest.fixture
 def writers(monkeypatch):
-    """Counts the writer processes started (so a test knows the parallel path ran) and
-    uses chunks of two rows (so that several chunks go through the pipe)."""
+    """Counts the writer threads started (so a test knows the parallel path ran) and
+    uses chunks of two rows (so that several chunks go through the queue)."""
     started = []
-    original = engine._WriterProcess.__init__
+    original = engine._Writer.__init__
 
     def init(self, kind, user):
         started.append(kind.name)
         original(self, kind, user)
 
-    monkeypatch.setattr(engine._WriterProcess, "__init__", init)
+    monkeypatch.setattr(engine._Writer, "__init__", init)
     monkeypatch.setattr(PersonSheet, "chunk_size", 2)
     monkeypatch.setattr(PaymentSheet, "chunk_size", 2)
     return started
@@ -156,21 +157,64 @@ def test_continuity_from_an_earlier_chunk_of_the_same_file(tmp_path, writers):
     assert years[True] == years[False] == [(2024, 1)] * 4 + [(2025, 2)] * 4
 
 
-def test_a_writer_that_dies_leaves_nothing_written(tmp_path, writers, monkeypatch):
-    """The writer process is killed after its first chunk (the machine's OOM killer, an
-    operator): the import fails loudly and the database has none of the file."""
+def test_a_writer_that_fails_leaves_nothing_written(tmp_path, writers, monkeypatch):
+    """The writer thread fails after its first chunks (out of memory, a bug): the import
+    fails loudly and the database has none of the file."""
     write = PersonSheet.write
     calls = []
 
-    def write_then_die(self, planned, ctx):
+    def write_then_fail(self, planned, ctx):
         write(self, planned, ctx)
         calls.append(1)
         if len(calls) == 2:
-            os._exit(9)
+            raise MemoryError
 
-    monkeypatch.setattr(PersonSheet, "write", write_then_die)
+    monkeypatch.setattr(PersonSheet, "write", write_then_fail)
     rows = [person_row(s) for s in range(1, 40, 2)]
-    with pytest.raises(RuntimeError, match="写入进程意外退出"):
+    with pytest.raises(RuntimeError, match="写入线程"):
         _import(tmp_path, "persons", PERSON_HEADER, rows, parallel=True)
     assert writers == ["persons"]
     assert not Person.objects.exists() and not Person.history.exists()
+
+
+def _open_transactions() -> list:
+    """Other sessions of this database inside a transaction that writes (an import's
+    writer: its last statement a COPY or an INSERT)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL "
+                       "AND (query ILIKE 'COPY%%' OR query ILIKE 'INSERT%%' OR query ILIKE 'SET CONSTRAINTS%%')")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_a_killed_import_leaves_nothing_written_and_holds_no_lock(tmp_path):
+    """``kill -9`` of ``import_sheet`` while it writes (issue 15, hole 5): no writer
+    outlives it holding its transaction and locks, nothing of the file is written, and
+    the same file imports at once afterwards."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from django.conf import settings
+
+    rows = [person_row(s) for s in range(1, 40_001, 2)]
+    path = write_csv(tmp_path / "big.csv", PERSON_HEADER, rows)
+    db = settings.DATABASES["default"]
+    env = {**os.environ, "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+    proc = subprocess.Popen([sys.executable, "manage.py", "import_sheet", "persons", str(path)], env=env,
+                            cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not _open_transactions() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.3)  # well inside the writes
+    assert proc.poll() is None, "the import finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while _open_transactions() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _open_transactions() == []  # nothing holds the import's transaction
+    assert not Person.objects.exists()
+    result = _import(tmp_path, "persons", PERSON_HEADER, rows[:50], parallel=True)
+    assert result.written and Person.objects.count() == 50

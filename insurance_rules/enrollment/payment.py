@@ -31,7 +31,7 @@ from decimal import Decimal
 
 from insurance_rules.errors import CaseError
 from insurance_rules.facts import PersonFacts
-from insurance_rules.money import ZERO, fmt
+from insurance_rules.money import ZERO, amount_refusal, fmt
 
 from .contribution import Quote, check_paid_date, check_tier, quote
 from .eligibility import check_eligibility
@@ -185,10 +185,15 @@ def check_payment(plan: ContributionPlan, person: PersonFacts, *, paid: PaidSoFa
     it if any; then the amounts. Either ``self_paid`` (a payment of part of what is open;
     None = all of it): not negative, not more than what is open; or ``stated`` (a row that
     pays off): due = paid before + subsidy + self-pay, due and subsidy as the rules give
-    them. Never an empty payment (no subsidy and no self-pay)."""
+    them. Never an empty payment (no subsidy and no self-pay). An amount outside the bound
+    of amounts (``money.amount_refusal``: ≥ 10^12 元, more than 2 decimals) is refused at
+    once, before any rule."""
     closed = enrollment_closed(paid, subject)
     if closed is not None:
         return PaymentDecision(refusals=(closed,))
+    bounds = _out_of_bounds(self_paid, stated)
+    if bounds:  # 1e30 cannot even be rounded for a message: refused before any arithmetic
+        return PaymentDecision(refusals=bounds)
     refusals = []
     if paid.last_paid_date is not None and paid_date < paid.last_paid_date:
         refusals.append(Refusal("paid_date", (
@@ -216,6 +221,18 @@ def check_payment(plan: ContributionPlan, person: PersonFacts, *, paid: PaidSoFa
     if self_paid == 0 and subsidy == 0:
         refusals.append(Refusal("self_paid", "本次缴费金额为 0，无需登记"))
     return PaymentDecision(quote=result, figures=figures, self_paid=self_paid, refusals=tuple(refusals))
+
+
+AMOUNT_NAMES = {"amount_due": "应缴金额", "subsidy": "资助金额", "self_paid": "个人缴费"}
+
+
+def _out_of_bounds(self_paid: Decimal | None, stated: Stated | None) -> tuple[Refusal, ...]:
+    """The amounts of the payment outside the bound of amounts (``money.amount_refusal``)."""
+    amounts = {"self_paid": self_paid} if stated is None else {
+        "amount_due": stated.amount_due, "subsidy": stated.subsidy, "self_paid": stated.self_paid}
+    return tuple(Refusal(name, f"{AMOUNT_NAMES[name]}{refusal}")
+                 for name, value in amounts.items() if value is not None
+                 for refusal in [amount_refusal(value)] if refusal is not None)
 
 
 def _stated_refusals(stated: Stated, result: Quote, figures: Figures, paid: PaidSoFar,

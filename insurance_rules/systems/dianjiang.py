@@ -285,7 +285,7 @@ def chongqing_critical(ctx: LayerContext) -> LayerResult:
     before = ytd_extra(ctx, "ytd_basis")
     sets = segment_sets(plan, ctx.person, claim.date)
     if not sets:
-        raise missing(plan, "大病保险起付标准与报销比例（CumulativeSegment）")
+        raise missing(plan, "大病保险分段（起付标准与报销比例）")
     adjustments = ratio_adjustments(plan, claim, ctx.person)
     points = sum((a.points for a in adjustments), ZERO)
     identity, segments = max(sets, key=lambda s: segment_gain(s[1], before, own, points))

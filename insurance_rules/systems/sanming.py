@@ -56,7 +56,7 @@ def floor_item(ctx: LayerContext, items_paid: Decimal) -> tuple[ItemResult, tupl
     official = ctx.participation_rate is None
     rate = plan.official_participation_rate if official else ctx.participation_rate
     if not plan.oop_caps and rate is not None:
-        raise missing(plan, "兜底保障（OutOfPocketCap：参保率档次与个人自付封顶）")
+        raise missing(plan, "兜底保障（参保率档次与个人自付封顶）")
     caps = [r for r in plan.oop_caps if _covers(r, claim)]
     if plan.oop_caps and not caps:
         scope = "、".join(sorted({f"{LOCATION_NAMES.get(r.location, r.location)}{claim_type_name(r.claim_type)}"

@@ -600,7 +600,7 @@ def test_critical_employee_basic_layer_is_the_basic():
 
 def test_critical_without_ordinary_segments_is_missing_rule():
     plan = replace(CRITICAL, segments=tuple(s for s in CRITICAL.segments if s.identity))
-    with pytest.raises(MissingRule, match="CumulativeSegment"):
+    with pytest.raises(MissingRule, match="大病保险普通人员分段"):
         run(plan, claim("inpatient", "20000", hospital=hosp()), upstream=[layer("resident_basic", 0)])
 
 

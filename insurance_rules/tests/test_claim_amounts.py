@@ -103,3 +103,21 @@ def test_class_b_copay_from_items_unrounded(items, rate, copay):
 def test_compliant_formula():
     assert compliant_of(D("1000"), D("100"), D("50")) == D("850")
     assert compliant_of(D("100"), D("100"), D("1")) == D("-1")
+
+
+@pytest.mark.parametrize("field", ["total", "out_of_catalog", "compliant", "class_b_items", "drug_class_a"])
+@pytest.mark.parametrize("value", ["1e30", "1" * 29, "-1e30", "1e999999999", "1000000000000"])
+def test_amounts_out_of_bounds_are_refused_first(field, value):
+    """issue 15 hole 8: a 29-digit amount raised InvalidOperation while its message was built."""
+    amounts = {"total": D("100"), field: D(value)}
+    with pytest.raises(InvalidAmounts) as exc:
+        check_claim_amounts(**amounts, labels={field: "某费用"})
+    assert exc.value.negative and exc.value.field == field
+    assert exc.value.message == "“某费用”超出金额上限（须小于 1 000 000 000 000 元，即一万亿元）"
+
+
+def test_decimals_beyond_the_cent_are_refused_unless_the_caller_rounds():
+    with pytest.raises(InvalidAmounts, match="最多 2 位小数"):
+        check_claim_amounts(total=D("100.001"))
+    assert check_claim_amounts(total=D("100.001"), places=None).compliant == D("100.001")
+    assert check_claim_amounts(total=D("100.500")).compliant == D("100.500")

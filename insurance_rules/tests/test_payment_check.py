@@ -189,3 +189,17 @@ def test_duplicate_receipt():
     assert (refusal.field, refusal.code) == ("receipt_no", "duplicate_receipt")
     assert refusal.message == ("票据/流水号“R-1”已在垫江县城乡居民基本医疗保险登记（参保人 张三，缴费日期 "
                                "2023-12-01，应缴 380.00），不能重复登记")
+
+
+@pytest.mark.parametrize("kw,field", [
+    ({"self_paid": D("1e30")}, "self_paid"),
+    ({"self_paid": D("1" * 29)}, "self_paid"),
+    ({"self_paid": D("0.001")}, "self_paid"),
+    ({"stated": Stated(amount_due=D("1e30"), subsidy=D("0"), self_paid=D("1e30"))}, "amount_due"),
+    ({"stated": Stated(amount_due=D("380"), subsidy=D("-1e30"), self_paid=D("380"))}, "subsidy"),
+])
+def test_amounts_out_of_bounds_are_refused_before_any_arithmetic(kw, field):
+    """issue 15 hole 8: 1e30 made the refusal message itself raise InvalidOperation."""
+    decision = check(**kw)
+    assert not decision.ok and decision.refusals[0].field == field
+    assert "金额上限" in decision.refusals[0].message or "位小数" in decision.refusals[0].message

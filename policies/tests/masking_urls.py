@@ -11,7 +11,7 @@ site = admin.AdminSite(name="masking_test")
 
 
 class MaskedRegionAdmin(MaskedIdentityAdminMixin, SimpleHistoryAdmin):
-    masked_fields = {"province": "id", "contacts": "phone"}
+    masked_fields = {"province": "document_number", "contacts": "phone"}
     list_display = ["code", "name", "province", "contacts"]
     search_fields = ["province"]
 

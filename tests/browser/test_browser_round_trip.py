@@ -56,6 +56,7 @@ def world(loaded_policies, settings):
     role_staff("shenhe_cz", REVIEWER, ("140400",))
     role_staff("zhengce", POLICY_OFFICER, tuple(Region.objects.filter(is_pooling=True)
                                            .values_list("code", flat=True)))
+    role_staff("admin", None, superuser=True)  # region structure is the superuser's alone
     person = dianjiang_person(tier=1, name="陈静", phone="13800001234", bank_name="农业银行",
                               bank_account_name="陈静", bank_account_number="6228480000000001",
                               bank_place="垫江", note="往返测试")
@@ -120,7 +121,7 @@ CHANGE_FORMS = [
     ChangeForm("年度方案（各参数表）", "zhengce",
                lambda w: list(PlanYear.objects.order_by("pk")), shards=3),
     *[ChangeForm(f"参数表 {m._meta.verbose_name}", "zhengce", first(m)) for m in RULE_MODELS],
-    ChangeForm("统筹区", "zhengce", lambda w: [Region.objects.get(code="500231")]),
+    ChangeForm("统筹区", "admin", lambda w: [Region.objects.get(code="500231")]),
     ChangeForm("险种", "zhengce", first(Scheme)),
     ChangeForm("特殊身份", "zhengce", first(Identity)),
     ChangeForm("慢特病病种", "zhengce", first(ChronicDisease)),

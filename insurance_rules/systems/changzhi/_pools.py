@@ -51,7 +51,7 @@ def pool_cap(ctx: LayerContext, calc: Calc, pool: str, raw: Decimal) -> tuple[De
     limit = annual_limit(ctx.plan, pool, tier=ctx.coverage.tier, person=ctx.person,
                          day=ctx.claim.date)
     if limit is None:
-        raise missing_rule(ctx.plan, f"{pool_label(pool)}（年度支付限额 AnnualLimit，限额类别 {pool}）")
+        raise missing_rule(ctx.plan, f"{pool_label(pool)}（年度支付限额）")
     calc.keep(POOL_KEY, pool)
     used = pool_usage(ctx, pool, default_pool(ctx))
     return calc.cap(raw, limit, used, pool_label(pool))

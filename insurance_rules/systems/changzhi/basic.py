@@ -87,7 +87,7 @@ def ratio_benefit(ctx: LayerContext, calc: Calc, row: Benefit, compliant: Decima
     compliant cost; one rounding at the end (README §4.1)."""
     plan, claim = ctx.plan, ctx.claim
     if row.ratio is None:
-        raise missing_rule(plan, f"{title}的报销比例（待遇标准 BenefitRule #{row.id}）")
+        raise missing_rule(plan, f"{title}的报销比例（待遇标准第 {row.id} 行）")
     calc.use(benefit_ref(row))
     left, ded_text = deductible_remaining(ctx, row)
     if row.deductible_mode == "annual":
@@ -114,7 +114,7 @@ def ratio_benefit(ctx: LayerContext, calc: Calc, row: Benefit, compliant: Decima
 
 def no_benefit_row(ctx: LayerContext, what: str, refs: tuple[ParamRef, ...] = ()) -> LayerResult:
     return nothing(ctx.plan, "level_not_covered",
-                   f"{claim_type_name(ctx.claim.type)}：{what}没有适用的待遇标准（BenefitRule），"
+                   f"{claim_type_name(ctx.claim.type)}：{what}没有适用的待遇标准，"
                    f"本层不支付", refs)
 
 
@@ -172,11 +172,11 @@ def delivery(ctx: LayerContext) -> LayerResult:
 BENEFIT_SETTLERS = {"outpatient": outpatient, "inpatient": inpatient, "delivery": delivery}
 
 RULE_NAMES = {
-    "outpatient": "普通门诊统筹待遇标准（BenefitRule：起付线、报销比例、年度限额）",
-    "inpatient": "住院待遇标准（BenefitRule：起付线、报销比例、年度限额）",
-    "delivery": "住院分娩待遇标准（BenefitRule：定额或比例）",
-    "chronic_outpatient": "门诊慢特病待遇（ChronicBenefit）",
-    "two_diseases": "“两病”门诊用药待遇（TwoDiseaseBenefit）",
+    "outpatient": "普通门诊统筹待遇标准（起付线、报销比例、年度限额）",
+    "inpatient": "住院待遇标准（起付线、报销比例、年度限额）",
+    "delivery": "住院分娩待遇标准（定额或比例）",
+    "chronic_outpatient": "门诊慢特病待遇",
+    "two_diseases": "“两病”门诊用药待遇",
 }
 
 

@@ -65,7 +65,7 @@ def chronic_outpatient(ctx: LayerContext) -> LayerResult:
     code = require_disease(ctx)
     rule = chronic_rule(plan, code)
     if rule is None:
-        return not_in_catalogue(ctx, code, "门诊慢特病待遇 ChronicBenefit")
+        return not_in_catalogue(ctx, code, "门诊慢特病待遇")
     disease = rule.disease
     rule_ref = rule.ref("ChronicBenefit", disease=disease.code, disease_class=disease.disease_class,
                         ratio=rule.ratio, monthly_limit=rule.monthly_limit or "",
@@ -116,7 +116,7 @@ def two_diseases(ctx: LayerContext) -> LayerResult:
     code = require_disease(ctx)
     rule = two_disease_rule(plan, code)
     if rule is None:
-        return not_in_catalogue(ctx, code, "两病用药待遇 TwoDiseaseBenefit")
+        return not_in_catalogue(ctx, code, "两病用药待遇")
     disease = rule.disease
     rule_ref = rule.ref("TwoDiseaseBenefit", disease=disease.code, deductible=rule.deductible,
                         ratio_class_a=rule.ratio_class_a, ratio_class_b=rule.ratio_class_b,

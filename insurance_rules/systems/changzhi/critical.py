@@ -78,7 +78,7 @@ def counted_types(plan: PlanParams) -> frozenset[str]:
 def changzhi_critical(ctx: LayerContext) -> LayerResult:
     plan, claim = ctx.plan, ctx.claim
     if not any(seg.identity is None for seg in plan.segments):
-        raise missing_rule(plan, "大病保险普通人员分段（CumulativeSegment：起付标准、报销比例）")
+        raise missing_rule(plan, "大病保险普通人员分段（起付标准、报销比例）")
     types = counted_types(plan)
     upstream_basic = basic_paid(ctx.upstream)
     s_this = max(ZERO, claim.compliant - upstream_basic)

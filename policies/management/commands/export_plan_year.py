@@ -4,10 +4,10 @@ write a plan year's parameters as one workbook, one sheet per rule table
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
+from jobs.management.acting_user import find_user
 from policies.codes import SchemeKind
 from policies.resources import write_plan_year_workbook
 from policies.rollover import find_plan_year
-from sheets.management.acting_user import find_user
 
 
 class Command(BaseCommand):

@@ -7,10 +7,10 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
+from jobs.management.acting_user import find_user
 from policies.codes import SchemeKind
 from policies.rollover import find_plan_year
 from policies.services import plan_year_import_sheets
-from sheets.management.acting_user import find_user
 
 
 class Command(BaseCommand):

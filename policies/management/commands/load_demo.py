@@ -2,6 +2,8 @@
 
 Idempotent: re-running updates roles, groups and regions; an existing user keeps
 their password unless ``--reset-passwords``. Needs the regions of ``load_policies``.
+The demo accounts log in with the password only: they are exempt from the first-login
+password change, the password expiry and the required second factor (README).
 
 Demo data of other apps: every module named in ``DEMO_LOADERS`` that exists is called
 as ``module.load(acting_user=<admin user>, stdout=self.stdout)`` after the accounts
@@ -82,7 +84,8 @@ class Command(BaseCommand):
             try:
                 user, created = staff_user_ensure(
                     username=username, password=DEMO_PASSWORD, role=role, regions=regions,
-                    superuser=superuser, reset_password=reset_passwords, acting_user=admin_user)
+                    superuser=superuser, reset_password=reset_passwords, demo=True,
+                    acting_user=admin_user)
             except ValidationError as exc:
                 raise CommandError(f"演示账户“{username}”：{'；'.join(exc.messages)}") from exc
             if superuser and admin_user is None:

@@ -8,9 +8,9 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from jobs.management.acting_user import find_user
 from jobs.scope import current_scope
 from sheets.exporting import run_export
-from sheets.management.acting_user import find_user
 from sheets.registry import get_kind, kind_names
 from sheets.writers import write_template
 

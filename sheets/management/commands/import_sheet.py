@@ -20,10 +20,10 @@ from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
+from jobs.management.acting_user import find_user
 from jobs.scope import current_scope
 from jobs.services import job_start
 from sheets.engine import run_import
-from sheets.management.acting_user import find_user
 from sheets.registry import get_kind, kind_names
 from sheets.writers import write_errors
 

@@ -1,7 +1,7 @@
 """The ``--user USERNAME`` option of the import/export commands: the acting user (their
 permissions and regions are checked, and they are recorded in the history), or None for a
-system job. Shared by ``import_sheet``/``export_sheet`` and the plan-year commands of
-``policies``."""
+system job. Shared by ``run_job``, ``import_sheet``/``export_sheet`` and the plan-year
+commands of ``policies`` (here, in the lowest app that has commands)."""
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model

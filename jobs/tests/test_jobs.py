@@ -1,0 +1,166 @@
+"""The jobs' life (jobs/runner.py, services, selectors): run, fail, cancel, a worker lost,
+split work done once per part, run again, files and their retention."""
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from jobs import live, runner, selectors, services
+from jobs.models import Job, JobPart
+from jobs.registry import JobKind, register
+from jobs.tests import kinds
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clerk():
+    return get_user_model().objects.create_user("clerk", password="x", is_staff=True)
+
+
+def start(kind, user, **params):
+    return services.job_start(kind=kind, title=f"任务 {kind}", acting_user=user, params=params)
+
+
+def fresh(job):
+    return Job.objects.get(pk=job.pk)
+
+
+def test_a_job_runs_and_records_its_outcome(clerk):
+    job = fresh(start("test_count", clerk, n=3, result=True))
+    assert job.status == Job.Status.SUCCEEDED and job.message == "数了 3 个"
+    assert (job.done, job.total, job.counts, job.attempts) == (3, 3, {"items": 3}, 1)
+    assert job.started_at <= job.finished_at
+    assert [line.text for line in job.log_lines.all()] == ["数到 3"]
+    assert job.result_name == "结果.txt" and job.result_file.read().decode() == "好"
+    state = selectors.job_state(job)
+    assert state["percent"] == 100 and state["status_label"] == "成功" and state["finished"]
+    assert state["counts"] == [{"label": "个数", "value": 3}]
+
+
+def test_a_failure_shows_its_chinese_reason_and_a_crash_no_traceback(clerk):
+    failed = fresh(start("test_fail", clerk))
+    assert failed.status == Job.Status.FAILED and failed.message == "第 3 行的金额不对"
+    crashed = fresh(start("test_crash", clerk))
+    assert crashed.status == Job.Status.FAILED and f"任务编号 {crashed.pk}" in crashed.message
+    assert "internal" not in crashed.message and crashed.finished_at is not None
+
+
+def test_cancel_a_running_job_stops_it_at_its_next_progress_report(clerk):
+    job = fresh(start("test_cancel", clerk))
+    assert job.status == Job.Status.CANCELLED and "未写入" in job.message
+
+
+def test_cancel_a_queued_job_at_once_and_it_never_runs(clerk):
+    job = Job.objects.create(kind="test_count", title="排队", created_by=clerk, params={"n": 2})
+    services.job_cancel(job=job, acting_user=clerk)
+    runner.execute(job.pk)  # its message arrives later: nothing happens
+    job = fresh(job)
+    assert job.status == Job.Status.CANCELLED and job.attempts == 0 and job.done == 0
+    with pytest.raises(ValidationError):
+        services.job_cancel(job=job, acting_user=clerk)
+
+
+def test_only_the_author_or_an_administrator_cancels(clerk):
+    other = get_user_model().objects.create_user("other", password="x", is_staff=True)
+    job = Job.objects.create(kind="test_count", title="排队", created_by=clerk, params={"n": 2})
+    with pytest.raises(PermissionDenied):
+        services.job_cancel(job=job, acting_user=other)
+    assert fresh(job).status == Job.Status.QUEUED
+
+
+def test_a_second_delivery_after_the_worker_died_marks_the_job_failed(clerk):
+    job = Job.objects.create(kind="test_count", title="运行中断", created_by=clerk, params={"n": 2},
+                             status=Job.Status.RUNNING, started_at=timezone.now(), attempts=1)
+    runner.execute(job.pk)
+    job = fresh(job)
+    assert job.status == Job.Status.FAILED and job.message == runner.WORKER_LOST
+    again = fresh(services.job_rerun(job=job, acting_user=clerk))
+    assert again.status == Job.Status.SUCCEEDED and again.pk != job.pk and again.done == 2
+
+
+def test_split_work_is_summed_and_a_part_delivered_twice_counts_once(clerk):
+    job = fresh(start("test_split", clerk, parts_of=[[1, 2], [3], [4, 5, 6]]))
+    assert job.status == Job.Status.SUCCEEDED and job.message == "共 6 个"
+    assert (job.done, job.total, job.counts) == (6, 6, {"items": 6})
+    runner.execute_part(job.pk, 0, [1, 2])  # the same part's message delivered again
+    assert JobPart.objects.filter(job=job).count() == 3 and fresh(job).done == 6
+
+
+def test_a_split_job_waits_for_its_last_part(clerk):
+    job = Job.objects.create(kind="test_split", title="分片", created_by=clerk,
+                             params={"parts": 2}, status=Job.Status.RUNNING, total=3)
+    runner.execute_part(job.pk, 1, [1])
+    assert fresh(job).status == Job.Status.RUNNING and fresh(job).done == 1
+    runner.execute_part(job.pk, 0, [1, 2])
+    assert fresh(job).status == Job.Status.SUCCEEDED and fresh(job).done == 3
+
+
+def test_a_kind_code_is_registered_once():
+    with pytest.raises(ImproperlyConfigured, match="test_count"):
+        register(JobKind("test_count", "别的", run=lambda job_run: None))
+    register(JobKind("test_count", "测试：计数", run=kinds.count,
+                     count_labels={"items": "个数"}))  # the same function again is fine
+
+
+def test_users_see_their_own_jobs_unless_they_may_see_all(clerk, django_user_model):
+    mine = start("test_count", clerk, n=1)
+    boss = django_user_model.objects.create_superuser("boss", password="x")
+    theirs = start("test_count", boss, n=1)
+    assert list(selectors.jobs_visible_to(clerk)) == [mine]
+    assert set(selectors.jobs_visible_to(boss)) == {mine, theirs}
+    assert selectors.may_manage(boss, mine) and not selectors.may_manage(clerk, theirs)
+
+
+def test_progress_of_a_running_job_comes_from_the_shared_cache(clerk):
+    job = Job.objects.create(kind="test_count", title="运行", created_by=clerk, status=Job.Status.RUNNING,
+                             started_at=timezone.now() - timedelta(seconds=10))
+    live.set_progress(job, 250, 1000, "校验")
+    state = selectors.job_state(job)
+    assert (state["done"], state["total"], state["percent"], state["stage"]) == (250, 1000, 25, "校验")
+    assert state["rate"] == pytest.approx(25, rel=0.1) and state["eta"].endswith("秒")
+
+
+def test_old_files_are_removed_and_the_rows_stay(clerk):
+    job = start("test_count", clerk, n=1, result=True)
+    job = fresh(job)
+    job.input_file.save("in.csv", ContentFile(b"a,b"), save=True)
+    storage, names = job.input_file.storage, [job.input_file.name, job.result_file.name]
+    assert all(storage.exists(n) for n in names)
+    assert services.job_files_remove_old(days=30) == 0
+    Job.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(days=31))
+    assert services.job_files_remove_old(days=30) == 1
+    assert not any(storage.exists(n) for n in names)
+    assert fresh(job).result_file.name == "" and fresh(job).log_lines.count() == 1
+
+
+def test_every_calendar_duty_of_beat_is_a_registered_kind():
+    from django.conf import settings
+
+    from jobs.registry import get_kind
+
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] == "jobs.periodic"
+        assert get_kind(entry["args"][0]).label
+
+
+def test_run_job_command_runs_a_duty_now(capsys):
+    from django.core.management import call_command
+
+    call_command("run_job", "overdue_claims")
+    assert "没有逾期未审核的理赔" in capsys.readouterr().out
+    assert Job.objects.get().status == Job.Status.SUCCEEDED
+
+
+def test_nightly_cleanup_removes_files_past_the_retention(clerk, settings):
+    from jobs.services import job_start_periodic
+
+    settings.JOBS_FILE_RETENTION_DAYS = 30
+    job = fresh(start("test_count", clerk, n=1, result=True))
+    Job.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(days=31))
+    cleanup = fresh(job_start_periodic("job_files_cleanup"))
+    assert cleanup.counts == {"jobs": 1} and "超过 30 天" in cleanup.message
+    assert fresh(job).result_file.name == ""
