@@ -6,6 +6,7 @@ Setup (not measured): migrate, load_policies, then N/2 垫江 residents with res
 per person: inpatient and outpatient, amounts varying), all written with bulk_create.
 Measured: ``claims_settle_batch`` over all of them — wall time, claims/s, peak RSS — and,
 for the peer, ``services.claim_settle`` claim by claim on the first ``--peer`` claims.
+The same run spread over Celery worker processes: bench/settle_jobs_bench.py.
 
     createdb -h 127.0.0.1 -U postgres medins_bench   # once
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/medins_bench \\
@@ -90,7 +91,6 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--claims", type=int, default=10000)
     parser.add_argument("--peer", type=int, default=500, help="claims settled one by one (the peer)")
-    parser.add_argument("--workers", type=int, default=1, help="claims_settle_batch(workers=...)")
     parser.add_argument("--no-analyze", action="store_true",
                         help="skip the ANALYZE after the setup (statistics as bulk_create left them)")
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the batch run to FILE")
@@ -122,7 +122,7 @@ def main() -> None:
         profiler = cProfile.Profile()
         profiler.enable()
     t0 = time.perf_counter()
-    report = claims_settle_batch(claims=Claim.objects.all(), acting_user=None, workers=args.workers)
+    report = claims_settle_batch(claims=Claim.objects.all(), acting_user=None)
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(args.profile)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
@@ -49,7 +50,7 @@ from policies.masking import masked_id
 from policies.widgets import IsoDateInput
 from sheets.admin import SheetAdminMixin
 
-from . import selectors, services, ytd
+from . import batch, selectors, services, ytd
 from .models import Claim, ClaimDocument, GivenLayer, Hospital
 
 # --------------------------------------------------------------------------- hospitals
@@ -500,7 +501,22 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
 
     @admin.action(description="结算所选理赔", permissions=["settle"])
     def settle_action(self, request, queryset):
-        self._bulk(request, queryset, "settle")
+        """A few claims are settled at once, one by one; more than
+        ``CLAIMS_SETTLE_INLINE_MAX`` go to the job ``settle_claims`` (Celery workers)."""
+        selected = queryset.count()
+        if selected <= settings.CLAIMS_SETTLE_INLINE_MAX:
+            self._bulk(request, queryset, "settle")
+            return
+        try:
+            job = batch.claims_settle_start(acting_user=request.user,
+                                            claim_ids=queryset.values_list("pk", flat=True))
+        except PermissionDenied as exc:
+            self.message_user(request, f"结算未完成 — {_messages_of(exc)}", messages.ERROR)
+            return
+        self.message_user(request, format_html(
+            "已提交后台任务“{}”：所选 {} 条理赔中已录入或退回的由后台结算，"
+            "未能结算的理赔及原因在任务日志中列出。<a href=\"{}\">查看进度</a>",
+            job.title, selected, reverse("admin:jobs_myjob_change", args=[job.pk])), messages.SUCCESS)
 
     @admin.action(description="审核通过所选理赔", permissions=["approve"])
     def approve_action(self, request, queryset):

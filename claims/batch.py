@@ -17,20 +17,30 @@ result lines, the claims and the documents checklist in bulk (with history rows)
 A claim the engine refuses (e.g. ``missing_rule``: a given layer not carried in) stays
 as it was and is reported with the engine's Chinese message; the person's later claims
 are settled without it (it is not counted until settled).
+
+The chunks hold disjoint persons and each is its own transaction with those persons
+locked, so they may run in any order, anywhere: ``claims_settle_batch`` runs them one
+after the other in its own process (``import_sheet --settle``, ``settle_claims
+--inline``, the admin action on a few claims); the job ``settle_claims``
+(``claims.job_kinds``, started by ``claims_settle_start``) hands each chunk to a part
+task, shared out among any number of Celery worker processes on any number of machines
+(docs/claims.md §Batch settlement). Both call ``settle_chunk``, and the stored result is
+the same (claims/tests/test_settle_workers.py compares them).
 """
 from __future__ import annotations
 
-import multiprocessing
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection, connections, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from insurance_rules.errors import CaseError
+from jobs.models import Job
+from jobs.services import job_start
 from policies import models as pm
 from sheets.bulk_sql import InArray, insert_history, insert_values, update_rows
 
@@ -39,7 +49,7 @@ from .models import Claim, ClaimDocument, ClaimLayer
 
 SETTLED_FIELDS = ["status", "settlement_version", "fund_total", "personal", "settled_at", "settled_by_id",
                   "approved_at", "approved_by_id", "status_reason"]  # services.mark_settled
-
+CHUNK_PERSONS = 500  # persons per chunk: one transaction, one task of the job
 
 
 @dataclass
@@ -76,72 +86,96 @@ class _Group:
         return cls(context=fetch.RegionYear.of(region, year), rules=selectors.document_rules(region, year))
 
 
-def _can_fork(workers: int) -> bool:
-    """Worker processes only on PostgreSQL (each with its own connection; SQLite has one
-    writer) and outside a caller's transaction (a worker would not see its rows)."""
-    return (workers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
-            and "fork" in multiprocessing.get_all_start_methods())
-
-
-def claims_settle_batch(*, claims, acting_user, chunk_persons: int = 500, workers: int = 1,
-                        progress: Callable[[int], None] | None = None) -> BatchReport:
-    """Settle the entered (录入/退回) claims among ``claims`` (a queryset); see the module
-    docstring. ``progress(n)`` is called with the number of claims handled after each
-    chunk. ``acting_user`` None = a system run (management command without --user).
-
-    ``workers`` > 1 (PostgreSQL, outside a transaction): the chunks are shared out among
-    that many processes, each with its own database connection. Chunks hold disjoint
-    persons and each is its own transaction with the persons' rows locked, so the result
-    is the one a single process gives (tests compare them)."""
+def pending_claims(claims, acting_user):
+    """The entered (录入/退回) claims among ``claims`` that ``acting_user`` may settle
+    (None = a system run: all of them); ``PermissionDenied`` without the permission."""
     if acting_user is not None:
         if not acting_user.has_perm("claims.settle_claim"):
             raise PermissionDenied("您没有执行此操作的权限")
         claims = selectors.claims_visible_to(acting_user, claims)
-    pending = claims.filter(status__in=Claim.EDITABLE)
+    return claims.filter(status__in=Claim.EDITABLE)
+
+
+def plan_chunks(pending, chunk_persons: int = CHUNK_PERSONS) -> list[tuple[int, int, list[int]]]:
+    """The chunks of a run: (pooling region id, plan year, ids of at most ``chunk_persons``
+    persons), each person in one chunk only, in region, year and person order."""
     groups = defaultdict(list)
     for region_id, year, person_id in (pending.values_list("region_id", "year", "person_id")
                                        .distinct().order_by("region_id", "year", "person_id")):
         groups[(region_id, year)].append(person_id)
-    tasks = [(region_id, year, chunk) for (region_id, year), person_ids in groups.items()
-             for chunk in _chunks(person_ids, chunk_persons)]
+    return [(region_id, year, chunk) for (region_id, year), person_ids in groups.items()
+            for chunk in _chunks(person_ids, chunk_persons)]
+
+
+def settle_chunk(pending, region_id: int, year: int, person_ids, acting_user, *,
+                 groups: dict[tuple[int, int], _Group]) -> BatchReport:
+    """Settle one chunk (``plan_chunks``) of ``pending`` in one transaction; ``groups``
+    keeps what the chunks of one (region, year) share, resolved by the first of them."""
+    if (region_id, year) not in groups:
+        groups[(region_id, year)] = _Group.of(region_id, year)
+    return _settle_chunk(pending, groups[(region_id, year)], person_ids, acting_user)
+
+
+def claims_settle_batch(*, claims, acting_user, chunk_persons: int = CHUNK_PERSONS,
+                        progress: Callable[[int], None] | None = None) -> BatchReport:
+    """Settle the entered (录入/退回) claims among ``claims`` (a queryset) in this process,
+    chunk after chunk; see the module docstring. ``progress(n)`` is called with the number
+    of claims handled after each chunk. ``acting_user`` None = a system run (management
+    command without --user). The job ``settle_claims`` (``claims.job_kinds``) runs the
+    same chunks as tasks shared out among the Celery workers."""
+    pending = pending_claims(claims, acting_user)
     report = BatchReport()
-    if _can_fork(workers) and len(tasks) > 1:
-        connections.close_all()  # the workers open their own; none may share the parent's
-        context = multiprocessing.get_context("fork")
-        with context.Pool(min(workers, len(tasks)), initializer=_worker_init,
-                          initargs=(pending, acting_user)) as pool:
-            results = pool.imap_unordered(_worker_chunk, tasks)
-            for part in results:
-                report.merge(part)
-                if progress is not None:
-                    progress(part.handled)
-        report.failed.sort()  # chunks finish in any order
-        return report
-    cache: dict[tuple, _Group] = {}
-    for region_id, year, chunk in tasks:
-        if (region_id, year) not in cache:
-            cache[(region_id, year)] = _Group.of(region_id, year)
-        part = _settle_chunk(pending, cache[(region_id, year)], chunk, acting_user)
+    groups: dict[tuple[int, int], _Group] = {}
+    for region_id, year, chunk in plan_chunks(pending, chunk_persons):
+        part = settle_chunk(pending, region_id, year, chunk, acting_user, groups=groups)
         report.merge(part)
         if progress is not None:
             progress(part.handled)
     return report
 
 
-_worker: dict = {}  # in a worker process: the queryset, the user and the groups resolved
+JOB_KIND = "settle_claims"  # claims.job_kinds
 
 
-def _worker_init(pending, acting_user) -> None:
-    connections.close_all()  # inherited closed; make sure nothing of the parent's is reused
-    _worker.update(pending=pending, acting_user=acting_user, groups={})
+def claims_of_params(params: dict):
+    """The claims a ``settle_claims`` job was started on, re-created from its parameters
+    (``claims_settle_start``) in whichever process runs a part of it."""
+    claims = Claim.objects.all()
+    if params.get("claim_ids") is not None:
+        claims = claims.filter(InArray(F("pk"), params["claim_ids"]))
+    if params.get("region_id"):
+        claims = claims.filter(region_id=params["region_id"])
+    if params.get("year"):
+        claims = claims.filter(year=params["year"])
+    if params.get("statuses"):
+        claims = claims.filter(status__in=params["statuses"])
+    return claims
 
 
-def _worker_chunk(task) -> BatchReport:
-    region_id, year, chunk = task
-    groups = _worker["groups"]
-    if (region_id, year) not in groups:
-        groups[(region_id, year)] = _Group.of(region_id, year)
-    return _settle_chunk(_worker["pending"], groups[(region_id, year)], chunk, _worker["acting_user"])
+def claims_settle_start(*, acting_user, claim_ids=None, region=None, year: int | None = None,
+                        statuses=None, chunk_persons: int = CHUNK_PERSONS) -> Job:
+    """Start the job ``settle_claims`` on the entered claims among ``claim_ids`` (the
+    admin's selection), or of ``region`` (a pooling region), ``year`` and ``statuses``;
+    the chunks then run on the Celery workers. ``PermissionDenied`` at once when the user
+    may not settle."""
+    params = {"chunk_persons": chunk_persons}
+    if claim_ids is not None:
+        params["claim_ids"] = sorted(int(pk) for pk in claim_ids)
+    if region is not None:
+        params["region_id"] = region.pk
+    if year:
+        params["year"] = int(year)
+    if statuses:
+        params["statuses"] = sorted(statuses)
+    pending = pending_claims(claims_of_params(params), acting_user)
+    regions = {r.pk: r.name for r in pm.Region.objects.filter(pk__in=pending.values("region_id").distinct())}
+    if claim_ids is not None:
+        title = f"批量结算所选的 {len(params['claim_ids'])} 件理赔"
+    else:
+        where = region.name if region is not None else "、".join(sorted(regions.values())) or "全部统筹区"
+        title = f"批量结算{where}{f' {year} 年度' if year else ''}已录入的理赔"
+    return job_start(kind=JOB_KIND, title=title, acting_user=acting_user, params=params,
+                     region_ids=list(regions) + ([region.pk] if region is not None else []))
 
 
 @transaction.atomic

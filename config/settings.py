@@ -268,3 +268,6 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# The admin action 结算所选理赔 settles at most this many claims within the request; a
+# larger selection becomes the job settle_claims, run by the workers (docs/claims.md).
+CLAIMS_SETTLE_INLINE_MAX = env.int("CLAIMS_SETTLE_INLINE_MAX", default=50)

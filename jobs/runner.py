@@ -185,7 +185,12 @@ def execute(job_id: int) -> None:
 def execute_part(job_id: int, number: int, payload) -> None:
     """One part of a split job, done once (see the module's docstring)."""
     job = Job.objects.select_related("created_by").filter(pk=job_id).first()
-    if job is None or job.finished or JobPart.objects.filter(job=job, number=number).exists():
+    if job is None or job.finished:
+        return
+    if JobPart.objects.filter(job=job, number=number).exists():
+        # done already; its worker may have died between the part's commit and the end of
+        # the job, which nobody else would then write
+        _finish_when_parts_done(job.pk)
         return
     if live.cancel_requested(job):
         _finish(job, Job.Status.CANCELLED, "已取消：已完成的部分保留，其余部分未处理。")
@@ -198,7 +203,10 @@ def execute_part(job_id: int, number: int, payload) -> None:
             run.flush_log()
     except IntegrityError:
         if JobPart.objects.filter(job=job, number=number).exists():
-            return  # the same part, delivered twice at once, finished in the other worker
+            # the same part, delivered twice at once, finished in the other worker — or in
+            # a worker that died before it could end the job
+            _finish_when_parts_done(job.pk)
+            return
         logger.exception("job %s part %s failed", job.pk, number)
         _finish(job, Job.Status.FAILED, internal_error_message(job.pk))
         return

@@ -351,11 +351,9 @@ class ClaimSheet(SheetKind):
                                      default_change_reason=CHANGE_REASON)
         self.imported_ids.extend(claim.pk for claim in claims)
 
-    def settle_imported(self, user, *, workers: int = 1):
-        """结算 the claims created by the last import (``claims.batch``; ``workers``: its
-        worker processes on PostgreSQL)."""
-        return batch.claims_settle_batch(claims=Claim.objects.filter(pk__in=self.imported_ids),
-                                         acting_user=user, workers=workers)
+    def settle_imported(self, user):
+        """结算 the claims created by the last import, in this process (``claims.batch``)."""
+        return batch.claims_settle_batch(claims=Claim.objects.filter(pk__in=self.imported_ids), acting_user=user)
 
     # ------------------------------------------------------------------ export
 

@@ -7,11 +7,13 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 
-from claims import batch, services
+from claims import services
 from claims.batch import claims_settle_batch
 from claims.models import Claim, ClaimLayer
+from jobs.models import Job, JobPart
+from policies.roles import SUPERVISOR
+from policies.tests.factories import role_staff
 
 from .factories import CASES, CLAIM_EXAMPLES, EXAMPLES, claim_for_case, dianjiang_person, outpatient
 
@@ -51,21 +53,70 @@ def test_batch_equals_claim_by_claim_with_year_to_date(loaded_policies):
     assert sum(p["resident_basic"] for p in a_paid) == Decimal("300.00")
 
 
-def test_failures_are_reported_and_the_others_settled(loaded_policies):
+def refused_and_good_claims():
     good = claim_for_case(CASES["ex-1"])
     # 乐山 employee claim without the given basic layer (no rules in the seed): missing_rule
     case = CASES["ex-5"]
     bad_case = {**case, "claim": {k: v for k, v in case["claim"].items() if k != "given"}}
-    bad = claim_for_case(bad_case, settlement_no="BAD-1")
+    return good, claim_for_case(bad_case, settlement_no="BAD-1")
+
+
+@pytest.mark.parametrize("mode", [[], ["--wait"], ["--inline"]], ids=["job", "wait", "inline"])
+def test_failures_are_reported_and_the_others_settled(loaded_policies, mode):
+    """The command's result, its listing of the refused claims and its exit code are the
+    same whether the chunks run as the job's parts (by default; inline here, as the test
+    settings run jobs) or in the command's own process (``--inline``)."""
+    good, bad = refused_and_good_claims()
     out = io.StringIO()
     with pytest.raises(CommandError) as exc:
-        call_command("settle_claims", stdout=out, stderr=io.StringIO())
+        call_command("settle_claims", *mode, stdout=out, stderr=io.StringIO())
     assert exc.value.returncode == 1
     good.refresh_from_db()
     bad.refresh_from_db()
     assert good.status == Claim.Status.SETTLED
     assert bad.status == Claim.Status.DRAFT and not lines(bad)
     assert "BAD-1" in out.getvalue() and "已结算 1 件" in out.getvalue()
+    assert "未能结算 1 件" in out.getvalue()
+    assert Job.objects.filter(kind="settle_claims").count() == (0 if mode == ["--inline"] else 1)
+
+
+def test_the_job_logs_refusals_and_sums_its_parts(loaded_policies):
+    """One part per person (``--chunk 1``): the job's counts add up the parts, each
+    refused claim is a line of its log, and its summary is in Chinese."""
+    good, bad = refused_and_good_claims()
+    twin = outpatient(dianjiang_person(tier=1), "400")
+    with pytest.raises(CommandError):
+        call_command("settle_claims", "--chunk", "1", stdout=io.StringIO(), stderr=io.StringIO())
+    job = Job.objects.get(kind="settle_claims")
+    assert job.status == Job.Status.SUCCEEDED and job.params["parts"] == 3
+    assert JobPart.objects.filter(job=job).count() == 3
+    assert (job.total, job.done) == (3, 3)
+    assert job.counts == {"settled": 2, "failed": 1, "persons": 3}
+    assert job.message == "已结算 2 件（参保人 3 人），未能结算 1 件，原因见任务日志"
+    refusals = [t for t in job.log_lines.values_list("text", flat=True) if t.startswith("结算单号")]
+    assert len(refusals) == 1 and refusals[0].startswith("结算单号 BAD-1：")
+    twin.refresh_from_db()
+    assert twin.status == Claim.Status.SETTLED
+
+
+def test_background_returns_with_the_job_number(loaded_policies):
+    claim = outpatient(dianjiang_person(tier=1), "400")
+    out = io.StringIO()
+    call_command("settle_claims", "--background", "--region", "500231", stdout=out, stderr=io.StringIO())
+    job = Job.objects.get(kind="settle_claims")
+    assert f"后台任务 {job.pk} 已提交" in out.getvalue()
+    assert job.params["region_id"] == claim.region_id
+    assert list(job.regions.values_list("region_id", flat=True)) == [claim.region_id]
+    claim.refresh_from_db()  # the test settings run the job at once
+    assert claim.status == Claim.Status.SETTLED
+
+
+def test_job_refused_without_the_permission(loaded_policies):
+    outpatient(dianjiang_person(tier=1), "400")
+    role_staff("chakan", SUPERVISOR)
+    with pytest.raises(CommandError, match="不能结算"):
+        call_command("settle_claims", "--user", "chakan", stdout=io.StringIO(), stderr=io.StringIO())
+    assert not Job.objects.exists()
 
 
 def test_returned_claim_keeps_its_old_lines(loaded_policies):
@@ -83,33 +134,3 @@ def test_nothing_to_do_exits_zero(loaded_policies):
     out = io.StringIO()
     call_command("settle_claims", "--year", "2024", stdout=out, stderr=io.StringIO())
     assert "已结算 0 件" in out.getvalue()
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="并行结算需要 PostgreSQL")
-def test_worker_processes_store_what_one_process_stores(loaded_policies):
-    """Twins with the same claims: one group settled in one process, the other shared out
-    among two worker processes (one person per chunk, so both workers take chunks); the
-    stored lines, statuses and history reasons agree, and the limit is reached by each
-    person's earlier claims in both."""
-    amounts = ("400", "400", "100")
-    serial = [dianjiang_person(tier=1) for _ in range(4)]
-    forked = [dianjiang_person(tier=1) for _ in range(4)]
-    serial_claims = [[outpatient(p, t) for t in amounts] for p in serial]
-    forked_claims = [[outpatient(p, t) for t in amounts] for p in forked]
-    one = claims_settle_batch(claims=Claim.objects.filter(person__in=serial), acting_user=None,
-                              chunk_persons=1, workers=1)
-    assert batch._can_fork(2), "the parallel path must be the one tested"
-    seen = []
-    two = claims_settle_batch(claims=Claim.objects.filter(person__in=forked), acting_user=None,
-                              chunk_persons=1, workers=2, progress=seen.append)
-    assert (one.settled, one.persons, two.settled, two.persons) == (12, 4, 12, 4)
-    assert not one.failed and not two.failed and seen == [3, 3, 3, 3]
-    for a_claims, b_claims in zip(serial_claims, forked_claims, strict=True):
-        assert [lines(c) for c in b_claims] == [lines(c) for c in a_claims]
-        assert sum(lines(c)["resident_basic"] for c in b_claims) == Decimal("300.00")
-        for claim in b_claims:
-            claim.refresh_from_db()
-            assert claim.status == Claim.Status.SETTLED
-            assert claim.history.first().history_change_reason == "批量结算"

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from claims.models import Claim, ClaimLayer, GivenLayer
+from jobs.models import Job
 from policies.roles import CLERK, REVIEWER, SUPERVISOR
 from policies.tests.factories import role_staff
 
@@ -187,3 +188,28 @@ def test_documents_are_ticked_on_the_claim_page_then_approved(client, loaded_pol
     claim.refresh_from_db()
     assert claim.status == Claim.Status.APPROVED
     assert claim.current_layers().get(scheme_kind="employee_supplementary").paid == Decimal("9900.00")
+
+
+def test_bulk_settle_above_the_threshold_starts_the_job(client, loaded_policies, settings):
+    """More selected claims than ``CLAIMS_SETTLE_INLINE_MAX``: the action starts the job
+    ``settle_claims`` (run at once by the test settings) on the selection only and links
+    to its page; the claim left out of the selection stays 录入."""
+    settings.CLAIMS_SETTLE_INLINE_MAX = 1
+    clerk = role_staff("jingban_dj", CLERK, ("500231",))
+    login(client, clerk)
+    person = dianjiang_person()
+    chosen = [outpatient(person, "400", acting_user=clerk), outpatient(person, "100", acting_user=clerk)]
+    other = outpatient(dianjiang_person(), "400", acting_user=clerk)
+    response = client.post(url("changelist"), {"action": "settle_action",
+                                                "_selected_action": [c.pk for c in chosen]}, follow=True)
+    job = Job.objects.get(kind="settle_claims")
+    page = response.content.decode()
+    assert "已提交后台任务" in page and reverse("admin:jobs_myjob_change", args=[job.pk]) in page
+    assert (job.created_by, job.status, job.counts["settled"]) == (clerk, Job.Status.SUCCEEDED, 2)
+    assert sorted(job.params["claim_ids"]) == sorted(c.pk for c in chosen)
+    for claim in chosen:
+        claim.refresh_from_db()
+        assert claim.status == Claim.Status.SETTLED and claim.settled_by == clerk
+    other.refresh_from_db()
+    assert other.status == Claim.Status.DRAFT
+    assert client.get(reverse("admin:jobs_myjob_change", args=[job.pk])).status_code == 200

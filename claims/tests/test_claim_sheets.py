@@ -1,7 +1,7 @@
 """Spreadsheet import/export of hospitals and claims (issue 6 part 2; spec README §3, §6:
 every bad row reported with row and column, nothing written when any row is bad,
 re-importing changes nothing; codes.md: codes or Chinese names; docs/spreadsheets.md)."""
-import os
+import io
 from datetime import date
 from decimal import Decimal
 
@@ -12,6 +12,7 @@ from django.core.management.base import CommandError
 from claims import batch
 from claims.batch import claims_settle_batch
 from claims.models import Claim, ClaimLayer, GivenLayer, Hospital
+from jobs.models import Job
 from policies.models import Region
 from policies.tests.factories import role_staff, staff_user
 from sheets.engine import run_import
@@ -363,15 +364,15 @@ def test_admin_changelists_offer_import_and_template(client, loaded_policies):
         assert template.status_code == 200
 
 
-def test_import_sheet_settles_with_the_batch_workers_unless_single_process(tmp_path, ex2_person, monkeypatch):
-    """``--settle`` hands the batch as many workers as ``settle_claims`` uses by default
-    (the batch itself falls back to one process where it cannot fork: SQLite, a caller's
-    transaction — tests/test_batch.py compares the worker path with one process)."""
+def test_import_sheet_settles_the_imported_claims_in_its_own_process(tmp_path, ex2_person, monkeypatch):
+    """``--settle`` settles the imported claims (and only those) with the in-process
+    batch — with or without ``--single-process`` — and starts no job (the job's chunks
+    run the same ``settle_chunk``: tests/test_settle_workers.py)."""
     seen = []
     settle = batch.claims_settle_batch
 
     def spy(**kwargs):
-        seen.append(kwargs["workers"])
+        seen.append(sorted(kwargs["claims"].values_list("settlement_no", flat=True)))
         return settle(**kwargs)
 
     monkeypatch.setattr(batch, "claims_settle_batch", spy)
@@ -380,8 +381,28 @@ def test_import_sheet_settles_with_the_batch_workers_unless_single_process(tmp_p
     rows = [claim_row(ex2_person, "W-2")]
     call_command("import_sheet", "claims", str(write_csv(tmp_path / "b.csv", CLAIM_HEADER, rows)), "--settle",
                  "--single-process")
-    assert seen == [min(4, os.cpu_count() or 1), 1]
+    assert seen == [["W-1"], ["W-2"]]
+    assert not Job.objects.exists()
     assert set(Claim.objects.values_list("status", flat=True)) == {"settled"}
+
+
+def test_import_sheet_background_runs_the_import_as_a_job(tmp_path, ex2_person):
+    """``--background``: the file is stored and imported by the job ``sheet_import`` (run at
+    once by the test settings); the command prints the job's number. ``--settle`` and
+    ``--errors`` need the import's result in the command, so they are refused with it."""
+    path = write_csv(tmp_path / "五月.csv", CLAIM_HEADER, [claim_row(ex2_person, "BG-1")])
+    out = io.StringIO()
+    call_command("import_sheet", "claims", str(path), "--background", stdout=out)
+    job = Job.objects.get(kind="sheet_import")
+    assert f"后台任务 {job.pk}" in out.getvalue()
+    assert (job.status, job.input_name, job.counts["created"]) == (Job.Status.SUCCEEDED, "五月.csv", 1)
+    assert Claim.objects.get(settlement_no="BG-1").status == Claim.Status.DRAFT
+    call_command("import_sheet", "claims", str(path), "--background", "--dry-run", stdout=io.StringIO())
+    assert Job.objects.get(kind="sheet_check").status == Job.Status.SUCCEEDED
+    for extra in (["--settle"], ["--errors", str(tmp_path / "e.csv")]):
+        with pytest.raises(CommandError, match="--background"):
+            call_command("import_sheet", "claims", str(path), "--background", *extra, stdout=io.StringIO())
+    assert Job.objects.count() == 2
 
 
 # --------------------------------------------------------------------------- hostile cells (issue 15)

@@ -5,19 +5,24 @@ checked (``sheets.engine``), unless ``--single-process``. Exit code 0 when the f
 was imported (or, with --dry-run, would be), 1 when any row is bad (nothing written; the
 error report is printed and optionally written to --errors as .xlsx/.csv). ``--settle``
 (kinds with ``settle_imported``, i.e. claims): after a successful import the imported
-claims are settled in a batch (``claims.batch``, in worker processes on PostgreSQL unless
-``--single-process``); a claim the engine refuses stays 录入,
-is listed on stderr and makes the exit code 1 (the import itself stays written)."""
+claims are settled in a batch in this process (``claims.batch``); a claim the engine refuses stays 录入,
+is listed on stderr and makes the exit code 1 (the import itself stays written).
+``--background``: the file is stored and imported by the job ``sheet_import`` (with
+``--dry-run``: checked by ``sheet_check``) on a Celery worker, as an upload in the admin
+is; the command prints the job's number and returns at once (docs/jobs.md)."""
 from __future__ import annotations
 
-import os
 import sys
 import time
+from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
+from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from jobs.management.acting_user import find_user
+from jobs.scope import current_scope
+from jobs.services import job_start
 from sheets.engine import run_import
 from sheets.registry import get_kind, kind_names
 from sheets.writers import write_errors
@@ -63,11 +68,13 @@ class Command(BaseCommand):
         parser.add_argument("--errors", help="把错误报告写入该文件（.xlsx 或 .csv）")
         parser.add_argument("--settle", action="store_true",
                             help="导入成功后批量结算导入的理赔（仅 claims）")
+        parser.add_argument("--background", action="store_true",
+                            help="作为后台任务由 celery worker 导入（或校验），立即返回；在“我的任务”页面查看进度和错误报告")
         parser.add_argument("--single-process", action="store_true",
                             help="校验和写入在同一进程中进行（默认在 PostgreSQL 上由另一进程同时写入）")
 
     def handle(self, *args, kind, file, dry_run, user, errors, settle=False, single_process=False,
-               **options):
+               background=False, **options):
         try:
             sheet_kind = get_kind(kind)
         except KeyError as exc:
@@ -75,6 +82,8 @@ class Command(BaseCommand):
         if settle and not hasattr(sheet_kind, "settle_imported"):
             raise CommandError(f"{sheet_kind.label}表格不支持 --settle")
         acting_user = find_user(user)
+        if background:
+            return self._background(sheet_kind, file, acting_user, dry_run=dry_run, settle=settle, errors=errors)
         progress = Progress(sys.stderr)
         started = time.monotonic()
         try:
@@ -90,7 +99,7 @@ class Command(BaseCommand):
         if result.ok:
             self.stdout.write(f"{result.summary()}（用时 {elapsed:.1f} 秒）")
             if settle and result.written:
-                self._settle(sheet_kind, acting_user, workers=1 if single_process else min(4, os.cpu_count() or 1))
+                self._settle(sheet_kind, acting_user)
             return
         for error in result.errors[:PRINT_LIMIT]:
             self.stderr.write(str(error))
@@ -102,9 +111,27 @@ class Command(BaseCommand):
             self.stderr.write(f"错误报告已写入 {errors}")
         raise CommandError(result.summary())
 
-    def _settle(self, sheet_kind, acting_user, *, workers: int):
+    def _background(self, sheet_kind, file, acting_user, *, dry_run, settle, errors):
+        if settle:
+            raise CommandError("--background 不能与 --settle 同时使用：导入任务完成后请用 settle_claims 结算")
+        if errors:
+            raise CommandError("--background 时错误报告保存在任务页面，不能使用 --errors")
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"文件不存在：{file}")
+        scope = current_scope()
+        regions = [] if acting_user is None or scope.sees_all(acting_user) else sorted(scope.region_ids(acting_user))
+        action = "校验" if dry_run else "导入"
+        with path.open("rb") as handle:
+            job = job_start(kind="sheet_check" if dry_run else "sheet_import",
+                            title=f"{action}{sheet_kind.label}表格：{path.name}", acting_user=acting_user,
+                            params={"sheet_kind": sheet_kind.name}, input_file=File(handle, name=path.name),
+                            input_name=path.name, region_ids=regions)
+        self.stdout.write(f"后台任务 {job.pk}（{job.title}）已提交，在管理后台“我的任务”中查看进度")
+
+    def _settle(self, sheet_kind, acting_user):
         try:
-            report = sheet_kind.settle_imported(acting_user, workers=workers)
+            report = sheet_kind.settle_imported(acting_user)
         except PermissionDenied as exc:
             raise CommandError(f"已导入，但不能结算：{exc}") from None
         self.stdout.write(f"结算 {report.settled} 条")
