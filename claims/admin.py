@@ -314,7 +314,7 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
     search_help_text = "按结算单号、参保人完整证件号码（精确）、姓名或医疗机构名称查找"
     autocomplete_fields = ["person", "hospital"]
     date_hierarchy = "service_date"
-    actions = ["settle_action", "approve_action", "pay_action"]
+    actions = ["settle_action", "resettle_job_action", "approve_action", "pay_action"]
 
     class Media:  # live checks of the amounts while the clerk types (static/claims/)
         js = ["claims/claim_form.js"]
@@ -517,6 +517,22 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
             "已提交后台任务“{}”：所选 {} 条理赔中已录入或退回的由后台结算，"
             "未能结算的理赔及原因在任务日志中列出。<a href=\"{}\">查看进度</a>",
             job.title, selected, reverse("admin:jobs_myjob_change", args=[job.pk])), messages.SUCCESS)
+
+    @admin.action(description="后台重新结算所选已结算理赔（参数调整后）", permissions=["settle"])
+    def resettle_job_action(self, request, queryset):
+        """After a parameter change: the selected 已结算 claims are settled again by the job
+        ``resettle_claims`` (each keeps its earlier version; approved and paid ones are not
+        touched)."""
+        try:
+            job = batch.claims_resettle_start(acting_user=request.user,
+                                              claim_ids=queryset.values_list("pk", flat=True))
+        except PermissionDenied as exc:
+            self.message_user(request, f"重新结算未完成 — {_messages_of(exc)}", messages.ERROR)
+            return
+        self.message_user(request, format_html(
+            "已提交后台任务“{}”：所选理赔中已结算（未审核）的将按当前参数重新结算，原结算结果保留为历史版本。"
+            "<a href=\"{}\">查看进度</a>", job.title, reverse("admin:jobs_myjob_change", args=[job.pk])),
+            messages.SUCCESS)
 
     @admin.action(description="审核通过所选理赔", permissions=["approve"])
     def approve_action(self, request, queryset):

@@ -228,3 +228,38 @@ def _settle_chunk(pending, group: _Group, person_ids, acting_user) -> BatchRepor
     report.persons = len(persons)
     report.handled = len(inputs.claims)
     return report
+
+
+RESETTLE_KIND = "resettle_claims"  # claims.job_kinds
+RESETTLE_REASON = "参数调整后批量重新结算"
+
+
+def resettle_candidates(claims, acting_user):
+    """The settled, not yet approved (已结算) claims among ``claims`` that ``acting_user``
+    may re-settle (None = a system run)."""
+    if acting_user is not None:
+        if not acting_user.has_perm("claims.settle_claim"):
+            raise PermissionDenied("您没有执行此操作的权限")
+        claims = selectors.claims_visible_to(acting_user, claims)
+    return claims.filter(status=Claim.Status.SETTLED)
+
+
+def claims_resettle_start(*, acting_user, claim_ids=None, region=None, year: int | None = None,
+                          reason: str = RESETTLE_REASON, chunk_persons: int = CHUNK_PERSONS) -> Job:
+    """Start the job ``resettle_claims`` (after a parameter change): the 已结算 claims
+    among ``claim_ids`` or of ``region``/``year`` are settled again under today's
+    parameters, person by person in history order, each keeping its earlier version
+    (``services.claim_resettle``); approved and paid claims are never touched."""
+    params = {"chunk_persons": chunk_persons, "reason": reason.strip() or RESETTLE_REASON}
+    if claim_ids is not None:
+        params["claim_ids"] = sorted(int(pk) for pk in claim_ids)
+    if region is not None:
+        params["region_id"] = region.pk
+    if year:
+        params["year"] = int(year)
+    todo = resettle_candidates(claims_of_params(params), acting_user)
+    regions = list(todo.values_list("region_id", flat=True).distinct())
+    where = f"所选的 {len(params['claim_ids'])} 件" if claim_ids is not None else (
+        f"{region.name if region is not None else '全部统筹区'}{f' {year} 年度' if year else ''}")
+    return job_start(kind=RESETTLE_KIND, title=f"重新结算{where}已结算理赔", acting_user=acting_user,
+                     params=params, region_ids=regions + ([region.pk] if region is not None else []))

@@ -87,6 +87,36 @@ def test_resettle_keeps_the_old_lines_and_history(loaded_policies):
     assert claim.history.first().history_user == clerk
 
 
+def test_resettle_job_after_a_parameter_change(client, loaded_policies):
+    """后台重新结算 (claims/job_kinds.py): the selected 已结算 claims are settled again under
+    the changed row, each keeping its first version; an approved claim is left alone."""
+    from django.urls import reverse
+
+    from jobs.models import Job
+    from policies.models import BenefitRule
+
+    clerk = role_staff("jingban", CLERK)
+    first = services.claim_settle(claim=outpatient(dianjiang_person(tier=1), "400"), acting_user=clerk)
+    second = services.claim_settle(claim=outpatient(dianjiang_person(tier=1), "400"), acting_user=clerk)
+    approved = services.claim_settle(claim=outpatient(dianjiang_person(tier=1), "400"), acting_user=clerk)
+    Claim.objects.filter(pk=approved.pk).update(status=Claim.Status.APPROVED)
+    [ref] = [r for r in ClaimLayer.objects.get(claim=first, scheme_kind="resident_basic").param_refs
+             if r["table"] == "BenefitRule"]
+    BenefitRule.objects.filter(pk=ref["id"]).update(ratio=Decimal("50"))
+    client.force_login(clerk)
+    response = client.post(reverse("admin:claims_claim_changelist"), {
+        "action": "resettle_job_action", "_selected_action": [first.pk, second.pk, approved.pk]})
+    assert response.status_code == 302
+    job = Job.objects.get(kind="resettle_claims")
+    assert (job.status, job.counts) == ("succeeded", {"resettled": 2, "failed": 0, "persons": 2})
+    for claim in (first, second):
+        claim.refresh_from_db()
+        assert (claim.settlement_version, claim.fund_total) == (2, Decimal("200.00"))
+        assert "重新结算：参数调整后批量重新结算" in [h.history_change_reason for h in claim.history.all()]
+    approved.refresh_from_db()
+    assert (approved.settlement_version, approved.fund_total) == (1, Decimal("240.00"))
+
+
 def test_trial_writes_nothing(loaded_policies):
     person = dianjiang_person(tier=1)
     claim = outpatient(person, "400")
