@@ -68,3 +68,26 @@ def test_progress_bar_follows_a_running_job_and_shows_its_end(page, live_server)
     assert "已导入共 100000 行数据" in page.locator("#job-message").inner_text()
     assert page.locator("#job-cancel").count() == 0
     assert_only_local_requests(page, live_server)
+
+
+def test_clerk_settles_many_claims_as_a_job_and_opens_its_page(page, live_server, settings):
+    """结算所选理赔 above CLAIMS_SETTLE_INLINE_MAX: the job settle_claims, followed on its
+    page (the job runs at once in the tests; a real worker in tests of claims)."""
+    from claims.models import Claim
+    from claims.tests.factories import dianjiang_person, outpatient
+
+    settings.CLAIMS_SETTLE_INLINE_MAX = 1
+    role_staff("jingban", CLERK, regions=("500231",))
+    claims = [outpatient(dianjiang_person(tier=1), "400") for _ in range(3)]
+    login(page, live_server, "jingban", PASSWORD)
+    page.goto(f"{live_server.url}/admin/claims/claim/")
+    page.check("#action-toggle")
+    page.select_option("select[name=action]", "settle_action")
+    page.click("button[name=index]")
+    page.click("text=查看进度")
+    page.wait_for_selector("#job-status.job-status-succeeded")
+    assert "已结算 3 件" in page.locator("#job-message").inner_text()
+    assert "批量结算理赔" in page.locator(".job-facts").inner_text()
+    save_screenshot(page, "job-settle-claims")
+    assert Claim.objects.filter(pk__in=[c.pk for c in claims], status="settled").count() == 3
+    assert_only_local_requests(page, live_server)
