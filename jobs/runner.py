@@ -155,6 +155,8 @@ def execute(job_id: int) -> None:
         job = Job.objects.select_for_update(of=("self",)).select_related("created_by").filter(pk=job_id).first()
         if job is None or job.finished:
             return  # cancelled while queued, or delivered again after it ended
+        if job.status == Job.Status.RUNNING and "parts" in job.params:
+            return  # already handed to its parts: this is the message of a finished run, again
         if job.status == Job.Status.RUNNING:
             JobLog.objects.create(job=job, text="处理进程意外终止")
             _finish(job, Job.Status.FAILED, WORKER_LOST)

@@ -164,3 +164,15 @@ def test_nightly_cleanup_removes_files_past_the_retention(clerk, settings):
     cleanup = fresh(job_start_periodic("job_files_cleanup"))
     assert cleanup.counts == {"jobs": 1} and "超过 30 天" in cleanup.message
     assert fresh(job).result_file.name == ""
+
+
+def test_a_split_job_run_delivered_again_leaves_its_parts_alone(clerk):
+    """The worker died after ``run`` had split the work but before its message was
+    acknowledged: the redelivered ``jobs.run`` must not fail the job its parts carry on."""
+    job = Job.objects.create(kind="test_split", title="分片", created_by=clerk, params={"parts": 2},
+                             status=Job.Status.RUNNING, started_at=timezone.now(), attempts=1, total=3)
+    runner.execute(job.pk)
+    assert fresh(job).status == Job.Status.RUNNING
+    runner.execute_part(job.pk, 0, [1, 2])
+    runner.execute_part(job.pk, 1, [3])
+    assert fresh(job).status == Job.Status.SUCCEEDED and fresh(job).done == 3
