@@ -507,32 +507,28 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
         if selected <= settings.CLAIMS_SETTLE_INLINE_MAX:
             self._bulk(request, queryset, "settle")
             return
-        try:
-            job = batch.claims_settle_start(acting_user=request.user,
-                                            claim_ids=queryset.values_list("pk", flat=True))
-        except PermissionDenied as exc:
-            self.message_user(request, f"结算未完成 — {_messages_of(exc)}", messages.ERROR)
-            return
-        self.message_user(request, format_html(
-            "已提交后台任务“{}”：所选 {} 条理赔中已录入或退回的由后台结算，"
-            "未能结算的理赔及原因在任务日志中列出。<a href=\"{}\">查看进度</a>",
-            job.title, selected, reverse("admin:jobs_myjob_change", args=[job.pk])), messages.SUCCESS)
+        self._start_job(request, queryset, batch.claims_settle_start, "结算",
+                        f"所选 {selected} 条理赔中已录入或退回的由后台结算，未能结算的理赔及原因在任务日志中列出。")
 
     @admin.action(description="后台重新结算所选已结算理赔（参数调整后）", permissions=["settle"])
     def resettle_job_action(self, request, queryset):
         """After a parameter change: the selected 已结算 claims are settled again by the job
         ``resettle_claims`` (each keeps its earlier version; approved and paid ones are not
         touched)."""
+        self._start_job(request, queryset, batch.claims_resettle_start, "重新结算",
+                        "所选理赔中已结算（未审核）的将按当前参数重新结算，原结算结果保留为历史版本。")
+
+    def _start_job(self, request, queryset, start, label: str, what: str) -> None:
+        """Start the job ``start(acting_user=…, claim_ids=…)`` on the selection and say so,
+        with a link to its page."""
         try:
-            job = batch.claims_resettle_start(acting_user=request.user,
-                                              claim_ids=queryset.values_list("pk", flat=True))
+            job = start(acting_user=request.user, claim_ids=queryset.values_list("pk", flat=True))
         except PermissionDenied as exc:
-            self.message_user(request, f"重新结算未完成 — {_messages_of(exc)}", messages.ERROR)
+            self.message_user(request, f"{label}未完成 — {_messages_of(exc)}", messages.ERROR)
             return
         self.message_user(request, format_html(
-            "已提交后台任务“{}”：所选理赔中已结算（未审核）的将按当前参数重新结算，原结算结果保留为历史版本。"
-            "<a href=\"{}\">查看进度</a>", job.title, reverse("admin:jobs_myjob_change", args=[job.pk])),
-            messages.SUCCESS)
+            "已提交后台任务“{}”：{}<a href=\"{}\">查看进度</a>", job.title, what,
+            reverse("admin:jobs_myjob_change", args=[job.pk])), messages.SUCCESS)
 
     @admin.action(description="审核通过所选理赔", permissions=["approve"])
     def approve_action(self, request, queryset):

@@ -86,14 +86,21 @@ class _Group:
         return cls(context=fetch.RegionYear.of(region, year), rules=selectors.document_rules(region, year))
 
 
-def pending_claims(claims, acting_user):
-    """The entered (录入/退回) claims among ``claims`` that ``acting_user`` may settle
-    (None = a system run: all of them); ``PermissionDenied`` without the permission."""
+def _settleable(claims, acting_user):
+    """The claims among ``claims`` that ``acting_user`` may (re-)settle: those of their
+    regions (None = a system run: all of them); ``PermissionDenied`` without the
+    permission."""
     if acting_user is not None:
         if not acting_user.has_perm("claims.settle_claim"):
             raise PermissionDenied("您没有执行此操作的权限")
         claims = selectors.claims_visible_to(acting_user, claims)
-    return claims.filter(status__in=Claim.EDITABLE)
+    return claims
+
+
+def pending_claims(claims, acting_user):
+    """The entered (录入/退回) claims among ``claims`` that ``acting_user`` may settle
+    (``_settleable``)."""
+    return _settleable(claims, acting_user).filter(status__in=Claim.EDITABLE)
 
 
 def plan_chunks(pending, chunk_persons: int = CHUNK_PERSONS) -> list[tuple[int, int, list[int]]]:
@@ -152,13 +159,9 @@ def claims_of_params(params: dict):
     return claims
 
 
-def claims_settle_start(*, acting_user, claim_ids=None, region=None, year: int | None = None,
-                        statuses=None, chunk_persons: int = CHUNK_PERSONS) -> Job:
-    """Start the job ``settle_claims`` on the entered claims among ``claim_ids`` (the
-    admin's selection), or of ``region`` (a pooling region), ``year`` and ``statuses``;
-    the chunks then run on the Celery workers. ``PermissionDenied`` at once when the user
-    may not settle."""
-    params = {"chunk_persons": chunk_persons}
+def _claim_params(*, claim_ids=None, region=None, year: int | None = None, statuses=None, **more) -> dict:
+    """A run's claim filter as job parameters (what ``claims_of_params`` reads back)."""
+    params = dict(more)
     if claim_ids is not None:
         params["claim_ids"] = sorted(int(pk) for pk in claim_ids)
     if region is not None:
@@ -167,6 +170,17 @@ def claims_settle_start(*, acting_user, claim_ids=None, region=None, year: int |
         params["year"] = int(year)
     if statuses:
         params["statuses"] = sorted(statuses)
+    return params
+
+
+def claims_settle_start(*, acting_user, claim_ids=None, region=None, year: int | None = None,
+                        statuses=None, chunk_persons: int = CHUNK_PERSONS) -> Job:
+    """Start the job ``settle_claims`` on the entered claims among ``claim_ids`` (the
+    admin's selection), or of ``region`` (a pooling region), ``year`` and ``statuses``;
+    the chunks then run on the Celery workers. ``PermissionDenied`` at once when the user
+    may not settle."""
+    params = _claim_params(claim_ids=claim_ids, region=region, year=year, statuses=statuses,
+                           chunk_persons=chunk_persons)
     pending = pending_claims(claims_of_params(params), acting_user)
     regions = {r.pk: r.name for r in pm.Region.objects.filter(pk__in=pending.values("region_id").distinct())}
     if claim_ids is not None:
@@ -236,12 +250,8 @@ RESETTLE_REASON = "参数调整后批量重新结算"
 
 def resettle_candidates(claims, acting_user):
     """The settled, not yet approved (已结算) claims among ``claims`` that ``acting_user``
-    may re-settle (None = a system run)."""
-    if acting_user is not None:
-        if not acting_user.has_perm("claims.settle_claim"):
-            raise PermissionDenied("您没有执行此操作的权限")
-        claims = selectors.claims_visible_to(acting_user, claims)
-    return claims.filter(status=Claim.Status.SETTLED)
+    may re-settle (``_settleable``)."""
+    return _settleable(claims, acting_user).filter(status=Claim.Status.SETTLED)
 
 
 def claims_resettle_start(*, acting_user, claim_ids=None, region=None, year: int | None = None,
@@ -250,13 +260,8 @@ def claims_resettle_start(*, acting_user, claim_ids=None, region=None, year: int
     among ``claim_ids`` or of ``region``/``year`` are settled again under today's
     parameters, person by person in history order, each keeping its earlier version
     (``services.claim_resettle``); approved and paid claims are never touched."""
-    params = {"chunk_persons": chunk_persons, "reason": reason.strip() or RESETTLE_REASON}
-    if claim_ids is not None:
-        params["claim_ids"] = sorted(int(pk) for pk in claim_ids)
-    if region is not None:
-        params["region_id"] = region.pk
-    if year:
-        params["year"] = int(year)
+    params = _claim_params(claim_ids=claim_ids, region=region, year=year, chunk_persons=chunk_persons,
+                           reason=reason.strip() or RESETTLE_REASON)
     todo = resettle_candidates(claims_of_params(params), acting_user)
     regions = list(todo.values_list("region_id", flat=True).distinct())
     where = f"所选的 {len(params['claim_ids'])} 件" if claim_ids is not None else (

@@ -100,18 +100,21 @@ class JobAdmin(admin.ModelAdmin):
             "cancel_url": reverse(f"admin:{self._url('cancel')}", args=[job.pk]),
             "rerun_url": reverse(f"admin:{self._url('rerun')}", args=[job.pk]),
             "files": [(which, label, name, reverse(f"admin:{self._url('file')}", args=[job.pk, which]))
-                      for which, label, name in self._files(job)],
+                      for which, label, name, _field in self._files(job)],
             "has_view_permission": True,
         }
         return TemplateResponse(request, "admin/jobs/job_page.html", {**context, **(extra_context or {})})
 
-    @staticmethod
-    def _files(job: Job):
-        for which, label in (("result", "结果文件"), ("errors", "错误报告"), ("input", "上传的文件")):
-            field = getattr(job, f"{which if which != 'errors' else 'error'}_file")
+    # (URL word, label, the Job fields <prefix>_file / <prefix>_name)
+    FILES = (("result", "结果文件", "result"), ("errors", "错误报告", "error"), ("input", "上传的文件", "input"))
+
+    @classmethod
+    def _files(cls, job: Job):
+        """(URL word, label, download name, file field) of each file the job has."""
+        for which, label, prefix in cls.FILES:
+            field = getattr(job, f"{prefix}_file")
             if field.name:
-                name = getattr(job, f"{which if which != 'errors' else 'error'}_name") or label
-                yield which, label, name
+                yield which, label, getattr(job, f"{prefix}_name") or label, field
 
     def progress_view(self, request, job_id):
         return JsonResponse(selectors.job_state(self._job(request, job_id)))
@@ -137,9 +140,8 @@ class JobAdmin(admin.ModelAdmin):
 
     def file_view(self, request, job_id, which):
         job = self._job(request, job_id)
-        for key, label, name in self._files(job):
+        for key, label, name, field in self._files(job):
             if key == which:
-                field = getattr(job, f"{which if which != 'errors' else 'error'}_file")
                 try:
                     handle = field.open("rb")
                 except FileNotFoundError:

@@ -32,7 +32,3 @@ def request_cancel(job) -> None:
 
 def cancel_requested(job) -> bool:
     return bool(cache.get(_key(job, "cancel")))
-
-
-def forget(job) -> None:
-    cache.delete_many([_key(job, "progress"), _key(job, "cancel")])

@@ -25,12 +25,12 @@ class Command(BaseCommand):
             label = get_kind(kind).label
         except Exception:
             raise CommandError(f"未知的任务类型：{kind}") from None
-        job = Job.objects.create(kind=kind, title=f"{label}（命令行）", created_by=find_user(user))
+        title, acting_user = f"{label}（命令行）", find_user(user)
         if queue:
-            job.delete()
-            job = job_start(kind=kind, title=f"{label}（命令行）", acting_user=find_user(user))
+            job = job_start(kind=kind, title=title, acting_user=acting_user)
             self.stdout.write(f"已提交任务 {job.pk}")
             return
+        job = Job.objects.create(kind=kind, title=title, created_by=acting_user)
         execute(job.pk)
         job.refresh_from_db()
         self.stdout.write(f"任务 {job.pk}（{job.get_status_display()}）：{job.message}")
