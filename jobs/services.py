@@ -7,6 +7,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from . import live
@@ -81,7 +82,11 @@ def job_files_remove_old(*, days: int, acting_user=None) -> int:
     old = Job.objects.filter(finished_at__lt=cutoff).exclude(input_file="", result_file="", error_file="")
     for job in old.iterator():
         for field in (job.input_file, job.result_file, job.error_file):
-            if field.name and not Job.objects.filter(input_file=field.name, finished_at__isnull=True).exists():
+            # an upload is shared by its 校验 and 导入 jobs and by reruns: it goes with the last
+            # of them that is still running or inside the retention period
+            in_use = Job.objects.filter(input_file=field.name).exclude(pk=job.pk).filter(
+                Q(finished_at__isnull=True) | Q(finished_at__gte=cutoff)).exists()
+            if field.name and not in_use:
                 field.storage.delete(field.name)
         Job.objects.filter(pk=job.pk).update(input_file="", result_file="", error_file="")
         removed += 1

@@ -176,3 +176,17 @@ def test_a_split_job_run_delivered_again_leaves_its_parts_alone(clerk):
     runner.execute_part(job.pk, 0, [1, 2])
     runner.execute_part(job.pk, 1, [3])
     assert fresh(job).status == Job.Status.SUCCEEDED and fresh(job).done == 3
+
+
+def test_an_upload_shared_with_a_recent_job_is_kept(clerk):
+    """The 校验 job ended long ago, the 导入 job on the same upload yesterday: the file stays."""
+    check = fresh(start("test_count", clerk, n=1))
+    check.input_file.save("in.csv", ContentFile(b"a,b"), save=True)
+    later = Job.objects.create(kind="test_count", title="导入", created_by=clerk, status=Job.Status.SUCCEEDED,
+                               finished_at=timezone.now() - timedelta(days=1), input_file=check.input_file.name)
+    Job.objects.filter(pk=check.pk).update(finished_at=timezone.now() - timedelta(days=31))
+    assert services.job_files_remove_old(days=30) == 1
+    assert check.input_file.storage.exists(later.input_file.name)
+    Job.objects.filter(pk=later.pk).update(finished_at=timezone.now() - timedelta(days=31))
+    services.job_files_remove_old(days=30)
+    assert not check.input_file.storage.exists(later.input_file.name)
