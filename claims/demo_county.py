@@ -25,9 +25,10 @@ from django.utils import timezone
 
 from enrollment import demo_county
 from enrollment.models import Enrollment
+from ledger import services as ledger
 from sheets.bulk_sql import insert_history, update_rows
 
-from . import services
+from . import postings, services
 from .batch import claims_settle_batch
 from .demo import _hospitals
 from .models import Claim, ClaimDocument
@@ -150,10 +151,12 @@ def move(claims, *, acting_user, today) -> dict:
                    created=False)
     update_rows(Claim, ["status", "approved_at", "approved_by_id"], approve)
     insert_history(Claim, approve, user=acting_user, reason="审核通过", when=now, created=False)
+    ledger.journals_write(postings.payable_specs(approve, booked_on=today), acting_user=acting_user)
     for claim in pay:
         claim.status, claim.paid_at, claim.paid_by = Claim.Status.PAID, now, claim.approved_by
     update_rows(Claim, ["status", "paid_at", "paid_by_id"], pay)
     insert_history(Claim, pay, user=acting_user, reason="登记支付", when=now, created=False)
+    ledger.journals_write(postings.paid_specs(pay, booked_on=today), acting_user=acting_user)
     counts: dict[str, int] = {}
     for status in Claim.objects.filter(pk__in=[c.pk for c in claims]).values_list("status", flat=True):
         counts[status] = counts.get(status, 0) + 1

@@ -42,10 +42,12 @@ from insurance_rules.claim_amounts import AMOUNT_FIELDS, InvalidAmounts, check_c
 from insurance_rules.errors import CaseError
 from insurance_rules.money import ZERO, fmt
 from insurance_rules.results import SettledClaim
+from ledger import services as ledger
+from ledger.models import Journal, SourceKind
 from policies import codes
 from policies.access import user_can_access
 
-from . import fetch, selectors
+from . import fetch, postings, selectors
 from .models import Claim, ClaimDocument, ClaimLayer, GivenLayer
 
 CLAIM_FIELDS = (
@@ -512,6 +514,8 @@ def claim_approve(*, claim: Claim, acting_user) -> Claim:
     locked.status = Claim.Status.APPROVED
     locked.approved_at = timezone.now()
     locked.approved_by = acting_user
+    ledger.journals_write(postings.payable_specs([locked], booked_on=timezone.localdate()),
+                          acting_user=acting_user)  # 待遇核定
     return _audited_review(_full_save(locked, acting_user, "审核通过"), acting_user, "审核通过")
 
 
@@ -525,6 +529,8 @@ def claim_pay(*, claim: Claim, acting_user) -> Claim:
     locked.status = Claim.Status.PAID
     locked.paid_at = timezone.now()
     locked.paid_by = acting_user
+    ledger.journals_write(postings.paid_specs([locked], booked_on=timezone.localdate()),
+                          acting_user=acting_user)  # 待遇支付
     return _full_save(locked, acting_user, "登记支付")
 
 
@@ -550,6 +556,10 @@ def claim_return(*, claim: Claim, acting_user, reason: str) -> Claim:
     locked = _locked(claim)
     if not locked.can_move_to(Claim.Status.RETURNED):
         raise _status_error(locked, "退回")
+    if locked.status == Claim.Status.APPROVED:  # its 待遇核定 is undone
+        ledger.source_reverse(source_kind=SourceKind.CLAIM, source_id=locked.pk,
+                              kinds=[Journal.Kind.CLAIM_PAYABLE], acting_user=acting_user,
+                              memo=f"退回：{text}")
     locked.status = Claim.Status.RETURNED
     locked.status_reason = text
     locked.approved_at = locked.approved_by = None

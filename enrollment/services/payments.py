@@ -21,6 +21,7 @@ from enrollment import selectors
 from enrollment.models import Enrollment, Payment, Person
 from insurance_rules.enrollment.payment import RecordedPayment, Refusal, check_payment, duplicate_receipt
 from insurance_rules.errors import CaseError
+from ledger import services as ledger
 from policies import models as pm
 
 from .enrollments import ENROLLMENT_REGION, _check, _check_plan_year_open, _refusal, _save
@@ -98,6 +99,7 @@ def payment_record(*, enrollment: Enrollment, paid_date: date, channel: str, rec
     except IntegrityError as exc:  # a concurrent insert of the same receipt number
         raise ValidationError({"receipt_no": f"票据/流水号“{receipt_no}”已登记，不能重复登记"},
                               code="duplicate_receipt") from exc
+    ledger.contribution_post(payment=payment, acting_user=acting_user)  # 缴费到账
     if completes:
         locked.coverage_start = result.coverage_start
         locked.coverage_end = result.coverage_end

@@ -38,6 +38,8 @@ from insurance_rules.enrollment.payment import (
 from insurance_rules.enrollment.vocab import BASIC_KINDS, TIER_NAMES
 from insurance_rules.errors import CaseError
 from insurance_rules.facts import HeldIdentity, PersonFacts
+from ledger import postings
+from ledger import services as ledger
 from policies import codes
 from policies import models as pm
 from policies.lookups import RegionLookup
@@ -436,6 +438,7 @@ class PaymentSheet(SheetKind):
             self_paid=self_paid, paid_date=rv("paid_date"), channel=rv("channel"),
             payer_name=rv("payer_name"), relation_to_payer=relation,
             receipt_no=rv("receipt_no"), window_code=result.window.code, completes=True)
+        payment["_ledger"] = (scheme.region_id, plan_year.year, person.pk)  # 缴费到账 (write)
         ctx.count("created")
         return (created, enrollment, payment)
 
@@ -459,6 +462,11 @@ class PaymentSheet(SheetKind):
             payments.append(payment)
         insert_values(Payment, payments, now=now)
         insert_history(Payment, payments, user=ctx.user, reason=None, when=now, created=True)
+        ledger.journals_write((postings.contribution(
+            payment_id=p["id"], scheme_id=p["scheme_id"], region_id=p["_ledger"][0],
+            year=p["_ledger"][1], person_id=p["_ledger"][2], self_paid=p["self_paid"],
+            subsidy=p["subsidy"], paid_date=p["paid_date"], receipt_no=p["receipt_no"])
+            for p in payments), acting_user=ctx.user)
 
     def export_queryset(self, user, *, region=None, year=None):
         qs = self.regions.exported(Payment.objects.all(), user, "scheme__region", region)

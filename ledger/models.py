@@ -1,0 +1,106 @@
+"""The fund ledger (基金账务, docs/money.md): every money movement is a ``Journal``
+(记账凭证) of one fund — a ``policies.Scheme``: a region's 统筹基金, 大病保险, 医疗救助 or a
+commercial product — whose ``Entry`` lines (分录) balance: debits positive, credits
+negative, summing to zero. Journals and entries are never changed or deleted (on
+PostgreSQL a trigger refuses it); a mistake is undone by a 冲正 journal that mirrors the
+one it reverses. Every balance and money report is a sum of entries.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from policies.models import MONEY
+
+
+class Account(models.TextChoices):
+    """会计科目 of each fund (the same chart for every fund)."""
+
+    BANK = "bank", "基金存款"
+    CONTRIBUTION = "contribution", "缴费收入"
+    SUBSIDY = "subsidy", "资助收入"
+    BENEFIT = "benefit", "待遇支出"
+    PAYABLE = "payable", "应付待遇"
+    REFUND_PAYABLE = "refund_payable", "应退缴费"
+
+
+class SourceKind(models.TextChoices):
+    """The business document a journal belongs to."""
+
+    PAYMENT = "payment", "缴费记录"
+    CLAIM = "claim", "理赔结算"
+    REFUND = "refund", "退费"
+
+
+class Journal(models.Model):
+    """记账凭证: one balanced movement of one fund, for one source document."""
+
+    class Kind(models.TextChoices):
+        CONTRIBUTION = "contribution", "缴费到账"
+        CLAIM_PAYABLE = "claim_payable", "待遇核定"
+        CLAIM_PAID = "claim_paid", "待遇支付"
+        PAYMENT_RETURNED = "payment_returned", "支付退回"
+        REFUND = "refund", "退费核定"
+        REFUND_PAID = "refund_paid", "退费支付"
+        REVERSAL = "reversal", "冲正"
+
+    kind = models.CharField("凭证类型", max_length=20, choices=Kind.choices)
+    scheme = models.ForeignKey("policies.Scheme", verbose_name="基金（险种）",
+                               on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey("policies.Region", verbose_name="统筹区", on_delete=models.PROTECT,
+                               related_name="+", editable=False)
+    year = models.PositiveSmallIntegerField("基金年度")
+    person = models.ForeignKey("enrollment.Person", verbose_name="参保人", null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+")
+    source_kind = models.CharField("业务单据", max_length=20, choices=SourceKind.choices)
+    source_id = models.BigIntegerField("单据编号")
+    reverses = models.OneToOneField("self", verbose_name="冲正的凭证", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="reversed_by")
+    booked_on = models.DateField("记账日期")
+    memo = models.CharField("摘要", max_length=200, blank=True)
+    reference = models.CharField("外部单号", max_length=80, blank=True,
+                                 help_text="支付批次号、银行回盘流水号等")
+    created_at = models.DateTimeField("记账时间", auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="记账人", null=True,
+                                   blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "记账凭证"
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["source_kind", "source_id"], name="journal_source"),
+            models.Index(fields=["scheme", "year", "kind"], name="journal_fund_year"),
+            models.Index(fields=["person", "year"], name="journal_person_year"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="reversal", reverses__isnull=False)
+                           | (~Q(kind="reversal") & Q(reverses__isnull=True))),
+                name="journal_reversal_points_back",
+                violation_error_message="冲正凭证必须指明被冲正的凭证，其他凭证不能指明"),
+        ]
+
+    def __str__(self):
+        return f"记字第{self.pk}号" if self.pk else "新凭证"
+
+
+class Entry(models.Model):
+    """分录: one account's amount in a journal (debit positive, credit negative)."""
+
+    journal = models.ForeignKey(Journal, verbose_name="记账凭证", on_delete=models.PROTECT,
+                                related_name="entries")
+    account = models.CharField("会计科目", max_length=20, choices=Account.choices)
+    amount = models.DecimalField("金额（借正贷负）", **MONEY)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "分录"
+        ordering = ["journal", "id"]
+        indexes = [models.Index(fields=["account", "journal"], name="entry_account")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="entry_amount_nonzero",
+                                   violation_error_message="分录金额不能为零"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_account_display()} {self.amount}"
