@@ -46,6 +46,8 @@ from ledger import services as ledger
 from ledger.models import Journal, SourceKind
 from policies import codes
 from policies.access import user_can_access
+from policies.duties import separation_refusal
+from policies.models import DutySeparation
 
 from . import fetch, postings, selectors
 from .models import Claim, ClaimDocument, ClaimLayer, GivenLayer
@@ -506,6 +508,11 @@ def claim_approve(*, claim: Claim, acting_user) -> Claim:
     locked = _locked(claim)
     if not locked.can_move_to(Claim.Status.APPROVED):
         raise _status_error(locked, "审核")
+    refusal = separation_refusal(DutySeparation.Act.CLAIM_APPROVE, acting_user, {
+        DutySeparation.Prior.CLAIM_ENTER: locked.created_by_id,
+        DutySeparation.Prior.CLAIM_SETTLE: locked.settled_by_id})
+    if refusal:
+        raise ValidationError(refusal, code="duty_separation")
     missing = list(selectors.missing_documents(locked))
     if missing:
         raise ValidationError({"documents": ValidationError(

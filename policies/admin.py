@@ -65,6 +65,7 @@ from .masking import MaskedLookupsMixin
 from .models import (
     RULE_MODELS,
     ChronicDisease,
+    DutySeparation,
     Holiday,
     Identity,
     MaskingRule,
@@ -709,6 +710,17 @@ class MaskingRuleAdmin(SuperuserWritesMixin, HistoryAdmin):
     @admin.display(description="角色", ordering="group__name")
     def role_name(self, obj):
         return obj.group.name if obj.group_id else "其他用户（无角色规则）"
+
+
+@admin.register(DutySeparation)
+class DutySeparationAdmin(SuperuserWritesMixin, HistoryAdmin):
+    """岗位分离规则 (policies/duties.py): which earlier act bars a person from an act on
+    the same document; superusers edit them, every change is in the history."""
+
+    history_revert = True
+    list_display = ["act", "prior", "enforced", "note"]
+    list_filter = ["act", "enforced"]
+    fields = ["act", "prior", "enforced", "note"]
 
 
 User = get_user_model()

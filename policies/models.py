@@ -1160,3 +1160,38 @@ RULE_MODELS = [
 ]
 """Every rule table owned by a plan year, in dependency order (rollover copies them in
 this order, remapping the foreign keys between rows of the same plan year)."""
+
+
+class DutySeparation(models.Model):
+    """不相容岗位分离 (issue 16 §6; docs/money.md §岗位分离): an act (审核通过 a claim, 复核
+    a refund, import a bank's returned file) that the person who did an earlier act on the
+    same document may not do. A pair without a row is enforced; a bureau that must let one
+    person do both unticks 须由不同人员办理 (the change is in the history)."""
+
+    class Act(models.TextChoices):
+        CLAIM_APPROVE = "claim_approve", "理赔审核通过"
+        REFUND_APPROVE = "refund_approve", "退费复核通过"
+        BANK_RETURN_IMPORT = "bank_return_import", "导入银行回盘"
+
+    class Prior(models.TextChoices):
+        CLAIM_ENTER = "claim_enter", "录入理赔"
+        CLAIM_SETTLE = "claim_settle", "结算理赔"
+        REFUND_RECORD = "refund_record", "登记退费"
+        BATCH_CREATE = "batch_create", "生成支付批次"
+
+    act = models.CharField("办理事项", max_length=30, choices=Act.choices)
+    prior = models.CharField("不得由其办理的前序事项", max_length=30, choices=Prior.choices)
+    enforced = models.BooleanField("须由不同人员办理", default=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+    history = AuditHistory()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "岗位分离规则"
+        ordering = ["act", "prior"]
+        constraints = [
+            models.UniqueConstraint(fields=["act", "prior"], name="duty_separation_once",
+                                    violation_error_message="该办理事项与前序事项的规则已存在"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_act_display()}与{self.get_prior_display()}"

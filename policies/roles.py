@@ -98,6 +98,9 @@ EXCLUDED_PATTERNS = [
     "policies.add_region", "policies.change_region", "policies.delete_region",
     # who sees which personal data in full: superusers only
     "policies.add_maskingrule", "policies.change_maskingrule", "policies.delete_maskingrule",
+    # which duties one person may combine (岗位分离): superusers only
+    "policies.add_dutyseparation", "policies.change_dutyseparation",
+    "policies.delete_dutyseparation",
 ]
 # view_full_identity and the audit log only where a role names them explicitly.
 EXPLICIT_ONLY = {"policies.view_full_identity", "audit.view_auditentry", "audit.export_auditentry"}
@@ -147,6 +150,9 @@ def roles_sync(*, acting_user=None) -> dict[str, int]:
         audit_record(action=Action.PERMISSION_CHANGE, user=acting_user, obj=Group,
                      details={"operation": "角色同步", "roles": {r: report[r] for r in changed}})
     _ensure_masking_rules()
+    from .duties import ensure_default_rows
+
+    ensure_default_rows()
     return report
 
 

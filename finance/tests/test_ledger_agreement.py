@@ -79,3 +79,25 @@ def test_a_difference_is_found_and_named(loaded_policies):
     assert payment.receipt_no in difference and "账上为" in difference
     with pytest.raises(CommandError, match="不符"):
         call_command("ledger_check")
+
+
+def test_whoever_settled_a_claim_cannot_approve_it_unless_the_row_allows(loaded_policies):
+    from django.core.exceptions import ValidationError
+
+    from policies.duties import ensure_default_rows
+    from policies.models import DutySeparation
+    from policies.roles import CLERK, REVIEWER
+    from policies.tests.factories import role_staff
+
+    ensure_default_rows()
+    both = role_staff("jingban_shenhe", CLERK, ("500231",))
+    both.groups.add(*role_staff("shenhe_x", REVIEWER, ("500231",)).groups.all())
+    claim = claims.claim_settle(claim=outpatient(dianjiang_person(), "1000.00", level=2), acting_user=both)
+    claims.claim_documents_receive(claim=claim, acting_user=both,
+                                   received={d.pk: True for d in claim.documents.all()})
+    with pytest.raises(ValidationError, match="岗位分离：理赔审核通过不能由结算理赔的同一人员办理"):
+        claims.claim_approve(claim=claim, acting_user=both)
+    assert not Journal.objects.filter(source_kind=SourceKind.CLAIM, source_id=claim.pk).exists()
+    DutySeparation.objects.filter(act="claim_approve", prior="claim_settle").update(enforced=False)
+    assert claims.claim_approve(claim=claim, acting_user=both).status == Claim.Status.APPROVED
+    _agrees()
