@@ -57,6 +57,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "enrollment.change_*registration*",
         *(f"{app}.{verb}_*" for app in CASE_APPS for verb in APPROVAL_VERBS),
         "claims.pay_*",  # 登记理赔支付 (claims.pay_claim)
+        "ledger.view_*",  # 记账凭证, 基金余额表 (docs/money.md)
         "jobs.view_job",  # 全部任务 of their regions (docs/jobs.md)
         "policies.view_*",
         "policies.view_full_identity",
@@ -71,6 +72,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # 只读/监管: views everything, masked identity numbers.
     SUPERVISOR: [
         *(f"{app}.view_*" for app in ("policies", *CASE_APPS)),
+        "ledger.view_*",  # 记账凭证, 基金余额表 (docs/money.md)
         "reports.view_*",  # 统计报表 dashboard (docs/reports.md)
         "jobs.view_job",  # 全部任务 of their regions (docs/jobs.md)
     ],

@@ -1,0 +1,123 @@
+"""记账凭证 (read-only, region-scoped) and the 基金余额表 of the fund ledger (docs/money.md).
+Nothing here writes: journals are booked by the services of the business acts."""
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, Sum
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.html import format_html
+
+from policies.access import RegionScopedAdminMixin, user_region_ids, user_sees_all_regions
+
+from . import selectors
+from .models import Account, Entry, Journal
+
+SOURCE_PAGES = {"payment": "admin:enrollment_payment_change", "claim": "admin:claims_claim_change",
+                "refund": "admin:enrollment_refund_change"}
+
+
+class ReadOnlyAdminMixin:
+    """Journals and entries are only ever added by the services: no add, change, delete."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class EntryInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Entry
+    fields = ["account", "debit", "credit"]
+    readonly_fields = ["account", "debit", "credit"]
+    extra = 0
+
+    @admin.display(description="借方（元）")
+    def debit(self, entry):
+        return entry.amount if entry.amount > 0 else ""
+
+    @admin.display(description="贷方（元）")
+    def credit(self, entry):
+        return -entry.amount if entry.amount < 0 else ""
+
+
+@admin.register(Journal)
+class JournalAdmin(ReadOnlyAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin):
+    region_field = "region"
+    list_display = ["__str__", "kind", "scheme", "year", "booked_on", "person_name", "source",
+                    "amount", "memo", "reversal_state"]
+    list_filter = ["kind", "scheme__kind", "year", "region"]
+    list_select_related = ["scheme__region", "person", "reversed_by"]
+    search_fields = ["=id", "=source_id", "=reference", "=person__document_number"]
+    search_help_text = "按凭证号、单据编号、外部单号或参保人完整证件号码（精确）查找"
+    date_hierarchy = "booked_on"
+    show_full_result_count = False
+    fields = ["kind", "scheme", "year", "booked_on", "person_name", "source", "memo", "reference",
+              "reverses", "reversal_state", "created_at", "created_by"]
+    readonly_fields = fields
+    inlines = [EntryInline]
+    change_list_template = "admin/ledger/journal/change_list.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            debit_total=Sum("entries__amount", filter=Q(entries__amount__gt=0)))
+
+    @admin.display(description="金额（元）", ordering="debit_total")
+    def amount(self, journal):
+        return journal.debit_total
+
+    @admin.display(description="参保人", ordering="person__name")
+    def person_name(self, journal):
+        return journal.person.name if journal.person_id else "—"
+
+    @admin.display(description="业务单据")
+    def source(self, journal):
+        label = f"{journal.get_source_kind_display()}（编号{journal.source_id}）"
+        try:
+            url = reverse(SOURCE_PAGES[journal.source_kind], args=[journal.source_id])
+        except (KeyError, NoReverseMatch):
+            return label
+        return format_html('<a href="{}">{}</a>', url, label)
+
+    @admin.display(description="冲正情况")
+    def reversal_state(self, journal):
+        if journal.kind == Journal.Kind.REVERSAL:
+            return f"冲正{journal.reverses}" if journal.reverses_id else "冲正"
+        reversal = getattr(journal, "reversed_by", None)
+        return f"已被{reversal}冲正" if reversal else "—"
+
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}_balances"
+        return [path("balances/", self.admin_site.admin_view(self.balances_view), name=name),
+                *super().get_urls()]
+
+    def balances_view(self, request):
+        """基金余额表: per fund and year, each account's balance (sums of the entries)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        region_ids = None if user_sees_all_regions(request.user) else user_region_ids(request.user)
+        year = request.GET.get("year")
+        year = int(year) if year and year.isdigit() else None
+        table: dict[tuple, dict] = {}
+        for row in selectors.fund_balances(region_ids=region_ids, year=year):
+            key = (row["journal__region__name"], row["journal__scheme__name"], row["journal__year"])
+            table.setdefault(key, {})[row["account"]] = row["total"]
+        accounts = list(Account)
+        rows = [{"region": region, "scheme": scheme, "year": y,
+                 "cells": [_side(balances.get(a)) for a in accounts]}
+                for (region, scheme, y), balances in table.items()]
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "title": "基金余额表",
+                   "accounts": [a.label for a in accounts], "rows": rows, "year": year}
+        return TemplateResponse(request, "admin/ledger/journal/balances.html", context)
+
+
+def _side(total):
+    """A balance as the accountant reads it: 借 for a debit balance, 贷 for a credit one."""
+    if not total:
+        return "—"
+    return f"借 {total:,.2f}" if total > 0 else f"贷 {-total:,.2f}"
