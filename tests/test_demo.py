@@ -94,6 +94,14 @@ class TestDemo:
         regions = set(claims.values_list("region__code", flat=True))
         assert regions == {"500231", "140400", "371500", "350400", "511100"}
 
+    def test_the_ledger_books_the_demo_and_agrees_with_it(self):
+        from finance.checks import ledger_differences
+        from ledger.models import Journal
+
+        kinds = set(Journal.objects.values_list("kind", flat=True))
+        assert {"contribution", "claim_payable", "claim_paid"} <= kinds
+        assert ledger_differences() == []
+
     def test_reviewer_for_every_region_with_claims(self, demo):
         User = get_user_model()
         for code in Claim.objects.values_list("region__code", flat=True).distinct():
