@@ -49,8 +49,9 @@ def command_username(os_user: str | None = None) -> str:
 @contextmanager
 def audit_command(name: str):
     """Within the block (a management command's work), entries say which command ran
-    and which OS user ran it (details ``command``, ``os_user``); an entry without a user
-    is recorded under ``command_username()``."""
+    (``name``: what it does, in Chinese, e.g. 命令行导出表格) and which OS user ran it
+    (details ``command``, ``os_user``); an entry without a user is recorded under
+    ``command_username()``."""
     token = _command.set(name)
     try:
         yield

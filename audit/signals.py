@@ -67,8 +67,8 @@ def on_idle_timeout(sender, request, user, idle_seconds=None, **kwargs):
 
 
 # Django's account commands: (action, operation) of the account they save
-AUTH_COMMANDS = {"createsuperuser": (Action.PERMISSION_CHANGE, "创建超级管理员"),
-                 "changepassword": (Action.CREDENTIAL_CHANGE, "修改密码")}
+AUTH_COMMANDS = {"createsuperuser": (Action.PERMISSION_CHANGE, "创建超级管理员", "命令行创建超级管理员"),
+                 "changepassword": (Action.CREDENTIAL_CHANGE, "修改密码", "命令行修改密码")}
 AUTH_COMMAND_MODULE = "django.contrib.auth.management.commands."
 
 
@@ -91,8 +91,8 @@ def on_user_saved(sender, instance, created, raw=False, **kwargs):
     command = running_auth_command()
     if command is None:
         return
-    action, operation = AUTH_COMMANDS[command]
-    with audit_command(command):
+    action, operation, label = AUTH_COMMANDS[command]
+    with audit_command(label):
         audit_record(action=action, obj=instance, details={
             "operation": operation, "account": instance.get_username(), "superuser": instance.is_superuser})
 

@@ -62,11 +62,13 @@ def staff_user_ensure(*, username: str, password: str, role: str | None, regions
     clear_region_cache(user)
     after = _account_state(user)
     if created or password_set or after != before:
-        changed = [] if created else [label for key, label in STATE_LABELS.items() if before[key] != after[key]]
-        audit_record(action=Action.PERMISSION_CHANGE, user=acting_user, obj=user, details={
-            "operation": "创建账户" if created else "修改账户", "account": user.get_username(),
-            "change": [*changed, *(["密码"] if password_set and not created else [])],
-            "role": "、".join(after["roles"]), "regions": after["regions"], "superuser": after["superuser"]})
+        details = {"operation": "创建账户" if created else "修改账户", "account": user.get_username()}
+        if not created:
+            details["change"] = [*(label for key, label in STATE_LABELS.items() if before[key] != after[key]),
+                                 *(["密码"] if password_set else [])]
+        details.update(role="、".join(after["roles"]) or "无", regions=after["regions"] or "无",
+                       superuser=after["superuser"])
+        audit_record(action=Action.PERMISSION_CHANGE, user=acting_user, obj=user, details=details)
     return user, created
 
 

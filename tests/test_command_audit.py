@@ -36,21 +36,21 @@ def test_export_sheet_records_who_what_filters_rows_and_file(loaded_policies, tm
     as_user, as_system = entries(Action.EXPORT)
     assert (as_user.username, as_user.object_repr) == ("jianguan", "参保人")
     assert as_user.details == {"kind": "参保人", "region": "垫江县", "year": 2024, "rows": 2, "file": str(out),
-                               "command": "export_sheet", "os_user": os_username()}
+                               "command": "命令行导出表格", "os_user": os_username()}
     assert as_system.username == OS and as_system.user_id is None and as_system.details["rows"] == 2
     assert audit_verify().ok
 
 
-def test_import_sheet_inline_recorded_at_start_and_end(loaded_policies, tmp_path):
+def test_import_sheet_inline_recorded_when_it_ends(loaded_policies, tmp_path):
     role_staff("jingban", CLERK)
     good = write_csv(tmp_path / "p.csv", PERSON_HEADER, [person_row(1)])
     call_command("import_sheet", "persons", str(good), "--dry-run")  # checks only: nothing recorded
     assert not entries(Action.IMPORT)
     call_command("import_sheet", "persons", str(good), "--user", "jingban")
-    start, end = entries(Action.IMPORT)
-    assert (start.details["stage"], end.details["stage"]) == ("开始", "完成")
-    assert start.username == end.username == "jingban" and end.details["rows"] == 1
-    assert end.details["file"] == str(good) and end.details["command"] == "import_sheet"
+    [end] = entries(Action.IMPORT)
+    assert end.details["stage"] == "完成"
+    assert end.username == "jingban" and end.details["rows"] == 1
+    assert end.details["file"] == str(good) and end.details["command"] == "命令行导入表格"
     assert end.details["kind"] == "参保人" and end.details["os_user"] == os_username()
 
     bad = write_csv(tmp_path / "bad.csv", PERSON_HEADER, [person_row(5, category="外星人")])
@@ -61,6 +61,10 @@ def test_import_sheet_inline_recorded_at_start_and_end(loaded_policies, tmp_path
     with pytest.raises(CommandError):
         call_command("import_sheet", "persons", str(tmp_path / "missing.csv"))
     assert entries(Action.IMPORT)[-1].details["reason"] == "文件不存在"
+    headless = write_csv(tmp_path / "h.csv", ["证件号码", "姓名"], [[person_row(7)[0], "甲"]])
+    with pytest.raises(CommandError):  # refused at its header: nothing read, not recorded
+        call_command("import_sheet", "persons", str(headless))
+    assert len(entries(Action.IMPORT)) == 3
     assert audit_verify().ok
 
 
@@ -70,15 +74,15 @@ def test_export_plan_year_is_an_export(loaded_policies, tmp_path):
                  verbosity=0)
     [entry] = entries(Action.EXPORT)
     assert entry.username == OS and entry.object_type == "policies.planyear"
-    assert entry.details["command"] == "export_plan_year" and entry.details["file"] == str(out)
+    assert entry.details["command"] == "命令行导出参数表" and entry.details["file"] == str(out)
 
 
 def test_accounts_created_or_changed_by_commands(loaded_policies):
     call_command("sync_roles")
     [roles] = entries(Action.PERMISSION_CHANGE)
-    assert roles.username == OS and roles.details["command"] == "sync_roles"
+    assert roles.username == OS and roles.details["command"] == "命令行同步角色"
     regions = list(Region.objects.filter(code="500231"))
-    with audit_command("load_demo"):
+    with audit_command("命令行加载演示数据"):
         user, _ = staff_user_ensure(username="clerk1", password=PASSWORD, role=CLERK, regions=regions)
         staff_user_ensure(username="clerk1", password=PASSWORD, role=CLERK, regions=regions)  # no change
         staff_user_ensure(username="clerk1", password=PASSWORD, role=SUPERVISOR, regions=regions,
@@ -86,7 +90,7 @@ def test_accounts_created_or_changed_by_commands(loaded_policies):
     created, changed = entries(Action.PERMISSION_CHANGE)[1:]
     assert (created.username, created.object_repr, created.details["operation"]) == (OS, "clerk1", "创建账户")
     assert created.details["role"] == CLERK and created.details["regions"] == ["垫江县"]
-    assert created.details["command"] == "load_demo"
+    assert created.details["command"] == "命令行加载演示数据" and "change" not in created.details
     assert (changed.username, changed.details["operation"], changed.details["change"]) == ("clerk1", "修改账户", ["角色"])
 
 
@@ -96,12 +100,12 @@ def test_createsuperuser_and_changepassword(monkeypatch):
     [created] = entries(Action.PERMISSION_CHANGE)
     assert (created.username, created.object_repr) == (OS, "root2")
     assert created.details == {"operation": "创建超级管理员", "account": "root2", "superuser": True,
-                               "command": "createsuperuser", "os_user": os_username()}
+                               "command": "命令行创建超级管理员", "os_user": os_username()}
     monkeypatch.setattr(changepassword.Command, "_get_pass", lambda self, prompt="": "Yibao#2025Neu!")
     call_command("changepassword", "root2", stdout=None)
     [changed] = entries(Action.CREDENTIAL_CHANGE)
     assert (changed.username, changed.details["operation"], changed.details["command"]) == (
-        OS, "修改密码", "changepassword")
+        OS, "修改密码", "命令行修改密码")
     get_user_model().objects.filter(username="root2").update(first_name="x")  # not a save: nothing
     user = get_user_model().objects.get(username="root2")
     user.save()  # outside those commands: nothing recorded

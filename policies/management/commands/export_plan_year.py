@@ -34,7 +34,7 @@ class Command(BaseCommand):
             counts = write_plan_year_workbook(plan_year, file, user=acting_user)
         except PermissionDenied as exc:
             raise CommandError(str(exc)) from None
-        with audit_command("export_plan_year"):
+        with audit_command("命令行导出参数表"):
             audit_record(action=Action.EXPORT, user=acting_user, obj=plan_year,
                          details={"file": file, "rows": sum(counts.values())})
         if verbosity >= 1:

@@ -32,7 +32,7 @@ class Command(BaseCommand):
         if plan_year is None:
             raise CommandError(f"找不到年度方案：统筹区 {region}，险种 {kind}，{year} 年度")
         try:
-            with audit_command("import_plan_year"):  # the service's 导入 entry names the command
+            with audit_command("命令行导入参数表"):  # the service's 导入 entry names the command
                 result = plan_year_import_sheets(plan_year=plan_year, path=file, acting_user=find_user(user),
                                                  dry_run=dry_run)
         except PermissionDenied as exc:

@@ -76,7 +76,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         # the accounts and roles it creates or changes are 审计日志 entries naming the
         # command and the OS user who ran it
-        with audit_command("load_demo"):
+        with audit_command("命令行加载演示数据"):
             self._load(**options)
 
     def _load(self, *, reset_passwords=False, persons=DEFAULT_PERSONS, **options):

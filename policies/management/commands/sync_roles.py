@@ -9,7 +9,7 @@ class Command(BaseCommand):
     help = "创建或同步角色（经办员、审核员、政策管理员、只读/监管、审计员）的权限；可重复执行"
 
     def handle(self, *args, **options):
-        with audit_command("sync_roles"):  # a change of permissions: the OS user's entry
+        with audit_command("命令行同步角色"):  # a change of permissions: the OS user's entry
             report = roles_sync()
         for name, count in report.items():
             self.stdout.write(f"{name}：{count} 项权限")

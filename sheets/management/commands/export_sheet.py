@@ -54,7 +54,7 @@ class Command(BaseCommand):
                                progress=progress)
         finally:
             progress.done()
-        with audit_command("export_sheet"):
+        with audit_command("命令行导出表格"):
             audit_record(action=Action.EXPORT, user=acting_user, obj=sheet_kind.label, details={
                 "kind": sheet_kind.label, "region": region_obj.name if region_obj is not None else "",
                 "year": year, "rows": count, "file": file})

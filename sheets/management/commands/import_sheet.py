@@ -10,9 +10,10 @@ is listed on stderr and makes the exit code 1 (the import itself stays written).
 ``--background``: the file is stored and imported by the job ``sheet_import`` (with
 ``--dry-run``: checked by ``sheet_check``) on a Celery worker, as an upload in the admin
 is; the command prints the job's number and returns at once (docs/jobs.md).
-An import (not a --dry-run, which writes nothing) is an entry of the 审计日志 at its start and
-at its end, as the ``sheet_import`` job records it: who (the --user, else the OS user),
-kind, file, then rows and result, or 失败 / 校验未通过 (nothing written)."""
+An import (not a --dry-run, which writes nothing) is an entry of the 审计日志 when it ends:
+who (the --user, else the OS user), kind, file, and 完成 with rows and result, or 失败 /
+校验未通过 (nothing written). A file refused at its header (nothing read: decided before any
+query) is not recorded."""
 from __future__ import annotations
 
 import sys
@@ -92,8 +93,6 @@ class Command(BaseCommand):
         progress = Progress(sys.stderr)
         started = time.monotonic()
         audited = not dry_run
-        if audited:
-            self._audit(sheet_kind, file, acting_user, "开始")
         try:
             result = run_import(sheet_kind, file, user=acting_user, dry_run=dry_run,
                                 progress=progress, parallel=not single_process)
@@ -112,7 +111,7 @@ class Command(BaseCommand):
         finally:
             progress.done()
         elapsed = time.monotonic() - started
-        if audited:
+        if audited and (result.ok or result.rows):
             self._audit(sheet_kind, file, acting_user, "完成" if result.ok else "校验未通过（未写入任何数据）",
                         rows=result.rows, result=result.summary())
         if result.ok:
@@ -132,7 +131,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def _audit(sheet_kind, file, acting_user, stage, **details):
-        with audit_command("import_sheet"):
+        with audit_command("命令行导入表格"):
             audit_record(action=Action.IMPORT, user=acting_user, obj=sheet_kind.label,
                          details={"stage": stage, "kind": sheet_kind.label, "file": file, **details})
 
