@@ -4,11 +4,17 @@
 no entry). It locks the chain head, so appends are serialised and the chain stays linear
 on PostgreSQL; call it at the end of a transaction, not before long work. It works without
 a request (commands, workers): the user is then the ``user`` given (or none: 系统).
+Inside ``audit_command(name)`` (the commands that read or write personal data or accounts)
+every entry also names the command and the operating-system user who ran it, and an entry
+without a user is that OS user's (``root（命令行）``).
 """
 from __future__ import annotations
 
+import getpass
 import ipaddress
 import json
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -21,6 +27,36 @@ from .models import GENESIS_HASH, Action, AuditAnchor, AuditChainHead, AuditEntr
 
 RETENTION_DAYS = 180  # 等保三级: audit records are kept at least 6 months
 SECRET_PARAMETERS = {"csrfmiddlewaretoken", "password", "password1", "password2", "token", "otp_token"}
+
+
+_command: ContextVar = ContextVar("audit_command", default=None)
+
+
+def os_username() -> str:
+    """The operating-system user running this process (empty when it has none)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no such user in the password database, no login name
+        return ""
+
+
+def command_username(os_user: str | None = None) -> str:
+    """How an entry names an OS user who ran a command without ``--user``."""
+    name = os_username() if os_user is None else os_user
+    return f"{name or '未知'}（命令行）"
+
+
+@contextmanager
+def audit_command(name: str):
+    """Within the block (a management command's work), entries say which command ran
+    (``name``: what it does, in Chinese, e.g. 命令行导出表格) and which OS user ran it
+    (details ``command``, ``os_user``); an entry without a user is recorded under
+    ``command_username()``."""
+    token = _command.set(name)
+    try:
+        yield
+    finally:
+        _command.reset(token)
 
 
 def _floats_as_text(value):
@@ -101,6 +137,12 @@ def audit_record(*, action: str, user=None, request=None, obj=None, details=None
     if action not in Action.values:
         raise ValueError(f"unknown audit action {action!r}")
     user = _user_of(user, request)
+    command = _command.get() if request is None else None
+    if command is not None:
+        os_user = os_username()
+        details = {**(details or {}), "command": command, "os_user": os_user}
+        if user is None and not username:
+            username = command_username(os_user)
     model, object_id, text = describe(obj)
     head = _locked_head()
     entry = AuditEntry(

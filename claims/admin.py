@@ -46,7 +46,7 @@ from insurance_rules.vocab import REASON_NAMES
 from policies.access import RegionScopedAdminMixin, RegionScopedWritesAdminMixin, scope_queryset
 from policies.admin import HistoryAdmin
 from policies.admin_inlines import adopt_saved
-from policies.masking import masked_id
+from policies.masking import masked_birth_date, masked_column, masked_id, masked_name
 from policies.widgets import IsoDateInput
 from sheets.admin import SheetAdminMixin
 
@@ -92,10 +92,15 @@ class HospitalAdmin(SheetAdminMixin, ExportMixin, RegionScopedWritesAdminMixin, 
 
 
 def person_label(request, person) -> str:
-    """The person as the claim page names them (field and header alike): the document
+    """The person as the claim page names them (field and header alike): name and document
     number masked for the viewing role (policies/masking.py), not ``Person.__str__``'s
-    always-masked one."""
-    return f"{person.name}（{masked_id(request, person.document_number)}）"
+    always-masked number."""
+    return f"{masked_name(request, person.name)}（{masked_id(request, person.document_number)}）"
+
+
+def _as_text(value) -> str:
+    """A masked value for a page: a date (shown in full) as YYYY-MM-DD."""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value or "")
 
 
 def _fold_errors(exc: ValidationError, fields) -> dict:
@@ -343,12 +348,8 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
             return masked_id(request, obj.person.document_number)
 
         document.short_description = "证件号码"
-        return ["settlement_no", "person_name", document, "hospital", "claim_type",
-                "service_date", "total", "fund_total", "personal", "status", "review_due_date"]
-
-    @admin.display(description="参保人", ordering="person__name")
-    def person_name(self, obj):
-        return obj.person.name
+        return ["settlement_no", masked_column(request, "person__name", "name", "参保人"), document, "hospital",
+                "claim_type", "service_date", "total", "fund_total", "personal", "status", "review_due_date"]
 
     def get_export_queryset(self, request):
         """The changelist's rows (scoped, filters applied) with what the export reads."""
@@ -424,7 +425,7 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
         obj = self.get_object(request, unquote(object_id))
         extra = {**(extra_context or {}), "claim_buttons": self._buttons(request, obj)}
         if obj is not None:
-            extra["person_line"] = (f"{obj.person.name}　{obj.person.get_document_type_display()} "
+            extra["person_line"] = (f"{masked_name(request, obj.person.name)}　{obj.person.get_document_type_display()} "
                                     f"{masked_id(request, obj.person.document_number)}　"
                                     f"{obj.person.get_category_display()}")  # as person_label
         return super().change_view(request, object_id, form_url, extra)
@@ -590,6 +591,8 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
         # voided claim prints its facts under a 未结算/作废 watermark without fund figures.
         final = claim.status in SETTLED_STATUSES
         context = {"claim": claim, "person_document": masked_id(request, claim.person.document_number),
+                   "person_name": masked_name(request, claim.person.name),
+                   "person_birth_date": _as_text(masked_birth_date(request, claim.person.birth_date)),
                    "final": final, "mark": UNSETTLED_MARKS.get(claim.status, "未结算"),
                    "lines": list(claim.current_layers()), "reasons": REASON_NAMES,
                    "given": list(claim.given_layers.all()), "documents": list(claim.documents.all()),
@@ -612,11 +615,13 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
                 return TemplateResponse(request, "admin/claims/claim/reason.html", {
                     **self.admin_site.each_context(request), "opts": self.opts, "claim": claim,
                     "title": f"{label}：{claim}", "form": form, "label": label,
+                    "person_name": masked_name(request, claim.person.name),
                     "has_view_permission": True, "change_url": change_url})
         elif action in CONFIRM_ACTIONS and "confirm" not in request.POST:
             return TemplateResponse(request, "admin/claims/claim/confirm.html", {
                 **self.admin_site.each_context(request), "opts": self.opts, "claim": claim,
                 "title": f"{label}：{claim}", "label": label, "has_view_permission": True,
+                "person_name": masked_name(request, claim.person.name),
                 "change_url": change_url, "lines": list(claim.current_layers()),
                 "documents": list(claim.documents.all())})
         elif request.method != "POST":

@@ -30,6 +30,7 @@ from insurance_rules.money import ZERO, q2
 from insurance_rules.results import ItemResult, LayerResult, ParamRef
 from policies import models as pm
 from policies.access import scope_queryset
+from policies.masking import shown_name
 
 from .models import Claim, ClaimLayer
 
@@ -127,7 +128,7 @@ def person_region(person: Person, year: int) -> pm.Region:
         return regions.pop()
     if regions:
         raise ValidationError({"region": "请选择参保统筹区（参保人在多个统筹区有参保登记）"})
-    raise ValidationError({"person": f"参保人{person.name}没有 {year} 年度的参保登记"
+    raise ValidationError({"person": f"参保人{shown_name(person.name)}没有 {year} 年度的参保登记"
                                      "（请核对就诊/入院日期，或先登记参保）"})
 
 

@@ -47,6 +47,7 @@ from ledger.models import Journal, SourceKind
 from policies import codes
 from policies.access import user_can_access
 from policies.duties import separation_refusal
+from policies.masking import shown_name
 from policies.models import DutySeparation
 
 from . import fetch, postings, selectors
@@ -183,7 +184,7 @@ def _validate_coverage(claim: Claim, given) -> None:
     dated outside coverage is bad input); given layers only for schemes held."""
     enrollments = list(selectors.region_enrollments(claim.person, claim.region, claim.year))
     if not enrollments:
-        raise ValidationError({"person": f"参保人{claim.person.name}没有{claim.region.name} "
+        raise ValidationError({"person": f"参保人{shown_name(claim.person.name)}没有{claim.region.name} "
                                          f"{claim.year} 年度的参保登记"})
     coverages = [c for c in (selectors.coverage_of(e) for e in enrollments) if c is not None]
     if not any(c.in_force_on(claim.service_date) for c in coverages):
@@ -266,7 +267,7 @@ def _duplicate_check(claim: Claim) -> None:
     if other is not None:
         where = claim.hospital.name if claim.hospital_id else claim.region.name
         raise ValidationError({"settlement_no": ValidationError(
-            f"{where}已登记结算单号“{claim.settlement_no}”（参保人 {other.person.name}，"
+            f"{where}已登记结算单号“{claim.settlement_no}”（参保人 {shown_name(other.person.name)}，"
             f"就诊日期 {other.service_date}），不能重复登记", code="duplicate_settlement")})
 
 

@@ -29,6 +29,7 @@ from insurance_rules.money import ZERO, q2
 from insurance_rules.vocab import claim_type_name, scheme_kind_name
 from policies import models as pm
 from policies import selectors as policy_selectors
+from policies.masking import mask_for_user_or_system
 
 from . import fetch
 from .models import Claim, ClaimLayer
@@ -109,11 +110,12 @@ def _add(groups: dict[str, Diff], key: str, label: str, base: Decimal, simulated
 
 
 def simulate_plan_year(*, plan_year: pm.PlanYear, base_year: int, claims=None,
-                       progress: Callable[[int, int], None] | None = None) -> SimulationResult:
+                       progress: Callable[[int, int], None] | None = None, user=None) -> SimulationResult:
     """Re-settle the base year's counted claims of the plan year's region under the plan
     year's parameters (see the module docstring). ``claims``: an optional narrower
     queryset of claims (e.g. scoped to the user's regions); ``progress(done, total)``
-    after each claim (a job's progress bar)."""
+    after each claim (a job's progress bar); ``user``: who reads the result (the persons'
+    names as their masking rule shows them; None: in full)."""
     scheme = plan_year.scheme
     region = scheme.region.pooling_region
     base = fetch.RegionYear.of(region, base_year)
@@ -158,7 +160,7 @@ def simulate_plan_year(*, plan_year: pm.PlanYear, base_year: int, claims=None,
         group = _identity_group(facts, claim.service_date)
         _add(result.by_identity, group, identity_names.get(group, group), base_total, new_total)
         result.changed.append(ClaimDiff(
-            claim_id=claim.pk, settlement_no=claim.settlement_no, person=claim.person.name,
+            claim_id=claim.pk, settlement_no=claim.settlement_no, person=mask_for_user_or_system(user, "name", claim.person.name),
             claim_type=claim_type_name(claim.claim_type), base=base_total, simulated=new_total,
             layers=layers))
     return result

@@ -88,6 +88,9 @@ MIDDLEWARE = [
     "accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # names printed by Django (Person.__str__: titles, links, options) masked for the
+    # request's user (policies/masking.py, 脱敏规则 姓名)
+    "policies.masking.MaskingViewerMiddleware",
     # AxesMiddleware must be last: it turns a lockout into the lockout response.
     "axes.middleware.AxesMiddleware",
 ]

@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from jobs.registry import job_kind
 from policies import models as pm
+from policies.masking import mask_for_user_or_system
 
 from .models import Enrollment
 from .services import enrollment_rollover
@@ -41,7 +42,7 @@ def renew_enrollments(job_run) -> str:
         skipped += len(outcome["skipped"])
         job_run.log(f"{target}：续保 {len(outcome['created'])} 人，未续保 {len(outcome['skipped'])} 人")
         for enrollment, reason in outcome["skipped"][:20]:
-            job_run.log(f"未续保 {enrollment.person.name}：{reason}")
+            job_run.log(f"未续保 {mask_for_user_or_system(job_run.user, 'name', enrollment.person.name)}：{reason}")
         job_run.progress(created + skipped)
     job_run.count(created=created, skipped=skipped)
     return f"自动续保：新登记 {created} 人，未续保 {skipped} 人" if created or skipped else "没有需要自动续保的参保登记"

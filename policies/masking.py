@@ -1,4 +1,4 @@
-"""Masking of personal data — 证件号码, 联系电话, 银行账号, 出生日期 — by role, as the
+"""Masking of personal data — 证件号码, 联系电话, 银行账号, 出生日期, 姓名 — by role, as the
 ``MaskingRule`` rows say (docs/access.md §脱敏; 个人信息保护法 §28): each role sees each
 field in full, partly (first/last characters kept) or not at all; ``rule_for`` resolves a
 user's rule (superusers: full; no row: ``policies.view_full_identity`` → full, else the
@@ -15,15 +15,27 @@ code's rule before they were rows:
 - one ``*`` per hidden character, so the length stays visible; empty values stay empty.
 
 - a birth date is shown by 只读/监管 as its year only (it rebuilds the 8 hidden digits of
-  an 18-digit ID number).
+  an 18-digit ID number);
+- a name is shown in full to every role (staff need names to work); a bureau may set a
+  role to 部分遮盖, which keeps the surname (``mask_name``: 张三 → 张*, 欧阳娜娜 → 欧阳**), or
+  完全隐藏.
+
+Where Django itself prints a person (``Person.__str__``: breadcrumbs, page titles, links
+to a related person, select options, autocomplete results, messages) there is no request
+at hand: ``shown_name(name)`` masks the name under the rule of the user of the current
+request, which ``MaskingViewerMiddleware`` (or ``viewing_as(user)``) makes known; outside
+a request (commands, workers) it is the name itself.
 
 For admins: ``masked_id(request_or_user, value)``, ``masked_phone(...)``,
-``masked_bank_account(...)``, ``masked_birth_date(...)`` (or ``mask_for(user, field,
-value)``) in
+``masked_bank_account(...)``, ``masked_birth_date(...)``, ``masked_name(...)`` (or
+``mask_for(user, field, value)``) in
 ``list_display`` callables or templates, or ``MaskedIdentityAdminMixin`` which does it
 for the declared fields on the changelist and on the change page.
 """
 from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
@@ -67,6 +79,18 @@ def mask_phone(value) -> str:
     return mask_value(value, head=3, tail=4)
 
 
+def mask_name(value, *, head: int = 1, tail: int = 0) -> str:
+    """姓名：the surname — the first ``head`` characters (at least 1), one more for a name
+    of four or more characters (a 复姓: ``欧阳娜娜`` → ``欧阳**``) — and the last ``tail``;
+    at least half of the characters are hidden (``张三`` → ``张*``, ``张三丰`` → ``张**``)."""
+    text = "" if value is None else str(value).strip()
+    n = len(text)
+    if n == 0:
+        return ""
+    head = max(head, 1) + (1 if n >= 4 else 0)
+    return mask_value(text, head=head, tail=tail, min_hidden=-(-n // 2))
+
+
 def _user(request_or_user):
     return getattr(request_or_user, "user", request_or_user)
 
@@ -76,7 +100,7 @@ REVEALING = {HIDDEN: 0, PARTIAL: 1, FULL: 2}
 # Used only when no MaskingRule row applies (a user with no role, before roles_sync):
 # the mask a user without ``view_full_identity`` gets (the rows' defaults, docs/access.md).
 FALLBACK = {"document_number": (PARTIAL, 6, 4), "phone": (PARTIAL, 3, 4), "bank_account": (PARTIAL, 6, 4),
-            "birth_date": (FULL, 0, 0)}
+            "birth_date": (FULL, 0, 0), "name": (FULL, 0, 0)}
 HIDDEN_TEXT = "（已隐藏）"
 
 
@@ -130,7 +154,50 @@ def mask_for(request_or_user, field: str, value):
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
     if mode == HIDDEN:
         return HIDDEN_TEXT
+    if field == "name":
+        return mask_name(text, head=head, tail=tail)
     return mask_value(text, head=head, tail=tail)
+
+
+def mask_for_user_or_system(user, field: str, value):
+    """``mask_for`` for code that may run as a user or as the system: ``user`` None (a
+    command without ``--user``, a system job) sees the value in full."""
+    return value if user is None else mask_for(user, field, value)
+
+
+# --------------------------------------------------------------------------- the viewer
+
+_viewer: ContextVar = ContextVar("masking_viewer", default=None)
+
+
+@contextmanager
+def viewing_as(request_or_user):
+    """Within the block, ``shown_name`` masks names under ``request_or_user``'s rule."""
+    token = _viewer.set(request_or_user)
+    try:
+        yield
+    finally:
+        _viewer.reset(token)
+
+
+class MaskingViewerMiddleware:
+    """Makes the request's user the viewer of ``shown_name`` while the response is made
+    (the template of a ``TemplateResponse`` is rendered inside; after
+    ``AuthenticationMiddleware``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with viewing_as(request):
+            return self.get_response(request)
+
+
+def shown_name(name):
+    """A person's name as the current viewer may see it (``viewing_as``; no viewer: the
+    name itself). For ``__str__`` and messages that have no request at hand."""
+    viewer = _viewer.get()
+    return name if viewer is None else mask_for(viewer, "name", name)
 
 
 def audit_full_view(request, obj=None) -> None:
@@ -165,14 +232,23 @@ def masked_birth_date(request_or_user, value) -> str:
     return mask_for(request_or_user, "birth_date", value)
 
 
+def masked_name(request_or_user, value) -> str:
+    """A person's name as ``request.user`` may see it (full for every role by default)."""
+    return mask_for(request_or_user, "name", value)
+
+
 def masked_column(request, field_name: str, kind: str = "document_number", description: str | None = None):
     """A ``list_display`` / ``readonly_fields`` callable showing ``obj.<field_name>``
-    masked for ``request.user`` under the rule of ``kind`` (a ``MaskingRule.Field``).
-    Built per request (thread-safe: the request is bound in the closure, not stored on
-    the shared ModelAdmin)."""
+    (a field, or a path such as ``person__name``) masked for ``request.user`` under the
+    rule of ``kind`` (a ``MaskingRule.Field``), sorted by that field. Built per request
+    (thread-safe: the request is bound in the closure, not stored on the shared
+    ModelAdmin)."""
 
     def column(obj):
-        return mask_for(request, kind, getattr(obj, field_name, None))
+        value = obj
+        for part in field_name.split("__"):
+            value = getattr(value, part, None)
+        return mask_for(request, kind, value)
 
     column.__name__ = f"{field_name}_masked"
     if description is None:
@@ -189,30 +265,37 @@ def admin_masked_fields(model, admin_site) -> dict[str, str]:
     return dict(getattr(model_admin, "masked_fields", None) or {})
 
 
-def path_reaches_masked(model, path: str, admin_site, own: dict | None = None) -> bool:
-    """Whether the ORM ``path`` from ``model`` (a filter lookup or a search field, with or
-    without a search prefix or transforms) names a masked field on its way, e.g.
-    ``person__document_number__startswith`` from a registration. ``own``: the masked
-    fields of ``model`` when its admin is not (yet) registered on ``admin_site``."""
+def path_masked_kind(model, path: str, admin_site, own: dict | None = None) -> str | None:
+    """The rule field (``MaskingRule.Field``) of the first masked field the ORM ``path``
+    from ``model`` (a filter lookup or a search field, with or without a search prefix or
+    transforms) names on its way, e.g. ``document_number`` for
+    ``person__document_number__startswith`` from a registration; None when it reaches
+    none. ``own``: the masked fields of ``model`` when its admin is not (yet) registered
+    on ``admin_site``."""
     masked = dict(own or {}) or admin_masked_fields(model, admin_site)
     for part in path.lstrip(SEARCH_PREFIXES).split("__"):
         try:
             field = model._meta.get_field(part)
         except FieldDoesNotExist:
-            return False
+            return None
         if field.name in masked:
-            return True
+            return masked[field.name]
         if not field.is_relation or field.related_model is None:
-            return False
+            return None
         model = field.related_model
         masked = admin_masked_fields(model, admin_site)
-    return False
+    return None
 
 
-def _sees_all_masked_fields(request) -> bool:
-    from .models import MaskingRule
+def path_reaches_masked(model, path: str, admin_site, own: dict | None = None) -> bool:
+    """Whether the ORM ``path`` from ``model`` names a masked field (``path_masked_kind``)."""
+    return path_masked_kind(model, path, admin_site, own) is not None
 
-    return all(shows_full(request, code) for code in MaskingRule.Field.values)
+
+# A number is found by the whole of it only, whoever searches (a part of a number is no
+# way to find a person). A name is searched by a part as usual, except by a user who sees
+# names masked: for them too only the whole name matches.
+SEARCHED_WHOLE_BY_EVERYONE = {"document_number", "phone", "bank_account", "birth_date"}
 
 
 class MaskedLookupsMixin:
@@ -221,24 +304,33 @@ class MaskedLookupsMixin:
 
     - a filter lookup in the URL on a masked field (``?document_number__startswith=1404``,
       ``?person__phone__contains=``, any lookup, any path) is refused for a user who sees
-      the field masked (Django's ``lookup_allowed``: the changelist answers 400);
-    - a search field that reaches a masked field matches the whole value only (``=`` is
-      put in front, for every user): searching a part of a number finds nothing.
+      that field masked (Django's ``lookup_allowed``: the changelist answers 400);
+    - a search field that reaches a masked number matches the whole value only (``=`` is
+      put in front, for every user): searching a part of a number finds nothing; one that
+      reaches a name does so for the users who see names masked.
     """
 
     masked_fields: dict[str, str] = {}
 
+    def _masked_kind(self, path: str) -> str | None:
+        return path_masked_kind(self.model, path, self.admin_site, own=self.masked_fields)
+
     def _reaches_masked(self, path: str) -> bool:
-        return path_reaches_masked(self.model, path, self.admin_site, own=self.masked_fields)
+        return self._masked_kind(path) is not None
 
     def lookup_allowed(self, lookup, value, request=None):
-        if request is not None and not _sees_all_masked_fields(request) and self._reaches_masked(lookup):
+        kind = self._masked_kind(lookup)
+        if request is not None and kind is not None and not shows_full(request, kind):
             return False
         return super().lookup_allowed(lookup, value, request)
 
     def get_search_fields(self, request):
-        return [f"={name.lstrip(SEARCH_PREFIXES)}" if self._reaches_masked(name) else name
-                for name in super().get_search_fields(request)]
+        fields = []
+        for name in super().get_search_fields(request):
+            kind = self._masked_kind(name)
+            whole = kind is not None and (kind in SEARCHED_WHOLE_BY_EVERYONE or not shows_full(request, kind))
+            fields.append(f"={name.lstrip(SEARCH_PREFIXES)}" if whole else name)
+        return fields
 
 
 class MaskedIdentityAdminMixin(MaskedLookupsMixin):

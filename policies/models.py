@@ -1109,13 +1109,16 @@ class MaskingRule(models.Model):
     rest ``*``) or not at all. A user with several roles sees each field as the most
     revealing of their roles' rows; a user with no role row for a field falls back to the
     row without a role, then to ``policies.view_full_identity`` (full) or the partial
-    default. Superusers see everything. Edited by superusers only."""
+    default. Superusers see everything. Edited by superusers only. A name partly shown
+    keeps its surname (``masking.mask_name``: ``keep_head`` characters, at least 1, one
+    more for a name of four or more characters)."""
 
     class Field(models.TextChoices):
         DOCUMENT_NUMBER = "document_number", "证件号码"
         PHONE = "phone", "联系电话"
         BANK_ACCOUNT = "bank_account", "银行账号"
         BIRTH_DATE = "birth_date", "出生日期"
+        NAME = "name", "姓名"
 
     class Mode(models.TextChoices):
         FULL = "full", "完整显示"

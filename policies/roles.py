@@ -89,8 +89,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 _MASKED = {"document_number": ("partial", 6, 4), "phone": ("partial", 3, 4),
            "bank_account": ("partial", 6, 4), "birth_date": ("partial", 4, 0)}  # birth: the year
 _FULL = dict.fromkeys(_MASKED, ("full", 0, 0))
-ROLE_MASKING = {CLERK: _FULL, REVIEWER: _FULL, POLICY_OFFICER: _MASKED, SUPERVISOR: _MASKED,
-                AUDITOR: _MASKED, None: _MASKED}  # None: users without a role row
+# 姓名: every role sees names in full (staff need them to work); a bureau may set a role to
+# 部分遮盖 (keep_head 1: 张三 → 张*, policies.masking.mask_name) or 完全隐藏
+_NAME = {"name": ("full", 1, 0)}
+ROLE_MASKING = {CLERK: {**_FULL, **_NAME}, REVIEWER: {**_FULL, **_NAME}, POLICY_OFFICER: {**_MASKED, **_NAME},
+                SUPERVISOR: {**_MASKED, **_NAME}, AUDITOR: {**_MASKED, **_NAME},
+                None: {**_MASKED, **_NAME}}  # None: users without a role row
 
 # Never granted to a role, whatever the pattern.
 EXCLUDED_PATTERNS = [

@@ -9,6 +9,8 @@ from django.db import transaction
 
 from accounts.services import account_mark_demo
 from accounts.validators import validators_for_reset
+from audit.models import Action
+from audit.services import audit_record
 
 from .access import clear_region_cache
 from .models import Region, StaffProfile
@@ -27,13 +29,18 @@ def staff_user_ensure(*, username: str, password: str, role: str | None, regions
     - ``demo``: a demo account of ``load_demo`` — one factor, no forced or periodic
       password change (accounts.AccountSecurity.demo_account; README).
 
+    A new account, or a change of its role, regions, superuser status or password, is an
+    entry of the 审计日志 (权限修改; inside a command: the command and the OS user).
+
     Returns ``(user, created)``.
     """
     User = get_user_model()
     user, created = User.objects.get_or_create(username=username)
+    before = None if created else _account_state(user)
     # resetting to the password the user already has is no change; a reset may restore an
     # earlier password (the reuse rule is about passwords the user chooses)
-    if created or (reset_password and not user.check_password(password)):
+    password_set = created or (reset_password and not user.check_password(password))
+    if password_set:
         validate_password(password, user, password_validators=None if created else validators_for_reset())
         user.set_password(password)
     user.is_staff = True
@@ -53,4 +60,25 @@ def staff_user_ensure(*, username: str, password: str, role: str | None, regions
     profile, _ = StaffProfile.objects.get_or_create(user=user)
     profile.regions.set([r.pk if isinstance(r, Region) else r for r in regions])
     clear_region_cache(user)
+    after = _account_state(user)
+    if created or password_set or after != before:
+        details = {"operation": "创建账户" if created else "修改账户", "account": user.get_username()}
+        if not created:
+            details["change"] = [*(label for key, label in STATE_LABELS.items() if before[key] != after[key]),
+                                 *(["密码"] if password_set else [])]
+        details.update(role="、".join(after["roles"]) or "无", regions=after["regions"] or "无",
+                       superuser=after["superuser"])
+        audit_record(action=Action.PERMISSION_CHANGE, user=acting_user, obj=user, details=details)
     return user, created
+
+
+STATE_LABELS = {"roles": "角色", "regions": "负责统筹区", "superuser": "超级管理员", "staff": "后台登录",
+                "active": "启用"}
+
+
+def _account_state(user) -> dict:
+    """What ``staff_user_ensure`` may change of an account (the password aside)."""
+    profile = StaffProfile.objects.filter(user=user).first()
+    return {"roles": sorted(user.groups.values_list("name", flat=True)),
+            "regions": sorted(profile.regions.values_list("name", flat=True)) if profile else [],
+            "superuser": user.is_superuser, "staff": user.is_staff, "active": user.is_active}

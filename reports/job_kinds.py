@@ -17,6 +17,7 @@ from claims.selectors import overdue_claims
 from claims.simulation import simulate_plan_year
 from claims.simulation_export import simulation_workbook
 from jobs.registry import job_kind
+from policies.masking import mask_for_user_or_system
 from policies.models import PlanYear
 from sheets.excel import export_file_name
 from sheets.writers import write_table
@@ -28,7 +29,8 @@ HEADERS = ["统筹区", "结算单号", "参保人", "受理日期", "审核期�
 def overdue_claims_list(job_run) -> str:
     today = timezone.localdate()
     claims = list(overdue_claims(today=today, user=job_run.user).select_related("region", "person"))
-    rows = [[c.region.name, c.settlement_no, c.person.name, c.accepted_on, c.review_due_date,
+    rows = [[c.region.name, c.settlement_no, mask_for_user_or_system(job_run.user, "name", c.person.name),
+             c.accepted_on, c.review_due_date,
              (today - c.review_due_date).days, c.get_status_display()] for c in claims]
     for region, count in sorted(Counter(c.region.name for c in claims).items()):
         job_run.log(f"{region}：逾期 {count} 件")
@@ -49,7 +51,7 @@ def _diff(d) -> dict:
 def policy_simulation(job_run) -> str:
     plan_year = PlanYear.objects.select_related("scheme__region").get(pk=job_run.params["plan_year"])
     base_year = job_run.params["base_year"]
-    result = simulate_plan_year(plan_year=plan_year, base_year=base_year,
+    result = simulate_plan_year(plan_year=plan_year, base_year=base_year, user=job_run.user,
                                 progress=lambda done, total: job_run.progress(done, total, "重算"))
     job_run.job.details = {
         "groups": [["按险种层", [_diff(d) for d in [*result.by_layer.values(), result.total]]],

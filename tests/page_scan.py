@@ -104,10 +104,13 @@ _CHECKS = [
 
 
 def user_names() -> set[str]:
-    """Login names of the staff: proper names a page may show (操作人, 欢迎，…)."""
+    """Login names of the staff and the operating-system user who ran the commands the
+    audit log records: proper names a page may show (操作人, 欢迎，…)."""
     from django.contrib.auth import get_user_model
 
-    return set(get_user_model().objects.values_list("username", flat=True))
+    from audit.services import os_username
+
+    return {*get_user_model().objects.values_list("username", flat=True), os_username()} - {""}
 
 
 def findings(text: str, *, codes: set[str], allowed: set[str] = frozenset()) -> list[str]:

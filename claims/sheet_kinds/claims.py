@@ -55,7 +55,7 @@ from enrollment.sheet_kinds.columns import (
 from insurance_rules.claim_amounts import compliant_of
 from policies import codes
 from policies.lookups import RegionLookup
-from policies.masking import masked_id
+from policies.masking import mask_for_user_or_system, masked_id, masked_name
 from policies.models import ChronicDisease
 from sheets.parsing import normalise_text, parse_bool, parse_date, parse_decimal, text
 from sheets.registry import Column, SheetKind, register
@@ -89,7 +89,7 @@ class ClaimSheet(SheetKind):
                    aliases=ID_ALIASES, description="须为已登记的参保人；请设为文本格式",
                    attribute="person__document_number", mask=masked_id),
             Column("name", "姓名", text, aliases=("参保人姓名",), description="填写时须与登记的姓名一致",
-                   attribute="person__name"),
+                   attribute="person__name", mask=masked_name),
             Column("region", "参保统筹区", self.regions, aliases=("参保地", "统筹区"),
                    description="空 = 按参保人当年度的参保登记确定；行政区划代码或名称"),
             Column("claim_type", "就医类型", CLAIM_TYPES, required=True, aliases=("就医类别", "医疗类别"),
@@ -260,7 +260,7 @@ class ClaimSheet(SheetKind):
             ctx.error(row, "document_number", "该参保人不属于您负责的统筹区")
             return None
         if row["name"] and row["name"] != person.name:
-            ctx.error(row, "name", f"姓名与证件号码登记的姓名“{person.name}”不一致")
+            ctx.error(row, "name", f"姓名与证件号码登记的姓名“{mask_for_user_or_system(ctx.user, 'name', person.name)}”不一致")
             return None
         hospital = data["hospitals"].get(row["hospital_code"])
         if hospital is None:
@@ -334,7 +334,7 @@ class ClaimSheet(SheetKind):
             return None
         columns = "、".join(self.header(k) for k in differ)
         ctx.error(row, "settlement_no", (
-            f"{claim.hospital.name}已登记结算单号“{claim.settlement_no}”（参保人 {recorded.person.name}，"
+            f"{claim.hospital.name}已登记结算单号“{claim.settlement_no}”（参保人 {mask_for_user_or_system(ctx.user, 'name', recorded.person.name)}，"
             f"就诊日期 {recorded.service_date.isoformat()}，状态 {STATUSES[recorded.status]}），"
             f"与本行不一致（{columns}），不能重复登记"))
         return None

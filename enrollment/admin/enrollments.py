@@ -52,7 +52,7 @@ from policies import codes
 from policies.access import RegionScopedAdminMixin, user_bound_regions, user_region_ids, user_sees_all_regions
 from policies.admin import HistoryAdmin
 from policies.admin_inlines import ReadOnlyTabularInline, adopt_saved, save_inline_rows
-from policies.masking import MaskedIdentityAdminMixin, masked_id
+from policies.masking import MaskedIdentityAdminMixin, masked_column, masked_id, shown_name
 from policies.models import Identity, PlanYear
 from policies.widgets import IsoDateInput
 from sheets.admin import SheetAdminMixin
@@ -176,7 +176,8 @@ class PersonAdmin(SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin, Region
     # a bank account identifies a person as much as the ID number (masked as one, as in
     # the exports: enrollment.sheet_kinds.persons)
     masked_fields = {"document_number": "document_number", "phone": "phone",
-                     "bank_account_number": "bank_account", "birth_date": "birth_date"}
+                     "bank_account_number": "bank_account", "birth_date": "birth_date", "name": "name",
+                     "bank_account_name": "name"}
     list_display = ["name", "document_type", "document_number", "sex", "birth_date", "category",
                     "hukou_region", "residence_region", "phone"]
     list_filter = ["category", ("hukou_region", admin.RelatedOnlyFieldListFilter),
@@ -261,10 +262,14 @@ class PersonAdmin(SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin, Region
 class PaymentInline(ReadOnlyTabularInline):
     model = Payment
     fields = ["paid_date", "amount_due", "subsidy", "subsidy_identity", "subsidy_payer",
-              "self_paid", "channel", "payer_name", "relation_to_payer", "receipt_no",
+              "self_paid", "channel", "payer", "relation_to_payer", "receipt_no",
               "window", "completes"]
     readonly_fields = fields
     verbose_name_plural = "缴费记录（通过“登记缴费”录入）"
+
+    @admin.display(description="缴费人")
+    def payer(self, obj):
+        return shown_name(obj.payer_name)  # 脱敏规则 姓名 of the viewing user
 
     @admin.display(description="缴费期")
     def window(self, obj):
@@ -329,12 +334,8 @@ class EnrollmentAdmin(RegionScopedAdminMixin, HistoryAdmin):
             return masked_id(request, obj.person.document_number)
 
         document.short_description = "证件号码"
-        return ["person_name", document, "scheme_name", "plan_year_year", "tier", "status",
-                "coverage_start", "coverage_end", "paid_off_date", "paid_amount"]
-
-    @admin.display(description="参保人", ordering="person__name")
-    def person_name(self, obj):
-        return obj.person.name
+        return [masked_column(request, "person__name", "name", "参保人"), document, "scheme_name", "plan_year_year",
+                "tier", "status", "coverage_start", "coverage_end", "paid_off_date", "paid_amount"]
 
     @admin.display(description="险种", ordering="plan_year__scheme__name")
     def scheme_name(self, obj):
@@ -610,8 +611,12 @@ class PaymentAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, History
                      "enrollment__person__name"]
     search_help_text = "按票据/流水号、参保人完整证件号码（精确）或姓名查找"
     date_hierarchy = "paid_date"
-    exclude = ["window_code"]  # shown by its name (``window``)
-    readonly_fields = ["window"]
+    exclude = ["window_code", "payer_name"]  # shown by its name (``window``); the payer masked
+    readonly_fields = ["window", "payer"]
+
+    @admin.display(description="缴费人")
+    def payer(self, obj):
+        return shown_name(obj.payer_name)  # 脱敏规则 姓名 of the viewing user
 
     @admin.display(description="缴费期")
     def window(self, obj):
@@ -622,12 +627,9 @@ class PaymentAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, History
             return masked_id(request, obj.enrollment.person.document_number)
 
         document.short_description = "证件号码"
-        return ["receipt_no", "person_name", document, "scheme", "paid_date", "amount_due",
-                "subsidy", "subsidy_identity", "self_paid", "channel", "completes"]
-
-    @admin.display(description="参保人", ordering="enrollment__person__name")
-    def person_name(self, obj):
-        return obj.enrollment.person.name
+        return ["receipt_no", masked_column(request, "enrollment__person__name", "name", "参保人"), document,
+                "scheme", "paid_date", "amount_due", "subsidy", "subsidy_identity", "self_paid", "channel",
+                "completes"]
 
     def has_add_permission(self, request):
         return False

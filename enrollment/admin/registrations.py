@@ -42,6 +42,7 @@ from insurance_rules.errors import CaseError
 from policies.access import RegionScopedAdminMixin
 from policies.admin import HistoryAdmin
 from policies.admin_inlines import ReadOnlyTabularInline, adopt_saved
+from policies.masking import masked_name
 from policies.widgets import IsoDateInput
 
 S = Registration.Status
@@ -237,16 +238,17 @@ class RegistrationAdmin(RegionScopedAdminMixin, HistoryAdmin):
             except (ValidationError, PermissionDenied) as exc:
                 self.message_user(request, f"登记未能{label}：{_errors(exc)}", messages.ERROR)
             else:
-                self.message_user(request, f"已{label}登记：{reg.person.name} {reg.disease}", messages.SUCCESS)
+                self.message_user(request, f"已{label}登记：{masked_name(request, reg.person.name)} {reg.disease}", messages.SUCCESS)
                 for other in sel.conflicting_registrations(reg) if decision == "approve" else ():
-                    self.message_user(request, f"注意：{reg.person.name} 仍持有 {other.disease} 的有效登记"
+                    self.message_user(request, f"注意：{masked_name(request, reg.person.name)} 仍持有 {other.disease} 的有效登记"
                                                f"（登记 {other.pk}），已纳入 {reg.disease} 者不得享受该待遇，"
                                                "请终止该登记", messages.WARNING)
             return HttpResponseRedirect(change_url)
         return TemplateResponse(request, "admin/enrollment/registration_decide.html", {
             **self.admin_site.each_context(request), "opts": self.opts, "original": reg,
-            "title": f"{label}登记：{reg.person.name} {reg.disease}", "label": label,
+            "title": f"{label}登记：{masked_name(request, reg.person.name)} {reg.disease}", "label": label,
             "decision": decision, "form": form, "change_url": change_url,
+            "person_name": masked_name(request, reg.person.name),
             "criteria": self.criteria_results(reg), "has_view_permission": True})
 
     # ------------------------------------------------------------------ actions
@@ -261,7 +263,7 @@ class RegistrationAdmin(RegionScopedAdminMixin, HistoryAdmin):
                 call(reg)
                 done += 1
             except (ValidationError, PermissionDenied) as exc:
-                self.message_user(request, f"登记 {reg.pk}（{reg.person.name} {reg.disease}）"
+                self.message_user(request, f"登记 {reg.pk}（{masked_name(request, reg.person.name)} {reg.disease}）"
                                            f"未能{label}：{_errors(exc)}", messages.ERROR)
         if done:
             self.message_user(request, f"已{label} {done} 条登记", messages.SUCCESS)
@@ -278,7 +280,7 @@ class RegistrationAdmin(RegionScopedAdminMixin, HistoryAdmin):
                 reg = svc.registration_start_review(registration=reg, acting_user=request.user)
             reg = svc.registration_approve(registration=reg, acting_user=request.user)
             for other in sel.conflicting_registrations(reg):
-                self.message_user(request, f"注意：{reg.person.name} 仍持有 {other.disease} 的有效登记"
+                self.message_user(request, f"注意：{masked_name(request, reg.person.name)} 仍持有 {other.disease} 的有效登记"
                                            f"（登记 {other.pk}），已纳入 {reg.disease} 者不得享受该待遇，"
                                            "请终止该登记", messages.WARNING)
         self._each(request, queryset, "批准", approve)

@@ -12,6 +12,7 @@ from django.db.models import F, Q
 
 from policies import codes
 from policies.history import AuditHistory
+from policies.masking import shown_name
 from policies.models import MONEY, TIER_CHOICES
 
 from .person import Person
@@ -74,7 +75,7 @@ class Enrollment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.person.name} · {self.plan_year.scheme.name} {self.plan_year.year}"
+        return f"{shown_name(self.person.name)} · {self.plan_year.scheme.name} {self.plan_year.year}"
 
     def clean(self):
         if not self.plan_year_id:

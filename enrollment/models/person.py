@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from enrollment import documents
 from policies import codes
 from policies.history import AuditHistory
+from policies.masking import shown_name
 
 
 class Person(models.Model):
@@ -77,7 +78,8 @@ class Person(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name}（{documents.mask(self.document_number)}）"
+        # the name as the viewing user may see it (脱敏规则 姓名; full outside a request)
+        return f"{shown_name(self.name)}（{documents.mask(self.document_number)}）"
 
     def clean(self):
         """Check the document number; derive or cross-check birth date and sex."""
@@ -229,7 +231,7 @@ class FamilyRelation(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.relative.name} 是 {self.person.name} 的{self.get_relation_display()}"
+        return f"{shown_name(self.relative.name)} 是 {shown_name(self.person.name)} 的{self.get_relation_display()}"
 
     def clean(self):
         if self.person_id and self.person_id == self.relative_id:
@@ -239,5 +241,5 @@ class FamilyRelation(models.Model):
                                                     relative_id=self.person_id).first()
             if reverse is not None and INVERSE_RELATION.get(self.relation) != reverse.relation:
                 raise ValidationError({"relation": (
-                    f"已登记{reverse}，与“{self.relative.name} 是 {self.person.name} 的"
+                    f"已登记{reverse}，与“{shown_name(self.relative.name)} 是 {shown_name(self.person.name)} 的"
                     f"{self.get_relation_display()}”矛盾")})

@@ -28,6 +28,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from policies.history import AuditHistory
+from policies.masking import shown_name
 
 from .person import Person
 
@@ -116,7 +117,7 @@ class Registration(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.person.name} · {self.disease}（{self.get_status_display()}）"
+        return f"{shown_name(self.person.name)} · {self.disease}（{self.get_status_display()}）"
 
     def clean(self):
         errors = {}

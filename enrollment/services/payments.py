@@ -23,6 +23,7 @@ from insurance_rules.enrollment.payment import RecordedPayment, Refusal, check_p
 from insurance_rules.errors import CaseError
 from ledger import services as ledger
 from policies import models as pm
+from policies.masking import mask_for_user_or_system
 
 from .enrollments import ENROLLMENT_REGION, _check, _check_plan_year_open, _refusal, _save
 
@@ -66,7 +67,8 @@ def payment_record(*, enrollment: Enrollment, paid_date: date, channel: str, rec
                  .select_related("enrollment__person").first())
     if duplicate is not None:
         refusal = duplicate_receipt(RecordedPayment(
-            receipt_no, duplicate.enrollment.person.name, duplicate.paid_date, duplicate.amount_due),
+            receipt_no, mask_for_user_or_system(acting_user, "name", duplicate.enrollment.person.name),
+            duplicate.paid_date, duplicate.amount_due),
             f"{scheme.region.name}{scheme.name}")
         raise ValidationError({"receipt_no": refusal.message}, code=refusal.code)
     _check_plan_year_open(locked.plan_year, "enrollment")

@@ -16,7 +16,7 @@ from enrollment.sheet_kinds.columns import (
 from enrollment.sheet_kinds.rows import PersonRowsMixin, written
 from policies import codes
 from policies import models as pm
-from policies.masking import masked_id
+from policies.masking import masked_id, masked_name
 from sheets.parsing import CodeTable, normalise_text, parse_date, text
 from sheets.registry import Column, SheetKind, register
 
@@ -41,7 +41,8 @@ class IdentitySheet(PersonRowsMixin, SheetKind):
         self.columns = [
             Column("document_number", "证件号码", document_number_cell, required=True, aliases=ID_ALIASES,
                    description="须为已登记的参保人", attribute="person__document_number", mask=masked_id),
-            Column("name", "姓名", text, description="填写时须与登记的姓名一致", attribute="person__name"),
+            Column("name", "姓名", text, description="填写时须与登记的姓名一致", attribute="person__name",
+                   mask=masked_name),
             Column("identity", "特殊身份", text, required=True, aliases=("身份", "身份类别"),
                    description="特殊身份代码或名称（如 低保对象）", attribute="identity__name"),
             Column("valid_from", "认定起始日", parse_date, required=True, aliases=("有效期起",)),

@@ -43,7 +43,7 @@ from ledger import services as ledger
 from policies import codes
 from policies import models as pm
 from policies.lookups import RegionLookup
-from policies.masking import masked_id
+from policies.masking import mask_for_user_or_system, masked_id, masked_name
 from sheets.bulk_sql import InArray, insert_history, insert_values
 from sheets.parsing import number_text, parse_bool, parse_date, parse_decimal, parse_int, text
 from sheets.registry import Column, SheetKind, register
@@ -118,7 +118,7 @@ class PaymentSheet(SheetKind):
                    aliases=ID_ALIASES, description="须为已登记的参保人",
                    attribute="enrollment__person__document_number", mask=masked_id),
             Column("name", "姓名", text, description="填写时须与登记的姓名一致",
-                   attribute="enrollment__person__name"),
+                   attribute="enrollment__person__name", mask=masked_name),
             Column("region", "统筹区", self.regions, required=True,
                    description="行政区划代码或名称，如 500231 或 垫江县", attribute="scheme__region"),
             Column("scheme", "险种", text, required=True, aliases=("险种类别", "险种名称"),
@@ -328,7 +328,7 @@ class PaymentSheet(SheetKind):
             ctx.error(row, "document_number", "未登记的参保人，请先导入或登记参保人")
             return None
         if rv("name") and text(rv("name")) != person.name:
-            ctx.error(row, "name", f"姓名与证件号码登记的姓名“{person.name}”不一致")
+            ctx.error(row, "name", f"姓名与证件号码登记的姓名“{mask_for_user_or_system(ctx.user, 'name', person.name)}”不一致")
             return None
         recorded = data["recorded"].get((scheme.pk, rv("receipt_no")))
         if recorded is not None:
@@ -342,7 +342,8 @@ class PaymentSheet(SheetKind):
                 ctx.count("unchanged")
                 return None
             ctx.error(row, "receipt_no", duplicate_receipt(RecordedPayment(
-                rv("receipt_no"), recorded["enrollment__person__name"], recorded["paid_date"],
+                rv("receipt_no"), mask_for_user_or_system(ctx.user, "name", recorded["enrollment__person__name"]),
+                recorded["paid_date"],
                 recorded["amount_due"]), f"{scheme.region.name}{scheme.name}").message)
             return None
         key = (person.pk, plan_year.pk)

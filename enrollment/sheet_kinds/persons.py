@@ -21,7 +21,7 @@ from enrollment.sheet_kinds.columns import (
     phone_cell,
 )
 from policies.lookups import RegionLookup
-from policies.masking import masked_bank_account, masked_birth_date, masked_id, masked_phone
+from policies.masking import masked_bank_account, masked_birth_date, masked_id, masked_name, masked_phone
 from sheets.bulk_sql import InArray, insert_history, insert_values
 from sheets.parsing import number_text, parse_bool, parse_date, text
 from sheets.registry import Column, SheetKind, register
@@ -96,7 +96,7 @@ class PersonSheet(SheetKind):
             Column("document_number", "证件号码", document_number_cell, required=True,
                    aliases=ID_ALIASES, mask=masked_id,
                    description="18 位身份证号按 GB 11643 校验；请设为文本格式"),
-            Column("name", "姓名", text, required=True),
+            Column("name", "姓名", text, required=True, mask=masked_name),
             Column("sex", "性别", SEXES, default="", description="18 位证件可空（按号码）；男/女"),
             Column("birth_date", "出生日期", parse_date, mask=masked_birth_date,
                    description="18 位证件可空（按号码）；2024-03-01、2024/3/1、2024年3月1日、20240301"),
@@ -117,7 +117,7 @@ class PersonSheet(SheetKind):
                    aliases=("在本省参加基本医保",),
                    description="是/否，空 = 否；在常住地所在省份参加基本医保（须填常住地）"),
             Column("bank_name", "开户银行", text, default=""),
-            Column("bank_account_name", "账户名", text, default=""),
+            Column("bank_account_name", "账户名", text, default="", mask=masked_name),
             Column("bank_account_number", "银行账号",
                    lambda v: number_text(v, "银行账号"), default="", description="8–30 位数字，请设为文本格式",
                    mask=masked_bank_account),

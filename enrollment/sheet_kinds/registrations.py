@@ -20,7 +20,7 @@ from enrollment.sheet_kinds.columns import (
 from enrollment.sheet_kinds.rows import PersonRowsMixin, written
 from policies import models as pm
 from policies.lookups import RegionLookup
-from policies.masking import masked_id
+from policies.masking import masked_id, masked_name
 from sheets.parsing import normalise_text, parse_bool, parse_date, parse_decimal, text
 from sheets.registry import Column, SheetKind, register
 
@@ -51,7 +51,8 @@ class RegistrationSheet(PersonRowsMixin, SheetKind):
                    attribute="person__document_type"),
             Column("document_number", "证件号码", document_number_cell, required=True, aliases=ID_ALIASES,
                    description="须为已登记的参保人", attribute="person__document_number", mask=masked_id),
-            Column("name", "姓名", text, description="填写时须与登记的姓名一致", attribute="person__name"),
+            Column("name", "姓名", text, description="填写时须与登记的姓名一致", attribute="person__name",
+                   mask=masked_name),
             Column("region", "统筹区", self.regions, required=True, description="行政区划代码或名称",
                    attribute="scheme__region"),
             Column("scheme", "险种", text, required=True,

@@ -13,7 +13,7 @@ from enrollment.sheet_kinds.columns import (
     document_number_cell,
 )
 from enrollment.sheet_kinds.rows import PersonRowsMixin, written
-from policies.masking import masked_id
+from policies.masking import mask_for_user_or_system, masked_id, masked_name
 from sheets.parsing import CodeTable, text
 from sheets.registry import Column, SheetKind, register
 
@@ -37,12 +37,12 @@ class RelationSheet(PersonRowsMixin, SheetKind):
         self.columns = [
             Column("document_number", "参保人证件号码", document_number_cell, required=True,
                    description="须为已登记的参保人", attribute="person__document_number", mask=masked_id),
-            Column("name", "参保人姓名", text, attribute="person__name"),
+            Column("name", "参保人姓名", text, attribute="person__name", mask=masked_name),
             Column("relation", "亲属是参保人的", RELATIONS, required=True, aliases=("关系", "与参保人关系"),
                    description=RELATIONS.describe()),
             Column("relative_number", "亲属证件号码", document_number_cell, required=True,
                    description="须为已登记的参保人", attribute="relative__document_number", mask=masked_id),
-            Column("relative_name", "亲属姓名", text, attribute="relative__name"),
+            Column("relative_name", "亲属姓名", text, attribute="relative__name", mask=masked_name),
             Column("note", "备注", text, default=""),
         ]
 
@@ -82,7 +82,8 @@ class RelationSheet(PersonRowsMixin, SheetKind):
                 if recorded.relation == row["relation"]:
                     ctx.count("unchanged")
                 else:
-                    ctx.error(row, "relation", f"已登记“{relative.name} 是 {person.name} 的"
+                    names = [mask_for_user_or_system(ctx.user, "name", p.name) for p in (relative, person)]
+                    ctx.error(row, "relation", f"已登记“{names[0]} 是 {names[1]} 的"
                                                f"{recorded.get_relation_display()}”，与本行不一致")
                 continue
             obj = FamilyRelation(person=person, relative=relative, relation=row["relation"], note=row["note"])

@@ -11,6 +11,7 @@ from django.db import IntegrityError
 from enrollment import selectors
 from enrollment.models import Person
 from insurance_rules.errors import CaseError
+from policies.masking import mask_for_user_or_system
 from sheets.report import messages_by_field
 
 
@@ -53,7 +54,8 @@ class PersonRowsMixin:
             ctx.error(row, number_key, "该参保人不属于您负责的统筹区")
             return None
         if row[name_key] and row[name_key] != person.name:
-            ctx.error(row, name_key, f"姓名与证件号码登记的姓名“{person.name}”不一致")
+            shown = mask_for_user_or_system(ctx.user, "name", person.name)
+            ctx.error(row, name_key, f"姓名与证件号码登记的姓名“{shown}”不一致")
             return None
         return person
 

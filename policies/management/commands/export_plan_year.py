@@ -1,9 +1,12 @@
 """``manage.py export_plan_year FILE.xlsx --region CODE --kind KIND --year YYYY [--user NAME]``:
 write a plan year's parameters as one workbook, one sheet per rule table
-(docs/policy-sheets.md). ``--user`` limits the export to that user's regions."""
+(docs/policy-sheets.md). ``--user`` limits the export to that user's regions. The export is
+an entry of the 审计日志 (导出, as the admin's 导出参数表; who: the --user, else the OS user)."""
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.models import Action
+from audit.services import audit_command, audit_record
 from jobs.management.acting_user import find_user
 from policies.codes import SchemeKind
 from policies.resources import write_plan_year_workbook
@@ -26,10 +29,14 @@ class Command(BaseCommand):
         plan_year = find_plan_year(region, kind, year)
         if plan_year is None:
             raise CommandError(f"找不到年度方案：统筹区 {region}，险种 {kind}，{year} 年度")
+        acting_user = find_user(user)
         try:
-            counts = write_plan_year_workbook(plan_year, file, user=find_user(user))
+            counts = write_plan_year_workbook(plan_year, file, user=acting_user)
         except PermissionDenied as exc:
             raise CommandError(str(exc)) from None
+        with audit_command("命令行导出参数表"):
+            audit_record(action=Action.EXPORT, user=acting_user, obj=plan_year,
+                         details={"file": file, "rows": sum(counts.values())})
         if verbosity >= 1:
             self.stdout.write(f"已导出 {plan_year} 的参数表到 {file}：{len(counts)} 张表，"
                               f"共 {sum(counts.values())} 行")

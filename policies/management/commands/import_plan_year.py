@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.services import audit_command
 from jobs.management.acting_user import find_user
 from policies.codes import SchemeKind
 from policies.rollover import find_plan_year
@@ -31,8 +32,9 @@ class Command(BaseCommand):
         if plan_year is None:
             raise CommandError(f"找不到年度方案：统筹区 {region}，险种 {kind}，{year} 年度")
         try:
-            result = plan_year_import_sheets(plan_year=plan_year, path=file, acting_user=find_user(user),
-                                             dry_run=dry_run)
+            with audit_command("命令行导入参数表"):  # the service's 导入 entry names the command
+                result = plan_year_import_sheets(plan_year=plan_year, path=file, acting_user=find_user(user),
+                                                 dry_run=dry_run)
         except PermissionDenied as exc:
             raise CommandError(str(exc)) from None
         if not result.ok:

@@ -20,6 +20,7 @@ import unicodedata
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.services import audit_command
 from policies.models import Region
 from policies.roles import AUDITOR, CLERK, POLICY_OFFICER, REVIEWER, SUPERVISOR, roles_sync
 from policies.staff import staff_user_ensure
@@ -72,7 +73,13 @@ class Command(BaseCommand):
                             help=f"当年度演示参保人数（含家庭成员），默认 {DEFAULT_PERSONS}；"
                                  "再次运行时只补充尚未加载的人员")
 
-    def handle(self, *args, reset_passwords=False, persons=DEFAULT_PERSONS, **options):
+    def handle(self, *args, **options):
+        # the accounts and roles it creates or changes are 审计日志 entries naming the
+        # command and the OS user who ran it
+        with audit_command("命令行加载演示数据"):
+            self._load(**options)
+
+    def _load(self, *, reset_passwords=False, persons=DEFAULT_PERSONS, **options):
         if persons < 0:
             raise CommandError("--persons 不能为负数")
         roles_sync()

@@ -1,13 +1,16 @@
 """``manage.py export_sheet KIND FILE [--region CODE] [--year YYYY] [--user USERNAME]
 [--template]``: export a kind to .xlsx/.csv (scoped to the user's regions, ID numbers
 masked unless the user may see them; without --user a system export with full values),
-or write the kind's empty import template (docs/spreadsheets.md)."""
+or write the kind's empty import template (docs/spreadsheets.md). An export is an entry of
+the 审计日志 (导出: who — the --user, else the OS user —, kind, region, year, rows, file)."""
 from __future__ import annotations
 
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.models import Action
+from audit.services import audit_command, audit_record
 from jobs.management.acting_user import find_user
 from jobs.scope import current_scope
 from sheets.exporting import run_export
@@ -51,4 +54,8 @@ class Command(BaseCommand):
                                progress=progress)
         finally:
             progress.done()
+        with audit_command("命令行导出表格"):
+            audit_record(action=Action.EXPORT, user=acting_user, obj=sheet_kind.label, details={
+                "kind": sheet_kind.label, "region": region_obj.name if region_obj is not None else "",
+                "year": year, "rows": count, "file": file})
         self.stdout.write(f"已导出{sheet_kind.label} {count} 行：{file}")

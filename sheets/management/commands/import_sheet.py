@@ -9,7 +9,11 @@ claims are settled in a batch in this process (``claims.batch``); a claim the en
 is listed on stderr and makes the exit code 1 (the import itself stays written).
 ``--background``: the file is stored and imported by the job ``sheet_import`` (with
 ``--dry-run``: checked by ``sheet_check``) on a Celery worker, as an upload in the admin
-is; the command prints the job's number and returns at once (docs/jobs.md)."""
+is; the command prints the job's number and returns at once (docs/jobs.md).
+An import (not a --dry-run, which writes nothing) is an entry of the 审计日志 when it ends:
+who (the --user, else the OS user), kind, file, and 完成 with rows and result, or 失败 /
+校验未通过 (nothing written). A file refused at its header (nothing read: decided before any
+query) is not recorded."""
 from __future__ import annotations
 
 import sys
@@ -20,6 +24,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.models import Action
+from audit.services import audit_command, audit_record
 from jobs.management.acting_user import find_user
 from jobs.scope import current_scope
 from jobs.services import job_start
@@ -86,16 +92,28 @@ class Command(BaseCommand):
             return self._background(sheet_kind, file, acting_user, dry_run=dry_run, settle=settle, errors=errors)
         progress = Progress(sys.stderr)
         started = time.monotonic()
+        audited = not dry_run
         try:
             result = run_import(sheet_kind, file, user=acting_user, dry_run=dry_run,
                                 progress=progress, parallel=not single_process)
         except PermissionDenied as exc:
+            if audited:
+                self._audit(sheet_kind, file, acting_user, "失败（未写入任何数据）", reason=str(exc))
             raise CommandError(str(exc)) from None
         except FileNotFoundError:
+            if audited:
+                self._audit(sheet_kind, file, acting_user, "失败（未写入任何数据）", reason="文件不存在")
             raise CommandError(f"文件不存在：{file}") from None
+        except BaseException:
+            if audited:
+                self._audit(sheet_kind, file, acting_user, "失败（未写入任何数据）")
+            raise
         finally:
             progress.done()
         elapsed = time.monotonic() - started
+        if audited and (result.ok or result.rows):
+            self._audit(sheet_kind, file, acting_user, "完成" if result.ok else "校验未通过（未写入任何数据）",
+                        rows=result.rows, result=result.summary())
         if result.ok:
             self.stdout.write(f"{result.summary()}（用时 {elapsed:.1f} 秒）")
             if settle and result.written:
@@ -110,6 +128,12 @@ class Command(BaseCommand):
             write_errors(result.errors, errors)
             self.stderr.write(f"错误报告已写入 {errors}")
         raise CommandError(result.summary())
+
+    @staticmethod
+    def _audit(sheet_kind, file, acting_user, stage, **details):
+        with audit_command("命令行导入表格"):
+            audit_record(action=Action.IMPORT, user=acting_user, obj=sheet_kind.label,
+                         details={"stage": stage, "kind": sheet_kind.label, "file": file, **details})
 
     def _background(self, sheet_kind, file, acting_user, *, dry_run, settle, errors):
         if settle:

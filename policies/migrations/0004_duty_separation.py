@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('policies', '0002_masking_rules'),
+        ('policies', '0003_masking_rule_name'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
