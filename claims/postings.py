@@ -52,7 +52,7 @@ def outstanding(claim_ids) -> dict[tuple[int, int], Decimal]:
     rows = (Journal.objects.filter(source_kind=SourceKind.CLAIM, source_id__in=list(claim_ids),
                                    entries__account=Account.PAYABLE)
             .values_list("source_id", "scheme_id").annotate(total=Sum("entries__amount")))
-    return {(claim_id, scheme_id): -total for claim_id, scheme_id, total in rows if total}
+    return {(claim_id, scheme_id): -postings.money(total) for claim_id, scheme_id, total in rows if total}
 
 
 def paid_specs(claims: Iterable[Claim], *, booked_on, reference: str = "") -> list[JournalSpec]:

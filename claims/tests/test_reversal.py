@@ -207,3 +207,60 @@ def test_claims_settled_before_the_reversed_one_are_not_flagged(loaded_policies)
     reverse(first)
     later_service.refresh_from_db()
     assert not later_service.needs_resettle  # its history never held the reversed claim
+
+
+# --------------------------------------------------------------------------- admin
+
+
+def url(name, *args):
+    from django.urls import reverse as url_reverse
+    return url_reverse(f"admin:claims_claim_{name}", args=args)
+
+
+def test_admin_reverse_button_flag_filter_and_approve_resettle(client, loaded_policies, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    person = dianjiang_person(tier=1)
+    first, second = two_claims(person)
+    for claim in (first, second):
+        pay(approve(claim))
+    clerk, reviewer = role_staff("jingban", CLERK), role_staff("shenhe", REVIEWER)
+    client.force_login(clerk)
+    assert "claim-btn-reverse" not in client.get(url("change", first.pk)).content.decode()
+    client.force_login(reviewer)
+    page = client.get(url("change", first.pk)).content.decode()
+    assert "claim-btn-reverse" in page and "退回或冲正" in page
+    form = client.get(url("act", first.pk, "reverse")).content.decode()
+    assert "冲正原因" in form and "待重新结算" in form
+    assert client.post(url("act", first.pk, "reverse"), {"reason": ""}).status_code == 200  # required
+    response = client.post(url("act", first.pk, "reverse"), {"reason": "发票重复报销"}, follow=True)
+    text = response.content.decode()
+    assert "冲正完成" in text and "应收回 240.00 元" in text and "1 条本人同年度理赔已标记为待重新结算" in text
+    assert Claim.objects.get(pk=first.pk).status == Claim.Status.REVERSED
+    assert "claim-btn-recover" in text  # the money paid can be recovered
+
+    listing = client.get(url("changelist"), {"needs_resettle__exact": "1"}).content.decode()
+    assert "待重新结算" in listing and second.settlement_no in listing
+    assert first.settlement_no not in listing
+    page = client.get(url("change", second.pk)).content.decode()
+    assert "claim-resettle-flag" in page and "claim-btn-approve_resettle" in page
+    assert "查看引起重新结算的理赔" in page
+    confirm = client.get(url("act", second.pk, "approve_resettle")).content.decode()
+    assert "确认批准重新结算" in confirm
+    response = client.post(url("changelist"), {"action": "approve_resettle_action",
+                                               "_selected_action": [first.pk, second.pk]}, follow=True)
+    text = response.content.decode()
+    assert "未标记待重新结算" in text and "批准重新结算：已处理 1 条理赔" in text
+    second.refresh_from_db()
+    assert not second.needs_resettle and second.status == Claim.Status.APPROVED
+    assert paid(second) == Decimal("120.00")
+    page = client.get(url("change", second.pk)).content.decode()
+    assert "应付 60.00 元" in page
+    for word in ("None", "True", "False", "reversed", "approve_resettle_action"):
+        assert f">{word}<" not in page
+
+
+def test_a_reversed_claim_prints_under_the_reversed_mark(client, loaded_policies):
+    claim = reverse(pay(approve(settle(outpatient(dianjiang_person(tier=1), "400")))))
+    client.force_login(role_staff("shenhe", REVIEWER))
+    page = client.get(url("print", claim.pk)).content.decode()
+    assert "已冲正" in page
