@@ -237,6 +237,11 @@ def test_admin_reverse_button_flag_filter_and_approve_resettle(client, loaded_po
     assert "冲正完成" in text and "应收回 240.00 元" in text and "1 条本人同年度理赔已标记为待重新结算" in text
     assert Claim.objects.get(pk=first.pk).status == Claim.Status.REVERSED
     assert "claim-btn-recover" in text  # the money paid can be recovered
+    confirm = client.get(url("act", first.pk, "recover")).content.decode()
+    assert "确认登记追回" in confirm and "应收回 240.00 元" in confirm
+    text = client.post(url("act", first.pk, "recover"), {"confirm": "1"}, follow=True).content.decode()
+    assert "登记追回完成" in text and "应付/应收回：无" in text
+    assert not postings.recoverable([first.pk])
 
     listing = client.get(url("changelist"), {"needs_resettle__exact": "1"}).content.decode()
     assert "待重新结算" in listing and second.settlement_no in listing
