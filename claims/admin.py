@@ -13,11 +13,12 @@ deadline; docs/claims.md).
 - 理赔结算: region-scoped (``RegionScopedAdminMixin``, ``region = 参保统筹区``); person and
   hospital autocomplete; the carried-in layers inline; ID numbers masked for users
   without ``policies.view_full_identity``. Buttons on the claim page: 试算 (engine result,
-  nothing saved), 结算 / 重新结算, 审核通过, 登记支付, 退回, 作废 (shown by permission and
-  status), 打印结算单. The result lines of every settlement version with their
+  nothing saved), 结算 / 重新结算, 审核通过, 登记支付, 退回, 作废, 冲正 (reason),
+  批准重新结算 (a claim flagged 待重新结算), 登记追回 (money to recover) — shown by
+  permission and state — and 打印结算单. The result lines of every settlement version with their
   explanations, the person's YTD panel and the documents checklist are shown on the
-  page; a settled claim is read-only. List actions 结算 / 审核通过 / 登记支付; filter
-  "线下审核期限" lists overdue claims.
+  page; a settled claim is read-only. List actions 结算 / 审核通过 / 登记支付 / 批准重新结算;
+  filters "待重新结算" and "线下审核期限" (overdue claims).
 Every write goes through ``claims.services``; refusals are shown in Chinese.
 """
 from __future__ import annotations
@@ -47,10 +48,11 @@ from policies.access import RegionScopedAdminMixin, RegionScopedWritesAdminMixin
 from policies.admin import HistoryAdmin
 from policies.admin_inlines import adopt_saved
 from policies.masking import masked_birth_date, masked_column, masked_id, masked_name
+from policies.models import Scheme
 from policies.widgets import IsoDateInput
 from sheets.admin import SheetAdminMixin
 
-from . import batch, selectors, services, ytd
+from . import batch, postings, selectors, services, ytd
 from .models import Claim, ClaimDocument, GivenLayer, Hospital
 
 # --------------------------------------------------------------------------- hospitals
@@ -282,14 +284,33 @@ ACTIONS = {
     "return": ("退回", services.claim_return, "claims.reject_claim",
                (Claim.Status.SETTLED, Claim.Status.APPROVED), True),
     "void": ("作废", services.claim_void, "claims.reject_claim",
-             (Claim.Status.DRAFT, Claim.Status.SETTLED, Claim.Status.RETURNED), True),
+             (Claim.Status.DRAFT, Claim.Status.SETTLED, Claim.Status.RETURNED,
+              Claim.Status.REVERSED), True),
+    # docs/money.md §冲正与重新结算
+    "reverse": ("冲正", services.claim_reverse, "claims.reverse_claim", Claim.REVERSIBLE, True),
+    "approve_resettle": ("批准重新结算", services.claim_resettle, "claims.approve_claim",
+                         (Claim.Status.SETTLED, *Claim.REVERSIBLE), False),
+    "recover": ("登记追回", services.claim_recover, "claims.pay_claim",
+                (Claim.Status.APPROVED, Claim.Status.REVERSED, Claim.Status.VOID), False),
+}
+
+# Buttons shown only when the claim is in this state as well (besides status and permission).
+SHOWN_WHEN = {
+    "resettle": lambda claim: not claim.needs_resettle,  # 批准重新结算 instead
+    "approve_resettle": lambda claim: claim.needs_resettle,
+    "recover": lambda claim: bool(postings.recoverable([claim.pk])),
 }
 
 
 # The reviewer's decision buttons on the claim page (issue: 批准 / 驳回 where the evidence is
 # read): 审核通过 asks for a confirmation first; 退回 asks for the reason.
 BUTTON_LABELS = {"approve": "批准（审核通过）", "return": "驳回（退回）"}
-CONFIRM_ACTIONS = {"approve"}
+CONFIRM_ACTIONS = {"approve", "approve_resettle", "recover"}
+REASON_NOTICES = {
+    "reverse": ("冲正将冲销本理赔的待遇核定，本理赔不再计入参保人本年度累计（年度限额、起付线随之恢复）；"
+                "已支付的金额记为应收回，可在更正后重新结算时抵扣或登记追回。"
+                "参保人同年度在本理赔之后结算的理赔将标记为“待重新结算”。"),
+}
 
 
 def _messages_of(exc) -> str:
@@ -298,7 +319,7 @@ def _messages_of(exc) -> str:
 
 SETTLED_STATUSES = (Claim.Status.SETTLED, Claim.Status.APPROVED, Claim.Status.PAID)
 """A claim in these statuses prints as a 结算单; any other prints under a watermark."""
-UNSETTLED_MARKS = {Claim.Status.VOID: "已作废"}
+UNSETTLED_MARKS = {Claim.Status.VOID: "已作废", Claim.Status.REVERSED: "已冲正"}
 """Watermark of a printed claim that is not settled (default 未结算)."""
 
 
@@ -310,7 +331,7 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
     change_form_template = "admin/claims/claim/change_form.html"
     # related filters list only what occurs in the user's claims (their regions' hospitals
     # and diseases), never another region's catalogue
-    list_filter = ["status", ReviewDeadlineFilter, "claim_type",
+    list_filter = ["status", "needs_resettle", ReviewDeadlineFilter, "claim_type",
                    ("region", admin.RelatedOnlyFieldListFilter), "year", "offline_review",
                    ("hospital", admin.RelatedOnlyFieldListFilter),
                    ("disease", admin.RelatedOnlyFieldListFilter)]
@@ -319,7 +340,8 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
     search_help_text = "按结算单号、参保人完整证件号码（精确）、姓名或医疗机构名称查找"
     autocomplete_fields = ["person", "hospital"]
     date_hierarchy = "service_date"
-    actions = ["settle_action", "resettle_job_action", "approve_action", "pay_action"]
+    actions = ["settle_action", "resettle_job_action", "approve_action", "pay_action",
+               "approve_resettle_action"]
 
     class Media:  # live checks of the amounts while the clerk types (static/claims/)
         js = ["claims/claim_form.js"]
@@ -332,9 +354,9 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
                "out_of_catalog_controlled"]
     MEDICAL = ["disease", "major_disease", "special_b", "delivery_mode", "drug_list", "drug_class"]
     REVIEW = ["accepted_on", "offline_review", "note"]
-    STATUS = ["status_display", "status_reason", "settlement_version", "fund_total", "personal",
-              "settled_at", "settled_by", "approved_at", "approved_by", "paid_at", "paid_by",
-              "review_due_date"]
+    STATUS = ["status_display", "status_reason", "resettle_display", "settlement_version",
+              "fund_total", "personal", "ledger_display", "settled_at", "settled_by", "approved_at",
+              "approved_by", "paid_at", "paid_by", "reversed_at", "reversed_by", "review_due_date"]
 
     # ------------------------------------------------------------------ list
 
@@ -348,8 +370,9 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
             return masked_id(request, obj.person.document_number)
 
         document.short_description = "证件号码"
-        return ["settlement_no", masked_column(request, "person__name", "name", "参保人"), document, "hospital",
-                "claim_type", "service_date", "total", "fund_total", "personal", "status", "review_due_date"]
+        return ["settlement_no", masked_column(request, "person__name", "name", "参保人"), document,
+                "hospital", "claim_type", "service_date", "total", "fund_total", "personal", "status",
+                "needs_resettle", "review_due_date"]
 
     def get_export_queryset(self, request):
         """The changelist's rows (scoped, filters applied) with what the export reads."""
@@ -372,7 +395,8 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
         return sets
 
     def get_readonly_fields(self, request, obj=None):
-        computed = ["status_display", "result_lines", "ytd_panel"]
+        computed = ["status_display", "resettle_display", "ledger_display", "result_lines",
+                    "ytd_panel"]
         if obj is None:
             return []
         if not obj.is_editable:
@@ -411,6 +435,27 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
             text += f"（线下审核已超期，期限 {obj.review_due_date}）"
         return text
 
+    @admin.display(description="待重新结算")
+    def resettle_display(self, obj):
+        if not obj.needs_resettle:
+            return "否"
+        text = f"是：{obj.resettle_reason}" if obj.resettle_reason else "是"
+        if obj.resettle_cause_id:
+            url = reverse("admin:claims_claim_change", args=[obj.resettle_cause_id])
+            return format_html('{}（<a href="{}">查看引起重新结算的理赔</a>）', text, url)
+        return text
+
+    @admin.display(description="应付/应收回（按基金账）")
+    def ledger_display(self, obj):
+        """The claim's 应付待遇 per fund from the ledger: owed (to pay) or a debit balance
+        (paid and no longer owed: to recover), docs/money.md."""
+        rows = postings.outstanding([obj.pk])
+        if not rows:
+            return "无"
+        names = dict(Scheme.objects.filter(pk__in=[s for _c, s in rows]).values_list("pk", "name"))
+        return "；".join(f"{names.get(scheme, '')}{'应付' if amount > 0 else '应收回'} {fmt(abs(amount))} 元"
+                        for (_claim, scheme), amount in sorted(rows.items()))
+
     @admin.display(description="结算结果")
     def result_lines(self, obj):
         return mark_safe(render_to_string("claims/includes/result_lines.html", {
@@ -437,7 +482,8 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
                {"name": "print", "url": self._url("print", obj), "post": False,
                 "label": "打印结算单" if obj.status in SETTLED_STATUSES else "打印（未结算）"}]
         for name, (label, _service, perm, statuses, needs_reason) in ACTIONS.items():
-            if obj.status in statuses and request.user.has_perm(perm):
+            if obj.status in statuses and request.user.has_perm(perm) \
+                    and SHOWN_WHEN.get(name, bool)(obj):
                 out.append({"name": name, "label": BUTTON_LABELS.get(name, label),
                             "url": self._url(name, obj),
                             "post": not needs_reason and name not in CONFIRM_ACTIONS})
@@ -486,10 +532,10 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
 
     # ------------------------------------------------------------------ actions
 
-    def _bulk(self, request, queryset, name):
+    def _bulk(self, request, queryset, name, ordered=False):
         label, service, perm, _statuses, _reason = ACTIONS[name]
         done, failed = 0, []
-        for claim in queryset.order_by("service_date", "id"):
+        for claim in (queryset if ordered else queryset.order_by("service_date", "id")):
             try:
                 service(claim=claim, acting_user=request.user)
                 done += 1
@@ -538,6 +584,17 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
     @admin.action(description="登记支付所选理赔", permissions=["pay"])
     def pay_action(self, request, queryset):
         self._bulk(request, queryset, "pay")
+
+    @admin.action(description="批准重新结算所选待重新结算理赔", permissions=["approve"])
+    def approve_resettle_action(self, request, queryset):
+        """批准重新结算 of the selected claims flagged 待重新结算, in the order they were
+        settled (each reads those settled before it); the others are named and skipped."""
+        skipped = [str(c) for c in queryset.filter(needs_resettle=False)]
+        flagged = queryset.filter(needs_resettle=True).order_by("settled_at", "id")
+        if skipped:
+            self.message_user(request, "未标记待重新结算，未处理：" + "、".join(skipped[:20])
+                              + ("等" if len(skipped) > 20 else ""), messages.WARNING)
+        self._bulk(request, flagged, "approve_resettle", ordered=True)
 
     def has_settle_permission(self, request):
         return request.user.has_perm("claims.settle_claim")
@@ -616,6 +673,7 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
                     **self.admin_site.each_context(request), "opts": self.opts, "claim": claim,
                     "title": f"{label}：{claim}", "form": form, "label": label,
                     "person_name": masked_name(request, claim.person.name),
+                    "notice": REASON_NOTICES.get(action, ""),
                     "has_view_permission": True, "change_url": change_url})
         elif action in CONFIRM_ACTIONS and "confirm" not in request.POST:
             return TemplateResponse(request, "admin/claims/claim/confirm.html", {
@@ -623,7 +681,8 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
                 "title": f"{label}：{claim}", "label": label, "has_view_permission": True,
                 "person_name": masked_name(request, claim.person.name),
                 "change_url": change_url, "lines": list(claim.current_layers()),
-                "documents": list(claim.documents.all())})
+                "documents": list(claim.documents.all()), "action": action,
+                "ledger": self.ledger_display(claim)})
         elif request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         kwargs = {"claim": claim, "acting_user": request.user}
@@ -635,7 +694,12 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
             self.message_user(request, f"{label}未完成：{_messages_of(exc)}", messages.ERROR)
         else:
             text = f"{label}完成：{claim}，状态“{claim.get_status_display()}”"
-            if claim.fund_total is not None and action in ("settle", "resettle"):
+            if claim.fund_total is not None and action in ("settle", "resettle", "approve_resettle"):
                 text += f"，基金支付 {fmt(claim.fund_total)}，个人负担 {fmt(claim.personal)}"
+            if action in ("reverse", "approve_resettle", "recover"):
+                text += f"；应付/应收回：{self.ledger_display(claim)}"
+                flagged = Claim.objects.filter(resettle_cause=claim, needs_resettle=True).count()
+                if action == "reverse" and flagged:
+                    text += f"；另有 {flagged} 条本人同年度理赔已标记为待重新结算"
             self.message_user(request, text, messages.SUCCESS)
         return HttpResponseRedirect(change_url)

@@ -48,7 +48,8 @@ from . import fetch, selectors, services
 from .models import Claim, ClaimDocument, ClaimLayer
 
 SETTLED_FIELDS = ["status", "settlement_version", "fund_total", "personal", "settled_at", "settled_by_id",
-                  "approved_at", "approved_by_id", "status_reason"]  # services.mark_settled
+                  "approved_at", "approved_by_id", "status_reason", "needs_resettle",
+                  "resettle_reason", "resettle_cause_id"]  # services.mark_settled
 CHUNK_PERSONS = 500  # persons per chunk: one transaction, one task of the job
 
 

@@ -100,19 +100,23 @@ class Claim(models.Model):
         APPROVED = "approved", "已审核"
         PAID = "paid", "已支付"
         RETURNED = "returned", "退回"
+        REVERSED = "reversed", "已冲正"
         VOID = "void", "作废"
 
     TRANSITIONS = {
         Status.DRAFT: (Status.SETTLED, Status.VOID),
         Status.SETTLED: (Status.SETTLED, Status.APPROVED, Status.RETURNED, Status.VOID),
-        Status.APPROVED: (Status.PAID, Status.RETURNED),
+        Status.APPROVED: (Status.PAID, Status.RETURNED, Status.REVERSED),
         Status.RETURNED: (Status.SETTLED, Status.VOID),
-        Status.PAID: (),
+        Status.PAID: (Status.REVERSED,),
+        # 冲正 (docs/money.md §冲正与重新结算): corrected and settled again, or voided
+        Status.REVERSED: (Status.SETTLED, Status.VOID),
         Status.VOID: (),
     }
-    EDITABLE = (Status.DRAFT, Status.RETURNED)
+    EDITABLE = (Status.DRAFT, Status.RETURNED, Status.REVERSED)
     COUNTED = (Status.SETTLED, Status.APPROVED, Status.PAID)  # build the YTD history
     PENDING_REVIEW = (Status.DRAFT, Status.SETTLED, Status.RETURNED)  # not yet decided
+    REVERSIBLE = (Status.APPROVED, Status.PAID)  # 冲正
 
     # who, where, when
     person = models.ForeignKey("enrollment.Person", verbose_name="参保人", on_delete=models.PROTECT,
@@ -165,7 +169,7 @@ class Claim(models.Model):
                                        help_text="受理日期起按工作日计算（年度方案参考指标“线下审核时限（工作日）”）")
     # workflow
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT)
-    status_reason = models.TextField("退回/作废原因", blank=True)
+    status_reason = models.TextField("退回/作废/冲正原因", blank=True)
     settlement_version = models.PositiveIntegerField("结算版本", default=0, editable=False)
     fund_total = models.DecimalField("基金支付合计", **MONEY, null=True, blank=True, editable=False)
     personal = models.DecimalField("个人负担", **MONEY, null=True, blank=True, editable=False)
@@ -181,6 +185,18 @@ class Claim(models.Model):
     paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="支付登记人", null=True,
                                 blank=True, on_delete=models.PROTECT, related_name="+",
                                 editable=False)
+    # re-settlement after a reversal of a claim this one's result depended on
+    needs_resettle = models.BooleanField(
+        "待重新结算", default=False, editable=False,
+        help_text="本人同年度先前计入累计的理赔被冲正、退回或重新结算后，本理赔的结算结果可能不再正确")
+    resettle_reason = models.CharField("重新结算原因", max_length=300, blank=True, editable=False)
+    resettle_cause = models.ForeignKey("self", verbose_name="引起重新结算的理赔", null=True,
+                                       blank=True, on_delete=models.PROTECT, related_name="+",
+                                       editable=False)
+    reversed_at = models.DateTimeField("冲正时间", null=True, blank=True, editable=False)
+    reversed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="冲正人", null=True,
+                                    blank=True, on_delete=models.PROTECT, related_name="+",
+                                    editable=False)
     note = models.TextField("备注", blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="录入人", null=True,
                                    blank=True, on_delete=models.PROTECT, related_name="+",
@@ -196,6 +212,7 @@ class Claim(models.Model):
             ("approve_claim", "可审核通过理赔"),
             ("reject_claim", "可退回/作废理赔"),
             ("pay_claim", "可登记理赔支付"),
+            ("reverse_claim", "可冲正已审核/已支付的理赔"),
             ("import_claim", "可导入理赔结算单表格"),
         ]
         indexes = [models.Index(fields=["person", "year", "status"], name="claim_person_year")]

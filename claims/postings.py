@@ -1,7 +1,8 @@
 """The ledger journals of claims (docs/money.md §理赔): on 审核通过 each fund's current
 computed layer is booked as 待遇核定 (待遇支出 / 应付待遇); on payment the fund's
 outstanding 应付待遇 of the claim is paid out of 基金存款; a 退回 after approval reverses
-the 待遇核定. Layers given by the hospital's settlement system (``ClaimLayer.given``)
+the 待遇核定, as does a 冲正 (also of a paid claim: its 应付待遇 then shows a debit
+balance, 应收回, netted against the re-settlement or received back as 待遇追回). Layers given by the hospital's settlement system (``ClaimLayer.given``)
 were paid by that system and are not booked here."""
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def outstanding(claim_ids) -> dict[tuple[int, int], Decimal]:
     rows = (Journal.objects.filter(source_kind=SourceKind.CLAIM, source_id__in=list(claim_ids),
                                    entries__account=Account.PAYABLE)
             .values_list("source_id", "scheme_id").annotate(total=Sum("entries__amount")))
-    return {(claim_id, scheme_id): -total for claim_id, scheme_id, total in rows if total}
+    return {(claim_id, scheme_id): -postings.money(total) for claim_id, scheme_id, total in rows if total}
 
 
 def paid_specs(claims: Iterable[Claim], *, booked_on, reference: str = "") -> list[JournalSpec]:
@@ -66,3 +67,26 @@ def paid_specs(claims: Iterable[Claim], *, booked_on, reference: str = "") -> li
             claim_id=claim_id, scheme_id=scheme_id, region_id=claim.region_id, year=claim.year,
             person_id=claim.person_id, amount=amount, booked_on=booked_on, reference=reference))
     return specs
+
+
+def recoverable(claim_ids) -> dict[tuple[int, int], Decimal]:
+    """``{(claim id, scheme id): 应收回}``: a debit balance of the claim's 应付待遇 — money
+    paid that is no longer owed (after a 冲正 or a lower re-settlement), shown positive."""
+    return {key: -amount for key, amount in outstanding(claim_ids).items() if amount < 0}
+
+
+def recovered_specs(claims: Iterable[Claim], *, booked_on, reference: str = "") -> list[JournalSpec]:
+    """待遇追回 of ``claims``: each fund's 应收回 received back into 基金存款."""
+    claims = {c.pk: c for c in claims}
+    specs = []
+    for (claim_id, scheme_id), amount in sorted(recoverable(claims).items()):
+        claim = claims[claim_id]
+        specs.append(postings.claim_recovered(
+            claim_id=claim_id, scheme_id=scheme_id, region_id=claim.region_id, year=claim.year,
+            person_id=claim.person_id, amount=amount, booked_on=booked_on, reference=reference))
+    return specs
+
+
+def money_of(spec: JournalSpec) -> Decimal:
+    """The amount a one-debit journal moves (its debit line)."""
+    return sum((amount for _account, amount in spec.balanced_lines() if amount > 0), Decimal("0"))

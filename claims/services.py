@@ -5,9 +5,12 @@ leshan.md claim documents; liaocheng.md offline review.
 Workflow (``Claim.TRANSITIONS``)::
 
     录入 draft ──结算──▶ 已结算 settled ──审核──▶ 已审核 approved ──支付──▶ 已支付 paid
-       │                 │  ▲ 重新结算                │
-       ▼                 ▼  │                        ▼
-     作废 void ◀──── 退回 returned ◀────────────────────┘
+       │                 │  ▲ 重新结算                │  ▲ 追回/支付差额 │
+       ▼                 ▼  │                        ▼  │             │
+     作废 void ◀──── 退回 returned ◀────────────────────┘  │             │
+       ▲                                                 │             │
+       └───────── 已冲正 reversed ◀──────冲正─────────────┴─────────────┘
+                     └──更正后结算──▶ 已结算（新版本）
 
 - ``claim_create`` / ``claim_update`` validate the sheet (Chinese messages naming the
   field) and are allowed in 录入 and 退回 only: a settled claim is read-only.
@@ -22,6 +25,9 @@ Workflow (``Claim.TRANSITIONS``)::
 - ``claim_approve`` needs ``claims.approve_claim`` and a complete documents checklist;
   ``claim_pay`` ``claims.pay_claim``; ``claim_return`` / ``claim_void`` ``claims.reject_claim``
   and a reason.
+- ``claim_reverse`` (冲正 of an approved or paid claim, ``claims.reverse_claim``, reason),
+  ``claim_recover`` (登记追回 of money paid and no longer owed) and the 待重新结算 flag of
+  the person's later claims, cleared by ``claim_resettle`` (docs/money.md §冲正与重新结算).
 
 Permissions: ``acting_user=None`` is a system job (imports, demo data) and is not
 permission-checked; history records the acting user.
@@ -426,6 +432,7 @@ def mark_settled(claim: Claim, settled: SettledClaim, *, version: int, now, acti
     claim.settled_by = acting_user
     claim.approved_at = claim.approved_by = None
     claim.status = Claim.Status.SETTLED
+    claim.needs_resettle, claim.resettle_reason, claim.resettle_cause = False, "", None
 
 
 def _store(claim: Claim, settled: SettledClaim, acting_user, names: dict[str, str]) -> list[ClaimLayer]:
@@ -464,14 +471,19 @@ def regenerate_documents(claim: Claim, paid, acting_user) -> None:
 
 
 def _settle(claim: Claim, acting_user, *, allowed, action: str, reason: str = "") -> Claim:
+    """Settle ``claim`` (in one of ``allowed``) as a new version. An approved or paid
+    claim (re-settled after a reversal it depended on) keeps its status and approval."""
     # Lock the person first: every settlement of this person waits here, then reads the
     # history committed by the one before it (README §6 concurrent settlement).
     persons = fetch.lock_persons([claim.person_id])
     locked = _locked(claim)
     if locked.status not in allowed:
         raise _status_error(locked, action)
+    kept = (locked.status, locked.approved_at, locked.approved_by)
     settled, context = _run_engine(locked, persons)
     rows = _store(locked, settled, acting_user, context.names)
+    if kept[0] in Claim.REVERSIBLE:
+        locked.status, locked.approved_at, locked.approved_by = kept
     locked.status_reason = ""
     _full_save(locked, acting_user, reason or action)
     regenerate_documents(locked, selectors.paid_by_scheme(rows), acting_user)
@@ -491,12 +503,137 @@ def claim_settle(*, claim: Claim, acting_user) -> Claim:
 @transaction.atomic
 def claim_resettle(*, claim: Claim, acting_user, reason: str = "") -> Claim:
     """重新结算 a settled (not yet approved) claim, e.g. after its parameters changed:
-    explicit, the old lines are kept as history (README §4.8)."""
+    explicit, the old lines are kept as history (README §4.8).
+
+    A claim flagged 待重新结算 (``needs_resettle``: a claim of the person it depended on
+    was reversed, returned or re-settled) may also be approved or paid: 批准重新结算
+    (needs ``claims.approve_claim`` too) re-settles it keeping its approval, reverses its
+    待遇核定 and books the new one, so that a paid claim owes the difference (status back to
+    已审核, paid by ``claim_pay``) or has an amount to recover (``claim_recover``). The flag
+    is cleared. When the result changed, the person's claims settled after it are flagged
+    in their turn (docs/money.md §冲正与重新结算)."""
     _check(acting_user, "claims.settle_claim", claim)
-    text = f"重新结算：{reason.strip()}" if reason and reason.strip() else "重新结算"
-    settled = _settle(claim, acting_user, allowed=(Claim.Status.SETTLED,), action="重新结算", reason=text)
-    audit_record(action=Action.SETTLE, user=acting_user, obj=settled, details={"operation": text})
+    current = Claim.objects.only("status", "needs_resettle", "resettle_reason").get(pk=claim.pk)
+    flagged = current.needs_resettle
+    allowed = (Claim.Status.SETTLED, *Claim.REVERSIBLE) if flagged else (Claim.Status.SETTLED,)
+    if flagged and current.status in Claim.REVERSIBLE:
+        _check(acting_user, "claims.approve_claim", claim)
+    words = (reason or "").strip() or (current.resettle_reason if flagged else "")
+    text = f"重新结算：{words}" if words else "重新结算"
+    before = Claim.objects.only("settled_at").get(pk=claim.pk).settled_at
+    old_paid = selectors.paid_by_scheme(ClaimLayer.objects.filter(claim_id=claim.pk, is_current=True))
+    settled = _settle(claim, acting_user, allowed=allowed, reason=text,
+                      action="重新结算（已审核、已支付的理赔仅在标记为待重新结算时可以重新结算）"
+                      if current.status in Claim.REVERSIBLE else "重新结算")
+    if settled.status in Claim.REVERSIBLE:  # the ledger follows the new amounts
+        ledger.source_reverse(source_kind=SourceKind.CLAIM, source_id=settled.pk,
+                              kinds=[Journal.Kind.CLAIM_PAYABLE], acting_user=acting_user,
+                              memo=f"重新结算冲销原待遇核定：{words}" if words else "重新结算冲销原待遇核定")
+        ledger.journals_write(postings.payable_specs([settled], booked_on=timezone.localdate()),
+                              acting_user=acting_user)
+        if settled.status == Claim.Status.PAID and postings.outstanding([settled.pk]):
+            settled.status = Claim.Status.APPROVED  # a difference to pay or to recover
+            _full_save(settled, acting_user, "重新结算后有差额待支付或待追回")
+    new_paid = selectors.paid_by_scheme(settled.current_layers())
+    flagged_now = []
+    if new_paid != old_paid:
+        flagged_now = _flag_dependents(settled, since=before, why="重新结算后结算结果改变",
+                                       acting_user=acting_user)
+    audit_record(action=Action.SETTLE, user=acting_user, obj=settled, details={
+        "operation": "批准重新结算" if flagged else text, **({"reason": words} if words else {}),
+        **({"flagged": [str(c) for c in flagged_now]} if flagged_now else {})})
     return settled
+
+
+# --------------------------------------------------------------------------- reversal
+
+
+def dependent_claims(claim: Claim, *, since):
+    """The person's other counted claims of the same region and plan year settled at or
+    after ``since`` (the settlement time of ``claim``'s current version): each read
+    ``claim`` in its year-to-date history (``fetch.counted_claims``: every counted claim of
+    the year, whatever its service date), so its result may depend on it."""
+    if since is None:
+        return Claim.objects.none()
+    return (Claim.objects.filter(person_id=claim.person_id, region_id=claim.region_id,
+                                 year=claim.year, status__in=Claim.COUNTED, settled_at__gte=since)
+            .exclude(pk=claim.pk))
+
+
+def _flag_dependents(claim: Claim, *, since, why: str, acting_user) -> list[Claim]:
+    """Flag ``dependent_claims`` 待重新结算 (those already flagged keep their first reason)."""
+    out = []
+    for other in (dependent_claims(claim, since=since).filter(needs_resettle=False)
+                  .select_for_update(of=("self",)).order_by("settled_at", "id")):
+        other.needs_resettle = True
+        other.resettle_reason = f"理赔“{claim}”{why}"[:300]
+        other.resettle_cause = claim
+        _save(other, acting_user, f"待重新结算：{other.resettle_reason}",
+              update_fields=["needs_resettle", "resettle_reason", "resettle_cause"])
+        out.append(other)
+    return out
+
+
+@transaction.atomic
+def claim_reverse(*, claim: Claim, acting_user, reason: str) -> Claim:
+    """冲正 an approved or paid claim (``claims.reverse_claim``, reason required): its
+    待遇核定 journals are reversed (a paid claim's 应付待遇 then shows a debit balance: the
+    money paid, to recover with ``claim_recover`` or to net against the re-settlement), it
+    leaves the counted statuses (status 已冲正: the person's annual limits and YTD sums no
+    longer include it) and may be corrected and settled again as a new version (the old
+    versions' lines stay visible) or voided. The person's claims settled after it are
+    flagged 待重新结算 (``dependent_claims``)."""
+    _check(acting_user, "claims.reverse_claim", claim)
+    text = _reason(reason, "冲正")
+    fetch.lock_persons([claim.person_id])  # serialised with the person's settlements
+    locked = _locked(claim)
+    if not locked.can_move_to(Claim.Status.REVERSED):
+        raise _status_error(locked, "冲正（仅已审核或已支付的理赔可以冲正）")
+    was = locked.get_status_display()
+    journals = ledger.source_reverse(source_kind=SourceKind.CLAIM, source_id=locked.pk,
+                                     kinds=[Journal.Kind.CLAIM_PAYABLE], acting_user=acting_user,
+                                     memo=f"冲正：{text}")
+    locked.status = Claim.Status.REVERSED
+    locked.status_reason = text
+    locked.reversed_at = timezone.now()
+    locked.reversed_by = acting_user
+    locked.approved_at = locked.approved_by = None  # the approval is undone; 支付时间 stays
+    locked.needs_resettle, locked.resettle_reason, locked.resettle_cause = False, "", None
+    _full_save(locked, acting_user, f"冲正：{text}")
+    flagged = _flag_dependents(locked, since=locked.settled_at, why=f"已冲正（{text}）",
+                               acting_user=acting_user)
+    recover = sum(postings.recoverable([locked.pk]).values(), ZERO)
+    audit_record(action=Action.REVIEW, user=acting_user, obj=locked, details={
+        "operation": "冲正", "reason": text, "from_status": was, "journals": journals,
+        "recoverable": str(recover), "flagged": [str(c) for c in flagged]})
+    return locked
+
+
+@transaction.atomic
+def claim_recover(*, claim: Claim, acting_user, reference: str = "", received_on=None) -> Claim:
+    """登记追回 (``claims.pay_claim``): the money paid on a claim and no longer owed — the
+    debit balance of its 应付待遇 after a reversal or a lower re-settlement — was received
+    back; books 待遇追回 (基金存款 debit / 应付待遇 credit) per fund. An approved claim with
+    nothing left to pay or recover is then 已支付."""
+    _check(acting_user, "claims.pay_claim", claim)
+    locked = _locked(claim)
+    if locked.status not in (Claim.Status.APPROVED, Claim.Status.REVERSED, Claim.Status.VOID):
+        raise _status_error(locked, "登记追回")
+    specs = postings.recovered_specs([locked], booked_on=received_on or timezone.localdate(),
+                                     reference=(reference or "").strip())
+    if not specs:
+        raise ValidationError("该理赔没有待追回的多付待遇", code="nothing_to_recover")
+    ledger.journals_write(specs, acting_user=acting_user)
+    amount = sum((postings.money_of(s) for s in specs), ZERO)
+    if locked.status == Claim.Status.APPROVED and not postings.outstanding([locked.pk]):
+        locked.status = Claim.Status.PAID
+        locked.paid_at = timezone.now()
+        locked.paid_by = acting_user
+    _full_save(locked, acting_user, f"登记追回 {fmt(amount)} 元")
+    audit_record(action=Action.REVIEW, user=acting_user, obj=locked, details={
+        "operation": "登记追回", "amount": str(amount),
+        **({"reference": reference.strip()} if (reference or "").strip() else {})})
+    return locked
 
 
 # --------------------------------------------------------------------------- workflow
@@ -534,6 +671,10 @@ def claim_pay(*, claim: Claim, acting_user) -> Claim:
     locked = _locked(claim)
     if not locked.can_move_to(Claim.Status.PAID):
         raise _status_error(locked, "登记支付（须先审核通过）")
+    owed_back = sum(postings.recoverable([locked.pk]).values(), ZERO)
+    if owed_back:
+        raise ValidationError(f"该理赔重新结算后多付待遇 {fmt(owed_back)} 元，须先登记追回",
+                              code="recovery_due")
     locked.status = Claim.Status.PAID
     locked.paid_at = timezone.now()
     locked.paid_by = acting_user
@@ -571,7 +712,10 @@ def claim_return(*, claim: Claim, acting_user, reason: str) -> Claim:
     locked.status = Claim.Status.RETURNED
     locked.status_reason = text
     locked.approved_at = locked.approved_by = None
-    return _audited_review(_full_save(locked, acting_user, f"退回：{text}"), acting_user, "退回", text)
+    _full_save(locked, acting_user, f"退回：{text}")
+    # it leaves the YTD history: the person's claims settled after it read it
+    _flag_dependents(locked, since=locked.settled_at, why=f"已退回（{text}）", acting_user=acting_user)
+    return _audited_review(locked, acting_user, "退回", text)
 
 
 @transaction.atomic

@@ -56,6 +56,9 @@ def ledger_differences(limit: int = 50) -> list[str]:
             out.append(f"理赔结算“{number}”：核定基金支付{_fmt(want)}元，账上待遇支出{_fmt(booked)}元")
         if status == Claim.Status.PAID and payables.get(pk, ZERO) != 0:
             out.append(f"理赔结算“{number}”已支付，账上仍有应付待遇{_fmt(-payables[pk])}元")
+        elif status not in (Claim.Status.APPROVED, Claim.Status.PAID) and payables.get(pk, ZERO) < 0:
+            # 冲正/退回/作废: nothing is owed any more (a debit balance is money to recover)
+            out.append(f"理赔结算“{number}”未审核通过，账上仍有应付待遇{_fmt(-payables[pk])}元")
     if len(out) > limit:
         out = out[:limit] + [f"另有{len(out) - limit}处不符"]
     return out

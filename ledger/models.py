@@ -41,6 +41,7 @@ class Journal(models.Model):
         CLAIM_PAYABLE = "claim_payable", "待遇核定"
         CLAIM_PAID = "claim_paid", "待遇支付"
         PAYMENT_RETURNED = "payment_returned", "支付退回"
+        CLAIM_RECOVERED = "claim_recovered", "待遇追回"
         REFUND = "refund", "退费核定"
         REFUND_PAID = "refund_paid", "退费支付"
         REVERSAL = "reversal", "冲正"

@@ -1,9 +1,10 @@
 """What each business act books (docs/money.md §分录规则): the entry lines of a
-contribution, a claim's payable benefits, their payment, a refund and its payment.
+contribution, a claim's payable benefits, their payment, money recovered on a claim, a
+refund and its payment.
 Plain values in, ``JournalSpec`` out; ``services`` writes them."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
@@ -98,6 +99,18 @@ def payment_returned(*, claim_id: int, scheme_id: int, region_id: int, year: int
         source_kind=SourceKind.CLAIM, source_id=claim_id, booked_on=booked_on,
         person_id=person_id, memo="支付退回", reference=reference,
         lines=((Account.BANK, amount), (Account.PAYABLE, -amount)))
+
+
+def claim_recovered(*, claim_id: int, scheme_id: int, region_id: int, year: int,
+                    person_id: int, amount, booked_on: date, reference: str = "",
+                    memo: str = "待遇追回") -> JournalSpec | None:
+    """待遇追回 (money paid on a claim and no longer owed — its 待遇核定 reversed or
+    lowered — comes back from the claimant): the lines of 支付退回 — 基金存款 receives
+    it, the claim's debit 应付待遇 (应收回) is cleared — under its own kind."""
+    spec = payment_returned(claim_id=claim_id, scheme_id=scheme_id, region_id=region_id,
+                            year=year, person_id=person_id, amount=amount, booked_on=booked_on,
+                            reference=reference)
+    return spec and replace(spec, kind=Journal.Kind.CLAIM_RECOVERED, memo=memo)
 
 
 def refund(*, refund_id: int, scheme_id: int, region_id: int, year: int, person_id: int,

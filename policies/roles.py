@@ -15,8 +15,8 @@ by the permissions of the model itself.
 Approval permissions: the enrollment and claims apps name their custom approval
 permissions ``approve_*`` / ``review_*`` / ``reject_*`` / ``settle_*`` (e.g.
 ``claims.approve_claim``) so that 审核员 picks them up. Claims add ``claims.settle_claim``
-(also granted to 经办员, who settles the claims they enter) and ``claims.pay_claim``
-(审核员 only).
+(also granted to 经办员, who settles the claims they enter), ``claims.pay_claim`` and
+``claims.reverse_claim`` (冲正; 审核员 only).
 """
 from __future__ import annotations
 
@@ -56,7 +56,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "claims.change_*",
         "enrollment.change_*registration*",
         *(f"{app}.{verb}_*" for app in CASE_APPS for verb in APPROVAL_VERBS),
-        "claims.pay_*",  # 登记理赔支付 (claims.pay_claim)
+        "claims.pay_*",  # 登记理赔支付 (claims.pay_claim), also 登记追回
+        "claims.reverse_claim",  # 冲正 of an approved or paid claim (docs/money.md)
         "ledger.view_*",  # 记账凭证, 基金余额表 (docs/money.md)
         "jobs.view_job",  # 全部任务 of their regions (docs/jobs.md)
         "policies.view_*",
