@@ -38,6 +38,7 @@ from .enrollments import (  # noqa: F401
 from .refunds import (  # noqa: F401
     benefits_booked,
     benefits_refusal,
+    ends_coverage,
     payee_defaults,
     refund_refusals,
     refundable,

@@ -101,6 +101,22 @@ def refund_refusals(*, payment: Payment, amount, reason: str, reason_note: str =
     return out
 
 
+def ends_coverage(enrollment: Enrollment, refund: Refund) -> bool:
+    """Whether approving ``refund`` ends the enrollment's coverage: its reason is 死亡,
+    转出 or 参军, or the refunds booked (this one included) reach the enrollment's whole
+    self-paid amount and it received no subsidy (a subsidy is never refunded, so a
+    subsidised enrollment stays paid for by it)."""
+    if refund.reason in Refund.ENDING_REASONS:
+        return True
+    totals = Payment.objects.filter(enrollment=enrollment).aggregate(
+        self_paid=Sum("self_paid"), subsidy=Sum("subsidy"))
+    if totals["subsidy"] or not totals["self_paid"]:
+        return False
+    booked = (Refund.objects.filter(payment__enrollment=enrollment, status__in=Refund.BOOKED)
+              .exclude(pk=refund.pk).aggregate(s=Sum("amount"))["s"] or ZERO)
+    return booked + refund.amount >= totals["self_paid"]
+
+
 def refunds_visible_to(user):
     """The refunds of ``user``'s regions (all for a user who sees every region)."""
     qs = Refund.objects.select_related("payment__enrollment__person", "payment__scheme__region")

@@ -8,7 +8,7 @@ refund and a payment, never decide on the same figures at once.
 - ``refund_approve`` (复核通过, a second person: ``policies.duties``): refused while the
   ledger holds 待遇支出 of the person in the enrollment's region and plan year; books
   退费核定 (缴费收入 debit, 应退缴费 credit) on the payment's fund; 待支付; ends the
-  coverage when the refund says so (``_ends_coverage``).
+  coverage when the refund says so (``selectors.ends_coverage``).
 - ``refund_reject`` (驳回, with the reason).
 - ``refund_mark_paid`` / ``refund_payment_failed``: the bank's answer for a 待支付 refund
   (the payment batches of ``finance`` call them): 退费支付 booked and 已支付, or the
@@ -25,7 +25,6 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from enrollment import selectors
@@ -102,27 +101,11 @@ def refund_request(*, payment: Payment, amount: Decimal, reason: str, acting_use
     return _save(refund, acting_user)
 
 
-def _ends_coverage(enrollment: Enrollment, refund: Refund) -> bool:
-    """Whether approving ``refund`` ends the enrollment's coverage: its reason is 死亡,
-    转出 or 参军, or the refunds booked (this one included) reach the enrollment's whole
-    self-paid amount and it received no subsidy (a subsidy is never refunded, so a
-    subsidised enrollment stays paid for by it)."""
-    if refund.reason in Refund.ENDING_REASONS:
-        return True
-    totals = Payment.objects.filter(enrollment=enrollment).aggregate(
-        self_paid=Sum("self_paid"), subsidy=Sum("subsidy"))
-    if totals["subsidy"] or not totals["self_paid"]:
-        return False
-    booked = (Refund.objects.filter(payment__enrollment=enrollment, status__in=Refund.BOOKED)
-              .exclude(pk=refund.pk).aggregate(s=Sum("amount"))["s"] or 0)
-    return booked + refund.amount >= totals["self_paid"]
-
-
 @transaction.atomic
 def refund_approve(*, refund: Refund, acting_user) -> Refund:
     """复核通过: a person other than the one who recorded it (``DutySeparation``); refused
     while benefits of the period are booked; books 退费核定 and, when
-    ``_ends_coverage``, terminates the enrollment (and the schemes that follow it) from
+    ``selectors.ends_coverage``, terminates the enrollment (and the schemes that follow it) from
     ``terminate_on`` — for a full refund from the coverage start, so no day stays
     covered."""
     _check(acting_user, APPROVE_PERMISSION)
@@ -145,7 +128,7 @@ def refund_approve(*, refund: Refund, acting_user) -> Refund:
     ledger.journals_write([postings.refund(**_fund(locked), booked_on=timezone.localdate(now),
                                            memo=f"退费核定：{locked.get_reason_display()}")],
                           acting_user=acting_user)
-    ends = _ends_coverage(enrollment, locked)
+    ends = selectors.ends_coverage(enrollment, locked)
     locked.status = Refund.Status.PAYABLE
     locked.approved_by = acting_user if getattr(acting_user, "pk", None) else None
     locked.approved_at = now
