@@ -97,8 +97,7 @@ class RefundAdmin(MaskedIdentityAdminMixin, RegionScopedAdminMixin, HistoryAdmin
     autocomplete_fields = ["payment"]
     list_filter = ["status", "reason", ("payment__scheme__region", admin.RelatedOnlyFieldListFilter),
                    "payment__scheme__kind", "payment__enrollment__plan_year__year"]
-    list_select_related = ["payment__enrollment__person", "payment__scheme__region", "recorded_by",
-                           "approved_by"]
+    list_select_related = ["payment__enrollment__person"]
     search_fields = ["=payment__receipt_no", "=payment__enrollment__person__document_number",
                      "payment__enrollment__person__name"]
     search_help_text = "按票据/流水号、参保人完整证件号码（精确）或姓名查找"
@@ -118,9 +117,8 @@ class RefundAdmin(MaskedIdentityAdminMixin, RegionScopedAdminMixin, HistoryAdmin
             return masked_id(request, obj.payment.enrollment.person.document_number)
 
         document.short_description = "证件号码"
-        names = ["number", "person_name", document, "receipt_no", "scheme_name", "amount",
-                 "reason", "status", "payee_name", "payee_account", "recorded_by", "recorded_at",
-                 "approved_by"]
+        names = ["number", "person_name", document, "receipt_no", "amount", "reason", "status",
+                 "payee_name", "payee_account", "recorded_at"]
         return self._replace_masked(request, names) if self._masking_needed(request) else names
 
     # ------------------------------------------------------------------ columns
