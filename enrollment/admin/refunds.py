@@ -3,6 +3,8 @@
 - 申请退费 (the add page, also opened from a 缴费记录 with that payment chosen): the
   payment, amount, reason and payee (defaults: the person's bank fields); the refusals of
   ``selectors.refund_refusals`` next to their fields; saved by ``services.refund_request``.
+- 表格导入/导出 (退费申请, ``sheet_kinds.refunds``): all-or-nothing, row- and
+  column-named errors (``enrollment.import_refund``); exports masked and scoped.
 - The list: region-scoped like 缴费记录, the payee's account masked as the user's
   masking rule says; actions 复核通过 / 驳回（填写原因） for users holding
   ``enrollment.approve_refund``.
@@ -21,6 +23,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from import_export.admin import ExportMixin
 
 from enrollment import selectors, services
 from enrollment.models import Payment, Refund
@@ -31,6 +34,7 @@ from policies.admin import HistoryAdmin
 from policies.admin_inlines import adopt_saved
 from policies.masking import MaskedIdentityAdminMixin, masked_id
 from policies.widgets import IsoDateInput
+from sheets.admin import SheetAdminMixin
 
 REQUEST_FIELDS = ["payment", "amount", "reason", "reason_note", "terminate_on", "payee_name",
                   "payee_account", "payee_bank"]
@@ -89,7 +93,9 @@ DECISIONS = {"approve": "复核通过", "reject": "驳回"}
 
 
 @admin.register(Refund)
-class RefundAdmin(MaskedIdentityAdminMixin, RegionScopedAdminMixin, HistoryAdmin):
+class RefundAdmin(SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin, RegionScopedAdminMixin,
+                  HistoryAdmin):
+    sheet_kind = "refunds"
     region_field = "payment__scheme__region"
     masked_fields = {"payee_account": "bank_account"}
     change_form_template = "admin/enrollment/refund/change_form.html"

@@ -77,7 +77,7 @@ class Refund(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "退费"
         ordering = ["-recorded_at", "-id"]
-        permissions = [("approve_refund", "可复核（通过或驳回）退费")]
+        permissions = [("approve_refund", "可复核（通过或驳回）退费"), ("import_refund", "可导入退费表格")]
         indexes = [models.Index(fields=["status", "payment"], name="refund_status_payment")]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive",
