@@ -15,17 +15,16 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin import helpers
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ExportMixin
 
 from enrollment import selectors, services
+from enrollment.admin.decisions import DecisionPageMixin, ReasonForm
 from enrollment.models import Payment, Refund
 from enrollment.services.refunds import APPROVE_PERMISSION
 from insurance_rules.money import fmt
@@ -39,10 +38,6 @@ from sheets.admin import SheetAdminMixin
 REQUEST_FIELDS = ["payment", "amount", "reason", "reason_note", "terminate_on", "payee_name",
                   "payee_account", "payee_bank"]
 PAYEE_FIELDS = ("payee_name", "payee_account", "payee_bank")
-
-
-def _errors(exc) -> str:
-    return "；".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
 
 
 class RefundRequestForm(forms.ModelForm):
@@ -85,7 +80,7 @@ class RefundRequestForm(forms.ModelForm):
         pass
 
 
-class RejectForm(forms.Form):
+class RejectForm(ReasonForm):
     reason = forms.CharField(label="驳回原因", max_length=200, widget=forms.Textarea(attrs={"rows": 3}))
 
 
@@ -93,8 +88,8 @@ DECISIONS = {"approve": "复核通过", "reject": "驳回"}
 
 
 @admin.register(Refund)
-class RefundAdmin(SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin, RegionScopedAdminMixin,
-                  HistoryAdmin):
+class RefundAdmin(DecisionPageMixin, SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin,
+                  RegionScopedAdminMixin, HistoryAdmin):
     sheet_kind = "refunds"
     region_field = "payment__scheme__region"
     masked_fields = {"payee_account": "bank_account"}
@@ -208,28 +203,35 @@ class RefundAdmin(SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin, Region
 
     # ------------------------------------------------------------------ 复核通过 / 驳回 on the page
 
-    def has_approve_permission(self, request):
-        return request.user.has_perm(APPROVE_PERMISSION)
+    decisions = DECISIONS
+    decide_template = "admin/enrollment/refund/decide.html"
+    approve_permission = APPROVE_PERMISSION
+    missing_text = "退费不存在或不属于您负责的统筹区"
+    no_permission_text = "您没有复核退费的权限"
+    rows_unit = "笔退费"
+    reason_form_class = RejectForm
 
-    def _can_decide(self, request, obj) -> bool:
-        return (obj is not None and obj.status == Refund.Status.PENDING
-                and self.has_approve_permission(request) and self.in_region_scope(request, obj, write=True))
+    def awaits_decision(self, obj) -> bool:
+        return obj.status == Refund.Status.PENDING
 
-    def get_urls(self):
-        info = f"{self.opts.app_label}_{self.opts.model_name}"
-        return [path("<path:object_id>/decide/<str:decision>/",
-                     self.admin_site.admin_view(self.decide_view), name=f"{info}_decide"),
-                *super().get_urls()]
+    def decided_text(self, obj) -> str:
+        return f"{obj}当前为“{obj.get_status_display()}”，已复核"
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = dict(extra_context or {})
-        obj = self.get_object(request, unquote(object_id))
-        if self._can_decide(request, obj):
-            info = f"admin:{self.opts.app_label}_{self.opts.model_name}_decide"
-            extra_context["decision_buttons"] = [
-                {"name": name, "label": label, "url": reverse(info, args=[obj.pk, name])}
-                for name, label in DECISIONS.items()]
-        return super().change_view(request, object_id, form_url, extra_context)
+    def row_name(self, obj) -> str:
+        return f"{obj}（{obj.payment.enrollment.person.name}）"
+
+    def done_text(self, obj, label) -> str:
+        extra = "；参保登记已终止" if obj.ends_coverage else ""
+        return f"已{label}{obj}（{fmt(obj.amount)} 元）{extra}"
+
+    def decide(self, request, refund, decision, reason):
+        if decision == "approve":
+            return services.refund_approve(refund=refund, acting_user=request.user)
+        return services.refund_reject(refund=refund, reason=reason, acting_user=request.user)
+
+    def decide_context(self, request, obj, decision) -> dict:
+        return {"title": f"{self.decisions[decision]}：{obj} {obj.payment.enrollment.person.name}",
+                "effect": self._effect(obj) if decision == "approve" else ""}
 
     def _effect(self, refund) -> str:
         """What 复核通过 books and does to the coverage, in Chinese."""
@@ -246,66 +248,21 @@ class RefundAdmin(SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin, Region
             text += f"注意：{refusal}。"
         return text
 
-    def decide_view(self, request, object_id, decision):
-        """复核通过 (a confirmation page) or 驳回 (reason required) of one refund."""
-        refund = self.get_object(request, unquote(object_id))
-        if refund is None or decision not in DECISIONS:
-            raise Http404("退费不存在或不属于您负责的统筹区")
-        change_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[refund.pk])
-        if not self._can_decide(request, refund):
-            if not self.has_approve_permission(request):
-                raise PermissionDenied("您没有复核退费的权限")
-            self.message_user(request, f"{refund}当前为“{refund.get_status_display()}”，已复核",
-                              messages.WARNING)
-            return HttpResponseRedirect(change_url)
-        label = DECISIONS[decision]
-        form = RejectForm(request.POST if request.method == "POST" else None) if decision == "reject" else None
-        if request.method == "POST" and "confirm" in request.POST and (form is None or form.is_valid()):
-            try:
-                if decision == "approve":
-                    refund = services.refund_approve(refund=refund, acting_user=request.user)
-                else:
-                    refund = services.refund_reject(refund=refund, reason=form.cleaned_data["reason"],
-                                                    acting_user=request.user)
-            except (ValidationError, PermissionDenied) as exc:
-                self.message_user(request, f"{refund}未能{label}：{_errors(exc)}", messages.ERROR)
-            else:
-                extra = "；参保登记已终止" if refund.ends_coverage else ""
-                self.message_user(request, f"已{label}{refund}（{fmt(refund.amount)} 元）{extra}",
-                                  messages.SUCCESS)
-            return HttpResponseRedirect(change_url)
-        return TemplateResponse(request, "admin/enrollment/refund/decide.html", {
-            **self.admin_site.each_context(request), "opts": self.opts, "original": refund,
-            "title": f"{label}：{refund} {refund.payment.enrollment.person.name}", "label": label,
-            "decision": decision, "form": form, "change_url": change_url,
-            "effect": self._effect(refund) if decision == "approve" else "",
-            "has_view_permission": True})
-
     # ------------------------------------------------------------------ actions
-
-    def _each(self, request, queryset, label, call):
-        done = 0
-        for refund in queryset.select_related("payment__enrollment__person"):
-            try:
-                call(refund)
-                done += 1
-            except (ValidationError, PermissionDenied) as exc:
-                self.message_user(request, f"{refund}（{refund.payment.enrollment.person.name}）"
-                                           f"未能{label}：{_errors(exc)}", messages.ERROR)
-        if done:
-            self.message_user(request, f"已{label} {done} 笔退费", messages.SUCCESS)
 
     @admin.action(description="复核通过所选退费", permissions=["approve"])
     def approve_action(self, request, queryset):
-        self._each(request, queryset, "复核通过",
+        self._each(request, queryset.select_related("payment__enrollment__person"), "复核通过",
                    lambda refund: services.refund_approve(refund=refund, acting_user=request.user))
 
     @admin.action(description="驳回所选退费（填写原因）", permissions=["approve"])
     def reject_action(self, request, queryset):
         form = RejectForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
-            self._each(request, queryset, "驳回", lambda refund: services.refund_reject(
-                refund=refund, reason=form.cleaned_data["reason"], acting_user=request.user))
+            reason = form.cleaned_data["reason"]
+            self._each(request, queryset.select_related("payment__enrollment__person"), "驳回",
+                       lambda refund: services.refund_reject(refund=refund, reason=reason,
+                                                             acting_user=request.user))
             return None
         return TemplateResponse(request, "admin/enrollment/refund/reject.html", {
             **self.admin_site.each_context(request), "title": "驳回退费", "form": form,

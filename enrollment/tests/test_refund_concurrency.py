@@ -2,13 +2,11 @@
 ``services.refunds._locked``): one refund is booked once; two refunds that together give
 back the whole self-paid amount end the coverage once, and the second sees the first.
 PostgreSQL only: two threads, two connections."""
-import threading
 import time
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.db import connection
 
 from enrollment import selectors, services
@@ -17,6 +15,7 @@ from ledger.models import Journal, SourceKind
 from policies.roles import CLERK, REVIEWER
 from policies.tests.factories import role_staff
 
+from .concurrency import run_together
 from .contribution_setup import contribution_rows, new_person, plan_year  # noqa: F401
 
 pytestmark = [
@@ -39,29 +38,10 @@ def race(calls, monkeypatch):
         return result
 
     monkeypatch.setattr(selectors, "benefits_refusal", slow)
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def worker(i, call):
-        try:
-            barrier.wait()
-            call()
-            outcomes[i] = "ok"
-        except ValidationError as exc:
-            outcomes[i] = " ".join(exc.messages)
-        finally:
-            from django.db import connection as thread_connection
-            thread_connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return outcomes
+    return run_together(calls)
 
 
-def setup():
+def paid_with_staff():
     enrollment = services.enrollment_create(person=new_person(), acting_user=None, tier=1,
                                             plan_year=plan_year("500231", "resident_basic"))
     payment = services.payment_record(enrollment=enrollment, paid_date=date(2023, 12, 1),
@@ -72,7 +52,7 @@ def setup():
 
 
 def test_two_approvals_of_one_refund_book_it_once(monkeypatch):
-    _enrollment, payment, clerk, (r1, r2) = setup()
+    _enrollment, payment, clerk, (r1, r2) = paid_with_staff()
     refund = services.refund_request(payment=payment, amount=Decimal("100"), reason="overpaid",
                                      acting_user=clerk, **PAYEE)
     outcomes = race([lambda: services.refund_approve(refund=refund, acting_user=r1),
@@ -83,7 +63,7 @@ def test_two_approvals_of_one_refund_book_it_once(monkeypatch):
 
 
 def test_two_refunds_reaching_the_whole_amount_end_the_coverage_once(monkeypatch):
-    enrollment, payment, clerk, (r1, r2) = setup()
+    enrollment, payment, clerk, (r1, r2) = paid_with_staff()
     a = services.refund_request(payment=payment, amount=Decimal("180"), reason="overpaid",
                                 acting_user=clerk, **PAYEE)
     b = services.refund_request(payment=payment, amount=Decimal("200"), reason="duplicate",
