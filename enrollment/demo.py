@@ -7,6 +7,7 @@ number), enrollments and receipts are left as they are.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.db import transaction
 
@@ -14,7 +15,7 @@ from policies.models import PlanYear, PreExistingCondition, Region
 
 from . import services
 from .documents import make_id_number
-from .models import Enrollment, FamilyRelation, Payment, Person, PersonIdentity
+from .models import Enrollment, FamilyRelation, Payment, Person, PersonIdentity, Refund
 
 
 def _region(code):
@@ -72,6 +73,15 @@ def _pay(acting_user, enrollment, paid, receipt, channel="wechat", **kwargs):
         return None
     return services.payment_record(enrollment=enrollment, paid_date=paid, channel=channel,
                                    receipt_no=receipt, acting_user=acting_user, **kwargs)
+
+
+def _refund(acting_user, receipt, amount, reason, **kwargs):
+    """A refund request of the payment ``receipt`` (垫江), unless it has one already."""
+    payment = Payment.objects.filter(receipt_no=receipt, scheme__region__code="500231").first()
+    if payment is None or payment.refunds.exists():
+        return None
+    return services.refund_request(payment=payment, amount=Decimal(amount), reason=reason,
+                                   acting_user=acting_user, **kwargs)
 
 
 YEAR = (date(2024, 1, 1), date(2024, 12, 31))
@@ -160,5 +170,15 @@ def load(*, acting_user, stdout):
                  category="resident", region="140400")
     _enroll(a, wu, "140400", "resident_basic", tier=0, coverage=YEAR)
 
+    # 退费 (docs/money.md §退费): 李娜 多缴 awaiting review; 张伟's self-paid part refunded
+    # (重复缴费), approved and awaiting the bank — his 低保 subsidy stays, so does his coverage
+    _refund(a, "DJ2024-0002", "50.00", "overpaid", reason_note="多缴 50 元",
+            payee_name="李娜", payee_account="6228480402564890018", payee_bank="中国农业银行垫江支行")
+    approved = _refund(a, "DJ2023-0001", "38.00", "duplicate", payee_name="张伟",
+                       payee_account="6217003760012345678", payee_bank="中国建设银行垫江支行")
+    if approved is not None:
+        services.refund_approve(refund=approved, acting_user=None)
+
     stdout.write(f"参保演示数据：参保人 {Person.objects.count()} 人，参保登记 "
-                 f"{Enrollment.objects.count()} 条，缴费记录 {Payment.objects.count()} 笔")
+                 f"{Enrollment.objects.count()} 条，缴费记录 {Payment.objects.count()} 笔，"
+                 f"退费 {Refund.objects.count()} 笔")

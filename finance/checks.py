@@ -1,5 +1,6 @@
 """The ledger against the tables it books (docs/money.md §核对): every payment's
-contribution, every claim's benefits and payment, every journal balanced. ``manage.py
+contribution, every claim's benefits and payment, every refund's 退费核定 and payment,
+every journal balanced. ``manage.py
 ledger_check`` prints the differences; the tests run it after every money scenario."""
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 
 from claims.models import Claim, ClaimLayer
-from enrollment.models import Payment
+from enrollment.models import Payment, Refund
 from ledger import selectors as ledger
 from ledger.models import Account, Entry, SourceKind
 
@@ -59,6 +60,29 @@ def ledger_differences(limit: int = 50) -> list[str]:
         elif status not in (Claim.Status.APPROVED, Claim.Status.PAID) and payables.get(pk, ZERO) < 0:
             # 冲正/退回/作废: nothing is owed any more (a debit balance is money to recover)
             out.append(f"理赔结算“{number}”未审核通过，账上仍有应付待遇{_fmt(-payables[pk])}元")
+    out.extend(_refund_differences())
     if len(out) > limit:
         out = out[:limit] + [f"另有{len(out) - limit}处不符"]
+    return out
+
+
+def _refund_differences() -> list[str]:
+    """退费 (docs/money.md §退费): a refund 待支付 or 已支付 has its amount debited to
+    缴费收入; one 待支付 still owes it (应退缴费), one 已支付 owes nothing; a refund
+    待复核 or 已驳回 has nothing booked; no refund journal without its refund."""
+    out: list[str] = []
+    income = _by_source(SourceKind.REFUND, Account.CONTRIBUTION)
+    owed = _by_source(SourceKind.REFUND, Account.REFUND_PAYABLE)
+    for pk, receipt, amount, status in Refund.objects.values_list(
+            "pk", "payment__receipt_no", "amount", "status").iterator(chunk_size=5000):
+        booked, owing = income.pop(pk, ZERO), -owed.pop(pk, ZERO)
+        want = amount if status in Refund.BOOKED else ZERO
+        want_owing = amount if status == Refund.Status.PAYABLE else ZERO
+        name = f"退字第{pk}号（缴费记录“{receipt}”）"
+        if booked != want:
+            out.append(f"{name}：核定退费{_fmt(want)}元，账上缴费收入冲减{_fmt(booked)}元")
+        if owing != want_owing:
+            out.append(f"{name}：应退缴费应为{_fmt(want_owing)}元，账上为{_fmt(owing)}元")
+    for pk in {**income, **owed}:
+        out.append(f"退费凭证的退费（编号{pk}）不存在")
     return out

@@ -1,4 +1,5 @@
-"""Admin pages of the enrollment app: persons, enrollments and payments (``enrollments``) and
-慢特病/两病 registrations (``registrations``). Importing the package registers both."""
+"""Admin pages of the enrollment app: persons, enrollments and payments (``enrollments``),
+refunds (``refunds``, 退费) and 慢特病/两病 registrations (``registrations``). Importing the
+package registers them."""
 
-from . import enrollments, registrations  # noqa: F401
+from . import enrollments, refunds, registrations  # noqa: F401

@@ -10,7 +10,8 @@ register insured persons and record contributions; docs/enrollment.md).
   scheme, year, category, identity, status; the action and page “登记缴费” first show the
   due, subsidy, self-pay and coverage period, then save through
   ``services.payment_record``.
-- 缴费记录: read-only list (payments are written only by the form above or a file import).
+- 缴费记录: read-only list (payments are written only by the form above or a file import);
+  each row and page offers 申请退费 (``enrollment.admin.refunds``).
 - 表格导入/导出 (参保人, 缴费记录): ``sheets.admin.SheetAdminMixin`` — upload, full error
   report or preview, 确认导入 (all-or-nothing, ``enrollment.import_person`` /
   ``enrollment.import_payment``), empty templates, exports masked and scoped
@@ -36,6 +37,7 @@ from django.utils.html import format_html
 from import_export.admin import ExportMixin
 
 from enrollment import selectors, services
+from enrollment.admin.refunds import refund_link
 from enrollment.admin.registrations import RegistrationInline
 from enrollment.models import (
     Enrollment,
@@ -626,10 +628,21 @@ class PaymentAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, History
         def document(obj):
             return masked_id(request, obj.enrollment.person.document_number)
 
+        def refund(obj):
+            return refund_link(request, obj)
+
         document.short_description = "证件号码"
-        return ["receipt_no", masked_column(request, "enrollment__person__name", "name", "参保人"), document,
-                "scheme", "paid_date", "amount_due", "subsidy", "subsidy_identity", "self_paid", "channel",
-                "completes"]
+        refund.short_description = "退费"
+        return ["receipt_no", masked_column(request, "enrollment__person__name", "name", "参保人"), document, "scheme", "paid_date", "amount_due",
+                "subsidy", "subsidy_identity", "self_paid", "channel", "completes", refund]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The payment's page (read-only) carries 申请退费 (``admin.refunds``)."""
+        extra_context = dict(extra_context or {})
+        payment = self.get_object(request, unquote(object_id))
+        if payment is not None:
+            extra_context["refund_button"] = refund_link(request, payment)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_add_permission(self, request):
         return False

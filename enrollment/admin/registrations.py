@@ -22,13 +22,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from enrollment.admin.decisions import DecisionPageMixin
 from enrollment.models import (
     BloodPressureReading,
     PendingRegistration,
@@ -42,7 +42,7 @@ from insurance_rules.errors import CaseError
 from policies.access import RegionScopedAdminMixin
 from policies.admin import HistoryAdmin
 from policies.admin_inlines import ReadOnlyTabularInline, adopt_saved
-from policies.masking import masked_name
+from policies.masking import shown_name
 from policies.widgets import IsoDateInput
 
 S = Registration.Status
@@ -98,20 +98,10 @@ class ReasonForm(forms.Form):
                                widget=IsoDateInput())
 
 
-def _errors(exc) -> str:
-    if isinstance(exc, ValidationError):
-        return "；".join(exc.messages)
-    return str(exc)
-
-
-class DecisionForm(forms.Form):
-    reason = forms.CharField(label="驳回原因", widget=forms.Textarea(attrs={"rows": 3}), max_length=500)
-
-
 DECISIONS = {"approve": "批准", "reject": "驳回"}
 
 
-class RegistrationAdmin(RegionScopedAdminMixin, HistoryAdmin):
+class RegistrationAdmin(DecisionPageMixin, RegionScopedAdminMixin, HistoryAdmin):
     region_field = "scheme__region"
     change_form_template = "admin/enrollment/registration/change_form.html"
     list_display = ["id", "person", "disease", "scheme", "application_date", "status",
@@ -191,82 +181,48 @@ class RegistrationAdmin(RegionScopedAdminMixin, HistoryAdmin):
 
     # ------------------------------------------------------------------ 批准 / 驳回 on the page
 
-    def get_urls(self):
-        info = f"{self.opts.app_label}_{self.opts.model_name}"
-        return [path("<path:object_id>/decide/<str:decision>/",
-                     self.admin_site.admin_view(self.decide_view), name=f"{info}_decide"),
-                *super().get_urls()]
+    decisions = DECISIONS
+    decide_template = "admin/enrollment/registration_decide.html"
+    approve_permission = svc.APPROVE_PERMISSION
+    missing_text = "登记不存在或不属于您负责的统筹区"
+    no_permission_text = "您没有审核门诊慢特病登记的权限"
+    rows_unit = "条登记"
 
-    def _can_decide(self, request, obj) -> bool:
-        return (obj is not None and obj.is_pending and self.has_approve_permission(request)
-                and self.in_region_scope(request, obj, write=True))
+    def awaits_decision(self, obj) -> bool:
+        return obj.is_pending
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = dict(extra_context or {})
-        obj = self.get_object(request, unquote(object_id))
-        if self._can_decide(request, obj):
-            info = f"admin:{self.opts.app_label}_{self.opts.model_name}_decide"
-            extra_context["decision_buttons"] = [
-                {"name": name, "label": label, "url": reverse(info, args=[obj.pk, name])}
-                for name, label in DECISIONS.items()]
-        return super().change_view(request, object_id, form_url, extra_context)
+    def decided_text(self, obj) -> str:
+        return f"登记状态为“{obj.get_status_display()}”，已作出审核决定"
 
-    def decide_view(self, request, object_id, decision):
-        """批准 (confirmation page with the admission criteria) or 驳回 (reason required)
-        of one registration, through the services."""
-        reg = self.get_object(request, unquote(object_id))
-        if reg is None or decision not in DECISIONS:
-            raise Http404("登记不存在或不属于您负责的统筹区")
-        change_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[reg.pk])
-        if not self._can_decide(request, reg):
-            if not self.has_approve_permission(request):
-                raise PermissionDenied("您没有审核门诊慢特病登记的权限")
-            self.message_user(request, f"登记状态为“{reg.get_status_display()}”，已作出审核决定",
-                              messages.WARNING)
-            return HttpResponseRedirect(change_url)
-        label = DECISIONS[decision]
-        form = DecisionForm(request.POST if request.method == "POST" else None) if decision == "reject" else None
-        if request.method == "POST" and "confirm" in request.POST and (form is None or form.is_valid()):
-            try:
-                if reg.status == S.SUBMITTED:
-                    reg = svc.registration_start_review(registration=reg, acting_user=request.user)
-                if decision == "approve":
-                    reg = svc.registration_approve(registration=reg, acting_user=request.user)
-                else:
-                    reg = svc.registration_reject(registration=reg, acting_user=request.user,
-                                                  reason=form.cleaned_data["reason"])
-            except (ValidationError, PermissionDenied) as exc:
-                self.message_user(request, f"登记未能{label}：{_errors(exc)}", messages.ERROR)
-            else:
-                self.message_user(request, f"已{label}登记：{masked_name(request, reg.person.name)} {reg.disease}", messages.SUCCESS)
-                for other in sel.conflicting_registrations(reg) if decision == "approve" else ():
-                    self.message_user(request, f"注意：{masked_name(request, reg.person.name)} 仍持有 {other.disease} 的有效登记"
-                                               f"（登记 {other.pk}），已纳入 {reg.disease} 者不得享受该待遇，"
-                                               "请终止该登记", messages.WARNING)
-            return HttpResponseRedirect(change_url)
-        return TemplateResponse(request, "admin/enrollment/registration_decide.html", {
-            **self.admin_site.each_context(request), "opts": self.opts, "original": reg,
-            "title": f"{label}登记：{masked_name(request, reg.person.name)} {reg.disease}", "label": label,
-            "decision": decision, "form": form, "change_url": change_url,
-            "person_name": masked_name(request, reg.person.name),
-            "criteria": self.criteria_results(reg), "has_view_permission": True})
+    def row_name(self, obj) -> str:
+        return f"登记 {obj.pk}（{shown_name(obj.person.name)} {obj.disease}）"
+
+    def page_name(self, obj) -> str:
+        return "登记"
+
+    def done_text(self, obj, label) -> str:
+        return f"已{label}登记：{shown_name(obj.person.name)} {obj.disease}"
+
+    def decide_context(self, request, obj, decision) -> dict:
+        return {"title": f"{self.decisions[decision]}登记：{shown_name(obj.person.name)} {obj.disease}",
+                "criteria": self.criteria_results(obj)}
+
+    def _warn_conflicts(self, request, reg) -> None:
+        for other in sel.conflicting_registrations(reg):
+            self.message_user(request, f"注意：{shown_name(reg.person.name)} 仍持有 {other.disease} 的有效登记"
+                                       f"（登记 {other.pk}），已纳入 {reg.disease} 者不得享受该待遇，"
+                                       "请终止该登记", messages.WARNING)
+
+    def decide(self, request, reg, decision, reason):
+        if reg.status == S.SUBMITTED:
+            reg = svc.registration_start_review(registration=reg, acting_user=request.user)
+        if decision == "approve":
+            reg = svc.registration_approve(registration=reg, acting_user=request.user)
+            self._warn_conflicts(request, reg)
+            return reg
+        return svc.registration_reject(registration=reg, acting_user=request.user, reason=reason)
 
     # ------------------------------------------------------------------ actions
-
-    def has_approve_permission(self, request):
-        return request.user.has_perm(svc.APPROVE_PERMISSION)
-
-    def _each(self, request, queryset, label, call):
-        done = 0
-        for reg in queryset.select_related("person", "disease"):
-            try:
-                call(reg)
-                done += 1
-            except (ValidationError, PermissionDenied) as exc:
-                self.message_user(request, f"登记 {reg.pk}（{masked_name(request, reg.person.name)} {reg.disease}）"
-                                           f"未能{label}：{_errors(exc)}", messages.ERROR)
-        if done:
-            self.message_user(request, f"已{label} {done} 条登记", messages.SUCCESS)
 
     @admin.action(description="开始审核所选登记", permissions=["approve"])
     def start_review_action(self, request, queryset):
@@ -279,10 +235,7 @@ class RegistrationAdmin(RegionScopedAdminMixin, HistoryAdmin):
             if reg.status == S.SUBMITTED:
                 reg = svc.registration_start_review(registration=reg, acting_user=request.user)
             reg = svc.registration_approve(registration=reg, acting_user=request.user)
-            for other in sel.conflicting_registrations(reg):
-                self.message_user(request, f"注意：{masked_name(request, reg.person.name)} 仍持有 {other.disease} 的有效登记"
-                                           f"（登记 {other.pk}），已纳入 {reg.disease} 者不得享受该待遇，"
-                                           "请终止该登记", messages.WARNING)
+            self._warn_conflicts(request, reg)
         self._each(request, queryset, "批准", approve)
 
     def _reason_step(self, request, queryset, action, title, apply):

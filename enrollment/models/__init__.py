@@ -2,10 +2,12 @@
 
 ``person``: insured persons, special identities, family relations.
 ``enrollment``: enrollments, suspensions, pre-existing declarations, payments.
-(The chronic-disease registrations will live in ``registration``.)
+``refund``: refunds (退费) of payments' self-paid parts.
+``registration``: the chronic-disease registrations.
 """
 from .enrollment import Enrollment, Payment, PreExistingDeclaration, Suspension
 from .person import FamilyRelation, Person, PersonIdentity
+from .refund import Refund
 from .registration import (
     BloodPressureReading,
     PendingRegistration,
@@ -15,6 +17,6 @@ from .registration import (
 
 __all__ = [
     "Enrollment", "FamilyRelation", "Payment", "Person", "PersonIdentity",
-    "PreExistingDeclaration", "Suspension",
+    "PreExistingDeclaration", "Refund", "Suspension",
     "BloodPressureReading", "PendingRegistration", "Registration", "RegistrationTransition",
 ]

@@ -2,7 +2,8 @@
 
 Public surface: enrollments (scheme and plan-year lookups, the resolved contribution plan,
 the person's facts for the pure rules, payment previews) and registrations (the chronic
-disease catalogue, held registrations and their assessment)."""
+disease catalogue, held registrations and their assessment) and refunds (what a payment can
+still refund, the request checks, the benefits booked for the period, 待支付 refunds)."""
 
 from .enrollments import (  # noqa: F401
     PLAN_STATUSES,
@@ -33,6 +34,17 @@ from .enrollments import (  # noqa: F401
     relation_to_payer,
     relation_to_payer_of,
     window_name,
+)
+from .refunds import (  # noqa: F401
+    benefits_booked,
+    benefits_refusal,
+    ends_coverage,
+    payee_defaults,
+    refund_refusals,
+    refundable,
+    refunded,
+    refunds_payable,
+    refunds_visible_to,
 )
 from .registrations import (  # noqa: F401
     approved_registrations,

@@ -1,7 +1,8 @@
 """Writes of the enrollment app (HackSoft-style services: keyword-only, acting_user, atomic).
 
 Public surface: enrollments (persons, identities, relations, enrollments, suspension,
-termination, newborns, rollover), payments (``payment_record``) and registrations
+termination, newborns, rollover), payments (``payment_record``), refunds (退费: request,
+approve, reject, mark paid, payment failed, payee change) and registrations
 (慢特病/两病 registrations: submit, review, approve, reject, terminate). Admin pages, sheet kinds and commands call these."""
 
 from .enrollments import (  # noqa: F401
@@ -26,6 +27,14 @@ from .enrollments import (  # noqa: F401
     relation_add,
 )
 from .payments import payment_record  # noqa: F401
+from .refunds import (  # noqa: F401
+    refund_approve,
+    refund_mark_paid,
+    refund_payee_change,
+    refund_payment_failed,
+    refund_reject,
+    refund_request,
+)
 from .registrations import (  # noqa: F401
     APPROVE_PERMISSION,
     EVIDENCE_FIELDS,

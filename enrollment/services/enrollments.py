@@ -360,6 +360,15 @@ def enrollment_terminate(*, enrollment: Enrollment, terminate_date: date, reason
         "plan_year__scheme").get(pk=enrollment.pk)
     if locked.status == Enrollment.Status.TERMINATED:
         raise ValidationError({"enrollment": "该参保登记已终止"})
+    return terminate_locked(locked, terminate_date=terminate_date, reason=reason,
+                            acting_user=acting_user)
+
+
+def terminate_locked(locked: Enrollment, *, terminate_date: date, reason: str,
+                     acting_user) -> Enrollment:
+    """``enrollment_terminate``'s writes on an enrollment already locked and checked by
+    the caller (also the coverage effect of an approved refund, ``refunds.refund_approve``,
+    whose reviewer holds no right to change enrollments)."""
     targets = [locked, *_dependents(locked)]
     for target in targets:
         target.status = Enrollment.Status.TERMINATED

@@ -1,17 +1,16 @@
 """Concurrent payments for the same enrollment never over-pay (README §6; the enrollment row
 is locked by ``payment_record``). PostgreSQL only: two threads, two connections."""
-import threading
 import time
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.db import connection
 
 from enrollment import selectors, services
 from enrollment.models import Enrollment, Payment
 
+from .concurrency import run_together
 from .contribution_setup import contribution_rows, new_person, plan_year  # noqa: F401
 
 pytestmark = [
@@ -34,28 +33,11 @@ def race(enrollment, amounts, monkeypatch):
         return result
 
     monkeypatch.setattr(selectors, "payment_facts", slow_facts)
-    barrier = threading.Barrier(len(amounts))
-    outcomes = [None] * len(amounts)
-
-    def worker(i, amount):
-        try:
-            barrier.wait()
-            services.payment_record(enrollment=enrollment, paid_date=date(2023, 12, 1),
-                                    channel="wechat", receipt_no=f"RACE-{i}", self_paid=amount,
-                                    acting_user=None)
-            outcomes[i] = "ok"
-        except ValidationError as exc:
-            outcomes[i] = " ".join(exc.messages)
-        finally:
-            from django.db import connection as thread_connection
-            thread_connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, a)) for i, a in enumerate(amounts)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return outcomes
+    return run_together([
+        lambda i=i, a=a: services.payment_record(
+            enrollment=enrollment, paid_date=date(2023, 12, 1), channel="wechat",
+            receipt_no=f"RACE-{i}", self_paid=a, acting_user=None)
+        for i, a in enumerate(amounts)])
 
 
 def test_two_partial_payments_exceeding_the_due_one_is_refused(monkeypatch):
