@@ -307,3 +307,18 @@ def test_admin_prepare_page_sign_and_export(staff, client):
     assert client.post(f"{base}{statement.pk}/act/prepare/").status_code == 302
     assert "三明" not in client.get(base).content.decode()
     assert ledger_differences() == []
+
+
+def test_demo_loader_prepares_a_draft_per_commercial_product_once(loaded_policies):
+    from finance import demo
+
+    admin = role_staff("admin_qs", None, superuser=True)
+    _premium_payers(SM, 1)
+    for _ in range(2):
+        demo.load(acting_user=admin, stdout=StringIO())
+    statements = YearEndStatement.objects.order_by("scheme__region__code")
+    assert [s.scheme.region.code for s in statements] == ["350400", "371500", "511100"]
+    assert {s.status for s in statements} == {"draft"} and YearEndExpense.objects.count() == 3
+    sanming = statements[0]
+    assert sanming.premium_income == D("150.00") and sanming.expenses == D("12.00")
+    assert ledger_differences() == []
