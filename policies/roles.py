@@ -45,6 +45,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "claims.settle_*",  # the clerk who enters a claim settles it; 审核员 approves
         "enrollment.import_*",  # 表格导入 of persons and payments (docs/spreadsheets.md)
         "claims.import_*",  # 表格导入 of hospitals and settlement sheets (docs/spreadsheets.md)
+        # 年度清算 (docs/money.md): the clerk prepares the statement, a reviewer signs it
+        "finance.view_yearend*", "finance.prepare_yearendstatement",
         "policies.view_*",
         "policies.view_full_identity",
     ],
@@ -59,6 +61,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "claims.pay_*",  # 登记理赔支付 (claims.pay_claim), also 登记追回
         "claims.reverse_claim",  # 冲正 of an approved or paid claim (docs/money.md)
         "ledger.view_*",  # 记账凭证, 基金余额表 (docs/money.md)
+        "finance.view_yearend*", "finance.sign_yearendstatement",  # 签认年度清算表 (docs/money.md)
         "jobs.view_job",  # 全部任务 of their regions (docs/jobs.md)
         "policies.view_*",
         "policies.view_full_identity",
@@ -68,12 +71,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # whom, the superuser's job); no personal data.
     POLICY_OFFICER: [
         *(f"policies.{verb}_*" for verb in ("add", "change", "delete", "view")),
+        "finance.*_yearendexpense",  # 年度清算经营费用 rows (docs/money.md §年度清算)
         "reports.view_*",  # 统计报表 dashboard (docs/reports.md); freezes the participation rate
     ],
     # 只读/监管: views everything, masked identity numbers.
     SUPERVISOR: [
         *(f"{app}.view_*" for app in ("policies", *CASE_APPS)),
         "ledger.view_*",  # 记账凭证, 基金余额表 (docs/money.md)
+        "finance.view_yearend*",  # 年度清算表 and its expense rows (docs/money.md)
         "reports.view_*",  # 统计报表 dashboard (docs/reports.md)
         "jobs.view_job",  # 全部任务 of their regions (docs/jobs.md)
     ],

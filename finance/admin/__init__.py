@@ -1,1 +1,2 @@
 """finance.admin: one module per subject (batches, reconciliation, year-end); re-exported here."""
+from . import year_end  # noqa: F401  (registers the 年度清算 pages)

@@ -1,1 +1,2 @@
 """finance.services: one module per subject (batches, reconciliation, year-end); re-exported here."""
+from .year_end import statement_prepare, statement_reopen, statement_sign  # noqa: F401

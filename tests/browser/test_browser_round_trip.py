@@ -35,6 +35,7 @@ from enrollment import services as enrollment_services
 from enrollment.admin.enrollments import PaymentForm
 from enrollment.models import BloodPressureReading, Enrollment
 from enrollment.services import registrations as registration_services
+from finance.models import YearEndExpense
 from policies.admin import HistoryAdmin
 from policies.models import RULE_MODELS, ChronicDisease, Identity, PlanYear, Region, Scheme
 from policies.roles import CLERK, POLICY_OFFICER, REVIEWER
@@ -91,8 +92,12 @@ def world(loaded_policies, settings):
     for day, sys_, dia in ((date(2024, 3, 1), 150, 95), (date(2024, 3, 8), 146, 92)):
         BloodPressureReading.objects.create(registration=registration, date=day, systolic=sys_,
                                             diastolic=dia)
+    expense = YearEndExpense.objects.create(
+        plan_year=PlanYear.objects.get(scheme__region__code="350400", year=2024,
+                                       scheme__kind="inclusive_commercial"),
+        seq=1, name="运营服务费", method="ratio", ratio=Decimal("6.50"), note="往返测试")
     return {"claim": claim, "person": person, "enrollment": enrollment, "unpaid": unpaid,
-            "hospital": h, "registration": registration}
+            "hospital": h, "registration": registration, "expense": expense}
 
 
 # --------------------------------------------------------------------------- the table
@@ -125,6 +130,7 @@ CHANGE_FORMS = [
     ChangeForm("险种", "zhengce", first(Scheme)),
     ChangeForm("特殊身份", "zhengce", first(Identity)),
     ChangeForm("慢特病病种", "zhengce", first(ChronicDisease)),
+    ChangeForm("年度清算经营费用", "zhengce", lambda w: [w["expense"]]),
 ]
 
 

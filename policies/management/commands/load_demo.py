@@ -48,6 +48,7 @@ DEMO_LOADERS = [
     "policies.demo",  # the current year's plan years (rolled over from the seed year, active)
     "enrollment.demo",
     "claims.demo",
+    "finance.demo",  # draft 年度清算表 of the commercial products (docs/money.md)
     "enrollment.demo_county",  # a county's volume in the current year (--persons)
     "claims.demo_county",
 ]
