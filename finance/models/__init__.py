@@ -1,1 +1,10 @@
 """finance.models: one module per subject (batches, reconciliation, year-end); re-exported here."""
+from .reconciliation import (  # noqa: F401
+    DifferenceNote,
+    HospitalReconciliation,
+    ReconciliationDifference,
+    ReconciliationLine,
+    ReconciliationRun,
+    ReconciliationStatus,
+    TaxReconciliation,
+)

@@ -1,1 +1,2 @@
 """finance.selectors: one module per subject (batches, reconciliation, year-end); re-exported here."""
+from . import reconciliation  # noqa: F401
