@@ -37,6 +37,9 @@ AUDITOR = "审计员"
 CASE_APPS = ("enrollment", "claims")
 APPROVAL_VERBS = ("approve", "review", "reject", "settle")
 
+# 对账 pages (finance: runs, differences and their notes, monthly status): read
+RECONCILIATION = ("finance.view_*reconciliation*", "finance.view_differencenote")
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     # 经办员: enters cases — persons, enrollments, payments, registrations, claims —
     # reads the parameters; sees full ID numbers (needs them to identify people).
@@ -57,6 +60,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "enrollment.change_*registration*",
         *(f"{app}.{verb}_*" for app in CASE_APPS for verb in APPROVAL_VERBS),
         "claims.pay_*",  # 登记理赔支付 (claims.pay_claim)
+        # 对账 (docs/money.md §对账): imports the tax bureau's and hospitals' files and
+        # resolves the differences — a checking act, not an entry: the corrections
+        # themselves (a missing payment, a re-settlement) go through the clerk's pages
+        *RECONCILIATION,
+        "finance.import_reconciliation",
+        "finance.resolve_reconciliation",
         "jobs.view_job",  # 全部任务 of their regions (docs/jobs.md)
         "policies.view_*",
         "policies.view_full_identity",
@@ -72,6 +81,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     SUPERVISOR: [
         *(f"{app}.view_*" for app in ("policies", *CASE_APPS)),
         "reports.view_*",  # 统计报表 dashboard (docs/reports.md)
+        *RECONCILIATION,  # reads the runs, differences and monthly status (masked numbers)
         "jobs.view_job",  # 全部任务 of their regions (docs/jobs.md)
     ],
     # 审计员: reads and exports the audit log (docs/security.md §审计日志), nothing else —
