@@ -37,6 +37,9 @@ AUDITOR = "审计员"
 CASE_APPS = ("enrollment", "claims")
 APPROVAL_VERBS = ("approve", "review", "reject", "settle")
 
+# 对账 pages (finance: runs, differences and their notes, monthly status): read
+RECONCILIATION = ("finance.view_*reconciliation*", "finance.view_differencenote")
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     # 经办员: enters cases — persons, enrollments, payments, registrations, claims —
     # reads the parameters; sees full ID numbers (needs them to identify people).
@@ -62,6 +65,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "claims.reverse_claim",  # 冲正 of an approved or paid claim (docs/money.md)
         "ledger.view_*",  # 记账凭证, 基金余额表 (docs/money.md)
         "finance.view_yearend*", "finance.sign_yearendstatement",  # 签认年度清算表 (docs/money.md)
+        # 对账 (docs/money.md §对账): imports the tax bureau's and hospitals' files and
+        # resolves the differences — a checking act, not an entry: the corrections
+        # themselves (a missing payment, a re-settlement) go through the clerk's pages
+        *RECONCILIATION,
+        "finance.import_reconciliation",
+        "finance.resolve_reconciliation",
         "jobs.view_job",  # 全部任务 of their regions (docs/jobs.md)
         "policies.view_*",
         "policies.view_full_identity",
@@ -80,6 +89,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "ledger.view_*",  # 记账凭证, 基金余额表 (docs/money.md)
         "finance.view_yearend*",  # 年度清算表 and its expense rows (docs/money.md)
         "reports.view_*",  # 统计报表 dashboard (docs/reports.md)
+        *RECONCILIATION,  # reads the runs, differences and monthly status (masked numbers)
         "jobs.view_job",  # 全部任务 of their regions (docs/jobs.md)
     ],
     # 审计员: reads and exports the audit log (docs/security.md §审计日志), nothing else —

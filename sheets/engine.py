@@ -203,6 +203,8 @@ def _pass(kind, sheet, mapping, ctx, progress, *, keep_preview=False):
             kind.write(planned, ctx)
         if progress is not None:
             progress("写入" if ctx.writing else "校验", result.rows)
+    if ctx.writing:
+        kind.finish(ctx)
 
 
 class _Writer:

@@ -116,6 +116,11 @@ class SheetKind:
         """Write the planned rows of a chunk (called only when the whole file is valid)."""
         raise NotImplementedError
 
+    def finish(self, ctx) -> None:
+        """After the last chunk of the file was written, in the same transaction (kinds
+        without ``one_pass``): work that needs the whole file, e.g. what a reconciliation
+        file lacks (``finance.sheet_kinds``)."""
+
     def preview_row(self, row: Row) -> list:
         """The row as shown in the admin's preview (the parsed values, in words)."""
         return [c.shown(row.values.get(c.key)) for c in self.import_columns()]
