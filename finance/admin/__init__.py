@@ -1,3 +1,5 @@
 """finance.admin: one module per subject (batches, reconciliation, year-end); re-exported here."""
-from . import year_end  # noqa: F401  (registers the 年度清算 pages)
-from . import reconciliation  # noqa: F401
+from . import (
+    reconciliation,  # noqa: F401
+    year_end,  # noqa: F401  (registers the 年度清算 pages)
+)
