@@ -16,7 +16,12 @@ Approval permissions: the enrollment and claims apps name their custom approval
 permissions ``approve_*`` / ``review_*`` / ``reject_*`` / ``settle_*`` (e.g.
 ``claims.approve_claim``) so that 审核员 picks them up. Claims add ``claims.settle_claim``
 (also granted to 经办员, who settles the claims they enter) and ``claims.pay_claim``
-(审核员 only).
+(基金财务 only: a claim is paid by a success line of the bank's returned file).
+
+Payment batches (docs/money.md §支付批次与银行回盘): 审核员 generates them from the claims
+they approved (``finance.add_paymentbatch``); 基金财务 exports the bank file and imports
+the bank's returned file — two roles, and the ``DutySeparation`` row refuses the import to
+whoever generated the batch even if one person holds both.
 """
 from __future__ import annotations
 
@@ -33,6 +38,7 @@ REVIEWER = "审核员"
 POLICY_OFFICER = "政策管理员"
 SUPERVISOR = "只读/监管"
 AUDITOR = "审计员"
+FUND_FINANCE = "基金财务"
 
 CASE_APPS = ("enrollment", "claims")
 APPROVAL_VERBS = ("approve", "review", "reject", "settle")
@@ -56,8 +62,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "claims.change_*",
         "enrollment.change_*registration*",
         *(f"{app}.{verb}_*" for app in CASE_APPS for verb in APPROVAL_VERBS),
-        "claims.pay_*",  # 登记理赔支付 (claims.pay_claim)
         "ledger.view_*",  # 记账凭证, 基金余额表 (docs/money.md)
+        "finance.add_paymentbatch",  # 生成支付批次 of the approved claims
+        "finance.view_payment*",
         "jobs.view_job",  # 全部任务 of their regions (docs/jobs.md)
         "policies.view_*",
         "policies.view_full_identity",
@@ -76,6 +83,18 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reports.view_*",  # 统计报表 dashboard (docs/reports.md)
         "jobs.view_job",  # 全部任务 of their regions (docs/jobs.md)
     ],
+    # 基金财务: sends the payment batches to the bank and imports the bank's returned
+    # files (the success lines pay the claims: claims.pay_claim); reads the cases.
+    FUND_FINANCE: [
+        "finance.view_payment*",
+        "finance.export_paymentbatch",
+        "finance.import_bank_return",
+        "finance.change_paymentbatch",  # 作废 a draft batch
+        "claims.pay_claim",
+        *(f"{app}.view_*" for app in CASE_APPS),
+        "jobs.view_job",
+        "policies.view_*",
+    ],
     # 审计员: reads and exports the audit log (docs/security.md §审计日志), nothing else —
     # the only role that sees it (superusers too).
     AUDITOR: [
@@ -90,7 +109,7 @@ _MASKED = {"document_number": ("partial", 6, 4), "phone": ("partial", 3, 4),
            "bank_account": ("partial", 6, 4), "birth_date": ("partial", 4, 0)}  # birth: the year
 _FULL = dict.fromkeys(_MASKED, ("full", 0, 0))
 ROLE_MASKING = {CLERK: _FULL, REVIEWER: _FULL, POLICY_OFFICER: _MASKED, SUPERVISOR: _MASKED,
-                AUDITOR: _MASKED, None: _MASKED}  # None: users without a role row
+                AUDITOR: _MASKED, FUND_FINANCE: _MASKED, None: _MASKED}  # None: users without a role row
 
 # Never granted to a role, whatever the pattern.
 EXCLUDED_PATTERNS = [
