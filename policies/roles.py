@@ -91,6 +91,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "finance.import_bank_return",
         "finance.change_paymentbatch",  # 作废 a draft batch
         "claims.pay_claim",
+        "ledger.view_*",  # 记账凭证, 基金余额表 (docs/money.md)
         *(f"{app}.view_*" for app in CASE_APPS),
         "jobs.view_job",
         "policies.view_*",

@@ -126,6 +126,15 @@ def _check(acting_user, perm: str, batch_or_scheme=None) -> None:
         raise PermissionDenied("该支付批次不属于您负责的统筹区")
 
 
+LISTED = 20
+"""At most this many left-out documents are named in a message (then a count)."""
+
+
+def _listed(items: list[str]) -> str:
+    shown = "；".join(items[:LISTED])
+    return shown + (f"；另有 {len(items) - LISTED} 笔" if len(items) > LISTED else "")
+
+
 def _missing_payee(person: Person) -> str:
     missing = [label for label, value in (("账户名", person.bank_account_name),
                                           ("银行账号", person.bank_account_number),
@@ -149,8 +158,8 @@ class BatchCreated:
         totals = batch_totals(self.batch)["total"]
         text_ = f"已生成支付批次“{self.batch.number}”：{totals['count']} 笔，合计 {totals['amount']:,.2f} 元"
         if self.left_out:
-            text_ += f"；以下 {len(self.left_out)} 笔未纳入（参保人银行信息不全，请补录后再生成）：" \
-                     + "；".join(self.left_out)
+            text_ += (f"；以下 {len(self.left_out)} 笔未纳入（参保人银行信息不全，请补录后再生成）："
+                      + _listed(self.left_out))
         return text_
 
 
@@ -184,7 +193,7 @@ def batch_create(*, scheme, bank: str, acting_user, source_ids=None,
     if not lines:
         text_ = f"{scheme}没有可支付的{source.label}（已审核、尚有应付待遇且不在待回盘批次中）"
         if left_out:
-            text_ += "；银行信息不全未能纳入：" + "；".join(left_out)
+            text_ += f"；{len(left_out)} 笔银行信息不全未能纳入：" + _listed(left_out)
         raise ValidationError(text_, code="nothing_to_pay")
     today = timezone.localdate()
     batch = PaymentBatch(number=_next_number(region, today), scheme=scheme, region=region, bank=bank[:60],

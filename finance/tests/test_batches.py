@@ -13,14 +13,14 @@ from openpyxl import load_workbook
 from audit.models import AuditEntry
 from claims import services as claims
 from claims.models import Claim
-from claims.tests.factories import dianjiang_person, outpatient
 from finance.checks import ledger_differences
 from finance.models import PaymentBatch, PaymentLine
 from finance.services import batches as services
+from finance.tests.factories import approved_claim, fund_of, payee_fields
 from ledger import selectors as ledger
 from ledger.models import Account, Journal, SourceKind
 from policies.duties import ensure_default_rows
-from policies.models import DutySeparation, Scheme
+from policies.models import DutySeparation
 from policies.roles import FUND_FINANCE, REVIEWER
 from policies.tests.factories import role_staff
 from sheets.tests.helpers import write_csv, write_xlsx
@@ -29,24 +29,6 @@ pytestmark = pytest.mark.django_db
 
 BANK = "中国农业银行垫江支行"
 RETURN_HEADER = ["序号", "户名", "账号", "开户行", "金额", "用途", "处理结果", "失败原因", "银行流水号"]
-
-
-def _payee(n: int) -> dict:
-    return {"bank_account_name": f"收款人{n}", "bank_account_number": f"62284800000000{n:05d}",
-            "bank_name": "中国农业银行垫江支行营业部"}
-
-
-def approved_claim(reviewer, *, payee: dict | None = None, total="1000.00") -> Claim:
-    person = dianjiang_person(**(payee or {}))
-    claim = claims.claim_settle(claim=outpatient(person, total, level=2), acting_user=None)
-    claims.claim_documents_receive(claim=claim, acting_user=None,
-                                   received={d.pk: True for d in claim.documents.all()})
-    return claims.claim_approve(claim=claim, acting_user=reviewer)
-
-
-def fund_of(claim) -> Scheme:
-    journal = Journal.objects.filter(source_kind=SourceKind.CLAIM, source_id=claim.pk).first()
-    return journal.scheme
 
 
 def bank_balance(scheme) -> Decimal:
@@ -76,8 +58,8 @@ def _import(batch, path, user):
 
 def test_batch_export_and_returned_file_pay_one_claim_and_hand_back_the_other(staff, tmp_path):
     reviewer, finance = staff["reviewer"], staff["finance"]
-    c1 = approved_claim(reviewer, payee=_payee(1))
-    c2 = approved_claim(reviewer, payee=_payee(2))
+    c1 = approved_claim(reviewer, payee=payee_fields(1))
+    c2 = approved_claim(reviewer, payee=payee_fields(2))
     c3 = approved_claim(reviewer)  # no bank account: left out and named
     scheme = fund_of(c1)
     created = services.batch_create(scheme=scheme, bank=BANK, acting_user=reviewer)
@@ -99,10 +81,10 @@ def test_batch_export_and_returned_file_pay_one_claim_and_hand_back_the_other(st
     sheet = load_workbook(io.BytesIO(content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert list(rows[0]) == ["序号", "户名", "账号", "开户行", "金额", "用途"]
-    assert rows[1][:4] == (1, "收款人1", _payee(1)["bank_account_number"], _payee(1)["bank_name"])
+    assert rows[1][:4] == (1, "收款人1", payee_fields(1)["bank_account_number"], payee_fields(1)["bank_name"])
     assert Decimal(str(rows[1][4])) == owed[c1.pk] and c1.settlement_no in rows[1][5]
     _name, csv_content = services.batch_export(batch=batch, fmt="csv", acting_user=finance)
-    assert _payee(2)["bank_account_number"] in csv_content.decode("utf-8-sig")
+    assert payee_fields(2)["bank_account_number"] in csv_content.decode("utf-8-sig")
     batch.refresh_from_db()
     assert batch.status == PaymentBatch.Status.EXPORTED and batch.exported_by == finance
     downloads = AuditEntry.objects.filter(action="download", object_id=str(batch.pk))
@@ -139,8 +121,8 @@ def test_batch_export_and_returned_file_pay_one_claim_and_hand_back_the_other(st
 
 def test_a_bad_returned_file_changes_nothing_and_names_each_row(staff, tmp_path):
     reviewer, finance = staff["reviewer"], staff["finance"]
-    c1 = approved_claim(reviewer, payee=_payee(3))
-    approved_claim(reviewer, payee=_payee(4))
+    c1 = approved_claim(reviewer, payee=payee_fields(3))
+    approved_claim(reviewer, payee=payee_fields(4))
     batch = services.batch_create(scheme=fund_of(c1), bank=BANK, acting_user=reviewer).batch
     services.batch_export(batch=batch, fmt="csv", acting_user=finance)
     line1 = batch.lines.get(seq=1)
@@ -174,7 +156,7 @@ def test_whoever_generated_the_batch_cannot_import_its_returned_file(staff, tmp_
     both = role_staff("shenhe_caiwu", REVIEWER)
     both.groups.add(*role_staff("caiwu_x", FUND_FINANCE).groups.all())
     both = type(both).objects.get(pk=both.pk)
-    claim = approved_claim(staff["reviewer"], payee=_payee(5))
+    claim = approved_claim(staff["reviewer"], payee=payee_fields(5))
     batch = services.batch_create(scheme=fund_of(claim), bank=BANK, acting_user=both).batch
     services.batch_export(batch=batch, fmt="xlsx", acting_user=both)
     path = returned(tmp_path, batch, {1: ("成功", "", "B9")})
@@ -189,7 +171,7 @@ def test_whoever_generated_the_batch_cannot_import_its_returned_file(staff, tmp_
 
 def test_a_draft_batch_can_be_cancelled_and_frees_its_claims(staff):
     reviewer = staff["reviewer"]
-    claim = approved_claim(reviewer, payee=_payee(6))
+    claim = approved_claim(reviewer, payee=payee_fields(6))
     scheme = fund_of(claim)
     batch = services.batch_create(scheme=scheme, bank=BANK, acting_user=reviewer).batch
     with pytest.raises(Exception, match="权限"):
@@ -204,7 +186,7 @@ def test_a_draft_batch_can_be_cancelled_and_frees_its_claims(staff):
 def test_the_database_refuses_a_second_open_line_and_a_non_positive_amount(staff):
     from django.db import IntegrityError, transaction
 
-    claim = approved_claim(staff["reviewer"], payee=_payee(7))
+    claim = approved_claim(staff["reviewer"], payee=payee_fields(7))
     batch = services.batch_create(scheme=fund_of(claim), bank=BANK, acting_user=staff["reviewer"]).batch
     line = batch.lines.get()
     for changes in ({"seq": 2}, {"seq": 3, "amount": Decimal("0")}):
@@ -220,8 +202,8 @@ def test_admin_create_export_upload_and_the_page_masks_accounts(staff, client, t
     from django.urls import reverse
 
     reviewer, finance = staff["reviewer"], staff["finance"]
-    c1 = approved_claim(reviewer, payee=_payee(8))
-    c2 = approved_claim(reviewer, payee=_payee(9))
+    c1 = approved_claim(reviewer, payee=payee_fields(8))
+    c2 = approved_claim(reviewer, payee=payee_fields(9))
     scheme = fund_of(c1)
     client.force_login(reviewer)
     page = client.get(reverse("admin:finance_paymentbatch_add"))
@@ -237,7 +219,7 @@ def test_admin_create_export_upload_and_the_page_masks_accounts(staff, client, t
     client.force_login(finance)
     change = reverse("admin:finance_paymentbatch_change", args=[batch.pk])
     html = client.get(change).content.decode()
-    account = _payee(8)["bank_account_number"]
+    account = payee_fields(8)["bank_account_number"]
     assert account not in html and f"{account[:6]}" in html and "导出银行文件（Excel）" in html
     download = client.get(reverse("admin:finance_paymentbatch_export", args=[batch.pk, "csv"]))
     assert download.status_code == 200 and account in download.content.decode("utf-8-sig")
