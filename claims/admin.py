@@ -13,11 +13,12 @@ deadline; docs/claims.md).
 - 理赔结算: region-scoped (``RegionScopedAdminMixin``, ``region = 参保统筹区``); person and
   hospital autocomplete; the carried-in layers inline; ID numbers masked for users
   without ``policies.view_full_identity``. Buttons on the claim page: 试算 (engine result,
-  nothing saved), 结算 / 重新结算, 审核通过, 登记支付, 退回, 作废, 冲正 (reason),
-  批准重新结算 (a claim flagged 待重新结算), 登记追回 (money to recover) — shown by
-  permission and state — and 打印结算单. The result lines of every settlement version with their
+  nothing saved), 结算 / 重新结算, 审核通过, 退回, 作废, 冲正 (reason), 批准重新结算 (a
+  claim flagged 待重新结算), 登记追回 (money to recover) — shown by permission and state; a
+  claim is 已支付 only by a success line of a bank's returned file (基金财务 › 支付批次) —
+  and 打印结算单. The result lines of every settlement version with their
   explanations, the person's YTD panel and the documents checklist are shown on the
-  page; a settled claim is read-only. List actions 结算 / 审核通过 / 登记支付 / 批准重新结算;
+  page; a settled claim is read-only. List actions 结算 / 审核通过 / 批准重新结算;
   filters "待重新结算" and "线下审核期限" (overdue claims).
 Every write goes through ``claims.services``; refusals are shown in Chinese.
 """
@@ -280,7 +281,6 @@ ACTIONS = {
                  (Claim.Status.SETTLED,), True),
     "approve": ("审核通过", services.claim_approve, "claims.approve_claim",
                 (Claim.Status.SETTLED,), False),
-    "pay": ("登记支付", services.claim_pay, "claims.pay_claim", (Claim.Status.APPROVED,), False),
     "return": ("退回", services.claim_return, "claims.reject_claim",
                (Claim.Status.SETTLED, Claim.Status.APPROVED), True),
     "void": ("作废", services.claim_void, "claims.reject_claim",
@@ -340,8 +340,7 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
     search_help_text = "按结算单号、参保人完整证件号码（精确）、姓名或医疗机构名称查找"
     autocomplete_fields = ["person", "hospital"]
     date_hierarchy = "service_date"
-    actions = ["settle_action", "resettle_job_action", "approve_action", "pay_action",
-               "approve_resettle_action"]
+    actions = ["settle_action", "resettle_job_action", "approve_action", "approve_resettle_action"]
 
     class Media:  # live checks of the amounts while the clerk types (static/claims/)
         js = ["claims/claim_form.js"]
@@ -430,6 +429,8 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
     @admin.display(description="状态")
     def status_display(self, obj):
         text = obj.get_status_display()
+        if obj.status == Claim.Status.APPROVED:
+            text += f"（待支付：{obj.status_reason}）" if obj.status_reason else "（待支付）"
         if obj.review_due_date and obj.status in Claim.PENDING_REVIEW \
                 and obj.review_due_date < timezone.localdate():
             text += f"（线下审核已超期，期限 {obj.review_due_date}）"
@@ -581,10 +582,6 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
     def approve_action(self, request, queryset):
         self._bulk(request, queryset, "approve")
 
-    @admin.action(description="登记支付所选理赔", permissions=["pay"])
-    def pay_action(self, request, queryset):
-        self._bulk(request, queryset, "pay")
-
     @admin.action(description="批准重新结算所选待重新结算理赔", permissions=["approve"])
     def approve_resettle_action(self, request, queryset):
         """批准重新结算 of the selected claims flagged 待重新结算, in the order they were
@@ -601,9 +598,6 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
 
     def has_approve_permission(self, request):
         return request.user.has_perm("claims.approve_claim")
-
-    def has_pay_permission(self, request):
-        return request.user.has_perm("claims.pay_claim")
 
     # ------------------------------------------------------------------ views
 

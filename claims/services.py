@@ -23,7 +23,8 @@ Workflow (``Claim.TRANSITIONS``)::
   ``ValidationError`` with the engine's Chinese message; nothing is written.
 - ``claim_trial`` runs the engine and writes nothing.
 - ``claim_approve`` needs ``claims.approve_claim`` and a complete documents checklist;
-  ``claim_pay`` ``claims.pay_claim``; ``claim_return`` / ``claim_void`` ``claims.reject_claim``
+  ``claim_pay`` (``claims.pay_claim``; only a success line of a bank's returned
+  file pays a claim: ``finance.services.batches``); ``claim_return`` / ``claim_void`` ``claims.reject_claim``
   and a reason.
 - ``claim_reverse`` (冲正 of an approved or paid claim, ``claims.reverse_claim``, reason),
   ``claim_recover`` (登记追回 of money paid and no longer owed) and the 待重新结算 flag of
@@ -664,23 +665,54 @@ def claim_approve(*, claim: Claim, acting_user) -> Claim:
     return _audited_review(_full_save(locked, acting_user, "审核通过"), acting_user, "审核通过")
 
 
+PAYMENT_HOLDS: list = []
+"""Callables ``(claim) -> Chinese refusal or None`` registered by the apps that pay
+claims (``finance``: a claim in a 待回盘 payment-batch line cannot be returned); this app
+does not know them (they sit above it)."""
+
+
 @transaction.atomic
-def claim_pay(*, claim: Claim, acting_user) -> Claim:
-    """登记支付 of an approved claim."""
+def claim_pay(*, claim: Claim, acting_user, scheme_id: int, amount, reference: str, paid_on: date) -> Claim:
+    """待遇支付 of one fund's part of an approved claim, as the bank's returned file says
+    (called only by ``finance.services.batches`` for a success line): ``amount`` must be
+    the fund's outstanding 应付待遇 of the claim; it is booked with the batch ``reference``.
+    The claim is 已支付 once no fund owes anything on it."""
     _check(acting_user, "claims.pay_claim", claim)
     locked = _locked(claim)
     if not locked.can_move_to(Claim.Status.PAID):
-        raise _status_error(locked, "登记支付（须先审核通过）")
+        raise _status_error(locked, "支付（须先审核通过）")
     owed_back = sum(postings.recoverable([locked.pk]).values(), ZERO)
     if owed_back:
         raise ValidationError(f"该理赔重新结算后多付待遇 {fmt(owed_back)} 元，须先登记追回",
                               code="recovery_due")
+    specs = [s for s in postings.paid_specs([locked], booked_on=paid_on, reference=reference)
+             if s.scheme_id == scheme_id]
+    owed = sum((amount for spec in specs for account, amount in spec.lines
+                if account == "payable"), ZERO)
+    if not specs or owed != amount:
+        raise ValidationError(f"理赔“{locked.settlement_no}”该基金应付待遇为{fmt(owed)}元，"
+                              f"与支付金额{fmt(amount)}元不符", code="amount_differs")
+    ledger.journals_write(specs, acting_user=acting_user)  # 待遇支付
+    if postings.outstanding([locked.pk]):
+        locked.status_reason = ""
+        return _full_save(locked, acting_user, f"部分基金已支付（{reference}）")
     locked.status = Claim.Status.PAID
+    locked.status_reason = ""
     locked.paid_at = timezone.now()
     locked.paid_by = acting_user
-    ledger.journals_write(postings.paid_specs([locked], booked_on=timezone.localdate()),
-                          acting_user=acting_user)  # 待遇支付
-    return _full_save(locked, acting_user, "登记支付")
+    return _full_save(locked, acting_user, f"已支付（{reference}）")
+
+
+@transaction.atomic
+def claim_payment_failed(*, claim: Claim, acting_user, reason: str, reference: str) -> Claim:
+    """The bank could not pay the claim (a failure line of the returned file): it stays
+    已审核 — 待支付, owed, free for the next batch — with the bank's reason shown."""
+    _check(acting_user, "claims.pay_claim", claim)
+    locked = _locked(claim)
+    if locked.status != Claim.Status.APPROVED:
+        raise _status_error(locked, "登记支付失败")
+    locked.status_reason = f"银行支付失败（{reference}）：{reason}"[:500]
+    return _full_save(locked, acting_user, locked.status_reason)
 
 
 def _audited_review(claim: Claim, acting_user, operation: str, reason: str = "") -> Claim:
@@ -705,6 +737,10 @@ def claim_return(*, claim: Claim, acting_user, reason: str) -> Claim:
     locked = _locked(claim)
     if not locked.can_move_to(Claim.Status.RETURNED):
         raise _status_error(locked, "退回")
+    for hold in PAYMENT_HOLDS:
+        refusal = hold(locked)
+        if refusal:
+            raise ValidationError({"status": ValidationError(refusal, code="payment_pending")})
     if locked.status == Claim.Status.APPROVED:  # its 待遇核定 is undone
         ledger.source_reverse(source_kind=SourceKind.CLAIM, source_id=locked.pk,
                               kinds=[Journal.Kind.CLAIM_PAYABLE], acting_user=acting_user,

@@ -193,7 +193,7 @@ PASSWORD_MAX_AGE_DAYS = env.int("PASSWORD_MAX_AGE_DAYS", default=90)
 # Two factors (django-otp TOTP + recovery codes): required for these roles (group names
 # of policies/roles.py) and for superusers; a user with an authenticator is always asked.
 # The demo accounts of load_demo are exempt (accounts.AccountSecurity.demo_account).
-OTP_REQUIRED_ROLES = env.list("OTP_REQUIRED_ROLES", default=["经办员", "审核员", "政策管理员", "只读/监管", "审计员"])
+OTP_REQUIRED_ROLES = env.list("OTP_REQUIRED_ROLES", default=["经办员", "审核员", "政策管理员", "只读/监管", "审计员", "基金财务"])
 OTP_REQUIRED_FOR_SUPERUSERS = env.bool("OTP_REQUIRED_FOR_SUPERUSERS", default=True)
 OTP_TOTP_ISSUER = "医疗保障经办管理系统"  # the name the authenticator app shows
 # a wrong second-factor code counts as a login failure; its value is not kept in the log

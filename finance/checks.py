@@ -61,6 +61,7 @@ def ledger_differences(limit: int = 50) -> list[str]:
             # 冲正/退回/作废: nothing is owed any more (a debit balance is money to recover)
             out.append(f"理赔结算“{number}”未审核通过，账上仍有应付待遇{_fmt(-payables[pk])}元")
     out.extend(_refund_differences())
+    out += _batch_differences()
     if len(out) > limit:
         out = out[:limit] + [f"另有{len(out) - limit}处不符"]
     return out
@@ -85,4 +86,37 @@ def _refund_differences() -> list[str]:
             out.append(f"{name}：应退缴费应为{_fmt(want_owing)}元，账上为{_fmt(owing)}元")
     for pk in {**income, **owed}:
         out.append(f"退费凭证的退费（编号{pk}）不存在")
+
+
+def _batch_differences() -> list[str]:
+    """支付批次 (docs/money.md §支付批次与银行回盘): each success line's amount is what the
+    payment journal(s) of its document, fund and reference ``批次号/序号`` took out of
+    基金存款, and every such journal belongs to a success line."""
+    from .selectors.batches import line_reference, success_lines
+    from .services.batches import SOURCES
+
+    out: list[str] = []
+    kinds = {kind: source.paid_kind for kind, source in SOURCES.items() if source.paid_kind}
+    booked: dict[tuple, Decimal] = {}
+    for kind, journal_kind in kinds.items():
+        rows = (Entry.objects.filter(account=Account.BANK, journal__kind=journal_kind,
+                                     journal__source_kind=kind)
+                .exclude(journal__reference="")
+                .values_list("journal__source_id", "journal__scheme_id", "journal__reference")
+                .annotate(total=Sum("amount")))
+        for source_id, scheme_id, reference, total in rows:
+            booked[(kind, source_id, scheme_id, reference)] = -total
+    for kind, source_id, scheme_id, number, seq, amount in success_lines():
+        reference = line_reference(number, seq)
+        got = booked.pop((kind, source_id, scheme_id, reference), ZERO)
+        if got != amount:
+            out.append(f"支付批次“{number}”第{seq}笔回盘成功{_fmt(amount)}元，账上支付{_fmt(got)}元")
+    from .models import PaymentBatch
+
+    batch_numbers = set(PaymentBatch.objects.values_list("number", flat=True))
+    for (_kind, _source_id, _scheme_id, reference), total in booked.items():
+        number = reference.rpartition("/")[0]
+        if number in batch_numbers:
+            out.append(f"账上有支付批次“{number}”的支付{_fmt(total)}元（{reference}），"
+                       f"但该笔明细并未回盘成功")
     return out

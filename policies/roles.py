@@ -15,8 +15,14 @@ by the permissions of the model itself.
 Approval permissions: the enrollment and claims apps name their custom approval
 permissions ``approve_*`` / ``review_*`` / ``reject_*`` / ``settle_*`` (e.g.
 ``claims.approve_claim``) so that 审核员 picks them up. Claims add ``claims.settle_claim``
-(also granted to 经办员, who settles the claims they enter), ``claims.pay_claim`` and
-``claims.reverse_claim`` (冲正; 审核员 only).
+(also granted to 经办员, who settles the claims they enter) and ``claims.reverse_claim``
+(冲正; 审核员 only); ``claims.pay_claim`` (支付, 登记追回) is 基金财务's only: a claim is paid
+by a success line of the bank's returned file.
+
+Payment batches (docs/money.md §支付批次与银行回盘): 审核员 generates them from the claims
+they approved (``finance.add_paymentbatch``); 基金财务 exports the bank file and imports
+the bank's returned file — two roles, and the ``DutySeparation`` row refuses the import to
+whoever generated the batch even if one person holds both.
 """
 from __future__ import annotations
 
@@ -33,6 +39,7 @@ REVIEWER = "审核员"
 POLICY_OFFICER = "政策管理员"
 SUPERVISOR = "只读/监管"
 AUDITOR = "审计员"
+FUND_FINANCE = "基金财务"
 
 CASE_APPS = ("enrollment", "claims")
 APPROVAL_VERBS = ("approve", "review", "reject", "settle")
@@ -61,7 +68,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "claims.change_*",
         "enrollment.change_*registration*",
         *(f"{app}.{verb}_*" for app in CASE_APPS for verb in APPROVAL_VERBS),
-        "claims.pay_*",  # 登记理赔支付 (claims.pay_claim), also 登记追回
         "claims.reverse_claim",  # 冲正 of an approved or paid claim (docs/money.md)
         "ledger.view_*",  # 记账凭证, 基金余额表 (docs/money.md)
         "finance.view_yearend*", "finance.sign_yearendstatement",  # 签认年度清算表 (docs/money.md)
@@ -71,6 +77,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *RECONCILIATION,
         "finance.import_reconciliation",
         "finance.resolve_reconciliation",
+        "finance.add_paymentbatch",  # 生成支付批次 of the approved claims
+        "finance.view_payment*",
         "jobs.view_job",  # 全部任务 of their regions (docs/jobs.md)
         "policies.view_*",
         "policies.view_full_identity",
@@ -92,6 +100,19 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *RECONCILIATION,  # reads the runs, differences and monthly status (masked numbers)
         "jobs.view_job",  # 全部任务 of their regions (docs/jobs.md)
     ],
+    # 基金财务: sends the payment batches to the bank and imports the bank's returned
+    # files (the success lines pay the claims: claims.pay_claim); reads the cases.
+    FUND_FINANCE: [
+        "finance.view_payment*",
+        "finance.export_paymentbatch",
+        "finance.import_bank_return",
+        "finance.change_paymentbatch",  # 作废 a draft batch
+        "claims.pay_claim",
+        "ledger.view_*",  # 记账凭证, 基金余额表 (docs/money.md)
+        *(f"{app}.view_*" for app in CASE_APPS),
+        "jobs.view_job",
+        "policies.view_*",
+    ],
     # 审计员: reads and exports the audit log (docs/security.md §审计日志), nothing else —
     # the only role that sees it (superusers too).
     AUDITOR: [
@@ -110,7 +131,7 @@ _FULL = dict.fromkeys(_MASKED, ("full", 0, 0))
 _NAME = {"name": ("full", 1, 0)}
 ROLE_MASKING = {CLERK: {**_FULL, **_NAME}, REVIEWER: {**_FULL, **_NAME}, POLICY_OFFICER: {**_MASKED, **_NAME},
                 SUPERVISOR: {**_MASKED, **_NAME}, AUDITOR: {**_MASKED, **_NAME},
-                None: {**_MASKED, **_NAME}}  # None: users without a role row
+                FUND_FINANCE: {**_MASKED, **_NAME}, None: {**_MASKED, **_NAME}}  # None: users without a role row
 
 # Never granted to a role, whatever the pattern.
 EXCLUDED_PATTERNS = [

@@ -32,7 +32,8 @@ MAX_PAGES = 170
 SKIP = re.compile(r"/logout/|/delete/|/password/|/jsi18n/|/autocomplete/|/static/|/media/|/admin/axes/|"
                   r"/admin/audit/auditentry/export/|"
                   r"\?.*(?:_popup|_to_field|o=|p=|q=|all=|e=)|/r/\d+/\d+/")
-ROLES = ["jingban_dj", "shenhe_dj", "jingban_cz", "shenhe_cz", "zhengce", "jianguan", "shenji", "admin"]
+ROLES = ["jingban_dj", "shenhe_dj", "caiwu_dj", "jingban_cz", "shenhe_cz", "zhengce", "jianguan", "shenji",
+         "admin"]
 
 
 def shape(url: str) -> str:

@@ -159,3 +159,16 @@ def dianjiang_person(tier=1, **kwargs):
     enroll(person, "500231", "resident_basic", tier=tier)
     enroll(person, "500231", "critical_illness")
     return person
+
+
+def pay_outstanding(claim, *, acting_user=None, reference: str = "测试支付"):
+    """Pay every fund's outstanding 应付待遇 of an approved claim as a bank's success line
+    would (``finance`` calls ``claim_pay`` so, one fund at a time)."""
+    from claims import postings
+    from claims.models import Claim
+
+    for (_claim_id, scheme_id), amount in sorted(postings.outstanding([claim.pk]).items()):
+        claim = services.claim_pay(claim=Claim.objects.get(pk=claim.pk), acting_user=acting_user,
+                                   scheme_id=scheme_id, amount=amount, reference=reference,
+                                   paid_on=date(2024, 6, 1))
+    return claim

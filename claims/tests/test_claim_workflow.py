@@ -8,10 +8,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from claims import fetch, selectors, services, ytd
 from claims.models import Claim, ClaimLayer
-from policies.roles import CLERK, REVIEWER, SUPERVISOR
+from policies.roles import CLERK, FUND_FINANCE, REVIEWER, SUPERVISOR
 from policies.tests.factories import role_staff
 
-from .factories import CASES, claim_for_case, dianjiang_person, hospital, outpatient
+from .factories import CASES, claim_for_case, dianjiang_person, hospital, outpatient, pay_outstanding
 
 pytestmark = pytest.mark.django_db
 
@@ -162,15 +162,20 @@ def test_workflow_permissions(loaded_policies):
     assert claim.settled_by == clerk
     with pytest.raises(PermissionDenied):
         services.claim_approve(claim=claim, acting_user=clerk)
-    with pytest.raises(PermissionDenied):
-        services.claim_pay(claim=claim, acting_user=clerk)
+    finance = role_staff("caiwu", FUND_FINANCE)
+    pay = {"scheme_id": 0, "amount": Decimal("1"), "reference": "ZF1/1", "paid_on": date(2024, 6, 1)}
+    for user in (clerk, reviewer):  # only 基金财务 pays (a bank's returned success line)
+        with pytest.raises(PermissionDenied):
+            services.claim_pay(claim=claim, acting_user=user, **pay)
     with pytest.raises(ValidationError, match="须先审核通过"):
-        services.claim_pay(claim=claim, acting_user=reviewer)
+        services.claim_pay(claim=claim, acting_user=finance, **pay)
     claim = services.claim_approve(claim=claim, acting_user=reviewer)
     assert (claim.status, claim.approved_by) == (Claim.Status.APPROVED, reviewer)
     with pytest.raises(ValidationError, match="作废"):
         services.claim_void(claim=claim, acting_user=reviewer, reason="重复")
-    claim = services.claim_pay(claim=claim, acting_user=reviewer)
+    with pytest.raises(ValidationError, match="与支付金额1.00元不符"):
+        services.claim_pay(claim=claim, acting_user=finance, **pay)
+    claim = pay_outstanding(claim, acting_user=finance)
     assert claim.status == Claim.Status.PAID and claim.paid_at is not None
     with pytest.raises(ValidationError):
         services.claim_return(claim=claim, acting_user=reviewer, reason="x")

@@ -16,7 +16,7 @@ from claims.models import Claim, ClaimLayer
 from policies.roles import CLERK, REVIEWER
 from policies.tests.factories import role_staff
 
-from .factories import dianjiang_person, outpatient
+from .factories import dianjiang_person, outpatient, pay_outstanding
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def approve(claim):
 
 
 def pay(claim):
-    return services.claim_pay(claim=Claim.objects.get(pk=claim.pk), acting_user=None)
+    return pay_outstanding(Claim.objects.get(pk=claim.pk))
 
 
 def reverse(claim, reason="发票重复报销", user=None):

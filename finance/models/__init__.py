@@ -1,4 +1,5 @@
 """finance.models: one module per subject (batches, reconciliation, year-end); re-exported here."""
+from .batches import PaymentBatch, PaymentLine  # noqa: F401
 from .reconciliation import (  # noqa: F401
     DifferenceNote,
     HospitalReconciliation,

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from claims import services as claims
 from claims.models import Claim
-from claims.tests.factories import CASES, claim_for_case, dianjiang_person, outpatient
+from claims.tests.factories import CASES, claim_for_case, dianjiang_person, outpatient, pay_outstanding
 from enrollment.models import Payment
 from finance.checks import ledger_differences
 from ledger import selectors
@@ -55,7 +55,7 @@ def test_approve_pay_and_return_book_the_claim_and_agree(loaded_policies):
     _agrees()
     claim = claims.claim_settle(claim=Claim.objects.get(pk=claim.pk), acting_user=None)
     claim = _approve(claim)
-    claim = claims.claim_pay(claim=claim, acting_user=None)
+    claim = pay_outstanding(claim)
     assert selectors.balance(source=source, account=Account.PAYABLE) == 0
     assert selectors.balance(source=source, account=Account.BANK) == -fund
     _agrees()

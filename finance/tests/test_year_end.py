@@ -12,7 +12,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from openpyxl import load_workbook
 
 from claims import services as claims
-from claims.tests.factories import CASES, claim_for_case, enroll, new_person, plan_year
+from claims.tests.factories import CASES, claim_for_case, enroll, new_person, pay_outstanding, plan_year
 from finance import services
 from finance.checks import ledger_differences
 from finance.models import YearEndExpense, YearEndLine, YearEndStatement
@@ -45,7 +45,7 @@ def _paid_claim(case_id, clerk, reviewer):
     claims.claim_documents_receive(claim=claim, acting_user=reviewer,
                                    received={d.pk: True for d in claim.documents.all()})
     claim = claims.claim_approve(claim=claim, acting_user=reviewer)
-    return claims.claim_pay(claim=claim, acting_user=reviewer)
+    return pay_outstanding(claim)
 
 
 def _premium_payers(region, n):

@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from audit.models import Action, AuditEntry
 from policies.access import user_region_ids
 from policies.management.commands import load_demo
-from policies.roles import AUDITOR, CLERK, POLICY_OFFICER, REVIEWER, SUPERVISOR, roles_sync
+from policies.roles import AUDITOR, CLERK, FUND_FINANCE, POLICY_OFFICER, REVIEWER, SUPERVISOR, roles_sync
 
 from . import demo_stub
 from . import factories as f
@@ -32,7 +32,7 @@ def test_roles_sync_is_idempotent():
     snapshot = {name: perms_of(name) for name in first}
     second = roles_sync()
     assert first == second
-    assert Group.objects.filter(name__in=first).count() == 5
+    assert Group.objects.filter(name__in=first).count() == 6
     assert {name: perms_of(name) for name in second} == snapshot
 
 
@@ -54,6 +54,12 @@ def test_role_contents():
         assert not any("historical" in p for p in perms)
         assert not any(p.startswith(("auth.", "axes.", "admin.", "audit.")) for p in perms)
     assert perms_of(AUDITOR) == {"audit.view_auditentry", "audit.export_auditentry"}
+    # payment batches: 审核员 generates them, 基金财务 exports and imports the bank's answer
+    finance = perms_of(FUND_FINANCE)
+    assert {"finance.add_paymentbatch", "finance.view_paymentbatch"} <= reviewer
+    assert not {"finance.import_bank_return", "finance.export_paymentbatch", "claims.pay_claim"} & reviewer
+    assert {"finance.import_bank_return", "finance.export_paymentbatch", "claims.pay_claim"} <= finance
+    assert "finance.add_paymentbatch" not in finance and "policies.view_full_identity" not in finance
     # whatever enrollment / claims models exist now are covered
     for perm in Permission.objects.filter(content_type__app_label__in=["enrollment", "claims"]):
         key = f"{perm.content_type.app_label}.{perm.codename}"
@@ -98,7 +104,7 @@ def test_roles_sync_audits_a_change_of_permissions_only():
     roles_sync()  # creates the roles: audited
     entry = AuditEntry.objects.get()
     assert entry.action == Action.PERMISSION_CHANGE and entry.details["operation"] == "角色同步"
-    assert set(entry.details["roles"]) == {CLERK, REVIEWER, POLICY_OFFICER, SUPERVISOR, AUDITOR}
+    assert set(entry.details["roles"]) == {CLERK, REVIEWER, POLICY_OFFICER, SUPERVISOR, AUDITOR, FUND_FINANCE}
     roles_sync()  # nothing changed: nothing recorded
     assert AuditEntry.objects.count() == 1
     Group.objects.get(name=SUPERVISOR).permissions.add(Permission.objects.get(codename="change_planyear"))
@@ -125,7 +131,7 @@ def test_load_demo_creates_accounts_idempotently(settings, monkeypatch):
     text = out.getvalue()
     User = get_user_model()
     names = {"admin", "zhengce", "jingban_dj", "shenhe_dj", "jingban_cz", "jianguan",
-             "shenhe_cz", "shenhe_ls", "shenhe_sm", "shenhe_lc", "shenji"}
+             "shenhe_cz", "shenhe_ls", "shenhe_sm", "shenhe_lc", "shenji", "caiwu_dj"}
     assert set(User.objects.values_list("username", flat=True)) == names
     assert "演示账户" in text and "Yibao#2024demo" in text and "垫江县经办员" in text
     assert "policies.tests.no_such_demo 尚未提供演示数据" in text

@@ -7,7 +7,7 @@ import pytest
 
 from claims import services
 from claims.models import Claim
-from claims.tests.factories import dianjiang_person, outpatient
+from claims.tests.factories import dianjiang_person, outpatient, pay_outstanding
 from finance.checks import ledger_differences
 from policies.roles import REVIEWER
 from policies.tests.factories import PASSWORD, role_staff
@@ -22,7 +22,7 @@ def settled_approved_paid(claim):
     services.claim_documents_receive(claim=claim, acting_user=None,
                                      received={d.pk: True for d in claim.documents.all()})
     claim = services.claim_approve(claim=claim, acting_user=None)
-    return services.claim_pay(claim=claim, acting_user=None)
+    return pay_outstanding(claim)
 
 
 def test_reviewer_reverses_a_paid_claim_from_its_page(page, live_server, loaded_policies, settings):

@@ -22,7 +22,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from audit.services import audit_command
 from policies.models import Region
-from policies.roles import AUDITOR, CLERK, POLICY_OFFICER, REVIEWER, SUPERVISOR, roles_sync
+from policies.roles import AUDITOR, CLERK, FUND_FINANCE, POLICY_OFFICER, REVIEWER, SUPERVISOR, roles_sync
 from policies.staff import staff_user_ensure
 
 DEMO_PASSWORD = "Yibao#2024demo"
@@ -33,7 +33,8 @@ DEMO_ACCOUNTS = [
     ("admin", None, ALL_REGIONS, True, "超级管理员"),
     ("zhengce", POLICY_OFFICER, ALL_REGIONS, False, "政策管理员（五个统筹区）"),
     ("jingban_dj", CLERK, ["500231"], False, "垫江县经办员"),
-    ("shenhe_dj", REVIEWER, ["500231"], False, "垫江县审核员（理赔）"),
+    ("shenhe_dj", REVIEWER, ["500231"], False, "垫江县审核员（理赔、生成支付批次）"),
+    ("caiwu_dj", FUND_FINANCE, ["500231"], False, "垫江县基金财务（银行文件、回盘）"),
     ("jingban_cz", CLERK, ["140400"], False, "长治市经办员"),
     ("shenhe_cz", REVIEWER, ["140400"], False, "长治市审核员（门诊慢特病登记、理赔）"),
     ("shenhe_ls", REVIEWER, ["511100"], False, "乐山市审核员（理赔）"),
