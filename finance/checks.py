@@ -86,6 +86,7 @@ def _refund_differences() -> list[str]:
             out.append(f"{name}：应退缴费应为{_fmt(want_owing)}元，账上为{_fmt(owing)}元")
     for pk in {**income, **owed}:
         out.append(f"退费凭证的退费（编号{pk}）不存在")
+    return out
 
 
 def _batch_differences() -> list[str]:

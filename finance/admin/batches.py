@@ -26,7 +26,8 @@ from ..models import PaymentBatch, PaymentLine
 from ..selectors.batches import batch_totals
 from ..services import batches as services
 
-SOURCE_PAGES = {SourceKind.CLAIM: "admin:claims_claim_change"}
+SOURCE_PAGES = {SourceKind.CLAIM: "admin:claims_claim_change",
+                SourceKind.REFUND: "admin:enrollment_refund_change"}
 """The admin page of each kind of document a line pays (a refund's is added with refunds)."""
 
 
@@ -35,8 +36,12 @@ def _messages_of(exc) -> str:
 
 
 class BatchCreateForm(forms.Form):
+    source_kind = forms.ChoiceField(label="支付内容", choices=[(SourceKind.CLAIM, "理赔待遇"),
+                                                               (SourceKind.REFUND, "退费")],
+                                    initial=SourceKind.CLAIM, required=False)
     scheme = forms.ModelChoiceField(label="基金（险种）", queryset=Scheme.objects.none(),
-                                    help_text="该基金已审核、尚有应付待遇且不在待回盘批次中的理赔全部纳入本批次")
+                                    help_text="该基金已审核、尚有应付待遇的理赔（或已复核待支付的退费），"
+                                              "不在待回盘批次中的全部纳入本批次")
     bank = forms.CharField(label="代发银行", max_length=60, help_text="接收本批次代发文件的银行，如“中国农业银行垫江支行”")
     note = forms.CharField(label="备注", max_length=200, required=False)
 
@@ -192,7 +197,8 @@ class PaymentBatchAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 created = services.batch_create(scheme=form.cleaned_data["scheme"], bank=form.cleaned_data["bank"],
-                                                note=form.cleaned_data["note"], acting_user=request.user)
+                                                note=form.cleaned_data["note"], acting_user=request.user,
+                                                source_kind=form.cleaned_data["source_kind"] or SourceKind.CLAIM)
             except (ValidationError, PermissionDenied) as exc:
                 self.message_user(request, f"未生成支付批次：{_messages_of(exc)}", messages.ERROR)
             else:

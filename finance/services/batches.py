@@ -21,8 +21,9 @@
   Segregation of duties: not by whoever generated the batch (``DutySeparation``).
 - ``batch_cancel``: a draft (not yet exported) withdrawn; its documents are free again.
 
-``SOURCES`` is the one place that knows the kinds of documents a batch pays: a refund
-(``enrollment.Refund``) is added there with its selector and services, nothing else changes.
+``SOURCES`` is the one place that knows the kinds of documents a batch pays: approved claims
+(each fund's outstanding 应付待遇) and approved refunds (待支付, paid to the refund's own
+payee; ``enrollment.services.refund_mark_paid`` / ``refund_payment_failed``).
 """
 from __future__ import annotations
 
@@ -40,7 +41,9 @@ from audit.services import audit_record
 from claims import postings as claim_postings
 from claims import services as claim_services
 from claims.models import Claim
-from enrollment.models import Person
+from enrollment.models import Person, Refund
+from enrollment.selectors import refunds as refund_selectors
+from enrollment.services import refunds as refund_services
 from ledger.models import Journal, SourceKind
 from policies.access import user_can_access
 from policies.duties import separation_refusal
@@ -69,6 +72,15 @@ class Payable:
     person: Person
     amount: Decimal
     purpose: str
+    payee: tuple[str, str, str] | None = None
+    """户名, 账号, 开户行 when the document names its own payee (a refund); else the person's."""
+
+    def payee_fields(self) -> tuple[str, str, str]:
+        if self.payee is not None:
+            return tuple((value or "").strip() for value in self.payee)
+        person = self.person
+        return ((person.bank_account_name or "").strip(), (person.bank_account_number or "").strip(),
+                (person.bank_name or "").strip())
 
 
 @dataclass(frozen=True)
@@ -107,10 +119,34 @@ def _claim_fail(line, reason, reference, acting_user) -> None:
                                         reason=reason, reference=reference)
 
 
+def _refund_payables(scheme, ids) -> list[Payable]:
+    qs = refund_selectors.refunds_payable(scheme=scheme)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    refunds = list(qs.select_for_update(of=("self",)))
+    return [Payable(source_kind=SourceKind.REFUND, source_id=r.pk, label=str(r),
+                    person=r.payment.enrollment.person, amount=r.amount,
+                    purpose=f"{scheme.name}退费 {r}"[:60],
+                    payee=(r.payee_name, r.payee_account, r.payee_bank))
+            for r in refunds]
+
+
+def _refund_pay(line, reference, paid_on, acting_user) -> None:
+    refund_services.refund_mark_paid(refund=Refund.objects.get(pk=line.source_id), reference=reference,
+                                     paid_on=paid_on, acting_user=acting_user)
+
+
+def _refund_fail(line, reason, reference, acting_user) -> None:
+    refund_services.refund_payment_failed(refund=Refund.objects.get(pk=line.source_id),
+                                          reason=f"银行支付失败（{reference}）：{reason}"[:500],
+                                          acting_user=acting_user)
+
+
 SOURCES: dict[str, SourceType] = {
     SourceKind.CLAIM: SourceType(label="理赔", payables=_claim_payables, pay=_claim_pay,
                                  fail=_claim_fail, paid_kind=Journal.Kind.CLAIM_PAID),
-    # SourceKind.REFUND: refunds_payable / refund_mark_paid / refund_payment_failed (enrollment)
+    SourceKind.REFUND: SourceType(label="退费", payables=_refund_payables, pay=_refund_pay,
+                                  fail=_refund_fail, paid_kind=Journal.Kind.REFUND_PAID),
 }
 
 
@@ -135,10 +171,9 @@ def _listed(items: list[str]) -> str:
     return shown + (f"；另有 {len(items) - LISTED} 笔" if len(items) > LISTED else "")
 
 
-def _missing_payee(person: Person) -> str:
-    missing = [label for label, value in (("账户名", person.bank_account_name),
-                                          ("银行账号", person.bank_account_number),
-                                          ("开户银行", person.bank_name)) if not (value or "").strip()]
+def _missing_payee(payable: Payable) -> str:
+    missing = [label for label, value in zip(("账户名", "银行账号", "开户银行"), payable.payee_fields(),
+                                             strict=True) if not value]
     return "、".join(missing)
 
 
@@ -185,7 +220,7 @@ def batch_create(*, scheme, bank: str, acting_user, source_ids=None,
     for payable in payables:
         if payable.source_id in taken:
             continue
-        missing = _missing_payee(payable.person)
+        missing = _missing_payee(payable)
         if missing:
             left_out.append(f"{source.label}“{payable.label}”（{payable.person.name}）缺少{missing}")
             continue
@@ -202,9 +237,8 @@ def batch_create(*, scheme, bank: str, acting_user, source_ids=None,
     batch.save()
     rows = [PaymentLine(batch=batch, seq=seq, scheme=scheme, source_kind=p.source_kind,
                         source_id=p.source_id, source_label=p.label[:80], person=p.person,
-                        payee_name=p.person.bank_account_name.strip(),
-                        account_number=p.person.bank_account_number.strip(),
-                        bank_name=p.person.bank_name.strip(), amount=p.amount, purpose=p.purpose)
+                        payee_name=p.payee_fields()[0], account_number=p.payee_fields()[1],
+                        bank_name=p.payee_fields()[2], amount=p.amount, purpose=p.purpose)
             for seq, p in enumerate(lines, start=1)]
     try:
         with transaction.atomic():

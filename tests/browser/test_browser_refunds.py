@@ -1,21 +1,28 @@
 """Browser: a 垫江 clerk records a refund (退费) from the payment list, a reviewer approves
 it on the refund's page with its confirmation step (enrollment/admin/refunds.py; docs/
-money.md §退费); the ledger then agrees with the refunds. Every request stays local."""
+money.md §退费); the reviewer puts it in a payment batch, 基金财务 downloads the bank file
+and uploads the bank's returned file, and the refund is 已支付: the fund's 基金存款 fell by
+the refund on the 基金余额表 and the ledger agrees with the refunds at every step. Every
+request stays local."""
 import re
 from decimal import Decimal
+from io import BytesIO
 
 import pytest
+from openpyxl import Workbook, load_workbook
 
 from claims.tests.factories import dianjiang_person
 from enrollment.models import Payment, Refund
 from enrollment.services import person_update
 from finance.checks import ledger_differences
+from finance.models import PaymentBatch
 from ledger import selectors
 from ledger.models import Account, SourceKind
-from policies.roles import CLERK, REVIEWER
+from policies.duties import ensure_default_rows
+from policies.roles import CLERK, FUND_FINANCE, REVIEWER
 from policies.tests.factories import PASSWORD, role_staff
 
-from .conftest import assert_only_local_requests, login, save_screenshot
+from .conftest import assert_only_local_requests, login, recorded_page, save_screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +33,8 @@ def staff(loaded_policies, settings):
     return role_staff("jingban_dj", CLERK), role_staff("shenhe_dj", REVIEWER)
 
 
-def test_clerk_records_a_refund_and_a_reviewer_approves_it(page, live_server, staff):
+def test_refund_recorded_approved_paid_through_a_batch_and_the_returned_file(
+        page, browser, live_server, staff, tmp_path):
     clerk, reviewer = staff
     person = dianjiang_person(tier=1, name="刘芳")
     person_update(person=person, acting_user=None, bank_name="农业银行垫江支行",
@@ -67,3 +75,49 @@ def test_clerk_records_a_refund_and_a_reviewer_approves_it(page, live_server, st
                              account=Account.REFUND_PAYABLE) == Decimal("-100.00")
     assert ledger_differences() == []
     assert_only_local_requests(page, live_server)
+
+    # 审核员: a payment batch of the fund's approved refunds
+    ensure_default_rows()
+    role_staff("caiwu_dj", FUND_FINANCE)
+    bank_before = selectors.balance(scheme=payment.scheme, account=Account.BANK)
+    page.goto(f"{live_server.url}/admin/finance/paymentbatch/add/")
+    page.select_option("#id_source_kind", "refund")
+    page.select_option("#id_scheme", str(payment.scheme_id))
+    page.fill("#id_bank", "中国农业银行垫江支行")
+    page.click("#batch-create-form input[type=submit]")
+    page.wait_for_selector(".messagelist")
+    assert "已生成支付批次" in page.inner_text(".messagelist")
+    batch = PaymentBatch.objects.get()
+
+    # 基金财务: the bank file, then the bank's answer
+    with recorded_page(browser, 1600, 1000) as finance:
+        login(finance, live_server, "caiwu_dj", PASSWORD)
+        finance.goto(f"{live_server.url}/admin/finance/paymentbatch/{batch.pk}/change/")
+        assert "6228480012345678901" not in finance.content()  # masked on screen
+        with finance.expect_download() as download_info:
+            finance.click("text=导出银行文件（Excel）")
+        sheet = load_workbook(BytesIO(open(download_info.value.path(), "rb").read())).active
+        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+        assert rows[1][1:4] == ["刘芳", "6228480012345678901", "农业银行垫江支行"]
+        book = Workbook()
+        book.active.append([*rows[0], "处理结果", "失败原因", "银行流水号"])
+        book.active.append([*rows[1], "成功", "", "ABC0100"])
+        answer = tmp_path / "退费回盘.xlsx"
+        book.save(answer)
+        finance.goto(f"{live_server.url}/admin/finance/paymentbatch/{batch.pk}/change/")
+        finance.click("text=导入银行回盘")
+        finance.set_input_files("#id_file", str(answer))
+        finance.click("#return-form input[type=submit]")
+        finance.wait_for_selector(".messagelist")
+        assert "成功 1 笔" in finance.inner_text(".messagelist")
+        finance.goto(f"{live_server.url}/admin/ledger/journal/balances/")
+        table = finance.inner_text("#fund-balances")
+        assert "应退缴费" in table
+        save_screenshot(finance, "refund-paid-fund-balances")
+        assert_only_local_requests(finance, live_server)
+
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.PAID
+    assert selectors.balance(scheme=payment.scheme, account=Account.BANK) == bank_before - Decimal("100.00")
+    assert selectors.balance(source=(SourceKind.REFUND, refund.pk), account=Account.REFUND_PAYABLE) == 0
+    assert ledger_differences() == []
