@@ -106,7 +106,7 @@ def _responsibility_lines(panel: PanelScheme, plan: PlanParams, layers, facts) -
         absorbed = sum((it.deductible for lr in layers for it in lr.items if it.code == row.code), ZERO)
         insured = row.sum_insured_pre_existing if pre and row.sum_insured_pre_existing is not None \
             else row.sum_insured
-        panel.lines.append(PanelLine(f"{row.code} {row.name} 年度保额", insured, paid))
+        panel.lines.append(PanelLine(f"{row.name} 年度保额", insured, paid))
         if row.deductible:
-            panel.lines.append(PanelLine(f"{row.code} 年度免赔额", row.deductible, absorbed,
+            panel.lines.append(PanelLine(f"{row.name} 年度免赔额", row.deductible, absorbed,
                                          kind="deductible"))

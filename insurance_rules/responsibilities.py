@@ -105,7 +105,7 @@ def mismatch(row: ResponsibilityRule, ctx: LayerContext, location: str | None = 
         return "not_applicable", "仅限 B 类特殊疾病"
     hosp = claim.hospital
     if (row.min_level or row.public_only) and hosp is None:
-        raise InvalidInput(f"字段“claim.hospital”：判断{row.code} {row.name}须填写医疗机构信息")
+        raise InvalidInput(f"字段“claim.hospital”：判断{row.name}须填写医疗机构信息")
     loc = location or claim_location(claim)
     if row.location and not location_matches(row.location, loc):
         where = f"仅限{LOCATION_NAMES.get(row.location, row.location)}"
@@ -169,7 +169,7 @@ def ratio_of(row: ResponsibilityRule, ctx: LayerContext, pre_existing: bool) -> 
     if row.drug_ratios and (row.ratio_healthy is None or pre_existing):
         cls = ctx.claim.drug_class
         if not cls:
-            raise InvalidInput(f"字段“claim.drug_class”：{row.code} {row.name}按药品类别赔付，须填写药品类别（A/B/C）")
+            raise InvalidInput(f"字段“claim.drug_class”：{row.name}按药品类别赔付，须填写药品类别（A/B/C）")
         for dr in row.drug_ratios:
             if dr.drug_class == cls:
                 return dr.ratio, f"{DRUG_CLASS_NAMES.get(cls, cls)}药品比例"
@@ -186,7 +186,7 @@ def settle_item(ctx: LayerContext, row: ResponsibilityRule, *, pre_existing: boo
     """One responsibility for one claim: basis − what is left of the annual deductible,
     × ratio, limited by what is left of the annual sum insured. ``ratio`` overrides
     the row's ratio (乐山 incentives and adjustments)."""
-    label = f"{row.code} {row.name}"
+    label = row.name  # the code is internal (R1, BAND_LOCAL); a reader sees the name
     reason, why = mismatch(row, ctx, location, as_type, designated)
     if reason:
         return ItemResult(code=row.code, paid=ZERO, reason=reason, explanation=f"{label}：{why}，不赔付")

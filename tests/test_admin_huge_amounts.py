@@ -28,8 +28,11 @@ def test_huge_amount_in_an_admin_add_form(admin_client, loaded_policies, model, 
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add")
     except NoReverseMatch:
         pytest.skip("no add page")
-    if admin_client.get(url).status_code != 200:
+    form = admin_client.get(url)
+    if form.status_code != 200:
         pytest.skip("add page not offered")
+    if f'name="{field}"' not in form.content.decode():  # a stored figure, not an input
+        pytest.skip("the add page has no input for this amount")
     for value in HUGE:
         response = admin_client.post(url, {field: value})
         assert response.status_code in (200, 403), (value, response.status_code)

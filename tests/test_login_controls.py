@@ -42,7 +42,7 @@ def test_demo_accounts_use_one_factor_and_are_never_forced(settings, monkeypatch
     f.five_regions()
     call_command("load_demo", stdout=StringIO())
     users = get_user_model().objects.all()
-    assert users.count() == 11  # admin, zhengce, 2 经办员, 5 审核员, jianguan, shenji
+    assert users.count() == 12  # admin, zhengce, 2 经办员, 5 审核员, caiwu_dj, jianguan, shenji
     for user in users:
         assert AccountSecurity.objects.get(user=user).demo_account
         assert not second_factor_required(user)

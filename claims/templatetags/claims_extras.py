@@ -46,6 +46,10 @@ def scheme_name(kind):
     return scheme_kind_name(kind)
 
 
+def _has_field(model, name: str) -> bool:
+    return any(f.name == name for f in model._meta.get_fields())
+
+
 @register.filter
 def param_ref(ref) -> str:
     """A stored parameter reference (``{"table", "id", "values"}``) as a clerk reads it:
@@ -68,6 +72,11 @@ def param_ref(ref) -> str:
         except FieldDoesNotExist:
             continue
         if value in (None, "", "None"):
+            continue
+        if name == "code" and _has_field(model, "name"):  # an internal code: the row's name instead
+            label = model._default_manager.filter(pk=ref.get("id")).values_list("name", flat=True).first()
+            if label:
+                parts.append(f"{model._meta.get_field('name').verbose_name} {label}")
             continue
         try:  # stored as text (str of the value): back to the field's type
             value = field.to_python(value)

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from audit.models import AuditEntry
 from claims import postings, selectors, services, ytd
 from claims.models import Claim, ClaimLayer
-from policies.roles import CLERK, REVIEWER
+from policies.roles import CLERK, FUND_FINANCE, REVIEWER
 from policies.tests.factories import role_staff
 
 from .factories import dianjiang_person, outpatient, pay_outstanding
@@ -236,6 +236,9 @@ def test_admin_reverse_button_flag_filter_and_approve_resettle(client, loaded_po
     text = response.content.decode()
     assert "冲正完成" in text and "应收回 240.00 元" in text and "1 条本人同年度理赔已标记为待重新结算" in text
     assert Claim.objects.get(pk=first.pk).status == Claim.Status.REVERSED
+    assert "claim-btn-recover" not in text  # 登记追回 is 基金财务's (claims.pay_claim)
+    client.force_login(role_staff("caiwu", FUND_FINANCE))
+    text = client.get(url("change", first.pk)).content.decode()
     assert "claim-btn-recover" in text  # the money paid can be recovered
     confirm = client.get(url("act", first.pk, "recover")).content.decode()
     assert "确认登记追回" in confirm and "应收回 240.00 元" in confirm
@@ -243,6 +246,7 @@ def test_admin_reverse_button_flag_filter_and_approve_resettle(client, loaded_po
     assert "登记追回完成" in text and "应付/应收回：无" in text
     assert not postings.recoverable([first.pk])
 
+    client.force_login(reviewer)
     listing = client.get(url("changelist"), {"needs_resettle__exact": "1"}).content.decode()
     assert "待重新结算" in listing and second.settlement_no in listing
     assert first.settlement_no not in listing

@@ -1,7 +1,6 @@
 """年度清算 (docs/money.md §年度清算; issue 16 §7): the statement of a commercial fund's
 year from payments recorded through the enrollment services and claims settled, approved
 and paid through the claims services; signed by a second person, then frozen."""
-from datetime import date
 from decimal import Decimal as D
 from io import BytesIO, StringIO
 
@@ -13,12 +12,12 @@ from openpyxl import load_workbook
 
 from claims import services as claims
 from claims.tests.factories import CASES, claim_for_case, enroll, new_person, pay_outstanding, plan_year
+from enrollment.models import Payment
+from enrollment.services import refunds as refund_services
 from finance import services
 from finance.checks import ledger_differences
 from finance.models import YearEndExpense, YearEndLine, YearEndStatement
 from finance.selectors import statement_figures
-from ledger import postings
-from ledger.services import journals_write
 from policies.models import PlanFigure
 from policies.roles import CLERK, REVIEWER
 from policies.tests.factories import role_staff
@@ -202,10 +201,12 @@ def test_refunds_and_reversals_are_netted_and_a_returned_claim_leaves_the_statem
     clerk, reviewer = staff
     _premium_payers(SM, 2)
     scheme = plan_year(SM, KIND).scheme
-    # a 退费 of 150.00 as the refund service books it (its own source document)
-    journals_write([postings.refund(refund_id=990001, scheme_id=scheme.pk, region_id=scheme.region_id,
-                                    year=2024, person_id=None, amount=D("150.00"),
-                                    booked_on=date(2024, 2, 1))], acting_user=None)
+    # a 退费 of one payer's 150.00, recorded and approved through the refund services
+    payment = Payment.objects.filter(scheme=scheme).order_by("pk").first()
+    refund = refund_services.refund_request(
+        payment=payment, amount=D("150.00"), reason="duplicate", acting_user=clerk,
+        payee_name="测试", payee_account="6228480000000000001", payee_bank="农业银行三明分行")
+    refund_services.refund_approve(refund=refund, acting_user=reviewer)
     claim = claims.claim_settle(claim=claim_for_case(CASES["ex-6"], acting_user=clerk), acting_user=clerk)
     claims.claim_documents_receive(claim=claim, acting_user=reviewer,
                                    received={d.pk: True for d in claim.documents.all()})
