@@ -4,7 +4,7 @@ refund and its payment.
 Plain values in, ``JournalSpec`` out; ``services`` writes them."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -62,78 +62,55 @@ def contribution(*, payment_id: int, scheme_id: int, region_id: int, year: int, 
                (Account.SUBSIDY, -subsidy)))
 
 
-def claim_payable(*, claim_id: int, scheme_id: int, region_id: int, year: int, person_id: int,
-                  paid, booked_on: date, memo: str = "待遇核定") -> JournalSpec | None:
-    """待遇核定 (a claim approved): one fund's layer becomes 待遇支出 owed (应付待遇)."""
-    paid = money(paid)
-    if paid == 0:
+def _transfer(kind: str, source_kind: str, source_id: int, amount, debit: str, credit: str, *,
+              scheme_id: int, region_id: int, year: int, person_id: int | None, booked_on: date,
+              memo: str, reference: str = "") -> JournalSpec | None:
+    """A two-line journal: ``amount`` debited to ``debit`` and credited to ``credit``
+    (``None`` for nothing)."""
+    amount = money(amount)
+    if amount == 0:
         return None
     return JournalSpec(
-        kind=Journal.Kind.CLAIM_PAYABLE, scheme_id=scheme_id, region_id=region_id, year=year,
-        source_kind=SourceKind.CLAIM, source_id=claim_id, booked_on=booked_on,
-        person_id=person_id, memo=memo,
-        lines=((Account.BENEFIT, paid), (Account.PAYABLE, -paid)))
+        kind=kind, scheme_id=scheme_id, region_id=region_id, year=year, source_kind=source_kind,
+        source_id=source_id, booked_on=booked_on, person_id=person_id, memo=memo,
+        reference=reference, lines=((debit, amount), (credit, -amount)))
 
 
-def claim_paid(*, claim_id: int, scheme_id: int, region_id: int, year: int, person_id: int,
-               amount, booked_on: date, reference: str = "") -> JournalSpec | None:
+def claim_payable(*, claim_id: int, paid, memo: str = "待遇核定", **fund) -> JournalSpec | None:
+    """待遇核定 (a claim approved): one fund's layer becomes 待遇支出 owed (应付待遇).
+    ``fund``: scheme_id, region_id, year, person_id, booked_on."""
+    return _transfer(Journal.Kind.CLAIM_PAYABLE, SourceKind.CLAIM, claim_id, paid,
+                     Account.BENEFIT, Account.PAYABLE, memo=memo, **fund)
+
+
+def claim_paid(*, claim_id: int, amount, reference: str = "", **fund) -> JournalSpec | None:
     """待遇支付 (the bank paid it): 应付待遇 settled out of 基金存款."""
-    amount = money(amount)
-    if amount == 0:
-        return None
-    return JournalSpec(
-        kind=Journal.Kind.CLAIM_PAID, scheme_id=scheme_id, region_id=region_id, year=year,
-        source_kind=SourceKind.CLAIM, source_id=claim_id, booked_on=booked_on,
-        person_id=person_id, memo="待遇支付", reference=reference,
-        lines=((Account.PAYABLE, amount), (Account.BANK, -amount)))
+    return _transfer(Journal.Kind.CLAIM_PAID, SourceKind.CLAIM, claim_id, amount,
+                     Account.PAYABLE, Account.BANK, memo="待遇支付", reference=reference, **fund)
 
 
-def payment_returned(*, claim_id: int, scheme_id: int, region_id: int, year: int,
-                     person_id: int, amount, booked_on: date, reference: str = "") -> JournalSpec | None:
+def payment_returned(*, claim_id: int, amount, reference: str = "", **fund) -> JournalSpec | None:
     """支付退回 (退汇: money the bank paid came back): owed again, back in 基金存款."""
-    amount = money(amount)
-    if amount == 0:
-        return None
-    return JournalSpec(
-        kind=Journal.Kind.PAYMENT_RETURNED, scheme_id=scheme_id, region_id=region_id, year=year,
-        source_kind=SourceKind.CLAIM, source_id=claim_id, booked_on=booked_on,
-        person_id=person_id, memo="支付退回", reference=reference,
-        lines=((Account.BANK, amount), (Account.PAYABLE, -amount)))
+    return _transfer(Journal.Kind.PAYMENT_RETURNED, SourceKind.CLAIM, claim_id, amount,
+                     Account.BANK, Account.PAYABLE, memo="支付退回", reference=reference, **fund)
 
 
-def claim_recovered(*, claim_id: int, scheme_id: int, region_id: int, year: int,
-                    person_id: int, amount, booked_on: date, reference: str = "",
-                    memo: str = "待遇追回") -> JournalSpec | None:
+def claim_recovered(*, claim_id: int, amount, reference: str = "", memo: str = "待遇追回",
+                    **fund) -> JournalSpec | None:
     """待遇追回 (money paid on a claim and no longer owed — its 待遇核定 reversed or
-    lowered — comes back from the claimant): the lines of 支付退回 — 基金存款 receives
-    it, the claim's debit 应付待遇 (应收回) is cleared — under its own kind."""
-    spec = payment_returned(claim_id=claim_id, scheme_id=scheme_id, region_id=region_id,
-                            year=year, person_id=person_id, amount=amount, booked_on=booked_on,
-                            reference=reference)
-    return spec and replace(spec, kind=Journal.Kind.CLAIM_RECOVERED, memo=memo)
+    lowered — comes back from the claimant): 基金存款 receives it, the claim's debit
+    应付待遇 (应收回) is cleared — the lines of 支付退回 under its own kind."""
+    return _transfer(Journal.Kind.CLAIM_RECOVERED, SourceKind.CLAIM, claim_id, amount,
+                     Account.BANK, Account.PAYABLE, memo=memo, reference=reference, **fund)
 
 
-def refund(*, refund_id: int, scheme_id: int, region_id: int, year: int, person_id: int,
-           amount, booked_on: date, memo: str = "退费核定") -> JournalSpec | None:
+def refund(*, refund_id: int, amount, memo: str = "退费核定", **fund) -> JournalSpec | None:
     """退费核定: the refunded self-paid part leaves 缴费收入 and is owed back (应退缴费)."""
-    amount = money(amount)
-    if amount == 0:
-        return None
-    return JournalSpec(
-        kind=Journal.Kind.REFUND, scheme_id=scheme_id, region_id=region_id, year=year,
-        source_kind=SourceKind.REFUND, source_id=refund_id, booked_on=booked_on,
-        person_id=person_id, memo=memo,
-        lines=((Account.CONTRIBUTION, amount), (Account.REFUND_PAYABLE, -amount)))
+    return _transfer(Journal.Kind.REFUND, SourceKind.REFUND, refund_id, amount,
+                     Account.CONTRIBUTION, Account.REFUND_PAYABLE, memo=memo, **fund)
 
 
-def refund_paid(*, refund_id: int, scheme_id: int, region_id: int, year: int, person_id: int,
-                amount, booked_on: date, reference: str = "") -> JournalSpec | None:
+def refund_paid(*, refund_id: int, amount, reference: str = "", **fund) -> JournalSpec | None:
     """退费支付: 应退缴费 settled out of 基金存款."""
-    amount = money(amount)
-    if amount == 0:
-        return None
-    return JournalSpec(
-        kind=Journal.Kind.REFUND_PAID, scheme_id=scheme_id, region_id=region_id, year=year,
-        source_kind=SourceKind.REFUND, source_id=refund_id, booked_on=booked_on,
-        person_id=person_id, memo="退费支付", reference=reference,
-        lines=((Account.REFUND_PAYABLE, amount), (Account.BANK, -amount)))
+    return _transfer(Journal.Kind.REFUND_PAID, SourceKind.REFUND, refund_id, amount,
+                     Account.REFUND_PAYABLE, Account.BANK, memo="退费支付", reference=reference, **fund)

@@ -2,10 +2,7 @@
 审核员 generates it, 基金财务 downloads the bank file, uploads the bank's returned file
 (one success, one failure) and the batch page shows 成功/失败 with the bank's reason; the
 ledger agrees. Screenshot in $BROWSER_ARTIFACTS."""
-from io import BytesIO
-
 import pytest
-from openpyxl import Workbook, load_workbook
 
 from claims.models import Claim
 from finance.checks import ledger_differences
@@ -15,6 +12,7 @@ from policies.duties import ensure_default_rows
 from policies.roles import FUND_FINANCE, REVIEWER
 from policies.tests.factories import PASSWORD, role_staff
 
+from .bank_files import download_bank_file, upload_returned_file
 from .conftest import assert_only_local_requests, login, recorded_page, save_screenshot
 
 pytestmark = pytest.mark.browser
@@ -43,25 +41,13 @@ def test_batch_bank_file_and_returned_file(page, browser, live_server, loaded_po
         login(finance, live_server, "caiwu_dj", PASSWORD)
         finance.goto(f"{live_server.url}/admin/finance/paymentbatch/{batch.pk}/change/")
         assert payee_fields(11)["bank_account_number"] not in finance.content()  # masked on screen
-        with finance.expect_download() as download_info:
-            finance.click("text=导出银行文件（Excel）")
-        sheet = load_workbook(BytesIO(open(download_info.value.path(), "rb").read())).active
-        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+        rows = download_bank_file(finance, live_server, batch)
         assert rows[0] == ["序号", "户名", "账号", "开户行", "金额", "用途"]
         assert rows[1][2] == payee_fields(11)["bank_account_number"]  # complete in the file
-
-        book = Workbook()  # the bank's answer: the same rows and three columns more
-        book.active.append([*rows[0], "处理结果", "失败原因", "银行流水号"])
-        book.active.append([*rows[1], "成功", "", "ABC0001"])
-        book.active.append([*rows[2], "失败", "账户已冻结", "ABC0002"])
-        answer = tmp_path / "回盘.xlsx"
-        book.save(answer)
-        finance.goto(f"{live_server.url}/admin/finance/paymentbatch/{batch.pk}/change/")
-        finance.click("text=导入银行回盘")
-        finance.set_input_files("#id_file", str(answer))
-        finance.click("#return-form input[type=submit]")
-        finance.wait_for_selector(".messagelist")
-        assert "成功 1 笔，失败 1 笔" in finance.inner_text(".messagelist")
+        message = upload_returned_file(finance, live_server, batch, rows,
+                                       [("成功", "", "ABC0001"), ("失败", "账户已冻结", "ABC0002")],
+                                       tmp_path / "回盘.xlsx")
+        assert "成功 1 笔，失败 1 笔" in message
         body = finance.inner_text("#content")
         assert "部分失败" in body and "账户已冻结" in body and "ABC0001" in body
         assert "成功" in body and "失败" in body

@@ -6,10 +6,8 @@ the refund on the 基金余额表 and the ledger agrees with the refunds at ever
 request stays local."""
 import re
 from decimal import Decimal
-from io import BytesIO
 
 import pytest
-from openpyxl import Workbook, load_workbook
 
 from claims.tests.factories import dianjiang_person
 from enrollment.models import Payment, Refund
@@ -22,6 +20,7 @@ from policies.duties import ensure_default_rows
 from policies.roles import CLERK, FUND_FINANCE, REVIEWER
 from policies.tests.factories import PASSWORD, role_staff
 
+from .bank_files import download_bank_file, upload_returned_file
 from .conftest import assert_only_local_requests, login, recorded_page, save_screenshot
 
 pytestmark = pytest.mark.browser
@@ -94,22 +93,11 @@ def test_refund_recorded_approved_paid_through_a_batch_and_the_returned_file(
         login(finance, live_server, "caiwu_dj", PASSWORD)
         finance.goto(f"{live_server.url}/admin/finance/paymentbatch/{batch.pk}/change/")
         assert "6228480012345678901" not in finance.content()  # masked on screen
-        with finance.expect_download() as download_info:
-            finance.click("text=导出银行文件（Excel）")
-        sheet = load_workbook(BytesIO(open(download_info.value.path(), "rb").read())).active
-        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+        rows = download_bank_file(finance, live_server, batch)
         assert rows[1][1:4] == ["刘芳", "6228480012345678901", "农业银行垫江支行"]
-        book = Workbook()
-        book.active.append([*rows[0], "处理结果", "失败原因", "银行流水号"])
-        book.active.append([*rows[1], "成功", "", "ABC0100"])
-        answer = tmp_path / "退费回盘.xlsx"
-        book.save(answer)
-        finance.goto(f"{live_server.url}/admin/finance/paymentbatch/{batch.pk}/change/")
-        finance.click("text=导入银行回盘")
-        finance.set_input_files("#id_file", str(answer))
-        finance.click("#return-form input[type=submit]")
-        finance.wait_for_selector(".messagelist")
-        assert "成功 1 笔" in finance.inner_text(".messagelist")
+        message = upload_returned_file(finance, live_server, batch, rows, [("成功", "", "ABC0100")],
+                                       tmp_path / "退费回盘.xlsx")
+        assert "成功 1 笔" in message
         finance.goto(f"{live_server.url}/admin/ledger/journal/balances/")
         table = finance.inner_text("#fund-balances")
         assert "应退缴费" in table
