@@ -590,6 +590,7 @@ def claim_reverse(*, claim: Claim, acting_user, reason: str) -> Claim:
     locked = _locked(claim)
     if not locked.can_move_to(Claim.Status.REVERSED):
         raise _status_error(locked, "冲正（仅已审核或已支付的理赔可以冲正）")
+    _payment_holds(locked)
     was = locked.get_status_display()
     journals = ledger.source_reverse(source_kind=SourceKind.CLAIM, source_id=locked.pk,
                                      kinds=[Journal.Kind.CLAIM_PAYABLE], acting_user=acting_user,
@@ -667,8 +668,16 @@ def claim_approve(*, claim: Claim, acting_user) -> Claim:
 
 PAYMENT_HOLDS: list = []
 """Callables ``(claim) -> Chinese refusal or None`` registered by the apps that pay
-claims (``finance``: a claim in a 待回盘 payment-batch line cannot be returned); this app
-does not know them (they sit above it)."""
+claims (``finance``: a claim in a 待回盘 payment-batch line cannot be returned nor
+reversed); this app does not know them (they sit above it)."""
+
+
+def _payment_holds(claim: Claim) -> None:
+    """Refuse while the bank may be paying the claim (a registered ``PAYMENT_HOLDS``)."""
+    for hold in PAYMENT_HOLDS:
+        refusal = hold(claim)
+        if refusal:
+            raise ValidationError({"status": ValidationError(refusal, code="payment_pending")})
 
 
 @transaction.atomic
@@ -737,10 +746,7 @@ def claim_return(*, claim: Claim, acting_user, reason: str) -> Claim:
     locked = _locked(claim)
     if not locked.can_move_to(Claim.Status.RETURNED):
         raise _status_error(locked, "退回")
-    for hold in PAYMENT_HOLDS:
-        refusal = hold(locked)
-        if refusal:
-            raise ValidationError({"status": ValidationError(refusal, code="payment_pending")})
+    _payment_holds(locked)
     if locked.status == Claim.Status.APPROVED:  # its 待遇核定 is undone
         ledger.source_reverse(source_kind=SourceKind.CLAIM, source_id=locked.pk,
                               kinds=[Journal.Kind.CLAIM_PAYABLE], acting_user=acting_user,

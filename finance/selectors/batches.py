@@ -52,11 +52,12 @@ def open_line(source_kind: str, source_id: int) -> PaymentLine | None:
 
 
 def claim_payment_hold(claim) -> str | None:
-    """``claims.services.PAYMENT_HOLDS``: a claim waiting for the bank cannot be returned."""
+    """``claims.services.PAYMENT_HOLDS``: a claim waiting for the bank cannot be returned
+    nor reversed."""
     line = open_line(SourceKind.CLAIM, claim.pk)
     if line is None:
         return None
-    return (f"理赔在支付批次“{line.batch.number}”中等待银行回盘，不能退回；"
+    return (f"理赔在支付批次“{line.batch.number}”中等待银行回盘，不能退回或冲正；"
             f"如批次尚未导出，可先作废该批次")
 
 

@@ -72,8 +72,10 @@ def test_batch_export_and_returned_file_pay_one_claim_and_hand_back_the_other(st
     # a second batch finds nothing new while these claims wait for the bank
     with pytest.raises(ValidationError, match="没有可支付的理赔"):
         services.batch_create(scheme=scheme, bank=BANK, acting_user=reviewer)
-    with pytest.raises(ValidationError, match="等待银行回盘，不能退回"):
+    with pytest.raises(ValidationError, match="等待银行回盘，不能退回或冲正"):
         claims.claim_return(claim=c1, acting_user=reviewer, reason="重新核对")
+    with pytest.raises(ValidationError, match="等待银行回盘，不能退回或冲正"):
+        claims.claim_reverse(claim=c1, acting_user=reviewer, reason="发票重复")
     with pytest.raises(ValidationError, match="尚未导出"):
         _import(batch, returned(tmp_path, batch, {1: ("成功", "", "B1")}), finance)
 
