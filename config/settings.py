@@ -22,6 +22,8 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from config.databases import REPLICA, databases
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env(
@@ -73,6 +75,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # read-your-writes with a read replica: a writing request and the next few seconds of
+    # the same browser read the primary only (config/db_routers.py; nothing without one)
+    "config.db_routers.PrimaryAfterWriteMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -119,10 +124,15 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "config.wsgi.application"
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Wait for a writer instead of failing at once ("database is locked").
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+# default (DATABASE_URL), the reports' read replica (DATABASE_REPLICA_URL), connection pool
+# or persistent connections (DATABASE_POOL, DATABASE_CONN_MAX_AGE): config/databases.py
+DATABASES = databases(env, sqlite_file=BASE_DIR / "db.sqlite3")
+# Report reads (jobs.replica.reports_read) go to the replica when there is one; a browser
+# that has just written reads the primary for this many seconds (the replica's lag is
+# well under a second when it keeps up).
+DATABASE_ROUTERS = ["config.db_routers.ReportsReplicaRouter"]
+REPORTS_READ_REPLICA = env.bool("REPORTS_READ_REPLICA", default=REPLICA in DATABASES)
+DATABASE_REPLICA_PIN_SECONDS = env.int("DATABASE_REPLICA_PIN_SECONDS", default=10)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -8,6 +8,8 @@ test without being under test switched off.
 - Plain HTTP: the test client and the browser tests' live server speak http, so the HTTPS
   redirect, HSTS and secure-only cookies (the defaults with DEBUG off, config/settings.py)
   stay off even when the environment running the tests sets SECRET_KEY.
+- The read replica (config/db_routers.py) off: ``replica`` is a mirror alias of the test
+  database that only tests/test_read_replica.py reads, switching ``REPORTS_READ_REPLICA`` on.
 - Two-factor login not required by role (``OTP_REQUIRED_ROLES`` empty, not for superusers):
   the tests of other apps log in with a password only; the tests of the login controls
   (accounts/tests, tests/browser/test_browser_security.py) switch it on with ``settings``.
@@ -37,6 +39,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F
     # test server loses only the last test's rows, which nobody keeps. Transactional and
     # browser tests commit on every request, so this is most of their database time.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"  # noqa: F405
+
+# A second alias for the read-replica tests (tests/test_read_replica.py): ``replica`` is a
+# mirror of the test database (another connection to it, no database of its own, never
+# migrated), unused unless a test switches REPORTS_READ_REPLICA on and asks for both aliases.
+if REPLICA not in DATABASES:  # noqa: F405
+    DATABASES[REPLICA] = {**DATABASES["default"], "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),  # noqa: F405
+                          "TEST": {"MIRROR": "default"}}
+REPORTS_READ_REPLICA = False
 
 SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0

@@ -6,7 +6,9 @@
 - ``overdue_claims``: every night (celery beat, §定时任务; docs/claims.md 审核时限) the
   claims needing offline review whose deadline has passed and which are still undecided,
   region by region, as an xlsx the supervisors download from 全部任务 (the same list as
-  the dashboard's 逾期理赔)."""
+  the dashboard's 逾期理赔). Its list is a report read (``jobs.replica``): from the replica
+  when there is one. The simulation is not: it re-settles under a draft plan year that its
+  author may have changed a moment before, so it reads the primary."""
 from __future__ import annotations
 
 from collections import Counter
@@ -17,6 +19,7 @@ from claims.selectors import overdue_claims
 from claims.simulation import simulate_plan_year
 from claims.simulation_export import simulation_workbook
 from jobs.registry import job_kind
+from jobs.replica import reports_read
 from policies.masking import mask_for_user_or_system
 from policies.models import PlanYear
 from sheets.excel import export_file_name
@@ -28,7 +31,8 @@ HEADERS = ["统筹区", "结算单号", "参保人", "受理日期", "审核期�
 @job_kind("overdue_claims", "逾期未审核理赔清单", count_labels={"overdue": "逾期理赔"})
 def overdue_claims_list(job_run) -> str:
     today = timezone.localdate()
-    claims = list(overdue_claims(today=today, user=job_run.user).select_related("region", "person"))
+    with reports_read():  # the replica, when there is one (config/db_routers.py)
+        claims = list(overdue_claims(today=today, user=job_run.user).select_related("region", "person"))
     rows = [[c.region.name, c.settlement_no, mask_for_user_or_system(job_run.user, "name", c.person.name),
              c.accepted_on, c.review_due_date,
              (today - c.review_due_date).days, c.get_status_display()] for c in claims]

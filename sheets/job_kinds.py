@@ -6,7 +6,8 @@
   returns at once; both run on a worker.
 - ``sheet_export``: a kind's whole export for the user (scoped and masked as
   ``export_sheet --user``), optionally one region and one year, written on a worker into
-  the job's result file.
+  the job's result file. Its rows are report reads (``jobs.replica``): read from the
+  replica when there is one; the job's own rows and the audit row go to the primary.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from audit.models import Action
 from audit.services import audit_record
 from jobs.registry import job_kind
+from jobs.replica import reports_read
 from jobs.runner import JobError, JobRun
 from jobs.scope import current_scope
 
@@ -98,8 +100,9 @@ def sheet_export(job_run: JobRun) -> str:
     rows = {}
 
     def write(path):
-        rows["n"] = run_export(kind, path, user=job_run.user, region=region, year=year, fmt=fmt,
-                               progress=lambda stage, n: job_run.progress(n, None, stage))
+        with reports_read():  # the replica, when there is one (config/db_routers.py)
+            rows["n"] = run_export(kind, path, user=job_run.user, region=region, year=year, fmt=fmt,
+                                   progress=lambda stage, n: job_run.progress(n, None, stage))
 
     job_run.save_result(name, write)
     audit_record(action=Action.EXPORT, user=job_run.user, obj=job_run.job, details={

@@ -2,7 +2,8 @@
 (templates/admin/index.html). Renders nothing for a user without ``reports.view_report``;
 otherwise the filter form and, per figure, a chart (data via ``json_script``, drawn by
 static/reports/charts.js), its table (with the figure's row links, e.g. to the overdue
-claims) and its xlsx export link."""
+claims) and its xlsx export link. The figures are report reads (``jobs.replica``): read from
+the replica when there is one."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -10,6 +11,7 @@ from decimal import Decimal
 from django import template
 from django.urls import reverse
 
+from jobs.replica import reports_read
 from policies.models import PlanYear
 from reports.figures import INT, MONEY, PERCENT, build_figures
 from reports.forms import DashboardFilterForm
@@ -50,7 +52,9 @@ def reports_dashboard(context):
     form = DashboardFilterForm(request.GET, user=user)
     query = form.query_string()
     figures = []
-    for figure in build_figures(form.plan_years()):
+    with reports_read():  # the replica, when there is one (config/db_routers.py)
+        built = build_figures(form.plan_years())
+    for figure in built:
         rows = []
         links = figure.links or [None] * len(figure.rows)
         for values, obj, link in zip(figure.rows, figure.row_objects, links, strict=True):
