@@ -1,14 +1,16 @@
 """The database aliases a deployment gets from its environment (config/databases.py;
 docs/deploy.md §数据库连接): the read replica's alias only with ``DATABASE_REPLICA_URL``,
-psycopg's pool with ``DATABASE_POOL``, persistent connections with health checks. The last
+psycopg's pool with ``DATABASE_POOL``, persistent connections with health checks; the
+replica never migrated. The last
 test opens a real pooled connection when the suite itself runs with ``DATABASE_POOL=true``."""
 import environ
 import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, router
 
 from config.databases import REPLICA, databases
+from policies.models import Region
 
 PRIMARY = "postgres://medins@db:5432/medins"
 STANDBY = "postgres://medins_ro@standby:5432/medins"
@@ -68,6 +70,15 @@ def test_persistent_connections_are_health_checked(read):
     assert read(DATABASE_URL=PRIMARY + "?conn_max_age=600")["default"]["CONN_MAX_AGE"] == 600
     default = read(DATABASE_URL=PRIMARY, DATABASE_CONN_MAX_AGE="60")["default"]  # the variable wins
     assert (default["CONN_MAX_AGE"], default["CONN_HEALTH_CHECKS"]) == (60, True)
+
+
+def test_the_replica_is_never_migrated():
+    """``migrate --database replica`` creates nothing: the standby is PostgreSQL's copy
+    (config/db_routers.py; the test settings define the alias)."""
+    assert router.allow_migrate(REPLICA, "claims", model_name="claim") is False
+    assert router.allow_migrate(DEFAULT_DB_ALIAS, "claims", model_name="claim") is True
+    assert not router.allow_migrate_model(REPLICA, Region)
+    assert router.allow_migrate_model(DEFAULT_DB_ALIAS, Region)
 
 
 def test_sqlite_has_no_pool_and_waits_for_a_writer(read):

@@ -101,14 +101,6 @@ def test_without_the_setting_nothing_reads_the_replica(settings):
     assert router.db_for_read(Region) == DEFAULT_DB_ALIAS and router.db_for_write(Region) == DEFAULT_DB_ALIAS
 
 
-def test_the_replica_is_never_migrated():
-    """``migrate --database replica`` creates nothing: the standby is PostgreSQL's copy."""
-    assert router.allow_migrate(REPLICA, "claims", model_name="claim") is False
-    assert router.allow_migrate(DEFAULT_DB_ALIAS, "claims", model_name="claim") is True
-    assert not router.allow_migrate_model(REPLICA, Region)
-    assert router.allow_migrate_model(DEFAULT_DB_ALIAS, Region)
-
-
 def test_dashboard_and_figure_export_read_the_replica(client, replica_on):
     data = dataset.build()
     root = user_with("root", superuser=True)
