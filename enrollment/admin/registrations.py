@@ -110,7 +110,9 @@ class RegistrationAdmin(DecisionPageMixin, RegionScopedAdminMixin, HistoryAdmin)
     change_form_template = "admin/enrollment/registration/change_form.html"
     list_display = ["id", "person", "disease", "scheme", "application_date", "status",
                     "valid_from", "valid_to"]
-    list_filter = ["status", "disease__kind", ("disease", RegionListFilter),
+    # the disease filter offers the diseases of the user's registrations (a DISTINCT over
+    # the registrations, far fewer than the persons); the regions come from Region
+    list_filter = ["status", "disease__kind", ("disease", admin.RelatedOnlyFieldListFilter),
                    ("scheme__region", RegionListFilter)]
     search_fields = ["person__name", "person__document_number", "disease__code", "disease__name"]
     date_hierarchy = "application_date"
@@ -280,7 +282,7 @@ class PendingRegistrationAdmin(RegistrationAdmin):
 
     list_display = ["id", "application_date", "person", "disease", "scheme", "status",
                     "institution"]
-    list_filter = ["status", "disease__kind", ("disease", RegionListFilter)]
+    list_filter = ["status", "disease__kind", ("disease", admin.RelatedOnlyFieldListFilter)]
     date_hierarchy = None
     ordering = ["application_date", "id"]
     actions = ["start_review_action", "approve_action", "reject_action"]
