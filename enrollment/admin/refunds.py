@@ -25,6 +25,7 @@ from import_export.admin import ExportMixin
 
 from enrollment import selectors, services
 from enrollment.admin.decisions import DecisionPageMixin, ReasonForm
+from enrollment.admin.search import PersonSearchMixin
 from enrollment.models import Payment, Refund
 from enrollment.services.refunds import APPROVE_PERMISSION
 from insurance_rules.money import fmt
@@ -90,8 +91,9 @@ DECISIONS = {"approve": "复核通过", "reject": "驳回"}
 
 
 @admin.register(Refund)
-class RefundAdmin(DecisionPageMixin, SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin,
-                  RegionScopedAdminMixin, HistoryAdmin):
+class RefundAdmin(PersonSearchMixin, DecisionPageMixin, SheetAdminMixin, ExportMixin,
+                  MaskedIdentityAdminMixin, RegionScopedAdminMixin, HistoryAdmin):
+    person_path = "payment__enrollment__person__"
     paginator = EstimatedCountPaginator  # no exact COUNT(*) of a large list (listing.paging)
     show_full_result_count = False
     sheet_kind = "refunds"
@@ -104,8 +106,8 @@ class RefundAdmin(DecisionPageMixin, SheetAdminMixin, ExportMixin, MaskedIdentit
                    "payment__scheme__kind", "payment__enrollment__plan_year__year"]
     list_select_related = ["payment__enrollment__person"]
     search_fields = ["=payment__receipt_no", "=payment__enrollment__person__document_number",
-                     "payment__enrollment__person__name"]
-    search_help_text = "按票据/流水号、参保人完整证件号码（精确）或姓名查找"
+                     "^payment__enrollment__person__name"]
+    search_help_text = "按票据/流水号、参保人完整证件号码（精确）或姓名（从第一个字起）查找"
     date_hierarchy = "recorded_at"
     actions = ["approve_action", "reject_action"]
     fieldsets = [

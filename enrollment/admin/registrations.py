@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from enrollment.admin.decisions import DecisionPageMixin
+from enrollment.admin.search import PersonSearchMixin
 from enrollment.models import (
     BloodPressureReading,
     PendingRegistration,
@@ -103,7 +104,8 @@ class ReasonForm(forms.Form):
 DECISIONS = {"approve": "批准", "reject": "驳回"}
 
 
-class RegistrationAdmin(DecisionPageMixin, RegionScopedAdminMixin, HistoryAdmin):
+class RegistrationAdmin(PersonSearchMixin, DecisionPageMixin, RegionScopedAdminMixin, HistoryAdmin):
+    person_path = "person__"
     paginator = EstimatedCountPaginator  # no exact COUNT(*) of a large list (listing.paging)
     show_full_result_count = False
     region_field = "scheme__region"
@@ -114,7 +116,7 @@ class RegistrationAdmin(DecisionPageMixin, RegionScopedAdminMixin, HistoryAdmin)
     # the registrations, far fewer than the persons); the regions come from Region
     list_filter = ["status", "disease__kind", ("disease", admin.RelatedOnlyFieldListFilter),
                    ("scheme__region", RegionListFilter)]
-    search_fields = ["person__name", "person__document_number", "disease__code", "disease__name"]
+    search_fields = ["^person__name", "person__document_number", "disease__code", "disease__name"]
     date_hierarchy = "application_date"
     raw_id_fields = ["person"]
     list_select_related = ["person", "disease", "scheme__region"]
