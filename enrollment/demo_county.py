@@ -52,6 +52,7 @@ from sheets.registry import get_kind
 from . import selectors, services
 from .documents import make_id_number
 from .models import Enrollment, FamilyRelation, Person, Registration
+from .services.visibility import person_regions_add
 
 # region code, share of the persons (%), area code of the ID numbers, 户籍 region code
 REGIONS = [
@@ -280,7 +281,9 @@ def basic_coverage(persons, plan_years, *, acting_user, year) -> int:
     existing = set(Enrollment.objects.filter(plan_year_id__in=list(seen))
                    .values_list("plan_year_id", "person_id"))
     rows = [e for e in rows if (e.plan_year_id, e.person_id) not in existing]
-    return bulk_write(Enrollment, rows, acting_user=acting_user, reason="演示数据：核心系统参保")
+    written = bulk_write(Enrollment, rows, acting_user=acting_user, reason="演示数据：核心系统参保")
+    person_regions_add(person_ids={e.person_id for e in rows})  # the visibility rows
+    return written
 
 
 def bulk_write(model, objs, *, acting_user, reason) -> int:

@@ -67,6 +67,16 @@ def normalise(number: str) -> str:
     return re.sub(r"[\s-]", "", number).upper()
 
 
+def full_id_number(term: str) -> str | None:
+    """``term`` as a whole 18-character GB 11643 number (居民身份证, 港澳台居民居住证, 2023
+    外国人永久居留证), normalised (spaces out, x → X), when its check character is right;
+    else None. What the admin searches exactly on the number's index (enrollment.admin.search)."""
+    number = normalise(term)
+    if len(number) != 18 or not number[:17].isdigit() or number[17] not in _CHECK_CHARACTERS:
+        return None
+    return number if ric.calc_check_digit(number) == number[17] else None
+
+
 def _gb11643(number: str, label: str, *, today: date | None = None) -> DocumentInfo:
     """Length, digits, check character and birth date of a GB 11643 number."""
     if len(number) != 18:

@@ -27,7 +27,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Sum
+from django.db.models import F, OuterRef, Subquery, Sum
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -39,6 +39,7 @@ from import_export.admin import ExportMixin
 from enrollment import selectors, services
 from enrollment.admin.refunds import refund_link
 from enrollment.admin.registrations import RegistrationInline
+from enrollment.admin.search import PersonSearchMixin
 from enrollment.models import (
     Enrollment,
     FamilyRelation,
@@ -50,6 +51,8 @@ from enrollment.models import (
 )
 from insurance_rules.errors import CaseError
 from insurance_rules.money import fmt
+from listing.filters import RegionListFilter
+from listing.paging import EstimatedCountPaginator
 from policies import codes
 from policies.access import RegionScopedAdminMixin, user_bound_regions, user_region_ids, user_sees_all_regions
 from policies.admin import HistoryAdmin
@@ -170,8 +173,10 @@ class PersonAdminForm(forms.ModelForm):
 
 
 @admin.register(Person)
-class PersonAdmin(SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin, RegionScopedAdminMixin,
-                  HistoryAdmin):
+class PersonAdmin(PersonSearchMixin, SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin,
+                  RegionScopedAdminMixin, HistoryAdmin):
+    paginator = EstimatedCountPaginator  # no exact COUNT(*) of a large list (listing.paging)
+    show_full_result_count = False
     sheet_kind = "persons"
     form = PersonAdminForm
     region_field = "residence_region"  # plus 户籍 and enrollments: see get_queryset
@@ -182,12 +187,12 @@ class PersonAdmin(SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin, Region
                      "bank_account_name": "name"}
     list_display = ["name", "document_type", "document_number", "sex", "birth_date", "category",
                     "hukou_region", "residence_region", "phone"]
-    list_filter = ["category", ("hukou_region", admin.RelatedOnlyFieldListFilter),
-                   ("residence_region", admin.RelatedOnlyFieldListFilter), IdentityFilter,
+    list_filter = ["category", ("hukou_region", RegionListFilter),
+                   ("residence_region", RegionListFilter), IdentityFilter,
                    "document_type", "resettled", "long_term_resident", "hk_macao_taiwan"]
     list_select_related = ["hukou_region", "residence_region"]
-    search_fields = ["=document_number", "name"]
-    search_help_text = "按完整证件号码（精确）或姓名查找"
+    search_fields = ["=document_number", "^name"]
+    search_help_text = "按完整证件号码（精确）或姓名（从第一个字起）查找"
     fieldsets = [
         ("证件", {"fields": ["document_type", "document_number"]}),
         ("基本信息", {"fields": ["name", "sex", "birth_date", "category", "phone", "hukou_region",
@@ -313,14 +318,17 @@ class EnrollmentAddForm(forms.ModelForm):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(RegionScopedAdminMixin, HistoryAdmin):
+class EnrollmentAdmin(PersonSearchMixin, RegionScopedAdminMixin, HistoryAdmin):
+    person_path = "person__"
+    paginator = EstimatedCountPaginator  # no exact COUNT(*) of a large list (listing.paging)
+    show_full_result_count = False
     region_field = "plan_year__scheme__region"
-    list_filter = [("plan_year__scheme__region", admin.RelatedOnlyFieldListFilter),
+    list_filter = [("plan_year__scheme__region", RegionListFilter),
                    "plan_year__scheme__kind", "plan_year__year", "person__category",
                    EnrollmentIdentityFilter, "status", "origin", "auto_renew"]
     list_select_related = ["person", "plan_year__scheme__region"]
-    search_fields = ["=person__document_number", "person__name"]
-    search_help_text = "按参保人完整证件号码（精确）或姓名查找"
+    search_fields = ["=person__document_number", "^person__name"]
+    search_help_text = "按参保人完整证件号码（精确）或姓名（从第一个字起）查找"
     autocomplete_fields = ["person"]
     actions = ["record_payment_action", "suspend_action", "resume_action", "terminate_action"]
     CHANGE_FIELDS = ["person", "plan_year", "tier", "status", "coverage_start", "coverage_end",
@@ -347,8 +355,17 @@ class EnrollmentAdmin(RegionScopedAdminMixin, HistoryAdmin):
     def plan_year_year(self, obj):
         return obj.plan_year.year
 
+    def get_queryset(self, request):
+        """The paid total of each listed row in the list's own query (a correlated sum the
+        database computes for the rows of the page only), not one query per row."""
+        paid = (Payment.objects.filter(enrollment=OuterRef("pk")).order_by().values("enrollment")
+                .annotate(total=Sum(F("subsidy") + F("self_paid"))).values("total"))
+        return super().get_queryset(request).annotate(paid_total=Subquery(paid))
+
     @admin.display(description="已缴（资助+个人）")
     def paid_amount(self, obj):
+        if hasattr(obj, "paid_total"):
+            return fmt(obj.paid_total or Decimal(0))
         total = obj.payments.aggregate(s=Sum("subsidy"), p=Sum("self_paid"))
         return fmt((total["s"] or Decimal(0)) + (total["p"] or Decimal(0)))
 
@@ -602,16 +619,19 @@ class PaymentForm(forms.Form):
 
 
 @admin.register(Payment)
-class PaymentAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAdmin):
+class PaymentAdmin(PersonSearchMixin, SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAdmin):
+    person_path = "enrollment__person__"
+    paginator = EstimatedCountPaginator  # no exact COUNT(*) of a large list (listing.paging)
+    show_full_result_count = False
     sheet_kind = "payments"
     region_field = "scheme__region"
-    list_filter = [("scheme__region", admin.RelatedOnlyFieldListFilter), "scheme__kind",
+    list_filter = [("scheme__region", RegionListFilter), "scheme__kind",
                    "enrollment__plan_year__year", "channel", "subsidy_payer",
-                   ("subsidy_identity", admin.RelatedOnlyFieldListFilter), "completes"]
+                   ("subsidy_identity", RegionListFilter), "completes"]
     list_select_related = ["enrollment__person", "scheme__region", "subsidy_identity"]
     search_fields = ["=receipt_no", "=enrollment__person__document_number",
-                     "enrollment__person__name"]
-    search_help_text = "按票据/流水号、参保人完整证件号码（精确）或姓名查找"
+                     "^enrollment__person__name"]
+    search_help_text = "按票据/流水号、参保人完整证件号码（精确）或姓名（从第一个字起）查找"
     date_hierarchy = "paid_date"
     exclude = ["window_code", "payer_name"]  # shown by its name (``window``); the payer masked
     readonly_fields = ["window", "payer"]

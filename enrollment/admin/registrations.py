@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from enrollment.admin.decisions import DecisionPageMixin
+from enrollment.admin.search import PersonSearchMixin
 from enrollment.models import (
     BloodPressureReading,
     PendingRegistration,
@@ -39,6 +40,8 @@ from enrollment.models import (
 from enrollment.selectors import registrations as sel
 from enrollment.services import registrations as svc
 from insurance_rules.errors import CaseError
+from listing.filters import RegionListFilter
+from listing.paging import EstimatedCountPaginator
 from policies.access import RegionScopedAdminMixin
 from policies.admin import HistoryAdmin
 from policies.admin_inlines import ReadOnlyTabularInline, adopt_saved
@@ -101,14 +104,19 @@ class ReasonForm(forms.Form):
 DECISIONS = {"approve": "批准", "reject": "驳回"}
 
 
-class RegistrationAdmin(DecisionPageMixin, RegionScopedAdminMixin, HistoryAdmin):
+class RegistrationAdmin(PersonSearchMixin, DecisionPageMixin, RegionScopedAdminMixin, HistoryAdmin):
+    person_path = "person__"
+    paginator = EstimatedCountPaginator  # no exact COUNT(*) of a large list (listing.paging)
+    show_full_result_count = False
     region_field = "scheme__region"
     change_form_template = "admin/enrollment/registration/change_form.html"
     list_display = ["id", "person", "disease", "scheme", "application_date", "status",
                     "valid_from", "valid_to"]
+    # the disease filter offers the diseases of the user's registrations (a DISTINCT over
+    # the registrations, far fewer than the persons); the regions come from Region
     list_filter = ["status", "disease__kind", ("disease", admin.RelatedOnlyFieldListFilter),
-                   ("scheme__region", admin.RelatedOnlyFieldListFilter)]
-    search_fields = ["person__name", "person__document_number", "disease__code", "disease__name"]
+                   ("scheme__region", RegionListFilter)]
+    search_fields = ["^person__name", "person__document_number", "disease__code", "disease__name"]
     date_hierarchy = "application_date"
     raw_id_fields = ["person"]
     list_select_related = ["person", "disease", "scheme__region"]

@@ -4,6 +4,7 @@
 ``enrollment``: enrollments, suspensions, pre-existing declarations, payments.
 ``refund``: refunds (退费) of payments' self-paid parts.
 ``registration``: the chronic-disease registrations.
+``visibility``: the person → region rows of region scoping (``PersonRegion``).
 """
 from .enrollment import Enrollment, Payment, PreExistingDeclaration, Suspension
 from .person import FamilyRelation, Person, PersonIdentity
@@ -14,9 +15,10 @@ from .registration import (
     Registration,
     RegistrationTransition,
 )
+from .visibility import PersonRegion
 
 __all__ = [
     "Enrollment", "FamilyRelation", "Payment", "Person", "PersonIdentity",
-    "PreExistingDeclaration", "Refund", "Suspension",
+    "PersonRegion", "PreExistingDeclaration", "Refund", "Suspension",
     "BloodPressureReading", "PendingRegistration", "Registration", "RegistrationTransition",
 ]

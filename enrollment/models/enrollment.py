@@ -16,10 +16,13 @@ from policies.masking import shown_name
 from policies.models import MONEY, TIER_CHOICES
 
 from .person import Person
+from .visibility import LoadedRegionsMixin
 
 
-class Enrollment(models.Model):
+class Enrollment(LoadedRegionsMixin, models.Model):
     """A person's enrollment in one plan year of one scheme."""
+
+    loaded_region_fields = ("person_id", "plan_year_id")  # enrollment.signals: the visibility rows
 
     class Status(models.TextChoices):
         ACTIVE = "active", "正常参保"

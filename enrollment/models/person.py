@@ -15,9 +15,13 @@ from policies import codes
 from policies.history import AuditHistory
 from policies.masking import shown_name
 
+from .visibility import LoadedRegionsMixin
 
-class Person(models.Model):
+
+class Person(LoadedRegionsMixin, models.Model):
     """参保人."""
+
+    loaded_region_fields = ("hukou_region_id", "residence_region_id")  # enrollment.signals: the visibility rows
 
     class DocumentType(models.TextChoices):
         ID_CARD = documents.ID_CARD, "居民身份证"
@@ -69,6 +73,8 @@ class Person(models.Model):
         verbose_name = verbose_name_plural = "参保人"
         ordering = ["id"]
         permissions = [("import_person", "可导入参保人表格")]
+        # the name searched by its beginning (LIKE '张%') or whole: enrollment.admin.search
+        indexes = [models.Index(fields=["name"], name="person_name_prefix", opclasses=["varchar_pattern_ops"])]
         constraints = [
             models.UniqueConstraint(fields=["document_type", "document_number"],
                                     name="person_document_unique",

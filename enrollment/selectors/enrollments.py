@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Exists, OuterRef, Sum
 from django.db.models.functions import Coalesce
 
-from enrollment.models import Enrollment, FamilyRelation, Payment, Person
+from enrollment.models import Enrollment, FamilyRelation, Payment, Person, PersonRegion
 from enrollment.models.person import INVERSE_RELATION
 from insurance_rules.enrollment.contribution import Quote, quote
 from insurance_rules.enrollment.eligibility import check_eligibility
@@ -89,13 +89,19 @@ def identity_names() -> dict[str, str]:
 
 def persons_visible_to(user, queryset=None):
     """Persons ``user`` may see: 户籍 or 常住地 in one of the user's regions (sub-regions
-    included), or an enrollment in one of them; a superuser sees all (docs/access.md)."""
+    included), or an enrollment in one of them; a superuser sees all (docs/access.md).
+
+    Read from the visibility rows (``PersonRegion``: one per 户籍, 常住地 and enrolled
+    region, kept by ``enrollment.services.visibility``) as an indexed semi-join,
+    ``EXISTS (… person_id = person.id AND region_id IN (…))``."""
     queryset = Person.objects.all() if queryset is None else queryset
     if user_sees_all_regions(user):
         return queryset
     ids = user_region_ids(user)
-    enrolled = Enrollment.objects.filter(plan_year__scheme__region__in=ids).values("person_id")
-    return queryset.filter(Q(hukou_region__in=ids) | Q(residence_region__in=ids) | Q(pk__in=enrolled))
+    if not ids:
+        return queryset.none()
+    return queryset.filter(Exists(PersonRegion.objects.filter(person_id=OuterRef("pk"),
+                                                              region_id__in=sorted(ids))))
 
 
 def in_region(region: pm.Region | None, pooling: pm.Region) -> bool:

@@ -15,6 +15,7 @@ from simple_history.utils import bulk_update_with_history
 
 from enrollment import documents, selectors
 from enrollment.models import Enrollment, Payment, Person, PersonIdentity, PreExistingDeclaration
+from enrollment.services.visibility import person_regions_add
 from enrollment.sheet_kinds.columns import (
     CHANNELS,
     DOCUMENT_TYPES,
@@ -453,6 +454,7 @@ class PaymentSheet(SheetKind):
         if new:
             insert_values(Enrollment, new, now=now)
             insert_history(Enrollment, new, user=ctx.user, reason=None, when=now, created=True)
+            person_regions_add(person_ids={e["person_id"] for e in new})  # visibility rows
         if old:
             bulk_update_with_history(old, Enrollment, fields=[
                 "coverage_start", "coverage_end", "paid_off_date", "window_code", "basic_confirmed"],

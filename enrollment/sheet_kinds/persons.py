@@ -11,6 +11,7 @@ from simple_history.utils import bulk_update_with_history
 
 from enrollment import documents, selectors
 from enrollment.models import Enrollment, Person
+from enrollment.services.visibility import person_regions_add, person_regions_sync
 from enrollment.sheet_kinds.columns import (
     CATEGORIES,
     DOCUMENT_TYPES,
@@ -240,6 +241,18 @@ class PersonSheet(SheetKind):
                 objs.append(person)
             bulk_update_with_history(objs, Person, fields=fields, batch_size=1000,
                                      default_user=ctx.user)
+        self._visibility(new, updates)
+
+    @staticmethod
+    def _visibility(new, updates):
+        """The person → region visibility rows (``enrollment.services.visibility``) of the
+        persons written above: one set-based INSERT for the new ones, a sync for the moved."""
+        if new:
+            person_regions_add(person_ids=[values["id"] for values in new])
+        moved = [person.pk for _op, person, changed in updates
+                 if {"hukou_region", "residence_region"} & set(changed)]
+        if moved:
+            person_regions_sync(person_ids=moved)
 
     def export_queryset(self, user, *, region=None, year=None):
         qs = selectors.persons_visible_to(user, Person.objects.all()) if user is not None \
