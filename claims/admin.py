@@ -31,6 +31,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.loader import render_to_string
@@ -336,8 +337,9 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
                    ("hospital", admin.RelatedOnlyFieldListFilter),
                    ("disease", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["person", "hospital", "region"]
-    search_fields = ["=settlement_no", "=person__document_number", "person__name", "hospital__name"]
-    search_help_text = "按结算单号、参保人完整证件号码（精确）、姓名或医疗机构名称查找"
+    search_fields = ["=settlement_no", "=person__document_number", "^person__name", "hospital__name"]
+    search_help_text = "按结算单号、参保人完整证件号码（精确）、姓名（开头）或医疗机构名称查找"
+    show_full_result_count = False  # no second COUNT(*) of the user's claims
     autocomplete_fields = ["person", "hospital"]
     date_hierarchy = "service_date"
     actions = ["settle_action", "resettle_job_action", "approve_action", "approve_resettle_action"]
@@ -377,6 +379,23 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
         """The changelist's rows (scoped, filters applied) with what the export reads."""
         return (super().get_export_queryset(request)
                 .select_related("person", "region", "hospital", "disease").prefetch_related("given_layers"))
+
+    def get_search_results(self, request, queryset, search_term):
+        """结算单号 / full 证件号码 exact, 参保人 name by its beginning, 医疗机构 name
+        anywhere in the (small) hospital catalogue. Each term becomes conditions on the
+        claims table itself (the persons and hospitals resolved first), so PostgreSQL
+        combines the indexes (settlement_no, person, hospital) instead of joining every
+        claim to its person and scanning ``UPPER(name) LIKE '%…%'``."""
+        terms = search_term.split()
+        if not terms:
+            return queryset, False
+        for term in terms:
+            hospitals = list(Hospital.objects.filter(name__icontains=term).values_list("pk", flat=True))
+            people = Person.objects.filter(
+                Q(document_number=term.upper()) | Q(name__startswith=term)).values("pk")
+            queryset = queryset.filter(Q(settlement_no=term) | Q(person__in=people)
+                                       | Q(hospital__in=hospitals))
+        return queryset, False
 
     # ------------------------------------------------------------------ page
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, Sum
+from django.db.models import DecimalField, OuterRef, Subquery, Sum
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 
 from policies.access import RegionScopedAdminMixin, user_region_ids, user_sees_all_regions
+from policies.models import MONEY
 
 from . import selectors
 from .models import Account, Entry, Journal
@@ -64,8 +65,12 @@ class JournalAdmin(ReadOnlyAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin)
     change_list_template = "admin/ledger/journal/change_list.html"
 
     def get_queryset(self, request):
+        # a scalar subquery, not a join + GROUP BY: PostgreSQL evaluates it only for the
+        # page's rows while it walks the (-id) index, instead of summing every journal
+        debits = (Entry.objects.filter(journal=OuterRef("pk"), amount__gt=0).order_by()
+                  .values("journal").annotate(total=Sum("amount")).values("total"))
         return super().get_queryset(request).annotate(
-            debit_total=Sum("entries__amount", filter=Q(entries__amount__gt=0)))
+            debit_total=Subquery(debits, output_field=DecimalField(**MONEY)))
 
     @admin.display(description="金额（元）", ordering="debit_total")
     def amount(self, journal):
