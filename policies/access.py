@@ -245,6 +245,15 @@ class RegionScopedFormfieldMixin:
         self._scoped_choices(db_field, request, kwargs)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
+    def list_filter_limit(self, request, field):
+        """The choices of a ``listing.filters.RegionListFilter`` on ``field``: the rows of
+        the user's regions (and national rows, without region) when the related model is
+        region-bound; None (no limit) otherwise and for a superuser."""
+        path = region_path_for(field.related_model, self.admin_site)
+        if path is None or user_sees_all_regions(request.user):
+            return None
+        return region_filter(request.user, path, include_shared=path not in ("pk", "id"))
+
 
 class RegionScopedWritesAdminMixin(RegionScopedFormfieldMixin):
     """Admin mixin for a catalogue every region reads but each region writes only its

@@ -50,6 +50,8 @@ from enrollment.models import (
 )
 from insurance_rules.errors import CaseError
 from insurance_rules.money import fmt
+from listing.filters import RegionListFilter
+from listing.paging import EstimatedCountPaginator
 from policies import codes
 from policies.access import RegionScopedAdminMixin, user_bound_regions, user_region_ids, user_sees_all_regions
 from policies.admin import HistoryAdmin
@@ -172,6 +174,8 @@ class PersonAdminForm(forms.ModelForm):
 @admin.register(Person)
 class PersonAdmin(SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin, RegionScopedAdminMixin,
                   HistoryAdmin):
+    paginator = EstimatedCountPaginator  # no exact COUNT(*) of a large list (listing.paging)
+    show_full_result_count = False
     sheet_kind = "persons"
     form = PersonAdminForm
     region_field = "residence_region"  # plus 户籍 and enrollments: see get_queryset
@@ -182,8 +186,8 @@ class PersonAdmin(SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin, Region
                      "bank_account_name": "name"}
     list_display = ["name", "document_type", "document_number", "sex", "birth_date", "category",
                     "hukou_region", "residence_region", "phone"]
-    list_filter = ["category", ("hukou_region", admin.RelatedOnlyFieldListFilter),
-                   ("residence_region", admin.RelatedOnlyFieldListFilter), IdentityFilter,
+    list_filter = ["category", ("hukou_region", RegionListFilter),
+                   ("residence_region", RegionListFilter), IdentityFilter,
                    "document_type", "resettled", "long_term_resident", "hk_macao_taiwan"]
     list_select_related = ["hukou_region", "residence_region"]
     search_fields = ["=document_number", "name"]
@@ -314,8 +318,10 @@ class EnrollmentAddForm(forms.ModelForm):
 
 @admin.register(Enrollment)
 class EnrollmentAdmin(RegionScopedAdminMixin, HistoryAdmin):
+    paginator = EstimatedCountPaginator  # no exact COUNT(*) of a large list (listing.paging)
+    show_full_result_count = False
     region_field = "plan_year__scheme__region"
-    list_filter = [("plan_year__scheme__region", admin.RelatedOnlyFieldListFilter),
+    list_filter = [("plan_year__scheme__region", RegionListFilter),
                    "plan_year__scheme__kind", "plan_year__year", "person__category",
                    EnrollmentIdentityFilter, "status", "origin", "auto_renew"]
     list_select_related = ["person", "plan_year__scheme__region"]
@@ -603,11 +609,13 @@ class PaymentForm(forms.Form):
 
 @admin.register(Payment)
 class PaymentAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAdmin):
+    paginator = EstimatedCountPaginator  # no exact COUNT(*) of a large list (listing.paging)
+    show_full_result_count = False
     sheet_kind = "payments"
     region_field = "scheme__region"
-    list_filter = [("scheme__region", admin.RelatedOnlyFieldListFilter), "scheme__kind",
+    list_filter = [("scheme__region", RegionListFilter), "scheme__kind",
                    "enrollment__plan_year__year", "channel", "subsidy_payer",
-                   ("subsidy_identity", admin.RelatedOnlyFieldListFilter), "completes"]
+                   ("subsidy_identity", RegionListFilter), "completes"]
     list_select_related = ["enrollment__person", "scheme__region", "subsidy_identity"]
     search_fields = ["=receipt_no", "=enrollment__person__document_number",
                      "enrollment__person__name"]

@@ -28,6 +28,8 @@ from enrollment.admin.decisions import DecisionPageMixin, ReasonForm
 from enrollment.models import Payment, Refund
 from enrollment.services.refunds import APPROVE_PERMISSION
 from insurance_rules.money import fmt
+from listing.filters import RegionListFilter
+from listing.paging import EstimatedCountPaginator
 from policies.access import RegionScopedAdminMixin
 from policies.admin import HistoryAdmin
 from policies.admin_inlines import adopt_saved
@@ -90,13 +92,15 @@ DECISIONS = {"approve": "复核通过", "reject": "驳回"}
 @admin.register(Refund)
 class RefundAdmin(DecisionPageMixin, SheetAdminMixin, ExportMixin, MaskedIdentityAdminMixin,
                   RegionScopedAdminMixin, HistoryAdmin):
+    paginator = EstimatedCountPaginator  # no exact COUNT(*) of a large list (listing.paging)
+    show_full_result_count = False
     sheet_kind = "refunds"
     region_field = "payment__scheme__region"
     masked_fields = {"payee_account": "bank_account"}
     change_form_template = "admin/enrollment/refund/change_form.html"
     form = RefundRequestForm
     autocomplete_fields = ["payment"]
-    list_filter = ["status", "reason", ("payment__scheme__region", admin.RelatedOnlyFieldListFilter),
+    list_filter = ["status", "reason", ("payment__scheme__region", RegionListFilter),
                    "payment__scheme__kind", "payment__enrollment__plan_year__year"]
     list_select_related = ["payment__enrollment__person"]
     search_fields = ["=payment__receipt_no", "=payment__enrollment__person__document_number",

@@ -39,6 +39,8 @@ from enrollment.models import (
 from enrollment.selectors import registrations as sel
 from enrollment.services import registrations as svc
 from insurance_rules.errors import CaseError
+from listing.filters import RegionListFilter
+from listing.paging import EstimatedCountPaginator
 from policies.access import RegionScopedAdminMixin
 from policies.admin import HistoryAdmin
 from policies.admin_inlines import ReadOnlyTabularInline, adopt_saved
@@ -102,12 +104,14 @@ DECISIONS = {"approve": "批准", "reject": "驳回"}
 
 
 class RegistrationAdmin(DecisionPageMixin, RegionScopedAdminMixin, HistoryAdmin):
+    paginator = EstimatedCountPaginator  # no exact COUNT(*) of a large list (listing.paging)
+    show_full_result_count = False
     region_field = "scheme__region"
     change_form_template = "admin/enrollment/registration/change_form.html"
     list_display = ["id", "person", "disease", "scheme", "application_date", "status",
                     "valid_from", "valid_to"]
-    list_filter = ["status", "disease__kind", ("disease", admin.RelatedOnlyFieldListFilter),
-                   ("scheme__region", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["status", "disease__kind", ("disease", RegionListFilter),
+                   ("scheme__region", RegionListFilter)]
     search_fields = ["person__name", "person__document_number", "disease__code", "disease__name"]
     date_hierarchy = "application_date"
     raw_id_fields = ["person"]
@@ -276,7 +280,7 @@ class PendingRegistrationAdmin(RegistrationAdmin):
 
     list_display = ["id", "application_date", "person", "disease", "scheme", "status",
                     "institution"]
-    list_filter = ["status", "disease__kind", ("disease", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["status", "disease__kind", ("disease", RegionListFilter)]
     date_hierarchy = None
     ordering = ["application_date", "id"]
     actions = ["start_review_action", "approve_action", "reject_action"]
