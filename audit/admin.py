@@ -17,6 +17,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 
+from listing.paging import EstimatedCountPaginator
+
 from .models import Action, AuditEntry
 from .providers import reads_full_numbers, table_writer
 from .services import audit_record, request_filters
@@ -115,7 +117,8 @@ class AuditEntryAdmin(admin.ModelAdmin):
                     "get_data", "details_display"]
     list_display_links = ["seq"]
     list_filter = ["action", "at", UsernameFilter]
-    date_hierarchy = "at"
+    # no date_hierarchy (DISTINCT dates over the whole log): the 时间 filter
+    paginator = EstimatedCountPaginator
     search_fields = ["username", "object_repr", "=object_id"]
     search_help_text = "按用户名或对象（名称、编号）搜索"
     fields = ["seq", "at", "username", "ip_address", "action", "object_type_name", "object_id",
