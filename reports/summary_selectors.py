@@ -27,6 +27,7 @@ from .claims_figures import (
 )
 from .models import ClaimTypeSummary, CountySummary, PlanYearSummary, SubsidySummary
 from .selectors import (
+    CENT,
     ZERO,
     ContributionRow,
     ParticipationRow,
@@ -42,6 +43,12 @@ Code = PlanFigure.Code
 def _figure(code, ref="plan_year"):
     """The plan year's ``PlanFigure`` value ``code`` as a subquery (None when no row)."""
     return Subquery(PlanFigure.objects.filter(plan_year=OuterRef(ref), code=code).values("value")[:1])
+
+
+def _value(value) -> Decimal | None:
+    """A ``PlanFigure`` value read through ``_figure``, with the column's two decimals
+    (SQLite returns a subquery's decimal unquantized: ``30`` for ``30.00``)."""
+    return None if value is None else Decimal(value).quantize(CENT)
 
 
 def _order(plan_years):
@@ -60,8 +67,8 @@ def participation_rates(plan_years) -> list[ParticipationRow]:
         enrollees, basic = (s.enrollees, s.basic_insured) if s else (0, 0)
         rows.append(ParticipationRow(
             plan_year=py, county=None, label="", enrollees=enrollees, basic_insured=basic,
-            rate=percent(enrollees, basic), target=s.target if s else None,
-            minimum=s.minimum if s else None))
+            rate=percent(enrollees, basic), target=_value(s.target) if s else None,
+            minimum=_value(s.minimum) if s else None))
     return rows
 
 
@@ -76,8 +83,8 @@ def county_participation_rates(plan_years) -> list[ParticipationRow]:
     return [ParticipationRow(plan_year=by_pk[s.plan_year_id], county=s.county,
                              label=s.county.name if s.county else "未划分县区",
                              enrollees=s.enrollees, basic_insured=s.basic_insured,
-                             rate=percent(s.enrollees, s.basic_insured), target=s.target,
-                             minimum=s.minimum) for s in found]
+                             rate=percent(s.enrollees, s.basic_insured), target=_value(s.target),
+                             minimum=_value(s.minimum)) for s in found]
 
 
 def contributions(plan_years) -> list[ContributionRow]:
@@ -154,7 +161,7 @@ def loss_ratios(plan_years) -> list[LossRatioRow]:
             plan_year=py, claims=paid.claims, paid=paid.paid, premium=premium,
             rate=percent(paid.paid, premium), average_rate=percent(total_paid, total_premium),
             average_years=tuple(w["plan_year__year"] for w in used),
-            target=s["target"] if s else None))
+            target=_value(s["target"]) if s else None))
     return rows
 
 
@@ -187,5 +194,5 @@ def health_fund(plan_years) -> list[HealthFundRow]:
         rows.append(HealthFundRow(
             plan_year=py, premium=premium, claims=s.claims, paid=paid,
             expenses=None if s.expenses is None else round_cent(s.expenses),
-            transfer_rate=s.transfer_rate))
+            transfer_rate=_value(s.transfer_rate)))
     return rows
