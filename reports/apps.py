@@ -17,6 +17,8 @@ def _refresh_after_commit(sender, *, pairs, plan_year_ids, **kwargs):
     """The services changed figures (policies.dashboard, sent after their commit): the
     summaries of those pooling-region years are refreshed on a worker (at once in the tests,
     whose Celery is eager). The nightly job ``dashboard_refresh`` catches anything missed."""
+    from django.utils import timezone
+
     from .services import refresh_dashboard_task
 
-    refresh_dashboard_task.delay(sorted(pairs), sorted(plan_year_ids))
+    refresh_dashboard_task.delay(sorted(pairs), sorted(plan_year_ids), timezone.now().isoformat())

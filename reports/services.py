@@ -7,6 +7,7 @@ figure”; the settlement of 兜底 (FLOOR) reads only the frozen figure.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from celery import shared_task
@@ -149,6 +150,18 @@ def dashboard_summaries_ensure() -> int:
 
 
 @shared_task(name="reports.refresh_dashboard")
-def refresh_dashboard_task(pairs, plan_year_ids) -> int:
-    """What the ``figures_changed`` hook queues (reports.apps): refresh on a worker."""
-    return dashboard_refresh(pairs=[tuple(p) for p in pairs], plan_year_ids=plan_year_ids)
+def refresh_dashboard_task(pairs, plan_year_ids, queued_at: str | None = None) -> int:
+    """What the ``figures_changed`` hook queues (reports.apps): refresh on a worker. A
+    pooling-region year whose every plan year was refreshed after ``queued_at`` (ISO
+    time; the hook queues after its commit) is skipped: a batch settling chunk after chunk
+    queues one task per chunk, and the first to run covers those queued before it."""
+    plan_years = _plan_years_of([tuple(p) for p in pairs], plan_year_ids)
+    if queued_at:
+        since = datetime.fromisoformat(queued_at)
+        fresh = set(PlanYearSummary.objects.filter(
+            plan_year__in=[py.pk for py in plan_years], refreshed_at__gt=since)
+            .values_list("plan_year_id", flat=True))
+        plan_years = [py for py in plan_years if py.pk not in fresh]
+    if not plan_years:
+        return 0
+    return dashboard_refresh(plan_year_ids=[py.pk for py in plan_years])

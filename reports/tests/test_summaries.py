@@ -164,3 +164,14 @@ def test_scoped_user_sees_only_the_summaries_of_their_plan_years(data):
     mine = list(plan_years_for(user))
     assert {py.scheme.region_id for py in mine} == {data.liaocheng.pk}
     assert table(figures.build_figures(mine)) == table(figures.build_figures(mine, figures.DIRECT))
+
+
+def test_the_task_skips_what_was_refreshed_after_it_was_queued(data):
+    from django.utils import timezone
+
+    queued = timezone.now().isoformat()
+    services.dashboard_refresh()  # ran after the task was queued
+    pairs = [(data.sanming.pk, 2024)]
+    assert services.refresh_dashboard_task(pairs, [], queued) == 0
+    assert services.refresh_dashboard_task(pairs, [], timezone.now().isoformat()) > 0
+    assert services.refresh_dashboard_task(pairs, []) > 0
