@@ -94,7 +94,9 @@ class AuditEntry(AppendOnly):
         ordering = ["-seq"]
         default_permissions = ("view",)  # nobody may be given add, change or delete
         permissions = [("export_auditentry", "可导出审计日志")]
-        indexes = [models.Index(fields=["action", "-at"], name="audit_action_at")]
+        indexes = [models.Index(fields=["action", "-at"], name="audit_action_at"),
+                   # the list filtered by one user, in its ordering
+                   models.Index(fields=["username", "-seq"], name="audit_username_seq")]
 
     def __str__(self):
         return f"第 {self.seq} 条：{self.get_action_display()}（{self.username or '系统'}）"

@@ -42,6 +42,7 @@ from insurance_rules.errors import CaseError
 from jobs.models import Job
 from jobs.services import job_start
 from policies import models as pm
+from policies.dashboard import dashboard_figures_changed
 from sheets.bulk_sql import InArray, insert_history, insert_values, update_rows
 
 from . import fetch, selectors, services
@@ -199,6 +200,7 @@ def _settle_chunk(pending, group: _Group, person_ids, acting_user) -> BatchRepor
     context, rules, names = group.context, group.rules, group.context.names
     report = BatchReport()
     persons = fetch.lock_persons(person_ids)  # before the history is read (README §6)
+    dashboard_figures_changed(region_id=context.region.pk, year=context.year)  # after commit
     todo = list(pending.filter(InArray(F("person_id"), person_ids), region=context.region,
                                year=context.year))
     inputs = fetch.fetch_settlement_inputs(context, todo, persons=persons)

@@ -53,6 +53,7 @@ from ledger import services as ledger
 from ledger.models import Journal, SourceKind
 from policies import codes
 from policies.access import user_can_access
+from policies.dashboard import dashboard_figures_changed
 from policies.duties import separation_refusal
 from policies.masking import shown_name
 from policies.models import DutySeparation
@@ -91,6 +92,8 @@ def _save(obj, acting_user, reason: str | None = None, **kwargs):
     if reason:
         obj._change_reason = reason
     obj.save(**kwargs)
+    if isinstance(obj, Claim):  # 赔付金额, 赔付率 count the claims by status (after commit)
+        dashboard_figures_changed(region_id=obj.region_id, year=obj.year)
     return obj
 
 

@@ -278,6 +278,8 @@ CELERY_BEAT_SCHEDULE = {
                                "args": ("overdue_claims",)},
     "renew-enrollments-nightly": {"task": "jobs.periodic", "schedule": crontab(hour=2, minute=0),
                                   "args": ("renew_enrollments",)},
+    "dashboard-refresh-nightly": {"task": "jobs.periodic", "schedule": crontab(hour=0, minute=30),
+                                  "args": ("dashboard_refresh",)},
     "job-files-cleanup-nightly": {"task": "jobs.periodic", "schedule": crontab(hour=3, minute=0),
                                   "args": ("job_files_cleanup",)},
 }

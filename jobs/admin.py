@@ -16,6 +16,7 @@ from django.utils.html import format_html
 
 from audit.models import Action
 from audit.services import audit_record
+from listing.paging import EstimatedCountPaginator
 
 from . import selectors, services
 from .models import Job, MyJob
@@ -31,6 +32,7 @@ class JobAdmin(admin.ModelAdmin):
     list_filter = ["status", "created_at"]
     search_fields = ["title", "input_name"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     list_per_page = 50
 
     def get_queryset(self, request):

@@ -73,6 +73,8 @@ class Journal(models.Model):
             models.Index(fields=["source_kind", "source_id"], name="journal_source"),
             models.Index(fields=["scheme", "year", "kind"], name="journal_fund_year"),
             models.Index(fields=["person", "year"], name="journal_person_year"),
+            # the 记账凭证 list of a one-region user, in its ordering (-id)
+            models.Index(fields=["region", "-id"], name="journal_region_recent"),
         ]
         constraints = [
             models.CheckConstraint(

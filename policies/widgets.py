@@ -8,6 +8,9 @@ date (issue 11). A date shown to be read (lists, read-only fields, print) keeps 
 format; only the value of a date *input* is ISO.
 """
 from django import forms
+from django.forms.renderers import DjangoTemplates
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 ISO_DATE = "%Y-%m-%d"
 
@@ -19,3 +22,52 @@ class IsoDateInput(forms.DateInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs, format=ISO_DATE)
+
+
+# --------------------------------------------------------------------------- fast rendering
+
+INPUT_TEMPLATES = {f"django/forms/widgets/{name}.html" for name in (
+    "input", "text", "number", "email", "url", "password", "hidden", "date", "checkbox")}
+SELECT_TEMPLATE = "django/forms/widgets/select.html"
+
+
+def _attrs(attrs) -> str:
+    """django/forms/widgets/attrs.html in Python."""
+    out = []
+    for name, value in attrs.items():
+        if value is False:
+            continue
+        if value is True:
+            out.append(f" {conditional_escape(name)}")
+        else:
+            out.append(f' {conditional_escape(name)}="{conditional_escape(str(value))}"')
+    return "".join(out)
+
+
+class FastWidgetRenderer(DjangoTemplates):
+    """The form renderer of pages with hundreds of plain inputs and selects (the plan-year
+    page's rule tables: ≈ 1 200 widgets, ≈ 3 ms each through the widget templates). Input,
+    checkbox and select widgets are written in Python with the same HTML as Django's
+    templates (django/forms/widgets/input.html, select.html, select_option.html,
+    attrs.html); every other template goes through the templates as before."""
+
+    def render(self, template_name, context, request=None):
+        widget = context.get("widget") if isinstance(context, dict) else None
+        if widget is not None and template_name in INPUT_TEMPLATES:
+            value = widget["value"]
+            shown = "" if value is None else f' value="{conditional_escape(str(value))}"'
+            return mark_safe(f'<input type="{conditional_escape(widget["type"])}" '
+                             f'name="{conditional_escape(widget["name"])}"{shown}{_attrs(widget["attrs"])}>')
+        if widget is not None and template_name == SELECT_TEMPLATE:
+            parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
+            for group_name, options, _index in widget["optgroups"]:
+                if group_name:
+                    parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+                for option in options:
+                    parts.append(f'\n  <option value="{conditional_escape(str(option["value"]))}"'
+                                 f'{_attrs(option["attrs"])}>{conditional_escape(option["label"])}</option>')
+                if group_name:
+                    parts.append("\n  </optgroup>")
+            parts.append("\n</select>")
+            return mark_safe("".join(parts))
+        return super().render(template_name, context, request)

@@ -1,4 +1,5 @@
-"""The dashboard's figures as tables + chart data, built from the selectors (reads only).
+"""The dashboard's figures as tables + chart data, built from the summary tables (reads
+only; ``source=DIRECT``: from the selectors over the rows themselves).
 
 One ``Figure`` per report: the same columns and rows feed the HTML table under the
 chart, the chart data (``json_script``, drawn by static/reports/charts.js) and the xlsx
@@ -9,9 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import SimpleNamespace
 
 from . import claims_figures as cf
 from . import selectors as sel
+from . import summary_selectors as SUMMARY
+
+DIRECT = SimpleNamespace(
+    participation_rates=sel.participation_rates,
+    county_participation_rates=sel.county_participation_rates,
+    contributions=sel.contributions, subsidy_by_payer=sel.subsidy_by_payer,
+    subsidy_by_department=sel.subsidy_by_department, subsidy_by_identity=sel.subsidy_by_identity,
+    claims_paid_by_type=cf.claims_paid_by_type, loss_ratios=cf.loss_ratios,
+    health_fund=cf.health_fund, overdue_by_region=cf.overdue_by_region)
+"""The figures computed from the rows themselves (``source=DIRECT``); the default source
+is ``SUMMARY``, the summary tables (reports/summary_selectors.py, docs/reports.md §汇总表)."""
 
 TEXT, INT, MONEY, PERCENT = "text", "int", "money", "percent"
 
@@ -61,8 +74,8 @@ def _participation_chart(rows, labels, **extra) -> dict:
                         {"name": "底线", "values": [_dec(r.minimum) for r in rows]}]}
 
 
-def participation_figure(plan_years) -> Figure:
-    rows = sel.participation_rates(plan_years)
+def participation_figure(plan_years, source=None) -> Figure:
+    rows = (source or SUMMARY).participation_rates(plan_years)
     fig = Figure(
         key="participation", title="参保率（按年度方案）",
         basis="参保人数 ÷ 同年度本统筹区基本医保参保人数，与年度方案的目标值、底线值对照；官方参保率由政策管理员冻结",
@@ -78,8 +91,8 @@ def participation_figure(plan_years) -> Figure:
     return fig
 
 
-def county_participation_figure(plan_years) -> Figure:
-    rows = sel.county_participation_rates(plan_years)
+def county_participation_figure(plan_years, source=None) -> Figure:
+    rows = (source or SUMMARY).county_participation_rates(plan_years)
     fig = Figure(
         key="participation_county", title="各县（市、区）参保率",
         basis="按参保人常住地（未登记时为户籍地）所在县（市、区）统计参保率，与年度方案的县级目标值、底线值对照",
@@ -95,8 +108,8 @@ def county_participation_figure(plan_years) -> Figure:
     return fig
 
 
-def contributions_figure(plan_years) -> Figure:
-    rows = sel.contributions(plan_years)
+def contributions_figure(plan_years, source=None) -> Figure:
+    rows = (source or SUMMARY).contributions(plan_years)
     fig = Figure(
         key="contributions", title="缴费收入（个人缴费与资助）",
         basis="已登记的缴费记录：个人缴费、资助与合计，按年度方案汇总",
@@ -127,23 +140,23 @@ def _subsidy_figure(key, title, by, rows) -> Figure:
     return fig
 
 
-def subsidy_payer_figure(plan_years) -> Figure:
+def subsidy_payer_figure(plan_years, source=None) -> Figure:
     return _subsidy_figure("subsidy_payer", "资助（按资助方）", "资助方",
-                           sel.subsidy_by_payer(plan_years))
+                           (source or SUMMARY).subsidy_by_payer(plan_years))
 
 
-def subsidy_department_figure(plan_years) -> Figure:
+def subsidy_department_figure(plan_years, source=None) -> Figure:
     return _subsidy_figure("subsidy_department", "资助（按认定部门）", "认定部门",
-                           sel.subsidy_by_department(plan_years))
+                           (source or SUMMARY).subsidy_by_department(plan_years))
 
 
-def subsidy_identity_figure(plan_years) -> Figure:
+def subsidy_identity_figure(plan_years, source=None) -> Figure:
     return _subsidy_figure("subsidy_identity", "资助（按资助身份）", "资助身份",
-                           sel.subsidy_by_identity(plan_years))
+                           (source or SUMMARY).subsidy_by_identity(plan_years))
 
 
-def claims_by_type_figure(plan_years) -> Figure:
-    rows = cf.claims_paid_by_type(plan_years)
+def claims_by_type_figure(plan_years, source=None) -> Figure:
+    rows = (source or SUMMARY).claims_paid_by_type(plan_years)
     fig = Figure(
         key="claims_by_type", title="赔付金额（按险种层与就医类型）",
         basis="已结算理赔各险种层的支付金额，按理赔所属年度方案与就医类型汇总",
@@ -158,8 +171,8 @@ def claims_by_type_figure(plan_years) -> Figure:
     return fig
 
 
-def loss_ratio_figure(plan_years) -> Figure:
-    rows = cf.loss_ratios(plan_years)
+def loss_ratio_figure(plan_years, source=None) -> Figure:
+    rows = (source or SUMMARY).loss_ratios(plan_years)
     fig = Figure(
         key="loss_ratio", title="赔付率（年度与三年平均）",
         basis="赔付金额 ÷ 保费收入；三年平均为最近三个年度合计，与年度方案的赔付率底线对照",
@@ -178,8 +191,8 @@ def loss_ratio_figure(plan_years) -> Figure:
     return fig
 
 
-def health_fund_figure(plan_years) -> Figure:
-    rows = cf.health_fund(plan_years)
+def health_fund_figure(plan_years, source=None) -> Figure:
+    rows = (source or SUMMARY).health_fund(plan_years)
     fig = Figure(
         key="health_fund", title="净利润与健康管理基金",
         basis="净利润 = 保费收入 − 赔付金额 − 申报经营费用；超过起点的部分转入健康管理基金",
@@ -201,8 +214,8 @@ def health_fund_figure(plan_years) -> Figure:
     return fig
 
 
-def overdue_figure(plan_years) -> Figure:
-    rows = cf.overdue_by_region(plan_years)
+def overdue_figure(plan_years, source=None) -> Figure:
+    rows = (source or SUMMARY).overdue_by_region(plan_years)
     fig = Figure(
         key="claims_overdue", title="线下审核超期理赔",
         basis="线下审核超过审核期限（受理后若干个工作日）仍未办结的理赔",
@@ -232,6 +245,9 @@ BUILDERS = {
 """Figure key → builder, in dashboard order (the export URL names the key)."""
 
 
-def build_figures(plan_years) -> list[Figure]:
+def build_figures(plan_years, source=None) -> list[Figure]:
+    """Every figure of ``plan_years``, from the summary tables (``SUMMARY``, the page and
+    the exports) or from ``DIRECT`` (the aggregates over the payments, enrollments and
+    claims themselves, which the summaries are tested against)."""
     plan_years = list(plan_years)
-    return [builder(plan_years) for builder in BUILDERS.values()]
+    return [builder(plan_years, source) for builder in BUILDERS.values()]

@@ -8,7 +8,9 @@
   region by region, as an xlsx the supervisors download from 全部任务 (the same list as
   the dashboard's 逾期理赔). Its list is a report read (``jobs.replica``): from the replica
   when there is one. The simulation is not: it re-settles under a draft plan year that its
-  author may have changed a moment before, so it reads the primary."""
+  author may have changed a moment before, so it reads the primary.
+- ``dashboard_refresh``: every night, the dashboard's summary tables recomputed
+  (docs/reports.md §汇总表; also ``manage.py refresh_dashboard``)."""
 from __future__ import annotations
 
 from collections import Counter
@@ -24,6 +26,8 @@ from policies.masking import mask_for_user_or_system
 from policies.models import PlanYear
 from sheets.excel import export_file_name
 from sheets.writers import write_table
+
+from .services import dashboard_refresh
 
 HEADERS = ["统筹区", "结算单号", "参保人", "受理日期", "审核期限", "逾期天数", "状态"]
 
@@ -73,3 +77,13 @@ def policy_simulation(job_run) -> str:
     total = result.total
     return (f"{plan_year}重算 {base_year} 年度已结算理赔 {result.claims} 件：现行支付 {total.base} 元，"
             f"模拟支付 {total.simulated} 元，变化 {total.change} 元")
+
+
+@job_kind("dashboard_refresh", "刷新统计报表汇总", count_labels={"plan_years": "年度方案"})
+def dashboard_refresh_job(job_run) -> str:
+    """Every night (celery beat, docs/jobs.md §定时任务): the dashboard's summary tables
+    recomputed from the payments, enrollments and claims (docs/reports.md §汇总表)."""
+    count = dashboard_refresh()
+    job_run.count(plan_years=count)
+    job_run.progress(count, count)
+    return f"已刷新 {count} 个年度方案的统计报表汇总"

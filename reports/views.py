@@ -23,7 +23,7 @@ from .exports import figure_workbook
 from .figures import BUILDERS
 from .forms import DashboardFilterForm
 from .selectors import participation_rate, plan_years_for
-from .services import participation_rate_freeze
+from .services import dashboard_summaries_ensure, participation_rate_freeze
 
 VIEW_PERMISSION = "reports.view_report"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -40,6 +40,7 @@ def export_view(request, key):
     if builder is None:
         raise Http404("没有这个报表")
     form = DashboardFilterForm(request.GET, user=request.user)
+    dashboard_summaries_ensure()
     with reports_read():  # the replica, when there is one; the audit row below goes to the primary
         figure = builder(list(form.plan_years()))
     filters = form.filters()

@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from stdnum.cn import ric
@@ -120,6 +120,40 @@ class TestDemo:
         payment = services.payment_record(enrollment=enrollment, paid_date=today, channel="wechat",
                                           receipt_no="TODAY-0001", acting_user=clerk)
         assert payment.completes and payment.paid_date == today
+
+    def test_dashboard_summaries_equal_the_direct_figures(self, django_capture_on_commit_callbacks):
+        """The dashboard reads summary tables (docs/reports.md §汇总表): on the loaded demo
+        (every system's payments, subsidies, settled claims) each figure from the
+        summaries equals the one computed from the rows, also after a payment recorded
+        through the service, which refreshes them through the hook after its commit."""
+        from reports import figures
+        from reports.services import dashboard_refresh
+
+        def tables(source=None):
+            plan_years = list(PlanYear.objects.select_related("scheme__region").order_by(
+                "scheme__region__code", "scheme__settlement_order", "year"))
+            return [(f.key, f.rows, f.chart) for f in figures.build_figures(plan_years, source)]
+
+        dashboard_refresh()
+        direct = tables(figures.DIRECT)
+        assert {key for key, rows, _ in direct if rows} >= {
+            "participation", "participation_county", "contributions", "subsidy_payer",
+            "claims_by_type", "loss_ratio"}
+        assert tables() == direct
+        enrollment = (Enrollment.objects.filter(plan_year__year=timezone.localdate().year,
+                                                paid_off_date__isnull=True,
+                                                plan_year__scheme__region__code="500231",
+                                                person__category="newborn").first())
+        clerk = get_user_model().objects.get(username="jingban_dj")
+        # load_demo's pairs wait on the class's transaction, which never commits: start
+        # this test's own pending refresh (policies.dashboard), as a new transaction would
+        connection._dashboard_pending = None
+        with django_capture_on_commit_callbacks(execute=True):
+            services.payment_record(enrollment=enrollment, paid_date=timezone.localdate(),
+                                    channel="wechat", receipt_no="SUMMARY-0001", acting_user=clerk)
+        after = tables(figures.DIRECT)
+        assert after != direct
+        assert tables() == after
 
     def test_running_again_adds_nothing(self):
         before = counts()

@@ -29,6 +29,7 @@ from insurance_rules.enrollment.eligibility import check_eligibility
 from insurance_rules.errors import CaseError
 from policies import models as pm
 from policies.access import user_can_access, user_region_ids, user_sees_all_regions
+from policies.dashboard import dashboard_figures_changed
 
 PERSON_FIELDS = (
     "document_type", "document_number", "name", "sex", "birth_date", "phone", "hukou_region",
@@ -63,6 +64,8 @@ def _check(acting_user, perm: str, obj=None, region_field: str | None = None) ->
 def _save(obj, acting_user, **kwargs):
     obj._history_user = acting_user
     obj.save(**kwargs)
+    if isinstance(obj, Enrollment):  # 参保率 counts active enrollments with coverage
+        dashboard_figures_changed(plan_year_id=obj.plan_year_id)
     return obj
 
 

@@ -23,6 +23,7 @@ from insurance_rules.enrollment.payment import RecordedPayment, Refusal, check_p
 from insurance_rules.errors import CaseError
 from ledger import services as ledger
 from policies import models as pm
+from policies.dashboard import dashboard_figures_changed
 from policies.masking import mask_for_user_or_system
 
 from .enrollments import ENROLLMENT_REGION, _check, _check_plan_year_open, _refusal, _save
@@ -108,4 +109,5 @@ def payment_record(*, enrollment: Enrollment, paid_date: date, channel: str, rec
         locked.paid_off_date = paid_date
         locked.window_code = result.window.code
         _save(locked, acting_user)
+    dashboard_figures_changed(plan_year_id=locked.plan_year_id)  # 缴费收入, 参保率 (after commit)
     return payment

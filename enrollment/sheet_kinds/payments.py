@@ -43,6 +43,7 @@ from ledger import postings
 from ledger import services as ledger
 from policies import codes
 from policies import models as pm
+from policies.dashboard import dashboard_figures_changed
 from policies.lookups import RegionLookup
 from policies.masking import mask_for_user_or_system, masked_id, masked_name
 from sheets.bulk_sql import InArray, insert_history, insert_values
@@ -464,6 +465,8 @@ class PaymentSheet(SheetKind):
             payment["enrollment_id"] = enrollment["id"] if created else enrollment.pk
             payments.append(payment)
         insert_values(Payment, payments, now=now)
+        for region_id, year in {p["_ledger"][:2] for p in payments}:  # 缴费收入, 参保率
+            dashboard_figures_changed(region_id=region_id, year=year)
         insert_history(Payment, payments, user=ctx.user, reason=None, when=now, created=True)
         ledger.journals_write((postings.contribution(
             payment_id=p["id"], scheme_id=p["scheme_id"], region_id=p["_ledger"][0],

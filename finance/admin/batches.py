@@ -18,6 +18,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from ledger.models import SourceKind
+from listing.paging import EstimatedCountPaginator
 from policies.access import RegionScopedAdminMixin, scope_queryset
 from policies.masking import masked_bank_account
 from policies.models import Scheme
@@ -97,7 +98,9 @@ class PaymentBatchAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     change_form_template = "admin/finance/paymentbatch/change_form.html"
     list_display = ["number", "scheme", "bank", "status", "line_count", "total_amount", "created_by",
                     "created_at", "exported_at", "returned_at"]
-    list_filter = ["status", ("scheme", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["status", ("scheme", admin.RelatedOnlyFieldListFilter)]  # few batches
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
     search_fields = ["=number", "bank"]
     search_help_text = "按批次号（精确）或代发银行查找"
     list_select_related = ["scheme__region", "created_by"]

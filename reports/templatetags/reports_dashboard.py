@@ -15,7 +15,7 @@ from jobs.replica import reports_read
 from policies.models import PlanYear
 from reports.figures import INT, MONEY, PERCENT, build_figures
 from reports.forms import DashboardFilterForm
-from reports.services import FREEZE_PERMISSION
+from reports.services import FREEZE_PERMISSION, dashboard_summaries_ensure
 from reports.views import can_view_reports
 
 register = template.Library()
@@ -52,6 +52,7 @@ def reports_dashboard(context):
     form = DashboardFilterForm(request.GET, user=user)
     query = form.query_string()
     figures = []
+    dashboard_summaries_ensure()  # a plan year never refreshed yet (one query otherwise)
     with reports_read():  # the replica, when there is one (config/db_routers.py)
         built = build_figures(form.plan_years())
     for figure in built:
