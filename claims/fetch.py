@@ -17,6 +17,8 @@ frozen info objects, one query per kind of input for a whole set of claims. Spec
   §4.8) — and the claims' carried-in layers (→ ``ClaimFacts``): ``SettlementInputs``.
 - ``settle_in_order(inputs)``: the engine over them, each person's claims in history
   order (service date, then id), each result appended to that person's history.
+- ``claim_rows(queryset)``: claims read as values (``ClaimRow``), not model instances —
+  batch settlement, the simulation and every year-to-date history read them so.
 
 Locking (README §6): a settlement reads the history only after it holds the lock of the
 persons' rows, so that two settlements of one person are serialised. ``lock_persons`` is
