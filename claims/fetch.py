@@ -224,7 +224,7 @@ def counted_claims(context: RegionYear, person_ids: list[int], *, exclude=()) ->
     return context.attach(claim_rows(qs.order_by("person_id", "service_date", "id")))
 
 
-def stored_history(claims: list[Claim], given: dict[int, dict], context: RegionYear | None = None) -> list[SettledClaim]:
+def stored_history(claims: list[Claim], given: dict[int, dict]) -> list[SettledClaim]:
     """Counted claims rebuilt as the engine's ``SettledClaim``s from their current stored
     result lines (one query for the lines); ``given``: claim id → its given layers."""
     lines: dict[int, list[ClaimLayer]] = defaultdict(list)
@@ -232,9 +232,7 @@ def stored_history(claims: list[Claim], given: dict[int, dict], context: RegionY
         for row in ClaimLayer.objects.filter(InArray(F("claim_id"), [c.pk for c in claims]),
                                              is_current=True).order_by("claim_id", "seq"):
             lines[row.claim_id].append(row)
-    facts = context.claim_facts if context is not None else (
-        lambda c, given: selectors.claim_facts(c, given=given))
-    return [SettledClaim(claim=facts(c, given.get(c.pk, {})),
+    return [SettledClaim(claim=selectors.claim_facts(c, given=given.get(c.pk, {})),
                          layers=tuple(selectors.layer_result(r) for r in lines[c.pk]))
             for c in claims]
 
@@ -285,8 +283,7 @@ def fetch_persons(context: RegionYear, persons: Iterable[Person], *, exclude=(),
     panel); ``exclude``: claim ids left out of the history."""
     by_id = {p.pk: p for p in persons}
     counted = counted_claims(context, sorted(by_id), exclude=exclude) if history else []
-    return _person_inputs(context, by_id, _by_person(counted, stored_history(counted, given_layers(counted),
-                                                                             context)))
+    return _person_inputs(context, by_id, _by_person(counted, stored_history(counted, given_layers(counted))))
 
 
 def _by_person(claims: list[Claim], settled: list[SettledClaim]) -> dict[int, list[SettledClaim]]:
@@ -317,7 +314,7 @@ def fetch_settlement_inputs(context: RegionYear, claims: Iterable[Claim], *,
     context.attach(claims, persons)
     counted = counted_claims(context, person_ids, exclude=[c.pk for c in claims]) if history else []
     given = given_layers([*claims, *counted])
-    settled = stored_history(counted, given, context)
+    settled = stored_history(counted, given)
     return SettlementInputs(
         context=context,
         persons=_person_inputs(context, {pid: persons[pid] for pid in person_ids},
