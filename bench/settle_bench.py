@@ -1,22 +1,33 @@
-"""Benchmark: batch settlement of N entered claims (``claims.batch``, command
-``settle_claims``), against the database named by DATABASE_URL (SQLite file by default).
+"""Benchmark of settlement speed, every figure in one run so that the ratios are measured
+under the same load (issue 17): single claim (``services.claim_settle``: ms and SQL
+queries per claim), batch settlement (``claims.batch.claims_settle_batch``: claims/s), the
+policy simulation (``claims.simulation.simulate_plan_year``: claims/s) and the pure
+engine (``insurance_rules.settle.settle_claim``, no database: claims/s — on this run's
+own claims, inputs read once, and on the public worked examples of bench/engine_bench.py),
+against the database named by DATABASE_URL (SQLite file by default).
 
 Setup (not measured): migrate, load_policies, then N/2 垫江 residents with resident_basic
-(tier 1) + critical_illness enrollments covering 2024, five hospitals, and N claims (two
+(tier 1) + critical_illness enrollments covering 2024, three hospitals, and N claims (two
 per person: inpatient and outpatient, amounts varying), all written with bulk_create.
-Measured: ``claims_settle_batch`` over all of them — wall time, claims/s, peak RSS — and,
-for the peer, ``services.claim_settle`` claim by claim on the first ``--peer`` claims.
-The same run spread over Celery worker processes: bench/settle_jobs_bench.py.
+``--reuse``: keep the persons and claims of an earlier run with the same N and only put
+the claims back to 录入 (their result lines and checklists deleted).
+Measured, in this order: ``claim_settle`` claim by claim on the first ``--peer`` claims
+(median ms; SQL queries counted on each); ``claims_settle_batch`` over all the others;
+``simulate_plan_year`` of the 2024 resident_basic plan year over all the settled claims;
+the engine. Wall time and the process's CPU time are both given (the machine is shared:
+the CPU figure is the steadier one; the database server's CPU is not in it).
+The same batch spread over Celery worker processes: bench/settle_jobs_bench.py.
 
     createdb -h 127.0.0.1 -U postgres medins_bench   # once
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/medins_bench \\
-        .venv/bin/python bench/settle_bench.py --claims 100000
+        .venv/bin/python bench/settle_bench.py --claims 100000 --peer 500
 """
 from __future__ import annotations
 
 import argparse
 import os
 import resource
+import statistics
 import sys
 import time
 from datetime import date, timedelta
@@ -25,6 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 
@@ -84,52 +96,142 @@ def setup(n_claims: int) -> None:
     connection.close()
 
 
+def reset(n_claims: int) -> bool:
+    """Put the claims of an earlier run with ``n_claims`` claims back to 录入 (result lines,
+    checklists and their history deleted); False when there is no such run."""
+    from django.db import connection
+
+    from claims.models import Claim, ClaimDocument, ClaimLayer
+
+    if Claim.objects.filter(settlement_no__startswith="BENCH-").count() != n_claims \
+            or Claim.objects.exclude(settlement_no__startswith="BENCH-").exists():
+        return False
+    with connection.cursor() as cursor:
+        for model in (ClaimDocument, ClaimDocument.history.model, ClaimLayer):
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
+    Claim.objects.update(status="draft", settlement_version=0, fund_total=None, personal=None,
+                         settled_at=None, settled_by=None)
+    return True
+
+
+def measure_single(claims, acting_user=None) -> tuple[list[float], list[int]]:
+    """``claim_settle`` on each claim: (ms per claim, queries per claim)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from claims import services
+
+    times, queries = [], []
+    for claim in claims:
+        with CaptureQueriesContext(connection) as ctx:
+            t0 = time.perf_counter()
+            services.claim_settle(claim=claim, acting_user=acting_user)
+            times.append((time.perf_counter() - t0) * 1000)
+        queries.append(len(ctx.captured_queries))
+    return times, queries
+
+
+def engine_rate(claims, min_seconds: float = 3.0) -> float:
+    """Claims/s of the pure engine over ``claims`` (stored, counted or not), their inputs
+    read once (``fetch.fetch_settlement_inputs``, no history), settled in history order
+    again and again for at least ``min_seconds`` of CPU."""
+    from claims import fetch
+    from claims.models import Claim
+    from policies.models import Region
+
+    region = Region.objects.get(code="500231")
+    context = fetch.RegionYear.of(region, 2024)
+    inputs = fetch.fetch_settlement_inputs(context, Claim.objects.filter(pk__in=claims), history=False)
+    done, t0 = 0, time.process_time()
+    while time.process_time() - t0 < min_seconds:
+        for _ in fetch.settle_in_order(inputs):
+            done += 1
+    return done / (time.process_time() - t0)
+
+
+def median(values):
+    return statistics.median(values) if values else float("nan")
+
+
 def main() -> None:
     import django
 
     django.setup()
     parser = argparse.ArgumentParser()
     parser.add_argument("--claims", type=int, default=10000)
-    parser.add_argument("--peer", type=int, default=500, help="claims settled one by one (the peer)")
+    parser.add_argument("--peer", type=int, default=300, help="claims settled one by one")
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse the persons and claims of an earlier run with the same --claims")
     parser.add_argument("--no-analyze", action="store_true",
                         help="skip the ANALYZE after the setup (statistics as bulk_create left them)")
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the batch run to FILE")
+    parser.add_argument("--engine-rounds", type=int, default=20000,
+                        help="claims of bench/engine_bench.py's worked examples")
     args = parser.parse_args()
+    import engine_bench
     from django.db import connection
 
-    from claims import services
     from claims.batch import claims_settle_batch
     from claims.models import Claim
+    from claims.simulation import simulate_plan_year
+    from policies.models import PlanYear
 
     t0 = time.perf_counter()
-    setup(args.claims)
+    reused = args.reuse and reset(args.claims)
+    if not reused:
+        setup(args.claims)
     print(f"setup: {args.claims} claims in {time.perf_counter() - t0:.1f} s "
-          f"({connection.vendor})")
+          f"({connection.vendor}{', reused' if reused else ''}); load {os.getloadavg()[0]:.2f}")
     if not args.no_analyze:  # as autovacuum does after a bulk load
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+
+    # single claim: the first claims of the first persons, in history order
     peer_ids = list(Claim.objects.order_by("person_id", "service_date", "id")
                     .values_list("pk", flat=True)[:args.peer])
-    t0 = time.perf_counter()
-    for claim in Claim.objects.filter(pk__in=peer_ids).order_by("person_id", "service_date", "id"):
-        services.claim_settle(claim=claim, acting_user=None)
-    peer = time.perf_counter() - t0
-    print(f"peer (services.claim_settle one by one): {len(peer_ids)} claims in {peer:.2f} s "
-          f"= {len(peer_ids) / peer:,.0f} claims/s")
+    peer = list(Claim.objects.filter(pk__in=peer_ids).order_by("person_id", "service_date", "id"))
+    c0, w0 = time.process_time(), time.perf_counter()
+    times, queries = measure_single(peer)
+    single_cpu, single_wall = time.process_time() - c0, time.perf_counter() - w0
+    print(f"single (services.claim_settle): {len(peer)} claims, median {median(times):.1f} ms "
+          f"(CPU {single_cpu / max(len(peer), 1) * 1000:.1f} ms/claim, wall {single_wall:.2f} s), "
+          f"queries per claim median {median(queries):.0f} / max {max(queries, default=0)}; "
+          f"load {os.getloadavg()[0]:.2f}")
+
     profiler = None
     if args.profile:
         import cProfile
         profiler = cProfile.Profile()
         profiler.enable()
-    t0 = time.perf_counter()
+    c0, w0 = time.process_time(), time.perf_counter()
     report = claims_settle_batch(claims=Claim.objects.all(), acting_user=None)
+    batch_cpu, batch_wall = time.process_time() - c0, time.perf_counter() - w0
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(args.profile)
-    elapsed = time.perf_counter() - t0
+    batch = report.settled / batch_wall
     print(f"batch (claims_settle_batch): {report.settled} claims, {report.persons} persons, "
-          f"{len(report.failed)} failed in {elapsed:.2f} s = {report.settled / elapsed:,.0f} claims/s; "
-          f"peak RSS {peak_mb():.0f} MB")
+          f"{len(report.failed)} failed in {batch_wall:.2f} s = {batch:,.0f} claims/s "
+          f"(CPU {batch_cpu:.2f} s = {report.settled / batch_cpu:,.0f} claims/s of CPU); "
+          f"peak RSS {peak_mb():.0f} MB; load {os.getloadavg()[0]:.2f}")
+
+    plan_year = PlanYear.objects.select_related("scheme__region").get(
+        scheme__region__code="500231", scheme__kind="resident_basic", year=2024)
+    c0, w0 = time.process_time(), time.perf_counter()
+    result = simulate_plan_year(plan_year=plan_year, base_year=2024)
+    sim_cpu, sim_wall = time.process_time() - c0, time.perf_counter() - w0
+    simulation = result.claims / sim_wall
+    print(f"simulation (simulate_plan_year): {result.claims} claims, {len(result.errors)} errors in "
+          f"{sim_wall:.2f} s = {simulation:,.0f} claims/s (CPU {sim_cpu:.2f} s = "
+          f"{result.claims / sim_cpu:,.0f} claims/s of CPU); load {os.getloadavg()[0]:.2f}")
+
+    engine = engine_rate(list(Claim.objects.values_list("pk", flat=True)))
+    examples = engine_bench.engine_rate(args.engine_rounds)
+    print(f"engine (settle_claim, no database, CPU): {engine:,.0f} claims/s on these claims; "
+          f"{examples:,.0f} claims/s on the worked examples (bench/engine_bench.py)")
+    print(f"ratios: batch/engine {batch / engine:.2f} (CPU {report.settled / batch_cpu / engine:.2f}); "
+          f"simulation/batch {simulation / batch:.2f}; single claim {median(times):.1f} ms, "
+          f"{median(queries):.0f} queries")
 
 
 if __name__ == "__main__":

@@ -201,28 +201,28 @@ def _settle_chunk(pending, group: _Group, person_ids, acting_user) -> BatchRepor
     report = BatchReport()
     persons = fetch.lock_persons(person_ids)  # before the history is read (README §6)
     dashboard_figures_changed(region_id=context.region.pk, year=context.year)  # after commit
-    todo = list(pending.filter(InArray(F("person_id"), person_ids), region=context.region,
-                               year=context.year))
+    todo = fetch.claim_rows(pending.filter(InArray(F("person_id"), person_ids), region=context.region,
+                                           year=context.year))  # as values, not model instances
     inputs = fetch.fetch_settlement_inputs(context, todo, persons=persons)
 
     now = timezone.now()
     rows: list[dict] = []
     documents: list[ClaimDocument] = []
-    done: list[Claim] = []
-    returned: list[tuple[Claim, dict]] = []  # (claim, paid by scheme)
+    done: list[fetch.ClaimRow] = []
+    returned: list[tuple[fetch.ClaimRow, dict]] = []  # (claim, paid by scheme)
     for claim, settled in fetch.settle_in_order(inputs):
         if isinstance(settled, CaseError):
             report.failed.append((claim.pk, claim.settlement_no, settled.message))
             continue
         version = claim.settlement_version + 1
         rows.extend(services.layer_values(claim, settled, version=version, now=now,
-                                          acting_user=acting_user, names=names))
+                                          acting_user=acting_user, names=names, encoded=True))
         services.mark_settled(claim, settled, version=version, now=now, acting_user=acting_user)
         claim.status_reason = ""
         claim._change_reason = "批量结算"
         if version == 1:
             for kind, rule in selectors.required_documents(claim, settled.paid_by_scheme(), rules):
-                documents.append(ClaimDocument(claim=claim, scheme_kind=kind, rule=rule, code=rule.code,
+                documents.append(ClaimDocument(claim_id=claim.pk, scheme_kind=kind, rule=rule, code=rule.code,
                                                name=rule.name, copies=rule.copies, seq=rule.seq))
         else:
             returned.append((claim, settled.paid_by_scheme()))
@@ -239,8 +239,11 @@ def _settle_chunk(pending, group: _Group, person_ids, acting_user) -> BatchRepor
             insert_history(ClaimDocument, ClaimDocument.objects.filter(InArray(F("claim_id"),
                                                                                [c.pk for c in done])),
                            user=acting_user, reason="批量结算", when=now, created=True)
-        for claim, paid in returned:  # keeps the items already received (services)
-            services.regenerate_documents(claim, paid, acting_user)
+        if returned:  # keeps the items already received (services), on the model instances
+            instances = Claim.objects.select_related("region", "hospital__region__parent").in_bulk(
+                [c.pk for c, _ in returned])
+            for claim, paid in returned:
+                services.regenerate_documents(instances[claim.pk], paid, acting_user)
     report.settled = len(done)
     report.persons = len(persons)
     report.handled = len(inputs.claims)

@@ -17,6 +17,8 @@ frozen info objects, one query per kind of input for a whole set of claims. Spec
   §4.8) — and the claims' carried-in layers (→ ``ClaimFacts``): ``SettlementInputs``.
 - ``settle_in_order(inputs)``: the engine over them, each person's claims in history
   order (service date, then id), each result appended to that person's history.
+- ``claim_rows(queryset)``: claims read as values (``ClaimRow``), not model instances —
+  batch settlement, the simulation and every year-to-date history read them so.
 
 Locking (README §6): a settlement reads the history only after it holds the lock of the
 persons' rows, so that two settlements of one person are serialised. ``lock_persons`` is
@@ -30,7 +32,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from enrollment.models import Enrollment, Person, PersonIdentity, PreExistingDeclaration, Suspension
 from enrollment.selectors.registrations import held_registrations_by_person
@@ -50,6 +52,45 @@ from .models import Claim, ClaimLayer, GivenLayer, Hospital
 _PERSON, _REGION, _HOSPITAL, _DISEASE = (Claim._meta.get_field(name)
                                          for name in ("person", "region", "hospital", "disease"))
 _PLAN_YEAR = Enrollment._meta.get_field("plan_year")
+CLAIM_COLUMNS = tuple(f.attname for f in Claim._meta.concrete_fields)
+
+
+class ClaimRow:
+    """A stored claim read as values (``claim_rows``), for batch settlement, the
+    simulation and the year-to-date history, which read thousands of claims: every column
+    of ``Claim`` by attname (``id``, ``person_id``, …, also ``pk``), and the ``person``,
+    ``region``, ``hospital`` and ``disease`` rows set by ``RegionYear.attach`` — what the
+    settlement reads of a ``Claim`` and writes back by column (``batch``), without a
+    model instance per row (its construction cost more than settling the claim)."""
+
+    def __init__(self, values: dict):
+        self.__dict__.update(values)
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    def __repr__(self) -> str:
+        return f"<ClaimRow {self.id} {self.settlement_no}>"
+
+
+def claim_rows(queryset) -> list[ClaimRow]:
+    """The claims of ``queryset`` as ``ClaimRow``s (one query, in its order)."""
+    return [ClaimRow(dict(zip(CLAIM_COLUMNS, values, strict=True)))
+            for values in queryset.values_list(*CLAIM_COLUMNS)]
+
+
+def _is_cached(claim, field) -> bool:
+    if isinstance(claim, Claim):
+        return field.is_cached(claim)
+    return field.name in claim.__dict__
+
+
+def _set_cached(claim, field, value) -> None:
+    if isinstance(claim, Claim):
+        field.set_cached_value(claim, value)
+    else:
+        claim.__dict__[field.name] = value
 
 
 @dataclass
@@ -67,28 +108,52 @@ class RegionYear:
     plan_years: dict[int, pm.PlanYear]
     hospitals: dict[int, Hospital] = field(default_factory=dict, init=False, repr=False)
     diseases: dict[int, pm.ChronicDisease] = field(default_factory=dict, init=False, repr=False)
+    hospital_facts: dict[tuple[int, str], object] = field(default_factory=dict, init=False, repr=False)
+
+    def claim_facts(self, claim, given: dict) -> ClaimFacts:
+        """``selectors.claim_facts`` with the engine's hospital facts built once per
+        hospital and location."""
+        key = (claim.hospital_id, claim.location)
+        if claim.hospital_id is None:
+            facts = None
+        elif key in self.hospital_facts:
+            facts = self.hospital_facts[key]
+        else:
+            facts = self.hospital_facts[key] = selectors.hospital_facts(claim)
+        return selectors.claim_facts(claim, given=given, hospital=facts)
 
     @classmethod
     def of(cls, region: pm.Region, year: int, *, plan_status: str = "active") -> RegionYear:
-        return cls(region=region, year=year,
-                   plans=policy_selectors.region_plans(region_code=region.code, year=year,
-                                                       plan_status=plan_status),
-                   names=policy_selectors.scheme_names(region.code),
-                   plan_years=pm.PlanYear.objects.filter(scheme__region=region, year=year)
-                   .select_related("scheme").in_bulk())
+        """One query (the schemes and their plan years): the parameters themselves come from the
+        process's cache while the plan years' ``rules_version`` is unchanged
+        (``policies.selectors.region_year_params``)."""
+        region = region.pooling_region
+        params = policy_selectors.region_year_params(region, year, plan_status)
+        return cls(region=region, year=year, plans=params.plans, names=params.names,
+                   plan_years=params.plan_years)
 
     def attach(self, claims: list[Claim], persons: dict[int, Person] | None = None) -> list[Claim]:
         """Set the claims' region, hospital, disease (and person, from ``persons``) as
         ``select_related`` caches them; relations already cached are kept."""
         missing = {c.hospital_id for c in claims
-                   if c.hospital_id and not _HOSPITAL.is_cached(c)} - self.hospitals.keys()
+                   if c.hospital_id and not _is_cached(c, _HOSPITAL)} - self.hospitals.keys()
         if missing:
             self.hospitals.update(Hospital.objects.select_related("region__parent").in_bulk(missing))
         missing = {c.disease_id for c in claims
-                   if c.disease_id and not _DISEASE.is_cached(c)} - self.diseases.keys()
+                   if c.disease_id and not _is_cached(c, _DISEASE)} - self.diseases.keys()
         if missing:
             self.diseases.update(pm.ChronicDisease.objects.in_bulk(missing))
         for c in claims:  # the descriptors' checks cost more than the settlement
+            if type(c) is ClaimRow:
+                values = c.__dict__
+                if persons is not None:
+                    values["person"] = persons[c.person_id]
+                values.setdefault("region", self.region)
+                if "hospital" not in values:
+                    values["hospital"] = self.hospitals[c.hospital_id] if c.hospital_id else None
+                if "disease" not in values:
+                    values["disease"] = self.diseases[c.disease_id] if c.disease_id else None
+                continue
             if persons is not None:
                 _PERSON.set_cached_value(c, persons[c.person_id])
             if not _REGION.is_cached(c):
@@ -149,14 +214,14 @@ def given_layers(claims: Iterable[Claim]) -> dict[int, dict[str, EngineGiven]]:
     return out
 
 
-def counted_claims(context: RegionYear, person_ids: list[int], *, exclude=()) -> list[Claim]:
+def counted_claims(context: RegionYear, person_ids: list[int], *, exclude=()) -> list[ClaimRow]:
     """The persons' counted (settled/approved/paid) claims of the region and year, except
-    ``exclude`` (ids), in history order (person, service date, id)."""
+    ``exclude`` (ids), in history order (person, service date, id), read as values."""
     qs = Claim.objects.filter(InArray(F("person_id"), person_ids), region=context.region,
                               year=context.year, status__in=Claim.COUNTED)
     if exclude:
         qs = qs.exclude(pk__in=list(exclude))
-    return context.attach(list(qs.order_by("person_id", "service_date", "id")))
+    return context.attach(claim_rows(qs.order_by("person_id", "service_date", "id")))
 
 
 def stored_history(claims: list[Claim], given: dict[int, dict]) -> list[SettledClaim]:
@@ -234,12 +299,15 @@ def fetch_settlement_inputs(context: RegionYear, claims: Iterable[Claim], *,
     """The inputs of settling ``claims`` (stored claims of ``context``'s region and year):
     see the module docstring. ``persons``: person rows already read (the locked rows of
     ``lock_persons``), by id; the others are read here. ``history=False``: the persons' stored
-    history is not read (the simulation re-settles the counted claims themselves)."""
+    history is not read (the simulation re-settles the counted claims themselves).
+    ``claims``: ``Claim`` instances or ``ClaimRow``s; a queryset is read as ``ClaimRow``s."""
+    if isinstance(claims, QuerySet):
+        claims = claim_rows(claims)
     claims = sorted(claims, key=lambda c: (c.person_id, c.service_date, c.pk))
     person_ids = sorted({c.person_id for c in claims})
     persons = dict(persons or {})
     persons.update((c.person_id, c.person) for c in claims
-                   if c.person_id not in persons and _PERSON.is_cached(c))
+                   if c.person_id not in persons and _is_cached(c, _PERSON))
     missing = [pid for pid in person_ids if pid not in persons]
     if missing:
         persons.update(Person.objects.in_bulk(missing))
@@ -251,8 +319,7 @@ def fetch_settlement_inputs(context: RegionYear, claims: Iterable[Claim], *,
         context=context,
         persons=_person_inputs(context, {pid: persons[pid] for pid in person_ids},
                                _by_person(counted, settled)),
-        claims=tuple(ClaimInputs(c, selectors.claim_facts(c, given=given.get(c.pk, {})))
-                     for c in claims))
+        claims=tuple(ClaimInputs(c, context.claim_facts(c, given.get(c.pk, {}))) for c in claims))
 
 
 def settle_in_order(inputs: SettlementInputs) -> Iterator[tuple[Claim, SettledClaim | CaseError]]:

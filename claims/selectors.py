@@ -72,12 +72,17 @@ def hospital_facts(claim: Claim) -> Hospital | None:
                     public=h.public, cdrg=h.cdrg)
 
 
-def claim_facts(claim: Claim, *, given: dict) -> ClaimFacts:
+_UNSET = object()
+
+
+def claim_facts(claim: Claim, *, given: dict, hospital=_UNSET) -> ClaimFacts:
     """The engine's view of a stored claim; ``given``: its carried-in layers (scheme kind
-    → engine ``GivenLayer``, ``fetch.given_layers``)."""
+    → engine ``GivenLayer``, ``fetch.given_layers``); ``hospital``: its ``hospital_facts``
+    when already built (``fetch.RegionYear.claim_facts``)."""
     return ClaimFacts(
         type=claim.claim_type, date=claim.service_date, total=claim.total,
-        hospital=hospital_facts(claim), out_of_catalog=claim.out_of_catalog,
+        hospital=hospital_facts(claim) if hospital is _UNSET else hospital,
+        out_of_catalog=claim.out_of_catalog,
         class_b_copay=claim.class_b_copay, compliant=claim.compliant,
         tcm_compliant=claim.tcm_compliant, special_drug=claim.special_drug, filed=claim.filed,
         major_disease=claim.major_disease or None,
@@ -195,12 +200,30 @@ def document_scope(claim: Claim) -> str:
     return "local" if claim_location(claim) == "in_region" else "out_of_region"
 
 
-def document_rules(region: pm.Region, year: int) -> list[pm.DocumentRule]:
+_DOCUMENT_RULES: dict[tuple[int, int], tuple[tuple, list[pm.DocumentRule]]] = {}
+
+
+def document_rules(region: pm.Region, year: int, *, plan_years=None) -> list[pm.DocumentRule]:
     """The DocumentRule rows of the region's plan years of ``year`` (not drafts), in
-    settlement order."""
-    return list(pm.DocumentRule.objects.filter(plan_year__scheme__region=region, plan_year__year=year)
-                .exclude(plan_year__status=pm.PlanYear.Status.DRAFT)
-                .select_related("plan_year__scheme").order_by("plan_year__scheme__settlement_order", "seq"))
+    settlement order. ``plan_years``: the region's plan years of the year, just read (id →
+    row with its scheme, ``fetch.RegionYear.plan_years``): the rows are then kept by the
+    process while none of those plan years' ``rules_version`` (changed by the database
+    with any of their rule rows, ``policies.rules_version``), status or scheme changes."""
+    key = None
+    if plan_years is not None:
+        key = tuple(sorted((py.pk, py.status, py.rules_version, py.scheme.kind, py.scheme.settlement_order)
+                           for py in plan_years.values()))
+        hit = _DOCUMENT_RULES.get((region.pk, year))
+        if hit is not None and hit[0] == key:
+            return hit[1]
+    rules = list(pm.DocumentRule.objects.filter(plan_year__scheme__region=region, plan_year__year=year)
+                 .exclude(plan_year__status=pm.PlanYear.Status.DRAFT)
+                 .select_related("plan_year__scheme").order_by("plan_year__scheme__settlement_order", "seq"))
+    if key is not None:
+        if len(_DOCUMENT_RULES) > 64:
+            _DOCUMENT_RULES.clear()
+        _DOCUMENT_RULES[(region.pk, year)] = (key, rules)
+    return rules
 
 
 def paid_by_scheme(rows) -> dict[str, Decimal]:

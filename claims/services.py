@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -57,6 +57,7 @@ from policies.dashboard import dashboard_figures_changed
 from policies.duties import separation_refusal
 from policies.masking import shown_name
 from policies.models import DutySeparation
+from sheets.bulk_sql import JsonText, insert_history
 
 from . import fetch, postings, selectors
 from .models import Claim, ClaimDocument, ClaimLayer, GivenLayer
@@ -73,6 +74,7 @@ AMOUNT_LABELS = {name: str(Claim._meta.get_field(name).verbose_name)
 HOSPITAL_REQUIRED = ("inpatient", "outpatient")
 DISEASE_REQUIRED = ("chronic_outpatient", "two_diseases")
 REGION = "region"
+UNIQUE_SETTLEMENT_NO = "claim_hospital_settlement_unique"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -252,17 +254,44 @@ def _write_given(claim: Claim, given, acting_user) -> None:
         obj.delete()
 
 
-def _full_save(claim: Claim, acting_user, reason=None) -> Claim:
+RELATIONS = [f.name for f in Claim._meta.concrete_fields if f.is_relation]
+
+
+def _full_save(claim: Claim, acting_user, reason=None, *, relations: bool = True) -> Claim:
+    """Validate the fields and save. The table's constraints (amounts not negative and
+    adding up, dates ordered, a settled claim has a version, the settlement number unique
+    at the hospital) are not checked by a query each here: the services check them before
+    (``claim_validate``) and the database refuses a row breaking one; its refusal becomes
+    the constraint's own Chinese message (``_integrity_error``). ``relations=False``: the
+    claim was read under its lock (``_locked``) and its foreign keys are not looked up
+    again (the database guards them too)."""
     claim.review_due_date = selectors.review_due_date(claim)
+    exclude = set(RELATIONS) if not relations else {"person", "region"} if claim.pk else None
     try:
-        claim.full_clean(exclude=["person", "region"] if claim.pk else None)
+        claim.full_clean(exclude=exclude, validate_constraints=False)
     except ValidationError as exc:
         raise ValidationError(exc.message_dict) from exc
     try:
         with transaction.atomic():
             return _save(claim, acting_user, reason)
     except IntegrityError as exc:
-        raise ValidationError({"settlement_no": f"医疗机构已登记结算单号“{claim.settlement_no}”"}) from exc
+        raise _integrity_error(claim, exc) from exc
+
+
+def _integrity_error(claim: Claim, exc: IntegrityError) -> ValidationError:
+    """The database's refusal of a claim row as ``full_clean`` would have worded it: the
+    violated check constraint's message (named in the error on PostgreSQL and SQLite);
+    otherwise the settlement number already recorded at the hospital."""
+    detail = str(exc)
+    for constraint in Claim._meta.constraints:
+        if constraint.name in detail and constraint.name != UNIQUE_SETTLEMENT_NO:
+            return ValidationError({NON_FIELD_ERRORS: [constraint.get_violation_error_message()]})
+    return ValidationError({"settlement_no": f"医疗机构已登记结算单号“{claim.settlement_no}”"})
+
+
+def _locked_save(claim: Claim, acting_user, reason=None) -> Claim:
+    """``_full_save`` of a claim read by ``_locked`` (its foreign keys not looked up)."""
+    return _full_save(claim, acting_user, reason, relations=False)
 
 
 def _duplicate_check(claim: Claim) -> None:
@@ -405,16 +434,20 @@ def claim_trial(*, claim: Claim, acting_user=None) -> SettledClaim:
 
 
 def layer_values(claim: Claim, settled: SettledClaim, *, version: int, now, acting_user,
-                 names: dict[str, str]) -> list[dict]:
+                 names: dict[str, str], encoded: bool = False) -> list[dict]:
     """The result lines of a settlement version of ``claim`` as dicts of attname → value
     (foreign keys by id), the values of ``ClaimLayer`` rows: batch settlement writes them
-    as they are (``sheets.bulk_sql.insert_values``), without a model instance per line."""
+    as they are (``sheets.bulk_sql.insert_values``), without a model instance per line.
+    ``encoded``: the parameter references as JSON text (``bulk_sql.JsonText``) joined from
+    each reference's own, encoded once per plan year (``ParamRef.json``)."""
     user_id = getattr(acting_user, "pk", None)
     return [dict(
         claim_id=claim.pk, version=version, is_current=True, seq=seq, scheme_kind=lr.scheme,
         scheme_name=names.get(lr.scheme, lr.scheme), paid=lr.paid, deductible=lr.deductible,
         ratio=lr.ratio, capped=lr.capped, basis=lr.basis, reason=lr.reason,
-        explanation=lr.explanation, param_refs=[r.as_dict() for r in lr.refs],
+        explanation=lr.explanation,
+        param_refs=(JsonText(f"[{', '.join(r.json for r in lr.refs)}]") if encoded
+                    else [r.as_dict() for r in lr.refs]),
         items=[_item_dict(i) for i in lr.items], extra=dict(lr.extra), given=lr.given,
         settled_at=now, settled_by_id=user_id) for seq, lr in enumerate(settled.layers, 1)]
 
@@ -433,16 +466,22 @@ def mark_settled(claim: Claim, settled: SettledClaim, *, version: int, now, acti
     claim.fund_total = fund
     claim.personal = claim.total - fund
     claim.settled_at = now
-    claim.settled_by = acting_user
-    claim.approved_at = claim.approved_by = None
+    claim.approved_at = None
     claim.status = Claim.Status.SETTLED
-    claim.needs_resettle, claim.resettle_reason, claim.resettle_cause = False, "", None
+    claim.needs_resettle, claim.resettle_reason = False, ""
+    if isinstance(claim, Claim):
+        claim.settled_by = acting_user
+        claim.approved_by = claim.resettle_cause = None
+    else:  # a claim read as values (``fetch.ClaimRow``, batch settlement): the columns
+        claim.settled_by_id = getattr(acting_user, "pk", None)
+        claim.approved_by_id = claim.resettle_cause_id = None
 
 
 def _store(claim: Claim, settled: SettledClaim, acting_user, names: dict[str, str]) -> list[ClaimLayer]:
     version = claim.settlement_version + 1
     now = timezone.now()
-    claim.layers.filter(is_current=True).update(is_current=False)
+    if claim.settlement_version:  # a claim never settled has no lines yet
+        claim.layers.filter(is_current=True).update(is_current=False)
     rows = ClaimLayer.objects.bulk_create(
         layer_rows(claim, settled, version=version, now=now, acting_user=acting_user, names=names))
     mark_settled(claim, settled, version=version, now=now, acting_user=acting_user)
@@ -456,22 +495,34 @@ def _item_dict(item) -> dict:
             "capped": str(item.capped), "reason": item.reason, "explanation": item.explanation}
 
 
-def regenerate_documents(claim: Claim, paid, acting_user) -> None:
+def regenerate_documents(claim: Claim, paid, acting_user, *, first: bool = False, rules=None) -> None:
     """(Re)generate the checklist from the DocumentRule rows for the layers' ``paid``
     amounts (scheme kind → paid, ``selectors.paid_by_scheme``); items already received
-    and still required stay ticked."""
-    required = selectors.required_documents(claim, paid)
+    and still required stay ticked. ``first``: the claim's first settlement — it has no
+    checklist yet, whose items are then written in bulk (with their history rows), as
+    batch settlement writes them. ``rules``: ``selectors.document_rules`` when already read."""
+    required = selectors.required_documents(claim, paid, rules)
+    if first:
+        if required:
+            docs = ClaimDocument.objects.bulk_create([
+                ClaimDocument(claim=claim, scheme_kind=kind, rule=rule, code=rule.code, name=rule.name,
+                              copies=rule.copies, seq=rule.seq) for kind, rule in required])
+            insert_history(ClaimDocument, docs, user=acting_user, reason=None,
+                           when=timezone.now(), created=True)
+        return
+    existing = {(d.scheme_kind, d.code): d for d in claim.documents.all()}
     keep = set()
     for kind, rule in required:
-        doc = ClaimDocument.objects.filter(claim=claim, scheme_kind=kind, code=rule.code).first()
+        doc = existing.get((kind, rule.code))
         if doc is None:
             doc = ClaimDocument(claim=claim, scheme_kind=kind, code=rule.code)
         doc.rule, doc.name, doc.copies, doc.seq = rule, rule.name, rule.copies, rule.seq
         _save(doc, acting_user)
         keep.add(doc.pk)
-    for doc in claim.documents.exclude(pk__in=keep):
-        doc._history_user = acting_user
-        doc.delete()
+    for doc in existing.values():
+        if doc.pk not in keep:
+            doc._history_user = acting_user
+            doc.delete()
 
 
 def _settle(claim: Claim, acting_user, *, allowed, action: str, reason: str = "") -> Claim:
@@ -484,13 +535,16 @@ def _settle(claim: Claim, acting_user, *, allowed, action: str, reason: str = ""
     if locked.status not in allowed:
         raise _status_error(locked, action)
     kept = (locked.status, locked.approved_at, locked.approved_by)
+    first = locked.settlement_version == 0
     settled, context = _run_engine(locked, persons)
     rows = _store(locked, settled, acting_user, context.names)
     if kept[0] in Claim.REVERSIBLE:
         locked.status, locked.approved_at, locked.approved_by = kept
     locked.status_reason = ""
-    _full_save(locked, acting_user, reason or action)
-    regenerate_documents(locked, selectors.paid_by_scheme(rows), acting_user)
+    _locked_save(locked, acting_user, reason or action)
+    regenerate_documents(locked, selectors.paid_by_scheme(rows), acting_user, first=first,
+                         rules=selectors.document_rules(context.region, context.year,
+                                                        plan_years=context.plan_years))
     return locked
 
 
@@ -537,7 +591,7 @@ def claim_resettle(*, claim: Claim, acting_user, reason: str = "") -> Claim:
                               acting_user=acting_user)
         if settled.status == Claim.Status.PAID and postings.outstanding([settled.pk]):
             settled.status = Claim.Status.APPROVED  # a difference to pay or to recover
-            _full_save(settled, acting_user, "重新结算后有差额待支付或待追回")
+            _locked_save(settled, acting_user, "重新结算后有差额待支付或待追回")
     new_paid = selectors.paid_by_scheme(settled.current_layers())
     flagged_now = []
     if new_paid != old_paid:
@@ -604,7 +658,7 @@ def claim_reverse(*, claim: Claim, acting_user, reason: str) -> Claim:
     locked.reversed_by = acting_user
     locked.approved_at = locked.approved_by = None  # the approval is undone; 支付时间 stays
     locked.needs_resettle, locked.resettle_reason, locked.resettle_cause = False, "", None
-    _full_save(locked, acting_user, f"冲正：{text}")
+    _locked_save(locked, acting_user, f"冲正：{text}")
     flagged = _flag_dependents(locked, since=locked.settled_at, why=f"已冲正（{text}）",
                                acting_user=acting_user)
     recover = sum(postings.recoverable([locked.pk]).values(), ZERO)
@@ -634,7 +688,7 @@ def claim_recover(*, claim: Claim, acting_user, reference: str = "", received_on
         locked.status = Claim.Status.PAID
         locked.paid_at = timezone.now()
         locked.paid_by = acting_user
-    _full_save(locked, acting_user, f"登记追回 {fmt(amount)} 元")
+    _locked_save(locked, acting_user, f"登记追回 {fmt(amount)} 元")
     audit_record(action=Action.REVIEW, user=acting_user, obj=locked, details={
         "operation": "登记追回", "amount": str(amount),
         **({"reference": reference.strip()} if (reference or "").strip() else {})})
@@ -666,7 +720,7 @@ def claim_approve(*, claim: Claim, acting_user) -> Claim:
     locked.approved_by = acting_user
     ledger.journals_write(postings.payable_specs([locked], booked_on=timezone.localdate()),
                           acting_user=acting_user)  # 待遇核定
-    return _audited_review(_full_save(locked, acting_user, "审核通过"), acting_user, "审核通过")
+    return _audited_review(_locked_save(locked, acting_user, "审核通过"), acting_user, "审核通过")
 
 
 PAYMENT_HOLDS: list = []
@@ -707,12 +761,12 @@ def claim_pay(*, claim: Claim, acting_user, scheme_id: int, amount, reference: s
     ledger.journals_write(specs, acting_user=acting_user)  # 待遇支付
     if postings.outstanding([locked.pk]):
         locked.status_reason = ""
-        return _full_save(locked, acting_user, f"部分基金已支付（{reference}）")
+        return _locked_save(locked, acting_user, f"部分基金已支付（{reference}）")
     locked.status = Claim.Status.PAID
     locked.status_reason = ""
     locked.paid_at = timezone.now()
     locked.paid_by = acting_user
-    return _full_save(locked, acting_user, f"已支付（{reference}）")
+    return _locked_save(locked, acting_user, f"已支付（{reference}）")
 
 
 @transaction.atomic
@@ -724,7 +778,7 @@ def claim_payment_failed(*, claim: Claim, acting_user, reason: str, reference: s
     if locked.status != Claim.Status.APPROVED:
         raise _status_error(locked, "登记支付失败")
     locked.status_reason = f"银行支付失败（{reference}）：{reason}"[:500]
-    return _full_save(locked, acting_user, locked.status_reason)
+    return _locked_save(locked, acting_user, locked.status_reason)
 
 
 def _audited_review(claim: Claim, acting_user, operation: str, reason: str = "") -> Claim:
@@ -757,7 +811,7 @@ def claim_return(*, claim: Claim, acting_user, reason: str) -> Claim:
     locked.status = Claim.Status.RETURNED
     locked.status_reason = text
     locked.approved_at = locked.approved_by = None
-    _full_save(locked, acting_user, f"退回：{text}")
+    _locked_save(locked, acting_user, f"退回：{text}")
     # it leaves the YTD history: the person's claims settled after it read it
     _flag_dependents(locked, since=locked.settled_at, why=f"已退回（{text}）", acting_user=acting_user)
     return _audited_review(locked, acting_user, "退回", text)
@@ -773,7 +827,7 @@ def claim_void(*, claim: Claim, acting_user, reason: str) -> Claim:
         raise _status_error(locked, "作废")
     locked.status = Claim.Status.VOID
     locked.status_reason = text
-    return _audited_review(_full_save(locked, acting_user, f"作废：{text}"), acting_user, "作废", text)
+    return _audited_review(_locked_save(locked, acting_user, f"作废：{text}"), acting_user, "作废", text)
 
 
 @transaction.atomic

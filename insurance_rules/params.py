@@ -40,7 +40,19 @@ class Row:
     source: ClassVar[Source | None] = None
 
     def ref(self, table: str, **values) -> ParamRef:
-        return ParamRef(table, self.id, tuple((k, str(v)) for k, v in values.items()))
+        """The ``ParamRef`` of this row with ``values`` (the row's own fields): built once
+        per row and values and then reused, so a plan year's references are built once
+        while its parameters are cached (``policies.selectors.region_year_params``), not
+        once per settled claim."""
+        key = (table, *values.items())
+        refs = self.__dict__.get("_refs")
+        if refs is None:
+            refs = {}
+            object.__setattr__(self, "_refs", refs)  # a cache, not a field (frozen row)
+        found = refs.get(key)
+        if found is None:
+            found = refs[key] = ParamRef(table, self.id, tuple((k, str(v)) for k, v in values.items()))
+        return found
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,10 @@
 rows used (README §3, §4.8)."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from .facts import ClaimFacts
 from .money import ZERO
@@ -19,6 +21,12 @@ class ParamRef:
 
     def as_dict(self) -> dict:
         return {"table": self.table, "id": self.id, "values": dict(self.values)}
+
+    @cached_property
+    def json(self) -> str:
+        """``as_dict`` as JSON text (``json.dumps``' default form), encoded once per
+        reference (a row's references are reused: ``params.Row.ref``)."""
+        return json.dumps(self.as_dict())
 
 
 @dataclass(frozen=True)

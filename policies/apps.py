@@ -15,6 +15,7 @@ class PoliciesConfig(AppConfig):
         from .access import RegionScope
         from .masking import can_view_full_identity
         from .permission_names import after_migrate
+        from .rules_version import after_migrate as install_rules_version_triggers
 
         # the spreadsheet framework's rows of a user are the user's regions
         register_scope(RegionScope())
@@ -23,6 +24,9 @@ class PoliciesConfig(AppConfig):
 
         # permission names in Chinese once auth has created them (docs/access.md)
         post_migrate.connect(after_migrate, dispatch_uid="policies.permission_names")
+        # PlanYear.rules_version kept by the database (policies/rules_version.py)
+        post_migrate.connect(install_rules_version_triggers, sender=self,
+                             dispatch_uid="policies.rules_version")
         # django-axes (login lockout, docs/access.md) names its app "Axes"; its models'
         # and fields' names are translated in locale/zh_Hans.
         if apps.is_installed("axes"):

@@ -193,8 +193,9 @@ def _verbose(model) -> str:
 
 
 def data_fields(model) -> list[models.Field]:
-    """The concrete fields a fixture row sets (all but the primary key)."""
-    return [f for f in model._meta.concrete_fields if not f.primary_key]
+    """The concrete fields a fixture row sets (all but the primary key and the fields
+    nobody edits, e.g. ``PlanYear.rules_version``, kept by the database)."""
+    return [f for f in model._meta.concrete_fields if not f.primary_key and f.editable]
 
 
 def key_of_values(model, values: dict) -> tuple:

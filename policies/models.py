@@ -11,6 +11,7 @@ Selector conventions (so that unique keys never contain NULL): ``tier = 0`` mean
 string selector "any". Amounts are 元 with two decimals; ratios and percentage points
 are percent (55.00 = 55 %).
 """
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -180,7 +181,11 @@ class PlanYear(models.Model):
     is_demo = models.BooleanField(
         "演示数据", default=False,
         help_text="演示数据加载时由种子年度方案结转生成的当年度方案，仅用于演示和培训")
-    history = AuditHistory()
+    rules_version = models.UUIDField(
+        "规则版本", default=uuid.uuid4, editable=False,
+        help_text="本年度方案任一规则行（及其引用的病种、特殊身份）变更时由数据库触发器在同一事务内"
+                  "换成新的随机值（policies.rules_version）；结算参数缓存以此为键")
+    history = AuditHistory(excluded_fields=["rules_version"])
 
     class Meta:
         verbose_name = verbose_name_plural = "年度方案"

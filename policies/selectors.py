@@ -18,10 +18,12 @@ A scheme of the region without any plan year of that status for the year maps to
 """
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import fields
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass, fields
 from functools import cache
 from typing import get_args, get_type_hints
+
+from django.db.models import FilteredRelation, Q
 
 from insurance_rules.errors import InvalidInput, UnknownCode
 from insurance_rules.params import PlanParams, Row, table_fields
@@ -54,16 +56,86 @@ def _choose(plan_years, plan_status: str) -> pm.PlanYear | None:
     return None
 
 
+@dataclass(frozen=True)
+class RegionYearParams:
+    """A pooling region's schemes for one year: ``plans`` (scheme kind in settlement order
+    → the chosen plan year's ``PlanParams`` or None), ``names`` (kind → scheme name) and
+    ``plan_years`` (id → every plan year of the year, with its scheme)."""
+
+    plans: dict[str, PlanParams | None]
+    names: dict[str, str]
+    plan_years: dict[int, pm.PlanYear]
+
+
+_PLANS_CACHE: OrderedDict[tuple, tuple[tuple, dict[str, PlanParams | None]]] = OrderedDict()
+PLANS_CACHE_SIZE = 64  # (region, year, plan status) entries kept per process
+
+
+def _plans_key(region: pm.Region, schemes, chosen: dict[int, pm.PlanYear | None]) -> tuple:
+    """Everything ``build_params`` reads besides the rule rows — the region's, schemes' and
+    chosen plan years' own fields — and each chosen plan year's ``rules_version``, which
+    the database changes with any rule row of it (``policies.rules_version``)."""
+    return ((region.pk, region.code, region.name, region.province),
+            tuple((s.pk, s.kind, s.name, s.formula, s.settlement_order, s.has_tiers) for s in schemes),
+            tuple(None if py is None else (py.pk, py.year, py.status, py.official_participation_rate,
+                                           py.note, py.rules_version) for py in chosen.values()))
+
+
+_SCHEME_COLUMNS = tuple(f.attname for f in pm.Scheme._meta.concrete_fields)
+_PLAN_YEAR_COLUMNS = tuple(f.attname for f in pm.PlanYear._meta.concrete_fields)
+
+
+def _schemes_and_plan_years(region: pm.Region, year: int):
+    """(scheme, its plan year of ``year`` or None) of the region's schemes in settlement
+    order, in one query (the schemes left-joined to their plan years of the year)."""
+    rows = (pm.Scheme.objects.filter(region=region)
+            .annotate(py=FilteredRelation("plan_years", condition=Q(plan_years__year=year)))
+            .order_by("settlement_order", "pk", "py__id")
+            .values_list(*_SCHEME_COLUMNS, *(f"py__{name}" for name in _PLAN_YEAR_COLUMNS)))
+    width, db = len(_SCHEME_COLUMNS), rows.db
+    for values in rows:
+        scheme = pm.Scheme.from_db(db, _SCHEME_COLUMNS, values[:width])
+        py_values = values[width:]
+        py = None if py_values[0] is None else pm.PlanYear.from_db(db, _PLAN_YEAR_COLUMNS, py_values)
+        yield scheme, py
+
+
+def region_year_params(region: pm.Region, year: int, plan_status: str = "active") -> RegionYearParams:
+    """``RegionYearParams`` of a pooling region and year, in one query (the schemes and
+    their plan years): the parameters are built from the rule tables (``build_params``) once per
+    process and kept while no rule row, plan year, scheme or region field they read
+    changes (``_plans_key``: a stale entry cannot be used, in any process)."""
+    if plan_status not in STATUS_PREFERENCE:
+        raise InvalidInput(f"未知的年度方案状态：{plan_status}（active 或 draft）")
+    schemes, plan_years, of_scheme = [], {}, defaultdict(list)
+    for scheme, py in _schemes_and_plan_years(region, year):
+        if not schemes or schemes[-1].pk != scheme.pk:
+            schemes.append(scheme)
+        if py is not None:
+            py.scheme = schemes[-1]
+            plan_years[py.pk] = py
+            of_scheme[py.scheme_id].append(py)
+    chosen = {s.pk: _choose(of_scheme[s.pk], plan_status) for s in schemes}
+    key = _plans_key(region, schemes, chosen)
+    slot = (region.pk, year, plan_status)
+    hit = _PLANS_CACHE.get(slot)
+    if hit is not None and hit[0] == key:
+        _PLANS_CACHE.move_to_end(slot)
+        plans = hit[1]
+    else:
+        built = build_params(region, schemes, [py for py in chosen.values() if py is not None])
+        plans = {s.kind: built.get(chosen[s.pk].pk) if chosen[s.pk] else None for s in schemes}
+        _PLANS_CACHE[slot] = (key, plans)
+        _PLANS_CACHE.move_to_end(slot)
+        while len(_PLANS_CACHE) > PLANS_CACHE_SIZE:
+            _PLANS_CACHE.popitem(last=False)
+    return RegionYearParams(plans=dict(plans), names={s.kind: s.name for s in schemes},
+                            plan_years=plan_years)
+
+
 def region_plans(*, region_code: str, year: int, plan_status: str = "active") -> dict[str, PlanParams | None]:
     """The region's schemes in settlement order → the plan year's parameters (or None)."""
-    region = pooling_region(region_code)
-    schemes = list(pm.Scheme.objects.filter(region=region).order_by("settlement_order"))
-    plan_years = defaultdict(list)
-    for py in pm.PlanYear.objects.filter(scheme__in=schemes, year=year):
-        plan_years[py.scheme_id].append(py)
-    chosen = {s.pk: _choose(plan_years[s.pk], plan_status) for s in schemes}
-    built = build_params(region, schemes, [py for py in chosen.values() if py is not None])
-    return {s.kind: built.get(chosen[s.pk].pk) if chosen[s.pk] else None for s in schemes}
+    return region_year_params(pooling_region(region_code), year, plan_status).plans
 
 
 def plan_params_for(*, region_code: str, kind: str, year: int,

@@ -20,13 +20,18 @@ from django.db import DatabaseError, connection, models
 from django.db.models.lookups import In
 
 
+class JsonText(str):
+    """A value of a JSON column already encoded as JSON text (e.g. joined from parts
+    encoded once and reused): written as it is, not encoded again."""
+
+
 def _adapter(field: models.Field):
     ops = connection.ops
     if isinstance(field, models.JSONField):
         if connection.vendor == "postgresql":  # COPY's text form of jsonb is the JSON text
             encoder = field.encoder
-            return lambda v: json.dumps(v, cls=encoder)
-        return lambda v: field.get_db_prep_save(v, connection)
+            return lambda v: v if type(v) is JsonText else json.dumps(v, cls=encoder)
+        return lambda v: str(v) if type(v) is JsonText else field.get_db_prep_save(v, connection)
     if connection.vendor == "postgresql":  # the backend's adapt_*field_value return the value
         return None
     if isinstance(field, models.DecimalField):
