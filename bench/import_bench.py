@@ -262,13 +262,14 @@ def run_copy(kind: str, path: str) -> dict:
         if kind == "persons":
             region = Region.objects.get(code="500231").pk
             cols = ("document_type, document_number, name, sex, birth_date, phone, hukou_region_id, "
-                    "residence_region_id, category, resettled, bank_name, bank_account_name, "
+                    "residence_region_id, category, resettled, long_term_resident, hk_macao_taiwan, "
+                    "basic_insured_in_province, bank_name, bank_account_name, "
                     "bank_account_number, bank_place, note, created_at, updated_at")
             with raw.copy(f"COPY enrollment_person ({cols}) FROM STDIN") as copy:
                 for number, name, category, _h, _r, phone in reader:
                     info = check_document("id_card", number)  # the derivation only
                     copy.write_row(("id_card", number, name, info.sex, info.birth_date, phone, region, region,
-                                    category, False, "", "", "", "", "", now, now))
+                                    category, False, False, False, False, "", "", "", "", "", now, now))
                     rows += 1
         else:
             plan_year = PlanYear.objects.select_related("scheme").get(
