@@ -11,7 +11,11 @@ import's writer process, on PostgreSQL, is reported apart: ``RUSAGE_CHILDREN``):
     files — row-by-row ``save()``; the payments peer needs the enrollments to exist and
     gets them created untimed first;
 (c) ``copy``: PostgreSQL ``COPY`` of the same rows (persons; then enrollments and
-    payments) — no validation, no history: the floor.
+    payments) — no validation, no history: the floor;
+(d) ``claims``: the claims sheet (``claims.sheet_kinds.claims``: one 住院 settlement
+    sheet per person at one 垫江 hospital, entered in status 录入) of ``--claims-n`` rows,
+    after the persons and payments imports (which it reports too, for rows/s side by
+    side) and a one-row hospitals import (untimed).
 
 The files carry codes in the coded columns (``resident``, ``wechat``, ``500231``) so
 that the peer, which has no code tables, stores the same values; ours accepts codes and
@@ -21,6 +25,7 @@ emptied before each run (on PostgreSQL then ``VACUUM ANALYZE``d). Never point it
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/medins_bench \
         .venv/bin/python bench/import_bench.py --n 100000 [--peer-n 10000] [--runs ours,peer,copy]
+    DATABASE_URL=… .venv/bin/python bench/import_bench.py --n 40000 --runs claims [--claims-n 40000]
     .venv/bin/python bench/import_bench.py --memory 1000000   # streaming check (dry run, import)
 """
 from __future__ import annotations
@@ -42,6 +47,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 PERSON_HEADER = ["证件号码", "姓名", "人员类别", "户籍所在地", "常住地", "联系电话"]
+HOSPITAL_HEADER = ["机构编码", "机构名称", "所在统筹区/区县", "医院级别", "等次", "行政级别"]
+CLAIM_HEADER = ["证件号码", "姓名", "就医类型", "就诊/入院日期", "出院日期", "医疗机构编码", "医院结算单号",
+                "医疗总费用", "全自费（目录外）费用", "政策范围内（合规）费用", "备注"]
 PAYMENT_HEADER = ["证件号码", "统筹区", "险种", "年度", "档次", "缴费日期", "应缴金额", "资助金额",
                   "个人缴费", "缴费渠道", "票据/流水号"]
 
@@ -83,6 +91,23 @@ def generate(directory: Path, n: int, *, xlsx: bool = True) -> dict[str, Path]:
     return files
 
 
+def generate_claims(directory: Path, n: int) -> dict[str, Path]:
+    """One 住院 sheet per person of ``generate`` (the first ``n``), at hospital BJ0001 in 垫江."""
+    files = {"hospitals.csv": directory / "hospitals.csv", "claims.csv": directory / f"claims-{n}.csv"}
+    with open(files["hospitals.csv"], "w", encoding="utf-8", newline="") as h:
+        writer = csv.writer(h)
+        writer.writerow(HOSPITAL_HEADER)
+        writer.writerow(["BJ0001", "垫江县人民医院", "500231", "三级", "甲等", "县级"])
+    with open(files["claims.csv"], "w", encoding="utf-8", newline="") as c:
+        writer = csv.writer(c)
+        writer.writerow(CLAIM_HEADER)
+        for i, number in enumerate(id_numbers(n)):
+            day = date(2024, 2, 1) + timedelta(days=i % 200)
+            writer.writerow([number, f"参保人{i}", "住院", day.isoformat(), (day + timedelta(days=7)).isoformat(),
+                             "BJ0001", f"JS{i:09d}", f"{5000 + i % 997}.50", "600.00", "", ""])
+    return files
+
+
 # --------------------------------------------------------------------------- child runs
 
 
@@ -105,7 +130,19 @@ def prepare_db() -> None:
         call_command("load_policies", verbosity=0)
     from django.db import connection
 
+    from claims.models import Claim, GivenLayer, Hospital
+    from ledger.models import Entry, Journal
+
+    if connection.vendor == "postgresql":  # the ledger refuses DELETE (append-only), not TRUNCATE
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE ledger_entry, ledger_journal CASCADE")
+    else:
+        for model in (Entry, Journal):
+            model.objects.all()._raw_delete(model.objects.db)
     tables = []
+    for model in (GivenLayer, Claim, Hospital):
+        model.history.all()._raw_delete(model.history.db)
+        model.objects.all()._raw_delete(model.objects.db)
     for model in (Payment, Enrollment, Person):
         model.history.all()._raw_delete(model.history.db)
         model.objects.all()._raw_delete(model.objects.db)
@@ -225,13 +262,14 @@ def run_copy(kind: str, path: str) -> dict:
         if kind == "persons":
             region = Region.objects.get(code="500231").pk
             cols = ("document_type, document_number, name, sex, birth_date, phone, hukou_region_id, "
-                    "residence_region_id, category, resettled, bank_name, bank_account_name, "
+                    "residence_region_id, category, resettled, long_term_resident, hk_macao_taiwan, "
+                    "basic_insured_in_province, bank_name, bank_account_name, "
                     "bank_account_number, bank_place, note, created_at, updated_at")
             with raw.copy(f"COPY enrollment_person ({cols}) FROM STDIN") as copy:
                 for number, name, category, _h, _r, phone in reader:
                     info = check_document("id_card", number)  # the derivation only
                     copy.write_row(("id_card", number, name, info.sex, info.birth_date, phone, region, region,
-                                    category, False, "", "", "", "", "", now, now))
+                                    category, False, False, False, False, "", "", "", "", "", now, now))
                     rows += 1
         else:
             plan_year = PlanYear.objects.select_related("scheme").get(
@@ -308,6 +346,7 @@ def main() -> None:
                         help="only: this many rounds of (COPY, ours) csv persons then payments, "
                              "interleaved so that each ratio is taken under the same machine load; "
                              "prints every round and the median ratio")
+    parser.add_argument("--claims-n", type=int, default=None, help="rows of the claims sheet (default: --n)")
     parser.add_argument("--memory", type=int, default=0,
                         help="only: dry-run, then import, a persons csv of this many rows")
     args = parser.parse_args()
@@ -331,7 +370,9 @@ def main() -> None:
         rounds(env, generate(tmp, args.n, xlsx=False), args.rounds)
         return
     runs = args.runs.split(",")
-    files = generate(tmp, args.n, xlsx="xlsx" in args.formats)
+    files = generate(tmp, args.n, xlsx="xlsx" in args.formats and runs != ["claims"])
+    if "claims" in runs:
+        claims(env, files, generate_claims(tmp, min(args.claims_n or args.n, args.n)))
     if "ours" in runs:
         for fmt in args.formats.split(","):
             spawn(env, "prepare")
@@ -349,6 +390,17 @@ def main() -> None:
         spawn(env, "prepare")
         report("COPY persons", spawn(env, "copy", "persons", str(files["persons.csv"])))
         report("COPY enrollments+payments", spawn(env, "copy", "payments", str(files["payments.csv"])))
+    spawn(env, "prepare")
+
+
+def claims(env, files, claim_files) -> None:
+    """The claims sheet beside the persons and payments sheets it needs."""
+    spawn(env, "prepare")
+    report("ours persons csv", spawn(env, "ours", "persons", str(files["persons.csv"])))
+    report("ours payments csv", spawn(env, "ours", "payments", str(files["payments.csv"])))
+    spawn(env, "ours", "hospitals", str(claim_files["hospitals.csv"]))
+    report("ours claims csv", spawn(env, "ours", "claims", str(claim_files["claims.csv"])))
+    report("ours claims csv re-import (unchanged)", spawn(env, "ours", "claims", str(claim_files["claims.csv"])))
     spawn(env, "prepare")
 
 

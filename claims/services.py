@@ -117,7 +117,7 @@ def _status_error(claim: Claim, action: str) -> ValidationError:
 # --------------------------------------------------------------------------- validation
 
 
-def _validate(claim: Claim, given: list[dict] | None) -> None:
+def _validate(claim: Claim, given: list[dict] | None, enrollments=None) -> None:
     """Every check of a settlement sheet (README §3, §6), Chinese messages by field."""
     errors: dict[str, list[str]] = {}
 
@@ -167,7 +167,7 @@ def _validate(claim: Claim, given: list[dict] | None) -> None:
     _validate_given(claim, given, err)
     if errors:
         raise ValidationError(errors)
-    _validate_coverage(claim, given)
+    _validate_coverage(claim, given, enrollments)
 
 
 def _validate_given(claim: Claim, given, err) -> None:
@@ -191,10 +191,11 @@ def _validate_given(claim: Claim, given, err) -> None:
                                 f"{fmt(row['paid'])} 超过医疗总费用 {fmt(claim.total)}")
 
 
-def _validate_coverage(claim: Claim, given) -> None:
+def _validate_coverage(claim: Claim, given, read=None) -> None:
     """The person must hold coverage in the region on the service date (README §6: a claim
-    dated outside coverage is bad input); given layers only for schemes held."""
-    enrollments = list(selectors.region_enrollments(claim.person, claim.region, claim.year))
+    dated outside coverage is bad input); given layers only for schemes held. ``read``:
+    the person's enrollments of the year already read (``selectors.enrollments_by_person``)."""
+    enrollments = list(selectors.region_enrollments(claim.person, claim.region, claim.year, read))
     if not enrollments:
         raise ValidationError({"person": f"参保人{shown_name(claim.person.name)}没有{claim.region.name} "
                                          f"{claim.year} 年度的参保登记"})
@@ -212,14 +213,16 @@ def _validate_coverage(claim: Claim, given) -> None:
                 f"{codes.SchemeKind(row['scheme_kind']).label}（{claim.year} 年度），不能带入该层结算结果")})
 
 
-def claim_derive(claim: Claim) -> None:
+def claim_derive(claim: Claim, *, enrollments=None) -> None:
     """Fill the derived fields of an unsaved claim (writes nothing): year, region (from
     the person's enrollments when not chosen, README §4.2), class-B copay from class-B
-    items, location (codes.md: derived from the hospital), acceptance date."""
+    items, location (codes.md: derived from the hospital), acceptance date.
+    ``enrollments``: the person's enrollments of the claim's year when already read in
+    bulk (``selectors.enrollments_by_person``; the claims sheet), else queried."""
     if claim.service_date is not None:
         claim.year = claim.service_date.year
     if claim.region_id is None and claim.person_id is not None and claim.service_date is not None:
-        claim.region = selectors.person_region(claim.person, claim.year)
+        claim.region = selectors.person_region(claim.person, claim.year, enrollments)
     if claim.region_id is not None:
         claim.region = claim.region.pooling_region
     if (claim.class_b_items is not None and not claim.class_b_copay and claim.region_id
@@ -318,15 +321,16 @@ def _person_visible(acting_user, person: Person) -> None:
 
 
 def claim_validate(*, claim: Claim, given: list[dict] | None = None,
-                   check_duplicate: bool = True) -> None:
+                   check_duplicate: bool = True, enrollments=None) -> None:
     """The checks of a derived settlement sheet (``claim_derive`` first): amounts add up
     and are not negative (README §3, §6), hospital/disease/delivery required by the claim
     type, the service date inside the person's coverage, given layers only for schemes
     held, and (``check_duplicate``) the settlement number not yet recorded at the
     hospital. Raises ``ValidationError`` keyed by field; writes nothing. Used by
     ``claim_create``/``claim_update`` and by the claims sheet import
-    (``claims.sheet_kinds``, which checks duplicates in bulk)."""
-    _validate(claim, given)
+    (``claims.sheet_kinds``, which checks duplicates in bulk and passes the persons'
+    ``enrollments`` of the year read in bulk, as for ``claim_derive``)."""
+    _validate(claim, given, enrollments)
     if check_duplicate:
         _duplicate_check(claim)
 

@@ -20,9 +20,9 @@ from collections import defaultdict
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from simple_history.utils import bulk_create_with_history
+from django.utils import timezone
 
-from claims import batch, services
+from claims import batch, selectors, services
 from claims.models import Claim, GivenLayer, Hospital
 from claims.sheet_kinds.columns import (
     AMOUNTS,
@@ -57,9 +57,27 @@ from policies import codes
 from policies.lookups import RegionLookup
 from policies.masking import mask_for_user_or_system, masked_id, masked_name
 from policies.models import ChronicDisease
+from sheets.bulk_sql import insert_history, insert_values
 from sheets.parsing import normalise_text, parse_bool, parse_date, parse_decimal, text
 from sheets.registry import Column, SheetKind, register
 from sheets.report import messages_by_field
+
+
+def _insert_instances(model, objs, now) -> list[dict]:
+    """INSERT unsaved instances (``bulk_sql.insert_values``: ``auto_now`` fields get
+    ``now``); each instance gets its key. Returns the rows written (for the history)."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    auto = [f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    names = [f.attname for f in fields if f.attname not in auto]
+    rows = [{name: getattr(obj, name) for name in names} for obj in objs]
+    insert_values(model, rows, now=now)
+    pk = model._meta.pk.attname
+    for obj, row in zip(objs, rows, strict=True):
+        setattr(obj, pk, row[pk])
+        for name in auto:
+            setattr(obj, name, row[name])
+        obj._state.adding = False
+    return rows
 
 
 @register
@@ -72,6 +90,7 @@ class ClaimSheet(SheetKind):
     writes = ("claims.Claim", "claims.GivenLayer")
     label = "理赔结算单"
     import_permission = "claims.import_claim"
+    one_pass = True  # a sheet of the file is found through ctx.state["seen"] first
 
     def __init__(self):
         self.regions = RegionLookup()
@@ -215,7 +234,10 @@ class ClaimSheet(SheetKind):
         given = defaultdict(dict)
         for layer in GivenLayer.objects.filter(claim__in=[c.pk for c in recorded.values()]):
             given[layer.claim_id][layer.scheme_kind] = (layer.paid, layer.deductible, layer.over_cap)
-        return dict(persons=persons, visible=visible, hospitals=hospitals, recorded=recorded, given=given)
+        enrollments = selectors.enrollments_by_person({p.pk for p in persons.values()},
+                                                      {row["service_date"].year for row in rows})
+        return dict(persons=persons, visible=visible, hospitals=hospitals, recorded=recorded, given=given,
+                    enrollments=enrollments)
 
     def _given(self, ctx, row) -> list[dict] | None:
         """The row's given layers; None (reported) when a part is given without 支付."""
@@ -278,8 +300,9 @@ class ClaimSheet(SheetKind):
             delivery_mode=row["delivery_mode"], drug_list=row["drug_list"], drug_class=row["drug_class"],
             accepted_on=row["accepted_on"], offline_review=row["offline_review"], note=row["note"],
             created_by=ctx.user)
+        enrollments = data["enrollments"].get((person.pk, row["service_date"].year), [])
         try:
-            services.claim_derive(claim)
+            services.claim_derive(claim, enrollments=enrollments)
         except ValidationError as exc:
             self._report(ctx, row, exc, given)
             return None
@@ -297,9 +320,9 @@ class ClaimSheet(SheetKind):
         if recorded is not None:
             return self._check_recorded(ctx, data, row, claim, given, recorded)
         try:
-            services.claim_validate(claim=claim, given=given, check_duplicate=False)
+            services.claim_validate(claim=claim, given=given, check_duplicate=False, enrollments=enrollments)
             claim.review_due_date = services.selectors.review_due_date(claim)
-            claim.full_clean(exclude=["person", "region", "hospital", "disease"], validate_unique=False,
+            claim.full_clean(exclude=["person", "region", "hospital", "disease", "created_by"], validate_unique=False,
                              validate_constraints=False)
         except ValidationError as exc:
             self._report(ctx, row, exc, given)
@@ -342,13 +365,17 @@ class ClaimSheet(SheetKind):
     # ------------------------------------------------------------------ write
 
     def write(self, planned, ctx):
+        """The checked sheets and their given layers, with their history rows, through
+        ``sheets.bulk_sql`` (COPY on PostgreSQL): Django's ``bulk_create`` compiled every
+        value of every row and cost more than the checks."""
         claims = [claim for claim, _g in planned]
-        bulk_create_with_history(claims, Claim, batch_size=1000, default_user=ctx.user,
-                                 default_change_reason=CHANGE_REASON)
+        now = timezone.now()
+        rows = _insert_instances(Claim, claims, now)
+        insert_history(Claim, rows, user=ctx.user, reason=CHANGE_REASON, when=now, created=True)
         layers = [GivenLayer(claim=claim, **layer) for claim, given in planned for layer in given]
         if layers:
-            bulk_create_with_history(layers, GivenLayer, batch_size=1000, default_user=ctx.user,
-                                     default_change_reason=CHANGE_REASON)
+            insert_history(GivenLayer, _insert_instances(GivenLayer, layers, now), user=ctx.user,
+                           reason=CHANGE_REASON, when=now, created=True)
         self.imported_ids.extend(claim.pk for claim in claims)
 
     def settle_imported(self, user):
