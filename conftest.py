@@ -65,12 +65,15 @@ class SeedPolicies:
             self.atomic.__enter__()
             self.load()
 
-    def rollback(self):
-        from django.db import transaction
+    def rollback(self, *, at_end=False):
+        """``at_end``: after the worker's last test, whose teardown has already ended the
+        session (test database destroyed, connection closed: nothing left to roll back)."""
+        from django.db import connection, transaction
 
         with self.blocker.unblock():
-            transaction.set_rollback(True)
-            self.atomic.__exit__(None, None, None)
+            if not (at_end and not connection.in_atomic_block):
+                transaction.set_rollback(True)
+                self.atomic.__exit__(None, None, None)
         self.atomic = None
 
     def load(self):
@@ -125,7 +128,7 @@ def pytest_runtest_teardown(item, nextitem):
     for a next test that uses them, roll it back otherwise."""
     result = yield
     if SEED.open and not _rolled_back_with_policies(nextitem):
-        SEED.rollback()
+        SEED.rollback(at_end=nextitem is None)
     return result
 
 
@@ -228,3 +231,47 @@ class FastFlush:
 
 def pytest_configure(config):
     FastFlush().install()
+
+
+# The longest tests, with a rough duration in seconds (CI, PostgreSQL): started first, spread
+# over the xdist workers, so that no worker starts a one-minute test while the other is done.
+SLOW_FIRST = [
+    ("tests/browser/test_browser_round_trip.py::test_every_change_form", 80),  # the plan-year pages' ≈ 1 200 fields each
+    ("tests/test_page_scan.py", 37),  # one role's whole day per test
+    ("tests/browser/", 15),
+    ("claims/tests/test_settle_workers.py", 15),  # starts real Celery workers
+]
+
+
+def expected_seconds(item) -> int:
+    return next((seconds for prefix, seconds in SLOW_FIRST if item.nodeid.startswith(prefix)), 0)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-django's order (rolled-back tests first)
+def pytest_collection_modifyitems(config, items):
+    """With xdist's ``worksteal`` each of the n workers first receives one n-th of the list,
+    in order, and an idle worker later takes half of the others' remaining tests from their
+    end. The slow tests are dealt out over those n parts (longest first, to the part with the
+    least slow time) and put at the start of their part; every other test keeps its place
+    in the order. The order only decides where tests run, never whether they run (every
+    test leaves the database as it found it: rolled back or flushed)."""
+    workers = getattr(config, "workerinput", {}).get("workercount", 0)
+    if workers < 2 or not items:
+        return
+    slow = sorted((item for item in items if expected_seconds(item)), key=expected_seconds, reverse=True)
+    if not slow:
+        return
+    sizes, left = [], len(items)  # how worksteal deals the list out
+    for k in range(workers):
+        sizes.append(left // (workers - k))
+        left -= sizes[-1]
+    parts, load = [[] for _ in sizes], [0] * workers
+    for item in slow:
+        k = min((k for k in range(workers) if len(parts[k]) < sizes[k]), key=lambda k: load[k])
+        parts[k].append(item)
+        load[k] += expected_seconds(item)
+    chosen = set(map(id, slow))
+    rest = iter([item for item in items if id(item) not in chosen])
+    for k, size in enumerate(sizes):
+        parts[k].extend(next(rest) for _ in range(size - len(parts[k])))
+    items[:] = [item for part in parts for item in part]
