@@ -9,6 +9,10 @@ transaction is rolled back before the first test that does not use them, so ever
 test still starts from an empty database. A test whose database is not rolled back
 (``transaction=True``, ``live_server``: flushed after the test) gets the same rows inserted
 from a copy taken after the first load, then flushed with the rest.
+
+``FastFlush``: after a ``transaction=True`` / live-server test the rows are deleted instead
+of Django's flush (TRUNCATE of every table, 1–3 s on PostgreSQL, then ≈ 0.6 s recreating
+the content types and permissions): the same empty tables, in milliseconds.
 """
 import os
 
@@ -61,12 +65,15 @@ class SeedPolicies:
             self.atomic.__enter__()
             self.load()
 
-    def rollback(self):
-        from django.db import transaction
+    def rollback(self, *, at_end=False):
+        """``at_end``: after the worker's last test, whose teardown has already ended the
+        session (test database destroyed, connection closed: nothing left to roll back)."""
+        from django.db import connection, transaction
 
         with self.blocker.unblock():
-            transaction.set_rollback(True)
-            self.atomic.__exit__(None, None, None)
+            if not (at_end and not connection.in_atomic_block):
+                transaction.set_rollback(True)
+                self.atomic.__exit__(None, None, None)
         self.atomic = None
 
     def load(self):
@@ -121,7 +128,7 @@ def pytest_runtest_teardown(item, nextitem):
     for a next test that uses them, roll it back otherwise."""
     result = yield
     if SEED.open and not _rolled_back_with_policies(nextitem):
-        SEED.rollback()
+        SEED.rollback(at_end=nextitem is None)
     return result
 
 
@@ -130,3 +137,141 @@ def loaded_policies(db):
     """The five seed systems' 2024 plan years, loaded with ``load_policies``."""
     if not SEED.open:  # a transaction=True / live-server test: inserted, flushed afterwards
         SEED.load()
+
+
+class FastFlush:
+    """The flush after a ``transaction=True`` / live-server test, without TRUNCATE.
+
+    Django's flush (``TransactionTestCase._fixture_teardown``) truncates every table — on
+    PostgreSQL a new file for each of ≈ 135 tables and their indexes, 1–3 s — and then
+    emits ``post_migrate``, which recreates the content types and permissions it truncated
+    and renames the permissions (``policies.permission_names``), ≈ 0.6 s more. After these
+    tests most tables are empty: deleting the rows leaves the same database in a few
+    milliseconds. The content types and permissions (the only rows ``post_migrate``
+    writes) are kept when the test left them as they were at its start (compared row by
+    row), so ``post_migrate`` has nothing to recreate; otherwise, or when a test narrows
+    ``available_apps`` or uses ``serialized_rollback``, Django's own flush runs. On
+    PostgreSQL the deletes run with ``session_replication_role = replica`` (a superuser's
+    setting, as the test database's owner is here; without it Django's flush runs): no
+    trigger fires, as with TRUNCATE — the append-only triggers of the audit log, the
+    ledger and the frozen year-end statements refuse a DELETE, and foreign keys are not
+    checked between tables that are all emptied. Sequences are not reset, as in Django's.
+    """
+
+    def __init__(self):
+        self.before = {}  # database alias -> the kept rows at the start of the test
+
+    @staticmethod
+    def kept_tables():
+        from django.contrib.auth.models import Permission
+        from django.contrib.contenttypes.models import ContentType
+
+        return [ContentType._meta.db_table, Permission._meta.db_table]
+
+    def kept_rows(self, connection):
+        rows = []
+        with connection.cursor() as cursor:
+            for table in self.kept_tables():
+                cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)} ORDER BY 1")
+                rows.append(cursor.fetchall())
+        return rows
+
+    def pre_setup(self, testcase):
+        from django.db import connections
+
+        self.before = {}
+        if testcase.available_apps is None and not testcase.serialized_rollback:
+            for alias in testcase._databases_names(include_mirrors=False):
+                self.before[alias] = self.kept_rows(connections[alias])
+
+    def flush(self, connection) -> bool:
+        """Empty every table but the kept ones; False when this cannot stand for Django's flush."""
+        from django.core.management.color import no_style
+        from django.db import transaction
+
+        before = self.before.get(connection.alias)
+        if before is None or self.kept_rows(connection) != before:
+            return False
+        kept = set(self.kept_tables())
+        tables = [t for t in connection.introspection.django_table_names(only_existing=True, include_views=False)
+                  if t not in kept]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT current_setting('is_superuser')")
+                if cursor.fetchone()[0] != "on":
+                    return False
+            with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = replica")
+                cursor.execute("; ".join(f"DELETE FROM {connection.ops.quote_name(t)}" for t in tables))
+        else:  # SQLite: Django's flush is already DELETE; only the post_migrate is saved
+            connection.ops.execute_sql_flush(connection.ops.sql_flush(no_style(), tables))
+        return True
+
+    def install(self):
+        from django.db import connections
+        from django.test import TestCase, TransactionTestCase
+
+        pre_setup = TransactionTestCase.__dict__["_pre_setup"].__func__  # a classmethod
+        fixture_teardown = TransactionTestCase._fixture_teardown
+        flusher = self
+
+        def _pre_setup(cls):
+            if not issubclass(cls, TestCase):  # TestCase rolls back: nothing to flush
+                flusher.pre_setup(cls)
+            return pre_setup(cls)
+
+        def _fixture_teardown(testcase):
+            aliases = list(testcase._databases_names(include_mirrors=False))
+            if not all(flusher.flush(connections[alias]) for alias in aliases):
+                fixture_teardown(testcase)  # whatever a fast flush emptied is empty for it too
+
+        TransactionTestCase._pre_setup = classmethod(_pre_setup)
+        TransactionTestCase._fixture_teardown = _fixture_teardown
+
+
+def pytest_configure(config):
+    FastFlush().install()
+
+
+# The longest tests, with a rough duration in seconds (CI, PostgreSQL): started first, spread
+# over the xdist workers, so that no worker starts a one-minute test while the other is done.
+SLOW_FIRST = [
+    ("tests/browser/test_browser_round_trip.py::test_every_change_form", 80),  # the plan-year pages' ≈ 1 200 fields each
+    ("tests/test_page_scan.py", 37),  # one role's whole day per test
+    ("tests/browser/", 15),
+    ("claims/tests/test_settle_workers.py", 15),  # starts real Celery workers
+]
+
+
+def expected_seconds(item) -> int:
+    return next((seconds for prefix, seconds in SLOW_FIRST if item.nodeid.startswith(prefix)), 0)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-django's order (rolled-back tests first)
+def pytest_collection_modifyitems(config, items):
+    """With xdist's ``worksteal`` each of the n workers first receives one n-th of the list,
+    in order, and an idle worker later takes half of the others' remaining tests from their
+    end. The slow tests are dealt out over those n parts (longest first, to the part with the
+    least slow time) and put at the start of their part; every other test keeps its place
+    in the order. The order only decides where tests run, never whether they run (every
+    test leaves the database as it found it: rolled back or flushed)."""
+    workers = getattr(config, "workerinput", {}).get("workercount", 0)
+    if workers < 2 or not items:
+        return
+    slow = sorted((item for item in items if expected_seconds(item)), key=expected_seconds, reverse=True)
+    if not slow:
+        return
+    sizes, left = [], len(items)  # how worksteal deals the list out
+    for k in range(workers):
+        sizes.append(left // (workers - k))
+        left -= sizes[-1]
+    parts, load = [[] for _ in sizes], [0] * workers
+    for item in slow:
+        k = min((k for k in range(workers) if len(parts[k]) < sizes[k]), key=lambda k: load[k])
+        parts[k].append(item)
+        load[k] += expected_seconds(item)
+    chosen = set(map(id, slow))
+    rest = iter([item for item in items if id(item) not in chosen])
+    for k, size in enumerate(sizes):
+        parts[k].extend(next(rest) for _ in range(size - len(parts[k])))
+    items[:] = [item for part in parts for item in part]

@@ -75,11 +75,17 @@ def assert_only_local_requests(page, live_server):
 
 
 ARTIFACTS = Path(os.environ.get("BROWSER_ARTIFACTS") or Path(__file__).parent / "artifacts")
+# BROWSER_SCREENSHOTS=0 (CI, where nobody looks at them): no screenshot is taken; a
+# full-page one of a long admin page costs a fraction of a second, ≈ 80 are taken.
+SCREENSHOTS = os.environ.get("BROWSER_SCREENSHOTS", "1") != "0"
 
 
 def save_screenshot(page, name, *, full_page=True):
     """A screenshot for a reviewer to look at, in ``$BROWSER_ARTIFACTS`` (default
-    ``tests/browser/artifacts/``, ignored by git); never part of an assertion."""
+    ``tests/browser/artifacts/``, ignored by git); never part of an assertion. None when
+    ``BROWSER_SCREENSHOTS=0``."""
+    if not SCREENSHOTS:
+        return None
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
     path = ARTIFACTS / f"{safe}.png"
