@@ -76,7 +76,8 @@ def cmd_time(args) -> None:
     def say(line):
         print(line, flush=True)
 
-    results = time_pages(users(), roles=roles, runs=args.runs, deep_page=args.deep_page, out=say)
+    only = [label for label in args.only.split(",") if label]
+    results = time_pages(users(), roles=roles, runs=args.runs, deep_page=args.deep_page, out=say, only=only)
     print(f"\nmachine: {machine()}\n")
     print(report(results, roles, threshold_ms=args.threshold))
     if args.explain:
@@ -95,6 +96,7 @@ def main(argv=None) -> None:
     t.add_argument("--runs", type=int, default=5, help="warm requests per page (the median is shown)")
     t.add_argument("--roles", default="", help="comma-separated: admin,clerk,reviewer,finance (default all)")
     t.add_argument("--deep-page", type=int, default=1000, help="the deep page of the long lists")
+    t.add_argument("--only", default="", help="comma-separated beginnings of the page labels to time")
     t.add_argument("--explain", action="store_true", help="EXPLAIN (ANALYZE, BUFFERS) of the slow pages' queries")
     t.add_argument("--threshold", type=float, default=300.0, help="ms: a slower page is marked (and explained)")
     t.add_argument("--top", type=int, default=3, help="queries explained per slow page")

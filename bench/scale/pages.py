@@ -66,8 +66,9 @@ def samples() -> dict:
     return {"person": person, "claim": claim, "plan_year": plan_year}
 
 
-def day(deep_page: int) -> list[Page]:
-    """Every page of the roles' day (the filter pages are found on the list pages)."""
+def day() -> list[Page]:
+    """Every page of the roles' day (the filter and deep pages are found on the list pages:
+    ``filters_of``)."""
     s = samples()
     person, claim, plan_year = s["person"], s["claim"], s["plan_year"]
     persons = reverse("admin:enrollment_person_changelist")
@@ -75,7 +76,6 @@ def day(deep_page: int) -> list[Page]:
     return [
         Page("首页（统计看板）", reverse("admin:index")),
         Page("参保人 第 1 页", persons, filters_of="参保人"),
-        Page(f"参保人 第 {deep_page} 页", f"{persons}?p={deep_page}"),
         Page("参保人 按完整身份证号查找", f"{persons}?q={person.document_number}"),
         Page("参保人 按姓名查找", f"{persons}?q={person.name}"),
         Page("参保人 修改页", reverse("admin:enrollment_person_change", args=[person.pk])),
@@ -87,7 +87,6 @@ def day(deep_page: int) -> list[Page]:
         Page("待审核登记 列表", reverse("admin:enrollment_pendingregistration_changelist"), ("admin", "reviewer")),
         Page("退费 列表", reverse("admin:enrollment_refund_changelist")),
         Page("理赔 第 1 页", claims, filters_of="理赔"),
-        Page(f"理赔 第 {deep_page} 页", f"{claims}?p={deep_page}"),
         Page("理赔 按身份证号查找", f"{claims}?q={person.document_number}"),
         Page("理赔 按姓名查找", f"{claims}?q={person.name}"),
         Page("理赔 修改页", reverse("admin:claims_claim_change", args=[claim.pk])),

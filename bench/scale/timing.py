@@ -3,6 +3,7 @@ under ``CaptureQueriesContext``: the median wall time, the queries and the media
 time; the slow pages' slowest queries explained."""
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -55,31 +56,47 @@ def _line(label: str, role: str, t: Timing) -> str:
     return f"{label:<28} {LABELS[role]:<10} {t.ms:>9.0f} ms {t.queries:>4} queries {t.sql_ms:>9.0f} ms SQL"
 
 
-def time_pages(users: dict, *, roles, runs: int, deep_page: int, out=print) -> dict:
+DEEP = re.compile(r"[?&]p=(\d+)")
+
+
+def time_pages(users: dict, *, roles, runs: int, deep_page: int, out=print, only=()) -> dict:
     """{page label: {role: Timing}} in the order of the day; the list filters' pages
-    (found on each list page, per role) follow their list."""
+    (found on each list page, per role) and the deep page (``deep_page``, or the last
+    page when the role's list is shorter) follow their list. ``only``: the labels (their
+    beginnings) of the pages to time."""
     clients = {}
     for role in roles:
         clients[role] = Client()
         clients[role].force_login(users[role])
     results: dict[str, dict] = {}
     urls: dict[str, dict] = {}
-    for page in day(deep_page):
+    def wanted(label):
+        return not only or any(label.startswith(prefix) for prefix in only)
+
+    def one(label, role, url):
+        timing, html = measure(clients[role], url, runs)
+        results.setdefault(label, {})[role] = timing
+        urls.setdefault(label, {})[role] = url
+        out(_line(label, role, timing))
+        return html
+
+    for page in day():
         for role in roles:
             if role not in page.roles:
                 continue
-            timing, html = measure(clients[role], page.url, runs)
-            results.setdefault(page.label, {})[role] = timing
-            urls.setdefault(page.label, {})[role] = page.url
-            out(_line(page.label, role, timing))
+            if wanted(page.label):
+                html = one(page.label, role, page.url)
+            elif page.filters_of:  # only to find its filters and last page
+                html = measure(clients[role], page.url, 0)[1]
             if page.filters_of:
                 for title, query in filter_links(html):
                     label = f"{page.filters_of} 筛选：{title}"
-                    url = page.url.split("?")[0] + query
-                    f_timing, _ = measure(clients[role], url, runs)
-                    results.setdefault(label, {})[role] = f_timing
-                    urls.setdefault(label, {})[role] = url
-                    out(_line(label, role, f_timing))
+                    if wanted(label):
+                        one(label, role, page.url.split("?")[0] + query)
+                last = max((int(n) for n in DEEP.findall(html)), default=1)
+                label = f"{page.filters_of} 第 {deep_page} 页（或末页）"
+                if last > 1 and wanted(label):
+                    one(label, role, f"{page.url}?p={min(deep_page, last)}")
     results["__urls__"] = urls
     return results
 
