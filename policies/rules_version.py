@@ -72,14 +72,20 @@ _PG_FUNCTIONS = {
     "all": f"""
         UPDATE {PLAN_YEAR} SET rules_version = gen_random_uuid();""",
 }
-# the plan year's own row: any update (a save of a stale instance too) gets a new version
+# the plan year's own row: any update that changes it (a save of a stale instance too: its
+# old version differs) gets a new version; a save that changes nothing keeps it
 _PG_SELF = """CREATE OR REPLACE FUNCTION policies_rules_version_self() RETURNS trigger
-              LANGUAGE plpgsql AS $$ BEGIN NEW.rules_version := gen_random_uuid(); RETURN NEW; END $$"""
+              LANGUAGE plpgsql AS $$ BEGIN
+              IF NEW IS DISTINCT FROM OLD THEN NEW.rules_version := gen_random_uuid(); END IF;
+              RETURN NEW; END $$"""
 
 
 def _pg_sql() -> list[tuple[str | None, str]]:
+    # an UPDATE that changes nothing (a page saved unchanged) keeps the version
     sql = [(None, f"""CREATE OR REPLACE FUNCTION policies_rules_version_{how}() RETURNS trigger
-                      LANGUAGE plpgsql AS $$ BEGIN {body}
+                      LANGUAGE plpgsql AS $$ BEGIN
+                      IF TG_OP = 'UPDATE' AND OLD IS NOT DISTINCT FROM NEW THEN RETURN NULL; END IF;
+                      {body}
                       RETURN NULL; END $$""") for how, body in _PG_FUNCTIONS.items()]
     sql.append((None, _PG_SELF))
     for table, stem, how in _tables():
@@ -110,6 +116,16 @@ def _sqlite_update(how: str, row: str) -> str:
 SQLITE_EVENTS = (("INSERT", "", ("NEW",)), ("UPDATE", "_upd", ("OLD", "NEW")), ("DELETE", "_del", ("OLD",)))
 
 
+def _sqlite_changed(table: str) -> str:
+    """``WHEN`` clause of an update trigger: some column of the row changed (an update
+    that changes nothing, a page saved unchanged, keeps the version)."""
+    from django.apps import apps
+
+    model = next(m for m in apps.get_models() if m._meta.db_table == table)
+    columns = [f.column for f in model._meta.concrete_fields]
+    return " WHEN " + " OR ".join(f'OLD."{c}" IS NOT NEW."{c}"' for c in columns)
+
+
 def _sqlite_sql() -> list[tuple[str | None, str]]:
     sql = []
     for table, stem, how in _tables():
@@ -119,8 +135,10 @@ def _sqlite_sql() -> list[tuple[str | None, str]]:
             if how == "self":
                 rows = ("NEW",)
             body = " ".join(_sqlite_update(how, row) for row in rows)
-            sql.append((table, f"CREATE TRIGGER IF NOT EXISTS {stem}_rules_version{suffix} "
-                               f"AFTER {event} ON {table} FOR EACH ROW BEGIN {body} END"))
+            when = _sqlite_changed(table) if event == "UPDATE" else ""
+            sql.append((table, f"DROP TRIGGER IF EXISTS {stem}_rules_version{suffix}"))
+            sql.append((table, f"CREATE TRIGGER {stem}_rules_version{suffix} "
+                               f"AFTER {event} ON {table} FOR EACH ROW{when} BEGIN {body} END"))
     return sql
 
 

@@ -89,6 +89,14 @@ def _summarise(plan_years) -> None:
     insured of a plan year are counted across the schemes of its region and year) by the
     figures of the selectors, computed now."""
     pks = [py.pk for py in plan_years]
+    with transaction.atomic():
+        # two refreshes of one region's year (tasks after concurrent writes) take turns:
+        # the second computes after the first has written, never both inserting at once
+        list(PlanYear.objects.select_for_update().filter(pk__in=pks).order_by("pk").values_list("pk"))
+        _replace_summaries(plan_years, pks)
+
+
+def _replace_summaries(plan_years, pks) -> None:
     now = timezone.now()
     participation = {r.plan_year.pk: r for r in sel.participation_rates(plan_years)}
     contributions = {r.plan_year.pk: r for r in sel.contributions(plan_years)}
@@ -115,13 +123,12 @@ def _summarise(plan_years) -> None:
     claim_types = [ClaimTypeSummary(plan_year=r.plan_year, seq=seq, claim_type=r.claim_type,
                                     claims=r.claims, paid=r.paid)
                    for seq, r in enumerate(cf.claims_paid_by_type(plan_years))]
-    with transaction.atomic():
-        for model in (CountySummary, SubsidySummary, ClaimTypeSummary, PlanYearSummary):
-            model.objects.filter(plan_year__in=pks).delete()
-        PlanYearSummary.objects.bulk_create(summaries)
-        CountySummary.objects.bulk_create(counties)
-        SubsidySummary.objects.bulk_create(subsidies)
-        ClaimTypeSummary.objects.bulk_create(claim_types)
+    for model in (CountySummary, SubsidySummary, ClaimTypeSummary, PlanYearSummary):
+        model.objects.filter(plan_year__in=pks).delete()
+    PlanYearSummary.objects.bulk_create(summaries)
+    CountySummary.objects.bulk_create(counties)
+    SubsidySummary.objects.bulk_create(subsidies)
+    ClaimTypeSummary.objects.bulk_create(claim_types)
 
 
 def dashboard_refresh(*, pairs=None, plan_year_ids=None) -> int:

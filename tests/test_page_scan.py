@@ -117,7 +117,8 @@ def test_no_developer_text_on_any_page_of_the_day(demo_day, db, username):
     client = Client()
     client.force_login(get_user_model().objects.get(username=username))
     problems, visited = scan(client)
-    assert visited > 20, username
+    # the 审计员 has two screens (审计日志, 我的任务) and no date drill-down on the log
+    assert visited > (15 if username == "shenji" else 20), username
     reports = [f"{username} {url}\n    " + "\n    ".join(items[:12])
                for url, items in sorted(problems.items())]
     assert not reports, f"{len(reports)} 个页面有开发者文字或错误：\n" + "\n".join(reports)

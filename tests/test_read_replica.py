@@ -109,15 +109,15 @@ def test_dashboard_and_figure_export_read_the_replica(client, replica_on):
         page = client.get(reverse("admin:index"))
     assert page.status_code == 200
     assert "三明市 三明普惠医联保 2024" in page.content.decode()  # the figures, read from the replica
-    assert sql.reading(sql.replica, "enrollment_enrollment") and not sql.writes(sql.replica)
-    assert not sql.reading(sql.default, "enrollment_enrollment")
+    assert sql.reading(sql.replica, "reports_planyearsummary") and not sql.writes(sql.replica)
+    assert not sql.reading(sql.default, "reports_planyearsummary")
     assert sql.reading(sql.default, "django_session")  # the request's own reads: the primary
 
     with Captured() as sql:
         export = client.get(reverse("reports:export", args=["participation"]))
     assert export.status_code == 200
-    assert sql.reading(sql.replica, "enrollment_enrollment") and not sql.writes(sql.replica)
-    assert not sql.reading(sql.default, "enrollment_enrollment")
+    assert sql.reading(sql.replica, "reports_planyearsummary") and not sql.writes(sql.replica)
+    assert not sql.reading(sql.default, "reports_planyearsummary")
     assert any('INSERT INTO "audit_' in q for q in sql.writes(sql.default))  # the export's audit row
     assert data.sm_commercial.pk
 
@@ -132,12 +132,12 @@ def test_a_browser_that_has_just_written_reads_the_primary(client, replica_on, s
     assert response.cookies[PIN_COOKIE]["max-age"] == settings.DATABASE_REPLICA_PIN_SECONDS
     assert "已将" in page.content.decode()  # the freeze's message: it was saved
     assert not sql.replica
-    assert sql.reading(sql.default, "enrollment_enrollment")
+    assert sql.reading(sql.default, "reports_planyearsummary")
 
     client.cookies.pop(PIN_COOKIE)  # the pin has expired
     with Captured() as sql:
         client.get(reverse("admin:index"))
-    assert sql.reading(sql.replica, "enrollment_enrollment")
+    assert sql.reading(sql.replica, "reports_planyearsummary")
 
 
 def test_an_export_job_reads_its_rows_from_the_replica_and_writes_its_own_to_the_primary(replica_on):

@@ -284,7 +284,7 @@ class PendingRegistrationAdmin(RegistrationAdmin):
 
     list_display = ["id", "application_date", "person", "disease", "scheme", "status",
                     "institution"]
-    list_filter = ["status", "disease__kind", ("disease", RegionListFilter)]
+    list_filter = ["status", "disease__kind", ("disease", admin.RelatedOnlyFieldListFilter)]
     date_hierarchy = None
     ordering = ["application_date", "id"]
     actions = ["start_review_action", "approve_action", "reject_action"]

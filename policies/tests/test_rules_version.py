@@ -85,3 +85,15 @@ def test_a_plan_years_own_save_keeps_no_stale_version(loaded_policies):
     stale.note = "改说明"
     stale.save()
     assert pm.PlanYear.objects.get(pk=stale.pk).rules_version not in (stale.rules_version, bumped)
+
+
+def test_a_save_that_changes_nothing_keeps_every_version(loaded_policies):
+    """A page saved unchanged changes nothing (the round-trip rule): neither the plan year's
+    own row nor a rule row saved with the values it holds gives a new version."""
+    rule = _a_benefit_rule()
+    before = versions()
+    pm.PlanYear.objects.get(pk=rule.plan_year_id).save()
+    pm.BenefitRule.objects.get(pk=rule.pk).save()
+    assert changed(before, versions()) == set()
+    pm.PlanYear.objects.filter(pk=rule.plan_year_id).update(year=rule.plan_year.year)
+    assert changed(before, versions()) == set()
