@@ -644,6 +644,9 @@ class PaymentAdmin(PersonSearchMixin, SheetAdminMixin, ExportMixin, RegionScoped
     def window(self, obj):
         return selectors.window_name(obj.enrollment.plan_year_id, obj.window_code)
 
+    def get_queryset(self, request):
+        return selectors.with_refunded(super().get_queryset(request))  # 退费 column: no query per row
+
     def get_list_display(self, request):
         def document(obj):
             return masked_id(request, obj.enrollment.person.document_number)

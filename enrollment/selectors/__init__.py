@@ -45,6 +45,7 @@ from .refunds import (  # noqa: F401
     refunded,
     refunds_payable,
     refunds_visible_to,
+    with_refunded,
 )
 from .registrations import (  # noqa: F401
     approved_registrations,

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import Sum
+from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from enrollment.models import Enrollment, Payment, Person, Refund
 from ledger import selectors as ledger
@@ -19,8 +20,21 @@ REFUND_REGION = "payment__scheme__region"
 BENEFITS_FIRST = "该参保人在本参保年度已有结算的理赔（待遇支出{amount}元），请先冲正该期间已结算的理赔，再办理退费"
 
 
+def with_refunded(payments):
+    """``payments`` with ``counted_refunds`` (Σ of each payment's refunds but 已驳回) read in
+    the same query: a list page asks ``refundable`` of every row without a query per row."""
+    counted = (Refund.objects.filter(payment=OuterRef("pk"), status__in=Refund.COUNTED)
+               .order_by().values("payment").annotate(s=Sum("amount")).values("s"))
+    return payments.annotate(counted_refunds=Coalesce(
+        Subquery(counted, output_field=DecimalField(max_digits=12, decimal_places=2)),
+        Value(ZERO), output_field=DecimalField(max_digits=12, decimal_places=2)))
+
+
 def refunded(payment: Payment, *, statuses=Refund.COUNTED, exclude_pk=None) -> Decimal:
-    """Σ the payment's refunds in ``statuses`` (default: all but 已驳回)."""
+    """Σ the payment's refunds in ``statuses`` (default: all but 已驳回); read from
+    ``with_refunded``'s annotation when the payment carries it."""
+    if statuses is Refund.COUNTED and exclude_pk is None and hasattr(payment, "counted_refunds"):
+        return payment.counted_refunds
     qs = Refund.objects.filter(payment=payment, status__in=statuses)
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
