@@ -29,6 +29,7 @@ from insurance_rules.facts import ClaimFacts, Coverage, Hospital, Period, Person
 from insurance_rules.money import ZERO, q2
 from insurance_rules.results import ItemResult, LayerResult, ParamRef
 from policies import models as pm
+from policies import selectors as policy_selectors
 from policies.access import scope_queryset
 from policies.masking import shown_name
 
@@ -227,30 +228,25 @@ def document_scope(claim: Claim) -> str:
     return "local" if claim_location(claim) == "in_region" else "out_of_region"
 
 
-_DOCUMENT_RULES: dict[tuple[int, int], tuple[tuple, list[pm.DocumentRule]]] = {}
+_DOCUMENT_RULES = policy_selectors.RowKeyedCache(size=64)  # (region, year) slots per process
 
 
 def document_rules(region: pm.Region, year: int, *, plan_years=None) -> list[pm.DocumentRule]:
     """The DocumentRule rows of the region's plan years of ``year`` (not drafts), in
     settlement order. ``plan_years``: the region's plan years of the year, just read (id →
     row with its scheme, ``fetch.RegionYear.plan_years``): the rows are then kept by the
-    process while none of those plan years' ``rules_version`` (changed by the database
-    with any of their rule rows, ``policies.rules_version``), status or scheme changes."""
-    key = None
-    if plan_years is not None:
-        key = tuple(sorted((py.pk, py.status, py.rules_version, py.scheme.kind, py.scheme.settlement_order)
-                           for py in plan_years.values()))
-        hit = _DOCUMENT_RULES.get((region.pk, year))
-        if hit is not None and hit[0] == key:
-            return hit[1]
-    rules = list(pm.DocumentRule.objects.filter(plan_year__scheme__region=region, plan_year__year=year)
-                 .exclude(plan_year__status=pm.PlanYear.Status.DRAFT)
-                 .select_related("plan_year__scheme").order_by("plan_year__scheme__settlement_order", "seq"))
-    if key is not None:
-        if len(_DOCUMENT_RULES) > 64:
-            _DOCUMENT_RULES.clear()
-        _DOCUMENT_RULES[(region.pk, year)] = (key, rules)
-    return rules
+    process while none of those plan years (their ``rules_version`` changes with any of
+    their rule rows, ``policies.rules_version``) or their schemes change."""
+    def read():
+        return list(pm.DocumentRule.objects.filter(plan_year__scheme__region=region, plan_year__year=year)
+                    .exclude(plan_year__status=pm.PlanYear.Status.DRAFT)
+                    .select_related("plan_year__scheme").order_by("plan_year__scheme__settlement_order", "seq"))
+
+    if plan_years is None:
+        return read()
+    key = tuple(sorted((policy_selectors.row_key(py), policy_selectors.row_key(py.scheme))
+                       for py in plan_years.values()))
+    return _DOCUMENT_RULES.get((region.pk, year), key, read)
 
 
 def paid_by_scheme(rows) -> dict[str, Decimal]:

@@ -67,18 +67,34 @@ class RegionYearParams:
     plan_years: dict[int, pm.PlanYear]
 
 
-_PLANS_CACHE: OrderedDict[tuple, tuple[tuple, dict[str, PlanParams | None]]] = OrderedDict()
-PLANS_CACHE_SIZE = 64  # (region, year, plan status) entries kept per process
+def row_key(obj) -> tuple:
+    """Every column of a model row as read (``PlanYear.rules_version`` among a plan year's):
+    the key under which something built from the row may be reused (``RowKeyedCache``)."""
+    return tuple(getattr(obj, f.attname) for f in obj._meta.concrete_fields)
 
 
-def _plans_key(region: pm.Region, schemes, chosen: dict[int, pm.PlanYear | None]) -> tuple:
-    """Everything ``build_params`` reads besides the rule rows — the region's, schemes' and
-    chosen plan years' own fields — and each chosen plan year's ``rules_version``, which
-    the database changes with any rule row of it (``policies.rules_version``)."""
-    return ((region.pk, region.code, region.name, region.province),
-            tuple((s.pk, s.kind, s.name, s.formula, s.settlement_order, s.has_tiers) for s in schemes),
-            tuple(None if py is None else (py.pk, py.year, py.status, py.official_participation_rate,
-                                           py.note, py.rules_version) for py in chosen.values()))
+class RowKeyedCache:
+    """A process-local cache of values built from policy rows: each slot (e.g. region, year)
+    keeps one value with the key of the rows it was built from (``row_key``); a value is
+    reused only while the rows just read give the same key — a rule-row write changes its
+    plan year's ``rules_version`` (``policies.rules_version``), so a stale value cannot be
+    used in any process. The least recently used slots beyond ``size`` are dropped."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.entries: OrderedDict[tuple, tuple[tuple, object]] = OrderedDict()
+
+    def get(self, slot: tuple, key: tuple, build):
+        hit = self.entries.get(slot)
+        if hit is None or hit[0] != key:
+            hit = self.entries[slot] = (key, build())
+        self.entries.move_to_end(slot)
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+        return hit[1]
+
+
+_PLANS = RowKeyedCache(size=64)  # (region, year, plan status) slots kept per process
 
 
 _SCHEME_COLUMNS = tuple(f.attname for f in pm.Scheme._meta.concrete_fields)
@@ -104,7 +120,7 @@ def region_year_params(region: pm.Region, year: int, plan_status: str = "active"
     """``RegionYearParams`` of a pooling region and year, in one query (the schemes and
     their plan years): the parameters are built from the rule tables (``build_params``) once per
     process and kept while no rule row, plan year, scheme or region field they read
-    changes (``_plans_key``: a stale entry cannot be used, in any process)."""
+    changes (``RowKeyedCache``: a stale entry cannot be used, in any process)."""
     if plan_status not in STATUS_PREFERENCE:
         raise InvalidInput(f"未知的年度方案状态：{plan_status}（active 或 draft）")
     schemes, plan_years, of_scheme = [], {}, defaultdict(list)
@@ -116,19 +132,15 @@ def region_year_params(region: pm.Region, year: int, plan_status: str = "active"
             plan_years[py.pk] = py
             of_scheme[py.scheme_id].append(py)
     chosen = {s.pk: _choose(of_scheme[s.pk], plan_status) for s in schemes}
-    key = _plans_key(region, schemes, chosen)
-    slot = (region.pk, year, plan_status)
-    hit = _PLANS_CACHE.get(slot)
-    if hit is not None and hit[0] == key:
-        _PLANS_CACHE.move_to_end(slot)
-        plans = hit[1]
-    else:
+
+    def build():
         built = build_params(region, schemes, [py for py in chosen.values() if py is not None])
-        plans = {s.kind: built.get(chosen[s.pk].pk) if chosen[s.pk] else None for s in schemes}
-        _PLANS_CACHE[slot] = (key, plans)
-        _PLANS_CACHE.move_to_end(slot)
-        while len(_PLANS_CACHE) > PLANS_CACHE_SIZE:
-            _PLANS_CACHE.popitem(last=False)
+        return {s.kind: built.get(chosen[s.pk].pk) if chosen[s.pk] else None for s in schemes}
+
+    # the key: every column of the region, its schemes and the chosen plan years
+    key = (row_key(region), tuple(map(row_key, schemes)),
+           tuple(None if py is None else row_key(py) for py in chosen.values()))
+    plans = _PLANS.get((region.pk, year, plan_status), key, build)
     return RegionYearParams(plans=dict(plans), names={s.kind: s.name for s in schemes},
                             plan_years=plan_years)
 
