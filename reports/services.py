@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from celery import shared_task
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -89,14 +89,6 @@ def _summarise(plan_years) -> None:
     insured of a plan year are counted across the schemes of its region and year) by the
     figures of the selectors, computed now."""
     pks = [py.pk for py in plan_years]
-    with transaction.atomic():
-        # two refreshes of one region's year (tasks after concurrent writes) take turns:
-        # the second computes after the first has written, never both inserting at once
-        list(PlanYear.objects.select_for_update().filter(pk__in=pks).order_by("pk").values_list("pk"))
-        _replace_summaries(plan_years, pks)
-
-
-def _replace_summaries(plan_years, pks) -> None:
     now = timezone.now()
     participation = {r.plan_year.pk: r for r in sel.participation_rates(plan_years)}
     contributions = {r.plan_year.pk: r for r in sel.contributions(plan_years)}
@@ -123,12 +115,19 @@ def _replace_summaries(plan_years, pks) -> None:
     claim_types = [ClaimTypeSummary(plan_year=r.plan_year, seq=seq, claim_type=r.claim_type,
                                     claims=r.claims, paid=r.paid)
                    for seq, r in enumerate(cf.claims_paid_by_type(plan_years))]
-    for model in (CountySummary, SubsidySummary, ClaimTypeSummary, PlanYearSummary):
-        model.objects.filter(plan_year__in=pks).delete()
-    PlanYearSummary.objects.bulk_create(summaries)
-    CountySummary.objects.bulk_create(counties)
-    SubsidySummary.objects.bulk_create(subsidies)
-    ClaimTypeSummary.objects.bulk_create(claim_types)
+    with transaction.atomic():
+        if connection.features.has_select_for_update:
+            # two refreshes of one region's year (tasks after concurrent writes) take turns
+            # replacing its rows, never both inserting at once (PostgreSQL; SQLite has one
+            # writer at a time, and a read before the write there would only risk a
+            # lock-upgrade "database is locked" under `make run`'s two workers)
+            list(PlanYear.objects.select_for_update().filter(pk__in=pks).order_by("pk").values_list("pk"))
+        for model in (CountySummary, SubsidySummary, ClaimTypeSummary, PlanYearSummary):
+            model.objects.filter(plan_year__in=pks).delete()
+        PlanYearSummary.objects.bulk_create(summaries)
+        CountySummary.objects.bulk_create(counties)
+        SubsidySummary.objects.bulk_create(subsidies)
+        ClaimTypeSummary.objects.bulk_create(claim_types)
 
 
 def dashboard_refresh(*, pairs=None, plan_year_ids=None) -> int:
