@@ -40,6 +40,7 @@ from django.db.models import Q
 from .models import PlanYear, Region, Scheme
 
 _CACHE_ATTR = "_policies_region_ids"
+_KEYS_ATTR = "_policies_region_keys"
 
 
 # --------------------------------------------------------------------------- selectors
@@ -105,8 +106,9 @@ def user_bound_regions(user):
 
 
 def clear_region_cache(user) -> None:
-    if hasattr(user, _CACHE_ATTR):
-        delattr(user, _CACHE_ATTR)
+    for attr in (_CACHE_ATTR, _KEYS_ATTR):
+        if hasattr(user, attr):
+            delattr(user, attr)
 
 
 def regions_in_words(user) -> str:
@@ -156,6 +158,34 @@ def scope_queryset(qs, user, region_field: str, *, include_shared: bool = False)
     if user_sees_all_regions(user):
         return qs
     return qs.filter(region_filter(user, region_field, include_shared=include_shared))
+
+
+def region_keys(user, model) -> list[int]:
+    """The primary keys of the rows of ``model`` — a region-bound policy table
+    (``Scheme``, ``PlanYear``) — in ``user``'s regions, read once per request (cached on
+    the user object, as ``user_region_ids``)."""
+    cache = getattr(user, _KEYS_ATTR, None)
+    if cache is None:
+        cache = {}
+        setattr(user, _KEYS_ATTR, cache)
+    if model not in cache:
+        path = KNOWN_REGION_PATHS[model]
+        cache[model] = sorted(model._default_manager.filter(**{f"{path}__in": user_region_ids(user)})
+                              .values_list("pk", flat=True))
+    return cache[model]
+
+
+def scope_by_keys(qs, user, key_field: str):
+    """``scope_queryset`` of a large table through its foreign key ``key_field`` to a
+    region-bound policy table (``"plan_year"``, ``"scheme"``): the user's rows of that
+    table are read first (``region_keys``), then ``key_field_id IN (…)`` — a condition on
+    the listed table's own column, which an index holding it can serve while scanning in
+    the list's order, instead of joins up to the region (docs/scale.md §6). Unchanged for
+    a superuser."""
+    if user_sees_all_regions(user):
+        return qs
+    model = qs.model._meta.get_field(key_field).related_model
+    return qs.filter(**{f"{key_field}__in": region_keys(user, model)})
 
 
 def region_id_of(obj, region_field: str):
@@ -325,13 +355,21 @@ class RegionScopedAdminMixin(RegionScopedWritesAdminMixin):
       Scheme, PlanYear, models with a FK to those, models whose admin uses this mixin);
     - ``save_model``: refuses to save a row that would land outside the user's regions.
 
+    ``region_key_field``: a large list whose ``region_field`` goes through a foreign key
+    to ``PlanYear`` or ``Scheme`` (``"plan_year"``, ``"scheme"``) is scoped by that
+    column, ``scope_by_keys``, not by joins up to the region.
+
     ``shared_when_null = True``: rows whose region is empty are shared by all regions
     (e.g. a national holiday): everyone with the view permission sees them, only a
     user with national scope (superuser, or bound to every region) may change or delete
     them.
     """
 
+    region_key_field: str | None = None
+
     def get_queryset(self, request):
+        if self.region_key_field and not self.shared_when_null:
+            return scope_by_keys(super().get_queryset(request), request.user, self.region_key_field)
         return scope_queryset(super().get_queryset(request), request.user, self._region_field(),
                               include_shared=self.shared_when_null)
 

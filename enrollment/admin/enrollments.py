@@ -51,7 +51,7 @@ from enrollment.models import (
 )
 from insurance_rules.errors import CaseError
 from insurance_rules.money import fmt
-from listing.filters import RegionListFilter
+from listing.filters import RegionListFilter, through_keys
 from listing.paging import EstimatedCountPaginator
 from policies import codes
 from policies.access import RegionScopedAdminMixin, user_bound_regions, user_region_ids, user_sees_all_regions
@@ -323,9 +323,14 @@ class EnrollmentAdmin(PersonSearchMixin, RegionScopedAdminMixin, HistoryAdmin):
     paginator = EstimatedCountPaginator  # no exact COUNT(*) of a large list (listing.paging)
     show_full_result_count = False
     region_field = "plan_year__scheme__region"
-    list_filter = [("plan_year__scheme__region", RegionListFilter),
-                   "plan_year__scheme__kind", "plan_year__year", "person__category",
-                   EnrollmentIdentityFilter, "status", "origin", "auto_renew"]
+    region_key_field = "plan_year"  # scoped by plan_year_id IN (…): no join (policies.access)
+    # newest plan year first (plan years are created year after year), then newest
+    # registration: the enrollment_recent index, for every user and every plan-year scope
+    ordering = ["-plan_year_id", "-id"]
+    list_filter = [("plan_year__scheme__region", through_keys(RegionListFilter, "plan_year")),
+                   ("plan_year__scheme__kind", through_keys(admin.ChoicesFieldListFilter, "plan_year")),
+                   ("plan_year__year", through_keys(admin.AllValuesFieldListFilter, "plan_year")),
+                   "person__category", EnrollmentIdentityFilter, "status", "origin", "auto_renew"]
     list_select_related = ["person", "plan_year__scheme__region"]
     search_fields = ["=person__document_number", "^person__name"]
     search_help_text = "按参保人完整证件号码（精确）或姓名（从第一个字起）查找"
@@ -625,14 +630,21 @@ class PaymentAdmin(PersonSearchMixin, SheetAdminMixin, ExportMixin, RegionScoped
     show_full_result_count = False
     sheet_kind = "payments"
     region_field = "scheme__region"
-    list_filter = [("scheme__region", RegionListFilter), "scheme__kind",
-                   "enrollment__plan_year__year", "channel", "subsidy_payer",
+    region_key_field = "scheme"  # scoped by scheme_id IN (…): no join (policies.access)
+    # newest first: the payment_recent index (with the scheme for a clerk's scope)
+    ordering = ["-paid_date", "-id"]
+    # no date_hierarchy: it reads the months by DISTINCT over every listed payment on each
+    # page; 缴费日期 offers today / 7 days / this month / this year instead
+    list_filter = [("scheme__region", through_keys(RegionListFilter, "scheme")),
+                   ("scheme__kind", through_keys(admin.ChoicesFieldListFilter, "scheme")),
+                   ("enrollment__plan_year__year",
+                    through_keys(admin.AllValuesFieldListFilter, "enrollment__plan_year")),
+                   ("paid_date", admin.DateFieldListFilter), "channel", "subsidy_payer",
                    ("subsidy_identity", RegionListFilter), "completes"]
     list_select_related = ["enrollment__person", "scheme__region", "subsidy_identity"]
     search_fields = ["=receipt_no", "=enrollment__person__document_number",
                      "^enrollment__person__name"]
     search_help_text = "按票据/流水号、参保人完整证件号码（精确）或姓名（从第一个字起）查找"
-    date_hierarchy = "paid_date"
     exclude = ["window_code", "payer_name"]  # shown by its name (``window``); the payer masked
     readonly_fields = ["window", "payer"]
 
