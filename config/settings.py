@@ -280,6 +280,8 @@ CELERY_BEAT_SCHEDULE = {
                                   "args": ("renew_enrollments",)},
     "dashboard-refresh-nightly": {"task": "jobs.periodic", "schedule": crontab(hour=0, minute=30),
                                   "args": ("dashboard_refresh",)},
+    "fund-balances-nightly": {"task": "jobs.periodic", "schedule": crontab(hour=0, minute=15),
+                              "args": ("fund_balances_advance",)},
     "job-files-cleanup-nightly": {"task": "jobs.periodic", "schedule": crontab(hour=3, minute=0),
                                   "args": ("job_files_cleanup",)},
 }

@@ -107,3 +107,42 @@ class Entry(models.Model):
 
     def __str__(self):
         return f"{self.get_account_display()} {self.amount}"
+
+
+class FundBalance(models.Model):
+    """基金余额表's summary (docs/money.md §基金余额表): the sum of the entries of one fund,
+    region, year and account whose id is at most ``BalanceWatermark.entry_id``. Written only
+    by ``services.fund_balances_advance`` / ``fund_balances_rebuild``; the page adds the
+    entries after the watermark live (``selectors.fund_balances``), so it is exact."""
+
+    scheme = models.ForeignKey("policies.Scheme", verbose_name="基金（险种）",
+                               on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey("policies.Region", verbose_name="统筹区", on_delete=models.PROTECT,
+                               related_name="+")
+    year = models.PositiveSmallIntegerField("基金年度")
+    account = models.CharField("会计科目", max_length=20, choices=Account.choices)
+    amount = models.DecimalField("余额（借正贷负）", max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "基金余额汇总"
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "region", "year", "account"],
+                                    name="fund_balance_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.year} {self.get_account_display()} {self.amount}"
+
+
+class BalanceWatermark(models.Model):
+    """The one row saying up to which entry id ``FundBalance`` holds the sums: every entry
+    with an id at most ``entry_id`` had committed when it was taken (docs/money.md)."""
+
+    entry_id = models.BigIntegerField("已汇总至分录编号", default=0)
+    advanced_at = models.DateTimeField("汇总时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "基金余额汇总进度"
+
+    def __str__(self):
+        return f"分录 {self.entry_id}"

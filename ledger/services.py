@@ -5,16 +5,27 @@ the 冲正 of a source document's journals. Callers are the services of the apps
 (enrollment's payments and refunds, claims' approval, payment batches)."""
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterable, Sequence
 
-from django.db import transaction
+from celery import shared_task
+from django.db import connection, transaction
+from django.db.models import Max, Sum
 from django.utils import timezone
 
 from sheets.bulk_sql import insert_values
 
 from . import postings
-from .models import Entry, Journal
+from .models import BalanceWatermark, Entry, FundBalance, Journal
 from .postings import JournalSpec
+
+logger = logging.getLogger(__name__)
+
+POSTING_LOCK = 7_301_162_001
+"""The PostgreSQL advisory lock of the 基金余额表 watermark (docs/money.md §基金余额表): every
+posting transaction holds it shared from its first ``journals_write`` to its end; the
+watermark is read under it exclusively (``ledger_settled_entry_id()``, migration 0004)."""
 
 
 @transaction.atomic
@@ -25,6 +36,7 @@ def journals_write(specs: Iterable[JournalSpec | None], *, acting_user) -> list[
     specs = [s for s in specs if s is not None]
     if not specs:
         return []
+    _posting_begin()
     now = timezone.now()
     user_id = getattr(acting_user, "pk", None)
     lines = [spec.balanced_lines() for spec in specs]
@@ -84,3 +96,113 @@ def contribution_spec(payment) -> JournalSpec | None:
 def contribution_post(*, payment, acting_user) -> list[int]:
     """Book one recorded payment (``enrollment.services.payment_record``)."""
     return journals_write([contribution_spec(payment)], acting_user=acting_user)
+
+
+# --------------------------------------------------------------------------- 基金余额表
+
+
+def _posting_begin() -> None:
+    """Hold the posting lock shared until the transaction ends (PostgreSQL; shared holders
+    never wait for one another), and advance the balances once it has committed."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [POSTING_LOCK])
+    if not getattr(connection, "_fund_balances_queued", False) or not any(
+            func is _advance_after_commit for _, func, _ in connection.run_on_commit):
+        connection._fund_balances_queued = True
+        transaction.on_commit(_advance_after_commit)
+
+
+def _advance_after_commit() -> None:
+    connection._fund_balances_queued = False
+    try:
+        fund_balances_advance_task.delay()
+    except Exception:  # the broker is down: the nightly job or the next posting catches up
+        logger.warning("基金余额汇总任务未能排队", exc_info=True)
+
+
+def settled_entry_id() -> int | None:
+    """The highest entry id below which every entry has committed (or never will): the
+    largest id read while no posting transaction is open — ``None`` when one is open
+    (PostgreSQL: ids are taken from a sequence, so entry 11 may commit before entry 10;
+    SQLite has one writer at a time and hands out ids above every committed one)."""
+    if connection.vendor != "postgresql":
+        return Entry.objects.aggregate(m=Max("id"))["m"] or 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT ledger_settled_entry_id()")
+        return cursor.fetchone()[0]
+
+
+def _watermark_locked() -> BalanceWatermark:
+    """The watermark row, locked until the transaction ends (created at its first use):
+    two advances take turns."""
+    BalanceWatermark.objects.bulk_create([BalanceWatermark(pk=1)], ignore_conflicts=True)
+    return BalanceWatermark.objects.select_for_update().get(pk=1)
+
+
+def _fold(after: int, upto: int) -> int:
+    """Add the entries ``after`` < id <= ``upto`` to ``FundBalance``; returns how many
+    (fund, region, year, account) rows changed. In the caller's transaction, under the
+    watermark's lock."""
+    key = ("journal__scheme_id", "journal__region_id", "journal__year", "account")
+    deltas = {tuple(row[k] for k in key): row["total"]
+              for row in Entry.objects.filter(id__gt=after, id__lte=upto).order_by()
+              .values(*key).annotate(total=Sum("amount"))}
+    if not deltas:
+        return 0
+    current = {(b.scheme_id, b.region_id, b.year, b.account): b.amount
+               for b in FundBalance.objects.filter(
+                   scheme_id__in={k[0] for k in deltas}, year__in={k[2] for k in deltas})}
+    FundBalance.objects.bulk_create(
+        [FundBalance(scheme_id=s, region_id=r, year=y, account=a,
+                     amount=current.get((s, r, y, a), 0) + total)
+         for (s, r, y, a), total in sorted(deltas.items())],
+        update_conflicts=True, unique_fields=["scheme", "region", "year", "account"],
+        update_fields=["amount"])
+    return len(deltas)
+
+
+def fund_balances_advance() -> int | None:
+    """Fold the committed entries after the watermark into ``FundBalance`` and move the
+    watermark; returns the new watermark, ``None`` when a posting transaction was open
+    (nothing changed: the posting's own commit queues the next try). Never waits for a
+    posting, and no posting waits for it but during one ``max(id)``."""
+    with transaction.atomic():
+        watermark = _watermark_locked()
+        upto = settled_entry_id()
+        if upto is None:
+            return None
+        if upto > watermark.entry_id:
+            _fold(watermark.entry_id, upto)
+            watermark.entry_id = upto
+            watermark.advanced_at = timezone.now()
+            watermark.save(update_fields=["entry_id", "advanced_at"])
+        return watermark.entry_id
+
+
+def fund_balances_rebuild(*, wait_seconds: float = 60.0) -> int:
+    """Recompute ``FundBalance`` from every entry (``manage.py rebuild_fund_balances``,
+    after entries were loaded outside ``journals_write``: COPY, a restore). One
+    transaction: the page reads the old summary until it commits. Tries for
+    ``wait_seconds`` while postings are open; raises ``RuntimeError`` after that."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        with transaction.atomic():
+            watermark = _watermark_locked()
+            upto = settled_entry_id()
+            if upto is not None:
+                FundBalance.objects.all().delete()
+                _fold(0, upto)
+                watermark.entry_id = upto
+                watermark.advanced_at = timezone.now()
+                watermark.save(update_fields=["entry_id", "advanced_at"])
+                return upto
+        if time.monotonic() > deadline:
+            raise RuntimeError("一直有记账事务未结束，基金余额汇总未能重建，请稍后重试")
+        time.sleep(0.2)
+
+
+@shared_task(name="ledger.fund_balances_advance")
+def fund_balances_advance_task() -> int | None:
+    """Queued after each posting transaction commits (``_posting_begin``)."""
+    return fund_balances_advance()

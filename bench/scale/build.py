@@ -14,7 +14,7 @@ from . import claims, extras, people
 
 # Management commands run after the COPY when they exist (derived tables: the person →
 # region visibility, the dashboard's summary tables); the lead wires the final names.
-DERIVE_COMMANDS = ["rebuild_person_regions", "refresh_dashboard"]
+DERIVE_COMMANDS = ["rebuild_person_regions", "refresh_dashboard", "rebuild_fund_balances"]
 DONE_MARK = "bureau-scale complete"  # the last audit entry's object_repr of a finished build
 
 
