@@ -257,8 +257,9 @@ def lock_persons(person_ids: Iterable[int], *, as_rows: bool = False) -> dict[in
     before ``fetch_settlement_inputs``."""
     ids = sorted(set(person_ids))
     locked = Person.objects.select_for_update().filter(InArray(F("pk"), ids)).order_by("pk")
-    if as_rows:
-        return person_rows(locked)
+    if as_rows:  # the lock by a short statement (as seen in pg_stat_activity), then the values
+        list(locked.values_list("pk", flat=True))
+        return person_rows(Person.objects.filter(InArray(F("pk"), ids)).order_by())
     return {p.pk: p for p in locked}
 
 
