@@ -140,7 +140,10 @@ def prepare_db() -> None:
     else:
         for model in (Entry, Journal):
             model.objects.all()._raw_delete(model.objects.db)
-    tables = []
+    from enrollment.models import PersonRegion
+
+    PersonRegion.objects.all()._raw_delete(PersonRegion.objects.db)  # the persons' visibility rows
+    tables = [PersonRegion._meta.db_table]
     for model in (GivenLayer, Claim, Hospital):
         model.history.all()._raw_delete(model.history.db)
         model.objects.all()._raw_delete(model.objects.db)
