@@ -114,20 +114,45 @@ def reset(n_claims: int) -> bool:
     return True
 
 
+class QueryLog:
+    """Counts the SQL statements run inside the block (``connection.execute_wrapper``:
+    cheap, unlike ``CaptureQueriesContext``'s debug cursor) and their wall time, by
+    statement shape (its first 70 characters) for ``--queries``."""
+
+    def __init__(self):
+        self.count, self.seconds, self.shapes = 0, 0.0, {}
+
+    def __call__(self, execute, sql, params, many, context):
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent = time.perf_counter() - t0
+            self.count += 1
+            self.seconds += spent
+            shape = " ".join(sql.split())[:70]
+            n, s = self.shapes.get(shape, (0, 0.0))
+            self.shapes[shape] = (n + 1, s + spent)
+
+    def top(self, n: int = 12) -> str:
+        rows = sorted(self.shapes.items(), key=lambda kv: -kv[1][1])[:n]
+        return "\n".join(f"    {s * 1000:9.1f} ms {c:6d}x  {shape}" for shape, (c, s) in rows)
+
+
 def measure_single(claims, acting_user=None) -> tuple[list[float], list[int]]:
     """``claim_settle`` on each claim: (ms per claim, queries per claim)."""
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     from claims import services
 
     times, queries = [], []
     for claim in claims:
-        with CaptureQueriesContext(connection) as ctx:
+        log = QueryLog()
+        with connection.execute_wrapper(log):
             t0 = time.perf_counter()
             services.claim_settle(claim=claim, acting_user=acting_user)
             times.append((time.perf_counter() - t0) * 1000)
-        queries.append(len(ctx.captured_queries))
+        queries.append(log.count)
     return times, queries
 
 
@@ -165,6 +190,8 @@ def main() -> None:
     parser.add_argument("--no-analyze", action="store_true",
                         help="skip the ANALYZE after the setup (statistics as bulk_create left them)")
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the batch run to FILE")
+    parser.add_argument("--queries", action="store_true",
+                        help="print the batch's and the simulation's statements by time")
     parser.add_argument("--engine-rounds", type=int, default=20000,
                         help="claims of bench/engine_bench.py's worked examples")
     args = parser.parse_args()
@@ -203,8 +230,10 @@ def main() -> None:
         import cProfile
         profiler = cProfile.Profile()
         profiler.enable()
+    log = QueryLog()
     c0, w0 = time.process_time(), time.perf_counter()
-    report = claims_settle_batch(claims=Claim.objects.all(), acting_user=None)
+    with connection.execute_wrapper(log):
+        report = claims_settle_batch(claims=Claim.objects.all(), acting_user=None)
     batch_cpu, batch_wall = time.process_time() - c0, time.perf_counter() - w0
     if profiler is not None:
         profiler.disable()
@@ -213,17 +242,24 @@ def main() -> None:
     print(f"batch (claims_settle_batch): {report.settled} claims, {report.persons} persons, "
           f"{len(report.failed)} failed in {batch_wall:.2f} s = {batch:,.0f} claims/s "
           f"(CPU {batch_cpu:.2f} s = {report.settled / batch_cpu:,.0f} claims/s of CPU); "
-          f"peak RSS {peak_mb():.0f} MB; load {os.getloadavg()[0]:.2f}")
+          f"{log.count} queries ({log.count / max(report.settled, 1):.3f} per claim, "
+          f"{log.seconds:.2f} s waiting for them); peak RSS {peak_mb():.0f} MB; load {os.getloadavg()[0]:.2f}")
 
     plan_year = PlanYear.objects.select_related("scheme__region").get(
         scheme__region__code="500231", scheme__kind="resident_basic", year=2024)
+    sim_log = QueryLog()
     c0, w0 = time.process_time(), time.perf_counter()
-    result = simulate_plan_year(plan_year=plan_year, base_year=2024)
+    with connection.execute_wrapper(sim_log):
+        result = simulate_plan_year(plan_year=plan_year, base_year=2024)
     sim_cpu, sim_wall = time.process_time() - c0, time.perf_counter() - w0
     simulation = result.claims / sim_wall
     print(f"simulation (simulate_plan_year): {result.claims} claims, {len(result.errors)} errors in "
           f"{sim_wall:.2f} s = {simulation:,.0f} claims/s (CPU {sim_cpu:.2f} s = "
-          f"{result.claims / sim_cpu:,.0f} claims/s of CPU); load {os.getloadavg()[0]:.2f}")
+          f"{result.claims / sim_cpu:,.0f} claims/s of CPU); {sim_log.count} queries; "
+          f"load {os.getloadavg()[0]:.2f}")
+    if args.queries:
+        print("  batch statements by time:\n" + log.top())
+        print("  simulation statements by time:\n" + sim_log.top())
 
     engine = engine_rate(list(Claim.objects.values_list("pk", flat=True)))
     examples = engine_bench.engine_rate(args.engine_rounds)

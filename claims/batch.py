@@ -199,7 +199,7 @@ def _settle_chunk(pending, group: _Group, person_ids, acting_user) -> BatchRepor
     """One transaction: lock the chunk's persons, read, settle, write (module docstring)."""
     context, rules, names = group.context, group.rules, group.context.names
     report = BatchReport()
-    persons = fetch.lock_persons(person_ids)  # before the history is read (README §6)
+    persons = fetch.lock_persons(person_ids, as_rows=True)  # before the history is read (README §6)
     dashboard_figures_changed(region_id=context.region.pk, year=context.year)  # after commit
     todo = fetch.claim_rows(pending.filter(InArray(F("person_id"), person_ids), region=context.region,
                                            year=context.year))  # as values, not model instances

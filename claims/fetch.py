@@ -44,6 +44,7 @@ from insurance_rules.results import SettledClaim
 from insurance_rules.settle import settle_claim
 from policies import models as pm
 from policies import selectors as policy_selectors
+from policies.lookups import RegionLookup
 from sheets.bulk_sql import InArray
 
 from . import selectors
@@ -51,8 +52,10 @@ from .models import Claim, ClaimLayer, GivenLayer, Hospital
 
 _PERSON, _REGION, _HOSPITAL, _DISEASE = (Claim._meta.get_field(name)
                                          for name in ("person", "region", "hospital", "disease"))
-_PLAN_YEAR = Enrollment._meta.get_field("plan_year")
 CLAIM_COLUMNS = tuple(f.attname for f in Claim._meta.concrete_fields)
+PERSON_COLUMNS = tuple(f.attname for f in Person._meta.concrete_fields)
+ENROLLMENT_COLUMNS = tuple(f.attname for f in Enrollment._meta.concrete_fields)
+_PLAN_YEAR_AT = ENROLLMENT_COLUMNS.index("plan_year_id")
 
 
 class ClaimRow:
@@ -72,6 +75,59 @@ class ClaimRow:
 
     def __repr__(self) -> str:
         return f"<ClaimRow {self.id} {self.settlement_no}>"
+
+
+class PersonRow:
+    """A stored person read as values (``person_rows``), for batch settlement and the
+    simulation, which read thousands: every column of ``Person`` by attname (also ``pk``),
+    and ``hukou_region``/``residence_region`` from the regions of a ``RegionLookup``
+    shared by the rows of one read and loaded only if one of them is asked for (each
+    region with its parent, so ``pooling_region`` runs no query) — what the settlement
+    reads of a person (``enrollment.selectors.person_facts``)."""
+
+    def __init__(self, values: dict, regions: RegionLookup):
+        self.__dict__.update(values)
+        self._regions = regions
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    @property
+    def hukou_region(self) -> pm.Region | None:
+        return None if self.hukou_region_id is None else self._regions.get(self.hukou_region_id)
+
+    @property
+    def residence_region(self) -> pm.Region | None:
+        return None if self.residence_region_id is None else self._regions.get(self.residence_region_id)
+
+    def __repr__(self) -> str:
+        return f"<PersonRow {self.id}>"
+
+
+def person_rows(queryset) -> dict[int, PersonRow]:
+    """The persons of ``queryset`` as ``PersonRow``s by id (one query, in its order;
+    ``select_for_update`` kept)."""
+    regions = RegionLookup()
+    return {values[0]: PersonRow(dict(zip(PERSON_COLUMNS, values, strict=True)), regions)
+            for values in queryset.values_list(*PERSON_COLUMNS)}
+
+
+class EnrollmentRow:
+    """An enrollment read as values for the settlement (``_person_inputs``): every
+    column of ``Enrollment`` by attname (also ``pk``) and its ``plan_year`` (the row of
+    ``RegionYear.plan_years``, with its scheme)."""
+
+    def __init__(self, values: dict, plan_year: pm.PlanYear):
+        self.__dict__.update(values)
+        self.plan_year = plan_year
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    def __repr__(self) -> str:
+        return f"<EnrollmentRow {self.id}>"
 
 
 def claim_rows(queryset) -> list[ClaimRow]:
@@ -194,13 +250,17 @@ class SettlementInputs:
     claims: tuple[ClaimInputs, ...]
 
 
-def lock_persons(person_ids: Iterable[int]) -> dict[int, Person]:
+def lock_persons(person_ids: Iterable[int], *, as_rows: bool = False) -> dict[int, Person]:
     """Lock the persons' rows (``select_for_update``, in id order: the lock every
-    settlement of these persons waits for, README §6) and return them by id. Call it in
-    the settlement's transaction before ``fetch_settlement_inputs``."""
+    settlement of these persons waits for, README §6) and return them by id (``as_rows``:
+    as ``PersonRow``s, for batch settlement). Call it in the settlement's transaction
+    before ``fetch_settlement_inputs``."""
     ids = sorted(set(person_ids))
-    return {p.pk: p for p in Person.objects.select_for_update().filter(InArray(F("pk"), ids))
-            .order_by("pk")}
+    locked = Person.objects.select_for_update().filter(InArray(F("pk"), ids)).order_by("pk")
+    if as_rows:  # the lock by a short statement (as seen in pg_stat_activity), then the values
+        list(locked.values_list("pk", flat=True))
+        return person_rows(Person.objects.filter(InArray(F("pk"), ids)).order_by())
+    return {p.pk: p for p in locked}
 
 
 def given_layers(claims: Iterable[Claim]) -> dict[int, dict[str, EngineGiven]]:
@@ -220,7 +280,7 @@ def counted_claims(context: RegionYear, person_ids: list[int], *, exclude=()) ->
     qs = Claim.objects.filter(InArray(F("person_id"), person_ids), region=context.region,
                               year=context.year, status__in=Claim.COUNTED)
     if exclude:
-        qs = qs.exclude(pk__in=list(exclude))
+        qs = qs.exclude(InArray(F("pk"), list(exclude)))
     return context.attach(claim_rows(qs.order_by("person_id", "service_date", "id")))
 
 
@@ -243,9 +303,12 @@ def _person_inputs(context: RegionYear, persons: dict[int, Person],
     person_ids = sorted(persons)
     of_persons = InArray(F("person_id"), person_ids)
     enrollments = defaultdict(list)
-    for e in (Enrollment.objects.filter(of_persons, plan_year__in=list(context.plan_years))
-              .order_by("person_id", "plan_year__scheme__settlement_order", "id")):
-        _PLAN_YEAR.set_cached_value(e, context.plan_years[e.plan_year_id])
+    plan_years = context.plan_years
+    rows = [EnrollmentRow(dict(zip(ENROLLMENT_COLUMNS, values, strict=True)), plan_years[values[_PLAN_YEAR_AT]])
+            for values in Enrollment.objects.filter(of_persons, plan_year__in=list(plan_years))
+            .order_by().values_list(*ENROLLMENT_COLUMNS)]  # as values: no model instance per row
+    rows.sort(key=lambda e: (e.person_id, e.plan_year.scheme.settlement_order, e.id))
+    for e in rows:
         enrollments[e.person_id].append(e)
     suspensions, pre_existing = defaultdict(list), defaultdict(list)
     enrollment_ids = [e.pk for rows in enrollments.values() for e in rows]
@@ -310,7 +373,7 @@ def fetch_settlement_inputs(context: RegionYear, claims: Iterable[Claim], *,
                    if c.person_id not in persons and _is_cached(c, _PERSON))
     missing = [pid for pid in person_ids if pid not in persons]
     if missing:
-        persons.update(Person.objects.in_bulk(missing))
+        persons.update(person_rows(Person.objects.filter(InArray(F("pk"), missing)).order_by()))
     context.attach(claims, persons)
     counted = counted_claims(context, person_ids, exclude=[c.pk for c in claims]) if history else []
     given = given_layers([*claims, *counted])

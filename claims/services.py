@@ -260,14 +260,17 @@ def _write_given(claim: Claim, given, acting_user) -> None:
 RELATIONS = [f.name for f in Claim._meta.concrete_fields if f.is_relation]
 
 
-def _full_save(claim: Claim, acting_user, reason=None, *, relations: bool = True) -> Claim:
+def _full_save(claim: Claim, acting_user, reason=None, *, relations: bool = True,
+               savepoint: bool = True) -> Claim:
     """Validate the fields and save. The table's constraints (amounts not negative and
     adding up, dates ordered, a settled claim has a version, the settlement number unique
     at the hospital) are not checked by a query each here: the services check them before
     (``claim_validate``) and the database refuses a row breaking one; its refusal becomes
     the constraint's own Chinese message (``_integrity_error``). ``relations=False``: the
     claim was read under its lock (``_locked``) and its foreign keys are not looked up
-    again (the database guards them too)."""
+    again (the database guards them too). ``savepoint=False``: the save runs without a
+    savepoint of its own — the caller's atomic service is the boundary a refusal rolls
+    back to (``_locked_save``: two statements fewer per settlement)."""
     claim.review_due_date = selectors.review_due_date(claim)
     exclude = set(RELATIONS) if not relations else {"person", "region"} if claim.pk else None
     try:
@@ -275,7 +278,7 @@ def _full_save(claim: Claim, acting_user, reason=None, *, relations: bool = True
     except ValidationError as exc:
         raise ValidationError(exc.message_dict) from exc
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=savepoint):
             return _save(claim, acting_user, reason)
     except IntegrityError as exc:
         raise _integrity_error(claim, exc) from exc
@@ -293,8 +296,10 @@ def _integrity_error(claim: Claim, exc: IntegrityError) -> ValidationError:
 
 
 def _locked_save(claim: Claim, acting_user, reason=None) -> Claim:
-    """``_full_save`` of a claim read by ``_locked`` (its foreign keys not looked up)."""
-    return _full_save(claim, acting_user, reason, relations=False)
+    """``_full_save`` of a claim read by ``_locked`` (its foreign keys not looked up), in
+    the service's own transaction (``_locked`` holds the row lock: always inside one), so
+    without a savepoint: a refused row fails the service, whose atomic block rolls back."""
+    return _full_save(claim, acting_user, reason, relations=False, savepoint=False)
 
 
 def _duplicate_check(claim: Claim) -> None:

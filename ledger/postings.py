@@ -51,15 +51,26 @@ def contribution(*, payment_id: int, scheme_id: int, region_id: int, year: int, 
                  self_paid, subsidy, paid_date: date, receipt_no: str = "") -> JournalSpec | None:
     """缴费到账: the fund's bank account receives the whole payment; the person's part is
     缴费收入, the subsidy 资助收入. ``None`` for a payment of nothing."""
-    self_paid, subsidy = money(self_paid), money(subsidy)
-    if self_paid + subsidy == 0:
+    lines = contribution_lines(self_paid, subsidy)
+    if lines is None:
         return None
     return JournalSpec(
         kind=Journal.Kind.CONTRIBUTION, scheme_id=scheme_id, region_id=region_id, year=year,
         source_kind=SourceKind.PAYMENT, source_id=payment_id, booked_on=paid_date,
-        person_id=person_id, memo="缴费到账", reference=receipt_no,
-        lines=((Account.BANK, self_paid + subsidy), (Account.CONTRIBUTION, -self_paid),
-               (Account.SUBSIDY, -subsidy)))
+        person_id=person_id, memo=CONTRIBUTION_MEMO, reference=receipt_no, lines=lines)
+
+
+CONTRIBUTION_MEMO = "缴费到账"
+
+
+def contribution_lines(self_paid, subsidy) -> tuple[tuple[str, Decimal], ...] | None:
+    """The lines of a 缴费到账 journal (``contribution``), rounded to the fen; ``None`` for
+    a payment of nothing."""
+    self_paid, subsidy = money(self_paid), money(subsidy)
+    if self_paid + subsidy == 0:
+        return None
+    return ((Account.BANK, self_paid + subsidy), (Account.CONTRIBUTION, -self_paid),
+            (Account.SUBSIDY, -subsidy))
 
 
 def _transfer(kind: str, source_kind: str, source_id: int, amount, debit: str, credit: str, *,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from operator import attrgetter, itemgetter
 
 from django.db import DatabaseError, connection, models
 from django.db.models.lookups import In
@@ -53,8 +54,8 @@ def _insert_sql(model, fields) -> str:
 
 def _params(fields, rows) -> list[list]:
     adapters = [(i, a) for i, a in enumerate(_adapter(f) for f in fields) if a is not None]
-    if not adapters:
-        return [row if isinstance(row, list) else list(row) for row in rows]
+    if not adapters:  # tuples and lists are written as they are
+        return [row if type(row) in (list, tuple) else list(row) for row in rows]
     params = []
     for row in rows:
         row = list(row)
@@ -139,10 +140,9 @@ def insert_values(model: type[models.Model], rows: list[dict], *, now, return_id
             defaults[f.attname] = f.get_default()
     names = [f.attname for f in fields]
     for row in rows:
-        for name in names:
-            if name not in row:
-                row[name] = defaults[name]
-    ids = insert_rows(model, fields, ([row[n] for n in names] for row in rows), return_ids=return_ids)
+        for name in defaults.keys() - row.keys():  # a set difference in C, not a test per field
+            row[name] = defaults[name]
+    ids = insert_rows(model, fields, map(_getter(itemgetter, names), rows), return_ids=return_ids)
     if not return_ids:
         return ids
     pk = model._meta.pk.attname
@@ -207,13 +207,24 @@ def insert_history(model: type[models.Model], objs: Iterable, *, user, reason: s
     unknown = set(names) - set(tracked) - set(meta)
     if unknown:  # a history field this writer does not know how to fill
         raise ValueError(f"insert_history: unexpected history fields {sorted(unknown)}")
+    # the tracked columns first, then the history's own (the same for every row)
+    copied = [n for n in names if n not in meta]
+    fields = sorted(fields, key=lambda f: f.attname in meta)
+    constant = tuple(meta[f.attname] for f in fields if f.attname in meta)
+    by_key, by_attr = _getter(itemgetter, copied), _getter(attrgetter, copied)
 
     def values(o):
-        if isinstance(o, Mapping):
-            return [meta[n] if n in meta else o[n] for n in names]
-        return [meta[n] if n in meta else getattr(o, n) for n in names]
+        return (*(by_key if isinstance(o, Mapping) else by_attr)(o), *constant)
 
-    return insert_rows(history, fields, (values(o) for o in objs))
+    return insert_rows(history, fields, map(values, objs))
+
+
+def _getter(kind, names: list[str]):
+    """``itemgetter``/``attrgetter`` of ``names`` that always returns a tuple."""
+    if len(names) == 1:
+        one = kind(names[0])
+        return lambda o: (one(o),)
+    return kind(*names)
 
 
 class InArray(In):

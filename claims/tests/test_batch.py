@@ -134,3 +134,40 @@ def test_nothing_to_do_exits_zero(loaded_policies):
     out = io.StringIO()
     call_command("settle_claims", "--year", "2024", stdout=out, stderr=io.StringIO())
     assert "已结算 0 件" in out.getvalue()
+
+
+def _batch_queries(persons: int, claims_each: int) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    people = [dianjiang_person(tier=1) for _ in range(persons)]
+    for person in people:
+        for i in range(claims_each):
+            outpatient(person, 100 + i)
+    with CaptureQueriesContext(connection) as ctx:
+        report = claims_settle_batch(claims=Claim.objects.filter(person__in=people), acting_user=None)
+    assert report.settled == persons * claims_each and not report.failed
+    return len(ctx.captured_queries)
+
+
+def test_the_queries_of_a_chunk_do_not_grow_with_its_persons_and_claims(loaded_policies):
+    """Persons, enrollments and claims are read as values, one query per kind of row for
+    the whole chunk, and written in bulk: 2 persons with 1 claim each and 6 persons with
+    3 claims each (one chunk) run the same statements (after a first run filling the
+    per-process caches)."""
+    _batch_queries(1, 1)
+    assert _batch_queries(2, 1) == _batch_queries(6, 3)
+
+
+def test_values_read_persons_carry_their_regions(loaded_policies):
+    """``fetch.PersonRow``: the batch's persons as values, their 户籍/常住地 regions from
+    one read of the regions (with the parent: the pooling region without a query)."""
+    from claims import fetch
+    from enrollment.models import Person
+
+    person = dianjiang_person(tier=1)
+    rows = fetch.person_rows(Person.objects.filter(pk=person.pk))
+    row = rows[person.pk]
+    assert row.pk == person.pk and row.name == person.name and row.birth_date == person.birth_date
+    assert row.hukou_region == person.hukou_region
+    assert row.residence_region.pooling_region == person.residence_region.pooling_region

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from insurance_rules.enrollment.registration import (
     Assessment,
@@ -26,6 +26,7 @@ from insurance_rules.errors import InvalidInput, MissingRule, UnknownCode
 from insurance_rules.facts import HeldRegistration
 from insurance_rules.params import ChronicRule, Criterion, Disease, TwoDiseaseRule
 from policies import models as pm
+from sheets.bulk_sql import InArray
 
 from .enrollments import plan_year_of
 
@@ -109,12 +110,12 @@ def approved_registrations(person, on_date: date | None = None, *, exclude=None
 
 def held_registrations_by_person(person_ids) -> dict[int, tuple[HeldRegistration, ...]]:
     """``approved_registrations`` of many persons at once (batch settlement): person id →
-    the registrations held, in the same order."""
+    the registrations held, in the same order (the ids as one array parameter: ``InArray``)."""
     from enrollment.models import Registration
 
     out: dict[int, list[HeldRegistration]] = {}
     for r in (Registration.objects.select_related("disease")
-              .filter(person_id__in=list(person_ids), status__in=Registration.HELD,
+              .filter(InArray(F("person_id"), list(person_ids)), status__in=Registration.HELD,
                       valid_from__isnull=False).order_by("person_id", "valid_from", "id")):
         out.setdefault(r.person_id, []).append(held_facts(r))
     return {pid: tuple(rows) for pid, rows in out.items()}

@@ -39,7 +39,6 @@ from insurance_rules.enrollment.payment import (
 from insurance_rules.enrollment.vocab import BASIC_KINDS, TIER_NAMES
 from insurance_rules.errors import CaseError
 from insurance_rules.facts import HeldIdentity, PersonFacts
-from ledger import postings
 from ledger import services as ledger
 from policies import codes
 from policies import models as pm
@@ -325,6 +324,9 @@ class PaymentSheet(SheetKind):
     def _check_row(self, ctx, data, row, scheme, plan_info):
         plan, plan_year = plan_info.plan, plan_info.plan_year
         rv = row.values.get  # = row[key]
+        # ids and relations read once (``.pk`` and a foreign key's descriptor cost a call each)
+        scheme_id, plan_year_id, scheme_region = scheme.id, plan_year.id, scheme.region
+        pooling = scheme_region.pooling_region
         person = data["persons"].get(person_key(rv("document_type"), rv("document_number")))
         if person is None:
             ctx.error(row, "document_number", "未登记的参保人，请先导入或登记参保人")
@@ -332,10 +334,10 @@ class PaymentSheet(SheetKind):
         if rv("name") and text(rv("name")) != person.name:
             ctx.error(row, "name", f"姓名与证件号码登记的姓名“{mask_for_user_or_system(ctx.user, 'name', person.name)}”不一致")
             return None
-        recorded = data["recorded"].get((scheme.pk, rv("receipt_no")))
+        recorded = data["recorded"].get((scheme_id, rv("receipt_no")))
         if recorded is not None:
-            same = (recorded["enrollment__person_id"] == person.pk
-                    and recorded["enrollment__plan_year_id"] == plan_year.pk
+            same = (recorded["enrollment__person_id"] == person.id
+                    and recorded["enrollment__plan_year_id"] == plan_year_id
                     and recorded["paid_date"] == rv("paid_date")
                     and recorded["amount_due"] == rv("amount_due")
                     and recorded["subsidy"] == rv("subsidy")
@@ -346,9 +348,9 @@ class PaymentSheet(SheetKind):
             ctx.error(row, "receipt_no", duplicate_receipt(RecordedPayment(
                 rv("receipt_no"), mask_for_user_or_system(ctx.user, "name", recorded["enrollment__person__name"]),
                 recorded["paid_date"],
-                recorded["amount_due"]), f"{scheme.region.name}{scheme.name}").message)
+                recorded["amount_due"]), f"{scheme_region.name}{scheme.name}").message)
             return None
-        key = (person.pk, plan_year.pk)
+        key = (person.id, plan_year_id)
         subject = f"该参保人的{scheme.name} {plan_year.year} 年度"
         if key in ctx.state["paid"]:
             ctx.error(row, "receipt_no", f"{subject}已在第 {ctx.state['paid'][key]} 行缴清，不能重复缴费")
@@ -375,18 +377,18 @@ class PaymentSheet(SheetKind):
         if not scheme.has_tiers and tier != 0:
             ctx.error(row, "tier", f"{scheme.name}不分档，档次应为空或“不分档”")
             return None
-        pooling_id = scheme.region.pooling_region.pk
+        pooling_id = pooling.id
         holds_employee, basic = self._basic(ctx, data, person, pooling_id, plan_year.year)
         basic_insured = bool(rv("basic_confirmed") or (enrollment and enrollment.basic_confirmed)
                              or basic is not None)
         facts = PersonFacts(
             birth_date=person.birth_date, category=person.category,
-            identities=tuple(data["identities"].get(person.pk, ())),
+            identities=tuple(data["identities"].get(person.id, ())),
             pre_existing=tuple(data["pre_existing"].get(enrollment.pk, ())) if enrollment else (),
             continuous_years=enrollment.continuous_years if enrollment else 0,
             resettled=person.resettled, basic_insured_in_region=basic_insured,
-            **selectors.admission_facts(person, scheme.region.pooling_region))
-        local = selectors.person_is_local(person, scheme.region.pooling_region)
+            **selectors.admission_facts(person, pooling))
+        local = selectors.person_is_local(person, pooling)
         total = data["totals"].get(enrollment.pk) if enrollment else None
         due, subsidy, self_paid = rv("amount_due"), rv("subsidy"), rv("self_paid")
         relation = rv("relation_to_payer") or codes.Relation.SELF
@@ -407,20 +409,20 @@ class PaymentSheet(SheetKind):
         result = decision.quote
         ctx.state["paid"][key] = row.number
         if scheme.kind in BASIC_KINDS:
-            ctx.state["basic"].setdefault((person.pk, plan_year.year), []).append(
+            ctx.state["basic"].setdefault((person.id, plan_year.year), []).append(
                 (scheme.kind, scheme.region_id, result.coverage_start, result.coverage_end))
         created = enrollment is None
         enrolled = ctx.state["enrolled"]  # the file's own rows, whether or not written yet
         if created:
-            prev = (enrolled.get((person.pk, scheme.pk, plan_year.year - 1))
-                    or data["previous"].get((person.pk, scheme.pk, plan_year.year - 1)))
+            prev = (enrolled.get((person.id, scheme_id, plan_year.year - 1))
+                    or data["previous"].get((person.id, scheme_id, plan_year.year - 1)))
             enrollment = dict(
-                person_id=person.pk, plan_year_id=plan_year.pk, tier=tier,
+                person_id=person.id, plan_year_id=plan_year_id, tier=tier,
                 continuous_years=(prev[0] + 1) if prev and prev[1] else 1,
                 basic_confirmed=bool(rv("basic_confirmed")),
                 coverage_start=result.coverage_start, coverage_end=result.coverage_end,
                 paid_off_date=rv("paid_date"), window_code=result.window.code)
-            enrolled[(person.pk, scheme.pk, plan_year.year)] = (enrollment["continuous_years"],
+            enrolled[(person.id, scheme_id, plan_year.year)] = (enrollment["continuous_years"],
                                                                  result.coverage_start)
         else:
             if rv("basic_confirmed"):
@@ -429,19 +431,19 @@ class PaymentSheet(SheetKind):
             enrollment.coverage_end = result.coverage_end
             enrollment.paid_off_date = rv("paid_date")
             enrollment.window_code = result.window.code
-            enrolled[(person.pk, scheme.pk, plan_year.year)] = (enrollment.continuous_years,
+            enrolled[(person.id, scheme_id, plan_year.year)] = (enrollment.continuous_years,
                                                                  result.coverage_start)
         identity = None
         if subsidy > 0 and result.subsidy_identity:
             identity = ctx.state["identities"].get(result.subsidy_identity)
         payment = dict(
-            scheme_id=scheme.pk, amount_due=due, subsidy=subsidy,
+            scheme_id=scheme_id, amount_due=due, subsidy=subsidy,
             subsidy_identity_id=identity.pk if identity is not None else None,
             subsidy_payer=(rv("subsidy_payer") or Payment.SubsidyPayer.GOVERNMENT) if subsidy else "",
             self_paid=self_paid, paid_date=rv("paid_date"), channel=rv("channel"),
             payer_name=rv("payer_name"), relation_to_payer=relation,
             receipt_no=rv("receipt_no"), window_code=result.window.code, completes=True)
-        payment["_ledger"] = (scheme.region_id, plan_year.year, person.pk)  # 缴费到账 (write)
+        payment["_ledger"] = (scheme.region_id, plan_year.year, person.id)  # 缴费到账 (write)
         ctx.count("created")
         return (created, enrollment, payment)
 
@@ -468,10 +470,10 @@ class PaymentSheet(SheetKind):
         for region_id, year in {p["_ledger"][:2] for p in payments}:  # 缴费收入, 参保率
             dashboard_figures_changed(region_id=region_id, year=year)
         insert_history(Payment, payments, user=ctx.user, reason=None, when=now, created=True)
-        ledger.journals_write((postings.contribution(
-            payment_id=p["id"], scheme_id=p["scheme_id"], region_id=p["_ledger"][0],
-            year=p["_ledger"][1], person_id=p["_ledger"][2], self_paid=p["self_paid"],
-            subsidy=p["subsidy"], paid_date=p["paid_date"], receipt_no=p["receipt_no"])
+        ledger.contributions_write(({  # 缴费到账, as postings.contribution books each
+            "payment_id": p["id"], "scheme_id": p["scheme_id"], "region_id": p["_ledger"][0],
+            "year": p["_ledger"][1], "person_id": p["_ledger"][2], "self_paid": p["self_paid"],
+            "subsidy": p["subsidy"], "paid_date": p["paid_date"], "receipt_no": p["receipt_no"]}
             for p in payments), acting_user=ctx.user)
 
     def export_queryset(self, user, *, region=None, year=None):

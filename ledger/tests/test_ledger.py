@@ -88,3 +88,30 @@ def test_the_database_refuses_changes_deletes_and_unbalanced_entries(loaded_poli
     with pytest.raises(DatabaseError, match="借贷不平衡"), transaction.atomic():
         Entry.objects.create(journal_id=journal_id, account=Account.BANK, amount=Decimal("0.01"))
     assert selectors.balance(scheme=scheme) == 0
+
+
+def _rows(ids):
+    journals = list(Journal.objects.filter(pk__in=ids).order_by("id").values(
+        "kind", "scheme_id", "region_id", "year", "person_id", "source_kind", "source_id", "reverses_id",
+        "booked_on", "memo", "reference", "created_by_id"))
+    entries = [list(Entry.objects.filter(journal_id=i).order_by("id").values_list("account", "amount"))
+               for i in ids]
+    return journals, entries
+
+
+@pytest.mark.parametrize("self_paid,subsidy", [("380.00", "0"), ("180.00", "200.00"), ("0", "380.00"),
+                                               ("0", "0"), ("380.005", "0.004")])
+def test_contributions_write_books_what_journals_write_books(loaded_policies, self_paid, subsidy):
+    """The payments import's bulk path (``contributions_write``) writes the same journals and
+    lines as ``journals_write`` of ``postings.contribution`` — nothing for a payment of
+    nothing, zero lines left out, amounts rounded to the fen."""
+    scheme = _scheme()
+    by_specs = services.journals_write([_contribution(scheme, payment_id=7, self_paid=self_paid,
+                                                      subsidy=subsidy)], acting_user=None)
+    by_rows = services.contributions_write([{
+        "payment_id": 7, "scheme_id": scheme.pk, "region_id": scheme.region_id, "year": 2024,
+        "person_id": None, "self_paid": Decimal(self_paid), "subsidy": Decimal(subsidy),
+        "paid_date": date(2023, 11, 20), "receipt_no": "R1"}], acting_user=None)
+    assert len(by_rows) == len(by_specs) == (0 if self_paid == subsidy == "0" else 1)
+    assert _rows(by_rows) == _rows(by_specs)
+    assert not selectors.unbalanced_journals().exists()
