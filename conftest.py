@@ -229,8 +229,154 @@ class FastFlush:
         TransactionTestCase._fixture_teardown = _fixture_teardown
 
 
+class TemplateDatabase:
+    """One ``migrate`` per run instead of one per xdist worker.
+
+    Each worker builds its test database in ``setup_databases``; Django's ``migrate`` of
+    the 130 models costs ≈ 10 s of CPU (docs/benchmarks.md §Suite speed). Under xdist the
+    first worker to take the lock migrates its own test database as usual and keeps a copy
+    (PostgreSQL: ``CREATE DATABASE …_tpl TEMPLATE`` its database, before any test connects;
+    SQLite in memory: the ``sqlite3`` backup API into a file); every other worker creates
+    its database from that copy (PostgreSQL: ``CREATE DATABASE … TEMPLATE …_tpl``; SQLite:
+    the backup back into its in-memory database) instead of migrating. The copy holds
+    everything ``migrate`` leaves (tables, triggers, the content types and permissions of
+    ``post_migrate``, the migration records) and nothing else: the copy is taken before
+    any test runs. The controller passes the folder and the template's name to the
+    workers and removes both at the end. Other engines, ``--reuse-db`` and runs without
+    xdist migrate as before.
+    """
+
+    def __init__(self, folder: str, postgres_name: str):
+        from pathlib import Path
+
+        self.folder = Path(folder)
+        self.postgres_name = postgres_name
+
+    @staticmethod
+    def supported(connection) -> bool:
+        if connection.vendor == "postgresql":
+            return True
+        return connection.vendor == "sqlite" and connection.creation.is_in_memory_db(
+            connection.creation._get_test_db_name())
+
+    def create_test_db(self, original, creation, verbosity=1, autoclobber=False, serialize=True, keepdb=False):
+        import fcntl
+
+        connection = creation.connection
+        if keepdb or not self.supported(connection):
+            return original(creation, verbosity, autoclobber, serialize, keepdb)
+        ready = self.folder / f"{connection.alias}.ready"
+        with open(self.folder / f"{connection.alias}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            if ready.exists():
+                name = self.restore(creation)
+            else:
+                name = original(creation, verbosity, autoclobber, False, keepdb)
+                self.save(creation)
+                ready.touch()
+        if serialize:
+            connection._test_serialized_contents = creation.serialize_db_to_string()
+        return name
+
+    def sqlite_file(self, connection) -> str:
+        return str(self.folder / f"{connection.alias}.sqlite3")
+
+    def save(self, creation):
+        import sqlite3
+
+        connection = creation.connection
+        if connection.vendor == "sqlite":
+            connection.ensure_connection()
+            target = sqlite3.connect(self.sqlite_file(connection))
+            connection.connection.backup(target)
+            target.close()
+            return
+        connection.close()  # CREATE DATABASE … TEMPLATE needs the source without sessions
+        self.create_postgres(creation, self.postgres_name, template=connection.settings_dict["NAME"])
+
+    def restore(self, creation) -> str:
+        import sqlite3
+
+        from django.conf import settings
+
+        connection = creation.connection
+        name = creation._get_test_db_name()
+        if connection.vendor == "postgresql":
+            self.create_postgres(creation, name, template=self.postgres_name)
+        connection.close()
+        settings.DATABASES[connection.alias]["NAME"] = name
+        connection.settings_dict["NAME"] = name
+        connection.ensure_connection()
+        if connection.vendor == "sqlite":
+            source = sqlite3.connect(self.sqlite_file(connection))
+            source.backup(connection.connection)
+            source.close()
+        return name
+
+    @staticmethod
+    def create_postgres(creation, name: str, *, template: str):
+        quoted = creation._quote_name(name)
+        with creation._nodb_cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {quoted}")
+            cursor.execute(f"CREATE DATABASE {quoted} TEMPLATE {creation._quote_name(template)}")
+
+    @staticmethod
+    def drop_postgres(name: str):
+        """At the end of the run, in the controller (no Django connection is opened there)."""
+        import psycopg
+        from django.db import connections
+
+        connection = connections["default"]
+        if connection.vendor != "postgresql":
+            return
+        params = {**connection.get_connection_params(), "dbname": "postgres"}
+        params.pop("cursor_factory", None)
+        params.pop("context", None)
+        with psycopg.connect(**params, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(name)}")
+
+    def install(self):
+        from django.db.backends.base.creation import BaseDatabaseCreation
+
+        original = BaseDatabaseCreation.create_test_db
+        template = self
+
+        def create_test_db(creation, verbosity=1, autoclobber=False, serialize=True, keepdb=False):
+            return template.create_test_db(original, creation, verbosity, autoclobber, serialize, keepdb)
+
+        BaseDatabaseCreation.create_test_db = create_test_db
+
+
 def pytest_configure(config):
     FastFlush().install()
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput and workerinput.get("medins_template_folder"):
+        TemplateDatabase(workerinput["medins_template_folder"], workerinput["medins_template_name"]).install()
+    elif workerinput is None and getattr(config.option, "numprocesses", None):
+        import tempfile
+
+        from django.db import connection
+
+        config.medins_template = (tempfile.mkdtemp(prefix="medins-test-template-"),
+                                  connection.creation._get_test_db_name() + "_tpl")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """xdist (controller): the template's folder and PostgreSQL name for each worker."""
+    folder, name = getattr(node.config, "medins_template", (None, None))
+    if folder:
+        node.workerinput["medins_template_folder"] = folder
+        node.workerinput["medins_template_name"] = name
+
+
+def pytest_unconfigure(config):
+    folder, name = getattr(config, "medins_template", (None, None))
+    if folder:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+        TemplateDatabase.drop_postgres(name)
 
 
 # The longest tests, with a rough duration in seconds (CI, PostgreSQL): started first, spread
@@ -241,6 +387,36 @@ SLOW_FIRST = [
     ("tests/browser/", 15),
     ("claims/tests/test_settle_workers.py", 15),  # starts real Celery workers
 ]
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--skip-db-free", action="store_true",
+        help="deselect the tests that use no database (CI's SQLite pass: they ran, identically, in "
+             "the PostgreSQL pass; deselected, not removed)")
+
+
+DATABASE_WORDS = ("vendor", "DATABASES", "sqlite", "postgres")
+_mentions_database = {}
+
+
+def uses_database(item) -> bool:
+    """Whether ``item`` may behave differently on another database: it uses the test
+    database (a ``db``/``transactional_db``/``live_server`` fixture, the ``django_db``
+    marker, a unittest case), or its module names a database engine or setting. Any other
+    test cannot touch a database: pytest-django blocks the access and fails it."""
+    import unittest
+
+    if {"django_db_setup", "live_server"} & set(getattr(item, "fixturenames", ())):
+        return True
+    if item.get_closest_marker("django_db") or isinstance(getattr(item, "cls", None), type) and \
+            issubclass(item.cls, unittest.TestCase):
+        return True
+    path = str(item.path)
+    if path not in _mentions_database:
+        text = item.path.read_text(encoding="utf-8", errors="replace")
+        _mentions_database[path] = any(word in text for word in DATABASE_WORDS)
+    return _mentions_database[path]
 
 
 def expected_seconds(item) -> int:
@@ -254,7 +430,15 @@ def pytest_collection_modifyitems(config, items):
     end. The slow tests are dealt out over those n parts (longest first, to the part with the
     least slow time) and put at the start of their part; every other test keeps its place
     in the order. The order only decides where tests run, never whether they run (every
-    test leaves the database as it found it: rolled back or flushed)."""
+    test leaves the database as it found it: rolled back or flushed).
+
+    ``--skip-db-free`` (CI's second pass, on SQLite) first deselects the tests that use no
+    database (``uses_database``): they ran in the first pass with the same code."""
+    if config.getoption("skip_db_free"):
+        kept = [item for item in items if uses_database(item)]
+        if len(kept) < len(items):
+            config.hook.pytest_deselected(items=[item for item in items if not uses_database(item)])
+            items[:] = kept
     workers = getattr(config, "workerinput", {}).get("workercount", 0)
     if workers < 2 or not items:
         return
