@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 POSTING_LOCK = 7_301_162_001
 """The PostgreSQL advisory lock of the 基金余额表 watermark (docs/money.md §基金余额表): every
 posting transaction holds it shared from its first ``journals_write`` to its end; the
-watermark is read under it exclusively (``ledger_settled_entry_id()``, migration 0004)."""
+watermark is read under it exclusively (``ledger_settled_entry_id()``, migration 0002)."""
 
 
 @transaction.atomic

@@ -54,8 +54,8 @@ _run_on_postgresql = importlib.import_module("ledger.migrations.0001_initial")._
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0003_journal_region_index'),
-        ('policies', '0005_plan_year_rules_version'),
+        ('ledger', '0001_initial'),
+        ('policies', '0001_initial'),
     ]
 
     operations = [

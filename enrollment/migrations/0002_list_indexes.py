@@ -6,8 +6,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('enrollment', '0003_person_regions'),
-        ('policies', '0005_plan_year_rules_version'),
+        ('enrollment', '0001_initial'),
+        ('policies', '0001_initial'),
     ]
 
     operations = [
