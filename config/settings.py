@@ -280,6 +280,9 @@ CELERY_BEAT_SCHEDULE = {
                                   "args": ("renew_enrollments",)},
     "dashboard-refresh-nightly": {"task": "jobs.periodic", "schedule": crontab(hour=0, minute=30),
                                   "args": ("dashboard_refresh",)},
+    # the 基金余额表 summary follows the postings within minutes (ledger.services; no task
+    # per posting), and once a night as a job
+    "fund-balances-advance": {"task": "ledger.fund_balances_advance", "schedule": 300.0},
     "fund-balances-nightly": {"task": "jobs.periodic", "schedule": crontab(hour=0, minute=15),
                               "args": ("fund_balances_advance",)},
     "job-files-cleanup-nightly": {"task": "jobs.periodic", "schedule": crontab(hour=3, minute=0),

@@ -19,7 +19,7 @@ from . import selectors, services
 from .models import Account, Entry, Journal
 
 LIVE_ADVANCE_AT = 20_000
-"""More entries than this after the watermark (the after-commit advance was missed: a
+"""More entries than this after the watermark (the beat's advances were missed: a
 broker down, a posting open at every try): the page queues an advance."""
 
 SOURCE_PAGES = {"payment": "admin:enrollment_payment_change", "claim": "admin:claims_claim_change",

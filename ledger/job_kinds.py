@@ -1,6 +1,6 @@
 """The ledger's duty as a job (docs/jobs.md): ``fund_balances_advance`` every night — the
 基金余额表's summary brought up to the committed entries (docs/money.md §基金余额表), in
-case an after-commit advance was missed (a broker down, postings open at every try).
+case the beat's five-minute advances were missed (a broker down, postings open at every try).
 Importing this module also registers the task ``ledger.fund_balances_advance`` on the
 workers."""
 from __future__ import annotations

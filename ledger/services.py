@@ -5,7 +5,6 @@ the 冲正 of a source document's journals. Callers are the services of the apps
 (enrollment's payments and refunds, claims' approval, payment batches)."""
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterable, Sequence
 
@@ -19,8 +18,6 @@ from sheets.bulk_sql import insert_values
 from . import postings
 from .models import BalanceWatermark, Entry, FundBalance, Journal, SourceKind
 from .postings import JournalSpec
-
-logger = logging.getLogger(__name__)
 
 POSTING_LOCK = 7_301_162_001
 """The PostgreSQL advisory lock of the 基金余额表 watermark (docs/money.md §基金余额表): every
@@ -136,22 +133,13 @@ def contribution_post(*, payment, acting_user) -> list[int]:
 
 def _posting_begin() -> None:
     """Hold the posting lock shared until the transaction ends (PostgreSQL; shared holders
-    never wait for one another), and advance the balances once it has committed."""
+    never wait for one another). Nothing is queued per posting: the summary is advanced
+    every few minutes by beat (``fund-balances-advance``), nightly, and by the page when
+    the entries after the watermark grow past ``ledger.admin.LIVE_ADVANCE_AT`` — a posting
+    costs one statement, not a task on the queue for each of a million payments."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [POSTING_LOCK])
-    if not getattr(connection, "_fund_balances_queued", False) or not any(
-            func is _advance_after_commit for _, func, _ in connection.run_on_commit):
-        connection._fund_balances_queued = True
-        transaction.on_commit(_advance_after_commit)
-
-
-def _advance_after_commit() -> None:
-    connection._fund_balances_queued = False
-    try:
-        fund_balances_advance_task.delay()
-    except Exception:  # the broker is down: the nightly job or the next posting catches up
-        logger.warning("基金余额汇总任务未能排队", exc_info=True)
 
 
 def settled_entry_id() -> int | None:
@@ -237,5 +225,6 @@ def fund_balances_rebuild(*, wait_seconds: float = 60.0) -> int:
 
 @shared_task(name="ledger.fund_balances_advance")
 def fund_balances_advance_task() -> int | None:
-    """Queued after each posting transaction commits (``_posting_begin``)."""
+    """Every few minutes (beat: ``fund-balances-advance``) and from the page
+    (``ledger.admin``) when many entries lie after the watermark."""
     return fund_balances_advance()
