@@ -142,9 +142,9 @@ QUIET_BEAT_TASKS = {"ledger.fund_balances_advance"}
 
 
 def test_every_calendar_duty_of_beat_is_a_registered_kind():
+    from celery import current_app as app  # config's (loaded with Django)
     from django.conf import settings
 
-    from config.celery import app
     from jobs.registry import get_kind
 
     app.loader.import_default_modules()
