@@ -117,7 +117,7 @@ class JournalAdmin(ReadOnlyAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin)
         year = request.GET.get("year")
         year = int(year) if year and year.isdigit() else None
         found = selectors.fund_balances(region_ids=region_ids, year=year)
-        if sum(row["live"] for row in found) > LIVE_ADVANCE_AT:  # the hook missed some
+        if sum(row["live"] for row in found) > LIVE_ADVANCE_AT:  # the beat's advances missed some
             _advance_later()
         schemes = Scheme.objects.in_bulk({row["scheme"] for row in found})
         regions = Region.objects.in_bulk({row["region"] for row in found})

@@ -161,6 +161,13 @@ def _watermark_locked() -> BalanceWatermark:
     return BalanceWatermark.objects.select_for_update().get(pk=1)
 
 
+def _watermark_move(watermark: BalanceWatermark, upto: int) -> None:
+    """The summary now holds every entry up to ``upto`` (under the watermark's lock)."""
+    watermark.entry_id = upto
+    watermark.advanced_at = timezone.now()
+    watermark.save(update_fields=["entry_id", "advanced_at"])
+
+
 def _fold(after: int, upto: int) -> int:
     """Add the entries ``after`` < id <= ``upto`` to ``FundBalance``; returns how many
     (fund, region, year, account) rows changed. In the caller's transaction, under the
@@ -186,7 +193,7 @@ def _fold(after: int, upto: int) -> int:
 def fund_balances_advance() -> int | None:
     """Fold the committed entries after the watermark into ``FundBalance`` and move the
     watermark; returns the new watermark, ``None`` when a posting transaction was open
-    (nothing changed: the posting's own commit queues the next try). Never waits for a
+    (nothing changed: the next beat advance tries again). Never waits for a
     posting, and no posting waits for it but during one ``max(id)``."""
     with transaction.atomic():
         watermark = _watermark_locked()
@@ -195,9 +202,7 @@ def fund_balances_advance() -> int | None:
             return None
         if upto > watermark.entry_id:
             _fold(watermark.entry_id, upto)
-            watermark.entry_id = upto
-            watermark.advanced_at = timezone.now()
-            watermark.save(update_fields=["entry_id", "advanced_at"])
+            _watermark_move(watermark, upto)
         return watermark.entry_id
 
 
@@ -214,9 +219,7 @@ def fund_balances_rebuild(*, wait_seconds: float = 60.0) -> int:
             if upto is not None:
                 FundBalance.objects.all().delete()
                 _fold(0, upto)
-                watermark.entry_id = upto
-                watermark.advanced_at = timezone.now()
-                watermark.save(update_fields=["entry_id", "advanced_at"])
+                _watermark_move(watermark, upto)
                 return upto
         if time.monotonic() > deadline:
             raise RuntimeError("一直有记账事务未结束，基金余额汇总未能重建，请稍后重试")
