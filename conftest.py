@@ -400,17 +400,22 @@ DATABASE_WORDS = ("vendor", "DATABASES", "sqlite", "postgres")
 _mentions_database = {}
 
 
-def uses_database(item) -> bool:
-    """Whether ``item`` may behave differently on another database: it uses the test
-    database (a ``db``/``transactional_db``/``live_server`` fixture, the ``django_db``
-    marker, a unittest case), or its module names a database engine or setting. Any other
-    test cannot touch a database: pytest-django blocks the access and fails it."""
+def needs_test_database(item) -> bool:
+    """Whether ``item`` uses the test database (a ``db``/``transactional_db``/``live_server``
+    fixture, the ``django_db`` marker, a unittest case): its worker must have created it
+    first. Any other test cannot touch a database: pytest-django blocks the access."""
     import unittest
 
     if {"django_db_setup", "live_server"} & set(getattr(item, "fixturenames", ())):
         return True
-    if item.get_closest_marker("django_db") or isinstance(getattr(item, "cls", None), type) and \
-            issubclass(item.cls, unittest.TestCase):
+    return bool(item.get_closest_marker("django_db") or isinstance(getattr(item, "cls", None), type)
+                and issubclass(item.cls, unittest.TestCase))
+
+
+def uses_database(item) -> bool:
+    """Whether ``item`` may behave differently on another database: it uses the test
+    database (``needs_test_database``), or its module names a database engine or setting."""
+    if needs_test_database(item):
         return True
     path = str(item.path)
     if path not in _mentions_database:
@@ -454,8 +459,17 @@ def pytest_collection_modifyitems(config, items):
         k = min((k for k in range(workers) if len(parts[k]) < sizes[k]), key=lambda k: load[k])
         parts[k].append(item)
         load[k] += expected_seconds(item)
-    chosen = set(map(id, slow))
-    rest = iter([item for item in items if id(item) not in chosen])
+    # The tests that need no database go first on every worker but the first: the first
+    # worker builds the test database (TemplateDatabase: one migrate, ≈ 30 s) while the
+    # others would otherwise wait for it doing nothing.
+    free = [item for item in items if not expected_seconds(item) and not needs_test_database(item)]
+    for j, item in enumerate(free):
+        parts[1 + j % (workers - 1)].insert(j // (workers - 1), item)
+    chosen = set(map(id, slow)) | set(map(id, free))
+    spill = [item for k, size in enumerate(sizes) for item in parts[k][size:]]  # beyond a part's share
+    for k, size in enumerate(sizes):
+        del parts[k][size:]
+    rest = iter(spill + [item for item in items if id(item) not in chosen])
     for k, size in enumerate(sizes):
         parts[k].extend(next(rest) for _ in range(size - len(parts[k])))
     items[:] = [item for part in parts for item in part]
