@@ -4,7 +4,8 @@ Every app's operations are concatenated in order and passed through Django's mig
 optimizer, which folds each ``AddField``/``AlterField``/``AddIndex``/``AddConstraint`` into
 the ``CreateModel`` of its model: the tables are created whole, and the migration state is
 re-rendered once per model instead of once per operation (``migrate`` spent most of its
-time there: docs/benchmarks.md §Suite speed). The dependencies on other apps become
+time there: docs/benchmarks.md §Suite speed); each ``CreateModel`` is written as
+``migration_operations.CreateModel``, which renders only the new model. The dependencies on other apps become
 dependencies on their ``0001_initial``.
 
 The ``RunPython``/``RunSQL`` operations (triggers, data) cannot be written out by Django's
@@ -135,6 +136,14 @@ def squash(loader: MigrationLoader, app: str, apps: set[str]) -> tuple[migration
     return squashed, code
 
 
+def fast_create(text: str) -> str:
+    """The written migration with ``migration_operations.CreateModel`` (renders only the new
+    model: that module's docstring) in place of Django's."""
+    text = text.replace("migrations.CreateModel(", "CreateModel(")
+    return text.replace("from django.db import migrations, models\n",
+                        "from django.db import migrations, models\n\nfrom migration_operations import CreateModel\n", 1)
+
+
 def main(apps: list[str]) -> None:
     loader = MigrationLoader(None, ignore_no_migrations=True)
     squashed = {app: squash(loader, app, set(apps)) for app in apps}
@@ -143,7 +152,7 @@ def main(apps: list[str]) -> None:
         for old in folder.glob("0*.py"):
             old.unlink()
         writer = MigrationWriter(migration)
-        Path(writer.path).write_text(writer.as_string(), encoding="utf-8")
+        Path(writer.path).write_text(fast_create(writer.as_string()), encoding="utf-8")
         print(f"{app}: {len(migration.operations)} operations")
         for name, operation in code:
             print(f"    copy from {app}/migrations/{name}.py: {operation.describe()}")

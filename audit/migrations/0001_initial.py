@@ -5,6 +5,8 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+from migration_operations import CreateModel
+
 
 # PostgreSQL: the database itself refuses to change or delete an audit row (docs/security.md
 # §审计日志). A DELETE of an entry passes only inside ``audit_prune`` (which sets
@@ -49,7 +51,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.CreateModel(
+        CreateModel(
             name='AuditAnchor',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -65,7 +67,7 @@ class Migration(migrations.Migration):
                 'default_permissions': (),
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='AuditChainHead',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -78,7 +80,7 @@ class Migration(migrations.Migration):
                 'default_permissions': (),
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='AuditEntry',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),

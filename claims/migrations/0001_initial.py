@@ -8,6 +8,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
 
+from migration_operations import CreateModel
+
 
 class Migration(migrations.Migration):
 
@@ -21,7 +23,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.CreateModel(
+        CreateModel(
             name='Claim',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -77,7 +79,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('settlement_no', ''), _negated=True), name='claim_settlement_no_set', violation_error_message='请填写医院结算单号'), models.CheckConstraint(condition=models.Q(('total__isnull', True), ('total__gte', 0), _connector='OR'), name='claims_claim_total_nonneg', violation_error_message='“医疗总费用”不能为负数'), models.CheckConstraint(condition=models.Q(('out_of_catalog__isnull', True), ('out_of_catalog__gte', 0), _connector='OR'), name='claims_claim_out_of_catalog_nonneg', violation_error_message='“全自费（目录外）费用”不能为负数'), models.CheckConstraint(condition=models.Q(('class_b_copay__isnull', True), ('class_b_copay__gte', 0), _connector='OR'), name='claims_claim_class_b_copay_nonneg', violation_error_message='“乙类先行自付”不能为负数'), models.CheckConstraint(condition=models.Q(('compliant__isnull', True), ('compliant__gte', 0), _connector='OR'), name='claims_claim_compliant_nonneg', violation_error_message='“政策范围内（合规）费用”不能为负数'), models.CheckConstraint(condition=models.Q(('tcm_compliant__isnull', True), ('tcm_compliant__gte', 0), _connector='OR'), name='claims_claim_tcm_compliant_nonneg', violation_error_message='“中医药合规费用”不能为负数'), models.CheckConstraint(condition=models.Q(('special_drug__isnull', True), ('special_drug__gte', 0), _connector='OR'), name='claims_claim_special_drug_nonneg', violation_error_message='“特药/高额药品费用”不能为负数'), models.CheckConstraint(condition=models.Q(('drug_class_a__isnull', True), ('drug_class_a__gte', 0), _connector='OR'), name='claims_claim_drug_class_a_nonneg', violation_error_message='“甲类药品费用”不能为负数'), models.CheckConstraint(condition=models.Q(('drug_class_b__isnull', True), ('drug_class_b__gte', 0), _connector='OR'), name='claims_claim_drug_class_b_nonneg', violation_error_message='“乙类药品费用”不能为负数'), models.CheckConstraint(condition=models.Q(('class_b_items__isnull', True), ('class_b_items__gte', 0), _connector='OR'), name='claims_claim_class_b_items_nonneg', violation_error_message='“乙类项目费用”不能为负数'), models.CheckConstraint(condition=models.Q(('out_of_catalog_controlled__isnull', True), ('out_of_catalog_controlled__gte', 0), _connector='OR'), name='claims_claim_out_of_catalog_controlled_nonneg', violation_error_message='“目录外控费范围内费用”不能为负数'), models.CheckConstraint(condition=models.Q(('compliant__gt', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('total'), '-', models.F('out_of_catalog')), '-', models.F('class_b_copay')), '-', models.Value(Decimal('0.005')))), ('compliant__lt', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('total'), '-', models.F('out_of_catalog')), '-', models.F('class_b_copay')), '+', models.Value(Decimal('0.005'))))), name='claim_compliant_consistent', violation_error_message='合规费用必须等于 医疗总费用 − 全自费 − 乙类先行自付'), models.CheckConstraint(condition=models.Q(('tcm_compliant__lte', models.F('compliant'))), name='claim_tcm_within_compliant', violation_error_message='中医药合规费用不能超过合规费用'), models.CheckConstraint(condition=models.Q(('special_drug__lte', models.F('total'))), name='claim_special_drug_within_total', violation_error_message='特药费用不能超过医疗总费用'), models.CheckConstraint(condition=models.Q(('discharge_date__isnull', True), ('discharge_date__gte', models.F('service_date')), _connector='OR'), name='claim_discharge_after_admission', violation_error_message='出院日期不能早于入院日期'), models.CheckConstraint(condition=models.Q(models.Q(('status__in', ['settled', 'approved', 'paid']), _negated=True), ('settlement_version__gte', 1), _connector='OR'), name='claim_settled_has_version', violation_error_message='已结算的理赔必须有结算结果')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalClaimDocument',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -105,7 +107,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalGivenLayer',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -128,7 +130,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalHospital',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -159,7 +161,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='Hospital',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -185,7 +187,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('level__gte', 1), ('level__lte', 3)), name='hospital_level_1_3', violation_error_message='医院级别只能是 1、2 或 3'), models.CheckConstraint(condition=models.Q(('region__isnull', False), models.Q(('province', ''), _negated=True), _connector='OR'), name='hospital_region_or_province', violation_error_message='请选择所在统筹区或填写所在省份')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalClaim',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -256,7 +258,7 @@ class Migration(migrations.Migration):
             name='hospital',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='claims', to='claims.hospital', verbose_name='医疗机构'),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='ClaimDocument',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -278,7 +280,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('claim', 'scheme_kind', 'code'), name='claimdocument_unique', violation_error_message='清单中已有此资料')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='ClaimLayer',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -310,7 +312,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('claim', 'version', 'scheme_kind'), name='claimlayer_unique', violation_error_message='同一结算版本中险种重复'), models.CheckConstraint(condition=models.Q(('paid__isnull', True), ('paid__gte', 0), _connector='OR'), name='claims_claimlayer_paid_nonneg', violation_error_message='“本层支付”不能为负数'), models.CheckConstraint(condition=models.Q(('capped__isnull', True), ('capped__gte', 0), _connector='OR'), name='claims_claimlayer_capped_nonneg', violation_error_message='“超限额未付”不能为负数'), models.CheckConstraint(condition=models.Q(('version__gte', 1)), name='claimlayer_version_1', violation_error_message='结算版本从 1 开始')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='GivenLayer',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),

@@ -9,6 +9,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
 
+from migration_operations import CreateModel
+
 
 # Fills the person → region visibility rows of the existing persons and enrollments (the
 # same SQL as enrollment.services.visibility.person_regions_add, written out here: a
@@ -37,7 +39,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.CreateModel(
+        CreateModel(
             name='Enrollment',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -64,7 +66,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('coverage_start__isnull', True), ('coverage_end__isnull', True), ('coverage_start__lte', models.F('coverage_end')), _connector='OR'), name='enrollment_coverage_ordered', violation_error_message='待遇起始日不能晚于待遇终止日'), models.CheckConstraint(condition=models.Q(('tier__lte', 2)), name='enrollment_tier_0_2', violation_error_message='档次只能是不分档、一档或二档')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalPerson',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -102,7 +104,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalPreExistingDeclaration',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -125,7 +127,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='Person',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -159,7 +161,7 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['name'], name='person_name_prefix', opclasses=['varchar_pattern_ops'])],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='Payment',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -188,7 +190,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('scheme', 'receipt_no'), name='payment_receipt_unique', violation_error_message='该险种已登记此票据/流水号'), models.CheckConstraint(condition=models.Q(('receipt_no', ''), _negated=True), name='payment_receipt_set', violation_error_message='请填写票据/流水号'), models.CheckConstraint(condition=models.Q(('amount_due__gte', 0)), name='payment_due_nonneg', violation_error_message='应缴金额不能为负数'), models.CheckConstraint(condition=models.Q(('subsidy__gte', 0)), name='payment_subsidy_nonneg', violation_error_message='资助金额不能为负数'), models.CheckConstraint(condition=models.Q(('self_paid__gte', 0)), name='payment_self_nonneg', violation_error_message='个人缴费不能为负数'), models.CheckConstraint(condition=models.Q(('amount_due__gte', django.db.models.expressions.CombinedExpression(models.F('subsidy'), '+', models.F('self_paid')))), name='payment_not_over_due', violation_error_message='资助金额与个人缴费之和不能超过应缴金额'), models.CheckConstraint(condition=models.Q(('subsidy', 0), models.Q(('subsidy_payer', ''), _negated=True), _connector='OR'), name='payment_subsidy_has_payer', violation_error_message='有资助金额时必须填写资助方')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalRegistration',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -229,7 +231,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalPersonIdentity',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -254,7 +256,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalPayment',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -288,7 +290,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalFamilyRelation',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -310,7 +312,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalEnrollment',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -344,7 +346,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='FamilyRelation',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -365,7 +367,7 @@ class Migration(migrations.Migration):
             name='person',
             field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='enrollments', to='enrollment.person', verbose_name='参保人'),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='PersonIdentity',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -384,7 +386,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('valid_to__isnull', True), ('valid_to__gte', models.F('valid_from')), _connector='OR'), name='personidentity_valid_ordered', violation_error_message='认定起始日不能晚于认定终止日'), models.UniqueConstraint(fields=('person', 'identity', 'valid_from'), name='personidentity_unique', violation_error_message='该参保人已有同一起始日的该身份')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='PreExistingDeclaration',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -401,7 +403,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('condition__isnull', False), models.Q(('condition_text', ''), _negated=True), _connector='OR'), name='preexisting_condition_given', violation_error_message='请选择目录中的疾病或填写疾病名称')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='Registration',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -438,7 +440,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('valid_from__isnull', True), ('valid_to__isnull', True), ('valid_from__lte', models.F('valid_to')), _connector='OR'), name='registration_valid_ordered', violation_error_message='有效期起不能晚于有效期止'), models.CheckConstraint(condition=models.Q(models.Q(('status__in', ['approved', 'terminated']), _negated=True), ('valid_from__isnull', False), _connector='OR'), name='registration_held_has_validity', violation_error_message='已批准的登记必须有有效期起'), models.CheckConstraint(condition=models.Q(models.Q(('status', 'rejected'), _negated=True), models.Q(('reason', ''), _negated=True), _connector='OR'), name='registration_rejected_has_reason', violation_error_message='驳回必须填写原因')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalBloodPressureReading',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -460,7 +462,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='BloodPressureReading',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -476,7 +478,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('systolic__gt', models.F('diastolic'))), name='bp_systolic_above_diastolic', violation_error_message='收缩压必须高于舒张压')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='PendingRegistration',
             fields=[
             ],
@@ -489,7 +491,7 @@ class Migration(migrations.Migration):
             },
             bases=('enrollment.registration',),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='RegistrationTransition',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -506,7 +508,7 @@ class Migration(migrations.Migration):
                 'ordering': ['registration', 'at', 'id'],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='Suspension',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -523,7 +525,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('date_to__isnull', True), ('date_to__gte', models.F('date_from')), _connector='OR'), name='suspension_ordered', violation_error_message='暂停起始日不能晚于暂停终止日')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalSuspension',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -550,7 +552,7 @@ class Migration(migrations.Migration):
             model_name='enrollment',
             constraint=models.UniqueConstraint(fields=('person', 'plan_year'), name='enrollment_unique', violation_error_message='该参保人已登记该年度方案'),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalRefund',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -588,7 +590,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='Refund',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -622,7 +624,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='refund_amount_positive', violation_error_message='退费金额必须大于零'), models.CheckConstraint(condition=models.Q(models.Q(('reason', 'other'), _negated=True), models.Q(('reason_note', ''), _negated=True), _connector='OR'), name='refund_other_explained', violation_error_message='退费原因为“其他”时请填写原因说明'), models.CheckConstraint(condition=models.Q(models.Q(('reason__in', ['death', 'transfer', 'military']), _negated=True), ('terminate_on__isnull', False), _connector='OR'), name='refund_ending_dated', violation_error_message='退费原因为死亡、转出或参军时请填写终止参保日期'), models.CheckConstraint(condition=models.Q(models.Q(('payee_name', ''), _negated=True), models.Q(('payee_account', ''), _negated=True), models.Q(('payee_bank', ''), _negated=True)), name='refund_payee_set', violation_error_message='请填写收款户名、银行账号和开户银行'), models.CheckConstraint(condition=models.Q(models.Q(('status__in', ['payable', 'paid']), _negated=True), ('approved_at__isnull', False), _connector='OR'), name='refund_booked_approved', violation_error_message='待支付或已支付的退费必须已复核通过'), models.CheckConstraint(condition=models.Q(models.Q(('status', 'paid'), _negated=True), models.Q(('paid_on__isnull', False), models.Q(('paid_reference', ''), _negated=True)), _connector='OR'), name='refund_paid_dated', violation_error_message='已支付的退费必须有支付日期和支付流水号'), models.CheckConstraint(condition=models.Q(models.Q(('status', 'rejected'), _negated=True), models.Q(('rejected_at__isnull', False), models.Q(('reject_reason', ''), _negated=True)), _connector='OR'), name='refund_rejected_explained', violation_error_message='已驳回的退费必须有驳回原因')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='PersonRegion',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),

@@ -7,6 +7,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
 
+from migration_operations import CreateModel
+
 
 # PostgreSQL: a signed year-end statement is frozen (docs/money.md §年度清算): its row and its
 # lines are never changed or deleted, and no line is added to it; a re-opened year is a new
@@ -74,7 +76,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalYearEndExpense',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -99,7 +101,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='YearEndStatement',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -138,7 +140,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('scheme', 'year', 'version'), name='yearend_version_once', violation_error_message='该险种该年度已有此版本的清算表'), models.UniqueConstraint(condition=models.Q(('status', 'draft')), fields=('scheme', 'year'), name='yearend_one_draft', violation_error_message='该险种该年度已有一份草稿清算表'), models.CheckConstraint(condition=models.Q(('version__gte', 1)), name='yearend_version_1', violation_error_message='版本从 1 开始'), models.CheckConstraint(condition=models.Q(models.Q(('signed_at__isnull', True), ('signed_by__isnull', True), ('status', 'draft')), models.Q(('expenses__isnull', False), ('signed_at__isnull', False), ('signed_by__isnull', False), ('status', 'signed')), _connector='OR'), name='yearend_signed_fields', violation_error_message='已签认的清算表须有签认人、签认时间和经营费用；草稿不能有签认人'), models.CheckConstraint(condition=models.Q(('signed_by__isnull', True), models.Q(('signed_by', models.F('prepared_by')), _negated=True), _connector='OR'), name='yearend_signer_not_preparer', violation_error_message='清算表的签认人不能是编制人')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='YearEndLine',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -159,7 +161,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('statement', 'seq'), name='yearendline_seq_once', violation_error_message='清算表明细顺序重复')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='YearEndExpense',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -178,7 +180,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('plan_year', 'name'), name='yearendexpense_unique', violation_error_message='该年度方案已有同名费用项目'), models.CheckConstraint(condition=models.Q(models.Q(('amount__isnull', False), ('method', 'amount'), ('ratio__isnull', True)), models.Q(('amount__isnull', True), ('method', 'ratio'), ('ratio__isnull', False)), _connector='OR'), name='yearendexpense_one_basis', violation_error_message='固定金额须填写金额、不填比例；按比例须填写比例、不填金额'), models.CheckConstraint(condition=models.Q(('amount__isnull', True), ('amount__gte', 0), _connector='OR'), name='finance_yearendexpense_amount_nonneg', violation_error_message='金额字段“amount”不能为负数'), models.CheckConstraint(condition=models.Q(('ratio__isnull', True), models.Q(('ratio__gte', 0), ('ratio__lte', 100)), _connector='OR'), name='finance_yearendexpense_ratio_0_100', violation_error_message='比例字段“ratio”必须在 0%%–100%% 之间')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='ReconciliationLine',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -207,7 +209,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('category', 'matched'), ('state', 'none')), models.Q(models.Q(('category', 'matched'), _negated=True), models.Q(('state', 'none'), _negated=True)), _connector='OR'), name='recon_line_state_fits_category', violation_error_message='已匹配的明细无需处理；差异须有处理状态'), models.CheckConstraint(condition=models.Q(models.Q(('state', 'accepted'), _negated=True), models.Q(('resolution_note', ''), _negated=True), _connector='OR'), name='recon_line_accept_has_note', violation_error_message='认可差异须填写说明')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='DifferenceNote',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -223,7 +225,7 @@ class Migration(migrations.Migration):
                 'ordering': ['created_at', 'id'],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='ReconciliationDifference',
             fields=[
             ],
@@ -236,7 +238,7 @@ class Migration(migrations.Migration):
             },
             bases=('finance.reconciliationline',),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='ReconciliationRun',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -264,7 +266,7 @@ class Migration(migrations.Migration):
             name='run',
             field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='finance.reconciliationrun', verbose_name='对账记录'),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HospitalReconciliation',
             fields=[
             ],
@@ -277,7 +279,7 @@ class Migration(migrations.Migration):
             },
             bases=('finance.reconciliationrun',),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='ReconciliationStatus',
             fields=[
             ],
@@ -290,7 +292,7 @@ class Migration(migrations.Migration):
             },
             bases=('finance.reconciliationrun',),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='TaxReconciliation',
             fields=[
             ],
@@ -307,7 +309,7 @@ class Migration(migrations.Migration):
             model_name='reconciliationline',
             index=models.Index(fields=['run', 'category'], name='recon_line_run_category'),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalPaymentBatch',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -338,7 +340,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='PaymentBatch',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -364,7 +366,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('status__in', ['exported', 'returned', 'partly_failed', 'failed']), _negated=True), ('exported_at__isnull', False), _connector='OR'), name='payment_batch_exported_when', violation_error_message='已导出的批次须有导出时间')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalPaymentLine',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -398,7 +400,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='PaymentLine',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),

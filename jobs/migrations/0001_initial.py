@@ -5,6 +5,8 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+from migration_operations import CreateModel
+
 
 class Migration(migrations.Migration):
 
@@ -15,7 +17,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.CreateModel(
+        CreateModel(
             name='Job',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -50,7 +52,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('done__gte', 0)), name='job_done_not_negative'), models.CheckConstraint(condition=models.Q(('total__isnull', True), ('total__gte', 0), _connector='OR'), name='job_total_not_negative'), models.CheckConstraint(condition=models.Q(('status__in', ['queued', 'running', 'succeeded', 'failed', 'cancelled'])), name='job_status_known'), models.CheckConstraint(condition=models.Q(('finished_at__isnull', True), ('status__in', ['succeeded', 'failed', 'cancelled']), _connector='OR'), name='job_finished_only_when_over')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='MyJob',
             fields=[
             ],
@@ -63,7 +65,7 @@ class Migration(migrations.Migration):
             },
             bases=('jobs.job',),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='JobLog',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -77,7 +79,7 @@ class Migration(migrations.Migration):
                 'ordering': ['at', 'id'],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='JobPart',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -93,7 +95,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('job', 'number'), name='job_part_once')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='JobRegion',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),

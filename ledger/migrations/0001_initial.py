@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from migration_operations import CreateModel
+
 
 # PostgreSQL: the database itself keeps the ledger append-only and balanced (docs/money.md).
 # A journal or entry is never changed or deleted (TRUNCATE, the test suite's flush, is not
@@ -64,7 +66,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.CreateModel(
+        CreateModel(
             name='Journal',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -90,7 +92,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('kind', 'reversal'), ('reverses__isnull', False)), models.Q(models.Q(('kind', 'reversal'), _negated=True), ('reverses__isnull', True)), _connector='OR'), name='journal_reversal_points_back', violation_error_message='冲正凭证必须指明被冲正的凭证，其他凭证不能指明')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='Entry',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),

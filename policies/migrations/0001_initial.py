@@ -9,6 +9,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
 
+from migration_operations import CreateModel
+
 
 def add_name_rows(apps, schema_editor):
     """Each role (and the row without a role) that has masking rules gets its 姓名 row:
@@ -30,7 +32,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.CreateModel(
+        CreateModel(
             name='Identity',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -44,7 +46,7 @@ class Migration(migrations.Migration):
                 'ordering': ['id'],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='PlanYear',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -62,7 +64,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('official_participation_rate__isnull', True), models.Q(('official_participation_rate__gte', 0), ('official_participation_rate__lte', 100)), _connector='OR'), name='policies_planyear_official_participation_rate_0_100', violation_error_message='比例字段“official_participation_rate”必须在 0%%–100%% 之间')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='ChronicDisease',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -80,7 +82,7 @@ class Migration(migrations.Migration):
                 'ordering': ['region', 'sort', 'code'],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalIdentity',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -101,7 +103,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalStaffProfile',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -120,7 +122,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='EnrollmentWindow',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -146,7 +148,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('plan_year', 'code'), name='window_code_unique', violation_error_message='该年度方案已有此代码的缴费期'), models.CheckConstraint(condition=models.Q(('pay_from__isnull', True), ('pay_to__isnull', True), ('pay_from__lte', models.F('pay_to')), _connector='OR'), name='window_pay_ordered', violation_error_message='缴费起始日不能晚于截止日'), models.CheckConstraint(condition=models.Q(models.Q(('coverage_rule', 'fixed'), _negated=True), ('coverage_start__isnull', False), _connector='OR'), name='window_fixed_has_start', violation_error_message='“固定起始日”规则必须填写固定待遇起始日'), models.CheckConstraint(condition=models.Q(models.Q(('coverage_rule', 'after_days'), _negated=True), ('waiting_days__gt', 0), _connector='OR'), name='window_after_days_positive', violation_error_message='“满 N 日后”规则的等待期必须大于 0'), models.CheckConstraint(condition=models.Q(('coverage_start__isnull', True), ('coverage_start__lte', models.F('coverage_end')), _connector='OR'), name='window_coverage_ordered', violation_error_message='待遇起始日不能晚于待遇终止日')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalTwoDiseaseBenefit',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -171,7 +173,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalSubsidyRule',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -195,7 +197,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalResponsibility',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -232,7 +234,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalRatioAdjustment',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -261,7 +263,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalPreExistingCondition',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -283,7 +285,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalPlanFigure',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -305,7 +307,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalPayerRelationRule',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -328,7 +330,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalOutOfPocketCap',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -352,7 +354,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalLevelSubstitution',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -377,7 +379,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalHospitalFeeClass',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -400,7 +402,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalEnrollmentWindow',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -432,7 +434,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalDocumentRule',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -459,7 +461,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalCumulativeSegment',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -484,7 +486,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalContributionStandard',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -508,7 +510,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalChronicBenefit',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -533,7 +535,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalBenefitRule',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -567,7 +569,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalAutoEnrollmentRule',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -590,7 +592,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalAssistanceRule',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -620,7 +622,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalApplicableClaimType',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -645,7 +647,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalAnnualLimit',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -669,7 +671,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalAdmissionCriterion',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -692,7 +694,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='DocumentRule',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -713,7 +715,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('plan_year', 'scope', 'code'), name='document_unique', violation_error_message='该案件范围已有此资料'), models.CheckConstraint(condition=models.Q(('condition', 'always'), ('threshold__isnull', False), _connector='OR'), name='document_threshold_needed', violation_error_message='按金额门槛的资料要求必须填写门槛金额')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='CumulativeSegment',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -732,7 +734,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(models.F('plan_year'), django.db.models.functions.comparison.Coalesce('identity', 0), models.F('seq'), name='segment_unique', violation_error_message='该身份该段序号已存在'), models.CheckConstraint(condition=models.Q(('ratio__isnull', True), models.Q(('ratio__gte', 0), ('ratio__lte', 100)), _connector='OR'), name='policies_cumulativesegment_ratio_0_100', violation_error_message='比例字段“ratio”必须在 0%%–100%% 之间'), models.CheckConstraint(condition=models.Q(('threshold__isnull', True), ('threshold__gte', 0), _connector='OR'), name='policies_cumulativesegment_threshold_nonneg', violation_error_message='金额字段“threshold”不能为负数')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='ContributionStandard',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -750,7 +752,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('window', 'tier'), name='standard_window_tier_unique', violation_error_message='该缴费期该档次已有缴费标准'), models.CheckConstraint(condition=models.Q(('amount__isnull', True), ('amount__gte', 0), _connector='OR'), name='policies_contributionstandard_amount_nonneg', violation_error_message='金额字段“amount”不能为负数')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='ChronicBenefit',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -769,7 +771,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('plan_year', 'disease'), name='chronicbenefit_unique', violation_error_message='该病种已有待遇标准'), models.CheckConstraint(condition=models.Q(('ratio__isnull', True), models.Q(('ratio__gte', 0), ('ratio__lte', 100)), _connector='OR'), name='policies_chronicbenefit_ratio_0_100', violation_error_message='比例字段“ratio”必须在 0%%–100%% 之间'), models.CheckConstraint(condition=models.Q(('monthly_limit__isnull', False), models.Q(('shares_pool', ''), _negated=True), _connector='OR'), name='chronicbenefit_has_limit', violation_error_message='请填写月支付限额或选择合并计算的年度限额')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='BenefitRule',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -797,7 +799,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('plan_year', 'claim_type', 'delivery_mode', 'level', 'fee_class', 'admin_level', 'location', 'tier'), name='benefit_selectors_unique', violation_error_message='相同适用条件的待遇标准已存在'), models.CheckConstraint(condition=models.Q(('ratio__isnull', True), models.Q(('ratio__gte', 0), ('ratio__lte', 100)), _connector='OR'), name='policies_benefitrule_ratio_0_100', violation_error_message='比例字段“ratio”必须在 0%%–100%% 之间'), models.CheckConstraint(condition=models.Q(('ratio__isnull', False), ('fixed_amount__isnull', False), _connector='OR'), name='benefit_ratio_or_fixed', violation_error_message='请填写报销比例或定额')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='AutoEnrollmentRule',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -814,7 +816,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('plan_year', 'trigger'), name='autoenroll_unique', violation_error_message='该年度方案已有此自动参保规则'), models.CheckConstraint(condition=models.Q(('parents_required__gte', 1), ('parents_required__lte', 2)), name='autoenroll_parents_1_2', violation_error_message='须已参保的父母人数只能是 1 或 2')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='AssistanceRule',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -838,7 +840,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(models.F('plan_year'), django.db.models.functions.comparison.Coalesce('identity', 0), models.F('kind'), name='assistance_unique', violation_error_message='该身份该救助类别已存在'), models.CheckConstraint(condition=models.Q(('ratio__isnull', True), models.Q(('ratio__gte', 0), ('ratio__lte', 100)), _connector='OR'), name='policies_assistancerule_ratio_0_100', violation_error_message='比例字段“ratio”必须在 0%%–100%% 之间'), models.CheckConstraint(condition=models.Q(('top_up_ratio__isnull', True), models.Q(('top_up_ratio__gte', 0), ('top_up_ratio__lte', 100)), _connector='OR'), name='policies_assistancerule_top_up_ratio_0_100', violation_error_message='比例字段“top_up_ratio”必须在 0%%–100%% 之间'), models.CheckConstraint(condition=models.Q(('ooc_controlled_ratio__isnull', True), models.Q(('ooc_controlled_ratio__gte', 0), ('ooc_controlled_ratio__lte', 100)), _connector='OR'), name='policies_assistancerule_ooc_controlled_ratio_0_100', violation_error_message='比例字段“ooc_controlled_ratio”必须在 0%%–100%% 之间')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='ApplicableClaimType',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -857,7 +859,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('plan_year', 'claim_type', 'delivery_mode'), name='applicable_claimtype_unique', violation_error_message='该就医类型（分娩方式）已列出')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='AnnualLimit',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -875,7 +877,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(models.F('plan_year'), models.F('pool'), models.F('tier'), django.db.models.functions.comparison.Coalesce('identity', 0), name='annuallimit_unique', violation_error_message='该限额类别、档次、身份已有一行'), models.CheckConstraint(condition=models.Q(('amount__isnull', True), ('amount__gte', 0), _connector='OR'), name='policies_annuallimit_amount_nonneg', violation_error_message='金额字段“amount”不能为负数')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='AdmissionCriterion',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -891,7 +893,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('plan_year', 'disease', 'code'), name='criterion_unique', violation_error_message='该病种已有此准入指标'), models.CheckConstraint(condition=models.Q(('value__isnull', True), ('value__gte', 0), _connector='OR'), name='policies_admissioncriterion_value_nonneg', violation_error_message='金额字段“value”不能为负数')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='PreExistingCondition',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -906,7 +908,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('plan_year', 'group', 'name'), name='preexisting_unique', violation_error_message='该类别已有此疾病')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='RatioAdjustment',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -929,7 +931,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('plan_year', 'code', 'claim_type', 'delivery_mode'), name='ratioadj_unique', violation_error_message='该调整项对该就医类型已存在'), models.CheckConstraint(condition=models.Q(('points__gte', -100), ('points__lte', 100)), name='ratioadj_points_range', violation_error_message='调整幅度必须在 −100 到 100 个百分点之间')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='Region',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -947,7 +949,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('code__regex', '^[1-9][0-9]{5}$')), name='region_code_6_digits', violation_error_message='行政区划代码必须是 6 位数字')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='Holiday',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -963,7 +965,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(django.db.models.functions.comparison.Coalesce('region', 0), models.F('date'), name='holiday_unique', violation_error_message='该日期已在日历中')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalScheme',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -989,7 +991,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalRegion',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -1013,7 +1015,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalHoliday',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -1035,7 +1037,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalChronicDisease',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -1066,7 +1068,7 @@ class Migration(migrations.Migration):
             name='region',
             field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='diseases', to='policies.region', verbose_name='统筹区'),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='Responsibility',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -1097,7 +1099,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('plan_year', 'code'), name='responsibility_unique', violation_error_message='该年度方案已有此责任代码'), models.CheckConstraint(condition=models.Q(('ratio_healthy__isnull', True), models.Q(('ratio_healthy__gte', 0), ('ratio_healthy__lte', 100)), _connector='OR'), name='policies_responsibility_ratio_healthy_0_100', violation_error_message='比例字段“ratio_healthy”必须在 0%%–100%% 之间'), models.CheckConstraint(condition=models.Q(('ratio_pre_existing__isnull', True), models.Q(('ratio_pre_existing__gte', 0), ('ratio_pre_existing__lte', 100)), _connector='OR'), name='policies_responsibility_ratio_pre_existing_0_100', violation_error_message='比例字段“ratio_pre_existing”必须在 0%%–100%% 之间')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='IncentiveRule',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -1113,7 +1115,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('responsibility', 'min_years'), name='incentive_unique', violation_error_message='该责任已有此年数的激励'), models.CheckConstraint(condition=models.Q(('ratio__isnull', True), models.Q(('ratio__gte', 0), ('ratio__lte', 100)), _connector='OR'), name='policies_incentiverule_ratio_0_100', violation_error_message='比例字段“ratio”必须在 0%%–100%% 之间')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalResponsibilityIdentityRatio',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -1136,7 +1138,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalResponsibilityDrugRatio',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -1159,7 +1161,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalIncentiveRule',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -1182,7 +1184,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='ResponsibilityDrugRatio',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -1198,7 +1200,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('responsibility', 'drug_class'), name='drugratio_unique', violation_error_message='该责任该药品类别已有比例'), models.CheckConstraint(condition=models.Q(('ratio__isnull', True), models.Q(('ratio__gte', 0), ('ratio__lte', 100)), _connector='OR'), name='policies_responsibilitydrugratio_ratio_0_100', violation_error_message='比例字段“ratio”必须在 0%%–100%% 之间')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='ResponsibilityIdentityRatio',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -1214,7 +1216,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('responsibility', 'identity'), name='identityratio_unique', violation_error_message='该责任该身份已有比例'), models.CheckConstraint(condition=models.Q(('ratio_pre_existing__isnull', True), models.Q(('ratio_pre_existing__gte', 0), ('ratio_pre_existing__lte', 100)), _connector='OR'), name='policies_responsibilityidentityratio_ratio_pre_existing_0_100', violation_error_message='比例字段“ratio_pre_existing”必须在 0%%–100%% 之间')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='Scheme',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -1239,7 +1241,7 @@ class Migration(migrations.Migration):
             name='scheme',
             field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='plan_years', to='policies.scheme', verbose_name='险种'),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalPlanYear',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -1264,7 +1266,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='StaffProfile',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -1277,7 +1279,7 @@ class Migration(migrations.Migration):
                 'permissions': [('view_full_identity', '可查看完整身份证号和电话')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='SubsidyRule',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -1295,7 +1297,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('plan_year', 'identity', 'tier'), name='subsidy_unique', violation_error_message='该身份该档次已有资助标准'), models.CheckConstraint(condition=models.Q(('full', True), ('amount__isnull', False), _connector='OR'), name='subsidy_amount_or_full', violation_error_message='请填写资助金额或勾选全额资助'), models.CheckConstraint(condition=models.Q(('amount__isnull', True), ('amount__gte', 0), _connector='OR'), name='policies_subsidyrule_amount_nonneg', violation_error_message='金额字段“amount”不能为负数')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='TwoDiseaseBenefit',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -1313,7 +1315,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('plan_year', 'disease'), name='twodisease_unique', violation_error_message='该病种已有待遇标准'), models.CheckConstraint(condition=models.Q(('ratio_class_a__isnull', True), models.Q(('ratio_class_a__gte', 0), ('ratio_class_a__lte', 100)), _connector='OR'), name='policies_twodiseasebenefit_ratio_class_a_0_100', violation_error_message='比例字段“ratio_class_a”必须在 0%%–100%% 之间'), models.CheckConstraint(condition=models.Q(('ratio_class_b__isnull', True), models.Q(('ratio_class_b__gte', 0), ('ratio_class_b__lte', 100)), _connector='OR'), name='policies_twodiseasebenefit_ratio_class_b_0_100', violation_error_message='比例字段“ratio_class_b”必须在 0%%–100%% 之间')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='PlanFigure',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -1329,7 +1331,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('plan_year', 'code'), name='planfigure_unique', violation_error_message='该年度方案已有此指标'), models.CheckConstraint(condition=models.Q(('value__isnull', True), ('value__gte', 0), _connector='OR'), name='policies_planfigure_value_nonneg', violation_error_message='金额字段“value”不能为负数')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='PayerRelationRule',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -1346,7 +1348,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('plan_year', 'channel', 'relation', 'category'), name='payerrelation_unique', violation_error_message='该缴费渠道已有此关系（及人员类别）')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='OutOfPocketCap',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -1364,7 +1366,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('plan_year', 'min_participation_rate'), name='oopcap_unique', violation_error_message='该参保率档已存在'), models.CheckConstraint(condition=models.Q(('min_participation_rate__isnull', True), models.Q(('min_participation_rate__gte', 0), ('min_participation_rate__lte', 100)), _connector='OR'), name='policies_outofpocketcap_min_participation_rate_0_100', violation_error_message='比例字段“min_participation_rate”必须在 0%%–100%% 之间')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='LevelSubstitution',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -1382,7 +1384,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('plan_year', 'claim_type', 'from_level'), name='levelsub_unique', violation_error_message='该就医类型该级别已有替代规则')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HospitalFeeClass',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -1407,7 +1409,7 @@ class Migration(migrations.Migration):
             model_name='planyear',
             constraint=models.UniqueConstraint(fields=('scheme', 'year'), name='planyear_scheme_year_unique', violation_error_message='该险种已有该年度方案'),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalMaskingRule',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
@@ -1430,7 +1432,7 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='MaskingRule',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -1447,7 +1449,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(condition=models.Q(('group__isnull', False)), fields=('group', 'field'), name='masking_rule_once_per_role'), models.UniqueConstraint(condition=models.Q(('group__isnull', True)), fields=('field',), name='masking_rule_once_without_role'), models.CheckConstraint(condition=models.Q(('mode__in', ['full', 'partial', 'hidden'])), name='masking_rule_mode'), models.CheckConstraint(condition=models.Q(('keep_head__lte', 20), ('keep_tail__lte', 20)), name='masking_rule_keep_at_most_20')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='DutySeparation',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -1463,7 +1465,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('act', 'prior'), name='duty_separation_once', violation_error_message='该办理事项与前序事项的规则已存在')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='HistoricalDutySeparation',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),

@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from migration_operations import CreateModel
+
 
 class Migration(migrations.Migration):
 
@@ -13,7 +15,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.CreateModel(
+        CreateModel(
             name='Report',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -25,7 +27,7 @@ class Migration(migrations.Migration):
                 'default_permissions': ('view',),
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='PlanYearSummary',
             fields=[
                 ('plan_year', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='dashboard_summary', serialize=False, to='policies.planyear')),
@@ -45,7 +47,7 @@ class Migration(migrations.Migration):
                 'default_permissions': (),
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='ClaimTypeSummary',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -62,7 +64,7 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['plan_year', 'seq'], name='claimtype_summary_py')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='CountySummary',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -79,7 +81,7 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['plan_year', 'seq'], name='county_summary_py')],
             },
         ),
-        migrations.CreateModel(
+        CreateModel(
             name='SubsidySummary',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
