@@ -114,6 +114,31 @@ def reset(n_claims: int) -> bool:
     return True
 
 
+def server_cpu() -> float | None:
+    """CPU seconds used so far by this connection's PostgreSQL backend process (from
+    /proc: the server runs on this machine in the benchmark setup), None elsewhere — the
+    database's share of a settlement, which the process CPU leaves out."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_part(before: float | None, claims: int) -> str:
+    after = server_cpu()
+    if before is None or after is None or not claims:
+        return ""
+    return f"; database server CPU {after - before:.2f} s = {(after - before) / claims * 1000:.3f} ms/claim"
+
+
 class QueryLog:
     """Counts the SQL statements run inside the block (``connection.execute_wrapper``:
     cheap, unlike ``CaptureQueriesContext``'s debug cursor) and their wall time, by
@@ -217,13 +242,14 @@ def main() -> None:
     peer_ids = list(Claim.objects.order_by("person_id", "service_date", "id")
                     .values_list("pk", flat=True)[:args.peer])
     peer = list(Claim.objects.filter(pk__in=peer_ids).order_by("person_id", "service_date", "id"))
+    s0 = server_cpu()
     c0, w0 = time.process_time(), time.perf_counter()
     times, queries = measure_single(peer)
     single_cpu, single_wall = time.process_time() - c0, time.perf_counter() - w0
     print(f"single (services.claim_settle): {len(peer)} claims, median {median(times):.1f} ms "
           f"(CPU {single_cpu / max(len(peer), 1) * 1000:.1f} ms/claim, wall {single_wall:.2f} s), "
-          f"queries per claim median {median(queries):.0f} / max {max(queries, default=0)}; "
-          f"load {os.getloadavg()[0]:.2f}")
+          f"queries per claim median {median(queries):.0f} / max {max(queries, default=0)}"
+          f"{_server_part(s0, len(peer))}; load {os.getloadavg()[0]:.2f}")
 
     profiler = None
     if args.profile:
@@ -231,6 +257,7 @@ def main() -> None:
         profiler = cProfile.Profile()
         profiler.enable()
     log = QueryLog()
+    s0 = server_cpu()
     c0, w0 = time.process_time(), time.perf_counter()
     with connection.execute_wrapper(log):
         report = claims_settle_batch(claims=Claim.objects.all(), acting_user=None)
@@ -243,11 +270,13 @@ def main() -> None:
           f"{len(report.failed)} failed in {batch_wall:.2f} s = {batch:,.0f} claims/s "
           f"(CPU {batch_cpu:.2f} s = {report.settled / batch_cpu:,.0f} claims/s of CPU); "
           f"{log.count} queries ({log.count / max(report.settled, 1):.3f} per claim, "
-          f"{log.seconds:.2f} s waiting for them); peak RSS {peak_mb():.0f} MB; load {os.getloadavg()[0]:.2f}")
+          f"{log.seconds:.2f} s waiting for them, COPY not counted){_server_part(s0, report.settled)}; "
+          f"peak RSS {peak_mb():.0f} MB; load {os.getloadavg()[0]:.2f}")
 
     plan_year = PlanYear.objects.select_related("scheme__region").get(
         scheme__region__code="500231", scheme__kind="resident_basic", year=2024)
     sim_log = QueryLog()
+    s0 = server_cpu()
     c0, w0 = time.process_time(), time.perf_counter()
     with connection.execute_wrapper(sim_log):
         result = simulate_plan_year(plan_year=plan_year, base_year=2024)
@@ -255,7 +284,8 @@ def main() -> None:
     simulation = result.claims / sim_wall
     print(f"simulation (simulate_plan_year): {result.claims} claims, {len(result.errors)} errors in "
           f"{sim_wall:.2f} s = {simulation:,.0f} claims/s (CPU {sim_cpu:.2f} s = "
-          f"{result.claims / sim_cpu:,.0f} claims/s of CPU); {sim_log.count} queries; "
+          f"{result.claims / sim_cpu:,.0f} claims/s of CPU); {sim_log.count} queries"
+          f"{_server_part(s0, result.claims)}; "
           f"load {os.getloadavg()[0]:.2f}")
     if args.queries:
         print("  batch statements by time:\n" + log.top())

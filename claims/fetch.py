@@ -31,6 +31,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
+from typing import NamedTuple
 
 from django.db.models import F, QuerySet
 
@@ -45,7 +47,7 @@ from insurance_rules.settle import settle_claim
 from policies import models as pm
 from policies import selectors as policy_selectors
 from policies.lookups import RegionLookup
-from sheets.bulk_sql import InArray
+from sheets.bulk_sql import InArray, PreparedValues
 
 from . import selectors
 from .models import Claim, ClaimLayer, GivenLayer, Hospital
@@ -263,67 +265,110 @@ def lock_persons(person_ids: Iterable[int], *, as_rows: bool = False) -> dict[in
     return {p.pk: p for p in locked}
 
 
+# The reads below run once per settlement (a single claim) or per chunk: their SQL is
+# compiled once per process (``PreparedValues``), their rows read as values.
+_GIVEN = PreparedValues(lambda ids: GivenLayer.objects.filter(InArray(F("claim_id"), ids)).values_list(
+    "claim_id", "scheme_kind", "paid", "deductible", "over_cap"))
+
+
+def _counted(persons, region, year, exclude=None):
+    qs = Claim.objects.filter(InArray(F("person_id"), persons), region_id=region, year=year,
+                              status__in=Claim.COUNTED)
+    if exclude is not None:
+        qs = qs.exclude(InArray(F("pk"), exclude))
+    return qs.order_by("person_id", "service_date", "id").values_list(*CLAIM_COLUMNS)
+
+
+_COUNTED, _COUNTED_EXCEPT = PreparedValues(_counted), PreparedValues(_counted)
+LINE_COLUMNS = ("claim_id", "scheme_kind", "paid", "deductible", "ratio", "capped", "basis", "reason",
+                "explanation", "items", "param_refs", "given", "extra")
+_LINES = PreparedValues(lambda ids: ClaimLayer.objects.filter(InArray(F("claim_id"), ids), is_current=True)
+                        .order_by("claim_id", "seq").values_list(*LINE_COLUMNS))
+
+
+class LineRow:
+    """A current stored result line read as values (``LINE_COLUMNS``): what
+    ``selectors.layer_result`` reads of a ``ClaimLayer``."""
+
+    def __init__(self, values: tuple):
+        self.__dict__.update(zip(LINE_COLUMNS, values, strict=True))
+
+
 def given_layers(claims: Iterable[Claim]) -> dict[int, dict[str, EngineGiven]]:
     """Claim id → its carried-in layers (scheme kind → engine ``GivenLayer``), one query."""
     out: dict[int, dict[str, EngineGiven]] = defaultdict(dict)
     ids = [c.pk for c in claims]
     if ids:
-        for g in GivenLayer.objects.filter(InArray(F("claim_id"), ids)):
-            out[g.claim_id][g.scheme_kind] = EngineGiven(paid=g.paid, deductible=g.deductible,
-                                                         over_cap=g.over_cap)
+        for claim_id, kind, paid, deductible, over_cap in _GIVEN.rows(ids):
+            out[claim_id][kind] = EngineGiven(paid=paid, deductible=deductible, over_cap=over_cap)
     return out
 
 
-def counted_claims(context: RegionYear, person_ids: list[int], *, exclude=()) -> list[ClaimRow]:
+def counted_claims(context: RegionYear, person_ids: list[int], *, exclude=(), attach: bool = True) -> list[ClaimRow]:
     """The persons' counted (settled/approved/paid) claims of the region and year, except
-    ``exclude`` (ids), in history order (person, service date, id), read as values."""
-    qs = Claim.objects.filter(InArray(F("person_id"), person_ids), region=context.region,
-                              year=context.year, status__in=Claim.COUNTED)
+    ``exclude`` (ids), in history order (person, service date, id), read as values
+    (``attach=False``: their hospitals and diseases not attached yet)."""
     if exclude:
-        qs = qs.exclude(InArray(F("pk"), list(exclude)))
-    return context.attach(claim_rows(qs.order_by("person_id", "service_date", "id")))
+        rows = _COUNTED_EXCEPT.rows(person_ids, context.region.pk, context.year, list(exclude))
+    else:
+        rows = _COUNTED.rows(person_ids, context.region.pk, context.year)
+    claims = [ClaimRow(dict(zip(CLAIM_COLUMNS, values, strict=True))) for values in rows]
+    return context.attach(claims) if attach else claims
 
 
 def stored_history(claims: list[Claim], given: dict[int, dict]) -> list[SettledClaim]:
     """Counted claims rebuilt as the engine's ``SettledClaim``s from their current stored
     result lines (one query for the lines); ``given``: claim id → its given layers."""
-    lines: dict[int, list[ClaimLayer]] = defaultdict(list)
+    lines: dict[int, list[LineRow]] = defaultdict(list)
     if claims:
-        for row in ClaimLayer.objects.filter(InArray(F("claim_id"), [c.pk for c in claims]),
-                                             is_current=True).order_by("claim_id", "seq"):
-            lines[row.claim_id].append(row)
+        for values in _LINES.rows([c.pk for c in claims]):
+            lines[values[0]].append(LineRow(values))
     return [SettledClaim(claim=selectors.claim_facts(c, given=given.get(c.pk, {})),
                          layers=tuple(selectors.layer_result(r) for r in lines[c.pk]))
             for c in claims]
+
+
+_ENROLLMENTS = PreparedValues(lambda persons, plan_years: Enrollment.objects.filter(
+    InArray(F("person_id"), persons), InArray(F("plan_year_id"), plan_years)).order_by()
+    .values_list(*ENROLLMENT_COLUMNS))
+_SUSPENSIONS = PreparedValues(lambda ids: Suspension.objects.filter(InArray(F("enrollment_id"), ids))
+                              .order_by("enrollment_id", "date_from", "id")
+                              .values_list("enrollment_id", "date_from", "date_to"))
+_PRE_EXISTING = PreparedValues(lambda ids: PreExistingDeclaration.objects.filter(InArray(F("enrollment_id"), ids))
+                               .order_by("enrollment_id", "group", "id").values_list("enrollment_id", "group"))
+_IDENTITIES = PreparedValues(lambda persons: PersonIdentity.objects.filter(InArray(F("person_id"), persons))
+                             .order_by("person_id", "valid_from", "id")
+                             .values_list("person_id", "identity__code", "valid_from", "valid_to"))
+
+
+class Suspended(NamedTuple):
+    """A suspension of an enrollment, as ``selectors.coverage_of`` reads it."""
+
+    date_from: date
+    date_to: date | None
 
 
 def _person_inputs(context: RegionYear, persons: dict[int, Person],
                    history: dict[int, list[SettledClaim]]) -> dict[int, PersonInputs]:
     """Facts and coverages of the persons, one query per kind of row for all of them."""
     person_ids = sorted(persons)
-    of_persons = InArray(F("person_id"), person_ids)
     enrollments = defaultdict(list)
     plan_years = context.plan_years
     rows = [EnrollmentRow(dict(zip(ENROLLMENT_COLUMNS, values, strict=True)), plan_years[values[_PLAN_YEAR_AT]])
-            for values in Enrollment.objects.filter(of_persons, plan_year__in=list(plan_years))
-            .order_by().values_list(*ENROLLMENT_COLUMNS)]  # as values: no model instance per row
+            for values in _ENROLLMENTS.rows(person_ids, list(plan_years))]  # no model instance per row
     rows.sort(key=lambda e: (e.person_id, e.plan_year.scheme.settlement_order, e.id))
     for e in rows:
         enrollments[e.person_id].append(e)
     suspensions, pre_existing = defaultdict(list), defaultdict(list)
     enrollment_ids = [e.pk for rows in enrollments.values() for e in rows]
     if enrollment_ids:
-        of_enrollments = InArray(F("enrollment_id"), enrollment_ids)
-        for row in Suspension.objects.filter(of_enrollments).order_by("enrollment_id", "date_from", "id"):
-            suspensions[row.enrollment_id].append(row)
-        for enrollment_id, group in (PreExistingDeclaration.objects.filter(of_enrollments)
-                                     .order_by("enrollment_id", "group", "id")
-                                     .values_list("enrollment_id", "group")):
+        for enrollment_id, date_from, date_to in _SUSPENSIONS.rows(enrollment_ids):
+            suspensions[enrollment_id].append(Suspended(date_from, date_to))
+        for enrollment_id, group in _PRE_EXISTING.rows(enrollment_ids):
             pre_existing[enrollment_id].append(group)
     identities = defaultdict(list)
-    for pi in (PersonIdentity.objects.filter(of_persons).select_related("identity")
-               .order_by("person_id", "valid_from", "id")):
-        identities[pi.person_id].append(HeldIdentity(pi.identity.code, pi.valid_from, pi.valid_to))
+    for person_id, code, valid_from, valid_to in _IDENTITIES.rows(person_ids):
+        identities[person_id].append(HeldIdentity(code, valid_from, valid_to))
     registrations = held_registrations_by_person(person_ids)
     out = {}
     for pid in person_ids:
@@ -374,8 +419,8 @@ def fetch_settlement_inputs(context: RegionYear, claims: Iterable[Claim], *,
     missing = [pid for pid in person_ids if pid not in persons]
     if missing:
         persons.update(person_rows(Person.objects.filter(InArray(F("pk"), missing)).order_by()))
-    context.attach(claims, persons)
-    counted = counted_claims(context, person_ids, exclude=[c.pk for c in claims]) if history else []
+    counted = counted_claims(context, person_ids, exclude=[c.pk for c in claims], attach=False) if history else []
+    context.attach([*claims, *counted], persons)  # one read of the hospitals both refer to
     given = given_layers([*claims, *counted])
     settled = stored_history(counted, given)
     return SettlementInputs(

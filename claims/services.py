@@ -57,7 +57,7 @@ from policies.dashboard import dashboard_figures_changed
 from policies.duties import separation_refusal
 from policies.masking import shown_name
 from policies.models import DutySeparation
-from sheets.bulk_sql import JsonText, insert_history
+from sheets.bulk_sql import JsonText, insert_history, insert_values
 
 from . import fetch, postings, selectors
 from .models import Claim, ClaimDocument, ClaimLayer, GivenLayer
@@ -461,13 +461,6 @@ def layer_values(claim: Claim, settled: SettledClaim, *, version: int, now, acti
         settled_at=now, settled_by_id=user_id) for seq, lr in enumerate(settled.layers, 1)]
 
 
-def layer_rows(claim: Claim, settled: SettledClaim, *, version: int, now, acting_user,
-               names: dict[str, str]) -> list[ClaimLayer]:
-    """The (unsaved) result lines of a settlement version of ``claim``."""
-    return [ClaimLayer(**values) for values in layer_values(
-        claim, settled, version=version, now=now, acting_user=acting_user, names=names)]
-
-
 def mark_settled(claim: Claim, settled: SettledClaim, *, version: int, now, acting_user) -> None:
     """Set the claim's settlement fields from the engine's result (not saved)."""
     fund = settled.fund_total
@@ -486,15 +479,30 @@ def mark_settled(claim: Claim, settled: SettledClaim, *, version: int, now, acti
         claim.approved_by_id = claim.resettle_cause_id = None
 
 
-def _store(claim: Claim, settled: SettledClaim, acting_user, names: dict[str, str]) -> list[ClaimLayer]:
+def _store(claim: Claim, settled: SettledClaim, acting_user, names: dict[str, str]) -> None:
+    """Write the result lines of a new settlement version as batch settlement writes them
+    (``bulk_sql.insert_values``: no model instance, the parameter references encoded once
+    per plan year) and set the claim's settlement fields (not saved)."""
     version = claim.settlement_version + 1
     now = timezone.now()
     if claim.settlement_version:  # a claim never settled has no lines yet
         claim.layers.filter(is_current=True).update(is_current=False)
-    rows = ClaimLayer.objects.bulk_create(
-        layer_rows(claim, settled, version=version, now=now, acting_user=acting_user, names=names))
+    insert_values(ClaimLayer, layer_values(claim, settled, version=version, now=now, acting_user=acting_user,
+                                           names=names, encoded=True), now=now, return_ids=False)
     mark_settled(claim, settled, version=version, now=now, acting_user=acting_user)
-    return rows
+
+
+def _settled_save(claim: Claim, acting_user, reason: str) -> Claim:
+    """``_locked_save`` of a just settled claim, its history row written as batch
+    settlement writes it (``bulk_sql.insert_history``: the row simple-history writes,
+    without a historical model instance)."""
+    claim.skip_history_when_saving = True  # simple-history's own switch
+    try:
+        _locked_save(claim, acting_user, reason)
+    finally:
+        del claim.skip_history_when_saving
+    insert_history(Claim, [claim], user=acting_user, reason=reason, when=timezone.now(), created=False)
+    return claim
 
 
 def _item_dict(item) -> dict:
@@ -540,18 +548,21 @@ def _settle(claim: Claim, acting_user, *, allowed, action: str, reason: str = ""
     # Lock the person first: every settlement of this person waits here, then reads the
     # history committed by the one before it (README §6 concurrent settlement).
     persons = fetch.lock_persons([claim.person_id])
-    locked = _locked(claim)
+    # the claim's row locked without joins (planning a five-table join cost the database
+    # more than the rest of the read); its person is the row just locked, its hospital and
+    # disease are read with those of the history (``fetch.RegionYear.attach``)
+    locked = Claim.objects.select_for_update(of=("self",)).select_related("region").get(pk=claim.pk)
     if locked.status not in allowed:
         raise _status_error(locked, action)
     kept = (locked.status, locked.approved_at, locked.approved_by)
     first = locked.settlement_version == 0
     settled, context = _run_engine(locked, persons)
-    rows = _store(locked, settled, acting_user, context.names)
+    _store(locked, settled, acting_user, context.names)
     if kept[0] in Claim.REVERSIBLE:
         locked.status, locked.approved_at, locked.approved_by = kept
     locked.status_reason = ""
-    _locked_save(locked, acting_user, reason or action)
-    regenerate_documents(locked, selectors.paid_by_scheme(rows), acting_user, first=first,
+    _settled_save(locked, acting_user, reason or action)
+    regenerate_documents(locked, settled.paid_by_scheme(), acting_user, first=first,
                          rules=selectors.document_rules(context.region, context.year,
                                                         plan_years=context.plan_years))
     return locked

@@ -23,10 +23,12 @@ from dataclasses import dataclass, fields
 from functools import cache
 from typing import get_args, get_type_hints
 
+from django.db import router
 from django.db.models import FilteredRelation, Q
 
 from insurance_rules.errors import InvalidInput, UnknownCode
 from insurance_rules.params import PlanParams, Row, table_fields
+from sheets.bulk_sql import PreparedValues
 
 from . import models as pm
 
@@ -101,15 +103,19 @@ _SCHEME_COLUMNS = tuple(f.attname for f in pm.Scheme._meta.concrete_fields)
 _PLAN_YEAR_COLUMNS = tuple(f.attname for f in pm.PlanYear._meta.concrete_fields)
 
 
+_SCHEMES_AND_PLAN_YEARS = PreparedValues(lambda region, year: (
+    pm.Scheme.objects.filter(region_id=region)
+    .annotate(py=FilteredRelation("plan_years", condition=Q(plan_years__year=year)))
+    .order_by("settlement_order", "pk", "py__id")
+    .values_list(*_SCHEME_COLUMNS, *(f"py__{name}" for name in _PLAN_YEAR_COLUMNS))))
+
+
 def _schemes_and_plan_years(region: pm.Region, year: int):
     """(scheme, its plan year of ``year`` or None) of the region's schemes in settlement
-    order, in one query (the schemes left-joined to their plan years of the year)."""
-    rows = (pm.Scheme.objects.filter(region=region)
-            .annotate(py=FilteredRelation("plan_years", condition=Q(plan_years__year=year)))
-            .order_by("settlement_order", "pk", "py__id")
-            .values_list(*_SCHEME_COLUMNS, *(f"py__{name}" for name in _PLAN_YEAR_COLUMNS)))
-    width, db = len(_SCHEME_COLUMNS), rows.db
-    for values in rows:
+    order, in one query (the schemes left-joined to their plan years of the year; its SQL
+    compiled once per process: ``PreparedValues``)."""
+    width, db = len(_SCHEME_COLUMNS), router.db_for_read(pm.Scheme)
+    for values in _SCHEMES_AND_PLAN_YEARS.rows(region.pk, year):
         scheme = pm.Scheme.from_db(db, _SCHEME_COLUMNS, values[:width])
         py_values = values[width:]
         py = None if py_values[0] is None else pm.PlanYear.from_db(db, _PLAN_YEAR_COLUMNS, py_values)

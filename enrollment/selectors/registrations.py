@@ -26,7 +26,7 @@ from insurance_rules.errors import InvalidInput, MissingRule, UnknownCode
 from insurance_rules.facts import HeldRegistration
 from insurance_rules.params import ChronicRule, Criterion, Disease, TwoDiseaseRule
 from policies import models as pm
-from sheets.bulk_sql import InArray
+from sheets.bulk_sql import InArray, PreparedValues
 
 from .enrollments import plan_year_of
 
@@ -108,16 +108,26 @@ def approved_registrations(person, on_date: date | None = None, *, exclude=None
     return tuple(held_facts(r) for r in qs)
 
 
-def held_registrations_by_person(person_ids) -> dict[int, tuple[HeldRegistration, ...]]:
-    """``approved_registrations`` of many persons at once (batch settlement): person id →
-    the registrations held, in the same order (the ids as one array parameter: ``InArray``)."""
+def _held_by_person(person_ids):
     from enrollment.models import Registration
 
+    return (Registration.objects.filter(InArray(F("person_id"), person_ids), status__in=Registration.HELD,
+                                        valid_from__isnull=False)
+            .order_by("person_id", "valid_from", "id")
+            .values_list("person_id", "disease__code", "valid_from", "valid_to"))
+
+
+_HELD_BY_PERSON = PreparedValues(_held_by_person)  # compiled once per process (every settlement)
+
+
+def held_registrations_by_person(person_ids) -> dict[int, tuple[HeldRegistration, ...]]:
+    """``approved_registrations`` of many persons at once (settlement): person id → the
+    registrations held, in the same order (the ids as one array parameter: ``InArray``),
+    read as values by SQL compiled once per process (``PreparedValues``)."""
     out: dict[int, list[HeldRegistration]] = {}
-    for r in (Registration.objects.select_related("disease")
-              .filter(InArray(F("person_id"), list(person_ids)), status__in=Registration.HELD,
-                      valid_from__isnull=False).order_by("person_id", "valid_from", "id")):
-        out.setdefault(r.person_id, []).append(held_facts(r))
+    for person_id, code, valid_from, valid_to in _HELD_BY_PERSON.rows(list(person_ids)):
+        out.setdefault(person_id, []).append(HeldRegistration(disease=code, approved=valid_from,
+                                                              valid_to=valid_to))
     return {pid: tuple(rows) for pid, rows in out.items()}
 
 
