@@ -51,7 +51,7 @@ from enrollment.models import (
 )
 from insurance_rules.errors import CaseError
 from insurance_rules.money import fmt
-from listing.filters import RegionListFilter, through_keys
+from listing.filters import RegionListFilter, through_keys, within_keys
 from listing.paging import EstimatedCountPaginator
 from policies import codes
 from policies.access import RegionScopedAdminMixin, user_bound_regions, user_region_ids, user_sees_all_regions
@@ -330,7 +330,11 @@ class EnrollmentAdmin(PersonSearchMixin, RegionScopedAdminMixin, HistoryAdmin):
     list_filter = [("plan_year__scheme__region", through_keys(RegionListFilter, "plan_year")),
                    ("plan_year__scheme__kind", through_keys(admin.ChoicesFieldListFilter, "plan_year")),
                    ("plan_year__year", through_keys(admin.AllValuesFieldListFilter, "plan_year")),
-                   "person__category", EnrollmentIdentityFilter, "status", "origin", "auto_renew"]
+                   # the enrollment's own copy of the person's category, per plan year
+                   # (the enrollment_category index; docs/enrollment.md §人员类别)
+                   ("person__category", within_keys(admin.ChoicesFieldListFilter, "plan_year", "category")),
+                   EnrollmentIdentityFilter, "status", "origin",
+                   ("auto_renew", within_keys(admin.BooleanFieldListFilter, "plan_year"))]
     list_select_related = ["person", "plan_year__scheme__region"]
     search_fields = ["=person__document_number", "^person__name"]
     search_help_text = "按参保人完整证件号码（精确）或姓名（从第一个字起）查找"

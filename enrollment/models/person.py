@@ -87,6 +87,15 @@ class Person(LoadedRegionsMixin, models.Model):
         # the name as the viewing user may see it (脱敏规则 姓名; full outside a request)
         return f"{shown_name(self.name)}（{documents.mask(self.document_number)}）"
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """Remembers the loaded 人员类别 as ``_loaded_category`` (enrollment.signals: a save
+        that changes it passes it on to the person's enrollments, no query otherwise)."""
+        instance = super().from_db(db, field_names, values)
+        if "category" in instance.__dict__:
+            instance._loaded_category = instance.category
+        return instance
+
     def clean(self):
         """Check the document number; derive or cross-check birth date and sex."""
         self.document_number, self.birth_date, self.sex, errors = self.document_checks(
