@@ -254,6 +254,10 @@ class Payment(models.Model):
             # the admin list, newest first (``-paid_date, -id``), with the scheme for a
             # clerk's scope (scheme_id IN the region's schemes): pages from the index alone
             models.Index(fields=["-paid_date", "-id", "scheme"], name="payment_recent"),
+            # the 缴费渠道 filter: a channel's payments newest first (with the scheme for a
+            # clerk's scope), so a channel no payment used is an empty range, not a walk
+            # of every payment in payment_recent (issue 17, docs/benchmarks.md)
+            models.Index(fields=["channel", "-paid_date", "-id", "scheme"], name="payment_channel"),
         ]
 
     def __str__(self):
