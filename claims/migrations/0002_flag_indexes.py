@@ -1,7 +1,6 @@
 """Partial indexes of the claims list's flag filters (待重新结算, 需线下审核, 线下审核期限;
 issue 17): a flag no listed claim carries is an empty index, not a walk of every claim."""
 
-from django.conf import settings
 from django.db import migrations, models
 
 
@@ -9,9 +8,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('claims', '0001_initial'),
-        ('enrollment', '0004_person_filter_indexes'),
-        ('policies', '0001_initial'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
