@@ -242,8 +242,9 @@ def run_peer(kind: str, path: str) -> dict:
     person_peer, payment_peer = _peer_resources()
     if kind == "payments":  # the peer cannot create enrollments: make them, untimed
         plan_year = PlanYear.objects.get(scheme__region__code="500231", scheme__kind="resident_basic", year=2024)
-        Enrollment.objects.bulk_create([Enrollment(person_id=pk, plan_year=plan_year, tier=1)
-                                        for pk in Person.objects.values_list("pk", flat=True)], batch_size=2000)
+        Enrollment.objects.bulk_create([Enrollment(person_id=pk, plan_year=plan_year, category=category, tier=1)
+                                        for pk, category in Person.objects.values_list("pk", "category")],
+                                       batch_size=2000)
     started = time.perf_counter()
     with open(path, encoding="utf-8") as handle:
         dataset = tablib.Dataset().load(handle.read(), format="csv")

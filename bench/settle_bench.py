@@ -78,7 +78,7 @@ def setup(n_claims: int) -> None:
     enrollments = []
     for p in persons:
         for py in (basic, critical):
-            enrollments.append(Enrollment(person=p, plan_year=py, tier=1 if py == basic else 0,
+            enrollments.append(Enrollment(person=p, plan_year=py, category=p.category, tier=1 if py == basic else 0,
                                           status="active", coverage_start=date(2024, 1, 1),
                                           coverage_end=date(2024, 12, 31), paid_off_date=date(2023, 11, 1)))
     Enrollment.objects.bulk_create(enrollments, batch_size=5000)

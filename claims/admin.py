@@ -327,6 +327,11 @@ UNSETTLED_MARKS = {Claim.Status.VOID: "已作废", Claim.Status.REVERSED: "已�
 """Watermark of a printed claim that is not settled (default 未结算)."""
 
 
+SEARCH_PERSONS_READ = 1_000
+"""The claims search reads up to this many matching persons' ids first (see
+``ClaimAdmin.get_search_results``); a name prefix matching more stays a subquery."""
+
+
 @admin.register(Claim)
 class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAdmin):
     sheet_kind = "claims"
@@ -390,7 +395,11 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
         anywhere in the (small) hospital catalogue. Each term becomes conditions on the
         claims table itself (the persons and hospitals resolved first), so PostgreSQL
         combines the indexes (settlement_no, person, hospital) instead of joining every
-        claim to its person and scanning ``UPPER(name) LIKE '%…%'``."""
+        claim to its person and scanning ``UPPER(name) LIKE '%…%'``. The matching persons
+        are read first when they are few (``SEARCH_PERSONS_READ``: an ID number, a full
+        name): ``person_id IN (1, 2, …)`` is a range of the claims' person index, where
+        ``person_id IN (SELECT …)`` let the planner walk every claim in the list's order,
+        testing each against the subquery (docs/benchmarks.md)."""
         terms = search_term.split()
         if not terms:
             return queryset, False
@@ -398,6 +407,9 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
             hospitals = list(Hospital.objects.filter(name__icontains=term).values_list("pk", flat=True))
             people = Person.objects.filter(
                 Q(document_number=term.upper()) | Q(name__startswith=term)).values("pk")
+            found = list(people.order_by().values_list("pk", flat=True)[:SEARCH_PERSONS_READ + 1])
+            if len(found) <= SEARCH_PERSONS_READ:
+                people = found
             queryset = queryset.filter(Q(settlement_no=term) | Q(person__in=people)
                                        | Q(hospital__in=hospitals))
         return queryset, False

@@ -223,6 +223,13 @@ class Claim(models.Model):
             models.Index(fields=["region", "-service_date", "-id"], name="claim_region_recent"),
             # the exact 结算单号 search (the unique constraint leads with the hospital)
             models.Index(fields=["settlement_no"], name="claim_settlement_no"),
+            # the list's 待重新结算 / 需线下审核 / 线下审核期限 filters: flags few claims carry,
+            # as partial indexes in the list's order, so a flag no claim in the list has is
+            # an empty index, not a walk of every claim (issue 17, docs/benchmarks.md)
+            models.Index(fields=["-service_date", "-id"], condition=Q(needs_resettle=True),
+                         name="claim_needs_resettle"),
+            models.Index(fields=["-service_date", "-id"], condition=Q(offline_review=True),
+                         name="claim_offline_review"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["hospital", "settlement_no"],

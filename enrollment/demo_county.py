@@ -275,7 +275,7 @@ def basic_coverage(persons, plan_years, *, acting_user, year) -> int:
             continue
         seen.setdefault(plan_year.pk, set()).add(ids[number])
         start = max(date(year, 1, 1), p.birth)
-        rows.append(Enrollment(person_id=ids[number], plan_year=plan_year, tier=0,
+        rows.append(Enrollment(person_id=ids[number], plan_year=plan_year, category=p.category, tier=0,
                                coverage_start=start, coverage_end=date(year, 12, 31),
                                basic_confirmed=True, note="核心系统确认的待遇享受期（演示数据）"))
     existing = set(Enrollment.objects.filter(plan_year_id__in=list(seen))

@@ -146,7 +146,8 @@ def copy_enrollments(cursor, plan: Plan) -> int:
         for p in plan.walk(count_only=True):
             for pk, plan_year in p.plans:
                 tier = 1 if plan_year.scheme.kind == "resident_basic" and p.region == "500231" else 0
-                table.write(id=pk, person_id=p.pk, plan_year_id=plan_year.pk, tier=tier, status="active",
+                table.write(id=pk, person_id=p.pk, plan_year_id=plan_year.pk, category=p.category,
+                            tier=tier, status="active",
                             coverage_start=start, coverage_end=end, paid_off_date=date(plan.year - 1, 12, 20),
                             window_code="central", continuous_years=1 + p.index % 9, origin="manual")
     return table.rows

@@ -4,6 +4,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from claims.models import Claim, ClaimLayer, GivenLayer
@@ -213,3 +215,18 @@ def test_bulk_settle_above_the_threshold_starts_the_job(client, loaded_policies,
     other.refresh_from_db()
     assert other.status == Claim.Status.DRAFT
     assert client.get(reverse("admin:jobs_myjob_change", args=[job.pk])).status_code == 200
+
+
+def test_claims_search_by_id_number_reads_the_persons_ids_first(client, loaded_policies):
+    """按身份证号: the person's id is read first and the claims are filtered by
+    ``person_id IN (id)`` — no subquery of the persons that the planner could test every
+    claim against — and the same claims are found (the superuser's list)."""
+    person = dianjiang_person(tier=1)
+    mine = outpatient(person, "400")
+    outpatient(dianjiang_person(tier=1), "300", no="OTHER-1")
+    login(client, role_staff("admin", None, superuser=True))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("admin:claims_claim_changelist"), {"q": person.document_number})
+    assert [c.pk for c in response.context["cl"].result_list] == [mine.pk]
+    listed = [q["sql"] for q in queries.captured_queries if 'FROM "claims_claim"' in q["sql"]]
+    assert listed and not [s for s in listed if 'FROM "enrollment_person" U' in s]

@@ -51,7 +51,7 @@ from enrollment.models import (
 )
 from insurance_rules.errors import CaseError
 from insurance_rules.money import fmt
-from listing.filters import RegionListFilter, through_keys
+from listing.filters import RegionListFilter, through_keys, within_keys
 from listing.paging import EstimatedCountPaginator
 from policies import codes
 from policies.access import RegionScopedAdminMixin, user_bound_regions, user_region_ids, user_sees_all_regions
@@ -89,6 +89,25 @@ class IdentityFilter(admin.SimpleListFilter):
 
 class EnrollmentIdentityFilter(IdentityFilter):
     person_field = "person_id"
+
+
+class PersonCategoryFilter(admin.ChoicesFieldListFilter):
+    """人员类别 of the persons list (ordered by id), from the category's first person on:
+    ``category = X AND id >= (its smallest id, read first on person_category)``. Persons
+    are registered county by county, so a category's rows are clustered by id, which the
+    planner does not know: it walked the id order from the start, through the 300 000
+    垫江 residents, to find the first 在职职工. A category no one has is an empty list
+    without a scan."""
+
+    def queryset(self, request, queryset):
+        value = self.used_parameters.get(self.lookup_kwarg)
+        if not value or self.lookup_kwarg_isnull in self.used_parameters:
+            return super().queryset(request, queryset)
+        values = value if isinstance(value, list) else [value]
+        first = Person.objects.filter(category__in=values).order_by("id").values_list("id", flat=True).first()
+        if first is None:
+            return queryset.none()
+        return super().queryset(request, queryset).filter(id__gte=first)
 
 
 # --------------------------------------------------------------------------- person page
@@ -187,7 +206,7 @@ class PersonAdmin(PersonSearchMixin, SheetAdminMixin, ExportMixin, MaskedIdentit
                      "bank_account_name": "name"}
     list_display = ["name", "document_type", "document_number", "sex", "birth_date", "category",
                     "hukou_region", "residence_region", "phone"]
-    list_filter = ["category", ("hukou_region", RegionListFilter),
+    list_filter = [("category", PersonCategoryFilter), ("hukou_region", RegionListFilter),
                    ("residence_region", RegionListFilter), IdentityFilter,
                    "document_type", "resettled", "long_term_resident", "hk_macao_taiwan"]
     list_select_related = ["hukou_region", "residence_region"]
@@ -330,7 +349,11 @@ class EnrollmentAdmin(PersonSearchMixin, RegionScopedAdminMixin, HistoryAdmin):
     list_filter = [("plan_year__scheme__region", through_keys(RegionListFilter, "plan_year")),
                    ("plan_year__scheme__kind", through_keys(admin.ChoicesFieldListFilter, "plan_year")),
                    ("plan_year__year", through_keys(admin.AllValuesFieldListFilter, "plan_year")),
-                   "person__category", EnrollmentIdentityFilter, "status", "origin", "auto_renew"]
+                   # the enrollment's own copy of the person's category, per plan year
+                   # (the enrollment_category index; docs/enrollment.md §人员类别)
+                   ("person__category", within_keys(admin.ChoicesFieldListFilter, "plan_year", "category")),
+                   EnrollmentIdentityFilter, "status", "origin",
+                   ("auto_renew", within_keys(admin.BooleanFieldListFilter, "plan_year"))]
     list_select_related = ["person", "plan_year__scheme__region"]
     search_fields = ["=person__document_number", "^person__name"]
     search_help_text = "按参保人完整证件号码（精确）或姓名（从第一个字起）查找"

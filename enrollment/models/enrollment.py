@@ -38,6 +38,13 @@ class Enrollment(LoadedRegionsMixin, models.Model):
                                related_name="enrollments")
     plan_year = models.ForeignKey("policies.PlanYear", verbose_name="年度方案",
                                   on_delete=models.PROTECT, related_name="enrollments")
+    # the person's category, kept equal to ``person.category`` (not a snapshot at
+    # enrollment): docs/enrollment.md §人员类别. Written with the enrollment (the services,
+    # the payments import, the demo loaders; ``enrollment.signals`` fills a row saved
+    # without it) and when the person's category changes (``signals``, the persons import:
+    # ``services.enrollment_categories_sync``), so the 参保登记 list filters on its own column
+    category = models.CharField("人员类别", max_length=20, choices=codes.PersonCategory.choices,
+                                editable=False)
     tier = models.PositiveSmallIntegerField("档次", choices=TIER_CHOICES, default=0)
     status = models.CharField("参保状态", max_length=12, choices=Status.choices,
                               default=Status.ACTIVE)
@@ -83,6 +90,13 @@ class Enrollment(LoadedRegionsMixin, models.Model):
             # from the index alone (PostgreSQL returns an IN list on the leading column in
             # index order)
             models.Index(fields=["-plan_year", "-id"], name="enrollment_recent"),
+            # the 人员类别 and 同意自动续保 filters: the filtered column between the plan year
+            # and the id, so that ``plan_year_id IN (…) AND category = X`` is read in the
+            # list's order (the equal column drops out of it) and a value without rows is
+            # an empty range per plan year, not a walk of every enrollment
+            # (listing.filters.within_keys gives the superuser's list the plan years too)
+            models.Index(fields=["-plan_year", "category", "-id"], name="enrollment_category"),
+            models.Index(fields=["-plan_year", "auto_renew", "-id"], name="enrollment_auto_renew"),
         ]
 
     def __str__(self):
@@ -240,6 +254,10 @@ class Payment(models.Model):
             # the admin list, newest first (``-paid_date, -id``), with the scheme for a
             # clerk's scope (scheme_id IN the region's schemes): pages from the index alone
             models.Index(fields=["-paid_date", "-id", "scheme"], name="payment_recent"),
+            # the 缴费渠道 filter: a channel's payments newest first (with the scheme for a
+            # clerk's scope), so a channel no payment used is an empty range, not a walk
+            # of every payment in payment_recent (issue 17, docs/benchmarks.md)
+            models.Index(fields=["channel", "-paid_date", "-id", "scheme"], name="payment_channel"),
         ]
 
     def __str__(self):

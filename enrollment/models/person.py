@@ -74,7 +74,15 @@ class Person(LoadedRegionsMixin, models.Model):
         ordering = ["id"]
         permissions = [("import_person", "可导入参保人表格")]
         # the name searched by its beginning (LIKE '张%') or whole: enrollment.admin.search
-        indexes = [models.Index(fields=["name"], name="person_name_prefix", opclasses=["varchar_pattern_ops"])]
+        indexes = [models.Index(fields=["name"], name="person_name_prefix", opclasses=["varchar_pattern_ops"]),
+                   # the list's filters (ordered by id): 人员类别 as a range in id order; the
+                   # rare flags as small partial indexes, so a flag no one has is an empty
+                   # index, not a walk of every person (issue 17, docs/benchmarks.md)
+                   models.Index(fields=["category", "id"], name="person_category"),
+                   models.Index(fields=["id"], condition=Q(resettled=True), name="person_resettled"),
+                   models.Index(fields=["id"], condition=Q(long_term_resident=True),
+                                name="person_long_term_resident"),
+                   models.Index(fields=["id"], condition=Q(hk_macao_taiwan=True), name="person_hk_macao_taiwan")]
         constraints = [
             models.UniqueConstraint(fields=["document_type", "document_number"],
                                     name="person_document_unique",
@@ -86,6 +94,15 @@ class Person(LoadedRegionsMixin, models.Model):
     def __str__(self):
         # the name as the viewing user may see it (脱敏规则 姓名; full outside a request)
         return f"{shown_name(self.name)}（{documents.mask(self.document_number)}）"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """Remembers the loaded 人员类别 as ``_loaded_category`` (enrollment.signals: a save
+        that changes it passes it on to the person's enrollments, no query otherwise)."""
+        instance = super().from_db(db, field_names, values)
+        if "category" in instance.__dict__:
+            instance._loaded_category = instance.category
+        return instance
 
     def clean(self):
         """Check the document number; derive or cross-check birth date and sex."""

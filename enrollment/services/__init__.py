@@ -12,6 +12,7 @@ from .enrollments import (  # noqa: F401
     ENROLLMENT_REGION,
     PERSON_FIELDS,
     coverage_entered_directly,
+    enrollment_categories_sync,
     enrollment_create,
     enrollment_resume,
     enrollment_rollover,

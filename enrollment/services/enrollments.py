@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
 from enrollment import selectors
 from enrollment.models import (
@@ -177,6 +177,22 @@ def relation_add(*, person: Person, relative: Person, relation: str, acting_user
     return row
 
 
+def enrollment_categories_sync(*, person_ids) -> int:
+    """Set the 人员类别 of the enrollments of ``person_ids`` to their person's current one
+    (``Enrollment.category``, docs/enrollment.md §人员类别): one set-based UPDATE, of the
+    rows that differ only. Called by ``enrollment.signals`` when a saved person's category
+    changed and by the persons import after its bulk update. Returns the rows changed."""
+    ids = sorted(set(person_ids))
+    if not ids:
+        return 0
+    current = Person.objects.filter(pk=OuterRef("person_id")).values("category")[:1]
+    changed = 0
+    for start in range(0, len(ids), 5_000):  # a bounded IN list per statement
+        changed += (Enrollment.objects.filter(person_id__in=ids[start:start + 5_000])
+                    .exclude(category=Subquery(current)).update(category=Subquery(current)))
+    return changed
+
+
 # --------------------------------------------------------------------------- enrollments
 
 
@@ -208,8 +224,8 @@ def enrollment_create(*, person: Person, plan_year: pm.PlanYear, acting_user, ti
         raise _refusal(refusal, "person")
     if continuous_years is None:
         continuous_years = _previous_years(person, plan_year) + 1
-    enrollment = Enrollment(person=person, plan_year=plan_year, tier=tier, auto_renew=auto_renew,
-                            auto_deduct=auto_deduct, continuous_years=continuous_years,
+    enrollment = Enrollment(person=person, plan_year=plan_year, category=person.category, tier=tier,
+                            auto_renew=auto_renew, auto_deduct=auto_deduct, continuous_years=continuous_years,
                             note=note, origin=origin,
                             basic_confirmed=bool(basic_insured_in_region))
     enrollment.full_clean()
@@ -420,7 +436,8 @@ def newborn_auto_enroll(*, person: Person, acting_user) -> list[Enrollment]:
             basic = selectors.basic_enrollment(person, pooling, year)
             if basic is not None and basic.coverage_start is not None:
                 start, end = basic.coverage_start, basic.coverage_end
-        enrollment = Enrollment(person=person, plan_year=plan_year, coverage_start=start,
+        enrollment = Enrollment(person=person, plan_year=plan_year, category=person.category,
+                                coverage_start=start,
                                 coverage_end=end, origin=Enrollment.Origin.NEWBORN_AUTO,
                                 continuous_years=1,
                                 note=f"父母均已参保{plan_year.scheme.name}，新生儿自动参保")
@@ -463,7 +480,8 @@ def enrollment_rollover(*, plan_year: pm.PlanYear, acting_user) -> dict:
             skipped.append((source, exc.message))
             continue
         enrollment = Enrollment(
-            person=person, plan_year=target, tier=source.tier, auto_renew=source.auto_renew,
+            person=person, plan_year=target, category=person.category, tier=source.tier,
+            auto_renew=source.auto_renew,
             auto_deduct=source.auto_deduct, origin=Enrollment.Origin.ROLLOVER,
             basic_confirmed=source.basic_confirmed,
             continuous_years=source.continuous_years + 1 if source.coverage_start else 1,

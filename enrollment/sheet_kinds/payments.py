@@ -417,7 +417,7 @@ class PaymentSheet(SheetKind):
             prev = (enrolled.get((person.id, scheme_id, plan_year.year - 1))
                     or data["previous"].get((person.id, scheme_id, plan_year.year - 1)))
             enrollment = dict(
-                person_id=person.id, plan_year_id=plan_year_id, tier=tier,
+                person_id=person.id, plan_year_id=plan_year_id, category=person.category, tier=tier,
                 continuous_years=(prev[0] + 1) if prev and prev[1] else 1,
                 basic_confirmed=bool(rv("basic_confirmed")),
                 coverage_start=result.coverage_start, coverage_end=result.coverage_end,

@@ -11,6 +11,7 @@ from simple_history.utils import bulk_update_with_history
 
 from enrollment import documents, selectors
 from enrollment.models import Enrollment, Person
+from enrollment.services.enrollments import enrollment_categories_sync
 from enrollment.services.visibility import person_regions_add, person_regions_sync
 from enrollment.sheet_kinds.columns import (
     CATEGORIES,
@@ -246,13 +247,17 @@ class PersonSheet(SheetKind):
     @staticmethod
     def _visibility(new, updates):
         """The person → region visibility rows (``enrollment.services.visibility``) of the
-        persons written above: one set-based INSERT for the new ones, a sync for the moved."""
+        persons written above: one set-based INSERT for the new ones, a sync for the moved;
+        and the 人员类别 of the enrollments of the persons whose category changed."""
         if new:
             person_regions_add(person_ids=[values["id"] for values in new])
         moved = [person.pk for _op, person, changed in updates
                  if {"hukou_region", "residence_region"} & set(changed)]
         if moved:
             person_regions_sync(person_ids=moved)
+        recategorised = [person.pk for _op, person, changed in updates if "category" in changed]
+        if recategorised:  # the enrollments' 人员类别 (docs/enrollment.md §人员类别)
+            enrollment_categories_sync(person_ids=recategorised)
 
     def export_queryset(self, user, *, region=None, year=None):
         qs = selectors.persons_visible_to(user, Person.objects.all()) if user is not None \

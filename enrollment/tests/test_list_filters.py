@@ -46,3 +46,26 @@ def test_superuser_sees_every_region_in_the_filter(client):
     response = client.get(reverse("admin:enrollment_enrollment_changelist"))
     assert response.status_code == 200
     assert len(region_choices(response, "plan_year__scheme__region")) == 5
+
+
+def test_person_category_filter_lists_the_category_from_its_first_person(client):
+    """人员类别 (``PersonCategoryFilter``): the same persons as ``category = X``, in id
+    order, bounded below by the category's first id; a category no one has lists nobody."""
+    regions = five_regions()
+    dj = regions["500231"]
+    for n, category in enumerate(["resident", "employee_active", "resident", "employee_active", "student"]):
+        Person.objects.create(document_number=f"C{n}", name=f"李{n}", category=category,
+                              birth_date=date(1980, 1, 1), hukou_region=dj, residence_region=dj)
+    client.force_login(staff_user("root", superuser=True))
+    url = reverse("admin:enrollment_person_changelist")
+    for category in ("employee_active", "resident", "student", "flexible"):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url, {"category__exact": category})
+        assert [p.pk for p in response.context["cl"].result_list] == list(
+            Person.objects.filter(category=category).order_by("id").values_list("pk", flat=True))
+        if category == "employee_active":
+            first = Person.objects.get(document_number="C1").pk
+            listed = [q["sql"] for q in queries.captured_queries
+                      if q["sql"].startswith('SELECT "enrollment_person"."id", ')
+                      and '"enrollment_person"."category" = ' in q["sql"]]
+            assert listed and all(f'"enrollment_person"."id" >= {first}' in s for s in listed)

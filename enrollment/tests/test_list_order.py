@@ -84,6 +84,37 @@ def test_a_kind_outside_the_clerks_plan_years_selects_nothing_without_a_query(cl
     assert listed(response) == [e.pk for e in reversed(rows["enrollments"]) if e.plan_year == rows["plans"]["dj_ci"]]
 
 
+@pytest.mark.parametrize("user", ["superuser", "clerk"])
+def test_category_and_auto_renew_filter_the_enrollments_own_columns_within_plan_year_keys(client, rows, user):
+    """人员类别 reads the enrollment's own copy of the person's category (no join to the
+    persons), 同意自动续保 its own column, both within ``plan_year_id IN (…)`` — for the
+    superuser every plan year — so an index led by the plan year serves them."""
+    retired = rows["enrollments"][1].person  # a 垫江 person: three enrollments
+    retired.category = "employee_retired"
+    retired.save()  # enrollment.signals: the enrollments follow
+    Enrollment.objects.filter(pk=rows["enrollments"][0].pk).update(auto_renew=True)
+    if user == "superuser":
+        client.force_login(staff_user("root", superuser=True))
+        scope = Enrollment.objects.all()
+    else:
+        client.force_login(staff_user("jingban", regions=[rows["dj"]], perms=["enrollment.view_enrollment"]))
+        scope = Enrollment.objects.filter(plan_year__scheme__region=rows["dj"])
+    newest = ("-plan_year_id", "-id")
+    for params, expected in [
+        ({"person__category__exact": "employee_retired"}, scope.filter(person=retired)),
+        ({"person__category__exact": "resident"}, scope.exclude(person=retired)),
+        ({"person__category__exact": "employee_active"}, scope.none()),
+        ({"auto_renew__exact": "1"}, scope.filter(auto_renew=True)),
+        ({"auto_renew__exact": "0"}, scope.filter(auto_renew=False)),
+    ]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(ENROLLMENTS, params)
+        assert listed(response) == list(expected.order_by(*newest).values_list("pk", flat=True)), params
+        wheres = [s.rsplit(" WHERE ", 1)[1] for s in list_queries(queries, "enrollment_enrollment")]
+        assert wheres and all('"enrollment_enrollment"."plan_year_id" IN (' in w for w in wheres), params
+        assert not [w for w in wheres if '"enrollment_person"' in w], params
+
+
 def test_a_deep_enrollments_page_reads_its_keys_first(client, rows, monkeypatch):
     monkeypatch.setattr(EnrollmentAdmin, "list_per_page", 2)
     client.force_login(staff_user("root", superuser=True))
