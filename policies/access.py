@@ -41,6 +41,7 @@ from .models import PlanYear, Region, Scheme
 
 _CACHE_ATTR = "_policies_region_ids"
 _KEYS_ATTR = "_policies_region_keys"
+_NATIONAL_ATTR = "_policies_national_scope"
 
 
 # --------------------------------------------------------------------------- selectors
@@ -72,8 +73,13 @@ def user_has_national_scope(user) -> bool:
     the 特殊身份 catalogue, a 全国 holiday, a hospital outside every region)."""
     if user_sees_all_regions(user):
         return True
-    ids = user_region_ids(user)
-    return bool(ids) and not Region.objects.exclude(pk__in=ids).exists()
+    cached = getattr(user, _NATIONAL_ATTR, None)  # per user object, as ``user_region_ids``
+    if cached is None:
+        ids = user_region_ids(user)
+        cached = bool(ids) and not Region.objects.exclude(pk__in=ids).exists()
+        if ids:
+            setattr(user, _NATIONAL_ATTR, cached)
+    return cached
 
 
 def user_region_ids(user) -> frozenset[int]:
@@ -106,7 +112,7 @@ def user_bound_regions(user):
 
 
 def clear_region_cache(user) -> None:
-    for attr in (_CACHE_ATTR, _KEYS_ATTR):
+    for attr in (_CACHE_ATTR, _KEYS_ATTR, _NATIONAL_ATTR):
         if hasattr(user, attr):
             delattr(user, attr)
 

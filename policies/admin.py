@@ -30,7 +30,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets, unquote
-from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
+from django.contrib.admin.widgets import AutocompleteMixin, RelatedFieldWidgetWrapper
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -38,6 +38,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import models
+from django.forms.models import BaseInlineFormSet, construct_instance
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -450,7 +451,9 @@ def cached_choices(field) -> None:
     """Make the select of a ``ModelChoiceField`` read its choices once for every form of
     a formset: Django copies the field per form and each copy queries its queryset again
     (a table of 30 rows with an identity column: 30 identical queries). The copies share
-    this holder (a field is copied shallowly); validation still reads the queryset."""
+    this holder (a field is copied shallowly). Validation (``to_python``) and an
+    autocomplete box's selected option look the value up in the field's rows, read once
+    per table too (``known_rows``); a value not among them goes through Django's query."""
     holder: dict = {}
 
     class CachedIterator(field.iterator):
@@ -464,6 +467,34 @@ def cached_choices(field) -> None:
 
     field.iterator = CachedIterator
     field.widget.choices = field.choices
+    field.rows_holder = holder
+    field.__class__ = _KNOWN_ROWS_CLASSES.setdefault(
+        type(field), type(f"Known{type(field).__name__}", (KnownRowsMixin, type(field)), {}))
+
+
+def known_rows(field) -> dict:
+    """``{str(key): row}`` of a ``ModelChoiceField``'s queryset, read once for all the copies
+    of the field (``field.rows_holder``, shared by the shallow copies Django makes per form)."""
+    holder = field.rows_holder
+    if "rows" not in holder:
+        key = field.to_field_name or "pk"
+        holder["rows"] = {str(getattr(row, key)): row for row in field.queryset}
+    return holder["rows"]
+
+
+class KnownRowsMixin:
+    """A ``ModelChoiceField`` that finds a submitted key among the rows it read once
+    (``known_rows``) instead of one ``queryset.get`` per form; a key it does not know
+    (another table's row, a removed one, garbage) takes Django's path: same result,
+    same error."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and (row := known_rows(self).get(value)) is not None:
+            return row
+        return super().to_python(value)
+
+
+_KNOWN_ROWS_CLASSES: dict[type, type] = {}
 
 
 def fast_copies(field) -> None:
@@ -496,15 +527,84 @@ _FAST_INNER_CLASSES: dict[type, type] = {}
 def fast_inner_widget(wrapper) -> None:
     """The select inside the admin's related-object wrapper (the 新增/修改 links) is
     rendered without a renderer, i.e. through the default templates: give it the fast
-    one (same HTML)."""
+    one (same HTML). An autocomplete box (a disease) shows its selected option from the
+    field's rows read once per table instead of one query per row (``known_rows``)."""
     widget = wrapper.widget
     base = type(widget)
+    attrs = {"_render": _fast_render(base)}
+    if issubclass(base, AutocompleteMixin):
+        attrs["optgroups"] = _known_optgroups(base)
+    widget.__class__ = _FAST_INNER_CLASSES.setdefault(base, type(f"Fast{base.__name__}", (base,), attrs))
 
+
+def _fast_render(base):
     def _render(self, template_name, context, renderer=None):
         return base._render(self, template_name, context, renderer or FAST_RENDERER)
+    return _render
 
-    widget.__class__ = _FAST_INNER_CLASSES.setdefault(
-        base, type(f"Fast{base.__name__}", (base,), {"_render": _render}))
+
+def _known_optgroups(base):
+    def optgroups(self, name, value, attr=None):
+        """``AutocompleteMixin.optgroups`` (Django 5.2) with the selected rows taken from
+        ``known_rows`` (same rows, same order: the queryset's)."""
+        field = self.choices.field
+        remote = self.field.remote_field.model._meta
+        by_pk = ("pk", remote.pk.name)
+        if (getattr(field, "rows_holder", None) is None or (field.to_field_name or "pk") not in by_pk
+                or getattr(self.field.remote_field, "field_name", "pk") not in by_pk):
+            return base.optgroups(self, name, value, attr)
+        default = (None, [], 0)
+        selected_choices = {str(v) for v in value if str(v) not in field.empty_values}
+        if not self.is_required and not self.allow_multiple_selected:
+            default[1].append(self.create_option(name, "", "", False, 0))
+        has_selected = False
+        for key, row in known_rows(field).items():
+            if key not in selected_choices:
+                continue
+            selected = key in value and (has_selected is False or self.allow_multiple_selected)
+            has_selected |= selected
+            default[1].append(self.create_option(name, row.pk, field.label_from_instance(row),
+                                                 selected_choices, len(default[1])))
+        return [default]
+    return optgroups
+
+
+class PlanRowInlineForm(forms.ModelForm):
+    """A rule row in the plan-year page. A stored row the user did not change skips the
+    checks that ask the database — its uniqueness, its constraints and that the rows it
+    points to exist: the database holds it as it is, and enforces them (the page sends
+    back every row of every table: ≈ 400 queries on a save that changed one cell). Its
+    Python checks (fields, ``clean``) still run; a changed or new row is validated exactly
+    as Django does, its errors shown at the row."""
+
+    def _post_clean(self):
+        if self.instance._state.adding or self.has_changed():
+            return super()._post_clean()
+        exclude = self._get_validation_exclusions()
+        exclude |= {f.name for f in self.instance._meta.fields if f.many_to_one}
+        try:
+            self.instance = construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
+        except ValidationError as exc:
+            self._update_errors(exc)
+        try:
+            self.instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            self._update_errors(exc)
+
+
+class PlanRowFormSet(BaseInlineFormSet):
+    """The rows of one rule table: each form's hidden row id is found among the table's
+    rows read for the page (``get_queryset``) instead of one query per row."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        pk = form.fields.get(self._pk_field.name)
+        if isinstance(pk, forms.ModelChoiceField) and not pk.to_field_name:
+            if not hasattr(self, "_rows_holder"):
+                self._rows_holder = {"rows": {str(row.pk): row for row in self.get_queryset()}}
+            pk.rows_holder = self._rows_holder
+            pk.__class__ = _KNOWN_ROWS_CLASSES.setdefault(
+                type(pk), type(f"Known{type(pk).__name__}", (KnownRowsMixin, type(pk)), {}))
 
 
 class PlanRowInline(RegionScopedFormfieldMixin, admin.TabularInline):
@@ -512,6 +612,8 @@ class PlanRowInline(RegionScopedFormfieldMixin, admin.TabularInline):
 
     extra = 0
     fk_name = "plan_year"
+    form = PlanRowInlineForm
+    formset = PlanRowFormSet
     formfield_overrides = COMPACT_WIDGETS
     readonly_fields = ["history_link"]
 

@@ -85,6 +85,30 @@ def assert_in_viewport(page, locator, what):
     assert not clipped, f"{what} 被“{clipped}”遮住一部分（须横向滚动）"
 
 
+# the checks of ``assert_in_viewport`` for every visible header cell of a table at once
+# (one call to the browser per tab instead of four per header: ≈ 200 headers on the
+# plan-year page); visible as Playwright's ``:visible`` (a non-empty box, not hidden)
+HEADERS_ON_SCREEN = """group => Array.from(group.querySelectorAll('thead th')).filter(e => {
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden'; })
+  .map(e => {
+    const r = e.getBoundingClientRect();
+    let clipped = '';
+    for (let a = e.parentElement; a && !clipped; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX === 'visible') continue;
+      const c = a.getBoundingClientRect();
+      if (r.left < c.left - 0.5 || r.right > c.right + 0.5) clipped = a.className || a.tagName; }
+    return {text: e.innerText, x: r.x, width: r.width, clipped}; })"""
+
+
+def assert_headers_in_viewport(group, what):
+    """Every visible header cell of ``group`` wholly on screen (``assert_in_viewport``)."""
+    for box in group.evaluate(HEADERS_ON_SCREEN):
+        name = f"{what}的表头“{box['text']}”"
+        assert box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, f"{name} 超出屏幕：{box}"
+        assert not box["clipped"], f"{name} 被“{box['clipped']}”遮住一部分（须横向滚动）"
+
+
 # --------------------------------------------------------------------------- 参保人列表
 
 
@@ -200,8 +224,7 @@ def test_plan_year_page_has_a_tab_per_rule_table(small_page, live_server, office
         group = small_page.locator(f"#{group_id}")
         assert group.is_visible() and "selected" in (tab.get_attribute("class") or "")
         assert page_width(small_page) <= WIDTH, f"“{tab.inner_text()}”页签：页面出现横向滚动"
-        for header in group.locator("thead th:visible").all():
-            assert_in_viewport(small_page, header, f"“{tab.inner_text()}”的表头“{header.inner_text()}”")
+        assert_headers_in_viewport(group, f"“{tab.inner_text()}”")
 
     open_tab(small_page, "benefitrule_rows-group")
     screenshot(small_page, "plan-year-benefit-rules")

@@ -88,20 +88,23 @@ def test_clerk_enrols_an_authenticator_and_logs_in_with_totp(page, live_server, 
 
 
 def test_idle_session_warns_then_ends_on_the_login_page(page, live_server, clerk, settings):
-    settings.SESSION_IDLE_TIMEOUT_MINUTES = 0.15  # 9 s; the warning at half of it (4 s)
+    # 6 s; the warning at half of it (3 s): the shortest that leaves a loaded machine time
+    # to see the warning and click before the end (each second here is a second of waiting)
+    settings.SESSION_IDLE_TIMEOUT_MINUTES = 0.1
     login(page, live_server, "jingban_dj", PASSWORD)
     loaded = time.monotonic()
     warning = page.locator("#idle-warning")
     assert warning.is_hidden()
 
     # the warning shows before the end; 继续使用 keeps the session
-    warning.wait_for(state="visible", timeout=10_000)
+    warning.wait_for(state="visible", timeout=6_000)
     assert "即将因长时间未操作而退出登录" in warning.inner_text()
     save_screenshot(page, "security-idle-warning")
     page.click("#idle-continue")
     warning.wait_for(state="hidden", timeout=5_000)
-    # past the end the page would have had without 继续使用: still logged in
-    time.sleep(max(0.0, loaded + 11 - time.monotonic()))
+    # past the end the page would have had without 继续使用 (6 s, then a second late): still
+    # logged in
+    time.sleep(max(0.0, loaded + 8 - time.monotonic()))
     assert page.url == f"{live_server.url}/admin/"
 
     # then nothing: the page goes to the login page, which says why
