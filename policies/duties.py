@@ -43,5 +43,7 @@ def separation_refusal(act: str, acting_user, done_by: dict[str, object]) -> str
 
 def ensure_default_rows() -> None:
     """Create the default rows that are missing (never overwrite an edited row)."""
+    present = set(DutySeparation.objects.values_list("act", "prior"))
     for act, prior in DEFAULT_PAIRS:
-        DutySeparation.objects.get_or_create(act=act, prior=prior)
+        if (act, prior) not in present:
+            DutySeparation.objects.get_or_create(act=act, prior=prior)

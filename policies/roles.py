@@ -26,7 +26,9 @@ whoever generated the batch even if one person holds both.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from fnmatch import fnmatchcase
+from functools import lru_cache
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
@@ -156,20 +158,28 @@ def _key(permission) -> str:
 def role_permissions(role: str, available=None) -> list[Permission]:
     """The permissions of ``role`` among ``available`` (default: all existing ones)."""
     if available is None:
-        available = Permission.objects.select_related("content_type")
+        available = list(Permission.objects.select_related("content_type"))
+    keys = [_key(perm) for perm in available]
+    chosen = _chosen_keys(role, frozenset(keys))
+    return [perm for perm, key in zip(available, keys, strict=True) if key in chosen]
+
+
+@lru_cache(maxsize=32)
+def _chosen_keys(role: str, keys: frozenset[str]) -> frozenset[str]:
+    """The ``app_label.codename`` keys among ``keys`` that ``role``'s patterns grant
+    (the same keys give the same answer: computed once per process)."""
     patterns = ROLE_PERMISSIONS[role]
-    chosen = []
-    for perm in available:
-        key = _key(perm)
+    chosen = set()
+    for key in keys:
         if any(fnmatchcase(key, p) for p in EXCLUDED_PATTERNS):
             continue
         if key in EXPLICIT_ONLY:
             if key in patterns:
-                chosen.append(perm)
+                chosen.add(key)
             continue
         if any(fnmatchcase(key, p) for p in patterns):
-            chosen.append(perm)
-    return chosen
+            chosen.add(key)
+    return frozenset(chosen)
 
 
 @transaction.atomic
@@ -181,13 +191,18 @@ def roles_sync(*, acting_user=None) -> dict[str, int]:
     permissions changed (group changes are not history-tracked).
     """
     available = list(Permission.objects.select_related("content_type"))
+    groups = {g.name: g for g in Group.objects.filter(name__in=ROLE_PERMISSIONS)}
+    held = defaultdict(set)  # what each role group holds now, read in one query
+    for group_id, permission_id in Group.permissions.through.objects.filter(
+            group__name__in=ROLE_PERMISSIONS).values_list("group_id", "permission_id"):
+        held[group_id].add(permission_id)
     report, changed = {}, []
     for role in ROLE_PERMISSIONS:
-        group, _ = Group.objects.get_or_create(name=role)
+        group = groups.get(role) or Group.objects.get_or_create(name=role)[0]
         perms = role_permissions(role, available)
-        if set(group.permissions.values_list("pk", flat=True)) != {p.pk for p in perms}:
+        if held[group.pk] != {p.pk for p in perms}:
             changed.append(role)
-        group.permissions.set(perms)
+            group.permissions.set(perms)
         report[role] = len(perms)
     if changed:
         audit_record(action=Action.PERMISSION_CHANGE, user=acting_user, obj=Group,
@@ -203,8 +218,9 @@ def _ensure_masking_rules() -> None:
     from .models import MaskingRule
 
     groups = {g.name: g for g in Group.objects.filter(name__in=[r for r in ROLE_MASKING if r])}
+    present = set(MaskingRule.objects.values_list("group_id", "field"))  # one read, then only what is missing
     for role, fields in ROLE_MASKING.items():
         group = groups.get(role) if role else None
         for field, (mode, head, tail) in fields.items():
-            if not MaskingRule.objects.filter(group=group, field=field).exists():
+            if (getattr(group, "pk", None), field) not in present:
                 MaskingRule.objects.create(group=group, field=field, mode=mode, keep_head=head, keep_tail=tail)
