@@ -58,9 +58,15 @@ from policies.lookups import RegionLookup
 from policies.masking import mask_for_user_or_system, masked_id, masked_name
 from policies.models import ChronicDisease
 from sheets.bulk_sql import insert_history, insert_values
+from sheets.fieldcheck import unchanged_checker
 from sheets.parsing import normalise_text, parse_bool, parse_date, parse_decimal, text
 from sheets.registry import Column, SheetKind, register
 from sheets.report import messages_by_field
+
+_EXCLUDED = ["person", "region", "hospital", "disease", "created_by"]  # checked by the kind itself
+_EVERY_FIELD = [f.name for f in Claim._meta.concrete_fields]
+_CLAIM_FIELDS_PASS = unchanged_checker(f for f in Claim._meta.concrete_fields
+                                       if f.name not in _EXCLUDED and not f.generated)
 
 
 def _insert_instances(model, objs, now) -> list[dict]:
@@ -322,8 +328,10 @@ class ClaimSheet(SheetKind):
         try:
             services.claim_validate(claim=claim, given=given, check_duplicate=False, enrollments=enrollments)
             claim.review_due_date = services.selectors.review_due_date(claim)
-            claim.full_clean(exclude=["person", "region", "hospital", "disease", "created_by"], validate_unique=False,
-                             validate_constraints=False)
+            # the fields' checks are skipped when every value would pass them unchanged
+            # (sheets.fieldcheck); Claim.clean runs either way
+            exclude = _EVERY_FIELD if _CLAIM_FIELDS_PASS(claim.__dict__) else _EXCLUDED
+            claim.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
             self._report(ctx, row, exc, given)
             return None

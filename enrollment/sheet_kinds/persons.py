@@ -10,9 +10,9 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from enrollment import documents, selectors
-from enrollment.models import Enrollment, Person
+from enrollment.models import Enrollment, Person, PersonRegion
 from enrollment.services.enrollments import enrollment_categories_sync
-from enrollment.services.visibility import person_regions_add, person_regions_sync
+from enrollment.services.visibility import person_regions_sync
 from enrollment.sheet_kinds.columns import (
     CATEGORIES,
     DOCUMENT_TYPES,
@@ -24,7 +24,8 @@ from enrollment.sheet_kinds.columns import (
 )
 from policies.lookups import RegionLookup
 from policies.masking import masked_bank_account, masked_birth_date, masked_id, masked_name, masked_phone
-from sheets.bulk_sql import InArray, insert_history, insert_values
+from sheets.bulk_sql import InArray, insert_history, insert_rows, insert_values
+from sheets.fieldcheck import unchanged_checker
 from sheets.parsing import number_text, parse_bool, parse_date, text
 from sheets.registry import Column, SheetKind, register
 from sheets.report import messages_by_field
@@ -34,6 +35,10 @@ from sheets.report import messages_by_field
 _CLEANED_FIELDS = [f for f in Person._meta.concrete_fields
                    if f.name not in ("hukou_region", "residence_region") and not f.generated]
 _CACHED_FIELDS = {f.attname for f in _CLEANED_FIELDS if f.choices or isinstance(f, models.BooleanField)}
+_VISIBILITY_FIELDS = [PersonRegion._meta.get_field("person"), PersonRegion._meta.get_field("region")]
+_CACHED_LIST = [f for f in _CLEANED_FIELDS if f.attname in _CACHED_FIELDS]
+# the other fields' common path: no field.clean per value (sheets.fieldcheck)
+_OTHERS_PASS = unchanged_checker(f for f in _CLEANED_FIELDS if f.attname not in _CACHED_FIELDS)
 
 
 def _person_errors(values: dict, cache: dict) -> dict[str | None, list[str]]:
@@ -43,9 +48,11 @@ def _person_errors(values: dict, cache: dict) -> dict[str | None, list[str]]:
     validators; empty values of blank fields skipped), then ``Person.document_checks``
     (``Person.clean``). Cleaned and derived values are written back into ``values``;
     the messages are returned by field (as ``ValidationError.message_dict``). ``cache``
-    keeps the cleaned values of the coded fields (pure functions of the value)."""
+    keeps the cleaned values of the coded fields (pure functions of the value). When the
+    other fields would all accept their values unchanged (``sheets.fieldcheck``), only the
+    coded fields are cleaned (through the cache)."""
     errors: dict[str, list] = {}
-    for f in _CLEANED_FIELDS:
+    for f in _CACHED_LIST if _OTHERS_PASS(values) else _CLEANED_FIELDS:
         name = f.attname
         raw = values.get(name)
         if f.blank and raw in f.empty_values:
@@ -247,10 +254,20 @@ class PersonSheet(SheetKind):
     @staticmethod
     def _visibility(new, updates):
         """The person → region visibility rows (``enrollment.services.visibility``) of the
-        persons written above: one set-based INSERT for the new ones, a sync for the moved;
-        and the 人员类别 of the enrollments of the persons whose category changed."""
+        persons written above. The new ones are copied directly: a person created by this
+        import has no enrollment yet, so its rows are exactly its 户籍所在地 and 常住地
+        (what ``person_regions_add`` would select, without its query over the persons and
+        enrollments and its conflict checks); the moved ones are synced; and the 人员类别 of
+        the enrollments of the persons whose category changed."""
         if new:
-            person_regions_add(person_ids=[values["id"] for values in new])
+            rows = []
+            for values in new:
+                person, hukou, residence = values["id"], values["hukou_region_id"], values["residence_region_id"]
+                if hukou is not None:
+                    rows.append((person, hukou))
+                if residence is not None and residence != hukou:
+                    rows.append((person, residence))
+            insert_rows(PersonRegion, _VISIBILITY_FIELDS, rows)
         moved = [person.pk for _op, person, changed in updates
                  if {"hukou_region", "residence_region"} & set(changed)]
         if moved:

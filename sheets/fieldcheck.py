@@ -1,0 +1,133 @@
+"""A quick test that Django's field checks would pass a row unchanged, for the imports'
+common path (issue 17 §3: the per-row ``Field.clean`` calls were a third of the persons
+import's CPU).
+
+``unchanged_checker(fields)`` returns ``ok(values)``: True when, for every field,
+``values[attname]`` is either skipped by ``full_clean`` (an empty value of a blank field)
+or one that ``field.clean(value, None)`` would return **as it is, without an error** —
+the value already has the field's Python type (``to_python`` returns it untouched), it is
+a permitted choice, not blank/NULL where that is refused, and it passes every validator.
+Max length, min/max value, regular expressions and NUL characters are tested directly;
+any other validator is called (it raises only for a bad value). A field of a type not
+listed here makes ``ok`` False, and so does every doubt: the caller then runs the real
+``clean`` of every field, which gives the messages. ``ok`` never accepts a value
+that ``clean`` would refuse or change, so the result of an import is the same with or
+without it (the kinds' tests run both paths).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.core import validators as v
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+def _validator_test(validator) -> Callable | None:
+    """A predicate equivalent to ``validator`` not raising, or None when unknown."""
+    kind = type(validator)
+    if kind is v.MaxLengthValidator and isinstance(validator.limit_value, int):
+        limit = validator.limit_value
+        return lambda value: len(value) <= limit
+    if kind is v.MinValueValidator and not callable(validator.limit_value):
+        limit = validator.limit_value
+        return lambda value: value >= limit
+    if kind is v.MaxValueValidator and not callable(validator.limit_value):
+        limit = validator.limit_value
+        return lambda value: value <= limit
+    if kind is v.ProhibitNullCharactersValidator:
+        return lambda value: "\x00" not in str(value)
+    if kind is v.RegexValidator:
+        regex = validator.regex  # lazily compiled behind a proxy: compile it once here
+        search = re.compile(regex.pattern, regex.flags).search
+        inverse = validator.inverse_match
+        return lambda value: (search(str(value)) is None) is inverse
+    return _called(validator)
+
+
+def _called(validator) -> Callable:
+    """Any other validator: called (it raises only for a bad value)."""
+    def test(value) -> bool:
+        try:
+            validator(value)
+        except ValidationError:
+            return False
+        return True
+
+    return test
+
+
+def _field_test(field: models.Field) -> Callable | None:
+    """A predicate: ``field.clean(value, None)`` returns ``value`` unchanged, no error.
+    None when this module cannot tell for the field."""
+    if isinstance(field, models.BooleanField):
+        types = (bool,)
+    elif isinstance(field, models.DateTimeField):
+        types = (datetime,)
+    elif isinstance(field, models.DateField):
+        types = (date,)
+    elif isinstance(field, (models.CharField, models.TextField)):
+        types = (str,)
+    elif isinstance(field, models.DecimalField):
+        types = (Decimal,)  # to_python: Decimal(value), equal; NaN/∞ refused below
+    elif isinstance(field, (models.AutoField, models.BigAutoField, models.SmallAutoField,
+                            models.IntegerField)) and not isinstance(field, models.BooleanField):
+        types = (int,)
+    else:
+        return None
+    tests = []
+    for validator in field.validators:
+        test = _validator_test(validator)
+        if test is None:
+            return None
+        tests.append(test)
+    finite = isinstance(field, models.DecimalField)
+    auto = isinstance(field, (models.AutoField, models.BigAutoField, models.SmallAutoField))
+    checked = field.editable and not auto  # Field.validate is skipped for these
+    choices = None
+    if checked and field.choices:
+        if any(isinstance(value, (list, tuple)) for _key, value in field.choices):
+            return None  # grouped choices: let Django walk them
+        choices = frozenset(key for key, _label in field.choices)
+    refuse_empty = checked and not field.blank
+    empty = field.empty_values
+
+    def test(value) -> bool:
+        if type(value) not in types:  # exact type: a subclass may convert (datetime → date)
+            return False
+        if finite and not value.is_finite():
+            return False
+        if refuse_empty and value in empty:
+            return False
+        if choices is not None and value not in choices:
+            return False
+        if value in empty:  # run_validators skips empty values
+            return True
+        for t in tests:
+            if not t(value):
+                return False
+        return True
+
+    return test
+
+
+def unchanged_checker(fields: Iterable[models.Field]) -> Callable[[dict], bool]:
+    """``ok(values)`` over ``fields`` (module docstring); ``values`` maps attnames."""
+    plan = []
+    for field in fields:
+        plan.append((field.attname, field.blank, field.empty_values, _field_test(field)))
+
+    def ok(values: dict) -> bool:
+        get = values.get
+        for name, blank, empty, test in plan:
+            value = get(name)
+            if blank and value in empty:
+                continue  # full_clean skips it
+            if test is None or not test(value):
+                return False
+        return True
+
+    return ok
