@@ -8,6 +8,8 @@ registered. No role of ``roles_sync`` holds a permission of this app: superusers
 created, or a password set, by an administrator is changed by its user at the next login.
 """
 from django.contrib import admin, messages
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -36,12 +38,28 @@ class AccountSecurityAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    list_select_related = ["user"]
+
+    def get_queryset(self, request):
+        """The rows with their two device columns, read in the same query (not two
+        queries per user)."""
+        tokens = (StaticToken.objects.filter(device__user_id=OuterRef("user_id"))
+                  .order_by().values("device__user_id").annotate(n=Count("pk")).values("n"))
+        return super().get_queryset(request).annotate(
+            has_authenticator=Exists(TOTPDevice.objects.filter(user_id=OuterRef("user_id"),
+                                                               confirmed=True)),
+            codes_left=Coalesce(Subquery(tokens, output_field=IntegerField()), 0))
+
     @admin.display(description="身份验证器", boolean=True)
     def authenticator(self, obj):
+        if hasattr(obj, "has_authenticator"):
+            return obj.has_authenticator
         return TOTPDevice.objects.filter(user_id=obj.user_id, confirmed=True).exists()
 
     @admin.display(description="剩余恢复码")
     def recovery_codes_left(self, obj):
+        if hasattr(obj, "codes_left"):
+            return obj.codes_left
         return StaticToken.objects.filter(device__user_id=obj.user_id).count()
 
     @admin.action(description="重置两步验证（删除身份验证器和恢复码，下次登录重新绑定）",

@@ -271,6 +271,10 @@ class RegionScopedFormfieldMixin:
         qs = self.get_field_queryset(kwargs.get("using"), db_field, request)
         if qs is None:
             qs = related._default_manager.using(kwargs.get("using"))
+        if related in KNOWN_REGION_PATHS and path not in ("pk", "id"):
+            # a scheme's or plan year's label names its region (and scheme): read them
+            # with the choices, not two queries per option
+            qs = qs.select_related(path)
         kwargs["queryset"] = scope_queryset(qs, request.user, path)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

@@ -64,6 +64,7 @@ from .access import (
 )
 from .admin_rollover import PlanYearRolloverMixin
 from .history_display import ChineseHistoryContextHelper
+from .list_filters import SchemeListFilter
 from .masking import MaskedLookupsMixin
 from .models import (
     RULE_MODELS,
@@ -255,6 +256,7 @@ class RegionAdmin(SuperuserWritesMixin, RegionScopedAdminMixin, HistoryAdmin):
     history_revert = True  # a plain table: an old version may be saved back
     region_field = "pk"
     list_display = ["code", "name", "province", "parent", "is_pooling"]
+    list_select_related = ["parent"]
     list_filter = ["is_pooling", "province"]
     search_fields = ["code", "name"]
     ordering = ["code"]
@@ -381,7 +383,7 @@ class PlanRowAdmin(RegionScopedAdminMixin, ExcelExportMixin, ExportMixin, Histor
     change_form_template = "admin/policies/plan_change_form.html"
     list_filter = [
         ("plan_year__scheme__region", admin.RelatedOnlyFieldListFilter),
-        ("plan_year__scheme", admin.RelatedOnlyFieldListFilter),
+        ("plan_year__scheme", SchemeListFilter),
         "plan_year__year",
         "plan_year__status",
     ]
@@ -427,6 +429,11 @@ def make_rule_admin(model):
     search += [n for n in ("code", "name") if n in names]
     attrs = {
         "list_display": ["__str__", "region", "scheme", "year", *rule_list_fields(model)],
+        # the rows' labels and columns name their identity, disease, window, …: read with
+        # the rows, not one query per row
+        "list_select_related": [*PlanRowAdmin.list_select_related,
+                                *(f.name for f in model._meta.fields
+                                  if f.many_to_one and f.name != "plan_year")],
         "fields": ["plan_year", *rule_form_fields(model)],
         "search_fields": search,
         "autocomplete_fields": [f.name for f in model._meta.fields

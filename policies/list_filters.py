@@ -28,3 +28,18 @@ class PlanYearListFilter(admin.SimpleListFilter):
             return queryset.filter(**{self.field_name: int(value)})
         except ValueError:
             return queryset.none()
+
+
+class SchemeListFilter(admin.RelatedOnlyFieldListFilter):
+    """``RelatedOnlyFieldListFilter`` on a foreign key to ``Scheme`` (险种): the same
+    choices, each labelled ``str(scheme)`` (统筹区 and name), with the regions read in the
+    same query instead of one query per scheme."""
+
+    def field_choices(self, field, request, model_admin):
+        pk_qs = (model_admin.get_queryset(request).distinct()
+                 .values_list(f"{self.field_path}__pk", flat=True))
+        qs = field.related_model._default_manager.filter(pk__in=pk_qs).select_related("region")
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ordering:
+            qs = qs.order_by(*ordering)
+        return [(scheme.pk, str(scheme)) for scheme in qs]

@@ -25,6 +25,7 @@ ALLOWED_WORDS = {
 # hashes and recorded query strings (its ``get_data`` column).
 DATA_FIELDS = ("code", "user_agent", "path_info", "http_accept", "get_data", "post_data", "hash",
                "previous_hash")
+_DATA_CLASS = re.compile(r"(^|\s)field-(?:{})(\s|$)".format("|".join(DATA_FIELDS)))
 RAW_CODE_MIN_LENGTH = 4  # shorter codes (a, b, c1) are too common in ordinary text
 
 
@@ -47,8 +48,7 @@ class _TextParser(HTMLParser):
         if tag not in self.VOID:
             if self._code_depth:
                 self._code_depth += 1
-            elif any(re.search(rf"(^|\s)field-{name}(\s|$)", attrs.get("class") or "")
-                     for name in DATA_FIELDS):
+            elif _DATA_CLASS.search(attrs.get("class") or ""):
                 self._code_depth = 1
         if tag == "input" and attrs.get("type") in ("submit", "button") and attrs.get("value"):
             self.parts.append(attrs["value"])

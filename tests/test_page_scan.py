@@ -4,20 +4,23 @@ For each demo account (one test per role; the demo is loaded once per worker pro
 scan starts at the admin index and follows the admin's own links (lists, change pages,
 history, add pages, print views, reports, exports — an xlsx is opened with openpyxl and its
 cells scanned), visiting at most ``PER_SHAPE`` pages of each URL shape (ids replaced by N)
-and nothing that deletes or logs out. A page fails on any finding of ``page_scan.findings``
-and on a link that answers with an error.
+and nothing that deletes or logs out. A page fails on any finding of ``page_scan.findings``,
+on a link that answers with an error and on a query per row: one SQL statement (literals
+replaced) run more than ``QUERY_REPEAT_LIMIT`` times for the page.
 """
 from __future__ import annotations
 
 import io
 import re
+import time
 from collections import Counter, deque
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from .page_scan import findings, raw_codes, user_names, visible_text
 
@@ -27,6 +30,15 @@ PER_SHAPE = 1
 RICH_SHAPES = re.compile(r"/(claim|registration|enrollment|person)/N/change/")
 RICH_PER_SHAPE = 4
 MAX_PAGES = 170
+# query budget: a page fails when one SQL statement (literals replaced, ``sql_shape``) runs
+# more than this often — a query per listed row or per option (N+1), whatever the data size
+QUERY_REPEAT_LIMIT = 10
+# pages (URL shapes) whose repeats are known and handled elsewhere; drop a line once its page
+# stays under the limit. The plan-year pages: a disease label per inline row and the national-
+# scope check per field (their own work); the persons' facets: Django rebuilds every filter
+# once per filter for the counts, and the two region filters read their choices each time.
+QUERY_REPEAT_KNOWN = {"/admin/policies/planyear/N/change/?", "/admin/policies/planyear/add/?",
+                      "/admin/enrollment/person/?_facets"}
 # /admin/axes/: the login records, technical data (IP, paths, browser identifiers) as recorded;
 # the audit log's export: hashes and recorded query strings (its page is scanned)
 SKIP = re.compile(r"/logout/|/delete/|/password/|/jsi18n/|/autocomplete/|/static/|/media/|/admin/axes/|"
@@ -64,7 +76,23 @@ def xlsx_text(content: bytes) -> str:
     return "\n".join(lines)
 
 
-def scan(client: Client) -> tuple[dict[str, list[str]], int]:
+def sql_shape(sql: str) -> str:
+    """A statement with its literals replaced: numbers and quoted strings by N, a list of
+    them (``IN (…)``, a multi-row ``VALUES``) by one N, savepoint names by N."""
+    sql = re.sub(r"'(?:[^']|'')*'", "N", sql)
+    sql = re.sub(r'"s\d+_x\d+"', "N", sql)
+    sql = re.sub(r"(?<![\w.])-?\d+(?:\.\d+)?\b", "N", sql)
+    return re.sub(r"N(?:\s*,\s*N)+", "N", sql)
+
+
+def repeated_sql(queries) -> tuple[str, int]:
+    """The SQL shape that ``queries`` (``CaptureQueriesContext.captured_queries``) run most
+    often, with its count (``("", 0)`` for none)."""
+    counts = Counter(sql_shape(q["sql"]) for q in queries)
+    return counts.most_common(1)[0] if counts else ("", 0)
+
+
+def scan(client: Client, stats: dict | None = None) -> tuple[dict[str, list[str]], int]:
     codes, names = raw_codes(), user_names()
     seen, per_shape, problems = set(), Counter(), {}
     queue = deque(["/admin/"])
@@ -76,8 +104,17 @@ def scan(client: Client) -> tuple[dict[str, list[str]], int]:
             continue
         seen.add(url)
         per_shape[shape(url)] += 1
-        response = client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = client.get(url)
+            elapsed = time.perf_counter() - started
         visited += 1
+        repeated, times = repeated_sql(queries.captured_queries)
+        if stats is not None:
+            stats[url] = (elapsed, len(queries.captured_queries), repeated, times)
+        if times > QUERY_REPEAT_LIMIT and shape(url) not in QUERY_REPEAT_KNOWN:
+            problems[url] = [f"同一 SQL 执行 {times} 次（每行一次查询？）：{repeated[:300]}"]
+            continue
         if response.status_code in (301, 302):
             continue
         if response.status_code != 200:
@@ -101,10 +138,16 @@ def scan(client: Client) -> tuple[dict[str, list[str]], int]:
 @pytest.fixture(scope="module")
 def demo_day(django_db_setup, django_db_blocker):
     """The demo (current year, a small county) loaded once per module and worker process,
-    in a transaction rolled back after the module (each role's test runs inside it)."""
+    in a transaction rolled back after the module (each role's test runs inside it). The
+    dashboard's summaries are refreshed as the load's commit would have them refreshed
+    (policies.dashboard; this transaction never commits): the admin index reads them, as
+    on a loaded database, instead of computing every plan year in each role's first page."""
+    from reports.services import dashboard_refresh
+
     with django_db_blocker.unblock(), transaction.atomic():
         call_command("load_policies", verbosity=0)
         call_command("load_demo", "--persons", "60", stdout=io.StringIO())
+        dashboard_refresh()
         yield
         transaction.set_rollback(True)
 
