@@ -46,13 +46,18 @@ from django.core.exceptions import ValidationError
 
 
 class RegionListFilter(admin.RelatedFieldListFilter):
-    """``("hukou_region", RegionListFilter)``: the user's regions, read from ``Region``."""
+    """``("hukou_region", RegionListFilter)``: the user's regions, read from ``Region``, once
+    per request (with facet counts Django builds every filter again for each filter's counts)."""
 
     def field_choices(self, field, request, model_admin):
-        ordering = self.field_admin_ordering(field, request, model_admin)
-        hook = getattr(model_admin, "list_filter_limit", None)
-        limit = hook(request, field) if hook is not None else None
-        return field.get_choices(include_blank=False, limit_choices_to=limit, ordering=ordering)
+        cache = request.__dict__.setdefault("_region_filter_choices", {})
+        key = (type(model_admin), self.field_path)
+        if key not in cache:
+            ordering = self.field_admin_ordering(field, request, model_admin)
+            hook = getattr(model_admin, "list_filter_limit", None)
+            limit = hook(request, field) if hook is not None else None
+            cache[key] = field.get_choices(include_blank=False, limit_choices_to=limit, ordering=ordering)
+        return cache[key]
 
 
 class KeysMixin:

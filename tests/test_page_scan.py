@@ -33,12 +33,6 @@ MAX_PAGES = 170
 # query budget: a page fails when one SQL statement (literals replaced, ``sql_shape``) runs
 # more than this often — a query per listed row or per option (N+1), whatever the data size
 QUERY_REPEAT_LIMIT = 10
-# pages (URL shapes) whose repeats are known and handled elsewhere; drop a line once its page
-# stays under the limit. The plan-year pages: a disease label per inline row and the national-
-# scope check per field (their own work); the persons' facets: Django rebuilds every filter
-# once per filter for the counts, and the two region filters read their choices each time.
-QUERY_REPEAT_KNOWN = {"/admin/policies/planyear/N/change/?", "/admin/policies/planyear/add/?",
-                      "/admin/enrollment/person/?_facets"}
 # /admin/axes/: the login records, technical data (IP, paths, browser identifiers) as recorded;
 # the audit log's export: hashes and recorded query strings (its page is scanned)
 SKIP = re.compile(r"/logout/|/delete/|/password/|/jsi18n/|/autocomplete/|/static/|/media/|/admin/axes/|"
@@ -112,7 +106,7 @@ def scan(client: Client, stats: dict | None = None) -> tuple[dict[str, list[str]
         repeated, times = repeated_sql(queries.captured_queries)
         if stats is not None:
             stats[url] = (elapsed, len(queries.captured_queries), repeated, times)
-        if times > QUERY_REPEAT_LIMIT and shape(url) not in QUERY_REPEAT_KNOWN:
+        if times > QUERY_REPEAT_LIMIT:
             problems[url] = [f"同一 SQL 执行 {times} 次（每行一次查询？）：{repeated[:300]}"]
             continue
         if response.status_code in (301, 302):
