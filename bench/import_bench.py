@@ -291,15 +291,18 @@ def run_copy(kind: str, path: str) -> dict:
         else:
             plan_year = PlanYear.objects.select_related("scheme").get(
                 scheme__region__code="500231", scheme__kind="resident_basic", year=2024)
-            cursor.execute("SELECT document_number, id FROM enrollment_person")
-            person_ids = dict(cursor.fetchall())
+            cursor.execute("SELECT document_number, id, category FROM enrollment_person")
+            persons = {number: (pk, category) for number, pk, category in cursor.fetchall()}
+            person_ids = {number: pk for number, (pk, _category) in persons.items()}
             data = list(reader)
             cols = ("person_id, plan_year_id, tier, status, coverage_start, coverage_end, paid_off_date, "
-                    "window_code, continuous_years, auto_renew, auto_deduct, basic_confirmed, origin, note, created_at")
+                    "window_code, continuous_years, auto_renew, auto_deduct, basic_confirmed, origin, note, "
+                    "created_at, category")
             with raw.copy(f"COPY enrollment_enrollment ({cols}) FROM STDIN") as copy:
                 for row in data:
-                    copy.write_row((person_ids[row[0]], plan_year.pk, 1, "active", "2024-01-01", "2024-12-31",
-                                    row[5], "central", 1, False, False, False, "manual", "", now))
+                    pk, category = persons[row[0]]
+                    copy.write_row((pk, plan_year.pk, 1, "active", "2024-01-01", "2024-12-31",
+                                    row[5], "central", 1, False, False, False, "manual", "", now, category))
             cursor.execute("SELECT person_id, id FROM enrollment_enrollment WHERE plan_year_id = %s",
                            [plan_year.pk])
             enrollment_ids = dict(cursor.fetchall())
