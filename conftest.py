@@ -387,10 +387,6 @@ SLOW_FIRST = [
     ("tests/browser/", 15),
     ("claims/tests/test_settle_workers.py", 15),  # starts real Celery workers
 ]
-# Slow tests that share a module-scoped fixture worth more than spreading them: dealt to one
-# worker together, so that the fixture is built once per run, not once per worker (the page
-# scans' demo day: load_policies + load_demo, ≈ 20 s).
-TOGETHER = ("tests/test_page_scan.py",)
 
 
 def pytest_addoption(parser):
@@ -437,7 +433,7 @@ def pytest_collection_modifyitems(config, items):
     """With xdist's ``worksteal`` each of the n workers first receives one n-th of the list,
     in order, and an idle worker later takes half of the others' remaining tests from their
     end. The slow tests are dealt out over those n parts (longest first, to the part with the
-    least slow time; those of a ``TOGETHER`` prefix as one) and put at the start of their part; every other test keeps its place
+    least slow time) and put at the start of their part; every other test keeps its place
     in the order. The order only decides where tests run, never whether they run (every
     test leaves the database as it found it: rolled back or flushed).
 
@@ -458,16 +454,11 @@ def pytest_collection_modifyitems(config, items):
     for k in range(workers):
         sizes.append(left // (workers - k))
         left -= sizes[-1]
-    units = {}  # a test alone, or the tests of a TOGETHER prefix as one unit
-    for item in slow:
-        prefix = next((p for p in TOGETHER if item.nodeid.startswith(p)), None)
-        units.setdefault(prefix or id(item), []).append(item)
     parts, load = [[] for _ in sizes], [0] * workers
-    for unit in sorted(units.values(), key=lambda unit: sum(map(expected_seconds, unit)), reverse=True):
-        fits = [k for k in range(workers) if len(parts[k]) + len(unit) <= sizes[k]] or range(workers)
-        k = min(fits, key=lambda k: load[k])
-        parts[k].extend(unit)
-        load[k] += sum(map(expected_seconds, unit))
+    for item in slow:
+        k = min((k for k in range(workers) if len(parts[k]) < sizes[k]), key=lambda k: load[k])
+        parts[k].append(item)
+        load[k] += expected_seconds(item)
     # The tests that need no database go first on every worker but the first: the first
     # worker builds the test database (TemplateDatabase: one migrate, ≈ 30 s) while the
     # others would otherwise wait for it doing nothing.

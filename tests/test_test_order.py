@@ -38,7 +38,7 @@ def parts(items, workers=2):
 
 
 def test_every_test_once_slow_first_and_database_free_tests_first_on_the_second_worker():
-    slow = [Item(f"claims/tests/test_settle_workers.py::test_{k}", ("db", "django_db_setup")) for k in range(4)]
+    slow = [Item(f"tests/test_page_scan.py::test_role[{k}]", ("db", "django_db_setup")) for k in range(4)]
     with_db = [Item(f"enrollment/tests/test_a.py::test_{k}", ("db", "django_db_setup")) for k in range(20)]
     free = [Item(f"insurance_rules/tests/test_b.py::test_{k}") for k in range(6)]
     items = with_db[:10] + free[:3] + slow + with_db[10:] + free[3:]
@@ -60,14 +60,3 @@ def test_more_database_free_tests_than_a_part_holds_spill_to_the_first_worker():
     first, second = parts(result)
     assert first[0] is slow[0]
     assert second == free[:len(second)]
-
-
-def test_the_page_scans_run_on_one_worker_so_their_demo_is_loaded_once():
-    scans = [Item(f"tests/test_page_scan.py::test_day[{k}]", ("db", "django_db_setup")) for k in range(5)]
-    trips = [Item(f"tests/browser/test_browser_round_trip.py::test_every_change_form[{k}]",
-                  ("live_server",)) for k in range(3)]
-    rest = [Item(f"enrollment/tests/test_a.py::test_{k}", ("db", "django_db_setup")) for k in range(30)]
-    result = ordered(rest[:15] + scans + trips + rest[15:])
-    first, second = parts(result)
-    assert sorted(map(id, result)) == sorted(map(id, rest + scans + trips))
-    assert set(map(id, scans)) <= set(map(id, first)) or set(map(id, scans)) <= set(map(id, second))
