@@ -433,8 +433,9 @@ def pytest_collection_modifyitems(config, items):
     """With xdist's ``worksteal`` each of the n workers first receives one n-th of the list,
     in order, and an idle worker later takes half of the others' remaining tests from their
     end. The slow tests are dealt out over those n parts (longest first, to the part with the
-    least slow time) and put at the start of their part; every other test keeps its place
-    in the order. The order only decides where tests run, never whether they run (every
+    least slow time) and put at the start of their part; the tests that need no database
+    go before them on every part but the first (``needs_test_database``); every other test
+    keeps its place in the order. The order only decides where tests run, never whether they run (every
     test leaves the database as it found it: rolled back or flushed).
 
     ``--skip-db-free`` (CI's second pass, on SQLite) first deselects the tests that use no
@@ -460,8 +461,8 @@ def pytest_collection_modifyitems(config, items):
         parts[k].append(item)
         load[k] += expected_seconds(item)
     # The tests that need no database go first on every worker but the first: the first
-    # worker builds the test database (TemplateDatabase: one migrate, ≈ 30 s) while the
-    # others would otherwise wait for it doing nothing.
+    # worker builds the test database (TemplateDatabase: one migrate) while the others
+    # would otherwise wait for it doing nothing.
     free = [item for item in items if not expected_seconds(item) and not needs_test_database(item)]
     for j, item in enumerate(free):
         parts[1 + j % (workers - 1)].insert(j // (workers - 1), item)

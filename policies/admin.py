@@ -474,9 +474,7 @@ def cached_choices(field) -> None:
 
     field.iterator = CachedIterator
     field.widget.choices = field.choices
-    field.rows_holder = holder
-    field.__class__ = _KNOWN_ROWS_CLASSES.setdefault(
-        type(field), type(f"Known{type(field).__name__}", (KnownRowsMixin, type(field)), {}))
+    with_known_rows(field, holder)
 
 
 def known_rows(field) -> dict:
@@ -504,6 +502,24 @@ class KnownRowsMixin:
 _KNOWN_ROWS_CLASSES: dict[type, type] = {}
 
 
+def with_known_rows(field, holder: dict) -> None:
+    """Make ``field`` (a ``ModelChoiceField``) look values up in ``holder``'s rows
+    (``KnownRowsMixin``, ``known_rows``)."""
+    base = type(field)
+    field.rows_holder = holder
+    field.__class__ = _subclass(_KNOWN_ROWS_CLASSES, base,
+                                lambda: type(f"Known{base.__name__}", (KnownRowsMixin, base), {}))
+
+
+def _subclass(cache: dict[type, type], base: type, make) -> type:
+    """The subclass of ``base`` kept in ``cache``, built by ``make()`` the first time only:
+    these run per form field of every formset, and a new class per call would be waste."""
+    made = cache.get(base)
+    if made is None:
+        made = cache[base] = make()
+    return made
+
+
 def fast_copies(field) -> None:
     """Copy a field quickly for each form of a formset (Django deep-copies every field per
     form: ≈ 230 forms × 7 fields on the plan-year page, a fifth of its time): the same
@@ -523,8 +539,8 @@ def fast_copies(field) -> None:
         result.validators = self.validators[:]
         return result
 
-    field.__class__ = _FAST_COPY_CLASSES.setdefault(
-        base, type(f"Fast{base.__name__}", (base,), {"__deepcopy__": __deepcopy__}))
+    field.__class__ = _subclass(_FAST_COPY_CLASSES, base,
+                                lambda: type(f"Fast{base.__name__}", (base,), {"__deepcopy__": __deepcopy__}))
 
 
 _FAST_COPY_CLASSES: dict[type, type] = {}
@@ -538,10 +554,14 @@ def fast_inner_widget(wrapper) -> None:
     field's rows read once per table instead of one query per row (``known_rows``)."""
     widget = wrapper.widget
     base = type(widget)
-    attrs = {"_render": _fast_render(base)}
-    if issubclass(base, AutocompleteMixin):
-        attrs["optgroups"] = _known_optgroups(base)
-    widget.__class__ = _FAST_INNER_CLASSES.setdefault(base, type(f"Fast{base.__name__}", (base,), attrs))
+
+    def make():
+        attrs = {"_render": _fast_render(base)}
+        if issubclass(base, AutocompleteMixin):
+            attrs["optgroups"] = _known_optgroups(base)
+        return type(f"Fast{base.__name__}", (base,), attrs)
+
+    widget.__class__ = _subclass(_FAST_INNER_CLASSES, base, make)
 
 
 def _fast_render(base):
@@ -609,9 +629,7 @@ class PlanRowFormSet(BaseInlineFormSet):
         if isinstance(pk, forms.ModelChoiceField) and not pk.to_field_name:
             if not hasattr(self, "_rows_holder"):
                 self._rows_holder = {"rows": {str(row.pk): row for row in self.get_queryset()}}
-            pk.rows_holder = self._rows_holder
-            pk.__class__ = _KNOWN_ROWS_CLASSES.setdefault(
-                type(pk), type(f"Known{type(pk).__name__}", (KnownRowsMixin, type(pk)), {}))
+            with_known_rows(pk, self._rows_holder)
 
 
 class PlanRowInline(RegionScopedFormfieldMixin, admin.TabularInline):
