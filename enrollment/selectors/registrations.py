@@ -85,8 +85,12 @@ def criteria_for(plan_year: pm.PlanYear, disease: pm.ChronicDisease) -> tuple[Cr
 
 
 def held_facts(registration) -> HeldRegistration:
-    return HeldRegistration(disease=registration.disease.code, approved=registration.valid_from,
-                            valid_to=registration.valid_to)
+    return held_fact(registration.disease.code, registration.valid_from, registration.valid_to)
+
+
+def held_fact(disease_code: str, valid_from: date, valid_to: date | None) -> HeldRegistration:
+    """A held registration as the engine reads it: approved from its ``valid_from``."""
+    return HeldRegistration(disease=disease_code, approved=valid_from, valid_to=valid_to)
 
 
 def approved_registrations(person, on_date: date | None = None, *, exclude=None
@@ -126,8 +130,7 @@ def held_registrations_by_person(person_ids) -> dict[int, tuple[HeldRegistration
     read as values by SQL compiled once per process (``PreparedValues``)."""
     out: dict[int, list[HeldRegistration]] = {}
     for person_id, code, valid_from, valid_to in _HELD_BY_PERSON.rows(list(person_ids)):
-        out.setdefault(person_id, []).append(HeldRegistration(disease=code, approved=valid_from,
-                                                              valid_to=valid_to))
+        out.setdefault(person_id, []).append(held_fact(code, valid_from, valid_to))
     return {pid: tuple(rows) for pid, rows in out.items()}
 
 
