@@ -428,7 +428,7 @@ def test_huge_amounts_in_xlsx_number_cells_of_the_claims_sheet(tmp_path, ex2_per
 
 def test_claims_import_reads_the_database_per_chunk_not_per_row(tmp_path, hospitals, dj_clerk):
     """issue 17: the enrollments behind each row's region and coverage checks are read for
-    the whole chunk (``selectors.enrollments_by_person``), not per row — the sheet took
+    the whole chunk (``fetch.enrollments_of_years``), not per row — the sheet took
     ≈ 27 ms a row. The queries of 2 and of 6 rows are the same."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
