@@ -76,7 +76,6 @@ from sheets.report import messages_by_field
 _EXCLUDED = ["person", "region", "hospital", "disease", "created_by"]  # checked by the kind itself
 # the fields Claim.full_clean(exclude=_EXCLUDED) cleans (Claim.clean is Model's: nothing)
 _CLEANED = [f for f in Claim._meta.concrete_fields if f.name not in _EXCLUDED and not f.generated]
-_CLAIM_FIELDS_PASS = unchanged_checker(_CLEANED)
 # the columns of a new claim that the sheet does not fill, as Claim() leaves them; the
 # status as its plain value, "draft" (录入), not the enum member, so that the fields'
 # quick check (sheets.fieldcheck: exact types) passes it
@@ -87,6 +86,12 @@ _NEW_CLAIM["status"] = Claim.Status.DRAFT.value
 _VALUES = ("claim_type", "service_date", "discharge_date", "settlement_no", "location", "filed", *AMOUNTS,
            "major_disease", "special_b", "delivery_mode", "drug_list", "drug_class", "accepted_on",
            "offline_review", "note", "year", "review_due_date")
+# The fields' quick check (Claim.full_clean's common path) of a row runs over the columns
+# the row sets; the others hold _NEW_CLAIM's constants, checked once here (a field's
+# check reads its own value only). Should they ever fail, every row checks every field.
+_SET_BY_ROW = frozenset({*_VALUES, "person_id", "region_id", "hospital_id", "disease_id", "created_by_id"})
+_CONSTANTS_PASS = unchanged_checker(f for f in _CLEANED if f.attname not in _SET_BY_ROW)(_NEW_CLAIM)
+_CLAIM_FIELDS_PASS = unchanged_checker(f for f in _CLEANED if f.attname in _SET_BY_ROW or not _CONSTANTS_PASS)
 
 
 class SheetPerson(NamedTuple):
