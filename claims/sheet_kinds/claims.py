@@ -169,6 +169,19 @@ class ClaimDraft:
                    disease_id=self.disease_id, created_by_id=created_by_id)
         return row
 
+# what a recorded claim is compared on (a row whose settlement number it holds)
+_RECORDED = tuple(dict.fromkeys(("id", "hospital_id", "settlement_no", "person_id", "region_id", "disease_id",
+                                  "accepted_on", "service_date", "status", *COMPARED)))
+
+
+class _Recorded(NamedTuple("_Recorded", [(name, object) for name in (*_RECORDED, "person_name")])):
+    """A stored claim read as the values of ``_RECORDED`` and its person's name."""
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
 _GIVEN_KEYS = [(kind, {part: given_key(kind, part) for part in GIVEN_PARTS}) for kind in GIVEN_NAMES]
 
 
@@ -322,8 +335,10 @@ class ClaimSheet(SheetKind):
                 by_hospital[hospital.pk].add(row["settlement_no"])
         for hospital_id, values in by_hospital.items():
             q |= Q(hospital_id=hospital_id, settlement_no__in=values)
-        recorded = {(c.hospital_id, c.settlement_no): c
-                    for c in Claim.objects.filter(q).select_related("person", "disease")}
+        recorded = {}
+        for values in Claim.objects.filter(q).values_list(*_RECORDED, "person__name"):  # values: no instance per claim
+            claim = _Recorded._make(values)
+            recorded[claim.hospital_id, claim.settlement_no] = claim
         given = defaultdict(dict)
         for layer in GivenLayer.objects.filter(claim__in=[c.pk for c in recorded.values()]):
             given[layer.claim_id][layer.scheme_kind] = (layer.paid, layer.deductible, layer.over_cap)
@@ -456,7 +471,7 @@ class ClaimSheet(SheetKind):
             return None
         columns = "、".join(self.header(k) for k in differ)
         ctx.error(row, "settlement_no", (
-            f"{claim.hospital.name}已登记结算单号“{claim.settlement_no}”（参保人 {mask_for_user_or_system(ctx.user, 'name', recorded.person.name)}，"
+            f"{claim.hospital.name}已登记结算单号“{claim.settlement_no}”（参保人 {mask_for_user_or_system(ctx.user, 'name', recorded.person_name)}，"
             f"就诊日期 {recorded.service_date.isoformat()}，状态 {STATUSES[recorded.status]}），"
             f"与本行不一致（{columns}），不能重复登记"))
         return None
