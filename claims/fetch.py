@@ -385,6 +385,34 @@ def _person_inputs(context: RegionYear, persons: dict[int, Person],
     return out
 
 
+def enrollments_of_years(person_ids: Iterable[int], years: Iterable[int]) -> tuple[
+        dict[tuple[int, int], list[EnrollmentRow]], dict[int, list[Suspended]]]:
+    """The enrollments of the persons in the plan years of ``years``, as values, and their
+    suspensions — what ``services.claim_derive``/``claim_validate`` read per claim, read
+    for a chunk of the claims sheet at once: (person id, year) → the person's
+    ``EnrollmentRow``s of that year (in id order; each with its plan year, scheme, region
+    and the region's parent), and enrollment id → its suspensions (``Suspended``, for
+    ``claim_validate(suspensions=…)``). Three queries: the plan years (a few dozen rows,
+    shared by the enrollments), the enrollments, the suspensions."""
+    plan_years = {py.pk: py for py in pm.PlanYear.objects.filter(year__in=sorted(set(years)))
+                  .select_related("scheme__region__parent")}
+    person_ids = sorted(set(person_ids))
+    found: dict[tuple[int, int], list[EnrollmentRow]] = {}
+    suspensions: dict[int, list[Suspended]] = {}
+    if not person_ids or not plan_years:
+        return found, suspensions
+    rows = sorted(_ENROLLMENTS.rows(person_ids, list(plan_years)), key=lambda values: values[0])  # by id
+    person_at = ENROLLMENT_COLUMNS.index("person_id")
+    for values in rows:
+        plan_year = plan_years[values[_PLAN_YEAR_AT]]
+        found.setdefault((values[person_at], plan_year.year), []).append(
+            EnrollmentRow(dict(zip(ENROLLMENT_COLUMNS, values, strict=True)), plan_year))
+    if rows:
+        for enrollment_id, date_from, date_to in _SUSPENSIONS.rows([values[0] for values in rows]):
+            suspensions.setdefault(enrollment_id, []).append(Suspended(date_from, date_to))
+    return found, suspensions
+
+
 def fetch_persons(context: RegionYear, persons: Iterable[Person], *, exclude=(),
                   history: bool = True) -> dict[int, PersonInputs]:
     """The ``PersonInputs`` of stored persons (no claims being settled: e.g. the YTD

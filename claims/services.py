@@ -117,7 +117,7 @@ def _status_error(claim: Claim, action: str) -> ValidationError:
 # --------------------------------------------------------------------------- validation
 
 
-def _validate(claim: Claim, given: list[dict] | None, enrollments=None) -> None:
+def _validate(claim: Claim, given: list[dict] | None, enrollments=None, suspensions=None) -> None:
     """Every check of a settlement sheet (README §3, §6), Chinese messages by field."""
     errors: dict[str, list[str]] = {}
 
@@ -167,7 +167,7 @@ def _validate(claim: Claim, given: list[dict] | None, enrollments=None) -> None:
     _validate_given(claim, given, err)
     if errors:
         raise ValidationError(errors)
-    _validate_coverage(claim, given, enrollments)
+    _validate_coverage(claim, given, enrollments, suspensions)
 
 
 def _validate_given(claim: Claim, given, err) -> None:
@@ -191,15 +191,17 @@ def _validate_given(claim: Claim, given, err) -> None:
                                 f"{fmt(row['paid'])} 超过医疗总费用 {fmt(claim.total)}")
 
 
-def _validate_coverage(claim: Claim, given, read=None) -> None:
+def _validate_coverage(claim: Claim, given, read=None, suspensions=None) -> None:
     """The person must hold coverage in the region on the service date (README §6: a claim
     dated outside coverage is bad input); given layers only for schemes held. ``read``:
-    the person's enrollments of the year already read (``selectors.enrollments_by_person``)."""
+    the person's enrollments of the year already read (``fetch.enrollments_of_years``);
+    ``suspensions``: enrollment id → its suspensions, read with them."""
     enrollments = list(selectors.region_enrollments(claim.person, claim.region, claim.year, read))
     if not enrollments:
         raise ValidationError({"person": f"参保人{shown_name(claim.person.name)}没有{claim.region.name} "
                                          f"{claim.year} 年度的参保登记"})
-    coverages = [c for c in (selectors.coverage_of(e) for e in enrollments) if c is not None]
+    coverages = [c for c in (selectors.coverage_of(e, None if suspensions is None else suspensions.get(e.pk, ()))
+                             for e in enrollments) if c is not None]
     if not any(c.in_force_on(claim.service_date) for c in coverages):
         periods = "；".join(f"{codes.SchemeKind(c.scheme).label} {c.start}至{c.end}" for c in coverages)
         raise ValidationError({"service_date": (
@@ -213,12 +215,14 @@ def _validate_coverage(claim: Claim, given, read=None) -> None:
                 f"{codes.SchemeKind(row['scheme_kind']).label}（{claim.year} 年度），不能带入该层结算结果")})
 
 
-def claim_derive(claim: Claim, *, enrollments=None) -> None:
+def claim_derive(claim: Claim, *, enrollments=None, today: date | None = None) -> None:
     """Fill the derived fields of an unsaved claim (writes nothing): year, region (from
     the person's enrollments when not chosen, README §4.2), class-B copay from class-B
-    items, location (codes.md: derived from the hospital), acceptance date.
+    items, location (codes.md: derived from the hospital), acceptance date (``today``,
+    default the local date: the claims sheet passes its import's date once).
     ``enrollments``: the person's enrollments of the claim's year when already read in
-    bulk (``selectors.enrollments_by_person``; the claims sheet), else queried."""
+    bulk (``fetch.enrollments_of_years``; the claims sheet), else queried. ``claim``:
+    a ``Claim`` or the claims sheet's ``ClaimDraft`` (the same attributes)."""
     if claim.service_date is not None:
         claim.year = claim.service_date.year
     if claim.region_id is None and claim.person_id is not None and claim.service_date is not None:
@@ -235,7 +239,7 @@ def claim_derive(claim: Claim, *, enrollments=None) -> None:
     if not claim.location:
         claim.location = "in_region"
     if claim.accepted_on is None:
-        claim.accepted_on = timezone.localdate()
+        claim.accepted_on = today or timezone.localdate()
 
 
 def _write_given(claim: Claim, given, acting_user) -> None:
@@ -326,7 +330,7 @@ def _person_visible(acting_user, person: Person) -> None:
 
 
 def claim_validate(*, claim: Claim, given: list[dict] | None = None,
-                   check_duplicate: bool = True, enrollments=None) -> None:
+                   check_duplicate: bool = True, enrollments=None, suspensions=None) -> None:
     """The checks of a derived settlement sheet (``claim_derive`` first): amounts add up
     and are not negative (README §3, §6), hospital/disease/delivery required by the claim
     type, the service date inside the person's coverage, given layers only for schemes
@@ -334,8 +338,10 @@ def claim_validate(*, claim: Claim, given: list[dict] | None = None,
     hospital. Raises ``ValidationError`` keyed by field; writes nothing. Used by
     ``claim_create``/``claim_update`` and by the claims sheet import
     (``claims.sheet_kinds``, which checks duplicates in bulk and passes the persons'
-    ``enrollments`` of the year read in bulk, as for ``claim_derive``)."""
-    _validate(claim, given, enrollments)
+    ``enrollments`` of the year read in bulk, as for ``claim_derive``, with their
+    ``suspensions`` by enrollment id — ``fetch.enrollments_of_years`` — and a
+    ``ClaimDraft`` of values as ``claim``)."""
+    _validate(claim, given, enrollments, suspensions)
     if check_duplicate:
         _duplicate_check(claim)
 
