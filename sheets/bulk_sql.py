@@ -19,6 +19,7 @@ from operator import attrgetter, itemgetter
 
 from django.db import DatabaseError, connection, connections, models, router
 from django.db.models.lookups import In
+from django.db.transaction import TransactionManagementError
 
 
 class JsonText(str):
@@ -249,16 +250,19 @@ class PreparedValues:
     stand-in arguments is kept and run again with each call's arguments, its rows
     converted as the queryset converts them (the compiler's converters); compiling a
     query costs more than running it for the few rows of a single settlement. Elsewhere
-    (SQLite: one placeholder per key) ``rows`` runs the queryset itself. Never for a
-    locking read: the compiled SQL skips the queryset's transaction check."""
+    (SQLite: one placeholder per key) ``rows`` runs the queryset itself. A locking read
+    (``select_for_update``) passes ``locking=True``: the compiled SQL skips the
+    queryset's transaction check, so ``rows`` makes it (outside a transaction the lock
+    would end with the statement)."""
 
     # each argument gets its own stand-in: values in range of every integer field (Django
     # compiles an out-of-range value to an empty result); one that a constant parameter
     # of the query also has is found twice and refused (``_compile``)
     _STAND_IN = 32_111
 
-    def __init__(self, build):
+    def __init__(self, build, *, locking: bool = False):
         self.build = build
+        self.locking = locking
         self.model = None
         self._compiled: dict[str, tuple] = {}
 
@@ -287,13 +291,16 @@ class PreparedValues:
 
     def rows(self, *args) -> list[tuple]:
         """The rows of ``build(*args)`` as tuples, in its order, from the database the
-        queryset would read (``router.db_for_read``)."""
+        queryset would read (``router.db_for_read``; ``db_for_write`` when ``locking``)."""
         if self.model is None:
             self.model = self.build(*self._stand_ins(args)[1]).model
-        using = router.db_for_read(self.model)
+        # a locking read goes where the queryset would lock (``select_for_update``: for write)
+        using = (router.db_for_write if self.locking else router.db_for_read)(self.model)
         conn = connections[using]
         if conn.vendor != "postgresql":
             return list(self.build(*args).using(using))
+        if self.locking and conn.get_autocommit():  # as the SQL compiler refuses it
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         compiled = self._compiled.get(using)
         if compiled is None:
             compiled = self._compiled[using] = self._compile(using, args)
