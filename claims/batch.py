@@ -48,9 +48,7 @@ from sheets.bulk_sql import InArray, insert_history, insert_values, update_rows
 from . import fetch, selectors, services
 from .models import Claim, ClaimDocument, ClaimLayer
 
-SETTLED_FIELDS = ["status", "settlement_version", "fund_total", "personal", "settled_at", "settled_by_id",
-                  "approved_at", "approved_by_id", "status_reason", "needs_resettle",
-                  "resettle_reason", "resettle_cause_id"]  # services.mark_settled
+SETTLED_FIELDS = services.SETTLED_FIELDS
 CHUNK_PERSONS = 500  # persons per chunk: one transaction, one task of the job
 
 

@@ -57,7 +57,7 @@ from policies.dashboard import dashboard_figures_changed
 from policies.duties import separation_refusal
 from policies.masking import shown_name
 from policies.models import DutySeparation
-from sheets.bulk_sql import JsonText, insert_history, insert_values
+from sheets.bulk_sql import JsonText, insert_history_stored, insert_values
 
 from . import fetch, postings, selectors
 from .models import Claim, ClaimDocument, ClaimLayer, GivenLayer
@@ -261,7 +261,7 @@ RELATIONS = [f.name for f in Claim._meta.concrete_fields if f.is_relation]
 
 
 def _full_save(claim: Claim, acting_user, reason=None, *, relations: bool = True,
-               savepoint: bool = True) -> Claim:
+               savepoint: bool = True, update_fields=None) -> Claim:
     """Validate the fields and save. The table's constraints (amounts not negative and
     adding up, dates ordered, a settled claim has a version, the settlement number unique
     at the hospital) are not checked by a query each here: the services check them before
@@ -270,7 +270,8 @@ def _full_save(claim: Claim, acting_user, reason=None, *, relations: bool = True
     claim was read under its lock (``_locked``) and its foreign keys are not looked up
     again (the database guards them too). ``savepoint=False``: the save runs without a
     savepoint of its own — the caller's atomic service is the boundary a refusal rolls
-    back to (``_locked_save``: two statements fewer per settlement)."""
+    back to (``_locked_save``: two statements fewer per settlement). ``update_fields``:
+    only these columns are written (``_settled_save``: a settlement changes no other)."""
     claim.review_due_date = selectors.review_due_date(claim)
     exclude = set(RELATIONS) if not relations else {"person", "region"} if claim.pk else None
     try:
@@ -279,7 +280,7 @@ def _full_save(claim: Claim, acting_user, reason=None, *, relations: bool = True
         raise ValidationError(exc.message_dict) from exc
     try:
         with transaction.atomic(savepoint=savepoint):
-            return _save(claim, acting_user, reason)
+            return _save(claim, acting_user, reason, update_fields=update_fields)
     except IntegrityError as exc:
         raise _integrity_error(claim, exc) from exc
 
@@ -295,11 +296,12 @@ def _integrity_error(claim: Claim, exc: IntegrityError) -> ValidationError:
     return ValidationError({"settlement_no": f"医疗机构已登记结算单号“{claim.settlement_no}”"})
 
 
-def _locked_save(claim: Claim, acting_user, reason=None) -> Claim:
+def _locked_save(claim: Claim, acting_user, reason=None, update_fields=None) -> Claim:
     """``_full_save`` of a claim read by ``_locked`` (its foreign keys not looked up), in
     the service's own transaction (``_locked`` holds the row lock: always inside one), so
     without a savepoint: a refused row fails the service, whose atomic block rolls back."""
-    return _full_save(claim, acting_user, reason, relations=False, savepoint=False)
+    return _full_save(claim, acting_user, reason, relations=False, savepoint=False,
+                      update_fields=update_fields)
 
 
 def _duplicate_check(claim: Claim) -> None:
@@ -492,16 +494,26 @@ def _store(claim: Claim, settled: SettledClaim, acting_user, names: dict[str, st
     mark_settled(claim, settled, version=version, now=now, acting_user=acting_user)
 
 
+SETTLED_FIELDS = ["status", "settlement_version", "fund_total", "personal", "settled_at", "settled_by_id",
+                  "approved_at", "approved_by_id", "status_reason", "needs_resettle",
+                  "resettle_reason", "resettle_cause_id"]
+"""The columns a settlement writes (``mark_settled``, ``_settle``; batch settlement's
+``update_rows``)."""
+
+
 def _settled_save(claim: Claim, acting_user, reason: str) -> Claim:
-    """``_locked_save`` of a just settled claim, its history row written as batch
-    settlement writes it (``bulk_sql.insert_history``: the row simple-history writes,
-    without a historical model instance)."""
+    """``_locked_save`` of a just settled claim: one UPDATE of the settlement's columns
+    (``SETTLED_FIELDS`` and the review deadline ``_full_save`` recomputes), not of the
+    whole row; its history row copied from the row just written by the database
+    (``bulk_sql.insert_history_stored``: the row simple-history writes, without a
+    historical model instance nor its values sent back)."""
     claim.skip_history_when_saving = True  # simple-history's own switch
     try:
-        _locked_save(claim, acting_user, reason)
+        _locked_save(claim, acting_user, reason, update_fields=[*SETTLED_FIELDS, "review_due_date"])
     finally:
         del claim.skip_history_when_saving
-    insert_history(Claim, [claim], user=acting_user, reason=reason, when=timezone.now(), created=False)
+    insert_history_stored(Claim, [claim.pk], user=acting_user, reason=reason, when=timezone.now(),
+                          created=False)
     return claim
 
 
@@ -524,8 +536,8 @@ def regenerate_documents(claim: Claim, paid, acting_user, *, first: bool = False
             docs = ClaimDocument.objects.bulk_create([
                 ClaimDocument(claim=claim, scheme_kind=kind, rule=rule, code=rule.code, name=rule.name,
                               copies=rule.copies, seq=rule.seq) for kind, rule in required])
-            insert_history(ClaimDocument, docs, user=acting_user, reason=None,
-                           when=timezone.now(), created=True)
+            insert_history_stored(ClaimDocument, [d.pk for d in docs], user=acting_user, reason=None,
+                                  when=timezone.now(), created=True)
         return
     existing = {(d.scheme_kind, d.code): d for d in claim.documents.all()}
     keep = set()
