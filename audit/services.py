@@ -161,9 +161,44 @@ def _append(*, action: str, user, request, obj, details, username: str) -> Audit
         ip_address=client_ip(request), action=action, object_type=model, object_id=object_id,
         object_repr=text, details=_plain(details), previous_hash=head.last_hash)
     entry.hash = entry.compute_hash()
-    entry.save()
-    AuditChainHead.objects.filter(pk=1).update(last_seq=entry.seq, last_hash=entry.hash)
+    if connection.vendor == "postgresql":
+        _insert_and_move_head(entry)
+    else:  # SQLite: no INSERT inside a WITH
+        entry.save()
+        AuditChainHead.objects.filter(pk=1).update(last_seq=entry.seq, last_hash=entry.hash)
     return entry
+
+
+_ENTRY_FIELDS = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+_APPEND_SQL: dict[str, str] = {}
+
+
+def _insert_and_move_head(entry: AuditEntry) -> None:
+    """PostgreSQL: the entry's INSERT and the move of the chain head (locked by
+    ``_locked_head``) in one statement — a data-modifying ``WITH`` — instead of two; the
+    entry is then a saved instance as ``save()`` leaves it. Its text is built once per
+    process (and database)."""
+    sql = _APPEND_SQL.get(connection.alias)
+    if sql is None:
+        qn = connection.ops.quote_name
+        head = AuditChainHead._meta
+        sql = _APPEND_SQL[connection.alias] = (
+            f"WITH entry AS (INSERT INTO {qn(AuditEntry._meta.db_table)} "
+            f"({', '.join(qn(f.column) for f in _ENTRY_FIELDS)}) "
+            f"VALUES ({', '.join(['%s'] * len(_ENTRY_FIELDS))}) "
+            f"RETURNING {qn(AuditEntry._meta.pk.column)} AS id, seq, hash) "
+            f"UPDATE {qn(head.db_table)} SET {qn(head.get_field('last_seq').column)} = entry.seq, "
+            f"{qn(head.get_field('last_hash').column)} = entry.hash FROM entry "
+            f"WHERE {qn(head.db_table)}.{qn(head.pk.column)} = 1 RETURNING entry.id")
+    params = [f.get_db_prep_save(f.pre_save(entry, True), connection) for f in _ENTRY_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:  # the head row is always there (``_locked_head`` created it)
+        raise IntegrityError("audit chain head missing")
+    entry.pk = row[0]
+    entry._state.adding = False
+    entry._state.db = connection.alias
 
 
 # --------------------------------------------------------------------------- verify
