@@ -115,15 +115,36 @@ def describe(obj) -> tuple[str, str, str]:
     return model, "" if obj.pk is None else str(obj.pk)[:64], str(obj)[:200]
 
 
+def _head_for_update() -> AuditChainHead | None:
+    """The chain head row locked (``SELECT … FOR UPDATE``; in a transaction, as every
+    caller is), by a statement whose text is built once per process (a queryset's
+    compilation cost more than the statement), or None when it is not there yet."""
+    meta = AuditChainHead._meta
+    sql = _HEAD_SQL.get(connection.alias)
+    if sql is None:
+        qn = connection.ops.quote_name
+        sql = _HEAD_SQL[connection.alias] = (
+            f"SELECT {', '.join(qn(f.column) for f in meta.concrete_fields)} FROM {qn(meta.db_table)} "
+            f"WHERE {qn(meta.pk.column)} = 1" + (" FOR UPDATE" if connection.features.has_select_for_update else ""))
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    return None if row is None else AuditChainHead.from_db(connection.alias, _HEAD_NAMES, row)
+
+
+_HEAD_SQL: dict[str, str] = {}
+_HEAD_NAMES = [f.attname for f in AuditChainHead._meta.concrete_fields]
+
+
 def _locked_head() -> AuditChainHead:
-    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    head = _head_for_update()
     if head is None:
         try:
             with transaction.atomic():
                 AuditChainHead.objects.create(pk=1)
         except IntegrityError:
             pass  # created by a concurrent append
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
+        head = _head_for_update()
     return head
 
 

@@ -315,7 +315,8 @@ def main() -> None:
         profiler.dump_stats(args.profile)
     batch = report.settled / batch_wall
     threads = batch_module.THREADS if connection.vendor == "postgresql" else 1
-    print(f"batch (claims_settle_batch, {threads} thread{'s' if threads > 1 else ''}): {report.settled} claims, {report.persons} persons, "
+    print(f"batch (claims_settle_batch, {threads} thread{'s' if threads > 1 else ''}): "
+          f"{report.settled} claims, {report.persons} persons, "
           f"{len(report.failed)} failed in {batch_wall:.2f} s = {batch:,.0f} claims/s "
           f"(CPU {batch_cpu:.2f} s = {report.settled / batch_cpu:,.0f} claims/s of CPU); "
           f"{log.count} queries ({log.count / max(report.settled, 1):.3f} per claim, "

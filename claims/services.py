@@ -38,7 +38,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 
 from audit.models import Action
@@ -56,8 +56,8 @@ from policies.access import user_can_access
 from policies.dashboard import dashboard_figures_changed
 from policies.duties import separation_refusal
 from policies.masking import shown_name
-from policies.models import DutySeparation
-from sheets.bulk_sql import JsonText, insert_history_stored, insert_values
+from policies.models import DutySeparation, Region
+from sheets.bulk_sql import JsonText, PreparedValues, insert_history_stored, insert_values
 
 from . import fetch, postings, selectors
 from .models import Claim, ClaimDocument, ClaimLayer, GivenLayer
@@ -554,6 +554,26 @@ def regenerate_documents(claim: Claim, paid, acting_user, *, first: bool = False
             doc.delete()
 
 
+_LOCKED_CLAIM = PreparedValues(lambda pk: Claim.objects.select_for_update(of=("self",)).filter(pk=pk).order_by()
+                               .values_list(*fetch.CLAIM_COLUMNS, *(f"region__{c}" for c in fetch.REGION_COLUMNS)),
+                               locking=True)
+
+
+def _locked_for_settlement(pk: int) -> Claim:
+    """``Claim.objects.select_for_update(of=("self",)).select_related("region").get(pk=pk)``
+    by a statement compiled once per process (``PreparedValues``)."""
+    rows = _LOCKED_CLAIM.rows(pk)
+    if not rows:
+        raise Claim.DoesNotExist("Claim matching query does not exist.")
+    db, n = router.db_for_write(Claim), len(fetch.CLAIM_COLUMNS)
+    claim = Claim.from_db(db, fetch.CLAIM_COLUMNS, rows[0][:n])
+    _CLAIM_REGION.set_cached_value(claim, Region.from_db(db, fetch.REGION_COLUMNS, rows[0][n:]))
+    return claim
+
+
+_CLAIM_REGION = Claim._meta.get_field("region")
+
+
 def _settle(claim: Claim, acting_user, *, allowed, action: str, reason: str = "") -> Claim:
     """Settle ``claim`` (in one of ``allowed``) as a new version. An approved or paid
     claim (re-settled after a reversal it depended on) keeps its status and approval."""
@@ -563,7 +583,7 @@ def _settle(claim: Claim, acting_user, *, allowed, action: str, reason: str = ""
     # the claim's row locked without joins (planning a five-table join cost the database
     # more than the rest of the read); its person is the row just locked, its hospital and
     # disease are read with those of the history (``fetch.RegionYear.attach``)
-    locked = Claim.objects.select_for_update(of=("self",)).select_related("region").get(pk=claim.pk)
+    locked = _locked_for_settlement(claim.pk)
     if locked.status not in allowed:
         raise _status_error(locked, action)
     kept = (locked.status, locked.approved_at, locked.approved_by)
