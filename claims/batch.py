@@ -52,7 +52,7 @@ from .models import Claim, ClaimDocument, ClaimLayer
 
 SETTLED_FIELDS = services.SETTLED_FIELDS
 CHUNK_PERSONS = 500  # persons per chunk: one transaction, one task of the job
-THREADS = 1
+THREADS = 2
 """Threads of ``claims_settle_batch`` on PostgreSQL outside a transaction, each with its
 own connection: while one waits for the database, the other settles (docs/benchmarks.md
 §Settlement: fewer statements, threads). 1 = the chunks one after the other."""
