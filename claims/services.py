@@ -38,7 +38,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 
 from audit.models import Action
@@ -56,8 +56,8 @@ from policies.access import user_can_access
 from policies.dashboard import dashboard_figures_changed
 from policies.duties import separation_refusal
 from policies.masking import shown_name
-from policies.models import DutySeparation
-from sheets.bulk_sql import JsonText, insert_history, insert_values
+from policies.models import DutySeparation, Region
+from sheets.bulk_sql import JsonText, PreparedValues, insert_history_stored, insert_values
 
 from . import fetch, postings, selectors
 from .models import Claim, ClaimDocument, ClaimLayer, GivenLayer
@@ -265,7 +265,7 @@ RELATIONS = [f.name for f in Claim._meta.concrete_fields if f.is_relation]
 
 
 def _full_save(claim: Claim, acting_user, reason=None, *, relations: bool = True,
-               savepoint: bool = True) -> Claim:
+               savepoint: bool = True, update_fields=None) -> Claim:
     """Validate the fields and save. The table's constraints (amounts not negative and
     adding up, dates ordered, a settled claim has a version, the settlement number unique
     at the hospital) are not checked by a query each here: the services check them before
@@ -274,7 +274,8 @@ def _full_save(claim: Claim, acting_user, reason=None, *, relations: bool = True
     claim was read under its lock (``_locked``) and its foreign keys are not looked up
     again (the database guards them too). ``savepoint=False``: the save runs without a
     savepoint of its own — the caller's atomic service is the boundary a refusal rolls
-    back to (``_locked_save``: two statements fewer per settlement)."""
+    back to (``_locked_save``: two statements fewer per settlement). ``update_fields``:
+    only these columns are written (``_settled_save``: a settlement changes no other)."""
     claim.review_due_date = selectors.review_due_date(claim)
     exclude = set(RELATIONS) if not relations else {"person", "region"} if claim.pk else None
     try:
@@ -283,7 +284,7 @@ def _full_save(claim: Claim, acting_user, reason=None, *, relations: bool = True
         raise ValidationError(exc.message_dict) from exc
     try:
         with transaction.atomic(savepoint=savepoint):
-            return _save(claim, acting_user, reason)
+            return _save(claim, acting_user, reason, update_fields=update_fields)
     except IntegrityError as exc:
         raise _integrity_error(claim, exc) from exc
 
@@ -299,11 +300,12 @@ def _integrity_error(claim: Claim, exc: IntegrityError) -> ValidationError:
     return ValidationError({"settlement_no": f"医疗机构已登记结算单号“{claim.settlement_no}”"})
 
 
-def _locked_save(claim: Claim, acting_user, reason=None) -> Claim:
+def _locked_save(claim: Claim, acting_user, reason=None, update_fields=None) -> Claim:
     """``_full_save`` of a claim read by ``_locked`` (its foreign keys not looked up), in
     the service's own transaction (``_locked`` holds the row lock: always inside one), so
     without a savepoint: a refused row fails the service, whose atomic block rolls back."""
-    return _full_save(claim, acting_user, reason, relations=False, savepoint=False)
+    return _full_save(claim, acting_user, reason, relations=False, savepoint=False,
+                      update_fields=update_fields)
 
 
 def _duplicate_check(claim: Claim) -> None:
@@ -498,16 +500,26 @@ def _store(claim: Claim, settled: SettledClaim, acting_user, names: dict[str, st
     mark_settled(claim, settled, version=version, now=now, acting_user=acting_user)
 
 
+SETTLED_FIELDS = ["status", "settlement_version", "fund_total", "personal", "settled_at", "settled_by_id",
+                  "approved_at", "approved_by_id", "status_reason", "needs_resettle",
+                  "resettle_reason", "resettle_cause_id"]
+"""The columns a settlement writes (``mark_settled``, ``_settle``; batch settlement's
+``update_rows``)."""
+
+
 def _settled_save(claim: Claim, acting_user, reason: str) -> Claim:
-    """``_locked_save`` of a just settled claim, its history row written as batch
-    settlement writes it (``bulk_sql.insert_history``: the row simple-history writes,
-    without a historical model instance)."""
+    """``_locked_save`` of a just settled claim: one UPDATE of the settlement's columns
+    (``SETTLED_FIELDS`` and the review deadline ``_full_save`` recomputes), not of the
+    whole row; its history row copied from the row just written by the database
+    (``bulk_sql.insert_history_stored``: the row simple-history writes, without a
+    historical model instance nor its values sent back)."""
     claim.skip_history_when_saving = True  # simple-history's own switch
     try:
-        _locked_save(claim, acting_user, reason)
+        _locked_save(claim, acting_user, reason, update_fields=[*SETTLED_FIELDS, "review_due_date"])
     finally:
         del claim.skip_history_when_saving
-    insert_history(Claim, [claim], user=acting_user, reason=reason, when=timezone.now(), created=False)
+    insert_history_stored(Claim, [claim.pk], user=acting_user, reason=reason, when=timezone.now(),
+                          created=False)
     return claim
 
 
@@ -530,8 +542,8 @@ def regenerate_documents(claim: Claim, paid, acting_user, *, first: bool = False
             docs = ClaimDocument.objects.bulk_create([
                 ClaimDocument(claim=claim, scheme_kind=kind, rule=rule, code=rule.code, name=rule.name,
                               copies=rule.copies, seq=rule.seq) for kind, rule in required])
-            insert_history(ClaimDocument, docs, user=acting_user, reason=None,
-                           when=timezone.now(), created=True)
+            insert_history_stored(ClaimDocument, [d.pk for d in docs], user=acting_user, reason=None,
+                                  when=timezone.now(), created=True)
         return
     existing = {(d.scheme_kind, d.code): d for d in claim.documents.all()}
     keep = set()
@@ -548,6 +560,26 @@ def regenerate_documents(claim: Claim, paid, acting_user, *, first: bool = False
             doc.delete()
 
 
+_LOCKED_CLAIM = PreparedValues(lambda pk: Claim.objects.select_for_update(of=("self",)).filter(pk=pk).order_by()
+                               .values_list(*fetch.CLAIM_COLUMNS, *(f"region__{c}" for c in fetch.REGION_COLUMNS)),
+                               locking=True)
+
+
+def _locked_for_settlement(pk: int) -> Claim:
+    """``Claim.objects.select_for_update(of=("self",)).select_related("region").get(pk=pk)``
+    by a statement compiled once per process (``PreparedValues``)."""
+    rows = _LOCKED_CLAIM.rows(pk)
+    if not rows:
+        raise Claim.DoesNotExist("Claim matching query does not exist.")
+    db, n = router.db_for_write(Claim), len(fetch.CLAIM_COLUMNS)
+    claim = Claim.from_db(db, fetch.CLAIM_COLUMNS, rows[0][:n])
+    _CLAIM_REGION.set_cached_value(claim, Region.from_db(db, fetch.REGION_COLUMNS, rows[0][n:]))
+    return claim
+
+
+_CLAIM_REGION = Claim._meta.get_field("region")
+
+
 def _settle(claim: Claim, acting_user, *, allowed, action: str, reason: str = "") -> Claim:
     """Settle ``claim`` (in one of ``allowed``) as a new version. An approved or paid
     claim (re-settled after a reversal it depended on) keeps its status and approval."""
@@ -557,7 +589,7 @@ def _settle(claim: Claim, acting_user, *, allowed, action: str, reason: str = ""
     # the claim's row locked without joins (planning a five-table join cost the database
     # more than the rest of the read); its person is the row just locked, its hospital and
     # disease are read with those of the history (``fetch.RegionYear.attach``)
-    locked = Claim.objects.select_for_update(of=("self",)).select_related("region").get(pk=claim.pk)
+    locked = _locked_for_settlement(claim.pk)
     if locked.status not in allowed:
         raise _status_error(locked, action)
     kept = (locked.status, locked.approved_at, locked.approved_by)
