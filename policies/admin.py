@@ -641,6 +641,8 @@ class PlanRowInline(RegionScopedFormfieldMixin, admin.TabularInline):
     formset = PlanRowFormSet
     formfield_overrides = COMPACT_WIDGETS
     readonly_fields = ["history_link"]
+    # tabular.html with its rows written in Python (policies/tabular_rows.py; same HTML)
+    template = "admin/policies/edit_inline/plan_rows.html"
 
     @admin.display(description="历史")
     def history_link(self, obj):
