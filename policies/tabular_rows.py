@@ -24,15 +24,17 @@ renders every rule table of a plan year both ways and compares them byte for byt
 """
 from __future__ import annotations
 
+from django import forms
 from django.contrib.admin.helpers import AdminReadonlyField, InlineAdminForm
 from django.contrib.admin.templatetags.admin_modify import cell_count
 from django.contrib.admin.utils import flatten_fieldsets, quote
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.forms.formsets import DELETION_FIELD_NAME
 from django.urls import NoReverseMatch, reverse
-from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
+
+from .widgets import INPUT_TEMPLATES, conditional_escape, html_attrs
 
 # a key no row has; reverse() writes it unchanged (digits need no quoting)
 KEY_PLACEHOLDER = "9073514286"
@@ -44,7 +46,7 @@ ROW_ERRORS = '\n        <tr class="row-form-errors"><td colspan="{}">{}</td></tr
 CELL_END = "\n              </td>\n            "
 
 
-def url_template(name: str, current_app: str) -> str | None:
+def url_template(name: str, current_app: str | None = None) -> str | None:
     """``reverse(name, args=[KEY_PLACEHOLDER])``: the URL of any key once the placeholder
     is replaced (``None``: no such URL)."""
     try:
@@ -61,6 +63,46 @@ def keyed_url(template: str, key) -> str:
 def plain_key(key) -> bool:
     """Whether ``key`` goes into a URL unchanged by ``reverse`` (its quoting)."""
     return isinstance(key, int) or (isinstance(key, str) and key.isascii() and key.isalnum())
+
+
+def plain_select(widget) -> bool:
+    """Whether ``widget`` is a single ``Select`` rendered as Django renders it (its context,
+    options and template not changed by a subclass: an autocomplete box is not)."""
+    kind = type(widget)
+    return (isinstance(widget, forms.Select) and not widget.allow_multiple_selected
+            and kind.get_context is forms.Select.get_context and kind.optgroups is forms.Select.optgroups
+            and kind.create_option is forms.Select.create_option and kind.render is forms.Widget.render
+            and widget.template_name == "django/forms/widgets/select.html"
+            and widget.option_template_name == "django/forms/widgets/select_option.html"
+            and not widget.option_inherits_attrs)
+
+
+def plain_input(widget) -> bool:
+    """Whether ``widget`` is an ``<input>`` rendered as Django renders it (text, number,
+    hidden, …: ``Input``'s context and template; not a checkbox, whose context differs)."""
+    kind = type(widget)
+    return (isinstance(widget, forms.widgets.Input) and kind.get_context is forms.widgets.Input.get_context
+            and kind.render is forms.Widget.render and widget.template_name in INPUT_TEMPLATES)
+
+
+def select_options(widget) -> list[tuple[str | None, str, str]]:
+    """``(value, option, option selected)`` of each option of ``widget``, the HTML of
+    ``ChoiceWidget.optgroups`` as the templates write it; an optgroup's opening and closing
+    have no value. The first option whose value is among the row's is the selected one."""
+    out = []
+    for group_name, options, _index in widget.optgroups("", []):
+        if group_name:
+            opening = f'\n  <optgroup label="{conditional_escape(group_name)}">'
+            out.append((None, opening, opening))
+        for option in options:
+            value = str(option["value"])
+            start = f'\n  <option value="{conditional_escape(value)}"'
+            end = f">{conditional_escape(option['label'])}</option>\n"
+            out.append((value, f"{start}{html_attrs(option['attrs'])}{end}",
+                        f"{start}{html_attrs({**option['attrs'], **widget.checked_attribute})}{end}"))
+        if group_name:
+            out.append((None, "\n  </optgroup>", "\n  </optgroup>"))
+    return out
 
 
 class ReadonlyCell(AdminReadonlyField):
@@ -98,6 +140,7 @@ class RowsRenderer:
         self.urls: dict = {}
         self.wrappers: dict = {}
         self.readonly_cells: dict = {}
+        self.options: dict = {}
         self.editable_readonly = tuple(ifs.readonly_fields)
         self.viewing_readonly = (self.editable_readonly if ifs.has_change_permission
                                  else self.editable_readonly + tuple(flatten_fieldsets(ifs.fieldsets)))
@@ -161,10 +204,10 @@ class RowsRenderer:
             parts.append("\n            </p>")
         parts.append("\n          ")
         if self.needs_explicit_pk(form, original, readonly):
-            parts.append(str(form[self.formset._pk_field.name]))
+            parts.append(self.widget(form[self.formset._pk_field.name]))
         parts.append("\n          ")
         if self.fk:
-            parts.append(str(form[self.fk.name]))
+            parts.append(self.widget(form[self.fk.name]))
         parts.append("\n        </td>\n        ")
         for _name, options in ifs.fieldsets:
             parts.append("\n          ")
@@ -241,16 +284,51 @@ class RowsRenderer:
 
     def widget(self, bound) -> str:
         """``str(bound)`` (``BoundField.as_widget``); a select inside the related-object
-        wrapper is rendered alone and put into the wrapper rendered once per column."""
+        wrapper is rendered alone and put into the wrapper rendered once per column; a
+        plain select's options are written once per column (``select``)."""
         widget = bound.field.widget
-        if type(widget) is not RelatedFieldWidgetWrapper or bound.field.localize:
+        wrapped = type(widget) is RelatedFieldWidgetWrapper
+        inner = widget.widget if wrapped else widget
+        if bound.field.localize or not (wrapped or plain_select(inner) or plain_input(inner)):
             return str(bound)
+        # BoundField.as_widget's attributes
         attrs = bound.build_widget_attrs({}, widget)
         if bound.auto_id and "id" not in widget.attrs:
             attrs.setdefault("id", bound.auto_id)
-        inner = widget.widget.render(bound.html_name, bound.value(), attrs)
+        if plain_select(inner):
+            html = self.select(bound, inner, attrs)
+        elif plain_input(inner):
+            value = inner.format_value(bound.value())
+            shown = "" if value is None else f' value="{conditional_escape(value)}"'
+            html = (f'<input type="{conditional_escape(inner.input_type)}" name="{conditional_escape(bound.html_name)}"'
+                    f"{shown}{html_attrs(inner.build_attrs(inner.attrs, attrs))}>")
+        else:
+            html = inner.render(bound.html_name, bound.value(), attrs)
+        if not wrapped:
+            return html
         return self.wrapper(bound, widget).replace(NAME_PLACEHOLDER, conditional_escape(bound.html_name)) \
-            .replace(WIDGET_PLACEHOLDER, inner)
+            .replace(WIDGET_PLACEHOLDER, html)
+
+    def select(self, bound, widget, attrs) -> str:
+        """What ``Select.render`` writes (django/forms/widgets/select.html and
+        select_option.html, as ``policies.widgets.FastWidgetRenderer`` writes them), its
+        options written once per column: a select's choices are the column's, the row
+        only says which one is selected."""
+        options = self.options.get(bound.name)
+        if options is None:
+            options = self.options[bound.name] = select_options(widget)
+        value = widget.format_value(bound.value())
+        parts = [f'<select name="{conditional_escape(bound.html_name)}"'
+                 f"{html_attrs(widget.build_attrs(widget.attrs, attrs))}>"]
+        found = False
+        for key, plain, selected in options:
+            if not found and key is not None and key in value:
+                parts.append(selected)
+                found = True
+            else:
+                parts.append(plain)
+        parts.append("\n</select>")
+        return "".join(parts)
 
     def wrapper(self, bound, widget) -> str:
         """The related-object wrapper of ``bound``'s column with placeholders for the
