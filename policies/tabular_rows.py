@@ -16,10 +16,13 @@ to row worked out once per table:
   新增/修改/删除 links: a template and four ``reverse`` per widget) rendered once per
   column, the row's own select put in;
 - a read-only cell's helper (``AdminReadonlyField``: its label and help text are looked
-  up on construction) built once per column, only its form changed per row.
+  up on construction) built once per column, only its form changed per row;
+- a select's options once per column (a row only marks its selected option);
+- plain inputs (text, number, hidden) written from the widget's own ``format_value`` and
+  ``build_attrs``, without ``as_widget``'s context and template dispatch.
 
-Everything else — the widgets, the row labels, a read-only cell's contents, the error
-lists — is rendered by the same Django code as before. policies/tests/test_plan_rows.py
+Everything else — autocomplete boxes, checkboxes, the row labels, a read-only cell's
+contents, the error lists — is rendered by the same Django code as before. policies/tests/test_plan_rows.py
 renders every rule table of a plan year both ways and compares them byte for byte.
 """
 from __future__ import annotations
