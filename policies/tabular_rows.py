@@ -18,10 +18,10 @@ to row worked out once per table:
 - a read-only cell's helper (``AdminReadonlyField``: its label and help text are looked
   up on construction) built once per column, only its form changed per row;
 - a select's options once per column (a row only marks its selected option);
-- plain inputs (text, number, hidden) written from the widget's own ``format_value`` and
+- plain inputs (text, number, hidden, checkbox) written from the widget's own ``format_value`` and
   ``build_attrs``, without ``as_widget``'s context and template dispatch.
 
-Everything else — autocomplete boxes, checkboxes, the row labels, a read-only cell's
+Everything else — autocomplete boxes, the row labels, a read-only cell's
 contents, the error lists — is rendered by the same Django code as before. policies/tests/test_plan_rows.py
 renders every rule table of a plan year both ways and compares them byte for byte.
 """
@@ -82,9 +82,10 @@ def plain_select(widget) -> bool:
 
 def plain_input(widget) -> bool:
     """Whether ``widget`` is an ``<input>`` rendered as Django renders it (text, number,
-    hidden, …: ``Input``'s context and template; not a checkbox, whose context differs)."""
+    hidden, checkbox, …: ``Input``'s or ``CheckboxInput``'s context, the input templates)."""
     kind = type(widget)
-    return (isinstance(widget, forms.widgets.Input) and kind.get_context is forms.widgets.Input.get_context
+    context = forms.CheckboxInput.get_context if isinstance(widget, forms.CheckboxInput) else forms.widgets.Input.get_context
+    return (isinstance(widget, forms.widgets.Input) and kind.get_context is context
             and kind.render is forms.Widget.render and widget.template_name in INPUT_TEMPLATES)
 
 
@@ -225,7 +226,7 @@ class RowsRenderer:
             parts.append("\n        ")
         parts.append('\n        <td class="delete">')
         if self.can_delete and original:
-            parts.append(str(form[DELETION_FIELD_NAME]))
+            parts.append(self.widget(form[DELETION_FIELD_NAME]))
         parts.append("</td>\n        </tr>\n     ")
         return "".join(parts)
 
@@ -301,7 +302,10 @@ class RowsRenderer:
         if plain_select(inner):
             html = self.select(bound, inner, attrs)
         elif plain_input(inner):
-            value = inner.format_value(bound.value())
+            value = bound.value()
+            if isinstance(inner, forms.CheckboxInput) and inner.check_test(value):
+                attrs = {**attrs, "checked": True}  # CheckboxInput.get_context
+            value = inner.format_value(value)
             shown = "" if value is None else f' value="{conditional_escape(value)}"'
             html = (f'<input type="{conditional_escape(inner.input_type)}" name="{conditional_escape(bound.html_name)}"'
                     f"{shown}{html_attrs(inner.build_attrs(inner.attrs, attrs))}>")
