@@ -24,6 +24,7 @@ the actions, which call ``policies.plan_status.plan_year_set_status``.
 from __future__ import annotations
 
 import copy
+import itertools
 import secrets
 
 from django import forms
@@ -43,6 +44,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
@@ -82,6 +84,7 @@ from .models import (
 from .plan_status import plan_year_set_status
 from .resources import RULE_RESOURCES, workbook_file_name, write_plan_year_workbook
 from .services import plan_year_import_sheets
+from .tabular_rows import keyed_url, plain_key, url_template
 from .widgets import FastWidgetRenderer
 
 admin.site.site_header = "医疗保障经办管理系统"
@@ -621,7 +624,13 @@ class PlanRowInlineForm(forms.ModelForm):
 
 class PlanRowFormSet(BaseInlineFormSet):
     """The rows of one rule table: each form's hidden row id is found among the table's
-    rows read for the page (``get_queryset``) instead of one query per row."""
+    rows read for the page (``get_queryset``) instead of one query per row. The empty
+    (新增) form is built once: Django builds a new one each time it is asked for (the
+    page asked 5 times per table: the header, the media, the rows)."""
+
+    @cached_property
+    def empty_form(self):
+        return super().empty_form
 
     def add_fields(self, form, index):
         super().add_fields(form, index)
@@ -641,13 +650,23 @@ class PlanRowInline(RegionScopedFormfieldMixin, admin.TabularInline):
     formset = PlanRowFormSet
     formfield_overrides = COMPACT_WIDGETS
     readonly_fields = ["history_link"]
+    # tabular.html with its rows written in Python (policies/tabular_rows.py; same HTML)
+    template = "admin/policies/edit_inline/plan_rows.html"
 
     @admin.display(description="历史")
     def history_link(self, obj):
+        """The row's 历史 link; the URL from one ``reverse`` per table (an inline object
+        lives for one request), the row's key put in."""
         if obj is None or obj.pk is None:
             return "—"
         opts = obj._meta
-        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[obj.pk])
+        name = f"admin:{opts.app_label}_{opts.model_name}_history"
+        if not hasattr(self, "_history_url"):
+            self._history_url = url_template(name)
+        if self._history_url is None or not plain_key(obj.pk):
+            url = reverse(name, args=[obj.pk])
+        else:
+            url = keyed_url(self._history_url, obj.pk)
         return format_html('<a href="{}">历史</a>', url)
 
     def get_queryset(self, request):
@@ -687,6 +706,19 @@ class PlanRowInline(RegionScopedFormfieldMixin, admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not is_closed(obj)
+
+
+class PlanInlineAdminFormSet(helpers.InlineAdminFormSet):
+    """A rule table on the plan-year page. Its media (the scripts and styles its widgets
+    need) from one form: Django adds up the media of every row's form, each built anew
+    and all alike (a formset's forms share their class and widgets)."""
+
+    @property
+    def media(self):
+        media = self.opts.media + self.formset.media
+        for admin_form in itertools.islice(self, 1):
+            media += admin_form.media
+        return media
 
 
 def make_inline(model):
@@ -761,6 +793,13 @@ class PlanYearAdmin(PlanYearRolloverMixin, RegionScopedAdminMixin, HistoryAdmin)
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["plan_year_notice"] = plan_year_notice(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_inline_formsets(self, request, formsets, inline_instances, obj=None):
+        inline_admin_formsets = super().get_inline_formsets(request, formsets, inline_instances, obj)
+        for inline_admin_formset in inline_admin_formsets:
+            if type(inline_admin_formset) is helpers.InlineAdminFormSet:
+                inline_admin_formset.__class__ = PlanInlineAdminFormSet  # media from one form
+        return inline_admin_formsets
 
     def _set_status(self, request, queryset, status):
         done = 0

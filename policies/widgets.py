@@ -43,7 +43,7 @@ def conditional_escape(value) -> str:
     return html.escape(str(value))
 
 
-def _attrs(attrs) -> str:
+def html_attrs(attrs) -> str:
     """django/forms/widgets/attrs.html in Python."""
     out = []
     for name, value in attrs.items():
@@ -71,15 +71,15 @@ class FastWidgetRenderer(DjangoTemplates):
             value = widget["value"]
             shown = "" if value is None else f' value="{conditional_escape(str(value))}"'
             return mark_safe(f'<input type="{conditional_escape(widget["type"])}" '
-                             f'name="{conditional_escape(widget["name"])}"{shown}{_attrs(widget["attrs"])}>')
+                             f'name="{conditional_escape(widget["name"])}"{shown}{html_attrs(widget["attrs"])}>')
         if widget is not None and template_name == SELECT_TEMPLATE:
-            parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
+            parts = [f'<select name="{conditional_escape(widget["name"])}"{html_attrs(widget["attrs"])}>']
             for group_name, options, _index in widget["optgroups"]:
                 if group_name:
                     parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
                 for option in options:
                     parts.append(f'\n  <option value="{conditional_escape(str(option["value"]))}"'
-                                 f'{_attrs(option["attrs"])}>{conditional_escape(option["label"])}</option>\n')
+                                 f'{html_attrs(option["attrs"])}>{conditional_escape(option["label"])}</option>\n')
                 if group_name:
                     parts.append("\n  </optgroup>")
             parts.append("\n</select>")

@@ -3,6 +3,8 @@ from datetime import timedelta
 
 from django import template
 
+from policies.tabular_rows import render_rows
+
 register = template.Library()
 
 
@@ -17,3 +19,10 @@ def zh_duration(value):
     hours, minutes = divmod(rest, 60)
     parts = [f"{n} {unit}" for n, unit in ((days, "天"), (hours, "小时"), (minutes, "分钟")) if n]
     return " ".join(parts) or "不到 1 分钟"
+
+
+@register.simple_tag
+def plan_rows(inline_admin_formset):
+    """The rows of a rule table on the plan-year page (policies/tabular_rows.py): the
+    bytes of ``admin/edit_inline/tabular.html``'s loop over ``inline_admin_formset``."""
+    return render_rows(inline_admin_formset)
