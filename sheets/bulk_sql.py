@@ -219,6 +219,60 @@ def insert_history(model: type[models.Model], objs: Iterable, *, user, reason: s
     return insert_rows(history, fields, map(values, objs))
 
 
+def insert_history_of_new(model: type[models.Model], ids: list[int], *, user, reason: str | None,
+                          when) -> int:
+    """The django-simple-history rows (``history_type`` "+") of ``model``'s rows ``ids``
+    just inserted (``insert_values``), written by the database itself: ``INSERT INTO
+    <history> SELECT <tracked columns>, when, user, reason, '+' FROM <table> WHERE id …``
+    in key order. The same rows ``insert_history(…, created=True)`` writes from the values
+    (the tracked columns hold what was just inserted), without building, formatting and
+    parsing every value of every row again. Returns the number of rows written."""
+    if not ids:
+        return 0
+    history = model.history.model
+    ops = connection.ops
+    q = ops.quote_name
+    meta = {"history_date": when, "history_user_id": getattr(user, "pk", None),
+            "history_change_reason": reason, "history_type": "+"}
+    tracked = {f.attname: f.column for f in history.tracked_fields}
+    fields = [f for f in history._meta.concrete_fields if f.attname != history._meta.pk.attname]
+    unknown = {f.attname for f in fields} - tracked.keys() - meta.keys()
+    if unknown:  # a history field this writer does not know how to fill
+        raise ValueError(f"insert_history_of_new: unexpected history fields {sorted(unknown)}")
+    copied = [f.column for f in fields if f.attname in tracked]
+    constant = [f for f in fields if f.attname in meta]
+    columns = ", ".join(q(c) for c in (*copied, *(f.column for f in constant)))
+    selected = ", ".join([*(q(c) for c in copied), *(["%s"] * len(constant))])
+    params = _params(constant, [[meta[f.attname] for f in constant]])[0]  # e.g. SQLite's naive UTC
+    pk = q(model._meta.pk.column)
+    sql = (f"INSERT INTO {q(history._meta.db_table)} ({columns}) SELECT {selected} "
+           f"FROM {q(model._meta.db_table)} WHERE ")
+    written = 0
+    with connection.cursor() as cursor:
+        for where, where_params in _id_ranges(pk, ids):
+            cursor.execute(f"{sql}{where} ORDER BY {pk}", [*params, *where_params])
+            written += cursor.rowcount
+    if written != len(set(ids)):
+        raise DatabaseError(f"{history._meta.db_table}: {len(set(ids))} history rows expected, {written} written")
+    return written
+
+
+def _id_ranges(pk: str, ids: list[int]):
+    """``(where, params)`` selecting the keys ``ids``: one ``BETWEEN`` when they are
+    consecutive (SQLite's ``insert_rows``; most sequences), else ``= ANY`` (PostgreSQL)
+    or ``IN`` lists short enough for SQLite's 999 variables."""
+    first, last = min(ids), max(ids)
+    if last - first + 1 == len(ids) == len(set(ids)):
+        yield f"{pk} BETWEEN %s AND %s", [first, last]
+    elif connection.vendor == "postgresql":
+        yield f"{pk} = ANY(%s)", [list(ids)]
+    else:
+        values = sorted(set(ids))
+        for start in range(0, len(values), 500):
+            part = values[start:start + 500]
+            yield f"{pk} IN ({', '.join(['%s'] * len(part))})", part
+
+
 def _getter(kind, names: list[str]):
     """``itemgetter``/``attrgetter`` of ``names`` that always returns a tuple."""
     if len(names) == 1:

@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from enrollment.models import Person
-from sheets.bulk_sql import InArray, insert_history, insert_values
+from sheets.bulk_sql import InArray, insert_history, insert_history_of_new, insert_values
 from sheets.engine import parse_rows
 from sheets.parsing import parse_decimal, parse_int
 from sheets.registry import Column, SheetKind
@@ -40,6 +40,38 @@ def test_insert_values_returns_keys_and_stores_defaults():
     assert (history.history_type, history.history_change_reason, history.phone) == ("+", "测试", "13800001234")
     more = insert_values(Person, [_person(5)], now=now)  # keys keep growing, no reuse
     assert more[0] > max(ids)
+
+
+def test_history_of_new_is_the_history_of_the_values():
+    """``insert_history_of_new`` (INSERT … SELECT by the database) writes the rows
+    ``insert_history(created=True)`` writes from the values: same tracked values, date,
+    user, reason and type; consecutive keys or not."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create(username="imp")
+    now = timezone.now()
+    with transaction.atomic():
+        by_values = [_person(1, phone="13800001234"), _person(3)]
+        insert_values(Person, by_values, now=now)
+        insert_history(Person, by_values, user=user, reason="导入", when=now, created=True)
+        by_sql = [_person(5, phone="13800001234"), _person(7)]
+        ids = insert_values(Person, by_sql, now=now)
+        assert insert_history_of_new(Person, ids, user=user, reason="导入", when=now) == 2
+        gap = insert_values(Person, [_person(9), _person(11), _person(13)], now=now)
+        assert insert_history_of_new(Person, [gap[0], gap[2]], user=None, reason=None, when=now) == 2
+
+    def shown(pk):
+        row = Person.history.model.objects.filter(id=pk).values().get()
+        return {k: v for k, v in row.items()
+                if k not in ("history_id", "id", "document_number", "name", "created_at", "updated_at")}
+
+    for old, new in zip(by_values, by_sql, strict=True):
+        assert shown(old["id"]) == shown(new["id"])
+    assert shown(ids[0])["history_user_id"] == user.pk and shown(ids[0])["history_type"] == "+"
+    assert Person.history.model.objects.get(id=ids[1]).name == "人7"
+    assert Person.history.model.objects.get(id=ids[1]).history_date == now
+    assert not Person.history.filter(id=gap[1]).exists()
+    assert Person.history.get(id=gap[2]).history_change_reason is None
 
 
 def test_in_array_selects_what_in_selects():
