@@ -145,7 +145,10 @@ def parse_rows(sheet: SheetFile, mapping, kind: SheetKind, result: ImportResult)
             bad = True
         # a row of text cells (csv) without any control character — nearly every row — is
         # searched once, not once per cell
-        clean = all(type(v) is str for v in values) and not search_controls("".join(values))
+        try:
+            clean = not search_controls("".join(values))
+        except TypeError:  # a cell that is not text (xlsx): each cell is searched
+            clean = False
         for index, column, cache in cached:
             raw = values[index]
             if cache is not None:  # a value seen before in the column: parsed before (neither
