@@ -86,6 +86,21 @@ def test_in_array_selects_what_in_selects():
     assert list(Person.objects.filter(InArray(F("id"), ids)).values_list("pk", flat=True)) == ids
 
 
+def test_in_array_of_many_values_selects_what_in_selects():
+    """From ``InArray.JOINED_FROM`` values the keys go as one joined text on PostgreSQL:
+    the same rows, whatever the texts hold (commas, braces, quotes, the separator)."""
+    now = timezone.now()
+    rows = [_person(s) for s in range(1, 200, 2)]
+    rows[0]["name"], rows[1]["name"], rows[2]["name"] = "甲,乙", '{"丙"}', "丁\x1f戊"
+    ids = insert_values(Person, rows, now=now)
+    numbers = [r["document_number"] for r in rows[::2]] + [f"nope{i}" for i in range(80)]
+    for field, values in (("document_number", numbers), ("name", [r["name"] for r in rows]),
+                          ("name", [r["name"] for r in rows if "\x1f" not in r["name"]]), ("id", ids[::3] + [0, -5])):
+        expected = set(Person.objects.filter(**{f"{field}__in": values}).values_list("pk", flat=True))
+        got = set(Person.objects.filter(InArray(F(field), values)).values_list("pk", flat=True))
+        assert got == expected and got, field
+
+
 class _Sheet:
     def __init__(self, rows):
         self._rows = rows
