@@ -115,15 +115,36 @@ def describe(obj) -> tuple[str, str, str]:
     return model, "" if obj.pk is None else str(obj.pk)[:64], str(obj)[:200]
 
 
+def _head_for_update() -> AuditChainHead | None:
+    """The chain head row locked (``SELECT … FOR UPDATE``; in a transaction, as every
+    caller is), by a statement whose text is built once per process (a queryset's
+    compilation cost more than the statement), or None when it is not there yet."""
+    meta = AuditChainHead._meta
+    sql = _HEAD_SQL.get(connection.alias)
+    if sql is None:
+        qn = connection.ops.quote_name
+        sql = _HEAD_SQL[connection.alias] = (
+            f"SELECT {', '.join(qn(f.column) for f in meta.concrete_fields)} FROM {qn(meta.db_table)} "
+            f"WHERE {qn(meta.pk.column)} = 1" + (" FOR UPDATE" if connection.features.has_select_for_update else ""))
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    return None if row is None else AuditChainHead.from_db(connection.alias, _HEAD_NAMES, row)
+
+
+_HEAD_SQL: dict[str, str] = {}
+_HEAD_NAMES = [f.attname for f in AuditChainHead._meta.concrete_fields]
+
+
 def _locked_head() -> AuditChainHead:
-    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    head = _head_for_update()
     if head is None:
         try:
             with transaction.atomic():
                 AuditChainHead.objects.create(pk=1)
         except IntegrityError:
             pass  # created by a concurrent append
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
+        head = _head_for_update()
     return head
 
 
@@ -161,9 +182,44 @@ def _append(*, action: str, user, request, obj, details, username: str) -> Audit
         ip_address=client_ip(request), action=action, object_type=model, object_id=object_id,
         object_repr=text, details=_plain(details), previous_hash=head.last_hash)
     entry.hash = entry.compute_hash()
-    entry.save()
-    AuditChainHead.objects.filter(pk=1).update(last_seq=entry.seq, last_hash=entry.hash)
+    if connection.vendor == "postgresql":
+        _insert_and_move_head(entry)
+    else:  # SQLite: no INSERT inside a WITH
+        entry.save()
+        AuditChainHead.objects.filter(pk=1).update(last_seq=entry.seq, last_hash=entry.hash)
     return entry
+
+
+_ENTRY_FIELDS = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+_APPEND_SQL: dict[str, str] = {}
+
+
+def _insert_and_move_head(entry: AuditEntry) -> None:
+    """PostgreSQL: the entry's INSERT and the move of the chain head (locked by
+    ``_locked_head``) in one statement — a data-modifying ``WITH`` — instead of two; the
+    entry is then a saved instance as ``save()`` leaves it. Its text is built once per
+    process (and database)."""
+    sql = _APPEND_SQL.get(connection.alias)
+    if sql is None:
+        qn = connection.ops.quote_name
+        head = AuditChainHead._meta
+        sql = _APPEND_SQL[connection.alias] = (
+            f"WITH entry AS (INSERT INTO {qn(AuditEntry._meta.db_table)} "
+            f"({', '.join(qn(f.column) for f in _ENTRY_FIELDS)}) "
+            f"VALUES ({', '.join(['%s'] * len(_ENTRY_FIELDS))}) "
+            f"RETURNING {qn(AuditEntry._meta.pk.column)} AS id, seq, hash) "
+            f"UPDATE {qn(head.db_table)} SET {qn(head.get_field('last_seq').column)} = entry.seq, "
+            f"{qn(head.get_field('last_hash').column)} = entry.hash FROM entry "
+            f"WHERE {qn(head.db_table)}.{qn(head.pk.column)} = 1 RETURNING entry.id")
+    params = [f.get_db_prep_save(f.pre_save(entry, True), connection) for f in _ENTRY_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:  # the head row is always there (``_locked_head`` created it)
+        raise IntegrityError("audit chain head missing")
+    entry.pk = row[0]
+    entry._state.adding = False
+    entry._state.db = connection.alias
 
 
 # --------------------------------------------------------------------------- verify

@@ -111,6 +111,11 @@ def reset(n_claims: int) -> bool:
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
     Claim.objects.update(status="draft", settlement_version=0, fund_total=None, personal=None,
                          settled_at=None, settled_by=None)
+    if connection.vendor == "postgresql":  # the dead rows left by the last run and this reset
+        # (autovacuum may be off) would slow this run's reads and updates: rewritten compact
+        with connection.cursor() as cursor:
+            for model in (Claim, ClaimLayer, ClaimDocument, Claim.history.model, ClaimDocument.history.model):
+                cursor.execute(f"VACUUM FULL {connection.ops.quote_name(model._meta.db_table)}")
     return True
 
 
@@ -132,11 +137,40 @@ def server_cpu() -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _server_part(before: float | None, claims: int) -> str:
+def _server_part(before: float | None, claims: int, more: float = 0.0) -> str:
     after = server_cpu()
     if before is None or after is None or not claims:
         return ""
-    return f"; database server CPU {after - before:.2f} s = {(after - before) / claims * 1000:.3f} ms/claim"
+    spent = after - before + more
+    return f"; database server CPU {spent:.2f} s = {spent / claims * 1000:.3f} ms/claim"
+
+
+def counting_threads(batch_module, log) -> list[float]:
+    """Have the chunks that ``claims.batch`` settles in its own threads (``THREADS``:
+    each on its connection) count their statements in ``log`` and their connection's
+    server CPU in the returned list (the calling thread's connection measures its own)."""
+    import threading
+
+    from django.db import connection
+
+    spent, lock, real = [], threading.Lock(), batch_module.settle_chunk
+
+    def settle_chunk(*args, **kwargs):
+        if threading.current_thread() is threading.main_thread():
+            return real(*args, **kwargs)
+        mine = QueryLog()
+        before = server_cpu()
+        with connection.execute_wrapper(mine):
+            part = real(*args, **kwargs)
+        after = server_cpu()
+        with lock:
+            log.merge(mine)
+            if before is not None and after is not None:
+                spent.append(after - before)
+        return part
+
+    batch_module.settle_chunk = settle_chunk
+    return spent
 
 
 class QueryLog:
@@ -158,6 +192,13 @@ class QueryLog:
             shape = " ".join(sql.split())[:70]
             n, s = self.shapes.get(shape, (0, 0.0))
             self.shapes[shape] = (n + 1, s + spent)
+
+    def merge(self, other: QueryLog) -> None:
+        self.count += other.count
+        self.seconds += other.seconds
+        for shape, (n, s) in other.shapes.items():
+            mine = self.shapes.get(shape, (0, 0.0))
+            self.shapes[shape] = (mine[0] + n, mine[1] + s)
 
     def top(self, n: int = 12) -> str:
         rows = sorted(self.shapes.items(), key=lambda kv: -kv[1][1])[:n]
@@ -219,10 +260,14 @@ def main() -> None:
                         help="print the batch's and the simulation's statements by time")
     parser.add_argument("--engine-rounds", type=int, default=20000,
                         help="claims of bench/engine_bench.py's worked examples")
+    parser.add_argument("--batch-threads", type=int, default=None, metavar="N",
+                        help="threads of the batch settlement (claims.batch.THREADS, PostgreSQL only; "
+                             "default: the module's own)")
     args = parser.parse_args()
     import engine_bench
     from django.db import connection
 
+    from claims import batch as batch_module
     from claims.batch import claims_settle_batch
     from claims.models import Claim
     from claims.simulation import simulate_plan_year
@@ -256,7 +301,10 @@ def main() -> None:
         import cProfile
         profiler = cProfile.Profile()
         profiler.enable()
+    if args.batch_threads is not None:
+        batch_module.THREADS = args.batch_threads
     log = QueryLog()
+    threads_cpu = counting_threads(batch_module, log)
     s0 = server_cpu()
     c0, w0 = time.process_time(), time.perf_counter()
     with connection.execute_wrapper(log):
@@ -266,11 +314,14 @@ def main() -> None:
         profiler.disable()
         profiler.dump_stats(args.profile)
     batch = report.settled / batch_wall
-    print(f"batch (claims_settle_batch): {report.settled} claims, {report.persons} persons, "
+    threads = batch_module.THREADS if connection.vendor == "postgresql" else 1
+    print(f"batch (claims_settle_batch, {threads} thread{'s' if threads > 1 else ''}): "
+          f"{report.settled} claims, {report.persons} persons, "
           f"{len(report.failed)} failed in {batch_wall:.2f} s = {batch:,.0f} claims/s "
           f"(CPU {batch_cpu:.2f} s = {report.settled / batch_cpu:,.0f} claims/s of CPU); "
           f"{log.count} queries ({log.count / max(report.settled, 1):.3f} per claim, "
-          f"{log.seconds:.2f} s waiting for them, COPY not counted){_server_part(s0, report.settled)}; "
+          f"{log.seconds:.2f} s waiting for them, COPY not counted)"
+          f"{_server_part(s0, report.settled, sum(threads_cpu))}; "
           f"peak RSS {peak_mb():.0f} MB; load {os.getloadavg()[0]:.2f}")
 
     plan_year = PlanYear.objects.select_related("scheme__region").get(

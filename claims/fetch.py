@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
+from django.db import router
 from django.db.models import F, QuerySet
 
 from enrollment.models import Enrollment, Person, PersonIdentity, PreExistingDeclaration, Suspension
@@ -151,6 +152,36 @@ def _set_cached(claim, field, value) -> None:
         claim.__dict__[field.name] = value
 
 
+HOSPITAL_COLUMNS = tuple(f.attname for f in Hospital._meta.concrete_fields)
+REGION_COLUMNS = tuple(f.attname for f in pm.Region._meta.concrete_fields)
+_HOSPITALS = PreparedValues(lambda ids: Hospital.objects.filter(InArray(F("pk"), ids)).order_by().values_list(
+    *HOSPITAL_COLUMNS, *(f"region__{c}" for c in REGION_COLUMNS), *(f"region__parent__{c}" for c in REGION_COLUMNS)))
+
+
+def hospitals_by_id(ids: list[int]) -> dict[int, Hospital]:
+    """The hospitals ``ids`` by id, each with its region and the region's parent cached
+    (what ``Hospital.objects.select_related("region__parent").in_bulk(ids)`` returns),
+    read by a statement compiled once per process (``PreparedValues``: a settlement reads
+    one or two)."""
+    db = router.db_for_read(Hospital)
+    h, r = len(HOSPITAL_COLUMNS), len(REGION_COLUMNS)
+    out = {}
+    for values in _HOSPITALS.rows(ids):
+        hospital = Hospital.from_db(db, HOSPITAL_COLUMNS, values[:h])
+        region = parent = None
+        if values[h] is not None:
+            region = pm.Region.from_db(db, REGION_COLUMNS, values[h:h + r])
+            if values[h + r] is not None:
+                parent = pm.Region.from_db(db, REGION_COLUMNS, values[h + r:])
+            _REGION_PARENT.set_cached_value(region, parent)
+        _HOSPITAL_REGION.set_cached_value(hospital, region)
+        out[hospital.pk] = hospital
+    return out
+
+
+_HOSPITAL_REGION, _REGION_PARENT = Hospital._meta.get_field("region"), pm.Region._meta.get_field("parent")
+
+
 @dataclass
 class RegionYear:
     """What the claims of one pooling region and plan year share: the schemes' plan
@@ -196,7 +227,7 @@ class RegionYear:
         missing = {c.hospital_id for c in claims
                    if c.hospital_id and not _is_cached(c, _HOSPITAL)} - self.hospitals.keys()
         if missing:
-            self.hospitals.update(Hospital.objects.select_related("region__parent").in_bulk(missing))
+            self.hospitals.update(hospitals_by_id(sorted(missing)))
         missing = {c.disease_id for c in claims
                    if c.disease_id and not _is_cached(c, _DISEASE)} - self.diseases.keys()
         if missing:
@@ -252,17 +283,23 @@ class SettlementInputs:
     claims: tuple[ClaimInputs, ...]
 
 
+_LOCKED_PERSONS = PreparedValues(lambda ids: Person.objects.select_for_update().filter(InArray(F("pk"), ids))
+                                 .order_by("pk").values_list(*PERSON_COLUMNS), locking=True)
+
+
 def lock_persons(person_ids: Iterable[int], *, as_rows: bool = False) -> dict[int, Person]:
     """Lock the persons' rows (``select_for_update``, in id order: the lock every
     settlement of these persons waits for, README §6) and return them by id (``as_rows``:
     as ``PersonRow``s, for batch settlement). Call it in the settlement's transaction
-    before ``fetch_settlement_inputs``."""
+    before ``fetch_settlement_inputs``. The statement is compiled once per process
+    (``PreparedValues``), the ``Person`` instances built from its values."""
     ids = sorted(set(person_ids))
-    locked = Person.objects.select_for_update().filter(InArray(F("pk"), ids)).order_by("pk")
     if as_rows:  # the lock by a short statement (as seen in pg_stat_activity), then the values
+        locked = Person.objects.select_for_update().filter(InArray(F("pk"), ids)).order_by("pk")
         list(locked.values_list("pk", flat=True))
         return person_rows(Person.objects.filter(InArray(F("pk"), ids)).order_by())
-    return {p.pk: p for p in locked}
+    db = router.db_for_write(Person)  # where the locking queryset would read
+    return {values[0]: Person.from_db(db, PERSON_COLUMNS, values) for values in _LOCKED_PERSONS.rows(ids)}
 
 
 # The reads below run once per settlement (a single claim) or per chunk: their SQL is
@@ -383,6 +420,34 @@ def _person_inputs(context: RegionYear, persons: dict[int, Person],
             tiers={e.plan_year.scheme.kind: e.tier for e in mine},
             history=tuple(history.get(pid, ())))
     return out
+
+
+def enrollments_of_years(person_ids: Iterable[int], years: Iterable[int]) -> tuple[
+        dict[tuple[int, int], list[EnrollmentRow]], dict[int, list[Suspended]]]:
+    """The enrollments of the persons in the plan years of ``years``, as values, and their
+    suspensions — what ``services.claim_derive``/``claim_validate`` read per claim, read
+    for a chunk of the claims sheet at once: (person id, year) → the person's
+    ``EnrollmentRow``s of that year (in id order; each with its plan year, scheme, region
+    and the region's parent), and enrollment id → its suspensions (``Suspended``, for
+    ``claim_validate(suspensions=…)``). Three queries: the plan years (a few dozen rows,
+    shared by the enrollments), the enrollments, the suspensions."""
+    plan_years = {py.pk: py for py in pm.PlanYear.objects.filter(year__in=sorted(set(years)))
+                  .select_related("scheme__region__parent")}
+    person_ids = sorted(set(person_ids))
+    found: dict[tuple[int, int], list[EnrollmentRow]] = {}
+    suspensions: dict[int, list[Suspended]] = {}
+    if not person_ids or not plan_years:
+        return found, suspensions
+    rows = sorted(_ENROLLMENTS.rows(person_ids, list(plan_years)), key=lambda values: values[0])  # by id
+    person_at = ENROLLMENT_COLUMNS.index("person_id")
+    for values in rows:
+        plan_year = plan_years[values[_PLAN_YEAR_AT]]
+        found.setdefault((values[person_at], plan_year.year), []).append(
+            EnrollmentRow(dict(zip(ENROLLMENT_COLUMNS, values, strict=True)), plan_year))
+    if rows:
+        for enrollment_id, date_from, date_to in _SUSPENSIONS.rows([values[0] for values in rows]):
+            suspensions.setdefault(enrollment_id, []).append(Suspended(date_from, date_to))
+    return found, suspensions
 
 
 def fetch_persons(context: RegionYear, persons: Iterable[Person], *, exclude=(),

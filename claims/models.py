@@ -91,6 +91,10 @@ class Hospital(models.Model):
         return self.region.province if self.region_id else self.province
 
 
+SPARSE_LINKS = ("disease", "settled_by", "approved_by", "paid_by", "resettle_cause", "reversed_by", "created_by")
+"""The claims' foreign keys mostly NULL, indexed where set (``Claim.Meta.indexes``)."""
+
+
 class Claim(models.Model):
     """一次住院/门诊（或一个月的门诊慢特病）的结算单 and its workflow."""
 
@@ -119,17 +123,19 @@ class Claim(models.Model):
     REVERSIBLE = (Status.APPROVED, Status.PAID)  # 冲正
 
     # who, where, when
+    # no index of their own: each leads an index of Meta (claim_person_year,
+    # claim_region_recent) or the unique (hospital, settlement_no)
     person = models.ForeignKey("enrollment.Person", verbose_name="参保人", on_delete=models.PROTECT,
-                               related_name="claims")
+                               related_name="claims", db_index=False)
     region = models.ForeignKey("policies.Region", verbose_name="参保统筹区",
-                               on_delete=models.PROTECT, related_name="claims")
+                               on_delete=models.PROTECT, related_name="claims", db_index=False)
     year = models.PositiveSmallIntegerField("年度", editable=False,
                                             help_text="就诊（入院）日期所在年度")
     claim_type = models.CharField("就医类型", max_length=20, choices=codes.ClaimType.choices)
     service_date = models.DateField("就诊/入院日期")
     discharge_date = models.DateField("出院日期", null=True, blank=True)
     hospital = models.ForeignKey(Hospital, verbose_name="医疗机构", null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="claims")
+                                 on_delete=models.PROTECT, related_name="claims", db_index=False)
     settlement_no = models.CharField("医院结算单号", max_length=60,
                                      help_text="同一医疗机构内唯一（重复导入不会重复登记）")
     location = models.CharField("就医地", max_length=20, choices=codes.Location.choices,
@@ -152,7 +158,7 @@ class Claim(models.Model):
     # medical facts
     disease = models.ForeignKey("policies.ChronicDisease", verbose_name="病种", null=True,
                                 blank=True, on_delete=models.PROTECT, related_name="claims",
-                                help_text="门诊慢特病/两病必填")
+                                help_text="门诊慢特病/两病必填", db_index=False)
     major_disease = models.CharField("三类大病", max_length=20, blank=True,
                                      choices=codes.MajorDisease.choices)
     special_b = models.BooleanField("B 类特殊疾病门诊", default=False)
@@ -176,15 +182,15 @@ class Claim(models.Model):
     settled_at = models.DateTimeField("结算时间", null=True, blank=True, editable=False)
     settled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="结算人", null=True,
                                    blank=True, on_delete=models.PROTECT, related_name="+",
-                                   editable=False)
+                                   editable=False, db_index=False)
     approved_at = models.DateTimeField("审核时间", null=True, blank=True, editable=False)
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="审核人", null=True,
                                     blank=True, on_delete=models.PROTECT, related_name="+",
-                                    editable=False)
+                                    editable=False, db_index=False)
     paid_at = models.DateTimeField("支付时间", null=True, blank=True, editable=False)
     paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="支付登记人", null=True,
                                 blank=True, on_delete=models.PROTECT, related_name="+",
-                                editable=False)
+                                editable=False, db_index=False)
     # re-settlement after a reversal of a claim this one's result depended on
     needs_resettle = models.BooleanField(
         "待重新结算", default=False, editable=False,
@@ -192,15 +198,15 @@ class Claim(models.Model):
     resettle_reason = models.CharField("重新结算原因", max_length=300, blank=True, editable=False)
     resettle_cause = models.ForeignKey("self", verbose_name="引起重新结算的理赔", null=True,
                                        blank=True, on_delete=models.PROTECT, related_name="+",
-                                       editable=False)
+                                       editable=False, db_index=False)
     reversed_at = models.DateTimeField("冲正时间", null=True, blank=True, editable=False)
     reversed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="冲正人", null=True,
                                     blank=True, on_delete=models.PROTECT, related_name="+",
-                                    editable=False)
+                                    editable=False, db_index=False)
     note = models.TextField("备注", blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="录入人", null=True,
                                    blank=True, on_delete=models.PROTECT, related_name="+",
-                                   editable=False)
+                                   editable=False, db_index=False)
     created_at = models.DateTimeField("录入时间", auto_now_add=True)
     history = AuditHistory()
 
@@ -230,6 +236,13 @@ class Claim(models.Model):
                          name="claim_needs_resettle"),
             models.Index(fields=["-service_date", "-id"], condition=Q(offline_review=True),
                          name="claim_offline_review"),
+            # the links most claims leave empty (a disease for the chronic claims only, the
+            # people of each step once it is taken, none for a system import or settlement):
+            # partial indexes of the rows that have one, which the protected deletes and the
+            # 病种 filter read, so an UPDATE of a claim without one adds no index entry
+            # (issue 17 §4, docs/benchmarks.md)
+            *(models.Index(fields=[name], condition=Q(**{f"{name}__isnull": False}), name=f"claim_{name}")
+              for name in SPARSE_LINKS),
         ]
         constraints = [
             models.UniqueConstraint(fields=["hospital", "settlement_no"],

@@ -98,7 +98,7 @@ def claim_facts(claim: Claim, *, given: dict, hospital=_UNSET) -> ClaimFacts:
 
 def region_enrollments(person: Person, region: pm.Region, year: int, read=None):
     """The person's enrollments of ``year`` in the schemes of the pooling region.
-    ``read``: the person's enrollments of ``year`` already read (``enrollments_by_person``),
+    ``read``: the person's enrollments of ``year`` already read (``fetch.enrollments_of_years``),
     then nothing is queried."""
     if read is not None:
         return sorted((e for e in read if e.plan_year.scheme.region_id == region.pk),
@@ -130,30 +130,10 @@ def coverages_from(enrollments, suspensions=None) -> tuple[Coverage, ...]:
     return tuple(c for c in found if c is not None)
 
 
-def enrollments_by_person(person_ids, years) -> dict[tuple[int, int], list[Enrollment]]:
-    """(person id, year) → the person's enrollments of that year, with their plan year,
-    scheme, region (and its parent) and suspensions, in two queries: what
-    ``claim_derive``/``claim_validate`` read per claim, read for many claims at once
-    (the claims sheet import). The plan years are read once and shared by the
-    enrollments."""
-    years = list(years)
-    plan_years = {py.pk: py for py in pm.PlanYear.objects.filter(year__in=years)
-                  .select_related("scheme__region__parent")}  # a few dozen rows, shared
-    cache = Enrollment.plan_year.field.set_cached_value
-    found: dict[tuple[int, int], list[Enrollment]] = {}
-    rows = (Enrollment.objects.filter(person_id__in=list(person_ids), plan_year_id__in=list(plan_years))
-            .prefetch_related("suspensions").order_by("pk"))
-    for enrollment in rows:
-        plan_year = plan_years[enrollment.plan_year_id]
-        cache(enrollment, plan_year)
-        found.setdefault((enrollment.person_id, plan_year.year), []).append(enrollment)
-    return found
-
-
 def person_region(person: Person, year: int, read=None) -> pm.Region:
     """The pooling region of the person's enrollments of ``year`` (exactly one), else a
     ValidationError naming the field to fill. ``read``: those enrollments already read
-    (``enrollments_by_person``)."""
+    (``fetch.enrollments_of_years``)."""
     if read is None:
         read = person.enrollments.filter(plan_year__year=year).select_related("plan_year__scheme__region__parent")
     regions = {e.plan_year.scheme.region.pooling_region for e in read}

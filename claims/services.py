@@ -38,7 +38,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 
 from audit.models import Action
@@ -56,8 +56,8 @@ from policies.access import user_can_access
 from policies.dashboard import dashboard_figures_changed
 from policies.duties import separation_refusal
 from policies.masking import shown_name
-from policies.models import DutySeparation
-from sheets.bulk_sql import JsonText, insert_history, insert_values
+from policies.models import DutySeparation, Region
+from sheets.bulk_sql import JsonText, PreparedValues, insert_history_stored, insert_values
 
 from . import fetch, postings, selectors
 from .models import Claim, ClaimDocument, ClaimLayer, GivenLayer
@@ -117,7 +117,7 @@ def _status_error(claim: Claim, action: str) -> ValidationError:
 # --------------------------------------------------------------------------- validation
 
 
-def _validate(claim: Claim, given: list[dict] | None, enrollments=None) -> None:
+def _validate(claim: Claim, given: list[dict] | None, enrollments=None, suspensions=None) -> None:
     """Every check of a settlement sheet (README §3, §6), Chinese messages by field."""
     errors: dict[str, list[str]] = {}
 
@@ -167,7 +167,7 @@ def _validate(claim: Claim, given: list[dict] | None, enrollments=None) -> None:
     _validate_given(claim, given, err)
     if errors:
         raise ValidationError(errors)
-    _validate_coverage(claim, given, enrollments)
+    _validate_coverage(claim, given, enrollments, suspensions)
 
 
 def _validate_given(claim: Claim, given, err) -> None:
@@ -191,15 +191,17 @@ def _validate_given(claim: Claim, given, err) -> None:
                                 f"{fmt(row['paid'])} 超过医疗总费用 {fmt(claim.total)}")
 
 
-def _validate_coverage(claim: Claim, given, read=None) -> None:
+def _validate_coverage(claim: Claim, given, read=None, suspensions=None) -> None:
     """The person must hold coverage in the region on the service date (README §6: a claim
     dated outside coverage is bad input); given layers only for schemes held. ``read``:
-    the person's enrollments of the year already read (``selectors.enrollments_by_person``)."""
+    the person's enrollments of the year already read (``fetch.enrollments_of_years``);
+    ``suspensions``: enrollment id → its suspensions, read with them."""
     enrollments = list(selectors.region_enrollments(claim.person, claim.region, claim.year, read))
     if not enrollments:
         raise ValidationError({"person": f"参保人{shown_name(claim.person.name)}没有{claim.region.name} "
                                          f"{claim.year} 年度的参保登记"})
-    coverages = [c for c in (selectors.coverage_of(e) for e in enrollments) if c is not None]
+    coverages = [c for c in (selectors.coverage_of(e, None if suspensions is None else suspensions.get(e.pk, ()))
+                             for e in enrollments) if c is not None]
     if not any(c.in_force_on(claim.service_date) for c in coverages):
         periods = "；".join(f"{codes.SchemeKind(c.scheme).label} {c.start}至{c.end}" for c in coverages)
         raise ValidationError({"service_date": (
@@ -213,12 +215,14 @@ def _validate_coverage(claim: Claim, given, read=None) -> None:
                 f"{codes.SchemeKind(row['scheme_kind']).label}（{claim.year} 年度），不能带入该层结算结果")})
 
 
-def claim_derive(claim: Claim, *, enrollments=None) -> None:
+def claim_derive(claim: Claim, *, enrollments=None, today: date | None = None) -> None:
     """Fill the derived fields of an unsaved claim (writes nothing): year, region (from
     the person's enrollments when not chosen, README §4.2), class-B copay from class-B
-    items, location (codes.md: derived from the hospital), acceptance date.
+    items, location (codes.md: derived from the hospital), acceptance date (``today``,
+    default the local date: the claims sheet passes its import's date once).
     ``enrollments``: the person's enrollments of the claim's year when already read in
-    bulk (``selectors.enrollments_by_person``; the claims sheet), else queried."""
+    bulk (``fetch.enrollments_of_years``; the claims sheet), else queried. ``claim``:
+    a ``Claim`` or the claims sheet's ``ClaimDraft`` (the same attributes)."""
     if claim.service_date is not None:
         claim.year = claim.service_date.year
     if claim.region_id is None and claim.person_id is not None and claim.service_date is not None:
@@ -235,7 +239,7 @@ def claim_derive(claim: Claim, *, enrollments=None) -> None:
     if not claim.location:
         claim.location = "in_region"
     if claim.accepted_on is None:
-        claim.accepted_on = timezone.localdate()
+        claim.accepted_on = today or timezone.localdate()
 
 
 def _write_given(claim: Claim, given, acting_user) -> None:
@@ -261,7 +265,7 @@ RELATIONS = [f.name for f in Claim._meta.concrete_fields if f.is_relation]
 
 
 def _full_save(claim: Claim, acting_user, reason=None, *, relations: bool = True,
-               savepoint: bool = True) -> Claim:
+               savepoint: bool = True, update_fields=None) -> Claim:
     """Validate the fields and save. The table's constraints (amounts not negative and
     adding up, dates ordered, a settled claim has a version, the settlement number unique
     at the hospital) are not checked by a query each here: the services check them before
@@ -270,7 +274,8 @@ def _full_save(claim: Claim, acting_user, reason=None, *, relations: bool = True
     claim was read under its lock (``_locked``) and its foreign keys are not looked up
     again (the database guards them too). ``savepoint=False``: the save runs without a
     savepoint of its own — the caller's atomic service is the boundary a refusal rolls
-    back to (``_locked_save``: two statements fewer per settlement)."""
+    back to (``_locked_save``: two statements fewer per settlement). ``update_fields``:
+    only these columns are written (``_settled_save``: a settlement changes no other)."""
     claim.review_due_date = selectors.review_due_date(claim)
     exclude = set(RELATIONS) if not relations else {"person", "region"} if claim.pk else None
     try:
@@ -279,7 +284,7 @@ def _full_save(claim: Claim, acting_user, reason=None, *, relations: bool = True
         raise ValidationError(exc.message_dict) from exc
     try:
         with transaction.atomic(savepoint=savepoint):
-            return _save(claim, acting_user, reason)
+            return _save(claim, acting_user, reason, update_fields=update_fields)
     except IntegrityError as exc:
         raise _integrity_error(claim, exc) from exc
 
@@ -295,11 +300,12 @@ def _integrity_error(claim: Claim, exc: IntegrityError) -> ValidationError:
     return ValidationError({"settlement_no": f"医疗机构已登记结算单号“{claim.settlement_no}”"})
 
 
-def _locked_save(claim: Claim, acting_user, reason=None) -> Claim:
+def _locked_save(claim: Claim, acting_user, reason=None, update_fields=None) -> Claim:
     """``_full_save`` of a claim read by ``_locked`` (its foreign keys not looked up), in
     the service's own transaction (``_locked`` holds the row lock: always inside one), so
     without a savepoint: a refused row fails the service, whose atomic block rolls back."""
-    return _full_save(claim, acting_user, reason, relations=False, savepoint=False)
+    return _full_save(claim, acting_user, reason, relations=False, savepoint=False,
+                      update_fields=update_fields)
 
 
 def _duplicate_check(claim: Claim) -> None:
@@ -326,7 +332,7 @@ def _person_visible(acting_user, person: Person) -> None:
 
 
 def claim_validate(*, claim: Claim, given: list[dict] | None = None,
-                   check_duplicate: bool = True, enrollments=None) -> None:
+                   check_duplicate: bool = True, enrollments=None, suspensions=None) -> None:
     """The checks of a derived settlement sheet (``claim_derive`` first): amounts add up
     and are not negative (README §3, §6), hospital/disease/delivery required by the claim
     type, the service date inside the person's coverage, given layers only for schemes
@@ -334,8 +340,10 @@ def claim_validate(*, claim: Claim, given: list[dict] | None = None,
     hospital. Raises ``ValidationError`` keyed by field; writes nothing. Used by
     ``claim_create``/``claim_update`` and by the claims sheet import
     (``claims.sheet_kinds``, which checks duplicates in bulk and passes the persons'
-    ``enrollments`` of the year read in bulk, as for ``claim_derive``)."""
-    _validate(claim, given, enrollments)
+    ``enrollments`` of the year read in bulk, as for ``claim_derive``, with their
+    ``suspensions`` by enrollment id — ``fetch.enrollments_of_years`` — and a
+    ``ClaimDraft`` of values as ``claim``)."""
+    _validate(claim, given, enrollments, suspensions)
     if check_duplicate:
         _duplicate_check(claim)
 
@@ -492,16 +500,26 @@ def _store(claim: Claim, settled: SettledClaim, acting_user, names: dict[str, st
     mark_settled(claim, settled, version=version, now=now, acting_user=acting_user)
 
 
+SETTLED_FIELDS = ["status", "settlement_version", "fund_total", "personal", "settled_at", "settled_by_id",
+                  "approved_at", "approved_by_id", "status_reason", "needs_resettle",
+                  "resettle_reason", "resettle_cause_id"]
+"""The columns a settlement writes (``mark_settled``, ``_settle``; batch settlement's
+``update_rows``)."""
+
+
 def _settled_save(claim: Claim, acting_user, reason: str) -> Claim:
-    """``_locked_save`` of a just settled claim, its history row written as batch
-    settlement writes it (``bulk_sql.insert_history``: the row simple-history writes,
-    without a historical model instance)."""
+    """``_locked_save`` of a just settled claim: one UPDATE of the settlement's columns
+    (``SETTLED_FIELDS`` and the review deadline ``_full_save`` recomputes), not of the
+    whole row; its history row copied from the row just written by the database
+    (``bulk_sql.insert_history_stored``: the row simple-history writes, without a
+    historical model instance nor its values sent back)."""
     claim.skip_history_when_saving = True  # simple-history's own switch
     try:
-        _locked_save(claim, acting_user, reason)
+        _locked_save(claim, acting_user, reason, update_fields=[*SETTLED_FIELDS, "review_due_date"])
     finally:
         del claim.skip_history_when_saving
-    insert_history(Claim, [claim], user=acting_user, reason=reason, when=timezone.now(), created=False)
+    insert_history_stored(Claim, [claim.pk], user=acting_user, reason=reason, when=timezone.now(),
+                          created=False)
     return claim
 
 
@@ -524,8 +542,8 @@ def regenerate_documents(claim: Claim, paid, acting_user, *, first: bool = False
             docs = ClaimDocument.objects.bulk_create([
                 ClaimDocument(claim=claim, scheme_kind=kind, rule=rule, code=rule.code, name=rule.name,
                               copies=rule.copies, seq=rule.seq) for kind, rule in required])
-            insert_history(ClaimDocument, docs, user=acting_user, reason=None,
-                           when=timezone.now(), created=True)
+            insert_history_stored(ClaimDocument, [d.pk for d in docs], user=acting_user, reason=None,
+                                  when=timezone.now(), created=True)
         return
     existing = {(d.scheme_kind, d.code): d for d in claim.documents.all()}
     keep = set()
@@ -542,6 +560,26 @@ def regenerate_documents(claim: Claim, paid, acting_user, *, first: bool = False
             doc.delete()
 
 
+_LOCKED_CLAIM = PreparedValues(lambda pk: Claim.objects.select_for_update(of=("self",)).filter(pk=pk).order_by()
+                               .values_list(*fetch.CLAIM_COLUMNS, *(f"region__{c}" for c in fetch.REGION_COLUMNS)),
+                               locking=True)
+
+
+def _locked_for_settlement(pk: int) -> Claim:
+    """``Claim.objects.select_for_update(of=("self",)).select_related("region").get(pk=pk)``
+    by a statement compiled once per process (``PreparedValues``)."""
+    rows = _LOCKED_CLAIM.rows(pk)
+    if not rows:
+        raise Claim.DoesNotExist("Claim matching query does not exist.")
+    db, n = router.db_for_write(Claim), len(fetch.CLAIM_COLUMNS)
+    claim = Claim.from_db(db, fetch.CLAIM_COLUMNS, rows[0][:n])
+    _CLAIM_REGION.set_cached_value(claim, Region.from_db(db, fetch.REGION_COLUMNS, rows[0][n:]))
+    return claim
+
+
+_CLAIM_REGION = Claim._meta.get_field("region")
+
+
 def _settle(claim: Claim, acting_user, *, allowed, action: str, reason: str = "") -> Claim:
     """Settle ``claim`` (in one of ``allowed``) as a new version. An approved or paid
     claim (re-settled after a reversal it depended on) keeps its status and approval."""
@@ -551,7 +589,7 @@ def _settle(claim: Claim, acting_user, *, allowed, action: str, reason: str = ""
     # the claim's row locked without joins (planning a five-table join cost the database
     # more than the rest of the read); its person is the row just locked, its hospital and
     # disease are read with those of the history (``fetch.RegionYear.attach``)
-    locked = Claim.objects.select_for_update(of=("self",)).select_related("region").get(pk=claim.pk)
+    locked = _locked_for_settlement(claim.pk)
     if locked.status not in allowed:
         raise _status_error(locked, action)
     kept = (locked.status, locked.approved_at, locked.approved_by)

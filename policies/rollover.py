@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from .errors import PlanYearRolloverError
-from .loading import data_fields, describe_error
+from .loading import data_fields, describe_error, validate_row
 from .models import RULE_MODELS, PlanYear, Region, Scheme
 
 
@@ -53,9 +53,16 @@ def row_counts(plan_year: PlanYear) -> dict[type[models.Model], int]:
     return {model: model.objects.filter(plan_year=plan_year).count() for model in RULE_MODELS}
 
 
-def _save(obj, acting_user, where: str):
+def _save(obj, acting_user, where: str, *, copied: bool = False):
+    """Validate and save ``obj``. ``copied``: a rule row copied from the source plan year,
+    validated as the fixture loader validates a row (``loading.validate_row``: every field
+    validator, ``clean()`` and check constraint, without the look-ups the copy answers —
+    its foreign keys point to rows that exist, and its natural key is unique in the new
+    plan year because it was in the source); ``full_clean()`` ran them as one query per
+    constraint and row, most of a rollover's time. The database constraints still guard
+    every insert."""
     try:
-        obj.full_clean()
+        validate_row(obj) if copied else obj.full_clean()
     except ValidationError as exc:
         raise PlanYearRolloverError(f"{where}：{describe_error(exc, type(obj))}") from exc
     if acting_user is not None:
@@ -98,8 +105,9 @@ def copy_plan_year(*, region_code: str, kind: str, from_year: int, to_year: int,
                 elif _is_date(f) and value is not None:
                     value = shift_date(value, years)
                 setattr(copy, f.attname, value)
+            copy.plan_year = target  # cached for clean() (the plan year's region)
             _save(copy, acting_user,
                   f"{label} {to_year} 年度，表“{model._meta.verbose_name}”（{model.__name__}）"
-                  f"复制第 {row.pk} 号行")
+                  f"复制第 {row.pk} 号行", copied=True)
             copies[(model, row.pk)] = copy
     return target

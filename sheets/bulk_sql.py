@@ -10,7 +10,7 @@ Python type needs it (Decimal, date/datetime, JSON); everything else is passed a
 History rows are the ones django-simple-history's ``bulk_history_create`` writes
 (every tracked field, ``history_date``, ``history_user``, ``history_change_reason``,
 ``history_type``), built without a model instance per row — or, for rows just inserted,
-written by the database from them (``insert_history_of_new``: ``INSERT … SELECT``).
+written by the database from them (``insert_history_stored``: ``INSERT … SELECT``).
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from operator import attrgetter, itemgetter
 
 from django.db import DatabaseError, connection, connections, models, router
 from django.db.models.lookups import In
+from django.db.transaction import TransactionManagementError
 
 
 class JsonText(str):
@@ -220,58 +221,52 @@ def insert_history(model: type[models.Model], objs: Iterable, *, user, reason: s
     return insert_rows(history, fields, map(values, objs))
 
 
-def insert_history_of_new(model: type[models.Model], ids: list[int], *, user, reason: str | None,
-                          when) -> int:
-    """The django-simple-history rows (``history_type`` "+") of ``model``'s rows ``ids``
-    just inserted (``insert_values``), written by the database itself: ``INSERT INTO
-    <history> SELECT <tracked columns>, when, user, reason, '+' FROM <table> WHERE id …``
-    in key order. The same rows ``insert_history(…, created=True)`` writes from the values
-    (the tracked columns hold what was just inserted), without building, formatting and
-    parsing every value of every row again. Returns the number of rows written."""
+_STORED_SQL: dict[tuple[str, str, str, str], str] = {}
+
+
+def insert_history_stored(model: type[models.Model], ids, *, user, reason: str | None, when,
+                          created: bool, column: str | None = None) -> int:
+    """The django-simple-history rows of the stored rows of ``model`` whose primary key
+    (or ``column``, e.g. ``claim_id``) is in ``ids``, copied by the database itself — one
+    ``INSERT INTO history … SELECT … FROM table WHERE id = ANY(%s)`` (elsewhere ``IN``),
+    in key order — with the history's own columns as ``insert_history`` sets them (the
+    values a ``save()`` records: ``history_date`` = ``when``, ``history_user``, the
+    reason, ``history_type`` ``+``/``~``). For rows just written: nothing is sent back
+    and forth but the keys. The statement's text is built once per process."""
+    ids = list(ids)
     if not ids:
         return 0
     history = model.history.model
     ops = connection.ops
-    q = ops.quote_name
-    meta = {"history_date": when, "history_user_id": getattr(user, "pk", None),
-            "history_change_reason": reason, "history_type": "+"}
-    tracked = {f.attname: f.column for f in history.tracked_fields}
-    fields = [f for f in history._meta.concrete_fields if f.attname != history._meta.pk.attname]
-    unknown = {f.attname for f in fields} - tracked.keys() - meta.keys()
-    if unknown:  # a history field this writer does not know how to fill
-        raise ValueError(f"insert_history_of_new: unexpected history fields {sorted(unknown)}")
-    copied = [f.column for f in fields if f.attname in tracked]
-    constant = [f for f in fields if f.attname in meta]
-    columns = ", ".join(q(c) for c in (*copied, *(f.column for f in constant)))
-    selected = ", ".join([*(q(c) for c in copied), *(["%s"] * len(constant))])
-    params = _params(constant, [[meta[f.attname] for f in constant]])[0]  # e.g. SQLite's naive UTC
-    pk = q(model._meta.pk.column)
-    sql = (f"INSERT INTO {q(history._meta.db_table)} ({columns}) SELECT {selected} "
-           f"FROM {q(model._meta.db_table)} WHERE ")
-    written = 0
-    with connection.cursor() as cursor:
-        for where, where_params in _id_ranges(pk, ids):
-            cursor.execute(f"{sql}{where} ORDER BY {pk}", [*params, *where_params])
-            written += cursor.rowcount
-    if written != len(set(ids)):
-        raise DatabaseError(f"{history._meta.db_table}: {len(set(ids))} history rows expected, {written} written")
-    return written
-
-
-def _id_ranges(pk: str, ids: list[int]):
-    """``(where, params)`` selecting the keys ``ids``: one ``BETWEEN`` when they are
-    consecutive (SQLite's ``insert_rows``; most sequences), else ``= ANY`` (PostgreSQL)
-    or ``IN`` lists short enough for SQLite's 999 variables."""
-    first, last = min(ids), max(ids)
-    if last - first + 1 == len(ids) == len(set(ids)):
-        yield f"{pk} BETWEEN %s AND %s", [first, last]
-    elif connection.vendor == "postgresql":
-        yield f"{pk} = ANY(%s)", [list(ids)]
+    source = model._meta.get_field(column).column if column else model._meta.pk.column
+    key = (model._meta.label, source, connection.vendor, connection.alias)
+    sql = _STORED_SQL.get(key)
+    if sql is None:
+        own = ["history_date", "history_user_id", "history_change_reason", "history_type"]
+        tracked = {f.attname: f.column for f in history.tracked_fields}
+        fields = [f for f in history._meta.concrete_fields if f.attname != history._meta.pk.attname]
+        unknown = {f.attname for f in fields} - set(tracked) - set(own)
+        if unknown:  # a history field this writer does not know how to fill
+            raise ValueError(f"insert_history_stored: unexpected history fields {sorted(unknown)}")
+        copied = [f for f in fields if f.attname in tracked]
+        table, pk = ops.quote_name(model._meta.db_table), ops.quote_name(model._meta.pk.column)
+        match = "= ANY(%s)" if connection.vendor == "postgresql" else "IN ({})"
+        sql = _STORED_SQL[key] = (
+            f"INSERT INTO {ops.quote_name(history._meta.db_table)} "
+            f"({', '.join(ops.quote_name(f.column) for f in copied)}, "
+            f"{', '.join(ops.quote_name(history._meta.get_field(n).column) for n in own)}) "
+            f"SELECT {', '.join(ops.quote_name(tracked[f.attname]) for f in copied)}, %s, %s, %s, %s "
+            f"FROM {table} WHERE {ops.quote_name(source)} {match} ORDER BY {pk}")
+    date_field = history._meta.get_field("history_date")
+    params = [date_field.get_db_prep_save(when, connection), getattr(user, "pk", None), reason,
+              "+" if created else "~"]
+    if connection.vendor == "postgresql":
+        statement, params = sql, [*params, ids]
     else:
-        values = sorted(set(ids))
-        for start in range(0, len(values), 500):
-            part = values[start:start + 500]
-            yield f"{pk} IN ({', '.join(['%s'] * len(part))})", part
+        statement, params = sql.format(", ".join(["%s"] * len(ids))), [*params, *ids]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.rowcount
 
 
 def _getter(kind, names: list[str]):
@@ -324,16 +319,19 @@ class PreparedValues:
     stand-in arguments is kept and run again with each call's arguments, its rows
     converted as the queryset converts them (the compiler's converters); compiling a
     query costs more than running it for the few rows of a single settlement. Elsewhere
-    (SQLite: one placeholder per key) ``rows`` runs the queryset itself. Never for a
-    locking read: the compiled SQL skips the queryset's transaction check."""
+    (SQLite: one placeholder per key) ``rows`` runs the queryset itself. A locking read
+    (``select_for_update``) passes ``locking=True``: the compiled SQL skips the
+    queryset's transaction check, so ``rows`` makes it (outside a transaction the lock
+    would end with the statement)."""
 
     # each argument gets its own stand-in: values in range of every integer field (Django
     # compiles an out-of-range value to an empty result); one that a constant parameter
     # of the query also has is found twice and refused (``_compile``)
     _STAND_IN = 32_111
 
-    def __init__(self, build):
+    def __init__(self, build, *, locking: bool = False):
         self.build = build
+        self.locking = locking
         self.model = None
         self._compiled: dict[str, tuple] = {}
 
@@ -362,13 +360,16 @@ class PreparedValues:
 
     def rows(self, *args) -> list[tuple]:
         """The rows of ``build(*args)`` as tuples, in its order, from the database the
-        queryset would read (``router.db_for_read``)."""
+        queryset would read (``router.db_for_read``; ``db_for_write`` when ``locking``)."""
         if self.model is None:
             self.model = self.build(*self._stand_ins(args)[1]).model
-        using = router.db_for_read(self.model)
+        # a locking read goes where the queryset would lock (``select_for_update``: for write)
+        using = (router.db_for_write if self.locking else router.db_for_read)(self.model)
         conn = connections[using]
         if conn.vendor != "postgresql":
             return list(self.build(*args).using(using))
+        if self.locking and conn.get_autocommit():  # as the SQL compiler refuses it
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         compiled = self._compiled.get(using)
         if compiled is None:
             compiled = self._compiled[using] = self._compile(using, args)

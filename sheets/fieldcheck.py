@@ -13,6 +13,11 @@ listed here makes ``ok`` False, and so does every doubt: the caller then runs th
 ``clean`` of every field, which gives the messages. ``ok`` never accepts a value
 that ``clean`` would refuse or change, so the result of an import is the same with or
 without it (the kinds' tests run both paths).
+
+``field_errors(fields, values)`` is ``Model.clean_fields`` over a dict of values instead
+of a model instance: the errors by field name (what ``clean_fields`` would raise, so a
+``ValidationError(errors)`` gives the same messages), the cleaned values written back —
+for the kinds that check a row as values and build no instance (the claims sheet).
 """
 from __future__ import annotations
 
@@ -38,6 +43,8 @@ def _validator_test(validator) -> Callable | None:
     if kind is v.MaxValueValidator and not callable(validator.limit_value):
         limit = validator.limit_value
         return lambda value: value <= limit
+    if kind is v.DecimalValidator:
+        return _decimal_test(validator.max_digits, validator.decimal_places)
     if kind is v.ProhibitNullCharactersValidator:
         return lambda value: "\x00" not in str(value)
     if kind is v.RegexValidator:
@@ -46,6 +53,31 @@ def _validator_test(validator) -> Callable | None:
         inverse = validator.inverse_match
         return lambda value: (search(str(value)) is None) is inverse
     return _called(validator)
+
+
+def _decimal_test(max_digits, places) -> Callable:
+    """``DecimalValidator(max_digits, places)`` as a predicate (its own arithmetic on
+    ``as_tuple``, without building an error per call)."""
+    whole = None if max_digits is None or places is None else max_digits - places
+
+    def test(value) -> bool:
+        _sign, digit_tuple, exponent = value.as_tuple()
+        if exponent in {"F", "n", "N"}:
+            return False
+        if exponent >= 0:
+            digits = len(digit_tuple) + (exponent if digit_tuple != (0,) else 0)
+            decimals = 0
+        elif -exponent > len(digit_tuple):
+            digits = decimals = -exponent
+        else:
+            digits, decimals = len(digit_tuple), -exponent
+        if max_digits is not None and digits > max_digits:
+            return False
+        if places is not None and decimals > places:
+            return False
+        return whole is None or digits - decimals <= whole
+
+    return test
 
 
 def _called(validator) -> Callable:
@@ -93,19 +125,17 @@ def _field_test(field: models.Field) -> Callable | None:
             return None  # grouped choices: let Django walk them
         choices = frozenset(key for key, _label in field.choices)
     refuse_empty = checked and not field.blank
-    empty = field.empty_values
+    text = types == (str,)  # of the exact types above only "" is an empty value
 
     def test(value) -> bool:
         if type(value) not in types:  # exact type: a subclass may convert (datetime → date)
             return False
         if finite and not value.is_finite():
             return False
-        if refuse_empty and value in empty:
-            return False
+        if text and not value:
+            return not refuse_empty and (choices is None or value in choices)  # validators skip ""
         if choices is not None and value not in choices:
             return False
-        if value in empty:  # run_validators skips empty values
-            return True
         for t in tests:
             if not t(value):
                 return False
@@ -124,10 +154,32 @@ def unchanged_checker(fields: Iterable[models.Field]) -> Callable[[dict], bool]:
         get = values.get
         for name, blank, empty, test in plan:
             value = get(name)
-            if blank and value in empty:
-                continue  # full_clean skips it
+            # full_clean skips an empty value of a blank field; a Decimal, a number, a date
+            # or a bool is never empty, so it is not compared with each empty value
+            if blank and (value is None or (type(value) not in _NEVER_EMPTY and value in empty)):
+                continue
             if test is None or not test(value):
                 return False
         return True
 
     return ok
+
+
+_NEVER_EMPTY = frozenset({Decimal, int, bool, date, datetime})
+
+
+def field_errors(fields: Iterable[models.Field], values: dict) -> dict[str, list]:
+    """``Model.clean_fields`` over ``values`` (attname → value; module docstring): each
+    field's ``clean`` (an empty value of a blank field skipped), the cleaned value written
+    back into ``values``; returns the errors by field name ({} when none)."""
+    errors = {}
+    for field in fields:
+        name = field.attname
+        value = values.get(name)
+        if field.blank and value in field.empty_values:
+            continue
+        try:
+            values[name] = field.clean(value, None)
+        except ValidationError as exc:
+            errors[field.name] = exc.error_list
+    return errors

@@ -13,16 +13,26 @@ coverage on the service date, given layers only for schemes held); the settlemen
 number is checked in bulk against the file and the database (key = (医疗机构,
 结算单号): the same row again is 无变化, a different row with that key an error).
 docs/spreadsheets.md lists the columns.
+
+A row is checked as values (issue 17 §3: a ``Claim`` per row and its ``full_clean`` were
+half of a row's time): a ``ClaimDraft`` carries what the service checks read, the
+persons and their enrollments of a chunk are read as values (``fetch.enrollments_of_years``),
+the fields' own checks run on the row's dict of columns (``sheets.fieldcheck``: the
+messages of ``Claim.full_clean``), and that dict is what ``write`` inserts.
 """
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
-from claims import batch, selectors, services
+from claims import batch, fetch, services
 from claims.models import Claim, GivenLayer, Hospital
 from claims.sheet_kinds.columns import (
     AMOUNTS,
@@ -57,33 +67,122 @@ from policies import codes
 from policies.lookups import RegionLookup
 from policies.masking import mask_for_user_or_system, masked_id, masked_name
 from policies.models import ChronicDisease
-from sheets.bulk_sql import insert_history, insert_values
-from sheets.fieldcheck import unchanged_checker
+from sheets.bulk_sql import InArray, insert_history, insert_values
+from sheets.fieldcheck import field_errors, unchanged_checker
 from sheets.parsing import normalise_text, parse_bool, parse_date, parse_decimal, text
 from sheets.registry import Column, SheetKind, register
 from sheets.report import messages_by_field
 
 _EXCLUDED = ["person", "region", "hospital", "disease", "created_by"]  # checked by the kind itself
-_EVERY_FIELD = [f.name for f in Claim._meta.concrete_fields]
-_CLAIM_FIELDS_PASS = unchanged_checker(f for f in Claim._meta.concrete_fields
-                                       if f.name not in _EXCLUDED and not f.generated)
+# the fields Claim.full_clean(exclude=_EXCLUDED) cleans (Claim.clean is Model's: nothing)
+_CLEANED = [f for f in Claim._meta.concrete_fields if f.name not in _EXCLUDED and not f.generated]
+# the columns of a new claim that the sheet does not fill, as Claim() leaves them; the
+# status as its plain value, "draft" (录入), not the enum member, so that the fields'
+# quick check (sheets.fieldcheck: exact types) passes it
+_NEW_CLAIM = {f.attname: f.get_default() for f in Claim._meta.concrete_fields
+              if not f.primary_key and not (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))}
+_NEW_CLAIM["status"] = Claim.Status.DRAFT.value
+# the plain values of a draft, stored as they are
+_VALUES = ("claim_type", "service_date", "discharge_date", "settlement_no", "location", "filed", *AMOUNTS,
+           "major_disease", "special_b", "delivery_mode", "drug_list", "drug_class", "accepted_on",
+           "offline_review", "note", "year", "review_due_date")
+# The fields' quick check (Claim.full_clean's common path) of a row runs over the columns
+# the row sets; the others hold _NEW_CLAIM's constants, checked once here (a field's
+# check reads its own value only). Should they ever fail, every row checks every field.
+_SET_BY_ROW = frozenset({*_VALUES, "person_id", "region_id", "hospital_id", "disease_id", "created_by_id"})
+_CONSTANTS_PASS = unchanged_checker(f for f in _CLEANED if f.attname not in _SET_BY_ROW)(_NEW_CLAIM)
+_CLAIM_FIELDS_PASS = unchanged_checker(f for f in _CLEANED if f.attname in _SET_BY_ROW or not _CONSTANTS_PASS)
 
 
-def _insert_instances(model, objs, now) -> list[dict]:
-    """INSERT unsaved instances (``bulk_sql.insert_values``: ``auto_now`` fields get
-    ``now``); each instance gets its key. Returns the rows written (for the history)."""
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    auto = [f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
-    names = [f.attname for f in fields if f.attname not in auto]
-    rows = [{name: getattr(obj, name) for name in names} for obj in objs]
-    insert_values(model, rows, now=now)
-    pk = model._meta.pk.attname
-    for obj, row in zip(objs, rows, strict=True):
-        setattr(obj, pk, row[pk])
-        for name in auto:
-            setattr(obj, name, row[name])
-        obj._state.adding = False
-    return rows
+class SheetPerson(NamedTuple):
+    """A registered person as the sheet reads it (values, no model instance): what the
+    row checks and the service checks read of ``claim.person``."""
+
+    pk: int
+    document_type: str
+    document_number: str
+    name: str
+
+
+@dataclass(slots=True)
+class ClaimDraft:
+    """One row of the sheet as the claim it would enter, in values: the attributes that
+    ``services.claim_derive``/``claim_validate`` and ``selectors.review_due_date`` read
+    and fill of a ``Claim`` (``person``/``region``/``hospital``/``disease`` and their
+    ``*_id``), without a model instance per row. Not frozen: ``claim_derive`` fills
+    the derived fields in place, as it does on a ``Claim``."""
+
+    person: SheetPerson
+    region: object  # policies.Region or None until derived
+    hospital: Hospital
+    claim_type: str
+    service_date: date
+    discharge_date: date | None
+    settlement_no: str
+    location: str
+    filed: bool
+    total: Decimal
+    out_of_catalog: Decimal
+    class_b_copay: Decimal
+    compliant: Decimal | None
+    tcm_compliant: Decimal
+    special_drug: Decimal
+    drug_class_a: Decimal
+    drug_class_b: Decimal
+    class_b_items: Decimal | None
+    out_of_catalog_controlled: Decimal
+    major_disease: str
+    special_b: bool
+    delivery_mode: str
+    drug_list: str
+    drug_class: str
+    accepted_on: date | None
+    offline_review: bool
+    note: str
+    disease: object = None  # policies.ChronicDisease
+    year: int | None = None
+    review_due_date: date | None = None
+
+    @property
+    def person_id(self) -> int:
+        return self.person.pk
+
+    @property
+    def region_id(self) -> int | None:
+        return None if self.region is None else self.region.pk
+
+    @property
+    def hospital_id(self) -> int | None:
+        return None if self.hospital is None else self.hospital.pk
+
+    @property
+    def disease_id(self) -> int | None:
+        return None if self.disease is None else self.disease.pk
+
+    def values(self, created_by_id) -> dict:
+        """The row of the new claim (attname → value; ``bulk_sql.insert_values`` adds the
+        key and the time of entry)."""
+        row = dict(_NEW_CLAIM)
+        for name in _VALUES:
+            row[name] = getattr(self, name)
+        row.update(person_id=self.person.pk, region_id=self.region_id, hospital_id=self.hospital_id,
+                   disease_id=self.disease_id, created_by_id=created_by_id)
+        return row
+
+# what a recorded claim is compared on (a row whose settlement number it holds)
+_RECORDED = tuple(dict.fromkeys(("id", "hospital_id", "settlement_no", "person_id", "region_id", "disease_id",
+                                  "accepted_on", "service_date", "status", *COMPARED)))
+
+
+class _Recorded(NamedTuple("_Recorded", [(name, object) for name in (*_RECORDED, "person_name")])):
+    """A stored claim read as the values of ``_RECORDED`` and its person's name."""
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+_GIVEN_KEYS = [(kind, {part: given_key(kind, part) for part in GIVEN_PARTS}) for kind in GIVEN_NAMES]
 
 
 @register
@@ -187,7 +286,8 @@ class ClaimSheet(SheetKind):
         for disease in ChronicDisease.objects.all():
             for value in (disease.code, disease.name):
                 diseases.setdefault((disease.region_id, normalise_text(value).lower()), disease)
-        ctx.state.update(seen={}, diseases=diseases)
+        ctx.state.update(seen={}, diseases=diseases, today=timezone.localdate(),
+                         user_id=getattr(ctx.user, "pk", None))
         if ctx.writing:
             self.imported_ids = []
 
@@ -216,9 +316,9 @@ class ClaimSheet(SheetKind):
     def _load(self, ctx, rows) -> dict:
         """What the rows of a chunk need, in a fixed number of queries (the service checks
         of a new claim then read the person's enrollments)."""
-        numbers = {row["document_number"] for row in rows}
-        persons = {(p.document_type, p.document_number): p
-                   for p in Person.objects.filter(document_number__in=numbers)}
+        numbers = sorted({row["document_number"] for row in rows})
+        persons = {(p.document_type, p.document_number): p for p in map(SheetPerson._make, Person.objects.filter(
+            InArray(F("document_number"), numbers)).values_list("pk", "document_type", "document_number", "name"))}
         visible = None
         if not ctx.sees_all and persons:
             visible = set(persons_visible_to(ctx.user, Person.objects.filter(
@@ -235,21 +335,22 @@ class ClaimSheet(SheetKind):
                 by_hospital[hospital.pk].add(row["settlement_no"])
         for hospital_id, values in by_hospital.items():
             q |= Q(hospital_id=hospital_id, settlement_no__in=values)
-        recorded = {(c.hospital_id, c.settlement_no): c
-                    for c in Claim.objects.filter(q).select_related("person", "disease")}
+        recorded = {}
+        for values in Claim.objects.filter(q).values_list(*_RECORDED, "person__name"):  # values: no instance per claim
+            claim = _Recorded._make(values)
+            recorded[claim.hospital_id, claim.settlement_no] = claim
         given = defaultdict(dict)
         for layer in GivenLayer.objects.filter(claim__in=[c.pk for c in recorded.values()]):
             given[layer.claim_id][layer.scheme_kind] = (layer.paid, layer.deductible, layer.over_cap)
-        enrollments = selectors.enrollments_by_person({p.pk for p in persons.values()},
-                                                      {row["service_date"].year for row in rows})
+        enrollments, suspensions = fetch.enrollments_of_years([p.pk for p in persons.values()],
+                                                              {row["service_date"].year for row in rows})
         return dict(persons=persons, visible=visible, hospitals=hospitals, recorded=recorded, given=given,
-                    enrollments=enrollments)
+                    enrollments=enrollments, suspensions=suspensions)
 
     def _given(self, ctx, row) -> list[dict] | None:
         """The row's given layers; None (reported) when a part is given without 支付."""
         layers, ok = [], True
-        for kind in GIVEN_NAMES:
-            keys = {part: given_key(kind, part) for part in GIVEN_PARTS}
+        for kind, keys in _GIVEN_KEYS:
             if keys["paid"] not in row.filled:
                 for part in ("deductible", "over_cap"):
                     if keys[part] in row.filled:
@@ -297,18 +398,19 @@ class ClaimSheet(SheetKind):
         given = self._given(ctx, row)
         if given is None:
             return None
-        claim = Claim(
-            person=person, region=row["region"], claim_type=row["claim_type"],
-            service_date=row["service_date"], discharge_date=row["discharge_date"], hospital=hospital,
-            settlement_no=row["settlement_no"], location=row["location"], filed=row["filed"],
-            **{name: row[name] for name in AMOUNTS},
-            major_disease=row["major_disease"], special_b=row["special_b"],
-            delivery_mode=row["delivery_mode"], drug_list=row["drug_list"], drug_class=row["drug_class"],
-            accepted_on=row["accepted_on"], offline_review=row["offline_review"], note=row["note"],
-            created_by=ctx.user)
+        values = row.values
+        claim = ClaimDraft(
+            person=person, region=values["region"], hospital=hospital, claim_type=values["claim_type"],
+            service_date=values["service_date"], discharge_date=values["discharge_date"],
+            settlement_no=values["settlement_no"], location=values["location"], filed=values["filed"],
+            **{name: values[name] for name in AMOUNTS},
+            major_disease=values["major_disease"], special_b=values["special_b"],
+            delivery_mode=values["delivery_mode"], drug_list=values["drug_list"],
+            drug_class=values["drug_class"], accepted_on=values["accepted_on"],
+            offline_review=values["offline_review"], note=values["note"])
         enrollments = data["enrollments"].get((person.pk, row["service_date"].year), [])
         try:
-            services.claim_derive(claim, enrollments=enrollments)
+            services.claim_derive(claim, enrollments=enrollments, today=ctx.state["today"])
         except ValidationError as exc:
             self._report(ctx, row, exc, given)
             return None
@@ -326,17 +428,21 @@ class ClaimSheet(SheetKind):
         if recorded is not None:
             return self._check_recorded(ctx, data, row, claim, given, recorded)
         try:
-            services.claim_validate(claim=claim, given=given, check_duplicate=False, enrollments=enrollments)
+            services.claim_validate(claim=claim, given=given, check_duplicate=False, enrollments=enrollments,
+                                    suspensions=data["suspensions"])
             claim.review_due_date = services.selectors.review_due_date(claim)
-            # the fields' checks are skipped when every value would pass them unchanged
-            # (sheets.fieldcheck); Claim.clean runs either way
-            exclude = _EVERY_FIELD if _CLAIM_FIELDS_PASS(claim.__dict__) else _EXCLUDED
-            claim.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+            # Claim.full_clean(exclude=_EXCLUDED) on the row's values: the fields' checks
+            # are skipped when every value would pass them unchanged (sheets.fieldcheck)
+            values = claim.values(ctx.state["user_id"])
+            if not _CLAIM_FIELDS_PASS(values):
+                errors = field_errors(_CLEANED, values)
+                if errors:
+                    raise ValidationError(errors)
         except ValidationError as exc:
             self._report(ctx, row, exc, given)
             return None
         ctx.count("created")
-        return claim, given
+        return values, given
 
     def _check_recorded(self, ctx, data, row, claim, given, recorded):
         """A settlement number already recorded at the hospital: 无变化 when the row equals
@@ -365,7 +471,7 @@ class ClaimSheet(SheetKind):
             return None
         columns = "、".join(self.header(k) for k in differ)
         ctx.error(row, "settlement_no", (
-            f"{claim.hospital.name}已登记结算单号“{claim.settlement_no}”（参保人 {mask_for_user_or_system(ctx.user, 'name', recorded.person.name)}，"
+            f"{claim.hospital.name}已登记结算单号“{claim.settlement_no}”（参保人 {mask_for_user_or_system(ctx.user, 'name', recorded.person_name)}，"
             f"就诊日期 {recorded.service_date.isoformat()}，状态 {STATUSES[recorded.status]}），"
             f"与本行不一致（{columns}），不能重复登记"))
         return None
@@ -376,15 +482,15 @@ class ClaimSheet(SheetKind):
         """The checked sheets and their given layers, with their history rows, through
         ``sheets.bulk_sql`` (COPY on PostgreSQL): Django's ``bulk_create`` compiled every
         value of every row and cost more than the checks."""
-        claims = [claim for claim, _g in planned]
+        rows = [values for values, _given in planned]
         now = timezone.now()
-        rows = _insert_instances(Claim, claims, now)
+        insert_values(Claim, rows, now=now)
         insert_history(Claim, rows, user=ctx.user, reason=CHANGE_REASON, when=now, created=True)
-        layers = [GivenLayer(claim=claim, **layer) for claim, given in planned for layer in given]
+        layers = [{"claim_id": values["id"], **layer} for values, given in planned for layer in given]
         if layers:
-            insert_history(GivenLayer, _insert_instances(GivenLayer, layers, now), user=ctx.user,
-                           reason=CHANGE_REASON, when=now, created=True)
-        self.imported_ids.extend(claim.pk for claim in claims)
+            insert_values(GivenLayer, layers, now=now)
+            insert_history(GivenLayer, layers, user=ctx.user, reason=CHANGE_REASON, when=now, created=True)
+        self.imported_ids.extend(values["id"] for values in rows)
 
     def settle_imported(self, user):
         """结算 the claims created by the last import, in this process (``claims.batch``)."""

@@ -428,7 +428,7 @@ def test_huge_amounts_in_xlsx_number_cells_of_the_claims_sheet(tmp_path, ex2_per
 
 def test_claims_import_reads_the_database_per_chunk_not_per_row(tmp_path, hospitals, dj_clerk):
     """issue 17: the enrollments behind each row's region and coverage checks are read for
-    the whole chunk (``selectors.enrollments_by_person``), not per row — the sheet took
+    the whole chunk (``fetch.enrollments_of_years``), not per row — the sheet took
     ≈ 27 ms a row. The queries of 2 and of 6 rows are the same."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -444,3 +444,28 @@ def test_claims_import_reads_the_database_per_chunk_not_per_row(tmp_path, hospit
         counts.append(len(queries))
     assert counts[1] == counts[2], counts
     assert Claim.objects.count() == 9 and Claim.history.count() == 9
+
+
+def test_a_field_check_refusal_gives_the_message_of_full_clean(tmp_path, ex2_person, dj_clerk):
+    """issue 17 §3: a row is checked as values (``ClaimDraft``); a value the fields' quick
+    check cannot pass goes through the fields' own ``clean`` (``fieldcheck.field_errors``)
+    and is reported with Django's message, as ``Claim.full_clean`` reported it."""
+    from django.core.exceptions import ValidationError
+
+    long_no = "Z" * 61
+    rows = [claim_row(ex2_person, "OK-1"), claim_row(ex2_person, long_no)]
+    result = kind_import("claims", write_csv(tmp_path / "c.csv", CLAIM_HEADER, rows), dj_clerk)
+    with pytest.raises(ValidationError) as expected:
+        Claim._meta.get_field("settlement_no").clean(long_no, None)
+    assert errors_of(result) == {(3, "医院结算单号"): expected.value.messages[0]}
+    assert not result.written and not Claim.objects.exists()
+
+
+def test_new_claims_are_stored_as_draft_and_take_the_quick_field_checks(tmp_path, ex2_person, dj_clerk):
+    from claims.sheet_kinds import claims as sheet
+
+    assert sheet._CONSTANTS_PASS  # the columns a row does not set pass the fields' checks once
+    result = kind_import("claims", write_csv(tmp_path / "c.csv", CLAIM_HEADER,
+                                             [claim_row(ex2_person, "D-1")]), dj_clerk)
+    assert result.ok, result.errors
+    assert Claim.objects.values_list("status", flat=True).get() == "draft"

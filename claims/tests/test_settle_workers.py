@@ -20,6 +20,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -30,6 +31,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 
+from claims import batch
 from claims.batch import claims_settle_batch, claims_settle_start, plan_chunks
 from claims.models import Claim, ClaimDocument, ClaimLayer
 from jobs import runner
@@ -348,3 +350,43 @@ def test_a_part_delivered_twice_settles_and_counts_once(loaded_policies, monkeyp
         claim.refresh_from_db()
         assert claim.settlement_version == 1
         assert list(claim.history.values_list("history_change_reason", flat=True)).count("批量结算") == 1
+
+
+def test_two_threads_store_what_one_thread_stores(loaded_policies, monkeypatch):
+    """Twins settled by ``claims_settle_batch`` one chunk after the other and by two
+    threads each on its own connection (``batch.THREADS``, PostgreSQL outside a
+    transaction), one person per chunk: the same stored claims, lines, checklists and
+    history; the progress callback sees every claim."""
+    serial, shared, serial_claims, shared_claims = twins(4)
+    monkeypatch.setattr(batch, "THREADS", 1)
+    one = claims_settle_batch(claims=Claim.objects.filter(person__in=serial), acting_user=None, chunk_persons=1)
+    monkeypatch.setattr(batch, "THREADS", 2)
+    threads, seen = set(), []
+    real = batch.settle_chunk
+
+    def settle_chunk(*args, **kwargs):
+        threads.add(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "settle_chunk", settle_chunk)
+    two = claims_settle_batch(claims=Claim.objects.filter(person__in=shared), acting_user=None, chunk_persons=1,
+                              progress=seen.append)
+    assert (one.settled, one.persons, one.failed) == (two.settled, two.persons, two.failed) == (12, 4, [])
+    assert sum(seen) == 12 and threading.current_thread().name not in threads and len(threads) >= 1
+    assert stored(shared_claims) == stored(serial_claims)
+
+
+def test_a_thread_error_is_raised_after_the_threads_end(loaded_policies, monkeypatch):
+    """A chunk failing in a thread stops the threads and is raised in the caller."""
+    persons = [dianjiang_person(tier=1) for _ in range(3)]
+    for i, p in enumerate(persons):
+        outpatient(p, "100", no=f"E-{i}")
+    monkeypatch.setattr(batch, "THREADS", 2)
+
+    def settle_chunk(*args, **kwargs):
+        raise RuntimeError("chunk failed")
+
+    monkeypatch.setattr(batch, "settle_chunk", settle_chunk)
+    with pytest.raises(RuntimeError, match="chunk failed"):
+        claims_settle_batch(claims=Claim.objects.filter(person__in=persons), acting_user=None, chunk_persons=1)
+    assert not [t for t in threading.enumerate() if t.name.startswith("settle-")]

@@ -46,7 +46,7 @@ from policies import models as pm
 from policies.dashboard import dashboard_figures_changed
 from policies.lookups import RegionLookup
 from policies.masking import mask_for_user_or_system, masked_id, masked_name
-from sheets.bulk_sql import InArray, insert_history_of_new, insert_values
+from sheets.bulk_sql import InArray, insert_history_stored, insert_values
 from sheets.parsing import number_text, parse_bool, parse_date, parse_decimal, parse_int, text
 from sheets.registry import Column, SheetKind, register
 
@@ -483,7 +483,7 @@ class PaymentSheet(SheetKind):
         old = [e for created, e, _p in planned if not created]
         if new:
             ids = insert_values(Enrollment, new, now=now)
-            insert_history_of_new(Enrollment, ids, user=ctx.user, reason=None, when=now)
+            insert_history_stored(Enrollment, ids, user=ctx.user, reason=None, when=now, created=True)
             person_regions_add(person_ids={e["person_id"] for e in new})  # visibility rows
         if old:
             bulk_update_with_history(old, Enrollment, fields=[
@@ -496,7 +496,7 @@ class PaymentSheet(SheetKind):
         payment_ids = insert_values(Payment, payments, now=now)
         for region_id, year in {p["_ledger"][:2] for p in payments}:  # 缴费收入, 参保率
             dashboard_figures_changed(region_id=region_id, year=year)
-        insert_history_of_new(Payment, payment_ids, user=ctx.user, reason=None, when=now)
+        insert_history_stored(Payment, payment_ids, user=ctx.user, reason=None, when=now, created=True)
         ledger.contributions_write(({  # 缴费到账, as postings.contribution books each
             "payment_id": p["id"], "scheme_id": p["scheme_id"], "region_id": p["_ledger"][0],
             "year": p["_ledger"][1], "person_id": p["_ledger"][2], "self_paid": p["self_paid"],

@@ -24,7 +24,7 @@ from enrollment.sheet_kinds.columns import (
 )
 from policies.lookups import RegionLookup
 from policies.masking import masked_bank_account, masked_birth_date, masked_id, masked_name, masked_phone
-from sheets.bulk_sql import InArray, insert_history_of_new, insert_values
+from sheets.bulk_sql import InArray, insert_history_stored, insert_values
 from sheets.fieldcheck import unchanged_checker
 from sheets.parsing import number_text, parse_bool, parse_date, text
 from sheets.registry import Column, SheetKind, register
@@ -240,7 +240,7 @@ class PersonSheet(SheetKind):
         new_ids = []
         if new:
             new_ids = insert_values(Person, new, now=now)  # completes the dicts (defaults, times, id)
-            insert_history_of_new(Person, new_ids, user=ctx.user, reason=None, when=now)
+            insert_history_stored(Person, new_ids, user=ctx.user, reason=None, when=now, created=True)
         if updates:
             fields = sorted({f for _op, _p, changed in updates for f in changed} | {"updated_at"})
             objs = []

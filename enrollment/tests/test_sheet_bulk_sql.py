@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from enrollment.models import Person
-from sheets.bulk_sql import InArray, insert_history, insert_history_of_new, insert_values
+from sheets.bulk_sql import InArray, insert_history, insert_history_stored, insert_values
 from sheets.engine import parse_rows
 from sheets.parsing import parse_decimal, parse_int
 from sheets.registry import Column, SheetKind
@@ -42,8 +42,8 @@ def test_insert_values_returns_keys_and_stores_defaults():
     assert more[0] > max(ids)
 
 
-def test_history_of_new_is_the_history_of_the_values():
-    """``insert_history_of_new`` (INSERT … SELECT by the database) writes the rows
+def test_history_stored_is_the_history_of_the_values():
+    """``insert_history_stored`` (INSERT … SELECT by the database) writes the rows
     ``insert_history(created=True)`` writes from the values: same tracked values, date,
     user, reason and type; consecutive keys or not."""
     from django.contrib.auth import get_user_model
@@ -56,9 +56,9 @@ def test_history_of_new_is_the_history_of_the_values():
         insert_history(Person, by_values, user=user, reason="导入", when=now, created=True)
         by_sql = [_person(5, phone="13800001234"), _person(7)]
         ids = insert_values(Person, by_sql, now=now)
-        assert insert_history_of_new(Person, ids, user=user, reason="导入", when=now) == 2
+        assert insert_history_stored(Person, ids, user=user, reason="导入", when=now, created=True) == 2
         gap = insert_values(Person, [_person(9), _person(11), _person(13)], now=now)
-        assert insert_history_of_new(Person, [gap[0], gap[2]], user=None, reason=None, when=now) == 2
+        assert insert_history_stored(Person, [gap[0], gap[2]], user=None, reason=None, when=now, created=True) == 2
 
     def shown(pk):
         row = Person.history.model.objects.filter(id=pk).values().get()

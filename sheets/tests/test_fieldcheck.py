@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, MinValueValidator, RegexValidator
 from django.db import models
 
-from sheets.fieldcheck import unchanged_checker
+from sheets.fieldcheck import field_errors, unchanged_checker
 
 
 def _field(name, field):
@@ -86,3 +86,36 @@ def test_other_validators_are_called():
 def test_a_field_of_another_type_sends_the_row_to_django():
     field = _field("ip", models.GenericIPAddressField())
     assert not unchanged_checker([field])({"ip": "127.0.0.1"})
+
+
+def _clean_fields(values: dict):
+    """What ``Model.clean_fields`` does with ``values`` over FIELDS: (errors, cleaned)."""
+    errors, cleaned = {}, dict(values)
+    for field in FIELDS:
+        value = values.get(field.attname)
+        if field.blank and value in field.empty_values:
+            continue
+        try:
+            cleaned[field.attname] = field.clean(value, None)
+        except ValidationError as exc:
+            errors[field.name] = [e.message % (e.params or {}) for e in exc.error_list]
+    return errors, cleaned
+
+
+@pytest.mark.parametrize("name", [f.name for f in FIELDS])
+def test_field_errors_gives_what_clean_fields_gives(name):
+    for value in VALUES[name]:
+        values = {**GOOD, name: value}
+        expected_errors, expected_values = _clean_fields(values)
+        errors = field_errors(FIELDS, values)
+        assert ValidationError(errors).message_dict == (ValidationError(expected_errors).message_dict
+                                                        if expected_errors else {}), value
+        assert values == expected_values, value
+
+
+def test_decimal_digits_checked_as_django_does():
+    field = _field("money", models.DecimalField(max_digits=5, decimal_places=2))
+    ok = unchanged_checker([field])
+    for value in [Decimal("123.45"), Decimal("1234.5"), Decimal("0.001"), Decimal("1E+3"), Decimal("0E+5"),
+                  Decimal("0"), Decimal("-999.99"), Decimal("1.50"), Decimal("1.500"), Decimal("0.00")]:
+        assert ok({"money": value}) == _clean_unchanged(field, value), value
