@@ -20,14 +20,21 @@ import's writer process, on PostgreSQL, is reported apart: ``RUSAGE_CHILDREN``):
     after the persons and payments imports (which it reports too, for rows/s side by
     side) and a one-row hospitals import (untimed).
 
+Each run also reports the CPU of its PostgreSQL backends (``server``: the server is local,
+read from ``/proc/<backend pid>/stat``; ``ServerCpu``), so that process + server CPU can
+be compared when the shared machine's load makes wall times waits for a core. With
+``--copy-bare`` (``COPY_BARE=1``) the COPY floor is the bare COPY alone: the persons'
+birth date and sex cut out of the number without any check, no other rows.
+
 The files carry codes in the coded columns (``resident``, ``wechat``, ``500231``) so
 that the peer, which has no code tables, stores the same values; ours accepts codes and
 Chinese names alike. The database named by ``DATABASE_URL`` (default: a temporary
 SQLite file) is migrated and loaded with the policy fixtures; the enrollment tables are
-emptied before each run (on PostgreSQL then ``VACUUM ANALYZE``d). Never point it at a database whose persons you want to keep.
+emptied before each run (on PostgreSQL by ``TRUNCATE``, then ``ANALYZE``d). Never point it at a database whose persons you want to keep.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/medins_bench \
         .venv/bin/python bench/import_bench.py --n 100000 [--peer-n 10000] [--runs ours,peer,copy]
+    DATABASE_URL=… .venv/bin/python bench/import_bench.py --n 100000 --rounds 3 [--copy-bare]
     DATABASE_URL=… .venv/bin/python bench/import_bench.py --n 40000 --runs claims [--claims-n 40000]
     .venv/bin/python bench/import_bench.py --memory 1000000   # streaming check (dry run, import)
 """
@@ -119,6 +126,7 @@ def _setup_django():
     import django
 
     django.setup()
+    SERVER.install()
 
 
 def prepare_db() -> None:
@@ -135,29 +143,94 @@ def prepare_db() -> None:
     from django.db import connection
 
     from claims.models import Claim, GivenLayer, Hospital
+    from enrollment.models import PersonRegion
     from ledger.models import Entry, Journal
 
-    if connection.vendor == "postgresql":  # the ledger refuses DELETE (append-only), not TRUNCATE
+    models = [(Entry, Journal), (PersonRegion,), (GivenLayer, Claim, Hospital), (Payment, Enrollment, Person)]
+    tables = [m._meta.db_table for group in models for m in group]
+    tables += [m.history.model._meta.db_table for group in models[2:] for m in group]
+    if connection.vendor == "postgresql":
+        # TRUNCATE (the ledger refuses DELETE: append-only): no dead rows, no per-row
+        # triggers, the tables' files emptied at once; CASCADE empties the rows that
+        # refer to them (identities, registrations, claim lines …)
+        q = connection.ops.quote_name
         with connection.cursor() as cursor:
-            cursor.execute("TRUNCATE ledger_entry, ledger_journal CASCADE")
+            cursor.execute(f"TRUNCATE {', '.join(q(t) for t in tables)} CASCADE")
+            for table in tables:  # no stale statistics from the last run
+                cursor.execute(f"ANALYZE {q(table)}")
     else:
-        for model in (Entry, Journal):
-            model.objects.all()._raw_delete(model.objects.db)
-    from enrollment.models import PersonRegion
+        for group in models:
+            for model in group:
+                if hasattr(model, "history"):
+                    model.history.all()._raw_delete(model.history.db)
+                model.objects.all()._raw_delete(model.objects.db)
 
-    PersonRegion.objects.all()._raw_delete(PersonRegion.objects.db)  # the persons' visibility rows
-    tables = [PersonRegion._meta.db_table]
-    for model in (GivenLayer, Claim, Hospital):
-        model.history.all()._raw_delete(model.history.db)
-        model.objects.all()._raw_delete(model.objects.db)
-    for model in (Payment, Enrollment, Person):
-        model.history.all()._raw_delete(model.history.db)
-        model.objects.all()._raw_delete(model.objects.db)
-        tables += [model.history.model._meta.db_table, model._meta.db_table]
-    if connection.vendor == "postgresql":  # no dead rows or stale statistics from the last run
-        with connection.cursor() as cursor:
-            for table in tables:
-                cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(table)}")
+
+class ServerCpu:
+    """CPU seconds (user + system) of the PostgreSQL backends of this process's
+    connections, the writer thread's included, between ``begin()`` and ``end()``. The
+    server is local, so each backend's ``/proc/<pid>/stat`` is read: at ``begin`` (or
+    when a connection opens after it) and just before each connection closes (a backend
+    ends with its connection) or at ``end``. pg_stat_statements is not installed (it
+    needs ``shared_preload_libraries``), and its times are wall times anyway."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self):
+        self.started: dict[int, float] = {}
+        self.total = 0.0
+        self.active = False
+
+    @classmethod
+    def read(cls, pid: int) -> float | None:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:  # not local, or gone
+            return None
+        return (int(fields[11]) + int(fields[12])) / cls.TICK  # utime, stime
+
+    def install(self) -> None:
+        from django.db.backends.postgresql.base import DatabaseWrapper
+        from django.db.backends.signals import connection_created
+
+        tracker, close = self, DatabaseWrapper.close
+
+        def closing(wrapper):
+            if wrapper.connection is not None:
+                tracker._stop(wrapper.connection.info.backend_pid)
+            close(wrapper)
+
+        DatabaseWrapper.close = closing
+        connection_created.connect(lambda sender, connection, **kw: self._start(connection), weak=False)
+
+    def _start(self, wrapper) -> None:
+        if self.active and wrapper.vendor == "postgresql":
+            pid = wrapper.connection.info.backend_pid
+            self.started[pid] = self.read(pid) or 0.0
+
+    def _stop(self, pid: int) -> None:
+        if pid in self.started:
+            start, now = self.started.pop(pid), self.read(pid)
+            if now is not None:
+                self.total += now - start
+
+    def begin(self) -> None:
+        from django.db import connections
+
+        self.active, self.total, self.started = True, 0.0, {}
+        for wrapper in connections.all(initialized_only=True):
+            if wrapper.vendor == "postgresql" and wrapper.connection is not None:
+                self._start(wrapper)
+
+    def end(self) -> float:
+        for pid in list(self.started):
+            self._stop(pid)
+        self.active = False
+        return self.total
+
+
+SERVER = ServerCpu()
 
 
 def _fresh_statistics() -> None:
@@ -182,16 +255,18 @@ def run_ours(kind: str, path: str, dry_run: bool = False) -> dict:
         import cProfile
         profiler = cProfile.Profile()
         profiler.enable()
+    SERVER.begin()
     started, cpu = time.perf_counter(), time.process_time()
     result = run_import(get_kind(kind), path, user=None, dry_run=dry_run,
                         parallel=os.environ.get("IMPORT_PARALLEL", "1") == "1")
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    server = SERVER.end()
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(os.environ["IMPORT_PROFILE"])
     if not result.ok:
         raise SystemExit(f"import failed: {[str(e) for e in result.errors[:5]]}")
-    return {"rows": result.rows, "seconds": seconds, "cpu": cpu, "counts": result.counts}
+    return {"rows": result.rows, "seconds": seconds, "cpu": cpu, "server_cpu": server, "counts": result.counts}
 
 
 def _peer_resources():
@@ -270,8 +345,10 @@ def run_copy(kind: str, path: str) -> dict:
     if connection.vendor != "postgresql":
         raise SystemExit("COPY needs PostgreSQL")
     now = timezone.now()
+    bare = copy_bare()
+    SERVER.begin()
     started, cpu = time.perf_counter(), time.process_time()
-    rows, ledger_seconds, other_seconds = 0, 0.0, 0.0
+    rows, ledger_seconds, other_seconds, extra_server = 0, 0.0, 0.0, 0.0
     with connection.cursor() as cursor, open(path, encoding="utf-8") as handle:
         reader = csv.reader(handle)
         next(reader)
@@ -284,8 +361,12 @@ def run_copy(kind: str, path: str) -> dict:
                     "bank_account_number, bank_place, note, created_at, updated_at")
             with raw.copy(f"COPY enrollment_person ({cols}) FROM STDIN") as copy:
                 for number, name, category, _h, _r, phone in reader:
-                    info = check_document("id_card", number)  # the derivation only
-                    copy.write_row(("id_card", number, name, info.sex, info.birth_date, phone, region, region,
+                    if bare:  # birth date and sex cut out of the number: no check at all
+                        sex, birth = "male" if int(number[16]) % 2 else "female", number[6:14]
+                    else:
+                        info = check_document("id_card", number)  # the derivation only
+                        sex, birth = info.sex, info.birth_date
+                    copy.write_row(("id_card", number, name, sex, birth, phone, region, region,
                                     category, False, False, False, False, "", "", "", "", "", now, now))
                     rows += 1
         else:
@@ -313,6 +394,12 @@ def run_copy(kind: str, path: str) -> dict:
                     copy.write_row((enrollment_ids[person_ids[row[0]]], plan_year.scheme_id, row[6], row[7],
                                     row[8], row[5], row[9], "", "self", row[10], "central", True, "", now))
                     rows += 1
+        bare_seconds, bare_cpu = time.perf_counter() - started, time.process_time() - cpu
+        server = SERVER.end()
+        if bare:
+            return {"rows": rows, "seconds": bare_seconds, "cpu": bare_cpu, "server_cpu": server}
+        SERVER.begin()
+        if kind == "payments":
             # the 缴费到账 journal and its entries per payment, which ours also writes
             # (reported apart: "ledger_seconds", not in "seconds")
             ledger_started = time.perf_counter()
@@ -349,9 +436,17 @@ def run_copy(kind: str, path: str) -> dict:
                        "UNION SELECT id, residence_region_id FROM enrollment_person "
                        "WHERE residence_region_id IS NOT NULL ON CONFLICT DO NOTHING")
         other_seconds = time.perf_counter() - other_started
-    seconds = time.perf_counter() - started
-    return {"rows": rows, "seconds": seconds - ledger_seconds - other_seconds, "ledger_seconds": ledger_seconds,
-            "other_seconds": other_seconds, "cpu": time.process_time() - cpu}
+        extra_server = SERVER.end()
+    return {"rows": rows, "seconds": bare_seconds, "ledger_seconds": ledger_seconds,
+            "other_seconds": other_seconds, "cpu": bare_cpu, "server_cpu": server,
+            "extra_server_cpu": extra_server}
+
+
+def copy_bare() -> bool:
+    """``COPY_BARE=1`` (or ``--copy-bare``): the COPY floor alone — the persons' birth date
+    and sex cut out of the number (no GB 11643 check), and none of the other rows ours
+    writes (ledger, history, visibility) — timed and reported."""
+    return os.environ.get("COPY_BARE") == "1"
 
 
 def _copy_history(cursor, model, now) -> None:
@@ -398,6 +493,10 @@ def report(label, result):
     load = "/".join(f"{x:.1f}" for x in os.getloadavg())  # 1/5/15 min, after the run
     writer = f" (writer {result['writer_maxrss_mb']:.0f} MiB)" if result.get("writer_maxrss_mb") else ""
     cpu = f" CPU {result['cpu']:.2f} s" if "cpu" in result else ""
+    if "server_cpu" in result:
+        cpu += f" + server {result['server_cpu']:.2f} s"
+    if result.get("extra_server_cpu"):
+        cpu += f" (+ {result['extra_server_cpu']:.2f} s for the other rows)"
     ledger = f" (+ ledger journals {result['ledger_seconds']:.2f} s)" if result.get("ledger_seconds") else ""
     if result.get("other_seconds"):
         ledger += f" (+ history and visibility rows {result['other_seconds']:.2f} s)"
@@ -424,11 +523,15 @@ def main() -> None:
     parser.add_argument("--claims-n", type=int, default=None, help="rows of the claims sheet (default: --n)")
     parser.add_argument("--memory", type=int, default=0,
                         help="only: dry-run, then import, a persons csv of this many rows")
+    parser.add_argument("--copy-bare", action="store_true",
+                        help="the COPY floor alone (as COPY_BARE=1): no ID derivation, no other rows")
     args = parser.parse_args()
     if args.cmd == "child":
         child(args)
         return
     env = dict(os.environ)
+    if args.copy_bare:
+        env["COPY_BARE"] = "1"
     tmp = Path(tempfile.mkdtemp(prefix="import-bench-"))
     env.setdefault("DATABASE_URL", f"sqlite:///{tmp / 'bench.sqlite3'}")
     print(f"database: {env['DATABASE_URL'].split('@')[-1]}", flush=True)
@@ -484,8 +587,13 @@ def rounds(env, files, count: int) -> None:
     COPY and ours run back to back, ``count`` times, and the ratio of each pair is kept."""
     import statistics
 
-    ratios = {"persons": [], "persons (floor with every row ours writes)": [], "payments": [],
-              "payments (floor with the ledger rows)": [], "payments (floor with every row ours writes)": []}
+    bare = env.get("COPY_BARE") == "1"
+    ratios = {"persons": [], "persons, CPU (process + server)": [], "payments": [],
+              "payments, CPU (process + server)": []}
+    if not bare:
+        ratios.update({"persons (floor with every row ours writes)": [],
+                       "payments (floor with the ledger rows)": [],
+                       "payments (floor with every row ours writes)": []})
     for i in range(count):
         for kind in ("persons", "payments"):
             spawn(env, "prepare")
@@ -499,13 +607,17 @@ def rounds(env, files, count: int) -> None:
             ours = spawn(env, "ours", kind, str(files[f"{kind}.csv"]))
             report(f"round {i + 1} ours {kind} csv", ours)
             ratios[kind].append(ours["seconds"] / floor["seconds"])
+            ratios[f"{kind}, CPU (process + server)"].append(
+                (ours["cpu"] + ours["server_cpu"]) / (floor["cpu"] + floor["server_cpu"]))
+            if bare:
+                continue
             if kind == "payments":
                 ratios["payments (floor with the ledger rows)"].append(
                     ours["seconds"] / (floor["seconds"] + floor["ledger_seconds"]))
             ratios[f"{kind} (floor with every row ours writes)"].append(
                 ours["seconds"] / (floor["seconds"] + floor["ledger_seconds"] + floor["other_seconds"]))
     for kind, values in ratios.items():
-        print(f"{kind}: ours / COPY = " + ", ".join(f"{v:.2f}" for v in values)
+        print(f"{kind}: ours / {'bare ' if bare else ''}COPY = " + ", ".join(f"{v:.2f}" for v in values)
               + f"; median {statistics.median(values):.2f}", flush=True)
     spawn(env, "prepare")
 

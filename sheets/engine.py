@@ -124,6 +124,7 @@ def match_headers(kind: SheetKind, headers: list[str]) -> tuple[list[tuple[int, 
 
 
 CACHE_SIZE = 4096  # results kept per column for repeated values of a cacheable parser
+_MISSING = object()
 
 
 def parse_rows(sheet: SheetFile, mapping, kind: SheetKind, result: ImportResult) -> Iterator[Row]:
@@ -134,14 +135,28 @@ def parse_rows(sheet: SheetFile, mapping, kind: SheetKind, result: ImportResult)
     present = frozenset(column.key for _i, column in mapping)
     missing = {c.key: c.default for c in kind.import_columns() if c.key not in present}
     caches = {column.key: {} for _i, column in mapping if getattr(column.parser, "cacheable", False)}
+    cached = [(index, column, caches.get(column.key)) for index, column in mapping]
+    search_controls = CONTROL_CHARS.search
     for number, values, extra in sheet.rows_with_extra():
         parsed, bad, filled = dict(missing), False, set()
         if extra:
             result.errors.append(RowError(number, "", extra_cells_message(extra, len(sheet.headers)),
                                           "、".join(shown_cell(v) for _c, v in extra[:5])))
             bad = True
-        for index, column in mapping:
+        # a row of text cells (csv) without any control character — nearly every row — is
+        # searched once, not once per cell
+        try:
+            clean = not search_controls("".join(values))
+        except TypeError:  # a cell that is not text (xlsx): each cell is searched
+            clean = False
+        for index, column, cache in cached:
             raw = values[index]
+            if cache is not None:  # a value seen before in the column: parsed before (neither
+                hit = cache.get((type(raw), raw), _MISSING)  # empty nor with control characters)
+                if hit is not _MISSING:
+                    filled.add(column.key)
+                    parsed[column.key] = hit
+                    continue
             if raw is None or (isinstance(raw, str) and (not raw or raw.isspace())):  # is_empty
                 if column.required:
                     result.errors.append(RowError(number, column.header, f"请填写“{column.header}”"))
@@ -149,7 +164,7 @@ def parse_rows(sheet: SheetFile, mapping, kind: SheetKind, result: ImportResult)
                 parsed[column.key] = column.default
                 continue
             filled.add(column.key)
-            if isinstance(raw, str) and CONTROL_CHARS.search(raw):
+            if not clean and isinstance(raw, str) and search_controls(raw):
                 result.errors.append(RowError(number, column.header, control_chars_message(column.header),
                                               visible_controls(raw)))
                 bad = True
@@ -157,12 +172,6 @@ def parse_rows(sheet: SheetFile, mapping, kind: SheetKind, result: ImportResult)
             if column.parser is None:
                 parsed[column.key] = raw
                 continue
-            cache = caches.get(column.key)
-            if cache is not None:
-                key = (type(raw), raw)
-                if key in cache:
-                    parsed[column.key] = cache[key]
-                    continue
             try:
                 parsed[column.key] = value = column.parser(raw)
             except CellError as exc:
@@ -170,7 +179,7 @@ def parse_rows(sheet: SheetFile, mapping, kind: SheetKind, result: ImportResult)
                 bad = True
                 continue
             if cache is not None and len(cache) < CACHE_SIZE:
-                cache[key] = value
+                cache[(type(raw), raw)] = value
         result.rows += 1
         if not bad:
             yield Row(number, parsed, present, frozenset(filled))

@@ -8,6 +8,9 @@ transaction:
 ``person_regions_add(person_ids=…)``
     insert the rows these persons lack (``INSERT … SELECT … ON CONFLICT DO NOTHING``):
     after new persons or enrollments (the sheet imports call it once after their COPY).
+``person_regions_of_new(person_ids=…)``
+    the rows of persons just created, which have none yet and no enrollment: their
+    户籍 and 常住地 (the persons sheet import, once per chunk).
 ``person_regions_sync(person_ids=…)``
     also delete the rows these persons no longer justify: after a person moved (户籍/常住地
     changed) or an enrollment was deleted or moved to another plan year.
@@ -92,6 +95,31 @@ def person_regions_add(*, person_ids) -> int:
     """Insert the visibility rows ``person_ids`` lack (new persons, new enrollments);
     returns how many were inserted."""
     return sum(_insert(ids) for ids in _chunks(person_ids) if ids != [])
+
+
+def person_regions_of_new(*, person_ids) -> int:
+    """The visibility rows of persons just created (a sheet import), set-based: a new
+    person has no enrollment and no row yet, so its rows are exactly its 户籍所在地 and
+    常住地 (what ``person_regions_add`` would insert, without its union over the
+    enrollments and its conflict checks). Returns how many were inserted."""
+    t = _tables()
+    inserted = 0
+    for ids in _chunks(person_ids):
+        if not ids:
+            continue
+        first, last = ids[0], ids[-1]
+        if last - first + 1 == len(ids):  # consecutive keys (SQLite's, most sequences'): a range
+            where, params = " AND id BETWEEN %s AND %s", [first, last]
+        else:
+            where, params = _id_filter("id", ids)
+        sql = (f"INSERT INTO {t['pr']} (person_id, region_id) "
+               f"SELECT id, hukou_region_id FROM {t['p']} WHERE hukou_region_id IS NOT NULL{where} "
+               f"UNION ALL SELECT id, residence_region_id FROM {t['p']} WHERE residence_region_id IS NOT NULL "
+               f"AND (hukou_region_id IS NULL OR residence_region_id <> hukou_region_id){where}")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params + params)
+            inserted += max(cursor.rowcount, 0)
+    return inserted
 
 
 def person_regions_sync(*, person_ids) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.db.models import F, Max, Q, Sum
 from django.utils import timezone
@@ -45,7 +46,7 @@ from policies import models as pm
 from policies.dashboard import dashboard_figures_changed
 from policies.lookups import RegionLookup
 from policies.masking import mask_for_user_or_system, masked_id, masked_name
-from sheets.bulk_sql import InArray, insert_history, insert_values
+from sheets.bulk_sql import InArray, insert_history_stored, insert_values
 from sheets.parsing import number_text, parse_bool, parse_date, parse_decimal, parse_int, text
 from sheets.registry import Column, SheetKind, register
 
@@ -74,6 +75,8 @@ class _PersonFacts:
     def pk(self):
         return self.id
 
+
+_NOTHING_PAID = PaidSoFar()
 
 COLUMN_OF = {"person": "document_number", "payer": "channel", "plan": "scheme", "tier": "paid_date",
              "enrollment": "scheme"}
@@ -173,6 +176,31 @@ class PaymentSheet(SheetKind):
             identities={i.code: i for i in pm.Identity.objects.all()},
             identity_names=selectors.identity_names(),
         )
+        ctx.state["decide"] = self._decider(ctx.state)
+
+    DECISIONS_KEPT = 4096
+    """Decisions of ``check_payment`` kept per import (least recently used dropped)."""
+
+    @classmethod
+    def _decider(cls, state):
+        """``check_payment`` remembered per distinct inputs for the import: it is pure (no
+        Django, no clock, no state; facts, amounts and plan in, a frozen decision out), and
+        the rows of one file often share them all — same plan year, tier, date, amounts,
+        person facts. The plan is passed by its key in ``state["plans"]`` (hashing the
+        whole plan per row would cost more than it saves), the identity names are the
+        import's own. Bounded (``DECISIONS_KEPT``), so memory does not grow with the file."""
+        plans, names = state["plans"], state["identity_names"]
+
+        @lru_cache(maxsize=cls.DECISIONS_KEPT, typed=True)
+        def decide(plan_key, facts, paid, paid_date, tier, channel, relation, holds_employee, local,
+                   basic_start, basic_end, stated, subject):
+            return check_payment(
+                plans[plan_key].plan, facts, paid=paid, paid_date=paid_date, tier=tier, channel=channel,
+                relation=relation, holds_employee_basic=holds_employee, local=local,
+                basic_start=basic_start, basic_end=basic_end, stated=stated, subject=subject,
+                identity_names=names)
+
+        return decide
 
     def _plan_year_info(self, ctx, plan_year_id) -> tuple:
         """(year, scheme id, scheme kind, scheme region id) of a plan year (all loaded
@@ -322,7 +350,7 @@ class PaymentSheet(SheetKind):
         return holds_employee, (local[0] if local else None)
 
     def _check_row(self, ctx, data, row, scheme, plan_info):
-        plan, plan_year = plan_info.plan, plan_info.plan_year
+        plan_year = plan_info.plan_year
         rv = row.values.get  # = row[key]
         # ids and relations read once (``.pk`` and a foreign key's descriptor cost a call each)
         scheme_id, plan_year_id, scheme_region = scheme.id, plan_year.id, scheme.region
@@ -392,14 +420,13 @@ class PaymentSheet(SheetKind):
         total = data["totals"].get(enrollment.pk) if enrollment else None
         due, subsidy, self_paid = rv("amount_due"), rv("subsidy"), rv("self_paid")
         relation = rv("relation_to_payer") or codes.Relation.SELF
-        decision = check_payment(
-            plan, facts, paid=PaidSoFar(subsidy=total["subsidy"], self_paid=total["self_paid"],
-                                        last_paid_date=total["last"]) if total else PaidSoFar(),
-            paid_date=rv("paid_date"), tier=tier or None, channel=rv("channel"), relation=relation,
-            holds_employee_basic=holds_employee, local=local,
-            basic_start=basic[0] if basic else None, basic_end=basic[1] if basic else None,
-            stated=Stated(due, subsidy, self_paid), subject=subject,
-            identity_names=ctx.state["identity_names"])
+        decision = ctx.state["decide"](  # check_payment, remembered per distinct inputs
+            (scheme_id, rv("year")), facts,
+            PaidSoFar(subsidy=total["subsidy"], self_paid=total["self_paid"],
+                      last_paid_date=total["last"]) if total else _NOTHING_PAID,
+            rv("paid_date"), tier or None, rv("channel"), relation, holds_employee, local,
+            basic[0] if basic else None, basic[1] if basic else None,
+            Stated(due, subsidy, self_paid), subject)
         # A refusal of the rules stops the row (only it is reported); the others are all listed.
         for refusal in decision.refusals[-1:] if decision.blocked else decision.refusals:
             ctx.error(row, COLUMN_OF.get(refusal.field, refusal.field), refusal.message)
@@ -455,8 +482,8 @@ class PaymentSheet(SheetKind):
         new = [e for created, e, _p in planned if created]
         old = [e for created, e, _p in planned if not created]
         if new:
-            insert_values(Enrollment, new, now=now)
-            insert_history(Enrollment, new, user=ctx.user, reason=None, when=now, created=True)
+            ids = insert_values(Enrollment, new, now=now)
+            insert_history_stored(Enrollment, ids, user=ctx.user, reason=None, when=now, created=True)
             person_regions_add(person_ids={e["person_id"] for e in new})  # visibility rows
         if old:
             bulk_update_with_history(old, Enrollment, fields=[
@@ -466,10 +493,10 @@ class PaymentSheet(SheetKind):
         for created, enrollment, payment in planned:
             payment["enrollment_id"] = enrollment["id"] if created else enrollment.pk
             payments.append(payment)
-        insert_values(Payment, payments, now=now)
+        payment_ids = insert_values(Payment, payments, now=now)
         for region_id, year in {p["_ledger"][:2] for p in payments}:  # 缴费收入, 参保率
             dashboard_figures_changed(region_id=region_id, year=year)
-        insert_history(Payment, payments, user=ctx.user, reason=None, when=now, created=True)
+        insert_history_stored(Payment, payment_ids, user=ctx.user, reason=None, when=now, created=True)
         ledger.contributions_write(({  # 缴费到账, as postings.contribution books each
             "payment_id": p["id"], "scheme_id": p["scheme_id"], "region_id": p["_ledger"][0],
             "year": p["_ledger"][1], "person_id": p["_ledger"][2], "self_paid": p["self_paid"],

@@ -10,9 +10,9 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from enrollment import documents, selectors
-from enrollment.models import Enrollment, Person, PersonRegion
+from enrollment.models import Enrollment, Person
 from enrollment.services.enrollments import enrollment_categories_sync
-from enrollment.services.visibility import person_regions_sync
+from enrollment.services.visibility import person_regions_of_new, person_regions_sync
 from enrollment.sheet_kinds.columns import (
     CATEGORIES,
     DOCUMENT_TYPES,
@@ -24,7 +24,7 @@ from enrollment.sheet_kinds.columns import (
 )
 from policies.lookups import RegionLookup
 from policies.masking import masked_bank_account, masked_birth_date, masked_id, masked_name, masked_phone
-from sheets.bulk_sql import InArray, insert_history, insert_rows, insert_values
+from sheets.bulk_sql import InArray, insert_history_stored, insert_values
 from sheets.fieldcheck import unchanged_checker
 from sheets.parsing import number_text, parse_bool, parse_date, text
 from sheets.registry import Column, SheetKind, register
@@ -35,7 +35,6 @@ from sheets.report import messages_by_field
 _CLEANED_FIELDS = [f for f in Person._meta.concrete_fields
                    if f.name not in ("hukou_region", "residence_region") and not f.generated]
 _CACHED_FIELDS = {f.attname for f in _CLEANED_FIELDS if f.choices or isinstance(f, models.BooleanField)}
-_VISIBILITY_FIELDS = [PersonRegion._meta.get_field("person"), PersonRegion._meta.get_field("region")]
 _CACHED_LIST = [f for f in _CLEANED_FIELDS if f.attname in _CACHED_FIELDS]
 # the other fields' common path: no field.clean per value (sheets.fieldcheck)
 _OTHERS_PASS = unchanged_checker(f for f in _CLEANED_FIELDS if f.attname not in _CACHED_FIELDS)
@@ -238,9 +237,10 @@ class PersonSheet(SheetKind):
         new = [p[1] for p in planned if p[0] == "create"]
         updates = [p for p in planned if p[0] == "update"]
         now = timezone.now()
+        new_ids = []
         if new:
-            insert_values(Person, new, now=now)  # completes the dicts (defaults, times, id)
-            insert_history(Person, new, user=ctx.user, reason=None, when=now, created=True)
+            new_ids = insert_values(Person, new, now=now)  # completes the dicts (defaults, times, id)
+            insert_history_stored(Person, new_ids, user=ctx.user, reason=None, when=now, created=True)
         if updates:
             fields = sorted({f for _op, _p, changed in updates for f in changed} | {"updated_at"})
             objs = []
@@ -249,25 +249,15 @@ class PersonSheet(SheetKind):
                 objs.append(person)
             bulk_update_with_history(objs, Person, fields=fields, batch_size=1000,
                                      default_user=ctx.user)
-        self._visibility(new, updates)
+        self._visibility(new_ids, updates)
 
     @staticmethod
-    def _visibility(new, updates):
+    def _visibility(new_ids, updates):
         """The person → region visibility rows (``enrollment.services.visibility``) of the
-        persons written above. The new ones are copied directly: a person created by this
-        import has no enrollment yet, so its rows are exactly its 户籍所在地 and 常住地
-        (what ``person_regions_add`` would select, without its query over the persons and
-        enrollments and its conflict checks); the moved ones are synced; and the 人员类别 of
-        the enrollments of the persons whose category changed."""
-        if new:
-            rows = []
-            for values in new:
-                person, hukou, residence = values["id"], values["hukou_region_id"], values["residence_region_id"]
-                if hukou is not None:
-                    rows.append((person, hukou))
-                if residence is not None and residence != hukou:
-                    rows.append((person, residence))
-            insert_rows(PersonRegion, _VISIBILITY_FIELDS, rows)
+        persons written above: the new ones' (``person_regions_of_new``), the moved ones
+        synced, and the 人员类别 of the enrollments of the persons whose category changed."""
+        if new_ids:
+            person_regions_of_new(person_ids=new_ids)
         moved = [person.pk for _op, person, changed in updates
                  if {"hukou_region", "residence_region"} & set(changed)]
         if moved:

@@ -109,3 +109,24 @@ def test_rebuild_person_regions_is_idempotent():
     out = StringIO()
     call_command("rebuild_person_regions", stdout=out)
     assert "删除 0 行，新增 0 行" in out.getvalue() and stored() == want
+
+
+def test_rows_of_new_persons_are_their_hukou_and_residence():
+    """``person_regions_of_new`` (set-based, for persons just created without the ORM):
+    each region once, none for a missing one; keys consecutive or not."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from enrollment.services.visibility import person_regions_of_new
+    from sheets.bulk_sql import insert_values
+
+    dj, lc = region("500231").pk, region("371500").pk
+    combos = [(dj, dj), (dj, lc), (None, lc), (dj, None), (None, None)]
+    rows = [dict(document_type="id_card", document_number=id_number(100 + i), name=f"人{i}", sex="male",
+                 birth_date=date(1980, 6, 15), category="resident", hukou_region_id=h, residence_region_id=r)
+            for i, (h, r) in enumerate(combos)]
+    ids = insert_values(Person, rows, now=timezone.now())
+    assert person_regions_of_new(person_ids=ids[:2]) == 3
+    assert person_regions_of_new(person_ids=[ids[2], ids[4], ids[3]]) == 2
+    assert stored() == expected() == {(ids[0], dj), (ids[1], dj), (ids[1], lc), (ids[2], lc), (ids[3], dj)}

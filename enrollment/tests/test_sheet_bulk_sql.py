@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from enrollment.models import Person
-from sheets.bulk_sql import InArray, insert_history, insert_values
+from sheets.bulk_sql import InArray, insert_history, insert_history_stored, insert_values
 from sheets.engine import parse_rows
 from sheets.parsing import parse_decimal, parse_int
 from sheets.registry import Column, SheetKind
@@ -42,6 +42,38 @@ def test_insert_values_returns_keys_and_stores_defaults():
     assert more[0] > max(ids)
 
 
+def test_history_stored_is_the_history_of_the_values():
+    """``insert_history_stored`` (INSERT … SELECT by the database) writes the rows
+    ``insert_history(created=True)`` writes from the values: same tracked values, date,
+    user, reason and type; consecutive keys or not."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create(username="imp")
+    now = timezone.now()
+    with transaction.atomic():
+        by_values = [_person(1, phone="13800001234"), _person(3)]
+        insert_values(Person, by_values, now=now)
+        insert_history(Person, by_values, user=user, reason="导入", when=now, created=True)
+        by_sql = [_person(5, phone="13800001234"), _person(7)]
+        ids = insert_values(Person, by_sql, now=now)
+        assert insert_history_stored(Person, ids, user=user, reason="导入", when=now, created=True) == 2
+        gap = insert_values(Person, [_person(9), _person(11), _person(13)], now=now)
+        assert insert_history_stored(Person, [gap[0], gap[2]], user=None, reason=None, when=now, created=True) == 2
+
+    def shown(pk):
+        row = Person.history.model.objects.filter(id=pk).values().get()
+        return {k: v for k, v in row.items()
+                if k not in ("history_id", "id", "document_number", "name", "created_at", "updated_at")}
+
+    for old, new in zip(by_values, by_sql, strict=True):
+        assert shown(old["id"]) == shown(new["id"])
+    assert shown(ids[0])["history_user_id"] == user.pk and shown(ids[0])["history_type"] == "+"
+    assert Person.history.model.objects.get(id=ids[1]).name == "人7"
+    assert Person.history.model.objects.get(id=ids[1]).history_date == now
+    assert not Person.history.filter(id=gap[1]).exists()
+    assert Person.history.get(id=gap[2]).history_change_reason is None
+
+
 def test_in_array_selects_what_in_selects():
     now = timezone.now()
     insert_values(Person, [_person(s) for s in (1, 3, 5)], now=now)
@@ -52,6 +84,21 @@ def test_in_array_selects_what_in_selects():
     assert not Person.objects.filter(InArray(F("pk"), [])).exists()
     ids = sorted(expected)
     assert list(Person.objects.filter(InArray(F("id"), ids)).values_list("pk", flat=True)) == ids
+
+
+def test_in_array_of_many_values_selects_what_in_selects():
+    """From ``InArray.JOINED_FROM`` values the keys go as one joined text on PostgreSQL:
+    the same rows, whatever the texts hold (commas, braces, quotes, the separator)."""
+    now = timezone.now()
+    rows = [_person(s) for s in range(1, 200, 2)]
+    rows[0]["name"], rows[1]["name"], rows[2]["name"] = "甲,乙", '{"丙"}', "丁\x1f戊"
+    ids = insert_values(Person, rows, now=now)
+    numbers = [r["document_number"] for r in rows[::2]] + [f"nope{i}" for i in range(80)]
+    for field, values in (("document_number", numbers), ("name", [r["name"] for r in rows]),
+                          ("name", [r["name"] for r in rows if "\x1f" not in r["name"]]), ("id", ids[::3] + [0, -5])):
+        expected = set(Person.objects.filter(**{f"{field}__in": values}).values_list("pk", flat=True))
+        got = set(Person.objects.filter(InArray(F(field), values)).values_list("pk", flat=True))
+        assert got == expected and got, field
 
 
 class _Sheet:
