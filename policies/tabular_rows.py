@@ -37,7 +37,16 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from .widgets import INPUT_TEMPLATES, conditional_escape, html_attrs
+from .widgets import (
+    INPUT_TEMPLATES,
+    OPTGROUP_CLOSE,
+    SELECT_CLOSE,
+    conditional_escape,
+    input_html,
+    optgroup_open,
+    option_html,
+    select_open,
+)
 
 # a key no row has; reverse() writes it unchanged (digits need no quoting)
 KEY_PLACEHOLDER = "9073514286"
@@ -96,16 +105,14 @@ def select_options(widget) -> list[tuple[str | None, str, str]]:
     out = []
     for group_name, options, _index in widget.optgroups("", []):
         if group_name:
-            opening = f'\n  <optgroup label="{conditional_escape(group_name)}">'
+            opening = optgroup_open(group_name)
             out.append((None, opening, opening))
         for option in options:
-            value = str(option["value"])
-            start = f'\n  <option value="{conditional_escape(value)}"'
-            end = f">{conditional_escape(option['label'])}</option>\n"
-            out.append((value, f"{start}{html_attrs(option['attrs'])}{end}",
-                        f"{start}{html_attrs({**option['attrs'], **widget.checked_attribute})}{end}"))
+            value, label, attrs = str(option["value"]), option["label"], option["attrs"]
+            out.append((value, option_html(value, label, attrs),
+                        option_html(value, label, {**attrs, **widget.checked_attribute})))
         if group_name:
-            out.append((None, "\n  </optgroup>", "\n  </optgroup>"))
+            out.append((None, OPTGROUP_CLOSE, OPTGROUP_CLOSE))
     return out
 
 
@@ -305,10 +312,8 @@ class RowsRenderer:
             value = bound.value()
             if isinstance(inner, forms.CheckboxInput) and inner.check_test(value):
                 attrs = {**attrs, "checked": True}  # CheckboxInput.get_context
-            value = inner.format_value(value)
-            shown = "" if value is None else f' value="{conditional_escape(value)}"'
-            html = (f'<input type="{conditional_escape(inner.input_type)}" name="{conditional_escape(bound.html_name)}"'
-                    f"{shown}{html_attrs(inner.build_attrs(inner.attrs, attrs))}>")
+            html = input_html(inner.input_type, bound.html_name, inner.format_value(value),
+                              inner.build_attrs(inner.attrs, attrs))
         else:
             html = inner.render(bound.html_name, bound.value(), attrs)
         if not wrapped:
@@ -325,8 +330,7 @@ class RowsRenderer:
         if options is None:
             options = self.options[bound.name] = select_options(widget)
         value = widget.format_value(bound.value())
-        parts = [f'<select name="{conditional_escape(bound.html_name)}"'
-                 f"{html_attrs(widget.build_attrs(widget.attrs, attrs))}>"]
+        parts = [select_open(bound.html_name, widget.build_attrs(widget.attrs, attrs))]
         found = False
         for key, plain, selected in options:
             if not found and key is not None and key in value:
@@ -334,7 +338,7 @@ class RowsRenderer:
                 found = True
             else:
                 parts.append(plain)
-        parts.append("\n</select>")
+        parts.append(SELECT_CLOSE)
         return "".join(parts)
 
     def wrapper(self, bound, widget) -> str:

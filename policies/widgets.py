@@ -56,6 +56,33 @@ def html_attrs(attrs) -> str:
     return "".join(out)
 
 
+def input_html(input_type, name, value, attrs) -> str:
+    """django/forms/widgets/input.html in Python (``value`` None: no value attribute)."""
+    shown = "" if value is None else f' value="{conditional_escape(str(value))}"'
+    return (f'<input type="{conditional_escape(input_type)}" name="{conditional_escape(name)}"'
+            f"{shown}{html_attrs(attrs)}>")
+
+
+def select_open(name, attrs) -> str:
+    """The opening tag of django/forms/widgets/select.html (``SELECT_CLOSE`` ends it)."""
+    return f'<select name="{conditional_escape(name)}"{html_attrs(attrs)}>'
+
+
+SELECT_CLOSE = "\n</select>"
+OPTGROUP_CLOSE = "\n  </optgroup>"
+
+
+def optgroup_open(label) -> str:
+    """An optgroup's opening as select.html writes it (``OPTGROUP_CLOSE`` ends it)."""
+    return f'\n  <optgroup label="{conditional_escape(label)}">'
+
+
+def option_html(value, label, attrs) -> str:
+    """django/forms/widgets/select_option.html in Python, with select.html's whitespace."""
+    return (f'\n  <option value="{conditional_escape(str(value))}"{html_attrs(attrs)}>'
+            f"{conditional_escape(label)}</option>\n")
+
+
 class FastWidgetRenderer(DjangoTemplates):
     """The form renderer of pages with hundreds of plain inputs and selects (the plan-year
     page's rule tables: ≈ 1 200 widgets, ≈ 3 ms each through the widget templates). Input,
@@ -68,20 +95,16 @@ class FastWidgetRenderer(DjangoTemplates):
             return mark_safe("")
         widget = context.get("widget") if isinstance(context, dict) else None
         if widget is not None and template_name in INPUT_TEMPLATES:
-            value = widget["value"]
-            shown = "" if value is None else f' value="{conditional_escape(str(value))}"'
-            return mark_safe(f'<input type="{conditional_escape(widget["type"])}" '
-                             f'name="{conditional_escape(widget["name"])}"{shown}{html_attrs(widget["attrs"])}>')
+            return mark_safe(input_html(widget["type"], widget["name"], widget["value"], widget["attrs"]))
         if widget is not None and template_name == SELECT_TEMPLATE:
-            parts = [f'<select name="{conditional_escape(widget["name"])}"{html_attrs(widget["attrs"])}>']
+            parts = [select_open(widget["name"], widget["attrs"])]
             for group_name, options, _index in widget["optgroups"]:
                 if group_name:
-                    parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+                    parts.append(optgroup_open(group_name))
                 for option in options:
-                    parts.append(f'\n  <option value="{conditional_escape(str(option["value"]))}"'
-                                 f'{html_attrs(option["attrs"])}>{conditional_escape(option["label"])}</option>\n')
+                    parts.append(option_html(option["value"], option["label"], option["attrs"]))
                 if group_name:
-                    parts.append("\n  </optgroup>")
-            parts.append("\n</select>")
+                    parts.append(OPTGROUP_CLOSE)
+            parts.append(SELECT_CLOSE)
             return mark_safe("".join(parts))
         return super().render(template_name, context, request)
