@@ -57,16 +57,22 @@ def _chunks(person_ids):
         yield ids[start:start + size]
 
 
+def _home_regions(t, where: str) -> str:
+    """The persons' own regions, each row once: (person, 户籍所在地) and (person, 常住地)
+    where it differs; ``where`` filters the persons (twice: its parameters go twice)."""
+    return (f"SELECT id AS person_id, hukou_region_id AS region_id FROM {t['p']} "
+            f"WHERE hukou_region_id IS NOT NULL{where} "
+            f"UNION ALL SELECT id, residence_region_id FROM {t['p']} WHERE residence_region_id IS NOT NULL "
+            f"AND (hukou_region_id IS NULL OR residence_region_id <> hukou_region_id){where}")
+
+
 def _insert(ids) -> int:
     t = _tables()
     person_p, params_p = _id_filter("id", ids)
     person_e, params_e = _id_filter("e.person_id", ids)
     sql = (f"INSERT INTO {t['pr']} (person_id, region_id) "
            f"SELECT person_id, region_id FROM ("
-           f"SELECT id AS person_id, hukou_region_id AS region_id FROM {t['p']} "
-           f"WHERE hukou_region_id IS NOT NULL{person_p} "
-           f"UNION SELECT id, residence_region_id FROM {t['p']} "
-           f"WHERE residence_region_id IS NOT NULL{person_p} "
+           f"{_home_regions(t, person_p)} "
            f"UNION SELECT e.person_id, s.region_id FROM {t['e']} e "
            f"JOIN {t['py']} py ON py.id = e.plan_year_id JOIN {t['s']} s ON s.id = py.scheme_id "
            f"WHERE 1 = 1{person_e}"
@@ -112,10 +118,7 @@ def person_regions_of_new(*, person_ids) -> int:
             where, params = " AND id BETWEEN %s AND %s", [first, last]
         else:
             where, params = _id_filter("id", ids)
-        sql = (f"INSERT INTO {t['pr']} (person_id, region_id) "
-               f"SELECT id, hukou_region_id FROM {t['p']} WHERE hukou_region_id IS NOT NULL{where} "
-               f"UNION ALL SELECT id, residence_region_id FROM {t['p']} WHERE residence_region_id IS NOT NULL "
-               f"AND (hukou_region_id IS NULL OR residence_region_id <> hukou_region_id){where}")
+        sql = f"INSERT INTO {t['pr']} (person_id, region_id) {_home_regions(t, where)}"
         with connection.cursor() as cursor:
             cursor.execute(sql, params + params)
             inserted += max(cursor.rowcount, 0)
