@@ -28,7 +28,7 @@ from insurance_rules.params import table_fields
 from policies import codes
 from policies import models as pm
 from policies.access import user_region_ids, user_sees_all_regions
-from policies.selectors import STATUS_PREFERENCE, param_rows, pooling_region  # noqa: F401  (pooling_region: part of this surface)
+from policies.selectors import STATUS_PREFERENCE, RowKeyedCache, param_rows, pooling_region  # noqa: F401  (pooling_region: part of this surface)
 
 PLAN_STATUSES = STATUS_PREFERENCE
 STATUS_NAMES = {"active": "生效或已关闭", "draft": "草稿、生效或已关闭"}
@@ -63,17 +63,33 @@ def plan_year_of(scheme: pm.Scheme, year: int, plan_status: str = "active", *,
     return plan_year
 
 
+_CONTRIBUTION_PLANS = RowKeyedCache(size=256)  # one slot per plan year, kept per process
+
+
 def contribution_plan(plan_year: pm.PlanYear) -> ContributionPlan:
     """The contribution rows of ``plan_year`` as a ``ContributionPlan`` (each table read as
-    its row dataclass declares, ``policies.selectors.param_rows``)."""
+    its row dataclass declares, ``policies.selectors.param_rows``).
+
+    Built once per process and plan year and reused while the plan year's
+    ``rules_version`` (read fresh: one query instead of one per rule table; a write of any
+    of its rule rows or of the plan year changes it, ``policies.rules_version``) and the
+    scheme's and region's values taken from the given objects are the same."""
     scheme = plan_year.scheme
-    rows = {name: tuple(param_rows(row_cls, [plan_year.pk]).get(plan_year.pk, ()))
-            for name, row_cls in table_fields(ContributionPlan).items()}
-    return ContributionPlan(
-        region=scheme.region.pooling_region.code, region_name=scheme.region.name, kind=scheme.kind,
-        scheme_name=scheme.name, year=plan_year.year, has_tiers=scheme.has_tiers,
-        plan_year_id=plan_year.pk, status=plan_year.status, formula=scheme.formula,
-        province=scheme.region.province, **rows)
+    region = scheme.region
+    fields = dict(region=region.pooling_region.code, region_name=region.name, kind=scheme.kind,
+                  scheme_name=scheme.name, year=plan_year.year, has_tiers=scheme.has_tiers,
+                  plan_year_id=plan_year.pk, status=plan_year.status, formula=scheme.formula,
+                  province=region.province)
+
+    def build() -> ContributionPlan:
+        rows = {name: tuple(param_rows(row_cls, [plan_year.pk]).get(plan_year.pk, ()))
+                for name, row_cls in table_fields(ContributionPlan).items()}
+        return ContributionPlan(**fields, **rows)
+
+    version = pm.PlanYear.objects.filter(pk=plan_year.pk).values_list("rules_version", flat=True).first()
+    if version is None:
+        return build()
+    return _CONTRIBUTION_PLANS.get((plan_year.pk,), (version, *fields.values()), build)
 
 
 def identity_codes() -> frozenset[str]:
