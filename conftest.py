@@ -139,6 +139,22 @@ def loaded_policies(db):
         SEED.load()
 
 
+@pytest.fixture(scope="module")
+def module_policies(django_db_setup, django_db_blocker):
+    """The seed policies (as ``loaded_policies`` has them) in a transaction opened for one
+    module and rolled back after its last test, for test data that costs seconds to build
+    and that the module's tests only read or change through the database: a module-scoped
+    fixture that depends on this one builds its rows once, inside it (``with
+    django_db_blocker.unblock():``), and each test (``db``) runs in a savepoint inside it,
+    its own writes undone as usual. The tests take ``db``, not ``loaded_policies``."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        SEED.load()
+        yield
+        transaction.set_rollback(True)
+
+
 class FastFlush:
     """The flush after a ``transaction=True`` / live-server test, without TRUNCATE.
 

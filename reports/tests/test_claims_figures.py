@@ -76,8 +76,15 @@ class Data:
     pass
 
 
-@pytest.fixture
-def data(loaded_policies):
+@pytest.fixture(scope="module")
+def data(module_policies, django_db_blocker):
+    """The claims and earlier plan years below, built once for the module (each test's own
+    writes are rolled back to them)."""
+    with django_db_blocker.unblock():
+        return _data()
+
+
+def _data():
     d = Data()
     reviewer = role_staff("shenhe", REVIEWER, (DJ,))
     # 垫江: ex-1 (一档 380) resident_basic 14 600.00, critical illness 0.00; ex-2 (二档 755)
