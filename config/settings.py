@@ -107,6 +107,10 @@ AUTHENTICATION_BACKENDS = [
 
 ROOT_URLCONF = "config.urls"
 
+# Inputs, checkboxes and selects written in Python with the templates' HTML (a list's
+# action checkboxes, the rule tables' inputs): policies/widgets.py, tests in test_fast_widgets.py
+FORM_RENDERER = "policies.widgets.FastWidgetRenderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
