@@ -8,9 +8,12 @@ reloaded from the database, no simple-history record with a diff, and an admin l
 without changed fields. The same for the admin action pages with a form (their inputs show
 the form's initial values, the date box today's Asia/Shanghai date).
 
-Table-driven (``CHANGE_FORMS``, ``ACTION_FORMS``): add a row to cover a new page. One data
-set and one login per role per test, the slow plan-year pages split over several tests (subtests
-report each page separately; ``ROUND_TRIP_ONLY=<part of a row's name>`` runs only those rows). Screenshots go to ``$BROWSER_ARTIFACTS`` (default
+Table-driven (``CHANGE_FORMS``, ``ACTION_FORMS``): add a row to cover a new page. The pages
+are dealt over ``PARTS`` tests of about equal cost (a plan-year page counts ``cost`` 2), which
+pytest-xdist runs on different workers; one data set per test, one browser context per role
+per test, logged in by its session cookie (``logged_in_context``: this test is not about the
+login form). Subtests report each page separately; ``ROUND_TRIP_ONLY=<part of a row's name>``
+runs only those rows. Screenshots go to ``$BROWSER_ARTIFACTS`` (default
 ``tests/browser/artifacts/``, not committed).
 """
 from __future__ import annotations
@@ -25,6 +28,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
@@ -39,9 +43,9 @@ from finance.models import YearEndExpense
 from policies.admin import HistoryAdmin
 from policies.models import RULE_MODELS, ChronicDisease, Identity, PlanYear, Region, Scheme
 from policies.roles import CLERK, POLICY_OFFICER, REVIEWER
-from policies.tests.factories import PASSWORD, role_staff
+from policies.tests.factories import role_staff
 
-from .conftest import login, save_screenshot
+from .conftest import logged_in_context, save_screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -109,7 +113,7 @@ class ChangeForm:
     user: str                        # the role that uses it
     objects: Callable[[dict], list]  # the saved records to round-trip
     url_model: type | None = None    # the admin's model when it is a proxy of the record's
-    shards: int = 0                  # > 0: its records are split over that many tests (slow pages)
+    cost: int = 1                    # the time of one of its pages, relative to a plain one
 
 
 def first(model):
@@ -124,7 +128,7 @@ CHANGE_FORMS = [
     ChangeForm("门诊慢特病登记（经办员）", "jingban_cz", lambda w: [w["registration"]]),
     ChangeForm("门诊慢特病登记（审核员）", "shenhe_cz", lambda w: [w["registration"]]),
     ChangeForm("年度方案（各参数表）", "zhengce",
-               lambda w: list(PlanYear.objects.order_by("pk")), shards=3),
+               lambda w: list(PlanYear.objects.order_by("pk")), cost=2),
     *[ChangeForm(f"参数表 {m._meta.verbose_name}", "zhengce", first(m)) for m in RULE_MODELS],
     ChangeForm("统筹区", "admin", lambda w: [Region.objects.get(code="500231")]),
     ChangeForm("险种", "zhengce", first(Scheme)),
@@ -289,11 +293,10 @@ class Sessions:
 
     def __call__(self, username):
         if username not in self.pages:
-            context = self.browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
-            context.set_default_timeout(30_000)
-            page = context.new_page()
-            login(page, self.live_server, username, PASSWORD)
-            self.pages[username] = page
+            user = get_user_model().objects.get(username=username)
+            context = logged_in_context(self.browser, self.live_server, user,
+                                        viewport={"width": 1366, "height": 900})
+            self.pages[username] = context.new_page()
         return self.pages[username]
 
     def close(self):
@@ -347,27 +350,35 @@ def selected(cases):
     return [c for c in cases if not only or only in c.name]
 
 
-# The plan-year pages (≈ 1 200 form fields each) take most of the time: their records are
-# split over separate tests, which pytest-xdist runs on different workers.
-SHARDS = max(case.shards for case in CHANGE_FORMS)
+# The pages are dealt over PARTS tests, which pytest-xdist runs on different workers: a
+# plan-year page (≈ 1 200 form fields) costs about two plain ones. Four parts of ≈ 40 s
+# each (CI) balance the workers better than one long test of the plain pages.
+PARTS = 4
 
 
-def records(case, world, part: int) -> list:
-    """The records of ``case`` that test part ``part`` round-trips (part 0: every unsharded
-    page; part k ≥ 1: the k-th slice of every sharded page's records)."""
-    if not case.shards:
-        return case.objects(world) if part == 0 else []
-    return case.objects(world)[part - 1::case.shards] if 1 <= part <= case.shards else []
+def records(world, part: int) -> list[tuple[ChangeForm, object]]:
+    """The ``(case, record)`` pairs that test part ``part`` round-trips: every selected
+    case's records, grouped by role (one browser context per role and part) and cut into
+    ``PARTS`` consecutive slices of about equal cost. Every record is in exactly one part."""
+    pairs = sorted(((case, obj) for case in selected(CHANGE_FORMS) for obj in case.objects(world)),
+                   key=lambda pair: pair[0].user)  # stable: table order within a role
+    total = sum(case.cost for case, _obj in pairs)
+    out, done = [], 0
+    for case, obj in pairs:
+        # the pair goes to the part its cost's midpoint falls in
+        if int((done + case.cost / 2) * PARTS // total) == part:
+            out.append((case, obj))
+        done += case.cost
+    return out
 
 
-@pytest.mark.parametrize("part", range(SHARDS + 1), ids=["pages", *[f"plan-years-{k}" for k in range(1, SHARDS + 1)]])
+@pytest.mark.parametrize("part", range(PARTS), ids=[f"part-{k + 1}" for k in range(PARTS)])
 def test_every_change_form_round_trips(world, sessions, live_server, subtests, part):
-    for case in selected(CHANGE_FORMS):
-        for obj in records(case, world, part):
-            with subtests.test(msg=f"{case.name} {obj}"):
-                assert obj is not None, f"{case.name}：没有已保存的记录"
-                problems = round_trip(sessions(case.user), live_server, obj, case.url_model)
-                assert problems == [], "\n".join(problems)
+    for case, obj in records(world, part):
+        with subtests.test(msg=f"{case.name} {obj}"):
+            assert obj is not None, f"{case.name}：没有已保存的记录"
+            problems = round_trip(sessions(case.user), live_server, obj, case.url_model)
+            assert problems == [], "\n".join(problems)
 
 
 def test_every_action_form_shows_its_initial_values(world, sessions, live_server, subtests):
