@@ -5,8 +5,9 @@
 ``page.requested_urls`` so that a test can assert that nothing left the live server.
 ``login(page, live_server, username, password, to=...)`` logs in through the admin form
 and lands on ``to`` (default the admin index: a test that goes elsewhere at once passes
-that page instead and saves rendering the dashboard). ``logged_in_context`` gives a context
-already holding a user's session cookie, for tests that are not about logging in.
+that page instead and saves rendering the dashboard). ``session_cookie`` and
+``logged_in_context`` give a browser a user's session made on the server, for tests that are
+not about logging in.
 
 Tests using these fixtures are marked ``@pytest.mark.browser`` (``-m "not browser"``
 skips them).
@@ -71,20 +72,24 @@ def login(page, live_server, username, password, to="/admin/"):
     page.wait_for_url(f"{live_server.url}{to}")
 
 
-def logged_in_context(browser, live_server, user, **options):
-    """A new browser context already logged in as ``user``: the session is made on the
-    server (``Client.force_login``, as Django's own tests do) and its cookie handed to the
-    browser, without the three page loads of the login form. For the tests that are not
-    about logging in; the login form itself is covered by the tests using ``login``."""
+def session_cookie(live_server, user) -> dict:
+    """The cookie of a new session of ``user`` made on the server (``Client.force_login``,
+    as Django's own tests do), for ``BrowserContext.add_cookies``: logged in without the
+    three page loads of the login form. For the tests that are not about logging in; the
+    login form itself is covered by the tests using ``login``."""
     from django.conf import settings
     from django.test import Client
 
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return {"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
+            "value": client.cookies[settings.SESSION_COOKIE_NAME].value}
+
+
+def logged_in_context(browser, live_server, user, **options):
+    """A new browser context already logged in as ``user`` (``session_cookie``)."""
     context = browser.new_context(locale="zh-CN", **options)
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
-                          "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                          "url": live_server.url}])
+    context.add_cookies([session_cookie(live_server, user)])
     context.set_default_timeout(30_000)
     return context
 

@@ -10,8 +10,8 @@ the form's initial values, the date box today's Asia/Shanghai date).
 
 Table-driven (``CHANGE_FORMS``, ``ACTION_FORMS``): add a row to cover a new page. The pages
 are dealt over ``PARTS`` tests of about equal cost (a plan-year page counts ``cost`` 2), which
-pytest-xdist runs on different workers; one data set per test, one browser context per role
-per test, logged in by its session cookie (``logged_in_context``: this test is not about the
+pytest-xdist runs on different workers; one data set and one browser page per test, logged
+in as each row's role by a session cookie (``session_cookie``: this test is not about the
 login form). Subtests report each page separately; ``ROUND_TRIP_ONLY=<part of a row's name>``
 runs only those rows. Screenshots go to ``$BROWSER_ARTIFACTS`` (default
 ``tests/browser/artifacts/``, not committed).
@@ -45,7 +45,7 @@ from policies.models import RULE_MODELS, ChronicDisease, Identity, PlanYear, Reg
 from policies.roles import CLERK, POLICY_OFFICER, REVIEWER
 from policies.tests.factories import role_staff
 
-from .conftest import logged_in_context, save_screenshot
+from .conftest import save_screenshot, session_cookie
 
 pytestmark = pytest.mark.browser
 
@@ -294,22 +294,32 @@ def log_changes(obj, since) -> list[str]:
 
 
 class Sessions:
-    """One logged-in browser context per user for the whole table."""
+    """One browser page for the whole table, logged in as the user a row asks for: on a
+    change of user its cookies are replaced by that user's session (``session_cookie``,
+    made once per user). One context keeps the browser's cache of the admin's scripts
+    and styles warm across roles (a new context per role loaded them all again)."""
 
     def __init__(self, browser, live_server):
-        self.browser, self.live_server, self.pages = browser, live_server, {}
+        self.browser, self.live_server = browser, live_server
+        self.cookies, self.user, self.page = {}, None, None
 
     def __call__(self, username):
-        if username not in self.pages:
-            user = get_user_model().objects.get(username=username)
-            context = logged_in_context(self.browser, self.live_server, user,
-                                        viewport={"width": 1366, "height": 900})
-            self.pages[username] = context.new_page()
-        return self.pages[username]
+        if self.page is None:
+            context = self.browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+            context.set_default_timeout(30_000)
+            self.page = context.new_page()
+        if username != self.user:
+            if username not in self.cookies:
+                user = get_user_model().objects.get(username=username)
+                self.cookies[username] = session_cookie(self.live_server, user)
+            self.page.context.clear_cookies()  # the previous user's session and CSRF token
+            self.page.context.add_cookies([self.cookies[username]])
+            self.user = username
+        return self.page
 
     def close(self):
-        for page in self.pages.values():
-            page.context.close()
+        if self.page is not None:
+            self.page.context.close()
 
 
 @pytest.fixture
