@@ -398,7 +398,7 @@ def pytest_unconfigure(config):
 # The longest tests, with a rough duration in seconds (CI, PostgreSQL): started first, spread
 # over the xdist workers, so that no worker starts a one-minute test while the other is done.
 SLOW_FIRST = [
-    ("tests/browser/test_browser_round_trip.py::test_every_change_form", 80),  # the plan-year pages' ≈ 1 200 fields each
+    ("tests/browser/test_browser_round_trip.py::test_every_change_form", 45),  # four parts of ≈ 19 pages
     ("tests/test_page_scan.py", 37),  # one role's whole day per test
     ("tests/browser/", 15),
     ("claims/tests/test_settle_workers.py", 15),  # starts real Celery workers

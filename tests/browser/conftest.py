@@ -3,7 +3,11 @@
 ``browser`` (session) launches /usr/bin/chromium headless with networking features off;
 ``page`` (per test) is a fresh context whose every request URL is recorded in
 ``page.requested_urls`` so that a test can assert that nothing left the live server.
-``login(page, live_server, username, password)`` logs in through the admin form.
+``login(page, live_server, username, password, to=...)`` logs in through the admin form
+and lands on ``to`` (default the admin index: a test that goes elsewhere at once passes
+that page instead and saves rendering the dashboard). ``session_cookie`` and
+``logged_in_context`` give a browser a user's session made on the server, for tests that are
+not about logging in.
 
 Tests using these fixtures are marked ``@pytest.mark.browser`` (``-m "not browser"``
 skips them).
@@ -11,6 +15,7 @@ skips them).
 import os
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -58,12 +63,35 @@ def page(browser):
         yield page
 
 
-def login(page, live_server, username, password):
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+def login(page, live_server, username, password, to="/admin/"):
+    """Log in through the admin's login form; the page ends on ``to`` (a path)."""
+    page.goto(f"{live_server.url}/admin/login/?{urlencode({'next': to})}")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
+    page.wait_for_url(f"{live_server.url}{to}")
+
+
+def session_cookie(live_server, user) -> dict:
+    """The cookie of a new session of ``user`` made on the server (``Client.force_login``,
+    as Django's own tests do), for ``BrowserContext.add_cookies``: logged in without the
+    three page loads of the login form. For the tests that are not about logging in; the
+    login form itself is covered by the tests using ``login``."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return {"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
+            "value": client.cookies[settings.SESSION_COOKIE_NAME].value}
+
+
+def logged_in_context(browser, live_server, user, **options):
+    """A new browser context already logged in as ``user`` (``session_cookie``)."""
+    context = browser.new_context(locale="zh-CN", **options)
+    context.add_cookies([session_cookie(live_server, user)])
+    context.set_default_timeout(30_000)
+    return context
 
 
 def assert_only_local_requests(page, live_server):

@@ -27,8 +27,7 @@ def test_batch_bank_file_and_returned_file(page, browser, live_server, loaded_po
     failed = approved_claim(reviewer, payee=payee_fields(12))
     scheme = fund_of(paid)
 
-    login(page, live_server, "shenhe_dj", PASSWORD)
-    page.goto(f"{live_server.url}/admin/finance/paymentbatch/add/")
+    login(page, live_server, "shenhe_dj", PASSWORD, to="/admin/finance/paymentbatch/add/")
     page.select_option("#id_scheme", str(scheme.pk))
     page.fill("#id_bank", "中国农业银行垫江支行")
     page.click("#batch-create-form input[type=submit]")
@@ -38,8 +37,7 @@ def test_batch_bank_file_and_returned_file(page, browser, live_server, loaded_po
     assert_only_local_requests(page, live_server)
 
     with recorded_page(browser, 1600, 1000) as finance:
-        login(finance, live_server, "caiwu_dj", PASSWORD)
-        finance.goto(f"{live_server.url}/admin/finance/paymentbatch/{batch.pk}/change/")
+        login(finance, live_server, "caiwu_dj", PASSWORD, to=f"/admin/finance/paymentbatch/{batch.pk}/change/")
         assert payee_fields(11)["bank_account_number"] not in finance.content()  # masked on screen
         rows = download_bank_file(finance, live_server, batch)
         assert rows[0] == ["序号", "户名", "账号", "开户行", "金额", "用途"]

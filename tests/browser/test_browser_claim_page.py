@@ -20,8 +20,7 @@ def test_post_buttons_look_like_the_other_tools(page, live_server, loaded_polici
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     clerk = role_staff("jingban_dj", CLERK)
     claim = outpatient(dianjiang_person(), "400", acting_user=clerk)
-    login(page, live_server, "jingban_dj", PASSWORD)
-    page.goto(f"{live_server.url}/admin/claims/claim/{claim.pk}/change/")
+    login(page, live_server, "jingban_dj", PASSWORD, to=f"/admin/claims/claim/{claim.pk}/change/")
     link = page.locator(".object-tools .claim-btn-trial").evaluate(STYLE, LOOK)
     button = page.locator(".object-tools button.claim-btn-settle").evaluate(STYLE, LOOK)
     link["cursor"] = "pointer"  # a link's cursor comes from the user agent

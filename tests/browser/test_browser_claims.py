@@ -34,8 +34,7 @@ def test_clerk_enters_settles_and_prints_a_claim(page, live_server, clerk):
     hospital("500231", level=3, grade="A", admin_level="city", name="垫江县第一人民医院",
              code="DJ-RMYY")
 
-    login(page, live_server, "jingban_dj", PASSWORD)
-    page.goto(f"{live_server.url}/admin/claims/claim/add/")
+    login(page, live_server, "jingban_dj", PASSWORD, to="/admin/claims/claim/add/")
     pick(page, "person", "陈静", "陈静")
     page.select_option("#id_claim_type", "inpatient")
     page.fill("#id_service_date", "2024-05-10")

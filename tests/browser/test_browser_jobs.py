@@ -23,8 +23,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
 
 def test_clerk_uploads_checks_and_confirms_an_import(page, live_server, tmp_path):
     role_staff("jingban", CLERK, regions=("500231",))
-    login(page, live_server, "jingban", PASSWORD)
-    page.goto(f"{live_server.url}/admin/enrollment/person/import-sheet/")
+    login(page, live_server, "jingban", PASSWORD, to="/admin/enrollment/person/import-sheet/")
     page.set_input_files("input[type=file]", str(write_csv(tmp_path / "参保人.csv", PERSON_HEADER,
                                                            [person_row(1), person_row(2)])))
     page.click("text=上传并校验")
@@ -53,8 +52,7 @@ def test_progress_bar_follows_a_running_job_and_shows_its_end(page, live_server)
                              status=Job.Status.RUNNING, started_at=timezone.now() - timedelta(seconds=30),
                              total=100_000)
     live.set_progress(job, 30_000, 100_000, "写入")
-    login(page, live_server, "jingban", PASSWORD)
-    page.goto(f"{live_server.url}/admin/jobs/myjob/{job.pk}/change/")
+    login(page, live_server, "jingban", PASSWORD, to=f"/admin/jobs/myjob/{job.pk}/change/")
     assert page.locator("#job-status").inner_text() == "运行中"
     assert "30%" in page.locator("#job-progress-text").inner_text()
     live.set_progress(job, 60_000, 100_000, "写入")  # the worker moves on
@@ -79,8 +77,7 @@ def test_clerk_settles_many_claims_as_a_job_and_opens_its_page(page, live_server
     settings.CLAIMS_SETTLE_INLINE_MAX = 1
     role_staff("jingban", CLERK, regions=("500231",))
     claims = [outpatient(dianjiang_person(tier=1), "400") for _ in range(3)]
-    login(page, live_server, "jingban", PASSWORD)
-    page.goto(f"{live_server.url}/admin/claims/claim/")
+    login(page, live_server, "jingban", PASSWORD, to="/admin/claims/claim/")
     page.check("#action-toggle")
     page.select_option("select[name=action]", "settle_action")
     page.click("button[name=index]")

@@ -20,9 +20,7 @@ def test_a_partly_masked_role_reads_the_surname_only(page, live_server, loaded_p
     claim = outpatient(dianjiang_person(name="张三"), "400", acting_user=clerk)
     outpatient(dianjiang_person(name="欧阳娜娜"), "300", acting_user=clerk)
     MaskingRule.objects.filter(group__name=SUPERVISOR, field="name").update(mode="partial", keep_head=1)
-    login(page, live_server, "jianguan", PASSWORD)
-
-    page.goto(f"{live_server.url}/admin/enrollment/person/")
+    login(page, live_server, "jianguan", PASSWORD, to="/admin/enrollment/person/")
     names = page.locator("#result_list tbody tr td:nth-child(2), #result_list tbody tr th").all_inner_texts()
     assert "张*" in names and "欧阳**" in names, names
     assert "张三" not in page.content() and "欧阳娜娜" not in page.content()

@@ -34,8 +34,7 @@ def test_reviewer_uploads_a_tax_file_and_reads_the_differences(page, live_server
     path = write_csv(tmp_path / "11月税务征收明细.csv", HEADER, [
         _row(a), _row(b, amount=b.self_paid + Decimal("10.00")), _row(a, receipt="SW202311250001")])
     role_staff("shenhe", REVIEWER, regions=("500231",))
-    login(page, live_server, "shenhe", PASSWORD)
-    page.goto(f"{live_server.url}/admin/finance/taxreconciliation/")
+    login(page, live_server, "shenhe", PASSWORD, to="/admin/finance/taxreconciliation/")
     page.click("text=导入")
     page.set_input_files("input[type=file]", str(path))
     page.click("text=上传并校验")

@@ -41,8 +41,7 @@ def test_refund_recorded_approved_paid_through_a_batch_and_the_returned_file(
     payment = Payment.objects.get(enrollment__person=person,
                                   enrollment__plan_year__scheme__kind="resident_basic")
 
-    login(page, live_server, "jingban_dj", PASSWORD)
-    page.goto(f"{live_server.url}/admin/enrollment/payment/?q={payment.receipt_no}")
+    login(page, live_server, "jingban_dj", PASSWORD, to=f"/admin/enrollment/payment/?q={payment.receipt_no}")
     page.locator("a.refund-request").first.click()
     page.wait_for_selector("#id_amount")
     assert page.input_value("#id_payee_account") == "6228480012345678901"
@@ -58,8 +57,7 @@ def test_refund_recorded_approved_paid_through_a_batch_and_the_returned_file(
         Refund.Status.PENDING, clerk, Decimal("100.00"))
 
     page.context.clear_cookies()
-    login(page, live_server, "shenhe_dj", PASSWORD)
-    page.goto(f"{live_server.url}/admin/enrollment/refund/{refund.pk}/change/")
+    login(page, live_server, "shenhe_dj", PASSWORD, to=f"/admin/enrollment/refund/{refund.pk}/change/")
     save_screenshot(page, "refund-page-reviewer")
     page.locator(".refund-btn-approve").click()
     page.wait_for_selector("#decide-form")
@@ -90,8 +88,7 @@ def test_refund_recorded_approved_paid_through_a_batch_and_the_returned_file(
 
     # 基金财务: the bank file, then the bank's answer
     with recorded_page(browser, 1600, 1000) as finance:
-        login(finance, live_server, "caiwu_dj", PASSWORD)
-        finance.goto(f"{live_server.url}/admin/finance/paymentbatch/{batch.pk}/change/")
+        login(finance, live_server, "caiwu_dj", PASSWORD, to=f"/admin/finance/paymentbatch/{batch.pk}/change/")
         assert "6228480012345678901" not in finance.content()  # masked on screen
         rows = download_bank_file(finance, live_server, batch)
         assert rows[1][1:4] == ["刘芳", "6228480012345678901", "农业银行垫江支行"]

@@ -34,8 +34,7 @@ def test_reviewer_approves_with_confirmation(page, live_server, settings, tmp_pa
     reg = svc.registration_submit(person=person(1), scheme=cz.resident, disease=cz.HBP,
                                   application_date=date(2024, 4, 1), acting_user=user,
                                   bp_readings=GOOD_BP, needs_medication=True)
-    login(page, live_server, "shenhe", "Yibao#2024demo")
-    page.goto(f"{live_server.url}/admin/enrollment/registration/{reg.pk}/change/")
+    login(page, live_server, "shenhe", "Yibao#2024demo", to=f"/admin/enrollment/registration/{reg.pk}/change/")
     page.locator(".registration-btn-approve").click()
     page.wait_for_selector("#decide-form")
     assert "符合准入条件" in page.content()

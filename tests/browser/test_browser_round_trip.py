@@ -8,9 +8,12 @@ reloaded from the database, no simple-history record with a diff, and an admin l
 without changed fields. The same for the admin action pages with a form (their inputs show
 the form's initial values, the date box today's Asia/Shanghai date).
 
-Table-driven (``CHANGE_FORMS``, ``ACTION_FORMS``): add a row to cover a new page. One data
-set and one login per role per test, the slow plan-year pages split over several tests (subtests
-report each page separately; ``ROUND_TRIP_ONLY=<part of a row's name>`` runs only those rows). Screenshots go to ``$BROWSER_ARTIFACTS`` (default
+Table-driven (``CHANGE_FORMS``, ``ACTION_FORMS``): add a row to cover a new page. The pages
+are dealt over ``PARTS`` tests of about equal cost (a plan-year page counts ``cost`` 2), which
+pytest-xdist runs on different workers; one data set and one browser page per test, logged
+in as each row's role by a session cookie (``session_cookie``: this test is not about the
+login form). Subtests report each page separately; ``ROUND_TRIP_ONLY=<part of a row's name>``
+runs only those rows. Screenshots go to ``$BROWSER_ARTIFACTS`` (default
 ``tests/browser/artifacts/``, not committed).
 """
 from __future__ import annotations
@@ -25,6 +28,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
@@ -39,9 +43,9 @@ from finance.models import YearEndExpense
 from policies.admin import HistoryAdmin
 from policies.models import RULE_MODELS, ChronicDisease, Identity, PlanYear, Region, Scheme
 from policies.roles import CLERK, POLICY_OFFICER, REVIEWER
-from policies.tests.factories import PASSWORD, role_staff
+from policies.tests.factories import role_staff
 
-from .conftest import login, save_screenshot
+from .conftest import save_screenshot, session_cookie
 
 pytestmark = pytest.mark.browser
 
@@ -109,7 +113,10 @@ class ChangeForm:
     user: str                        # the role that uses it
     objects: Callable[[dict], list]  # the saved records to round-trip
     url_model: type | None = None    # the admin's model when it is a proxy of the record's
-    shards: int = 0                  # > 0: its records are split over that many tests (slow pages)
+    cost: int = 1                    # the time of one of its pages, relative to a plain one
+    # the save button: 保存并继续编辑 (the change page again) by default; 保存 (the list) where
+    # reloading the change page would only cost time (a plan-year page: ≈ 1 200 inputs)
+    save: str = "_continue"
 
 
 def first(model):
@@ -124,7 +131,7 @@ CHANGE_FORMS = [
     ChangeForm("门诊慢特病登记（经办员）", "jingban_cz", lambda w: [w["registration"]]),
     ChangeForm("门诊慢特病登记（审核员）", "shenhe_cz", lambda w: [w["registration"]]),
     ChangeForm("年度方案（各参数表）", "zhengce",
-               lambda w: list(PlanYear.objects.order_by("pk")), shards=3),
+               lambda w: list(PlanYear.objects.order_by("pk")), cost=2, save="_save"),
     *[ChangeForm(f"参数表 {m._meta.verbose_name}", "zhengce", first(m)) for m in RULE_MODELS],
     ChangeForm("统筹区", "admin", lambda w: [Region.objects.get(code="500231")]),
     ChangeForm("险种", "zhengce", first(Scheme)),
@@ -189,17 +196,22 @@ def snapshot(obj) -> dict:
 
 def history_changes(rows: dict, since) -> list[str]:
     """Simple-history records written since ``since`` for ``rows`` that differ from the
-    previous version (the 修改记录 a user would read)."""
+    previous version (the 修改记录 a user would read); one query per table (a plan-year
+    page has ≈ 230 rows)."""
     from django.apps import apps
 
-    out = []
+    pks: dict[str, list] = {}
     for label, pk in rows:
+        pks.setdefault(label, []).append(pk)
+    out = []
+    for label, ids in pks.items():
         model = apps.get_model(label)
         history = getattr(model, "history", None)
         if history is None:
             continue
         skip = [f.name for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
-        for record in history.filter(id=pk, history_date__gte=since):
+        for record in history.filter(id__in=ids, history_date__gte=since).order_by("id", "history_date"):
+            pk = record.id
             previous = record.prev_record
             if previous is None:
                 out.append(f"{label} {pk}：新增了历史记录 {record.get_history_type_display()}")
@@ -282,23 +294,32 @@ def log_changes(obj, since) -> list[str]:
 
 
 class Sessions:
-    """One logged-in browser context per user for the whole table."""
+    """One browser page for the whole table, logged in as the user a row asks for: on a
+    change of user its cookies are replaced by that user's session (``session_cookie``,
+    made once per user). One context keeps the browser's cache of the admin's scripts
+    and styles warm across roles (a new context per role loaded them all again)."""
 
     def __init__(self, browser, live_server):
-        self.browser, self.live_server, self.pages = browser, live_server, {}
+        self.browser, self.live_server = browser, live_server
+        self.cookies, self.user, self.page = {}, None, None
 
     def __call__(self, username):
-        if username not in self.pages:
+        if self.page is None:
             context = self.browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
             context.set_default_timeout(30_000)
-            page = context.new_page()
-            login(page, self.live_server, username, PASSWORD)
-            self.pages[username] = page
-        return self.pages[username]
+            self.page = context.new_page()
+        if username != self.user:
+            if username not in self.cookies:
+                user = get_user_model().objects.get(username=username)
+                self.cookies[username] = session_cookie(self.live_server, user)
+            self.page.context.clear_cookies()  # the previous user's session and CSRF token
+            self.page.context.add_cookies([self.cookies[username]])
+            self.user = username
+        return self.page
 
     def close(self):
-        for page in self.pages.values():
-            page.context.close()
+        if self.page is not None:
+            self.page.context.close()
 
 
 @pytest.fixture
@@ -308,7 +329,10 @@ def sessions(browser, live_server):
     s.close()
 
 
-def round_trip(page, live_server, obj, url_model=None) -> list[str]:
+def round_trip(page, live_server, obj, url_model=None, save="_continue") -> list[str]:
+    """What is wrong with ``obj``'s change page: a shown value that is not the stored one,
+    a save of the unchanged form refused or changing anything (rows, history, admin log).
+    ``save``: the name of the save button to press."""
     opts = (url_model or type(obj))._meta
     url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
     obj = type(obj)._default_manager.get(pk=obj.pk)  # as stored now
@@ -320,7 +344,7 @@ def round_trip(page, live_server, obj, url_model=None) -> list[str]:
     problems = shown_mismatches(obj, form.evaluate(COLLECT_CONTROLS))
     save_screenshot(page, f"round_trip_{opts.model_name}_{obj.pk}",
                     full_page=opts.app_label != "policies")
-    page.locator('input[name="_continue"]').first.click()
+    page.locator(f'input[name="{save}"]').first.click()
     page.wait_for_load_state()
     errors = page.locator(".errornote, .errorlist")
     if errors.count():
@@ -347,27 +371,35 @@ def selected(cases):
     return [c for c in cases if not only or only in c.name]
 
 
-# The plan-year pages (≈ 1 200 form fields each) take most of the time: their records are
-# split over separate tests, which pytest-xdist runs on different workers.
-SHARDS = max(case.shards for case in CHANGE_FORMS)
+# The pages are dealt over PARTS tests, which pytest-xdist runs on different workers: a
+# plan-year page (≈ 1 200 form fields) costs about two plain ones. Four parts of ≈ 40 s
+# each (CI) balance the workers better than one long test of the plain pages.
+PARTS = 4
 
 
-def records(case, world, part: int) -> list:
-    """The records of ``case`` that test part ``part`` round-trips (part 0: every unsharded
-    page; part k ≥ 1: the k-th slice of every sharded page's records)."""
-    if not case.shards:
-        return case.objects(world) if part == 0 else []
-    return case.objects(world)[part - 1::case.shards] if 1 <= part <= case.shards else []
+def records(world, part: int) -> list[tuple[ChangeForm, object]]:
+    """The ``(case, record)`` pairs that test part ``part`` round-trips: every selected
+    case's records, grouped by role (one browser context per role and part) and cut into
+    ``PARTS`` consecutive slices of about equal cost. Every record is in exactly one part."""
+    pairs = sorted(((case, obj) for case in selected(CHANGE_FORMS) for obj in case.objects(world)),
+                   key=lambda pair: pair[0].user)  # stable: table order within a role
+    total = sum(case.cost for case, _obj in pairs)
+    out, done = [], 0
+    for case, obj in pairs:
+        # the pair goes to the part its cost's midpoint falls in
+        if int((done + case.cost / 2) * PARTS // total) == part:
+            out.append((case, obj))
+        done += case.cost
+    return out
 
 
-@pytest.mark.parametrize("part", range(SHARDS + 1), ids=["pages", *[f"plan-years-{k}" for k in range(1, SHARDS + 1)]])
+@pytest.mark.parametrize("part", range(PARTS), ids=[f"part-{k + 1}" for k in range(PARTS)])
 def test_every_change_form_round_trips(world, sessions, live_server, subtests, part):
-    for case in selected(CHANGE_FORMS):
-        for obj in records(case, world, part):
-            with subtests.test(msg=f"{case.name} {obj}"):
-                assert obj is not None, f"{case.name}：没有已保存的记录"
-                problems = round_trip(sessions(case.user), live_server, obj, case.url_model)
-                assert problems == [], "\n".join(problems)
+    for case, obj in records(world, part):
+        with subtests.test(msg=f"{case.name} {obj}"):
+            assert obj is not None, f"{case.name}：没有已保存的记录"
+            problems = round_trip(sessions(case.user), live_server, obj, case.url_model, case.save)
+            assert problems == [], "\n".join(problems)
 
 
 def test_every_action_form_shows_its_initial_values(world, sessions, live_server, subtests):

@@ -31,8 +31,7 @@ def test_prepare_and_sign_a_statement(page, browser, live_server, loaded_policie
     py = plan_year("350400", "inclusive_commercial")
     YearEndExpense.objects.create(plan_year=py, seq=1, name="运营服务费", method="ratio", ratio=Decimal("8"))
 
-    login(page, live_server, "jingban_sm", PASSWORD)
-    page.goto(f"{live_server.url}/admin/finance/yearendstatement/add/")
+    login(page, live_server, "jingban_sm", PASSWORD, to="/admin/finance/yearendstatement/add/")
     page.select_option("#id_scheme", str(py.scheme_id))
     page.fill("#id_year", "2024")
     page.click("#prepare-form input[type=submit]")
@@ -47,8 +46,7 @@ def test_prepare_and_sign_a_statement(page, browser, live_server, loaded_policie
     assert_only_local_requests(page, live_server)
 
     with recorded_page(browser, 1600, 1000) as second:
-        login(second, live_server, "shenhe_sm", PASSWORD)
-        second.goto(f"{live_server.url}/admin/finance/yearendstatement/{statement.pk}/change/")
+        login(second, live_server, "shenhe_sm", PASSWORD, to=f"/admin/finance/yearendstatement/{statement.pk}/change/")
         second.click("#btn-sign")
         second.wait_for_selector(".messagelist .success")
         assert second.locator("#statement-status").inner_text() == "已签认"
