@@ -13,7 +13,7 @@ relations are recomputed from it. The schema is the same (docs/benchmarks.md: th
 A state whose models were reloaded with ``delay=True`` (Django's ``AlterField``,
 ``AddIndex`` … of the third-party migrations applied before ours) stays "delayed" for the
 rest of ``migrate``, and then every ``RunPython`` re-renders all the models first
-(``ProjectState.clear_delayed_apps_cache``: ≈ 0.5 s each with 180 models, nine of them in
+(``ProjectState.clear_delayed_apps_cache``: ≈ 0.5 s each with 180 models, six of them in
 our migrations). The first of these ``CreateModel`` to meet a delayed state drops its
 rendering instead: the next operation renders every model once, afresh, and the state is
 no longer delayed, so the following ``RunPython`` use it as it is. The project's migrations
