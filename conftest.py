@@ -249,9 +249,10 @@ class TemplateDatabase:
     """One ``migrate`` per run instead of one per xdist worker.
 
     Each worker builds its test database in ``setup_databases``; Django's ``migrate`` of
-    the 130 models costs ≈ 10 s of CPU (docs/benchmarks.md §Suite speed). Under xdist the
-    first worker to take the lock migrates its own test database as usual and keeps a copy
-    (PostgreSQL: ``CREATE DATABASE …_tpl TEMPLATE`` its database, before any test connects;
+    the 132 models costs ≈ 6 s of CPU (docs/benchmarks.md §Ninth session: migrations
+    folded). Under xdist the first worker to take the lock migrates its own test database
+    as usual and keeps a copy (PostgreSQL: ``CREATE DATABASE …_tpl TEMPLATE`` its
+    database, before any test connects;
     SQLite in memory: the ``sqlite3`` backup API into a file); every other worker creates
     its database from that copy (PostgreSQL: ``CREATE DATABASE … TEMPLATE …_tpl``; SQLite:
     the backup back into its in-memory database) instead of migrating. The copy holds

@@ -9,6 +9,15 @@ A brand-new model has no older class for related models to point at, so nothing 
 rendering: registering it clears the registry's caches, and the related models' reverse
 relations are recomputed from it. The schema is the same (docs/benchmarks.md: the
 ``sqlite_master`` and ``pg_dump --schema-only`` of both ways compared).
+
+A state whose models were reloaded with ``delay=True`` (Django's ``AlterField``,
+``AddIndex`` … of the third-party migrations applied before ours) stays "delayed" for the
+rest of ``migrate``, and then every ``RunPython`` re-renders all the models first
+(``ProjectState.clear_delayed_apps_cache``: ≈ 0.5 s each with 180 models, six of them in
+our migrations). The first of these ``CreateModel`` to meet a delayed state drops its
+rendering instead: the next operation renders every model once, afresh, and the state is
+no longer delayed, so the following ``RunPython`` use it as it is. The project's migrations
+have no operation that delays (docs/benchmarks.md §Ninth session: migrations folded).
 """
 from django.db import migrations
 from django.db.migrations.state import ModelState
@@ -19,6 +28,12 @@ class CreateModel(migrations.CreateModel):
 
     def state_forwards(self, app_label, state):
         key = app_label, self.name_lower
+        if state.is_delayed and "apps" in state.__dict__:
+            # Rendered after delayed reloads (another app's AlterField …): some models may
+            # point at outdated classes. Drop the rendering: the next use renders every model
+            # once, and nothing is delayed any more (module docstring, ``RunPython``).
+            del state.__dict__["apps"]
+            state.is_delayed = False
         if key in state.models or "apps" not in state.__dict__:
             super().state_forwards(app_label, state)  # nothing rendered yet, or a re-creation
             return

@@ -12,6 +12,13 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        # after the third-party migrations whose models point at the user (docs/benchmarks.md
+        # §Ninth session): applied after ours, each of their operations re-rendered every model
+        # of ours that reaches the user model
+        ('admin', '0003_logentry_add_action_flag_choices'),
+        ('auth', '0012_alter_user_first_name_max_length'),
+        ('otp_static', '0003_add_timestamps'),
+        ('otp_totp', '0003_add_timestamps'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -27,11 +27,55 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        # after the third-party migrations whose models point at the user (docs/benchmarks.md
+        # §Ninth session): applied after ours, each of their operations re-rendered every model
+        # of ours that reaches the user model
+        ('admin', '0003_logentry_add_action_flag_choices'),
         ('auth', '0012_alter_user_first_name_max_length'),
+        ('otp_static', '0003_add_timestamps'),
+        ('otp_totp', '0003_add_timestamps'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
+        CreateModel(
+            name='Region',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('code', models.CharField(max_length=6, unique=True, validators=[django.core.validators.MinValueValidator('100000')], verbose_name='行政区划代码')),
+                ('name', models.CharField(max_length=50, verbose_name='名称')),
+                ('province', models.CharField(blank=True, max_length=20, verbose_name='省份')),
+                ('is_pooling', models.BooleanField(default=True, verbose_name='统筹区')),
+                ('contacts', models.TextField(blank=True, verbose_name='咨询电话等信息')),
+                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='policies.region', verbose_name='上级统筹区')),
+            ],
+            options={
+                'verbose_name': '统筹区',
+                'verbose_name_plural': '统筹区',
+                'ordering': ['code'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('code__regex', '^[1-9][0-9]{5}$')), name='region_code_6_digits', violation_error_message='行政区划代码必须是 6 位数字')],
+            },
+        ),
+        CreateModel(
+            name='Scheme',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('employee_basic', '职工基本医疗保险'), ('resident_basic', '城乡居民基本医疗保险'), ('critical_illness', '城乡居民大病保险'), ('employee_large', '职工大额医疗费用补助'), ('employee_supplementary', '职工补充医疗保险'), ('medical_assistance', '城乡医疗救助'), ('inclusive_commercial', '普惠型商业补充医疗保险')], max_length=30, verbose_name='险种类别')),
+                ('name', models.CharField(max_length=80, verbose_name='险种名称')),
+                ('settlement_order', models.PositiveSmallIntegerField(help_text='同一统筹区内按此顺序逐层结算（小的先结算）', verbose_name='结算顺序')),
+                ('has_tiers', models.BooleanField(default=False, verbose_name='分档缴费')),
+                ('formula', models.CharField(choices=[('given_only', '仅带入结果（种子文件无本层规则，须带入医院结算结果）'), ('chongqing_resident', '重庆（垫江）城乡居民基本医保：门诊统筹、住院、生育'), ('chongqing_critical', '重庆（垫江）城乡居民大病保险'), ('changzhi_employee_basic', '长治职工基本医保：门诊慢特病（住院、门诊统筹须带入）'), ('changzhi_employee_large', '长治职工大额医疗费用补助（比例须带入）'), ('changzhi_resident', '长治城乡居民基本医保：门诊统筹、两病、慢特病、住院、生育'), ('changzhi_critical', '长治城乡居民大病保险（两段累进）'), ('changzhi_assistance', '长治城乡医疗救助'), ('leshan_supplementary', '乐山职工补充医疗保险'), ('sanming_inclusive', '三明普惠医联保'), ('liaocheng_inclusive', '聊惠保')], default='given_only', help_text='种子文件描述的计算方式；数值均取自年度方案的规则行', max_length=40, verbose_name='计算规则族')),
+                ('operator', models.CharField(blank=True, max_length=200, verbose_name='承办/承保机构')),
+                ('note', models.TextField(blank=True, verbose_name='说明')),
+                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='schemes', to='policies.region', verbose_name='统筹区')),
+            ],
+            options={
+                'verbose_name': '险种',
+                'verbose_name_plural': '险种',
+                'ordering': ['region__code', 'settlement_order'],
+                'constraints': [models.UniqueConstraint(fields=('region', 'kind'), name='scheme_region_kind_unique', violation_error_message='该统筹区已有同类险种'), models.UniqueConstraint(fields=('region', 'settlement_order'), name='scheme_region_order_unique', violation_error_message='同一统筹区内结算顺序不能重复')],
+            },
+        ),
         CreateModel(
             name='Identity',
             fields=[
@@ -56,12 +100,14 @@ class Migration(migrations.Migration):
                 ('source', models.CharField(blank=True, max_length=200, verbose_name='政策依据')),
                 ('note', models.TextField(blank=True, verbose_name='说明（如种子文件缺失的规则）')),
                 ('is_demo', models.BooleanField(default=False, help_text='演示数据加载时由种子年度方案结转生成的当年度方案，仅用于演示和培训', verbose_name='演示数据')),
+                ('scheme', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='plan_years', to='policies.scheme', verbose_name='险种')),
+                ('rules_version', models.UUIDField(default=uuid.uuid4, editable=False, help_text='本年度方案任一规则行（及其引用的病种、特殊身份）变更时由数据库触发器在同一事务内换成新的随机值（policies.rules_version）；结算参数缓存以此为键', verbose_name='规则版本')),
             ],
             options={
                 'verbose_name': '年度方案',
                 'verbose_name_plural': '年度方案',
                 'ordering': ['scheme__region__code', 'scheme__settlement_order', '-year'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('official_participation_rate__isnull', True), models.Q(('official_participation_rate__gte', 0), ('official_participation_rate__lte', 100)), _connector='OR'), name='policies_planyear_official_participation_rate_0_100', violation_error_message='比例字段“official_participation_rate”必须在 0%%–100%% 之间')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('official_participation_rate__isnull', True), models.Q(('official_participation_rate__gte', 0), ('official_participation_rate__lte', 100)), _connector='OR'), name='policies_planyear_official_participation_rate_0_100', violation_error_message='比例字段“official_participation_rate”必须在 0%%–100%% 之间'), models.UniqueConstraint(fields=('scheme', 'year'), name='planyear_scheme_year_unique', violation_error_message='该险种已有该年度方案')],
             },
         ),
         CreateModel(
@@ -75,11 +121,13 @@ class Migration(migrations.Migration):
                 ('closed_from', models.DateField(blank=True, help_text='此日及以后的申请不再受理；已纳入的继续享受', null=True, verbose_name='停止新纳入日期')),
                 ('sort', models.PositiveSmallIntegerField(default=0, verbose_name='序号')),
                 ('excluded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='policies.chronicdisease', verbose_name='已纳入此病种者不得申报')),
+                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='diseases', to='policies.region', verbose_name='统筹区')),
             ],
             options={
                 'verbose_name': '病种目录',
                 'verbose_name_plural': '病种目录',
                 'ordering': ['region', 'sort', 'code'],
+                'constraints': [models.UniqueConstraint(fields=('region', 'code'), name='disease_region_code_unique', violation_error_message='该统筹区已有此病种代码')],
             },
         ),
         CreateModel(
@@ -932,24 +980,6 @@ class Migration(migrations.Migration):
             },
         ),
         CreateModel(
-            name='Region',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=6, unique=True, validators=[django.core.validators.MinValueValidator('100000')], verbose_name='行政区划代码')),
-                ('name', models.CharField(max_length=50, verbose_name='名称')),
-                ('province', models.CharField(blank=True, max_length=20, verbose_name='省份')),
-                ('is_pooling', models.BooleanField(default=True, verbose_name='统筹区')),
-                ('contacts', models.TextField(blank=True, verbose_name='咨询电话等信息')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='policies.region', verbose_name='上级统筹区')),
-            ],
-            options={
-                'verbose_name': '统筹区',
-                'verbose_name_plural': '统筹区',
-                'ordering': ['code'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('code__regex', '^[1-9][0-9]{5}$')), name='region_code_6_digits', violation_error_message='行政区划代码必须是 6 位数字')],
-            },
-        ),
-        CreateModel(
             name='Holiday',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -1062,11 +1092,6 @@ class Migration(migrations.Migration):
                 'get_latest_by': ('history_date', 'history_id'),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.AddField(
-            model_name='chronicdisease',
-            name='region',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='diseases', to='policies.region', verbose_name='统筹区'),
         ),
         CreateModel(
             name='Responsibility',
@@ -1215,31 +1240,6 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': '救助对象倾斜比例',
                 'constraints': [models.UniqueConstraint(fields=('responsibility', 'identity'), name='identityratio_unique', violation_error_message='该责任该身份已有比例'), models.CheckConstraint(condition=models.Q(('ratio_pre_existing__isnull', True), models.Q(('ratio_pre_existing__gte', 0), ('ratio_pre_existing__lte', 100)), _connector='OR'), name='policies_responsibilityidentityratio_ratio_pre_existing_0_100', violation_error_message='比例字段“ratio_pre_existing”必须在 0%%–100%% 之间')],
             },
-        ),
-        CreateModel(
-            name='Scheme',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('employee_basic', '职工基本医疗保险'), ('resident_basic', '城乡居民基本医疗保险'), ('critical_illness', '城乡居民大病保险'), ('employee_large', '职工大额医疗费用补助'), ('employee_supplementary', '职工补充医疗保险'), ('medical_assistance', '城乡医疗救助'), ('inclusive_commercial', '普惠型商业补充医疗保险')], max_length=30, verbose_name='险种类别')),
-                ('name', models.CharField(max_length=80, verbose_name='险种名称')),
-                ('settlement_order', models.PositiveSmallIntegerField(help_text='同一统筹区内按此顺序逐层结算（小的先结算）', verbose_name='结算顺序')),
-                ('has_tiers', models.BooleanField(default=False, verbose_name='分档缴费')),
-                ('formula', models.CharField(choices=[('given_only', '仅带入结果（种子文件无本层规则，须带入医院结算结果）'), ('chongqing_resident', '重庆（垫江）城乡居民基本医保：门诊统筹、住院、生育'), ('chongqing_critical', '重庆（垫江）城乡居民大病保险'), ('changzhi_employee_basic', '长治职工基本医保：门诊慢特病（住院、门诊统筹须带入）'), ('changzhi_employee_large', '长治职工大额医疗费用补助（比例须带入）'), ('changzhi_resident', '长治城乡居民基本医保：门诊统筹、两病、慢特病、住院、生育'), ('changzhi_critical', '长治城乡居民大病保险（两段累进）'), ('changzhi_assistance', '长治城乡医疗救助'), ('leshan_supplementary', '乐山职工补充医疗保险'), ('sanming_inclusive', '三明普惠医联保'), ('liaocheng_inclusive', '聊惠保')], default='given_only', help_text='种子文件描述的计算方式；数值均取自年度方案的规则行', max_length=40, verbose_name='计算规则族')),
-                ('operator', models.CharField(blank=True, max_length=200, verbose_name='承办/承保机构')),
-                ('note', models.TextField(blank=True, verbose_name='说明')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='schemes', to='policies.region', verbose_name='统筹区')),
-            ],
-            options={
-                'verbose_name': '险种',
-                'verbose_name_plural': '险种',
-                'ordering': ['region__code', 'settlement_order'],
-                'constraints': [models.UniqueConstraint(fields=('region', 'kind'), name='scheme_region_kind_unique', violation_error_message='该统筹区已有同类险种'), models.UniqueConstraint(fields=('region', 'settlement_order'), name='scheme_region_order_unique', violation_error_message='同一统筹区内结算顺序不能重复')],
-            },
-        ),
-        migrations.AddField(
-            model_name='planyear',
-            name='scheme',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='plan_years', to='policies.scheme', verbose_name='险种'),
         ),
         CreateModel(
             name='HistoricalPlanYear',
@@ -1401,14 +1401,6 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('plan_year', 'level', 'grade'), name='feeclass_unique', violation_error_message='该级别等次已有收费类别')],
             },
         ),
-        migrations.AddConstraint(
-            model_name='chronicdisease',
-            constraint=models.UniqueConstraint(fields=('region', 'code'), name='disease_region_code_unique', violation_error_message='该统筹区已有此病种代码'),
-        ),
-        migrations.AddConstraint(
-            model_name='planyear',
-            constraint=models.UniqueConstraint(fields=('scheme', 'year'), name='planyear_scheme_year_unique', violation_error_message='该险种已有该年度方案'),
-        ),
         CreateModel(
             name='HistoricalMaskingRule',
             fields=[
@@ -1486,11 +1478,6 @@ class Migration(migrations.Migration):
                 'get_latest_by': ('history_date', 'history_id'),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.AddField(
-            model_name='planyear',
-            name='rules_version',
-            field=models.UUIDField(default=uuid.uuid4, editable=False, help_text='本年度方案任一规则行（及其引用的病种、特殊身份）变更时由数据库触发器在同一事务内换成新的随机值（policies.rules_version）；结算参数缓存以此为键', verbose_name='规则版本'),
         ),
         migrations.RunPython(add_name_rows, migrations.RunPython.noop),
     ]
