@@ -342,8 +342,13 @@ class _Importer:
         present = {f.name for f in mapping.values()}
         key_fields = [model._meta.get_field(n) for n in NATURAL_KEYS[model]]
         resource_fields = sheet_resource(model).fields
-        existing = {key_of_object(model, o): o
-                    for o in model.objects.filter(plan_year=self.plan_year)}
+        # the rows' related rows read with them, the plan year (and its scheme's region) the
+        # locked one: clean() reads them, one query per row and relation otherwise
+        joined = [f.name for f in data_fields(model) if f.is_relation and f.name != "plan_year"]
+        existing = {}
+        for o in model.objects.filter(plan_year=self.plan_year).select_related(*joined):
+            o.plan_year = self.plan_year
+            existing[key_of_object(model, o)] = o
         seen: dict[tuple, int] = {}
         written: list[tuple[int, models.Model]] = []
         for number, raw in rows:
