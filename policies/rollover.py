@@ -8,6 +8,14 @@ copies, and every date field moves by the difference in years (02-29 → 02-28 w
 target year has none). The officially frozen participation rate is a fact of the source
 year and is not copied. The caller (``policies.services.plan_year_rollover``) provides
 the transaction.
+
+Each table's copies are validated in Python (``loading.validate_row``, with the related
+rows they name already in hand: no query per row), written by one ``bulk_create`` and
+their history rows by one ``INSERT … SELECT`` (``sheets.bulk_sql.insert_history_stored``:
+the ``+`` entries a save writes, with the acting user); then each copy's ``clean()`` runs
+again against the table's final rows (e.g. cumulative segments in order). A failure
+raises ``PlanYearRolloverError`` naming the table and the source row, and the caller's
+transaction writes nothing.
 """
 from __future__ import annotations
 
@@ -15,6 +23,10 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from sheets.bulk_sql import insert_history_stored
 
 from .errors import PlanYearRolloverError
 from .loading import data_fields, describe_error, validate_row
@@ -53,16 +65,10 @@ def row_counts(plan_year: PlanYear) -> dict[type[models.Model], int]:
     return {model: model.objects.filter(plan_year=plan_year).count() for model in RULE_MODELS}
 
 
-def _save(obj, acting_user, where: str, *, copied: bool = False):
-    """Validate and save ``obj``. ``copied``: a rule row copied from the source plan year,
-    validated as the fixture loader validates a row (``loading.validate_row``: every field
-    validator, ``clean()`` and check constraint, without the look-ups the copy answers —
-    its foreign keys point to rows that exist, and its natural key is unique in the new
-    plan year because it was in the source); ``full_clean()`` ran them as one query per
-    constraint and row, most of a rollover's time. The database constraints still guard
-    every insert."""
+def _save(obj, acting_user, where: str):
+    """Validate (``full_clean``) and save the new plan year."""
     try:
-        validate_row(obj) if copied else obj.full_clean()
+        obj.full_clean()
     except ValidationError as exc:
         raise PlanYearRolloverError(f"{where}：{describe_error(exc, type(obj))}") from exc
     if acting_user is not None:
@@ -93,21 +99,65 @@ def copy_plan_year(*, region_code: str, kind: str, from_year: int, to_year: int,
     _save(target, acting_user, f"{label} {to_year} 年度方案")
 
     copies: dict[tuple[type[models.Model], int], models.Model] = {}
+    history_user = _history_user(acting_user)
     for model in RULE_MODELS:
-        for row in model.objects.filter(plan_year=source).order_by("pk"):
-            copy = model()
-            for f in data_fields(model):
-                value = getattr(row, f.attname)
-                if f.name == "plan_year":
-                    value = target.pk
-                elif f.is_relation and f.related_model in RULE_MODELS and value is not None:
-                    value = copies[(f.related_model, value)].pk
-                elif _is_date(f) and value is not None:
-                    value = shift_date(value, years)
-                setattr(copy, f.attname, value)
-            copy.plan_year = target  # cached for clean() (the plan year's region)
-            _save(copy, acting_user,
-                  f"{label} {to_year} 年度，表“{model._meta.verbose_name}”（{model.__name__}）"
-                  f"复制第 {row.pk} 号行", copied=True)
-            copies[(model, row.pk)] = copy
+        table = f"{label} {to_year} 年度，表“{model._meta.verbose_name}”（{model.__name__}）"
+        made = [(row.pk, _copy_row(model, row, target, copies, years)) for row in _source_rows(model, source)]
+        if not made:
+            continue
+        for pk, copy in made:
+            _check(copy, f"{table}复制第 {pk} 号行", validate_row)
+        model.objects.bulk_create([copy for _pk, copy in made])  # the database's constraints still apply
+        insert_history_stored(model, [copy.pk for _pk, copy in made], user=history_user, reason=None,
+                              when=timezone.now(), created=True)
+        for pk, copy in made:  # rules between rows (segment order) against the final rows
+            _check(copy, f"{table}复制第 {pk} 号行", type(copy).clean)
+            copies[(model, pk)] = copy
     return target
+
+
+def _source_rows(model, source: PlanYear):
+    """The source's rows of one table, with the code-table rows they name (identity,
+    disease) read in the same query: ``clean()`` reads them."""
+    joined = [f.name for f in data_fields(model)
+              if f.is_relation and f.name != "plan_year" and f.related_model not in RULE_MODELS]
+    return model.objects.filter(plan_year=source).select_related(*joined).order_by("pk")
+
+
+def _copy_row(model, row, target: PlanYear, copies: dict, years: int) -> models.Model:
+    """An unsaved copy of ``row`` in ``target``: a related rule row is its copy, a date
+    moves by ``years``; related rows are set as objects (cached for ``clean()``)."""
+    copy = model()
+    for f in data_fields(model):
+        value = getattr(row, f.attname)
+        if f.name == "plan_year":
+            continue
+        if f.is_relation:
+            if value is None:
+                setattr(copy, f.attname, None)
+            elif f.related_model in RULE_MODELS:
+                setattr(copy, f.name, copies[(f.related_model, value)])
+            else:
+                setattr(copy, f.name, getattr(row, f.name))  # read with the row
+            continue
+        if _is_date(f) and value is not None:
+            value = shift_date(value, years)
+        setattr(copy, f.attname, value)
+    copy.plan_year = target  # cached for clean() (the plan year's region)
+    return copy
+
+
+def _check(obj, where: str, check) -> None:
+    try:
+        check(obj)
+    except ValidationError as exc:
+        raise PlanYearRolloverError(f"{where}：{describe_error(exc, type(obj))}") from exc
+
+
+def _history_user(acting_user):
+    """The user a save's history entry names: the acting user, else (as simple-history's
+    middleware does for a save) the logged-in user of the request being served."""
+    if acting_user is not None:
+        return acting_user
+    user = getattr(getattr(HistoricalRecords.context, "request", None), "user", None)
+    return user if getattr(user, "is_authenticated", False) else None

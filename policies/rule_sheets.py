@@ -39,7 +39,7 @@ from sheets.registry import header_key
 from . import checks
 from .loading import NATURAL_KEYS, Section, data_fields, key_of_object, validate_row
 from .models import RULE_MODELS, ChronicDisease, Identity, PlanYear
-from .resources import PLAN_YEAR_HEADER, RULE_RESOURCES, column_fields, header_of, sheet_title
+from .resources import PLAN_YEAR_HEADER, column_fields, header_of, sheet_resource, sheet_title
 
 
 @dataclass(frozen=True)
@@ -341,9 +341,14 @@ class _Importer:
         count = self.section.count(model)
         present = {f.name for f in mapping.values()}
         key_fields = [model._meta.get_field(n) for n in NATURAL_KEYS[model]]
-        resource_fields = RULE_RESOURCES[model]().fields
-        existing = {key_of_object(model, o): o
-                    for o in model.objects.filter(plan_year=self.plan_year)}
+        resource_fields = sheet_resource(model).fields
+        # the rows' related rows read with them, the plan year (and its scheme's region) the
+        # locked one: clean() reads them, one query per row and relation otherwise
+        joined = [f.name for f in data_fields(model) if f.is_relation and f.name != "plan_year"]
+        existing = {}
+        for o in model.objects.filter(plan_year=self.plan_year).select_related(*joined):
+            o.plan_year = self.plan_year
+            existing[key_of_object(model, o)] = o
         seen: dict[tuple, int] = {}
         written: list[tuple[int, models.Model]] = []
         for number, raw in rows:

@@ -1,27 +1,14 @@
-"""Test helpers for the policy fixture tests: the seed systems loaded once per test
-class (inside an outer transaction rolled back after the class, so every test still
-runs in its own savepoint and the database is empty again afterwards), and lookups of
-the rows of a plan year by codes. Import the fixture into a test module to use it."""
+"""Test helpers for the policy fixture tests: lookups of the rows of a plan year by
+codes. The seed systems themselves come from the ``loaded_policies`` fixture
+(conftest.py: loaded once per run and shared by every test that uses it)."""
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
 
-import pytest
-from django.core.management import call_command
-from django.db import models, transaction
+from django.db import models
 
 from policies.loading import RULE_TABLES
-
-
-@pytest.fixture(scope="class")
-def seed_policies(django_db_setup, django_db_blocker):
-    """``load_policies`` once for the class; rolled back when the class is done."""
-    with django_db_blocker.unblock():
-        with transaction.atomic():
-            call_command("load_policies", verbosity=0)
-            yield
-            transaction.set_rollback(True)
 
 
 def plan_rows(region: str, kind: str, table: str, year: int = 2024):

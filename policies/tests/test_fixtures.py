@@ -16,7 +16,7 @@ from policies import models as pm
 from policies.loading import NATURAL_KEYS, RULE_TABLES, natural_key_constraints
 from policies.services import policies_load
 
-from .seed_db import attr, plan_rows, same, seed_policies  # noqa: F401
+from .seed_db import attr, plan_rows, same
 
 pytestmark = pytest.mark.django_db
 
@@ -529,7 +529,7 @@ def _case_id(case):
     return f"{region}-{kind}-{table}-" + "-".join(f"{v}" for v in lookup.values())
 
 
-@pytest.mark.usefixtures("seed_policies")
+@pytest.mark.usefixtures("loaded_policies")
 class TestSeedRows:
     @pytest.mark.parametrize("region, kind, table, lookup, expected",
                              [pytest.param(*case, id=_case_id(case)) for case in CASES])

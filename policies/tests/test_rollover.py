@@ -15,7 +15,7 @@ from policies.loading import NATURAL_KEYS, data_fields
 from policies.rollover import row_counts, shift_date
 from policies.services import PlanYearRolloverError, plan_year_rollover
 
-from .seed_db import plan_rows, seed_policies  # noqa: F401
+from .seed_db import plan_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,7 @@ def test_shift_date(a, years, b):
     assert shift_date(a, years) == b
 
 
-@pytest.mark.usefixtures("seed_policies")
+@pytest.mark.usefixtures("loaded_policies")
 class TestRollover:
     @pytest.mark.parametrize("region, kind", PLAN_YEARS)
     def test_copies_every_row_of_every_table(self, region, kind):

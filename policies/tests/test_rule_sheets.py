@@ -37,10 +37,27 @@ def export(plan_year, path, user=None):
     return path
 
 
-def sheet_rows(path, model) -> list[dict]:
-    book = load_workbook(path)
-    rows = list(book[sheet_title(model)].iter_rows(values_only=True))
+def _rows_as_dicts(sheet) -> list[dict]:
+    rows = list(sheet.iter_rows(values_only=True))
     return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+
+def sheet_rows(path, model) -> list[dict]:
+    """One sheet's rows as header → value (read-only: only that sheet is parsed)."""
+    book = load_workbook(path, read_only=True)
+    try:
+        return _rows_as_dicts(book[sheet_title(model)])
+    finally:
+        book.close()
+
+
+def book_rows(path) -> dict[str, list[dict]]:
+    """Every sheet's rows as header → value, by sheet title in workbook order, read once."""
+    book = load_workbook(path, read_only=True)
+    try:
+        return {sheet.title: _rows_as_dicts(sheet) for sheet in book.worksheets}
+    finally:
+        book.close()
 
 
 def edit(path, model, changes):
@@ -71,12 +88,14 @@ def row_number(path, model, **match) -> int:
 
 
 def snapshot(plan_year):
-    """Every value of every row of the plan year, and the number of history entries."""
+    """Every value of every row of the plan year, and the number of history entries of
+    those rows (counted in one query per table)."""
     values, history = {}, 0
     for model in pm.RULE_MODELS:
-        for row in model.objects.filter(plan_year=plan_year):
+        rows = model.objects.filter(plan_year=plan_year)
+        for row in rows:
             values[(model.__name__, row.pk)] = tuple(getattr(row, f.attname) for f in data_fields(model))
-            history += row.history.count()
+        history += model.history.filter(id__in=rows.values("pk")).count()
     return values, history
 
 
@@ -97,11 +116,11 @@ def test_export_reimported_into_the_rollover_draft_changes_nothing(tmp_path, reg
 
     # every table is a sheet; the draft's workbook is the seed's with the plan-year column
     # and the dates one year later (rollover), every other cell equal
-    names = load_workbook(draft_book).sheetnames
-    assert names == [sheet_title(m) for m in pm.RULE_MODELS]
+    seed_sheets, draft_sheets = book_rows(seed_book), book_rows(draft_book)
+    assert list(draft_sheets) == [sheet_title(m) for m in pm.RULE_MODELS]
     total = 0
     for model in pm.RULE_MODELS:
-        old, new = sheet_rows(seed_book, model), sheet_rows(draft_book, model)
+        old, new = seed_sheets[sheet_title(model)], draft_sheets[sheet_title(model)]
         assert len(new) == model.objects.filter(plan_year=source).count()
         total += len(new)
         dates = {str(f.verbose_name) for f in data_fields(model) if type(f).__name__ == "DateField"}

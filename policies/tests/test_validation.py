@@ -22,7 +22,7 @@ from policies import models as pm
 from policies.fixture_files import default_fixtures_dir
 from policies.services import PolicyFixtureError, policies_load
 
-from .seed_db import plan_rows, seed_policies  # noqa: F401
+from .seed_db import plan_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +79,7 @@ def test_the_check_discovery_finds_the_tables():
     assert (pm.BenefitRule, "deductible") in MONEY_FIELDS
 
 
-@pytest.mark.usefixtures("seed_policies")
+@pytest.mark.usefixtures("loaded_policies")
 class TestRowValidation:
     @pytest.mark.parametrize("model, field", RATIO_FIELDS,
                              ids=[f"{m.__name__}.{f}" for m, f in RATIO_FIELDS])
@@ -244,7 +244,7 @@ def _write(tmp_path, name: str, data: dict):
     return path
 
 
-@pytest.mark.usefixtures("seed_policies")
+@pytest.mark.usefixtures("loaded_policies")
 class TestLoaderMessages:
     def test_bad_row_names_file_table_row_and_nothing_is_written(self, tmp_path):
         data = _system("500231_dianjiang.json")
@@ -328,7 +328,7 @@ def _check_cases():
                 yield pytest.param(model, constraint, id=f"{model.__name__}-{constraint.name}")
 
 
-@pytest.mark.usefixtures("seed_policies")
+@pytest.mark.usefixtures("loaded_policies")
 class TestPythonChecks:
     @pytest.mark.parametrize("model, constraint", list(_check_cases()))
     def test_python_evaluation_agrees_with_the_database(self, model, constraint):
