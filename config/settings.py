@@ -108,7 +108,8 @@ AUTHENTICATION_BACKENDS = [
 ROOT_URLCONF = "config.urls"
 
 # Inputs, checkboxes and selects written in Python with the templates' HTML (a list's
-# action checkboxes, the rule tables' inputs): policies/widgets.py, tests in test_fast_widgets.py
+# action checkboxes, the rule tables' inputs): policies/widgets.py; compared with the templates
+# by policies/tests/test_fast_widgets.py and tests/test_fast_widget_pages.py
 FORM_RENDERER = "policies.widgets.FastWidgetRenderer"
 
 TEMPLATES = [

@@ -4,11 +4,15 @@ from decimal import Decimal
 
 import pytest
 
-from claims.tests.factories import plan_year
 from enrollment.selectors.enrollments import contribution_plan
 from policies.models import PlanFigure, PlanYear
 
 pytestmark = pytest.mark.django_db
+
+
+def plan_year(region: str, kind: str) -> PlanYear:
+    return PlanYear.objects.select_related("scheme__region").get(
+        scheme__region__code=region, scheme__kind=kind, year=2024)
 
 
 def test_reused_while_nothing_changed(loaded_policies, django_assert_num_queries):
