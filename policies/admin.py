@@ -85,7 +85,6 @@ from .plan_status import plan_year_set_status
 from .resources import RULE_RESOURCES, workbook_file_name, write_plan_year_workbook
 from .services import plan_year_import_sheets
 from .tabular_rows import keyed_url, plain_key, url_template
-from .widgets import FastWidgetRenderer
 
 admin.site.site_header = "医疗保障经办管理系统"
 admin.site.site_title = "医疗保障经办管理系统"
@@ -454,9 +453,6 @@ for _model in RULE_MODELS:
 # --------------------------------------------------------------------------- plan year
 
 
-FAST_RENDERER = FastWidgetRenderer()
-
-
 def cached_choices(field) -> None:
     """Make the select of a ``ModelChoiceField`` read its choices once for every form of
     a formset: Django copies the field per form and each copy queries its queryset again
@@ -551,26 +547,16 @@ _FAST_INNER_CLASSES: dict[type, type] = {}
 
 
 def fast_inner_widget(wrapper) -> None:
-    """The select inside the admin's related-object wrapper (the 新增/修改 links) is
-    rendered without a renderer, i.e. through the default templates: give it the fast
-    one (same HTML). An autocomplete box (a disease) shows its selected option from the
-    field's rows read once per table instead of one query per row (``known_rows``)."""
+    """An autocomplete box inside the admin's related-object wrapper (a disease, with the
+    新增/修改 links) shows its selected option from the field's rows read once per table
+    instead of one query per row (``known_rows``). (Its HTML is written by the site's form
+    renderer, ``policies.widgets.FastWidgetRenderer``, like every widget's.)"""
     widget = wrapper.widget
     base = type(widget)
-
-    def make():
-        attrs = {"_render": _fast_render(base)}
-        if issubclass(base, AutocompleteMixin):
-            attrs["optgroups"] = _known_optgroups(base)
-        return type(f"Fast{base.__name__}", (base,), attrs)
-
-    widget.__class__ = _subclass(_FAST_INNER_CLASSES, base, make)
-
-
-def _fast_render(base):
-    def _render(self, template_name, context, renderer=None):
-        return base._render(self, template_name, context, renderer or FAST_RENDERER)
-    return _render
+    if not issubclass(base, AutocompleteMixin):
+        return
+    widget.__class__ = _subclass(_FAST_INNER_CLASSES, base, lambda: type(
+        f"Fast{base.__name__}", (base,), {"optgroups": _known_optgroups(base)}))
 
 
 def _known_optgroups(base):
@@ -694,8 +680,6 @@ class PlanRowInline(RegionScopedFormfieldMixin, admin.TabularInline):
             fast_copies(field)
             if isinstance(field.widget, RelatedFieldWidgetWrapper):
                 fast_inner_widget(field.widget)
-        formset.form.default_renderer = FAST_RENDERER  # ≈ 1 200 widgets on one page
-        formset.renderer = FAST_RENDERER  # its forms, management form and error lists
         return formset
 
     def has_add_permission(self, request, obj):

@@ -84,11 +84,12 @@ def option_html(value, label, attrs) -> str:
 
 
 class FastWidgetRenderer(DjangoTemplates):
-    """The form renderer of pages with hundreds of plain inputs and selects (the plan-year
-    page's rule tables: ≈ 1 200 widgets, ≈ 3 ms each through the widget templates). Input,
-    checkbox and select widgets are written in Python with the same HTML as Django's
-    templates (django/forms/widgets/input.html, select.html, select_option.html,
-    attrs.html); every other template goes through the templates as before."""
+    """The site's form renderer (``FORM_RENDERER``): pages with hundreds of plain inputs and
+    selects (the plan-year page's rule tables: ≈ 1 200 widgets, ≈ 3 ms each through the
+    widget templates; a list's action checkbox per row). Input, checkbox and select widgets
+    are written in Python with the same HTML as Django's templates
+    (django/forms/widgets/input.html, select.html, select_option.html, attrs.html); every
+    other template goes through the templates as before."""
 
     def render(self, template_name, context, request=None):
         if template_name in ERROR_LIST_TEMPLATES and isinstance(context, dict) and not context.get("errors"):

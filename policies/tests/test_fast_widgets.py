@@ -1,5 +1,5 @@
-"""The plan-year page's fast form rendering (policies/widgets.py ``FastWidgetRenderer``,
-policies/admin.py ``PlanRowInline.get_formset``) writes the same HTML as Django's
+"""The site's fast form rendering (policies/widgets.py ``FastWidgetRenderer``, the
+``FORM_RENDERER``) writes the same HTML as Django's
 templates, byte for byte, and skips the templates it replaces (docs/benchmarks.md)."""
 import re
 
