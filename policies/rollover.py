@@ -67,10 +67,7 @@ def row_counts(plan_year: PlanYear) -> dict[type[models.Model], int]:
 
 def _save(obj, acting_user, where: str):
     """Validate (``full_clean``) and save the new plan year."""
-    try:
-        obj.full_clean()
-    except ValidationError as exc:
-        raise PlanYearRolloverError(f"{where}：{describe_error(exc, type(obj))}") from exc
+    _check(obj, where, type(obj).full_clean)
     if acting_user is not None:
         obj._history_user = acting_user
     obj.save()
@@ -148,6 +145,7 @@ def _copy_row(model, row, target: PlanYear, copies: dict, years: int) -> models.
 
 
 def _check(obj, where: str, check) -> None:
+    """``check(obj)``, its ValidationError as the rollover's error naming ``where``."""
     try:
         check(obj)
     except ValidationError as exc:
