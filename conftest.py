@@ -139,6 +139,15 @@ def loaded_policies(db):
         SEED.load()
 
 
+@pytest.fixture(scope="session")
+def policies_loader():
+    """``policies_loader()`` writes the seed policies (as ``loaded_policies`` has them) into
+    the current transaction: ``load_policies`` the first time in this process, a copy of
+    its rows after (≈ 0.2 s instead of 1–2 s). For the module- or class-scoped fixtures
+    that build a larger world on them (the demo) inside a transaction of their own."""
+    return SEED.load
+
+
 @pytest.fixture(scope="module")
 def module_policies(django_db_setup, django_db_blocker):
     """The seed policies (as ``loaded_policies`` has them) in a transaction opened for one

@@ -24,14 +24,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="class")
-def demo(django_db_setup, django_db_blocker):
+def demo(django_db_setup, django_db_blocker, policies_loader):
     """load_policies + load_demo --persons 240 once for the class (rolled back after)."""
     from django.conf import settings
     hashers = settings.PASSWORD_HASHERS
     settings.PASSWORD_HASHERS = FAST_HASHERS
     with django_db_blocker.unblock():
         with transaction.atomic():
-            call_command("load_policies", verbosity=0)
+            policies_loader()
             out = StringIO()
             call_command("load_demo", "--persons", str(PERSONS), stdout=out)
             yield out.getvalue()

@@ -130,7 +130,7 @@ def scan(client: Client, stats: dict | None = None) -> tuple[dict[str, list[str]
 
 
 @pytest.fixture(scope="module")
-def demo_day(django_db_setup, django_db_blocker):
+def demo_day(django_db_setup, django_db_blocker, policies_loader):
     """The demo (current year, a small county) loaded once per module and worker process,
     in a transaction rolled back after the module (each role's test runs inside it). The
     dashboard's summaries are refreshed as the load's commit would have them refreshed
@@ -139,7 +139,7 @@ def demo_day(django_db_setup, django_db_blocker):
     from reports.services import dashboard_refresh
 
     with django_db_blocker.unblock(), transaction.atomic():
-        call_command("load_policies", verbosity=0)
+        policies_loader()
         call_command("load_demo", "--persons", "60", stdout=io.StringIO())
         dashboard_refresh()
         yield

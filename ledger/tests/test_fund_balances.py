@@ -110,13 +110,13 @@ def test_the_page_shows_the_summary_and_the_live_entries(loaded_policies, admin_
 
 
 @pytest.fixture
-def demo(django_db_setup, django_db_blocker):
+def demo(django_db_setup, django_db_blocker, policies_loader):
     """load_policies + load_demo --persons 120 (rolled back after)."""
     from django.conf import settings
     hashers = settings.PASSWORD_HASHERS
     settings.PASSWORD_HASHERS = FAST_HASHERS
     with django_db_blocker.unblock(), transaction.atomic():
-        call_command("load_policies", verbosity=0)
+        policies_loader()
         call_command("load_demo", "--persons", "120", stdout=StringIO())
         yield
         transaction.set_rollback(True)
