@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
+from django.db import connection
 from django.db.models import F, Max, Q, Sum
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
@@ -46,7 +47,7 @@ from policies import models as pm
 from policies.dashboard import dashboard_figures_changed
 from policies.lookups import RegionLookup
 from policies.masking import mask_for_user_or_system, masked_id, masked_name
-from sheets.bulk_sql import InArray, insert_history_stored, insert_values
+from sheets.bulk_sql import InArray, insert_history_stored, insert_values, keys_match
 from sheets.parsing import number_text, parse_bool, parse_date, parse_decimal, parse_int, text
 from sheets.registry import Column, SheetKind, register
 
@@ -96,6 +97,23 @@ def _window_name(payment, resource) -> str:
         return ""
     key = (payment.enrollment.plan_year_id, payment.window_code)
     return resource.memo(key, lambda: selectors.window_name(*key))
+
+
+def _ledger_source(match: str) -> str:
+    """The SELECT of the stored payments whose key ``match``es (``keys_match``) that
+    ``ledger.contributions_write_select`` books: the values ``write`` passes to
+    ``contributions_write`` elsewhere — the fund (scheme and its region), the plan
+    year's year and the person of the payment's enrollment."""
+    q = connection.ops.quote_name
+    p, e = q(Payment._meta.db_table), q(Enrollment._meta.db_table)
+    py, s = q(pm.PlanYear._meta.db_table), q(pm.Scheme._meta.db_table)
+    # each payment's enrollment by its key (a nested loop on the primary key, kept from
+    # being flattened by OFFSET 0): during a large import the enrollments' statistics are
+    # those of the table before it, and a join would scan the table once per chunk
+    return (f"SELECT p.id AS payment_id, p.scheme_id, s.region_id, py.year, e.person_id, p.self_paid, "
+            f"p.subsidy, p.paid_date, p.receipt_no FROM {p} p CROSS JOIN LATERAL (SELECT person_id, "
+            f"plan_year_id FROM {e} WHERE id = p.enrollment_id OFFSET 0) e "
+            f"JOIN {py} py ON py.id = e.plan_year_id JOIN {s} s ON s.id = p.scheme_id WHERE p.id {match}")
 
 
 @register
@@ -497,6 +515,12 @@ class PaymentSheet(SheetKind):
         for region_id, year in {p["_ledger"][:2] for p in payments}:  # 缴费收入, 参保率
             dashboard_figures_changed(region_id=region_id, year=year)
         insert_history_stored(Payment, payment_ids, user=ctx.user, reason=None, when=now, created=True)
+        if connection.vendor == "postgresql":  # 缴费到账 booked by the database from the payments
+            if not payment_ids:
+                return
+            match, params = keys_match(payment_ids)
+            ledger.contributions_write_select(_ledger_source(match), params, acting_user=ctx.user)
+            return
         ledger.contributions_write(({  # 缴费到账, as postings.contribution books each
             "payment_id": p["id"], "scheme_id": p["scheme_id"], "region_id": p["_ledger"][0],
             "year": p["_ledger"][1], "person_id": p["_ledger"][2], "self_paid": p["self_paid"],
