@@ -302,6 +302,15 @@ class InArray(In):
 
     JOINED_FROM = 64  # values from which a list of ints or texts is sent as one text
 
+    def get_prep_lookup(self):
+        # Built on an unresolved F(), Django's loop over the values keeps each as it is
+        # after two attribute tests per value: ints and texts are kept at once
+        rhs = self.rhs
+        if (type(rhs) in (list, tuple, set, frozenset) and not hasattr(self.lhs, "output_field")
+                and all(type(v) is int or type(v) is str for v in rhs)):
+            return list(rhs)
+        return super().get_prep_lookup()
+
     def as_postgresql(self, compiler, connection):
         lhs_sql, params = self.process_lhs(compiler, connection)
         values = [v for v in self.rhs if v is not None]

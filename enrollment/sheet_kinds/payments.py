@@ -195,6 +195,7 @@ class PaymentSheet(SheetKind):
             identity_names=selectors.identity_names(),
         )
         ctx.state["decide"] = self._decider(ctx.state)
+        ctx.state["decisions"] = {}  # the decisions by the row's plain inputs (``_check_row``)
 
     DECISIONS_KEPT = 4096
     """Decisions of ``check_payment`` kept per import (least recently used dropped)."""
@@ -427,24 +428,40 @@ class PaymentSheet(SheetKind):
         holds_employee, basic = self._basic(ctx, data, person, pooling_id, plan_year.year)
         basic_insured = bool(rv("basic_confirmed") or (enrollment and enrollment.basic_confirmed)
                              or basic is not None)
-        facts = PersonFacts(
-            birth_date=person.birth_date, category=person.category,
-            identities=tuple(data["identities"].get(person.id, ())),
-            pre_existing=tuple(data["pre_existing"].get(enrollment.pk, ())) if enrollment else (),
-            continuous_years=enrollment.continuous_years if enrollment else 0,
-            resettled=person.resettled, basic_insured_in_region=basic_insured,
-            **selectors.admission_facts(person, pooling))
-        local = selectors.person_is_local(person, pooling)
+        identities = tuple(data["identities"].get(person.id, ()))
+        pre_existing = tuple(data["pre_existing"].get(enrollment.pk, ())) if enrollment else ()
+        continuous_years = enrollment.continuous_years if enrollment else 0
         total = data["totals"].get(enrollment.pk) if enrollment else None
         due, subsidy, self_paid = rv("amount_due"), rv("subsidy"), rv("self_paid")
         relation = rv("relation_to_payer") or codes.Relation.SELF
-        decision = ctx.state["decide"](  # check_payment, remembered per distinct inputs
-            (scheme_id, rv("year")), facts,
-            PaidSoFar(subsidy=total["subsidy"], self_paid=total["self_paid"],
-                      last_paid_date=total["last"]) if total else _NOTHING_PAID,
-            rv("paid_date"), tier or None, rv("channel"), relation, holds_employee, local,
-            basic[0] if basic else None, basic[1] if basic else None,
-            Stated(due, subsidy, self_paid), subject)
+        # every input of the decision as plain values: a row like one before (same plan,
+        # person facts, amounts …) takes its decision without building the facts again
+        inputs = (scheme_id, rv("year"), pooling_id, person.birth_date, person.category, identities,
+               pre_existing, continuous_years, person.resettled, basic_insured, person.hukou_region_id,
+               person.residence_region_id, bool(person.long_term_resident), bool(person.hk_macao_taiwan),
+               bool(person.basic_insured_in_province),
+               (total["subsidy"], total["self_paid"], total["last"]) if total else None,
+               rv("paid_date"), tier or None, rv("channel"), relation, holds_employee, basic, due, subsidy,
+               self_paid)
+        decisions = ctx.state["decisions"]
+        decision = decisions.get(inputs)
+        if decision is None:
+            facts = PersonFacts(
+                birth_date=person.birth_date, category=person.category, identities=identities,
+                pre_existing=pre_existing, continuous_years=continuous_years,
+                resettled=person.resettled, basic_insured_in_region=basic_insured,
+                **selectors.admission_facts(person, pooling))
+            local = selectors.person_is_local(person, pooling)
+            decision = ctx.state["decide"](  # check_payment, remembered per distinct inputs
+                (scheme_id, rv("year")), facts,
+                PaidSoFar(subsidy=total["subsidy"], self_paid=total["self_paid"],
+                          last_paid_date=total["last"]) if total else _NOTHING_PAID,
+                rv("paid_date"), tier or None, rv("channel"), relation, holds_employee, local,
+                basic[0] if basic else None, basic[1] if basic else None,
+                Stated(due, subsidy, self_paid), subject)
+            if len(decisions) >= self.DECISIONS_KEPT:
+                del decisions[next(iter(decisions))]  # the oldest
+            decisions[inputs] = decision
         # A refusal of the rules stops the row (only it is reported); the others are all listed.
         for refusal in decision.refusals[-1:] if decision.blocked else decision.refusals:
             ctx.error(row, COLUMN_OF.get(refusal.field, refusal.field), refusal.message)
