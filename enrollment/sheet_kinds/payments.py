@@ -436,13 +436,14 @@ class PaymentSheet(SheetKind):
         relation = rv("relation_to_payer") or codes.Relation.SELF
         # every input of the decision as plain values: a row like one before (same plan,
         # person facts, amounts …) takes its decision without building the facts again
-        inputs = (scheme_id, rv("year"), pooling_id, person.birth_date, person.category, identities,
-               pre_existing, continuous_years, person.resettled, basic_insured, person.hukou_region_id,
-               person.residence_region_id, bool(person.long_term_resident), bool(person.hk_macao_taiwan),
-               bool(person.basic_insured_in_province),
-               (total["subsidy"], total["self_paid"], total["last"]) if total else None,
-               rv("paid_date"), tier or None, rv("channel"), relation, holds_employee, basic, due, subsidy,
-               self_paid)
+        inputs = (
+            scheme_id, rv("year"), pooling_id, person.birth_date, person.category, identities,
+            pre_existing, continuous_years, person.resettled, basic_insured, person.hukou_region_id,
+            person.residence_region_id, bool(person.long_term_resident), bool(person.hk_macao_taiwan),
+            bool(person.basic_insured_in_province),
+            (total["subsidy"], total["self_paid"], total["last"]) if total else None,
+            rv("paid_date"), tier or None, rv("channel"), relation, holds_employee, basic, due, subsidy,
+            self_paid)
         decisions = ctx.state["decisions"]
         decision = decisions.get(inputs)
         if decision is None:
