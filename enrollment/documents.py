@@ -20,8 +20,9 @@ Pure Python: errors are ``DocumentError`` with a Chinese message naming the fiel
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from stdnum import numdb
@@ -77,6 +78,23 @@ def full_id_number(term: str) -> str | None:
     return number if ric.calc_check_digit(number) == number[17] else None
 
 
+_TODAY: tuple[float, float, date | None] = (0.0, 0.0, None)
+
+
+def _today() -> date:
+    """``date.today()``, kept until the local midnight that ends it (an import checks
+    100 000 numbers: one clock read each instead of a local date built each)."""
+    global _TODAY
+    start, end, day = _TODAY
+    if start <= time.time() < end:
+        return day
+    day = date.today()
+    start = datetime.combine(day, datetime.min.time()).timestamp()
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time()).timestamp()
+    _TODAY = (start, end, day)
+    return day
+
+
 def _gb11643(number: str, label: str, *, today: date | None = None) -> DocumentInfo:
     """Length, digits, check character and birth date of a GB 11643 number."""
     if len(number) != 18:
@@ -90,7 +108,7 @@ def _gb11643(number: str, label: str, *, today: date | None = None) -> DocumentI
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError as exc:
         raise DocumentError(f"{label}号码中的出生日期 {number[6:14]} 不是有效日期：{number}") from exc
-    if birth > (today or date.today()) or birth.year < 1880:
+    if birth > (today or _today()) or birth.year < 1880:
         raise DocumentError(f"{label}号码中的出生日期 {birth.isoformat()} 不合理：{number}")
     sex = MALE if int(number[16]) % 2 == 1 else FEMALE
     return DocumentInfo(number, birth, sex)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from sheets.bulk_sql import insert_values
 
 from . import postings
-from .models import BalanceWatermark, Entry, FundBalance, Journal, SourceKind
+from .models import Account, BalanceWatermark, Entry, FundBalance, Journal, SourceKind
 from .postings import JournalSpec
 
 POSTING_LOCK = 7_301_162_001
@@ -81,6 +81,44 @@ def contributions_write(payments: Iterable[dict], *, acting_user) -> list[int]:
             "reverses_id": None, "booked_on": p["paid_date"], "memo": memo,
             "reference": p["receipt_no"][:80], "created_by_id": user_id})
     return _book(journals, lines)
+
+
+@transaction.atomic
+def contributions_write_select(source: str, params: Sequence, *, acting_user) -> int:
+    """PostgreSQL: ``contributions_write`` of payments already stored, booked by the
+    database from them — no row goes back and forth. ``source`` is a SELECT (with
+    ``params``) of the payments with the columns ``payment_id``, ``scheme_id``,
+    ``region_id``, ``year``, ``person_id``, ``self_paid``, ``subsidy``, ``paid_date`` and
+    ``receipt_no``, each payment once. The same rows as ``contributions_write``: one
+    journal per payment in payment order, none for a payment of nothing; its lines bank,
+    contribution, subsidy in that order, amounts rounded to the fen half-up (``round``
+    on numeric: half away from zero), zero lines left out. Returns the number of entries written.
+    The caller's tables are its own (this app imports none of them)."""
+    if connection.vendor != "postgresql":
+        raise NotImplementedError("contributions_write_select: PostgreSQL only (else contributions_write)")
+    _posting_begin()
+    journal, entry = Journal._meta.db_table, Entry._meta.db_table
+    # the journals' keys taken first, in payment order, so that the entries are built from
+    # the same rows without joining them back to the journals
+    sql = (
+        f"WITH src AS MATERIALIZED (SELECT nextval((SELECT pg_get_serial_sequence(%s, 'id')::regclass)) "
+        f"AS journal_id, * FROM (SELECT payment_id, scheme_id, region_id, year, person_id, paid_date, "
+        f"receipt_no, round(self_paid, 2) AS self_paid, round(subsidy, 2) AS subsidy FROM ({source}) s "
+        f"WHERE round(self_paid, 2) + round(subsidy, 2) <> 0 ORDER BY payment_id) payments), "
+        f"j AS (INSERT INTO {journal} (id, kind, scheme_id, region_id, year, person_id, source_kind, "
+        f"source_id, reverses_id, booked_on, memo, reference, created_at, created_by_id) "
+        f"SELECT journal_id, %s, scheme_id, region_id, year, person_id, %s, payment_id, NULL, paid_date, "
+        f"%s, left(receipt_no, 80), %s, %s FROM src ORDER BY journal_id) "
+        f"INSERT INTO {entry} (journal_id, account, amount) "
+        f"SELECT src.journal_id, line.account, line.amount FROM src "
+        f"CROSS JOIN LATERAL (VALUES (1, %s, src.self_paid + src.subsidy), (2, %s, -src.self_paid), "
+        f"(3, %s, -src.subsidy)) AS line (n, account, amount) "
+        f"WHERE line.amount <> 0 ORDER BY src.journal_id, line.n")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [journal, *params, Journal.Kind.CONTRIBUTION, SourceKind.PAYMENT,
+                             postings.CONTRIBUTION_MEMO, timezone.now(), getattr(acting_user, "pk", None),
+                             Account.BANK, Account.CONTRIBUTION, Account.SUBSIDY])
+        return cursor.rowcount
 
 
 def journal_reversal(journal: Journal, *, booked_on, memo: str = "") -> JournalSpec:

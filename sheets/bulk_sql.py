@@ -113,8 +113,10 @@ def _pg_copy(model, fields, params: list[list], return_ids: bool):
         ids = None
         if return_ids:
             pk = model._meta.pk.column
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                           [model._meta.db_table, pk, len(params)])
+            # the sequence found once (an InitPlan), not once per key: pg_get_serial_sequence
+            # is a catalog look-up, and per row it cost 8 times the keys themselves
+            cursor.execute("SELECT nextval((SELECT pg_get_serial_sequence(%s, %s)::regclass)) "
+                           "FROM generate_series(1, %s)", [model._meta.db_table, pk, len(params)])
             ids = [r[0] for r in cursor.fetchall()]
             columns = [pk, *columns]
         with cursor.copy(f"COPY {table} ({', '.join(ops.quote_name(c) for c in columns)}) FROM STDIN") as copy:
@@ -228,14 +230,18 @@ def insert_history_stored(model: type[models.Model], ids, *, user, reason: str |
                           created: bool, column: str | None = None) -> int:
     """The django-simple-history rows of the stored rows of ``model`` whose primary key
     (or ``column``, e.g. ``claim_id``) is in ``ids``, copied by the database itself — one
-    ``INSERT INTO history … SELECT … FROM table WHERE id = ANY(%s)`` (elsewhere ``IN``),
-    in key order — with the history's own columns as ``insert_history`` sets them (the
+    ``INSERT INTO history … SELECT … FROM table WHERE id …`` (``keys_match``; elsewhere
+    ``IN``), in key order — with the history's own columns as ``insert_history`` sets them (the
     values a ``save()`` records: ``history_date`` = ``when``, ``history_user``, the
     reason, ``history_type`` ``+``/``~``). For rows just written: nothing is sent back
     and forth but the keys. The statement's text is built once per process."""
     ids = list(ids)
     if not ids:
         return 0
+    if connection.vendor == "postgresql":
+        match, match_params = keys_match(ids)
+    else:
+        match, match_params = f"IN ({', '.join(['%s'] * len(ids))})", ids
     history = model.history.model
     ops = connection.ops
     source = model._meta.get_field(column).column if column else model._meta.pk.column
@@ -250,23 +256,32 @@ def insert_history_stored(model: type[models.Model], ids, *, user, reason: str |
             raise ValueError(f"insert_history_stored: unexpected history fields {sorted(unknown)}")
         copied = [f for f in fields if f.attname in tracked]
         table, pk = ops.quote_name(model._meta.db_table), ops.quote_name(model._meta.pk.column)
-        match = "= ANY(%s)" if connection.vendor == "postgresql" else "IN ({})"
         sql = _STORED_SQL[key] = (
             f"INSERT INTO {ops.quote_name(history._meta.db_table)} "
             f"({', '.join(ops.quote_name(f.column) for f in copied)}, "
             f"{', '.join(ops.quote_name(history._meta.get_field(n).column) for n in own)}) "
             f"SELECT {', '.join(ops.quote_name(tracked[f.attname]) for f in copied)}, %s, %s, %s, %s "
-            f"FROM {table} WHERE {ops.quote_name(source)} {match} ORDER BY {pk}")
+            f"FROM {table} WHERE {ops.quote_name(source)} {{match}} ORDER BY {pk}")
     date_field = history._meta.get_field("history_date")
     params = [date_field.get_db_prep_save(when, connection), getattr(user, "pk", None), reason,
               "+" if created else "~"]
-    if connection.vendor == "postgresql":
-        statement, params = sql, [*params, ids]
-    else:
-        statement, params = sql.format(", ".join(["%s"] * len(ids))), [*params, *ids]
     with connection.cursor() as cursor:
-        cursor.execute(statement, params)
+        cursor.execute(sql.format(match=match), [*params, *match_params])
         return cursor.rowcount
+
+
+def keys_match(ids: list[int]) -> tuple[str, list]:
+    """PostgreSQL: the condition (after an integer column) and its parameters that match
+    exactly the integer keys ``ids`` (not empty): ``BETWEEN first AND last`` when they are
+    every integer of that range (the keys of rows just written, taken from one sequence),
+    else ``= ANY`` of the keys sent as one text split by the server (psycopg adapts a list
+    value by value: 3 ms of CPU for 2 000 keys)."""
+    if not all(type(i) is int for i in ids):
+        return "= ANY(%s)", [list(ids)]
+    first, last = min(ids), max(ids)
+    if len(set(ids)) == last - first + 1:
+        return "BETWEEN %s AND %s", [first, last]
+    return "= ANY(string_to_array(%s, ',')::bigint[])", [",".join(map(str, ids))]
 
 
 def _getter(kind, names: list[str]):
@@ -286,6 +301,15 @@ class InArray(In):
     Django's ``IN``."""
 
     JOINED_FROM = 64  # values from which a list of ints or texts is sent as one text
+
+    def get_prep_lookup(self):
+        # Built on an unresolved F(), Django's loop over the values keeps each as it is
+        # after two attribute tests per value: ints and texts are kept at once
+        rhs = self.rhs
+        if (type(rhs) in (list, tuple, set, frozenset) and not hasattr(self.lhs, "output_field")
+                and all(type(v) is int or type(v) is str for v in rhs)):
+            return list(rhs)
+        return super().get_prep_lookup()
 
     def as_postgresql(self, compiler, connection):
         lhs_sql, params = self.process_lhs(compiler, connection)

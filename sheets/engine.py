@@ -135,10 +135,12 @@ def parse_rows(sheet: SheetFile, mapping, kind: SheetKind, result: ImportResult)
     present = frozenset(column.key for _i, column in mapping)
     missing = {c.key: c.default for c in kind.import_columns() if c.key not in present}
     caches = {column.key: {} for _i, column in mapping if getattr(column.parser, "cacheable", False)}
-    cached = [(index, column, caches.get(column.key)) for index, column in mapping]
+    # each column's attributes read once, not once per cell
+    cached = [(index, column.key, column.parser, column.required, column.default, column.header,
+               caches.get(column.key)) for index, column in mapping]
     search_controls = CONTROL_CHARS.search
     for number, values, extra in sheet.rows_with_extra():
-        parsed, bad, filled = dict(missing), False, set()
+        parsed, bad, filled = dict(missing), False, []
         if extra:
             result.errors.append(RowError(number, "", extra_cells_message(extra, len(sheet.headers)),
                                           "、".join(shown_cell(v) for _c, v in extra[:5])))
@@ -149,33 +151,33 @@ def parse_rows(sheet: SheetFile, mapping, kind: SheetKind, result: ImportResult)
             clean = not search_controls("".join(values))
         except TypeError:  # a cell that is not text (xlsx): each cell is searched
             clean = False
-        for index, column, cache in cached:
+        for index, key, parser, required, default, header, cache in cached:
             raw = values[index]
             if cache is not None:  # a value seen before in the column: parsed before (neither
                 hit = cache.get((type(raw), raw), _MISSING)  # empty nor with control characters)
                 if hit is not _MISSING:
-                    filled.add(column.key)
-                    parsed[column.key] = hit
+                    filled.append(key)
+                    parsed[key] = hit
                     continue
             if raw is None or (isinstance(raw, str) and (not raw or raw.isspace())):  # is_empty
-                if column.required:
-                    result.errors.append(RowError(number, column.header, f"请填写“{column.header}”"))
+                if required:
+                    result.errors.append(RowError(number, header, f"请填写“{header}”"))
                     bad = True
-                parsed[column.key] = column.default
+                parsed[key] = default
                 continue
-            filled.add(column.key)
+            filled.append(key)
             if not clean and isinstance(raw, str) and search_controls(raw):
-                result.errors.append(RowError(number, column.header, control_chars_message(column.header),
+                result.errors.append(RowError(number, header, control_chars_message(header),
                                               visible_controls(raw)))
                 bad = True
                 continue
-            if column.parser is None:
-                parsed[column.key] = raw
+            if parser is None:
+                parsed[key] = raw
                 continue
             try:
-                parsed[column.key] = value = column.parser(raw)
+                parsed[key] = value = parser(raw)
             except CellError as exc:
-                result.errors.append(RowError(number, column.header, exc.message, str(raw)))
+                result.errors.append(RowError(number, header, exc.message, str(raw)))
                 bad = True
                 continue
             if cache is not None and len(cache) < CACHE_SIZE:

@@ -86,20 +86,25 @@ def normalise_text(value: str) -> str:
 def text(value) -> str:
     """A text cell as stored: trimmed; an export's formula guard (a leading ``'`` before
     = + - @) is removed; an integral number (xlsx) becomes its digits."""
-    if isinstance(value, float):
+    if type(value) is str:  # a csv cell, nearly always
+        result = value.strip()
+    elif isinstance(value, float):
         if value.is_integer():
             return str(int(value))
         return repr(value)
-    if isinstance(value, (datetime, date)):
+    elif isinstance(value, (datetime, date)):
         return value.isoformat()
-    result = str(value).strip()
-    if len(result) > 1 and result[0] == "'" and result[1] in FORMULA_CHARS:
+    else:
+        result = str(value).strip()
+    if result[:1] == "'" and len(result) > 1 and result[1] in FORMULA_CHARS:
         result = result[1:]
     return result
 
 
 def number_text(value, label: str) -> str:
     """A document/receipt number: text; a float from xlsx (digits lost beyond 15) refused."""
+    if type(value) is str:
+        return text(value)
     if isinstance(value, float) and not value.is_integer():
         raise CellError(f"{label}必须按文本填写（不能是小数）：{value!r}")
     if isinstance(value, float) and abs(value) >= 1e15:

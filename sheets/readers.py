@@ -66,13 +66,28 @@ def detect_encoding(path: Path) -> str:
                         "或 Excel（.xlsx）文件") from exc
 
 
+def _csv_filled(values: list[str]) -> bool:
+    """A csv row with a cell that is not empty or blank: its cells joined have a character
+    that is not white space (one join, not a test per cell)."""
+    joined = "".join(values)
+    return bool(joined) and not joined.isspace()
+
+
 def _is_description(values) -> bool:
     filled = False
     for v in values:
+        if type(v) is str:  # a text cell (every csv cell): one strip
+            v = v.strip()
+            if not v:
+                continue
+            if not v.startswith(DESCRIPTION_PREFIX):
+                return False  # usually the first filled cell
+            filled = True
+            continue
         if is_empty(v):
             continue
         if not (isinstance(v, str) and v.strip().startswith(DESCRIPTION_PREFIX)):
-            return False  # usually the first filled cell
+            return False
         filled = True
     return filled
 
@@ -120,7 +135,7 @@ class SheetFile:
         """(row number, cell values) of every non-empty row, header included; a file with
         more rows or columns than ``limits()`` is refused as a whole."""
         if self.format == "csv":  # every cell is a str
-            rows = ((n, v) for n, v in self._csv_rows() if any(c and not c.isspace() for c in v))
+            rows = ((n, v) for n, v in self._csv_rows() if _csv_filled(v))
         else:
             rows = ((n, v) for n, v in self._xlsx_rows() if any(not is_empty(c) for c in v))
         for count, (number, values) in enumerate(rows):

@@ -27,6 +27,7 @@ from django.db import connection
 
 from enrollment.models import Enrollment, Person, PersonRegion
 from policies import models as pm
+from sheets.bulk_sql import keys_match
 
 _CHUNK = 300  # ids per statement on SQLite (3 lists of them: under its 999 variables)
 
@@ -39,11 +40,13 @@ def _tables():
 
 
 def _id_filter(column: str, ids) -> tuple[str, list]:
-    """`` AND column IN ids`` (PostgreSQL: one array parameter) or nothing for ``None``."""
+    """`` AND column IN ids`` (PostgreSQL: a range or one text parameter) or nothing for
+    ``None``."""
     if ids is None:
         return "", []
-    if connection.vendor == "postgresql":
-        return f" AND {column} = ANY(%s)", [list(ids)]
+    if connection.vendor == "postgresql":  # a range, or one text of the keys (keys_match)
+        match, params = keys_match(list(ids))
+        return f" AND {column} {match}", params
     return f" AND {column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 

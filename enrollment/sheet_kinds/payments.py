@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
+from django.db import connection
 from django.db.models import F, Max, Q, Sum
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
@@ -46,7 +47,7 @@ from policies import models as pm
 from policies.dashboard import dashboard_figures_changed
 from policies.lookups import RegionLookup
 from policies.masking import mask_for_user_or_system, masked_id, masked_name
-from sheets.bulk_sql import InArray, insert_history_stored, insert_values
+from sheets.bulk_sql import InArray, insert_history_stored, insert_values, keys_match
 from sheets.parsing import number_text, parse_bool, parse_date, parse_decimal, parse_int, text
 from sheets.registry import Column, SheetKind, register
 
@@ -96,6 +97,23 @@ def _window_name(payment, resource) -> str:
         return ""
     key = (payment.enrollment.plan_year_id, payment.window_code)
     return resource.memo(key, lambda: selectors.window_name(*key))
+
+
+def _ledger_source(match: str) -> str:
+    """The SELECT of the stored payments whose key ``match``es (``keys_match``) that
+    ``ledger.contributions_write_select`` books: the values ``write`` passes to
+    ``contributions_write`` elsewhere — the fund (scheme and its region), the plan
+    year's year and the person of the payment's enrollment."""
+    q = connection.ops.quote_name
+    p, e = q(Payment._meta.db_table), q(Enrollment._meta.db_table)
+    py, s = q(pm.PlanYear._meta.db_table), q(pm.Scheme._meta.db_table)
+    # each payment's enrollment by its key (a nested loop on the primary key, kept from
+    # being flattened by OFFSET 0): during a large import the enrollments' statistics are
+    # those of the table before it, and a join would scan the table once per chunk
+    return (f"SELECT p.id AS payment_id, p.scheme_id, s.region_id, py.year, e.person_id, p.self_paid, "
+            f"p.subsidy, p.paid_date, p.receipt_no FROM {p} p CROSS JOIN LATERAL (SELECT person_id, "
+            f"plan_year_id FROM {e} WHERE id = p.enrollment_id OFFSET 0) e "
+            f"JOIN {py} py ON py.id = e.plan_year_id JOIN {s} s ON s.id = p.scheme_id WHERE p.id {match}")
 
 
 @register
@@ -177,6 +195,7 @@ class PaymentSheet(SheetKind):
             identity_names=selectors.identity_names(),
         )
         ctx.state["decide"] = self._decider(ctx.state)
+        ctx.state["decisions"] = {}  # the decisions by the row's plain inputs (``_check_row``)
 
     DECISIONS_KEPT = 4096
     """Decisions of ``check_payment`` kept per import (least recently used dropped)."""
@@ -409,24 +428,41 @@ class PaymentSheet(SheetKind):
         holds_employee, basic = self._basic(ctx, data, person, pooling_id, plan_year.year)
         basic_insured = bool(rv("basic_confirmed") or (enrollment and enrollment.basic_confirmed)
                              or basic is not None)
-        facts = PersonFacts(
-            birth_date=person.birth_date, category=person.category,
-            identities=tuple(data["identities"].get(person.id, ())),
-            pre_existing=tuple(data["pre_existing"].get(enrollment.pk, ())) if enrollment else (),
-            continuous_years=enrollment.continuous_years if enrollment else 0,
-            resettled=person.resettled, basic_insured_in_region=basic_insured,
-            **selectors.admission_facts(person, pooling))
-        local = selectors.person_is_local(person, pooling)
+        identities = tuple(data["identities"].get(person.id, ()))
+        pre_existing = tuple(data["pre_existing"].get(enrollment.pk, ())) if enrollment else ()
+        continuous_years = enrollment.continuous_years if enrollment else 0
         total = data["totals"].get(enrollment.pk) if enrollment else None
         due, subsidy, self_paid = rv("amount_due"), rv("subsidy"), rv("self_paid")
         relation = rv("relation_to_payer") or codes.Relation.SELF
-        decision = ctx.state["decide"](  # check_payment, remembered per distinct inputs
-            (scheme_id, rv("year")), facts,
-            PaidSoFar(subsidy=total["subsidy"], self_paid=total["self_paid"],
-                      last_paid_date=total["last"]) if total else _NOTHING_PAID,
-            rv("paid_date"), tier or None, rv("channel"), relation, holds_employee, local,
-            basic[0] if basic else None, basic[1] if basic else None,
-            Stated(due, subsidy, self_paid), subject)
+        # every input of the decision as plain values: a row like one before (same plan,
+        # person facts, amounts …) takes its decision without building the facts again
+        inputs = (
+            scheme_id, rv("year"), pooling_id, person.birth_date, person.category, identities,
+            pre_existing, continuous_years, person.resettled, basic_insured, person.hukou_region_id,
+            person.residence_region_id, bool(person.long_term_resident), bool(person.hk_macao_taiwan),
+            bool(person.basic_insured_in_province),
+            (total["subsidy"], total["self_paid"], total["last"]) if total else None,
+            rv("paid_date"), tier or None, rv("channel"), relation, holds_employee, basic, due, subsidy,
+            self_paid)
+        decisions = ctx.state["decisions"]
+        decision = decisions.get(inputs)
+        if decision is None:
+            facts = PersonFacts(
+                birth_date=person.birth_date, category=person.category, identities=identities,
+                pre_existing=pre_existing, continuous_years=continuous_years,
+                resettled=person.resettled, basic_insured_in_region=basic_insured,
+                **selectors.admission_facts(person, pooling))
+            local = selectors.person_is_local(person, pooling)
+            decision = ctx.state["decide"](  # check_payment, remembered per distinct inputs
+                (scheme_id, rv("year")), facts,
+                PaidSoFar(subsidy=total["subsidy"], self_paid=total["self_paid"],
+                          last_paid_date=total["last"]) if total else _NOTHING_PAID,
+                rv("paid_date"), tier or None, rv("channel"), relation, holds_employee, local,
+                basic[0] if basic else None, basic[1] if basic else None,
+                Stated(due, subsidy, self_paid), subject)
+            if len(decisions) >= self.DECISIONS_KEPT:
+                del decisions[next(iter(decisions))]  # the oldest
+            decisions[inputs] = decision
         # A refusal of the rules stops the row (only it is reported); the others are all listed.
         for refusal in decision.refusals[-1:] if decision.blocked else decision.refusals:
             ctx.error(row, COLUMN_OF.get(refusal.field, refusal.field), refusal.message)
@@ -497,6 +533,12 @@ class PaymentSheet(SheetKind):
         for region_id, year in {p["_ledger"][:2] for p in payments}:  # 缴费收入, 参保率
             dashboard_figures_changed(region_id=region_id, year=year)
         insert_history_stored(Payment, payment_ids, user=ctx.user, reason=None, when=now, created=True)
+        if connection.vendor == "postgresql":  # 缴费到账 booked by the database from the payments
+            if not payment_ids:
+                return
+            match, params = keys_match(payment_ids)
+            ledger.contributions_write_select(_ledger_source(match), params, acting_user=ctx.user)
+            return
         ledger.contributions_write(({  # 缴费到账, as postings.contribution books each
             "payment_id": p["id"], "scheme_id": p["scheme_id"], "region_id": p["_ledger"][0],
             "year": p["_ledger"][1], "person_id": p["_ledger"][2], "self_paid": p["self_paid"],

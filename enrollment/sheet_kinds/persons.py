@@ -38,6 +38,9 @@ _CACHED_FIELDS = {f.attname for f in _CLEANED_FIELDS if f.choices or isinstance(
 _CACHED_LIST = [f for f in _CLEANED_FIELDS if f.attname in _CACHED_FIELDS]
 # the other fields' common path: no field.clean per value (sheets.fieldcheck)
 _OTHERS_PASS = unchanged_checker(f for f in _CLEANED_FIELDS if f.attname not in _CACHED_FIELDS)
+_CACHED_NAMES = tuple(f.attname for f in _CACHED_LIST)
+_COMBINED_KEPT = 4096  # combinations of the coded fields' raw values kept per import
+_COMBINED = object()  # the key of those combinations in the import's clean cache
 
 
 def _person_errors(values: dict, cache: dict) -> dict[str | None, list[str]]:
@@ -47,11 +50,21 @@ def _person_errors(values: dict, cache: dict) -> dict[str | None, list[str]]:
     validators; empty values of blank fields skipped), then ``Person.document_checks``
     (``Person.clean``). Cleaned and derived values are written back into ``values``;
     the messages are returned by field (as ``ValidationError.message_dict``). ``cache``
-    keeps the cleaned values of the coded fields (pure functions of the value). When the
-    other fields would all accept their values unchanged (``sheets.fieldcheck``), only the
-    coded fields are cleaned (through the cache)."""
+    keeps the cleaned values of the coded fields (pure functions of the value), each and
+    as a whole row's (the values of a file's rows repeat together). When the other fields
+    would all accept their values unchanged (``sheets.fieldcheck``), only the coded fields
+    are cleaned (through the cache)."""
     errors: dict[str, list] = {}
-    for f in _CACHED_LIST if _OTHERS_PASS(values) else _CLEANED_FIELDS:
+    others_pass = _OTHERS_PASS(values)
+    if others_pass:  # the coded fields' raw values seen together before, without an error
+        raw_coded = tuple([values.get(name) for name in _CACHED_NAMES])
+        combined = cache.setdefault(_COMBINED, {})
+        coded_key = (raw_coded, tuple(map(type, raw_coded)))  # True, 1 and 1.0 kept apart
+        cleaned = combined.get(coded_key)
+        if cleaned is not None:
+            values.update(zip(_CACHED_NAMES, cleaned, strict=True))
+            return _document_errors(values, errors)
+    for f in _CACHED_LIST if others_pass else _CLEANED_FIELDS:
         name = f.attname
         raw = values.get(name)
         if f.blank and raw in f.empty_values:
@@ -68,6 +81,13 @@ def _person_errors(values: dict, cache: dict) -> dict[str | None, list[str]]:
             continue
         if name in _CACHED_FIELDS:
             cache[key] = values[name]
+    if others_pass and not errors and len(combined) < _COMBINED_KEPT:
+        combined[coded_key] = tuple([values.get(name) for name in _CACHED_NAMES])
+    return _document_errors(values, errors)
+
+
+def _document_errors(values: dict, errors: dict) -> dict[str | None, list[str]]:
+    """``Person.clean``'s checks after the field checks (``_person_errors``)."""
     number, birth, sex, clean_errors = Person.document_checks(
         values.get("document_type"), values.get("document_number"), values.get("birth_date"),
         values.get("sex"))
@@ -135,6 +155,7 @@ class PersonSheet(SheetKind):
             Column("updated_at", "更新时间", export_only=True),
         ]
         self.FIELDS = tuple(c.key for c in self.import_columns())  # the Person fields of a row
+        self._PLAIN_FIELDS = tuple(f for f in self.FIELDS if f not in self.REGION_FIELDS)
 
     one_pass = True  # rows of the file are found through ctx.state["seen"] first
 
@@ -190,10 +211,10 @@ class PersonSheet(SheetKind):
 
     def _check_new(self, row, ctx):
         get = row.values.get
-        values = {f: get(f) for f in self.FIELDS if f not in self.REGION_FIELDS}
-        for field in self.REGION_FIELDS:
+        values = {f: get(f) for f in self._PLAIN_FIELDS}
+        for field, attname in (("hukou_region", "hukou_region_id"), ("residence_region", "residence_region_id")):
             region = get(field)
-            values[f"{field}_id"] = region.pk if region is not None else None
+            values[attname] = region.pk if region is not None else None
         if not self._validate(row, values, ctx):  # derives birth date and sex from the number
             return []
         if not self._in_scope(ctx, values):

@@ -115,3 +115,33 @@ def test_contributions_write_books_what_journals_write_books(loaded_policies, se
     assert len(by_rows) == len(by_specs) == (0 if self_paid == subsidy == "0" else 1)
     assert _rows(by_rows) == _rows(by_specs)
     assert not selectors.unbalanced_journals().exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="contributions_write_select: PostgreSQL")
+@pytest.mark.parametrize("self_paid,subsidy", [("380.00", "0"), ("180.00", "200.00"), ("0", "380.00"),
+                                               ("0", "0"), ("380.005", "0.004")])
+def test_contributions_write_select_books_what_contributions_write_books(loaded_policies, self_paid,
+                                                                          subsidy):
+    """The payments import's PostgreSQL path (``contributions_write_select``: the database
+    books the stored payments) writes the same journals and lines as
+    ``contributions_write`` — in payment order, nothing for a payment of nothing, zero
+    lines left out, amounts rounded to the fen half-up."""
+    scheme = _scheme()
+    payments = [{"payment_id": pid, "scheme_id": scheme.pk, "region_id": scheme.region_id, "year": 2024,
+                 "person_id": None, "self_paid": Decimal(self_paid), "subsidy": Decimal(amount),
+                 "paid_date": date(2023, 11, 20), "receipt_no": f"R{pid}" + "9" * 90}
+                for pid, amount in ((8, subsidy), (7, "1.00"))]
+    by_rows = services.contributions_write(sorted(payments, key=lambda p: p["payment_id"]),
+                                           acting_user=None)
+    source = " UNION ALL ".join(
+        ["SELECT %s::bigint AS payment_id, %s::bigint AS scheme_id, %s::bigint AS region_id, "
+         "%s::integer AS year, %s::bigint AS person_id, %s::numeric AS self_paid, %s::numeric AS subsidy, "
+         "%s::date AS paid_date, %s::text AS receipt_no"] * len(payments))
+    params = [p[k] for p in payments for k in ("payment_id", "scheme_id", "region_id", "year", "person_id",
+                                               "self_paid", "subsidy", "paid_date", "receipt_no")]
+    before = set(Journal.objects.values_list("id", flat=True))
+    entries = services.contributions_write_select(source, params, acting_user=None)
+    by_select = list(Journal.objects.exclude(id__in=before).order_by("id").values_list("id", flat=True))
+    assert _rows(by_select) == _rows(by_rows)
+    assert entries == Entry.objects.filter(journal_id__in=by_select).count()
+    assert not selectors.unbalanced_journals().exists()
