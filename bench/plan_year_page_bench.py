@@ -1,7 +1,8 @@
 """Benchmark: the 年度方案 (plan-year) change page, GET and the POST of an unchanged save
 (every rule table's rows sent back as shown), through Django's test client in this
 process. Per request: median wall and CPU ms (``time.process_time``) of ``--repeat`` warm
-requests and the SQL statements of the last one (by kind with ``--sql``); ``--profile``
+requests, the PostgreSQL server's CPU ms per request (mean, when the server runs on this
+host) and the SQL statements of the last one (by kind with ``--sql``); ``--profile``
 prints a cProfile of one more request of each kind.
 
 Writes (each POST saves the plan year: history rows, admin log): run it on a scratch
@@ -14,7 +15,9 @@ database loaded with ``load_policies``:
 
 The plan year is the one with the most rule rows (``--plan-year PK`` to choose); users:
 the superuser ``admin`` and the all-region 政策管理员 ``zhengce`` (created if missing) and a
-垫江 经办员 ``jingban_dj`` (read-only view of a 垫江 plan year).
+垫江 经办员 ``jingban_dj`` (read-only view of a 垫江 plan year). The garbage collector is
+set up as a web worker's (``config.worker_gc.tune``, called by ``config.wsgi``) unless
+``--python-gc``.
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 
@@ -49,17 +53,30 @@ def statement_kinds(queries) -> Counter:
 
 
 def measure(fn, repeat: int):
+    """Median wall and process CPU, mean process CPU (a full garbage collection every few
+    requests shows there, not in the median) and server CPU ms (None off this host) of
+    ``repeat`` warm calls, and the statements of the last one. The server's CPU is read in
+    clock ticks (10 ms), so only its mean per request is given."""
     from django.db import connection, reset_queries
+    from settle_bench import server_cpu
+
+    def server_cpu_ms():
+        seconds = server_cpu()
+        return None if seconds is None else seconds * 1000
 
     fn()  # warm
     walls, cpus = [], []
+    server_start = server_cpu_ms()
     for _ in range(repeat):
         reset_queries()
         w, c = time.perf_counter(), time.process_time()
         fn()
         walls.append((time.perf_counter() - w) * 1000)
         cpus.append((time.process_time() - c) * 1000)
-    return statistics.median(walls), statistics.median(cpus), list(connection.queries)
+    queries = list(connection.queries)
+    server_end = server_cpu_ms()
+    server = None if server_start is None or server_end is None else (server_end - server_start) / repeat
+    return statistics.median(walls), statistics.median(cpus), statistics.mean(cpus), server, queries
 
 
 def main() -> None:
@@ -69,10 +86,16 @@ def main() -> None:
     parser.add_argument("--sql", action="store_true", help="statements of each request by kind")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--dump", help="write every statement of each last request to DUMP.<user>.<kind>.sql")
+    parser.add_argument("--python-gc", action="store_true",
+                        help="Python's own garbage collection settings instead of a web worker's "
+                             "(config/worker_gc.py, what config.wsgi sets up)")
     args = parser.parse_args()
 
     import django
     django.setup()
+    if not args.python_gc:
+        from config import worker_gc
+        worker_gc.tune()  # as config.wsgi does once the application is loaded
     from django.conf import settings
     from django.db import connection
     from django.test import Client
@@ -119,10 +142,11 @@ def main() -> None:
 
         kinds = [("GET", get)] + ([("POST", post)] if editable else [])
         for kind, fn in kinds:
-            wall, cpu, queries = measure(fn, args.repeat)
-            print(f"{name:8} {kind:4} wall {wall:7.0f} ms  cpu {cpu:7.0f} ms  {len(queries):4} statements"
-                  f"  ({len(data)} fields posted)" if kind == "POST" else
-                  f"{name:8} {kind:4} wall {wall:7.0f} ms  cpu {cpu:7.0f} ms  {len(queries):4} statements")
+            wall, cpu, cpu_mean, server, queries = measure(fn, args.repeat)
+            server_text = "   n/a" if server is None else f"{server:6.0f}"
+            print(f"{name:8} {kind:4} wall {wall:7.0f} ms  cpu {cpu:7.0f} ms (mean {cpu_mean:4.0f})  server {server_text} ms"
+                  f"  {len(queries):4} statements"
+                  + (f"  ({len(data)} fields posted)" if kind == "POST" else ""))
             if args.dump:
                 Path(f"{args.dump}.{name}.{kind}.sql").write_text("\n".join(q["sql"] for q in queries))
             if args.sql:

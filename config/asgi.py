@@ -11,6 +11,11 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from config import worker_gc
+
 os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')
 
 application = get_asgi_application()
+
+# a request's objects: see config/worker_gc.py
+worker_gc.tune()
