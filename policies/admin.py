@@ -39,7 +39,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import models
-from django.forms.models import BaseInlineFormSet, construct_instance
+from django.forms.models import BaseInlineFormSet, ModelChoiceIterator, construct_instance
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -453,19 +453,27 @@ for _model in RULE_MODELS:
 # --------------------------------------------------------------------------- plan year
 
 
-def cached_choices(field) -> None:
+def cached_choices(field, shared: dict | None = None) -> None:
     """Make the select of a ``ModelChoiceField`` read its choices once for every form of
     a formset: Django copies the field per form and each copy queries its queryset again
     (a table of 30 rows with an identity column: 30 identical queries). The copies share
     this holder (a field is copied shallowly). Validation (``to_python``) and an
     autocomplete box's selected option look the value up in the field's rows, read once
-    per table too (``known_rows``); a value not among them goes through Django's query."""
-    holder: dict = {}
+    per table too (``known_rows``); a value not among them goes through Django's query.
+    With ``shared`` (a dict that lives for one request) the tables whose choices are the
+    same query (the 特殊身份 of six tables, a plan year's 病种 or 责任) read them once
+    (``field_rows``)."""
+    holder: dict = {"shared": shared}
+    plain = field.iterator.__iter__ is ModelChoiceIterator.__iter__
 
     class CachedIterator(field.iterator):
         def __iter__(self):
             if "choices" not in holder:
-                holder["choices"] = list(super().__iter__())
+                if plain:  # ModelChoiceIterator.__iter__ over the rows read once
+                    empty = [] if self.field.empty_label is None else [("", self.field.empty_label)]
+                    holder["choices"] = empty + [self.choice(row) for row in field_rows(self.field)]
+                else:
+                    holder["choices"] = list(super().__iter__())
             yield from holder["choices"]
 
         def __len__(self):
@@ -476,13 +484,38 @@ def cached_choices(field) -> None:
     with_known_rows(field, holder)
 
 
+def field_rows(field) -> list:
+    """The rows of a ``ModelChoiceField``'s queryset, read once for all the copies of the
+    field (``field.rows_holder``) and, when the holder has a ``shared`` dict (one request's),
+    once for every field whose queryset is the same statement. The rows are what iterating
+    the queryset gives (``ModelChoiceIterator`` reads the same rows through ``iterator()``)."""
+    holder = field.rows_holder
+    if "list" not in holder:
+        queryset = field.queryset
+        shared, key = holder.get("shared"), None
+        if shared is not None and not queryset._prefetch_related_lookups:
+            sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+            key = (queryset.db, queryset.model, sql, tuple(params))
+            try:
+                hash(key)
+            except TypeError:
+                key = None
+        if key is None:
+            holder["list"] = list(queryset)
+        else:
+            if key not in shared:
+                shared[key] = list(queryset)
+            holder["list"] = shared[key]
+    return holder["list"]
+
+
 def known_rows(field) -> dict:
     """``{str(key): row}`` of a ``ModelChoiceField``'s queryset, read once for all the copies
     of the field (``field.rows_holder``, shared by the shallow copies Django makes per form)."""
     holder = field.rows_holder
     if "rows" not in holder:
         key = field.to_field_name or "pk"
-        holder["rows"] = {str(getattr(row, key)): row for row in field.queryset}
+        holder["rows"] = {str(getattr(row, key)): row for row in field_rows(field)}
     return holder["rows"]
 
 
@@ -675,7 +708,7 @@ class PlanRowInline(RegionScopedFormfieldMixin, admin.TabularInline):
             elif queryset.model is ChronicDisease:
                 field.queryset = (queryset.filter(region_id=obj.scheme.region_id) if obj
                                   else queryset.none())
-            cached_choices(field)
+            cached_choices(field, request.__dict__.setdefault("_plan_inline_choice_rows", {}))
         for field in formset.form.base_fields.values():
             fast_copies(field)
             if isinstance(field.widget, RelatedFieldWidgetWrapper):
@@ -818,7 +851,26 @@ class PlanYearAdmin(PlanYearRolloverMixin, RegionScopedAdminMixin, HistoryAdmin)
                 and request.user.has_perm("policies.change_planyear")
                 and user_can_access(request.user, obj, self.region_field))
 
+    def get_object(self, request, object_id, from_field=None):
+        """The plan year, read once per change page: the page's links (导出/导入参数表,
+        结转, 生效) and Django's change view each asked for it (a plan year and its scheme
+        read three times). Only within ``change_view``; other views read it afresh."""
+        cache = getattr(request, "_plan_year_objects", None)
+        if cache is None:
+            return super().get_object(request, object_id, from_field)
+        key = (str(object_id), from_field)
+        if key not in cache:
+            cache[key] = super().get_object(request, object_id, from_field)
+        return cache[key]
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        request._plan_year_objects = {}
+        try:
+            return self._change_view(request, object_id, form_url, extra_context)
+        finally:
+            del request._plan_year_objects
+
+    def _change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = dict(extra_context or {})
         obj = self.get_object(request, unquote(object_id))
         if obj is not None and self.has_view_permission(request, obj):
