@@ -494,8 +494,7 @@ def field_rows(field) -> list:
         queryset = field.queryset
         shared, key = holder.get("shared"), None
         if shared is not None and not queryset._prefetch_related_lookups:
-            sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
-            key = (queryset.db, queryset.model, sql, tuple(params))
+            key = statement_key(queryset)
             try:
                 hash(key)
             except TypeError:
@@ -507,6 +506,18 @@ def field_rows(field) -> list:
                 shared[key] = list(queryset)
             holder["list"] = shared[key]
     return holder["list"]
+
+
+def statement_key(queryset) -> tuple:
+    """What makes ``queryset``'s statement: its SQL without the ordering (compiled without
+    it: resolving an ordering through related models' own orderings is most of a
+    compilation) and the ordering as asked for, which compiles the same way for the same
+    model and the same rest of the query."""
+    query = queryset.query
+    sql, params = queryset.order_by().query.get_compiler(using=queryset.db).as_sql()
+    ordering = (tuple(query.order_by), tuple(query.extra_order_by), query.default_ordering,
+                query.standard_ordering)
+    return (queryset.db, queryset.model, sql, tuple(params), ordering)
 
 
 def known_rows(field) -> dict:
