@@ -40,7 +40,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import models
 from django.forms.models import BaseInlineFormSet, ModelChoiceIterator, construct_instance
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -629,6 +629,23 @@ def _known_optgroups(base):
     return optgroups
 
 
+class QuickCopyPost(QueryDict):
+    """The posted data, whose ``copy()`` is ``QueryDict.__deepcopy__`` without
+    ``copy.deepcopy``'s walk over each key and value that is a string (a deep copy returns
+    a string unchanged): the same copy, a new mutable ``QueryDict`` with new lists of the
+    same strings, at a fraction of the cost."""
+
+    def copy(self):
+        result = QueryDict(mutable=True, encoding=self.encoding)
+        memo = {id(self): result}
+        for key, values in self.lists():
+            if type(key) is str and all(type(value) is str for value in values):
+                result.setlist(key, values)  # a new list of the same strings
+            else:
+                result.setlist(copy.deepcopy(key, memo), copy.deepcopy(values, memo))
+        return result
+
+
 class PlanRowInlineForm(forms.ModelForm):
     """A rule row in the plan-year page. A stored row the user did not change skips the
     checks that ask the database — its uniqueness, its constraints and that the rows it
@@ -821,6 +838,18 @@ class PlanYearAdmin(PlanYearRolloverMixin, RegionScopedAdminMixin, HistoryAdmin)
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["plan_year_notice"] = plan_year_notice(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        """Django's, each rule table's copy of the posted data made by ``QuickCopyPost``
+        (Django deep-copies the ≈ 900 posted fields for every one of the 24 formsets)."""
+        post = request.POST if request.method == "POST" else None
+        if type(post) is not QueryDict:
+            return super().get_formset_kwargs(request, obj, inline, prefix)
+        post.__class__ = QuickCopyPost
+        try:
+            return super().get_formset_kwargs(request, obj, inline, prefix)
+        finally:
+            post.__class__ = QueryDict
 
     def get_inline_formsets(self, request, formsets, inline_instances, obj=None):
         inline_admin_formsets = super().get_inline_formsets(request, formsets, inline_instances, obj)
