@@ -637,12 +637,20 @@ class QuickCopyPost(QueryDict):
 
     def copy(self):
         result = QueryDict(mutable=True, encoding=self.encoding)
+        items = dict.items(self)
+        only_strings = self.__dict__.get("_only_strings")
+        if only_strings is None:
+            only_strings = all(type(key) is str and all(type(value) is str for value in values)
+                               for key, values in items)
+            if not self._mutable:  # an immutable post (request.POST) does not change
+                self._only_strings = only_strings
+        if only_strings:
+            # what QueryDict.setlist stores for strings: a new list of the same strings
+            dict.update(result, {key: values[:] for key, values in items})
+            return result
         memo = {id(self): result}
         for key, values in self.lists():
-            if type(key) is str and all(type(value) is str for value in values):
-                result.setlist(key, values)  # a new list of the same strings
-            else:
-                result.setlist(copy.deepcopy(key, memo), copy.deepcopy(values, memo))
+            result.setlist(copy.deepcopy(key, memo), copy.deepcopy(values, memo))
         return result
 
 
