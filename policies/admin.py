@@ -899,10 +899,18 @@ class PlanYearAdmin(PlanYearRolloverMixin, RegionScopedAdminMixin, HistoryAdmin)
                 and request.user.has_perm("policies.change_planyear")
                 and user_can_access(request.user, obj, self.region_field))
 
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if getattr(request, "_plan_year_objects", None) is not None:
+            # the change page's plan year: its title names its scheme and region
+            queryset = queryset.select_related("scheme__region")
+        return queryset
+
     def get_object(self, request, object_id, from_field=None):
         """The plan year, read once per change page: the page's links (导出/导入参数表,
         结转, 生效) and Django's change view each asked for it (a plan year and its scheme
-        read three times). Only within ``change_view``; other views read it afresh."""
+        read three times), with its scheme and region (``get_queryset``). Only within
+        ``change_view``; other views read it afresh."""
         cache = getattr(request, "_plan_year_objects", None)
         if cache is None:
             return super().get_object(request, object_id, from_field)
