@@ -36,7 +36,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import EmptyResultSet, PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import models
 from django.forms.models import BaseInlineFormSet, ModelChoiceIterator, construct_instance
@@ -494,10 +494,10 @@ def field_rows(field) -> list:
         queryset = field.queryset
         shared, key = holder.get("shared"), None
         if shared is not None and not queryset._prefetch_related_lookups:
-            key = statement_key(queryset)
             try:
+                key = statement_key(queryset)
                 hash(key)
-            except TypeError:
+            except (EmptyResultSet, TypeError):  # no statement (``none()``), or no key
                 key = None
         if key is None:
             holder["list"] = list(queryset)
