@@ -17,7 +17,8 @@ The plan year is the one with the most rule rows (``--plan-year PK`` to choose);
 the superuser ``admin`` and the all-region 政策管理员 ``zhengce`` (created if missing) and a
 垫江 经办员 ``jingban_dj`` (read-only view of a 垫江 plan year). The garbage collector is
 set up as a web worker's (``config.worker_gc.tune``, called by ``config.wsgi``) unless
-``--python-gc``.
+``--python-gc``. The save is posted urlencoded, as a browser posts this form (it has no
+file field; ``--multipart``: the test client's default, which the earlier figures used).
 """
 from __future__ import annotations
 
@@ -86,6 +87,9 @@ def main() -> None:
     parser.add_argument("--sql", action="store_true", help="statements of each request by kind")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--dump", help="write every statement of each last request to DUMP.<user>.<kind>.sql")
+    parser.add_argument("--multipart", action="store_true",
+                        help="post multipart/form-data (the test client's default) instead of "
+                             "the urlencoded body a browser sends for this form (no file field)")
     parser.add_argument("--python-gc", action="store_true",
                         help="Python's own garbage collection settings instead of a web worker's "
                              "(config/worker_gc.py, what config.wsgi sets up)")
@@ -99,7 +103,9 @@ def main() -> None:
     from django.conf import settings
     from django.db import connection
     from django.test import Client
+    from django.test.client import MULTIPART_CONTENT
     from django.urls import reverse
+    from django.utils.http import urlencode
 
     from policies.models import RULE_MODELS, PlanYear, Region
     from policies.roles import CLERK, POLICY_OFFICER
@@ -136,8 +142,11 @@ def main() -> None:
             response = client.get(url)
             assert response.status_code == 200, response.status_code
 
-        def post(client=client, data=data):
-            response = client.post(url, data)
+        body = data if args.multipart else urlencode(data, doseq=True)
+        content_type = MULTIPART_CONTENT if args.multipart else "application/x-www-form-urlencoded"
+
+        def post(client=client, body=body, content_type=content_type):
+            response = client.post(url, body, content_type=content_type)
             assert response.status_code == 302, (response.status_code, response.content.decode()[:2000])
 
         kinds = [("GET", get)] + ([("POST", post)] if editable else [])

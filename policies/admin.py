@@ -36,11 +36,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import EmptyResultSet, PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import models
-from django.forms.models import BaseInlineFormSet, construct_instance
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.forms.models import BaseInlineFormSet, ModelChoiceIterator, construct_instance
+from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -453,19 +453,27 @@ for _model in RULE_MODELS:
 # --------------------------------------------------------------------------- plan year
 
 
-def cached_choices(field) -> None:
+def cached_choices(field, shared: dict | None = None) -> None:
     """Make the select of a ``ModelChoiceField`` read its choices once for every form of
     a formset: Django copies the field per form and each copy queries its queryset again
     (a table of 30 rows with an identity column: 30 identical queries). The copies share
     this holder (a field is copied shallowly). Validation (``to_python``) and an
     autocomplete box's selected option look the value up in the field's rows, read once
-    per table too (``known_rows``); a value not among them goes through Django's query."""
-    holder: dict = {}
+    per table too (``known_rows``); a value not among them goes through Django's query.
+    With ``shared`` (a dict that lives for one request) the tables whose choices are the
+    same query (the 特殊身份 of six tables, a plan year's 病种 or 责任) read them once
+    (``field_rows``)."""
+    holder: dict = {"shared": shared}
+    plain = field.iterator.__iter__ is ModelChoiceIterator.__iter__
 
     class CachedIterator(field.iterator):
         def __iter__(self):
             if "choices" not in holder:
-                holder["choices"] = list(super().__iter__())
+                if plain:  # ModelChoiceIterator.__iter__ over the rows read once
+                    empty = [] if self.field.empty_label is None else [("", self.field.empty_label)]
+                    holder["choices"] = empty + [self.choice(row) for row in field_rows(self.field)]
+                else:
+                    holder["choices"] = list(super().__iter__())
             yield from holder["choices"]
 
         def __len__(self):
@@ -476,13 +484,49 @@ def cached_choices(field) -> None:
     with_known_rows(field, holder)
 
 
+def field_rows(field) -> list:
+    """The rows of a ``ModelChoiceField``'s queryset, read once for all the copies of the
+    field (``field.rows_holder``) and, when the holder has a ``shared`` dict (one request's),
+    once for every field whose queryset is the same statement. The rows are what iterating
+    the queryset gives (``ModelChoiceIterator`` reads the same rows through ``iterator()``)."""
+    holder = field.rows_holder
+    if "list" not in holder:
+        queryset = field.queryset
+        shared, key = holder.get("shared"), None
+        if shared is not None and not queryset._prefetch_related_lookups:
+            try:
+                key = statement_key(queryset)
+                hash(key)
+            except (EmptyResultSet, TypeError):  # no statement (``none()``), or no key
+                key = None
+        if key is None:
+            holder["list"] = list(queryset)
+        else:
+            if key not in shared:
+                shared[key] = list(queryset)
+            holder["list"] = shared[key]
+    return holder["list"]
+
+
+def statement_key(queryset) -> tuple:
+    """What makes ``queryset``'s statement: its SQL without the ordering (compiled without
+    it: resolving an ordering through related models' own orderings is most of a
+    compilation) and the ordering as asked for, which compiles the same way for the same
+    model and the same rest of the query."""
+    query = queryset.query
+    sql, params = queryset.order_by().query.get_compiler(using=queryset.db).as_sql()
+    ordering = (tuple(query.order_by), tuple(query.extra_order_by), query.default_ordering,
+                query.standard_ordering)
+    return (queryset.db, queryset.model, sql, tuple(params), ordering)
+
+
 def known_rows(field) -> dict:
     """``{str(key): row}`` of a ``ModelChoiceField``'s queryset, read once for all the copies
     of the field (``field.rows_holder``, shared by the shallow copies Django makes per form)."""
     holder = field.rows_holder
     if "rows" not in holder:
         key = field.to_field_name or "pk"
-        holder["rows"] = {str(getattr(row, key)): row for row in field.queryset}
+        holder["rows"] = {str(getattr(row, key)): row for row in field_rows(field)}
     return holder["rows"]
 
 
@@ -585,6 +629,31 @@ def _known_optgroups(base):
     return optgroups
 
 
+class QuickCopyPost(QueryDict):
+    """The posted data, whose ``copy()`` is ``QueryDict.__deepcopy__`` without
+    ``copy.deepcopy``'s walk over each key and value that is a string (a deep copy returns
+    a string unchanged): the same copy, a new mutable ``QueryDict`` with new lists of the
+    same strings, at a fraction of the cost."""
+
+    def copy(self):
+        result = QueryDict(mutable=True, encoding=self.encoding)
+        items = dict.items(self)
+        only_strings = self.__dict__.get("_only_strings")
+        if only_strings is None:
+            only_strings = all(type(key) is str and all(type(value) is str for value in values)
+                               for key, values in items)
+            if not self._mutable:  # an immutable post (request.POST) does not change
+                self._only_strings = only_strings
+        if only_strings:
+            # what QueryDict.setlist stores for strings: a new list of the same strings
+            dict.update(result, {key: values[:] for key, values in items})
+            return result
+        memo = {id(self): result}
+        for key, values in self.lists():
+            result.setlist(copy.deepcopy(key, memo), copy.deepcopy(values, memo))
+        return result
+
+
 class PlanRowInlineForm(forms.ModelForm):
     """A rule row in the plan-year page. A stored row the user did not change skips the
     checks that ask the database — its uniqueness, its constraints and that the rows it
@@ -675,7 +744,7 @@ class PlanRowInline(RegionScopedFormfieldMixin, admin.TabularInline):
             elif queryset.model is ChronicDisease:
                 field.queryset = (queryset.filter(region_id=obj.scheme.region_id) if obj
                                   else queryset.none())
-            cached_choices(field)
+            cached_choices(field, request.__dict__.setdefault("_plan_inline_choice_rows", {}))
         for field in formset.form.base_fields.values():
             fast_copies(field)
             if isinstance(field.widget, RelatedFieldWidgetWrapper):
@@ -778,6 +847,18 @@ class PlanYearAdmin(PlanYearRolloverMixin, RegionScopedAdminMixin, HistoryAdmin)
         context["plan_year_notice"] = plan_year_notice(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        """Django's, each rule table's copy of the posted data made by ``QuickCopyPost``
+        (Django deep-copies the ≈ 900 posted fields for every one of the 24 formsets)."""
+        post = request.POST if request.method == "POST" else None
+        if type(post) is not QueryDict:
+            return super().get_formset_kwargs(request, obj, inline, prefix)
+        post.__class__ = QuickCopyPost
+        try:
+            return super().get_formset_kwargs(request, obj, inline, prefix)
+        finally:
+            post.__class__ = QueryDict
+
     def get_inline_formsets(self, request, formsets, inline_instances, obj=None):
         inline_admin_formsets = super().get_inline_formsets(request, formsets, inline_instances, obj)
         for inline_admin_formset in inline_admin_formsets:
@@ -818,7 +899,34 @@ class PlanYearAdmin(PlanYearRolloverMixin, RegionScopedAdminMixin, HistoryAdmin)
                 and request.user.has_perm("policies.change_planyear")
                 and user_can_access(request.user, obj, self.region_field))
 
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if getattr(request, "_plan_year_objects", None) is not None:
+            # the change page's plan year: its title names its scheme and region
+            queryset = queryset.select_related("scheme__region")
+        return queryset
+
+    def get_object(self, request, object_id, from_field=None):
+        """The plan year, read once per change page: the page's links (导出/导入参数表,
+        结转, 生效) and Django's change view each asked for it (a plan year and its scheme
+        read three times), with its scheme and region (``get_queryset``). Only within
+        ``change_view``; other views read it afresh."""
+        cache = getattr(request, "_plan_year_objects", None)
+        if cache is None:
+            return super().get_object(request, object_id, from_field)
+        key = (str(object_id), from_field)
+        if key not in cache:
+            cache[key] = super().get_object(request, object_id, from_field)
+        return cache[key]
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        request._plan_year_objects = {}
+        try:
+            return self._change_view(request, object_id, form_url, extra_context)
+        finally:
+            del request._plan_year_objects
+
+    def _change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = dict(extra_context or {})
         obj = self.get_object(request, unquote(object_id))
         if obj is not None and self.has_view_permission(request, obj):

@@ -30,6 +30,7 @@ class IsoDateInput(forms.DateInput):
 INPUT_TEMPLATES = {f"django/forms/widgets/{name}.html" for name in (
     "input", "text", "number", "email", "url", "password", "hidden", "date", "checkbox")}
 SELECT_TEMPLATE = "django/forms/widgets/select.html"
+FORM_TEMPLATE = "django/forms/div.html"
 # an empty error list renders as nothing (django/forms/errors/list/ul.html: {% if errors %});
 # the inline tables print one per cell
 ERROR_LIST_TEMPLATES = {"django/forms/errors/list/default.html", "django/forms/errors/list/ul.html"}
@@ -37,7 +38,9 @@ ERROR_LIST_TEMPLATES = {"django/forms/errors/list/default.html", "django/forms/e
 
 def conditional_escape(value) -> str:
     """``django.utils.html.conditional_escape`` without its lazy-string wrapper (the same
-    ``html.escape``; ≈ 15 000 calls on the plan-year page)."""
+    ``html.escape``; ≈ 15 000 calls on the plan-year page, most of them on a plain string)."""
+    if type(value) is str:  # not SafeString (a subclass), no __html__
+        return html.escape(value)
     if isinstance(value, SafeData) or hasattr(value, "__html__"):
         return str(value.__html__())
     return html.escape(str(value))
@@ -88,12 +91,18 @@ class FastWidgetRenderer(DjangoTemplates):
     selects (the plan-year page's rule tables: ≈ 1 200 widgets, ≈ 3 ms each through the
     widget templates; a list's action checkbox per row). Input, checkbox and select widgets
     are written in Python with the same HTML as Django's templates
-    (django/forms/widgets/input.html, select.html, select_option.html, attrs.html); every
-    other template goes through the templates as before."""
+    (django/forms/widgets/input.html, select.html, select_option.html, attrs.html), and so
+    is a form of hidden fields only (django/forms/div.html); every other template goes
+    through the templates as before."""
 
     def render(self, template_name, context, request=None):
         if template_name in ERROR_LIST_TEMPLATES and isinstance(context, dict) and not context.get("errors"):
             return mark_safe("")
+        if (template_name == FORM_TEMPLATE and isinstance(context, dict) and context.get("fields") == []
+                and not context.get("errors") and "hidden_fields" in context):
+            # a form of hidden fields only, without errors (a formset's management form: 24
+            # on the plan-year page): django/forms/div.html writes its fields, stripped
+            return mark_safe("".join(str(field) for field in context["hidden_fields"]).strip())
         widget = context.get("widget") if isinstance(context, dict) else None
         if widget is not None and template_name in INPUT_TEMPLATES:
             return mark_safe(input_html(widget["type"], widget["name"], widget["value"], widget["attrs"]))

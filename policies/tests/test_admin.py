@@ -135,6 +135,19 @@ def test_plan_year_page_shows_every_rule_table(client, root, systems):
     assert choices == {window} and other_window not in choices
 
 
+def test_new_plan_year_page_shows_every_rule_table_without_choices(client, root, systems):
+    """The 新增 page: no plan year yet, so each table's row choices are empty (``none()``,
+    which has no statement to read once for several tables: policies/admin.py field_rows)."""
+    response = client.get(url(PlanYear, "add"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    for model in RULE_MODELS:
+        assert f'id="{inline_prefix(model)}-group"' in page, model
+    standards = next(i for i in response.context["inline_admin_formsets"]
+                     if i.opts.model is ContributionStandard)
+    assert list(standards.formset.empty_form.fields["window"].choices) == [("", "---------")]
+
+
 @pytest.mark.parametrize("region_code", SEED_REGIONS)
 def test_seed_plan_year_pages_render_all_inlines(client, loaded_policies, region_code):
     user = f.staff_user("root", superuser=True, profile=False)

@@ -38,6 +38,27 @@ def test_error_lists_render_as_the_templates(errors):
     assert str(fast) == str(ErrorList(errors)) and fast.as_ul() == ErrorList(errors).as_ul()
 
 
+class _Hidden(forms.Form):
+    a = forms.CharField(widget=forms.HiddenInput, initial="甲 <")
+    b = forms.IntegerField(widget=forms.HiddenInput, initial=7)
+
+
+class _Visible(_Hidden):
+    c = forms.CharField(label="名称")
+
+
+@pytest.mark.parametrize("make", [
+    lambda **kw: forms.formsets.ManagementForm(initial={"TOTAL_FORMS": 3, "INITIAL_FORMS": 2,
+                                                        "MIN_NUM_FORMS": 0, "MAX_NUM_FORMS": 1000},
+                                               prefix="rows", **kw),
+    lambda **kw: _Hidden(**kw),
+    lambda **kw: _Hidden(data={"a": "x", "b": "not a number"}, **kw),  # errors: the template
+    lambda **kw: _Visible(**kw),  # a visible field: the template
+])
+def test_a_form_of_hidden_fields_renders_as_the_template(make):
+    assert str(make(renderer=FastWidgetRenderer())) == str(make())
+
+
 def _page(client, plan_year):
     response = client.get(reverse("admin:policies_planyear_change", args=[plan_year.pk]))
     assert response.status_code == 200

@@ -105,3 +105,26 @@ def test_a_saved_change_is_written(loaded_policies, admin_client):
     old = figure.value
     figure.refresh_from_db()
     assert figure.value == old + 1
+
+
+@pytest.mark.parametrize("query_string", ["a=1&a=2&b=&c=%E7%94%B2", ""])
+def test_each_rule_table_gets_the_same_copy_of_the_post_as_django_gives(query_string):
+    """``QuickCopyPost.copy`` (each formset's copy of the posted data, policies/admin.py)
+    is ``QueryDict.copy``: a new mutable QueryDict with the same lists, its own lists."""
+    from django.http import QueryDict
+
+    from policies.admin import QuickCopyPost
+
+    post = QueryDict(query_string)
+    expected = post.copy()
+    post.__class__ = QuickCopyPost
+    for _ in range(2):  # the second from what the first found out about the post
+        copied = post.copy()
+        assert type(copied) is QueryDict and copied._mutable and copied.encoding == expected.encoding
+        assert dict(copied.lists()) == dict(expected.lists())
+        copied.appendlist("a", "3")
+        assert post.getlist("a") == expected.getlist("a")
+    odd = QueryDict(mutable=True)
+    odd.setlist("n", [b"bytes"])
+    odd.__class__ = QuickCopyPost
+    assert dict(odd.copy().lists()) == {"n": ["bytes"]}
