@@ -153,12 +153,16 @@ def insert_values(model: type[models.Model], rows: list[dict], *, now, return_id
     return ids
 
 
-def update_rows(model: type[models.Model], names: list[str], objs) -> int:
+def update_rows(model: type[models.Model], names: list[str], objs, *, history: dict | None = None) -> int:
     """UPDATE the fields ``names`` (attnames) of ``objs`` (saved instances) by primary key.
     PostgreSQL: the new values are copied (``COPY``) into a temporary table and applied
     by one ``UPDATE … FROM``; elsewhere one prepared UPDATE run for every row. Django's
     ``bulk_update`` builds one CASE expression per field and row and costs more than the
-    work it saves."""
+    work it saves. ``history`` (``user``, ``reason``, ``when``): also the changed rows'
+    django-simple-history rows, those ``insert_history(created=False)`` writes, in the
+    order of ``objs`` — on PostgreSQL written by the same statement from the rows it
+    updated (``WITH u AS (UPDATE … RETURNING …) INSERT INTO history … SELECT``: no value
+    of the history sent from here), elsewhere by ``insert_history``."""
     ops = connection.ops
     meta = model._meta
     fields = [meta.get_field(name) for name in names]
@@ -173,26 +177,63 @@ def update_rows(model: type[models.Model], names: list[str], objs) -> int:
         with connection.cursor() as cursor:
             cursor.executemany(f"UPDATE {table} SET {sets} WHERE {ops.quote_name(pk.column)} = %s",
                                [[*row, pk_value] for row, pk_value in zip(params, ids, strict=True)])
+        if history is not None:
+            insert_history(model, objs, user=history["user"], reason=history["reason"], when=history["when"],
+                           created=False)
         return len(params)
     columns = [pk.column, *(f.column for f in fields)]
     listed = ", ".join(ops.quote_name(c) for c in columns)
     temp = ops.quote_name(f"_update_{meta.db_table}")
     sets = ", ".join(f"{ops.quote_name(f.column)} = u.{ops.quote_name(f.column)}" for f in fields)
+    where = f"t.{ops.quote_name(pk.column)} = u.{ops.quote_name(pk.column)}"
+    statement, values = f"UPDATE {table} AS t SET {sets} FROM {temp} AS u WHERE {where}", []
+    if history is not None:  # the order of ``objs`` kept by a column of the temporary table
+        copied, own = _history_columns(model)
+        into = ", ".join(ops.quote_name(c) for c in [*(h for h, _ in copied), *own])
+        returned = ", ".join(f"t.{ops.quote_name(c)} AS _{i}" for i, (_, c) in enumerate(copied))
+        statement = (f"WITH changed AS ({statement} RETURNING {returned}, u._order) "
+                     f"INSERT INTO {ops.quote_name(model.history.model._meta.db_table)} ({into}) "
+                     f"SELECT {', '.join(f'_{i}' for i in range(len(copied)))}, %s, %s, %s, %s "
+                     "FROM changed ORDER BY _order")
+        values = _history_own(model, history["user"], history["reason"], history["when"], created=False)
     connection.ensure_connection()
     with connection.wrap_database_errors, connection.connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {temp}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {temp} ON COMMIT DROP AS SELECT {listed} FROM {table} "
-                       "WITH NO DATA")
-        with cursor.copy(f"COPY {temp} ({listed}) FROM STDIN") as copy:
-            for pk_value, row in zip(ids, params, strict=True):
-                copy.write_row([pk_value, *row])
-        cursor.execute(f"UPDATE {table} AS t SET {sets} FROM {temp} AS u "
-                       f"WHERE t.{ops.quote_name(pk.column)} = u.{ops.quote_name(pk.column)}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {temp} ON COMMIT DROP AS SELECT 0 AS _order, {listed} "
+                       f"FROM {table} WITH NO DATA")
+        with cursor.copy(f"COPY {temp} (_order, {listed}) FROM STDIN") as copy:
+            for order, (pk_value, row) in enumerate(zip(ids, params, strict=True)):
+                copy.write_row([order, pk_value, *row])
+        cursor.execute(statement, values)
         updated = cursor.rowcount
         cursor.execute(f"DROP TABLE {temp}")
     if updated != len(params):
         raise DatabaseError(f"{meta.db_table}: {len(params)} rows to update, {updated} updated")
     return updated
+
+
+def _history_columns(model: type[models.Model]) -> tuple[list[tuple[str, str]], list[str]]:
+    """The columns of ``model``'s history table copied from the model's own, as (history
+    column, model column) pairs of the tracked fields in the history's column order, and
+    the columns of the history's own values (``_history_own``); ``ValueError`` for a
+    history field neither knows."""
+    history = model.history.model
+    own = ["history_date", "history_user_id", "history_change_reason", "history_type"]
+    tracked = {f.attname: f.column for f in history.tracked_fields}
+    fields = [f for f in history._meta.concrete_fields if f.attname != history._meta.pk.attname]
+    unknown = {f.attname for f in fields} - set(tracked) - set(own)
+    if unknown:  # a history field this writer does not know how to fill
+        raise ValueError(f"{model._meta.label}: unexpected history fields {sorted(unknown)}")
+    return ([(f.column, tracked[f.attname]) for f in fields if f.attname in tracked],
+            [history._meta.get_field(n).column for n in own])
+
+
+def _history_own(model: type[models.Model], user, reason: str | None, when, *, created: bool) -> list:
+    """The values of the history's own columns (``_history_columns``), as a ``save()``
+    records them."""
+    date_field = model.history.model._meta.get_field("history_date")
+    return [date_field.get_db_prep_save(when, connection), getattr(user, "pk", None), reason,
+            "+" if created else "~"]
 
 
 def insert_history(model: type[models.Model], objs: Iterable, *, user, reason: str | None, when,
@@ -242,24 +283,15 @@ def insert_history_stored(model: type[models.Model], ids, *, user, reason: str |
     key = (model._meta.label, source, connection.vendor, connection.alias)
     sql = _STORED_SQL.get(key)
     if sql is None:
-        own = ["history_date", "history_user_id", "history_change_reason", "history_type"]
-        tracked = {f.attname: f.column for f in history.tracked_fields}
-        fields = [f for f in history._meta.concrete_fields if f.attname != history._meta.pk.attname]
-        unknown = {f.attname for f in fields} - set(tracked) - set(own)
-        if unknown:  # a history field this writer does not know how to fill
-            raise ValueError(f"insert_history_stored: unexpected history fields {sorted(unknown)}")
-        copied = [f for f in fields if f.attname in tracked]
+        copied, own = _history_columns(model)
         table, pk = ops.quote_name(model._meta.db_table), ops.quote_name(model._meta.pk.column)
         match = "= ANY(%s)" if connection.vendor == "postgresql" else "IN ({})"
         sql = _STORED_SQL[key] = (
             f"INSERT INTO {ops.quote_name(history._meta.db_table)} "
-            f"({', '.join(ops.quote_name(f.column) for f in copied)}, "
-            f"{', '.join(ops.quote_name(history._meta.get_field(n).column) for n in own)}) "
-            f"SELECT {', '.join(ops.quote_name(tracked[f.attname]) for f in copied)}, %s, %s, %s, %s "
+            f"({', '.join(ops.quote_name(c) for c in [*(h for h, _ in copied), *own])}) "
+            f"SELECT {', '.join(ops.quote_name(c) for _, c in copied)}, %s, %s, %s, %s "
             f"FROM {table} WHERE {ops.quote_name(source)} {match} ORDER BY {pk}")
-    date_field = history._meta.get_field("history_date")
-    params = [date_field.get_db_prep_save(when, connection), getattr(user, "pk", None), reason,
-              "+" if created else "~"]
+    params = _history_own(model, user, reason, when, created=created)
     if connection.vendor == "postgresql":
         statement, params = sql, [*params, ids]
     else:
@@ -309,6 +341,17 @@ class InArray(In):
 _INTEGER_FIELDS = {"AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField",
                    "SmallIntegerField", "PositiveIntegerField", "PositiveBigIntegerField",
                    "PositiveSmallIntegerField", "ForeignKey", "OneToOneField"}
+
+
+def _array(values) -> list | str:
+    """An array parameter of ``PreparedValues``: many integers as the text of a PostgreSQL
+    array (``'{1,2,3}'``, typed by the server as the column's array), which psycopg sends
+    as it is, instead of adapting the list value by value in Python (``InArray``'s
+    reason); anything else as a list."""
+    values = list(values)
+    if len(values) >= InArray.JOINED_FROM and all(type(v) is int for v in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    return values
 
 
 class PreparedValues:
@@ -374,7 +417,7 @@ class PreparedValues:
         if compiled is None:
             compiled = self._compiled[using] = self._compile(using, args)
         sql, slots, converters = compiled
-        params = [value if i is None else value(args[i]) for i, value in slots]
+        params = [value if i is None else _array(args[i]) if value is list else value(args[i]) for i, value in slots]
         with conn.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
