@@ -492,7 +492,7 @@ def layer_values(claim: Claim, settled: SettledClaim, *, version: int, now, acti
 def insert_layers(rows: list[tuple]) -> None:
     """INSERT result lines given as ``layer_values`` returns them (``bulk_sql.insert_rows``:
     COPY on PostgreSQL)."""
-    insert_rows(ClaimLayer, LAYER_FIELDS, rows)
+    insert_rows(ClaimLayer, LAYER_FIELDS, rows, encoded=True)
 
 
 def mark_settled(claim: Claim, settled: SettledClaim, *, version: int, now, acting_user) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from .frozen import quick_init
 from .money import ZERO
 
 _NONE: frozenset[str] = frozenset()
@@ -42,6 +43,7 @@ class HeldRegistration:
         return self.approved <= day and (self.valid_to is None or day <= self.valid_to)
 
 
+@quick_init
 @dataclass(frozen=True)
 class PersonFacts:
     birth_date: date
@@ -80,6 +82,7 @@ class PersonFacts:
         return self.category in ("employee_active", "employee_retired")
 
 
+@quick_init
 @dataclass(frozen=True)
 class Period:
     start: date
@@ -89,6 +92,7 @@ class Period:
         return self.start <= day <= self.end
 
 
+@quick_init
 @dataclass(frozen=True)
 class Coverage:
     """The person's enrollment in one scheme for the plan year."""
@@ -124,6 +128,7 @@ class GivenLayer:
     over_cap: Decimal = ZERO
 
 
+@quick_init
 @dataclass(frozen=True)
 class ClaimFacts:
     """One claim's settlement-sheet amounts and flags (README §3)."""

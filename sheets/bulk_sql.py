@@ -54,8 +54,10 @@ def _insert_sql(model, fields) -> str:
             f"VALUES ({', '.join(['%s'] * len(fields))})")
 
 
-def _params(fields, rows) -> list[list]:
+def _params(fields, rows, *, encoded: bool = False) -> list[list]:
     adapters = [(i, a) for i, a in enumerate(_adapter(f) for f in fields) if a is not None]
+    if encoded and connection.vendor == "postgresql":  # every JSON value already ``JsonText``
+        adapters = [(i, a) for i, a in adapters if not isinstance(fields[i], models.JSONField)]
     if not adapters:  # tuples and lists are written as they are
         return [row if type(row) in (list, tuple) else list(row) for row in rows]
     params = []
@@ -69,12 +71,13 @@ def _params(fields, rows) -> list[list]:
 
 
 def insert_rows(model: type[models.Model], fields: list[models.Field], rows, *,
-                return_ids: bool = False):
+                return_ids: bool = False, encoded: bool = False):
     """INSERT ``rows`` (sequences of Python values, one per field of ``fields``) into
     ``model``'s table (COPY on PostgreSQL, else one prepared statement). Returns the
     number of rows, or with ``return_ids`` the primary keys given by the database, in
-    the order of ``rows``."""
-    params = _params(fields, rows)
+    the order of ``rows``. ``encoded``: every value of a JSON field is ``JsonText``
+    (on PostgreSQL the rows are then written as they are, no value looked at)."""
+    params = _params(fields, rows, encoded=encoded)
     if not params:
         return [] if return_ids else 0
     if connection.vendor == "postgresql":
