@@ -120,8 +120,18 @@ def _selectors_set(row: Benefit) -> int:
                                  row.location, row.tier))
 
 
-def benefit_rows(plan: PlanParams, claim_type: str) -> list[Benefit]:
-    return [b for b in plan.benefits if b.claim_type == claim_type]
+def benefit_rows(plan: PlanParams, claim_type: str) -> tuple[Benefit, ...]:
+    """The plan's ``BenefitRule`` rows of a claim type, in the plan's order: found once per
+    plan and claim type (kept on the plan, as ``params.Row.ref`` keeps its references:
+    the plan's rows never change while it is cached), not at every settled claim."""
+    found = plan.__dict__.get("_benefit_rows")
+    if found is None:
+        found = {}
+        object.__setattr__(plan, "_benefit_rows", found)  # a cache, not a field (frozen plan)
+    rows = found.get(claim_type)
+    if rows is None:
+        rows = found[claim_type] = tuple(b for b in plan.benefits if b.claim_type == claim_type)
+    return rows
 
 
 def match_benefit(plan: PlanParams, *, claim_type: str, tier: int, hospital: Hospital | None,
