@@ -27,6 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from .context import LayerContext
 from .errors import MissingRule
 from .facts import ClaimFacts, Hospital, PersonFacts
+from .frozen import cache_of
 from .money import CENT, ZERO, clamp_ratio, pct, q2
 from .params import Adjustment, Benefit, Limit, PlanParams, Segment
 from .results import ItemResult, LayerResult, ParamRef, SettledClaim
@@ -124,10 +125,7 @@ def benefit_rows(plan: PlanParams, claim_type: str) -> tuple[Benefit, ...]:
     """The plan's ``BenefitRule`` rows of a claim type, in the plan's order: found once per
     plan and claim type (kept on the plan, as ``params.Row.ref`` keeps its references:
     the plan's rows never change while it is cached), not at every settled claim."""
-    found = plan.__dict__.get("_benefit_rows")
-    if found is None:
-        found = {}
-        object.__setattr__(plan, "_benefit_rows", found)  # a cache, not a field (frozen plan)
+    found = cache_of(plan, "_benefit_rows")
     rows = found.get(claim_type)
     if rows is None:
         rows = found[claim_type] = tuple(b for b in plan.benefits if b.claim_type == claim_type)

@@ -55,3 +55,14 @@ def quick_init(cls: type) -> type:
     init.__doc__ = cls.__init__.__doc__
     cls.__init__ = init
     return cls
+
+
+def cache_of(obj, name: str) -> dict:
+    """A dict kept on the frozen dataclass instance ``obj`` under ``name`` (created empty
+    the first time): a cache of what is derived from its fields, not a field — equality,
+    hash and ``dataclasses.replace`` ignore it (``params.Row.ref``, ``common.benefit_rows``)."""
+    found = obj.__dict__.get(name)
+    if found is None:
+        found = {}
+        object.__setattr__(obj, name, found)
+    return found
