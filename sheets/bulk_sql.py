@@ -16,11 +16,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from datetime import UTC
 from operator import attrgetter, itemgetter
 
+from django.core.exceptions import EmptyResultSet
 from django.db import DatabaseError, connection, connections, models, router
 from django.db.models.lookups import In
 from django.db.transaction import TransactionManagementError
+
+try:  # psycopg 3 (PostgreSQL): the global adapters, with the loaders in C where installed
+    from psycopg import adapters as psycopg_adapters
+    from psycopg.pq import Format
+except ImportError:  # pragma: no cover - SQLite only
+    psycopg_adapters = Format = None
 
 
 class JsonText(str):
@@ -421,18 +429,50 @@ class PreparedValues:
             compiled = self._compiled[using] = self._compile(using, args)
         sql, slots, converters = compiled
         params = [value if i is None else _array(args[i]) if value is list else value(args[i]) for i, value in slots]
-        with conn.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        if not converters:
-            return rows
-        out = []
-        for row in rows:
-            row = list(row)
-            for pos, (functions, expression) in converters:
-                value = row[pos]
-                for convert in functions:
-                    value = convert(value, expression, conn)
-                row[pos] = value
-            out.append(tuple(row))
-        return out
+        return _fetch(conn, sql, params, converters)
+
+
+def values_rows(queryset) -> list[tuple]:
+    """The rows of a ``values_list`` queryset as tuples, as iterating it gives them — on
+    PostgreSQL read by ``_fetch`` (its timestamps by psycopg's own loader); elsewhere the
+    queryset itself. For the reads of thousands of rows with timestamps (batch settlement,
+    the simulation: ``claims.fetch.claim_rows``/``person_rows``)."""
+    conn = connections[queryset.db]
+    if conn.vendor != "postgresql" or queryset.query.select_for_update:
+        return list(queryset)
+    compiler = queryset.query.get_compiler(using=queryset.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return []
+    fields = [s[0] for s in compiler.select[:compiler.col_count]]
+    return _fetch(conn, sql, params, list(compiler.get_converters(fields).items()))
+
+
+_TIMESTAMPTZ = psycopg_adapters.types["timestamptz"].oid if psycopg_adapters is not None else None
+
+
+def _fetch(conn, sql: str, params, converters) -> list[tuple]:
+    """Run ``sql`` on ``conn`` (PostgreSQL) and return its rows converted as Django's
+    compiler converts them (``converters``: position → (functions, expression)). Where
+    Django's own time zone and the session's are both UTC, the ``timestamptz`` values are
+    read by psycopg's loader (in C): Django's (in Python: ≈ 4 µs a value, a tenth of a
+    batch's reads) reads them with that loader and then sets the same UTC ``tzinfo``."""
+    with conn.cursor() as cursor:
+        raw = cursor.cursor
+        if conn.timezone is UTC and raw.connection.info.timezone is UTC:
+            raw.adapters.register_loader(_TIMESTAMPTZ, psycopg_adapters.get_loader(_TIMESTAMPTZ, Format.TEXT))
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not converters:
+        return rows
+    out = []
+    for row in rows:
+        row = list(row)
+        for pos, (functions, expression) in converters:
+            value = row[pos]
+            for convert in functions:
+                value = convert(value, expression, conn)
+            row[pos] = value
+        out.append(tuple(row))
+    return out
