@@ -48,6 +48,7 @@ from policies.dashboard import dashboard_figures_changed
 from sheets.bulk_sql import InArray, insert_history, update_rows
 
 from . import fetch, selectors, services
+from .gc_pause import gc_paused
 from .models import Claim, ClaimDocument, ClaimLayer
 
 SETTLED_FIELDS = services.SETTLED_FIELDS
@@ -126,7 +127,8 @@ def settle_chunk(pending, region_id: int, year: int, person_ids, acting_user, *,
     keeps what the chunks of one (region, year) share, resolved by the first of them."""
     if (region_id, year) not in groups:
         groups[(region_id, year)] = _Group.of(region_id, year)
-    return _settle_chunk(pending, groups[(region_id, year)], person_ids, acting_user)
+    with gc_paused():  # the chunk's objects are not scanned again and again (gc_pause)
+        return _settle_chunk(pending, groups[(region_id, year)], person_ids, acting_user)
 
 
 def claims_settle_batch(*, claims, acting_user, chunk_persons: int = CHUNK_PERSONS,

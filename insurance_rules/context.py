@@ -5,13 +5,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .facts import ClaimFacts, Coverage, PersonFacts
-from .frozen import quick_init
 from .money import ZERO
 from .params import PlanParams
 from .results import LayerResult, SettledClaim
 
 
-@quick_init
 @dataclass(frozen=True)
 class LayerContext:
     plan: PlanParams  # the scheme's plan year for the claim's service year

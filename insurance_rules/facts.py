@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from .frozen import quick_init
 from .money import ZERO
 
 _NONE: frozenset[str] = frozenset()
@@ -43,7 +42,6 @@ class HeldRegistration:
         return self.approved <= day and (self.valid_to is None or day <= self.valid_to)
 
 
-@quick_init
 @dataclass(frozen=True)
 class PersonFacts:
     birth_date: date
@@ -82,7 +80,6 @@ class PersonFacts:
         return self.category in ("employee_active", "employee_retired")
 
 
-@quick_init
 @dataclass(frozen=True)
 class Period:
     start: date
@@ -92,7 +89,6 @@ class Period:
         return self.start <= day <= self.end
 
 
-@quick_init
 @dataclass(frozen=True)
 class Coverage:
     """The person's enrollment in one scheme for the plan year."""
@@ -128,7 +124,6 @@ class GivenLayer:
     over_cap: Decimal = ZERO
 
 
-@quick_init
 @dataclass(frozen=True)
 class ClaimFacts:
     """One claim's settlement-sheet amounts and flags (README §3)."""

@@ -8,7 +8,6 @@ from decimal import Decimal
 from functools import cached_property
 
 from .facts import ClaimFacts
-from .frozen import quick_init
 from .money import ZERO
 
 
@@ -30,7 +29,6 @@ class ParamRef:
         return json.dumps(self.as_dict())
 
 
-@quick_init
 @dataclass(frozen=True)
 class ItemResult:
     """A responsibility of a commercial scheme (R1…R4, R4A/R4B, FLOOR), or an internal
@@ -46,7 +44,6 @@ class ItemResult:
     explanation: str = ""
 
 
-@quick_init
 @dataclass(frozen=True)
 class LayerResult:
     scheme: str  # scheme kind code
@@ -82,7 +79,6 @@ class LayerResult:
         return None
 
 
-@quick_init
 @dataclass(frozen=True)
 class SettledClaim:
     """A claim with its layer results: the unit of the year-to-date history."""
