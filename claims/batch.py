@@ -45,9 +45,10 @@ from jobs.models import Job
 from jobs.services import job_start
 from policies import models as pm
 from policies.dashboard import dashboard_figures_changed
-from sheets.bulk_sql import InArray, insert_history, insert_values, update_rows
+from sheets.bulk_sql import InArray, insert_history, update_rows
 
 from . import fetch, selectors, services
+from .gc_pause import gc_paused
 from .models import Claim, ClaimDocument, ClaimLayer
 
 SETTLED_FIELDS = services.SETTLED_FIELDS
@@ -126,7 +127,8 @@ def settle_chunk(pending, region_id: int, year: int, person_ids, acting_user, *,
     keeps what the chunks of one (region, year) share, resolved by the first of them."""
     if (region_id, year) not in groups:
         groups[(region_id, year)] = _Group.of(region_id, year)
-    return _settle_chunk(pending, groups[(region_id, year)], person_ids, acting_user)
+    with gc_paused():  # the chunk's objects are not scanned again and again (gc_pause)
+        return _settle_chunk(pending, groups[(region_id, year)], person_ids, acting_user)
 
 
 def claims_settle_batch(*, claims, acting_user, chunk_persons: int = CHUNK_PERSONS,
@@ -268,7 +270,7 @@ def _settle_chunk(pending, group: _Group, person_ids, acting_user) -> BatchRepor
     inputs = fetch.fetch_settlement_inputs(context, todo, persons=persons)
 
     now = timezone.now()
-    rows: list[dict] = []
+    rows: list[tuple] = []
     documents: list[ClaimDocument] = []
     done: list[fetch.ClaimRow] = []
     returned: list[tuple[fetch.ClaimRow, dict]] = []  # (claim, paid by scheme)
@@ -278,7 +280,7 @@ def _settle_chunk(pending, group: _Group, person_ids, acting_user) -> BatchRepor
             continue
         version = claim.settlement_version + 1
         rows.extend(services.layer_values(claim, settled, version=version, now=now,
-                                          acting_user=acting_user, names=names, encoded=True))
+                                          acting_user=acting_user, names=names))
         services.mark_settled(claim, settled, version=version, now=now, acting_user=acting_user)
         claim.status_reason = ""
         claim._change_reason = "批量结算"
@@ -293,9 +295,8 @@ def _settle_chunk(pending, group: _Group, person_ids, acting_user) -> BatchRepor
         if returned:  # a returned claim's earlier lines stay as history, no longer current
             ClaimLayer.objects.filter(claim__in=[c.pk for c, _ in returned], is_current=True).update(
                 is_current=False)
-        insert_values(ClaimLayer, rows, now=now, return_ids=False)
-        update_rows(Claim, SETTLED_FIELDS, done)
-        insert_history(Claim, done, user=acting_user, reason="批量结算", when=now, created=False)
+        services.insert_layers(rows)
+        update_rows(Claim, SETTLED_FIELDS, done, history=dict(user=acting_user, reason="批量结算", when=now))
         if documents:
             ClaimDocument.objects.bulk_create(documents, batch_size=1000)
             insert_history(ClaimDocument, ClaimDocument.objects.filter(InArray(F("claim_id"),

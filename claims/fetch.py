@@ -48,7 +48,7 @@ from insurance_rules.settle import settle_claim
 from policies import models as pm
 from policies import selectors as policy_selectors
 from policies.lookups import RegionLookup
-from sheets.bulk_sql import InArray, PreparedValues
+from sheets.bulk_sql import InArray, PreparedValues, values_rows
 
 from . import selectors
 from .models import Claim, ClaimLayer, GivenLayer, Hospital
@@ -110,10 +110,10 @@ class PersonRow:
 
 def person_rows(queryset) -> dict[int, PersonRow]:
     """The persons of ``queryset`` as ``PersonRow``s by id (one query, in its order;
-    ``select_for_update`` kept)."""
+    ``select_for_update`` kept; read by ``bulk_sql.values_rows``)."""
     regions = RegionLookup()
     return {values[0]: PersonRow(dict(zip(PERSON_COLUMNS, values, strict=True)), regions)
-            for values in queryset.values_list(*PERSON_COLUMNS)}
+            for values in values_rows(queryset.values_list(*PERSON_COLUMNS))}
 
 
 class EnrollmentRow:
@@ -134,9 +134,10 @@ class EnrollmentRow:
 
 
 def claim_rows(queryset) -> list[ClaimRow]:
-    """The claims of ``queryset`` as ``ClaimRow``s (one query, in its order)."""
+    """The claims of ``queryset`` as ``ClaimRow``s (one query, in its order; read by
+    ``bulk_sql.values_rows``: their timestamps by psycopg's loader)."""
     return [ClaimRow(dict(zip(CLAIM_COLUMNS, values, strict=True)))
-            for values in queryset.values_list(*CLAIM_COLUMNS)]
+            for values in values_rows(queryset.values_list(*CLAIM_COLUMNS))]
 
 
 def _is_cached(claim, field) -> bool:

@@ -14,7 +14,6 @@ never recomputed: a settled claim keeps the result it was settled with, README Â
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -161,12 +160,12 @@ def person_facts_from(person: Person, region: pm.Region, year: int, enrollments,
     else:
         basic = any(e.plan_year.scheme.kind in BASIC_KINDS and e.status != Enrollment.Status.TERMINATED
                     for e in enrollments)
-    facts = enrollment_selectors.person_facts(person, pooling=region, year=year,
-                                              basic_insured_in_region=basic, enrollment=extra,
-                                              identities=identities,
-                                              pre_existing=None if extra is None
-                                              else tuple(pre_existing.get(extra.pk, ())))
-    return replace(facts, registrations=registrations)
+    return enrollment_selectors.person_facts(person, pooling=region, year=year,
+                                             basic_insured_in_region=basic, enrollment=extra,
+                                             identities=identities,
+                                             pre_existing=None if extra is None
+                                             else tuple(pre_existing.get(extra.pk, ())),
+                                             registrations=tuple(registrations))
 
 
 # --------------------------------------------------------------------------- history

@@ -35,6 +35,7 @@ permission-checked; history records the acting user.
 """
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
@@ -57,7 +58,7 @@ from policies.dashboard import dashboard_figures_changed
 from policies.duties import separation_refusal
 from policies.masking import shown_name
 from policies.models import DutySeparation, Region
-from sheets.bulk_sql import JsonText, PreparedValues, insert_history_stored, insert_values
+from sheets.bulk_sql import JsonText, PreparedValues, insert_history_stored, insert_rows
 
 from . import fetch, postings, selectors
 from .models import Claim, ClaimDocument, ClaimLayer, GivenLayer
@@ -450,23 +451,48 @@ def claim_trial(*, claim: Claim, acting_user=None) -> SettledClaim:
     return _run_engine(claim)[0]
 
 
+LAYER_FIELDS = [f for f in ClaimLayer._meta.concrete_fields if not f.primary_key]
+_LAYER_COLUMNS = ("claim_id", "version", "is_current", "seq", "scheme_kind", "scheme_name", "paid", "deductible",
+                  "ratio", "capped", "basis", "reason", "explanation", "param_refs", "items", "extra", "given",
+                  "settled_at", "settled_by_id")
+assert tuple(f.attname for f in LAYER_FIELDS) == _LAYER_COLUMNS, "layer_values: ClaimLayer's columns changed"
+_JSON = json.JSONEncoder().encode  # what ``json.dumps`` with its defaults runs (the JSON fields' encoder)
+_QUOTE = json.encoder.encode_basestring_ascii
+_NO_ITEMS = JsonText("[]")
+
+
+def _extra_json(extra) -> JsonText:
+    """``LayerResult.extra`` as the JSON text ``json.dumps(dict(extra))`` gives: text keys
+    and values (what ``Calc.keep`` stores) quoted by the json module's own C function
+    (``encode_basestring_ascii``), without an encoder object per line."""
+    pairs = dict(extra).items()
+    if all(type(k) is str and type(v) is str for k, v in pairs):
+        return JsonText("{" + ", ".join([f"{_QUOTE(k)}: {_QUOTE(v)}" for k, v in pairs]) + "}")
+    return JsonText(_JSON(dict(extra)))
+
+
 def layer_values(claim: Claim, settled: SettledClaim, *, version: int, now, acting_user,
-                 names: dict[str, str], encoded: bool = False) -> list[dict]:
-    """The result lines of a settlement version of ``claim`` as dicts of attname → value
-    (foreign keys by id), the values of ``ClaimLayer`` rows: batch settlement writes them
-    as they are (``sheets.bulk_sql.insert_values``), without a model instance per line.
-    ``encoded``: the parameter references as JSON text (``bulk_sql.JsonText``) joined from
-    each reference's own, encoded once per plan year (``ParamRef.json``)."""
+                 names: dict[str, str]) -> list[tuple]:
+    """The result lines of a settlement version of ``claim`` as the values of
+    ``ClaimLayer`` rows, one tuple per line in the order of ``LAYER_FIELDS`` (foreign
+    keys by id): written as they are (``insert_layers``), without a model instance nor a
+    dict per line. The JSON columns are JSON text (``bulk_sql.JsonText``): the parameter
+    references joined from each reference's own, encoded once per plan year
+    (``ParamRef.json``), the items and the extra figures encoded here."""
     user_id = getattr(acting_user, "pk", None)
-    return [dict(
-        claim_id=claim.pk, version=version, is_current=True, seq=seq, scheme_kind=lr.scheme,
-        scheme_name=names.get(lr.scheme, lr.scheme), paid=lr.paid, deductible=lr.deductible,
-        ratio=lr.ratio, capped=lr.capped, basis=lr.basis, reason=lr.reason,
-        explanation=lr.explanation,
-        param_refs=(JsonText(f"[{', '.join(r.json for r in lr.refs)}]") if encoded
-                    else [r.as_dict() for r in lr.refs]),
-        items=[_item_dict(i) for i in lr.items], extra=dict(lr.extra), given=lr.given,
-        settled_at=now, settled_by_id=user_id) for seq, lr in enumerate(settled.layers, 1)]
+    claim_id = claim.pk
+    return [(claim_id, version, True, seq, lr.scheme, names.get(lr.scheme, lr.scheme), lr.paid, lr.deductible,
+             lr.ratio, lr.capped, lr.basis, lr.reason, lr.explanation,
+             JsonText(f"[{', '.join([r.json for r in lr.refs])}]"),
+             JsonText(_JSON([_item_dict(i) for i in lr.items])) if lr.items else _NO_ITEMS,
+             _extra_json(lr.extra), lr.given, now, user_id)
+            for seq, lr in enumerate(settled.layers, 1)]
+
+
+def insert_layers(rows: list[tuple]) -> None:
+    """INSERT result lines given as ``layer_values`` returns them (``bulk_sql.insert_rows``:
+    COPY on PostgreSQL)."""
+    insert_rows(ClaimLayer, LAYER_FIELDS, rows, encoded=True)
 
 
 def mark_settled(claim: Claim, settled: SettledClaim, *, version: int, now, acting_user) -> None:
@@ -489,14 +515,13 @@ def mark_settled(claim: Claim, settled: SettledClaim, *, version: int, now, acti
 
 def _store(claim: Claim, settled: SettledClaim, acting_user, names: dict[str, str]) -> None:
     """Write the result lines of a new settlement version as batch settlement writes them
-    (``bulk_sql.insert_values``: no model instance, the parameter references encoded once
+    (``insert_layers``: no model instance, the parameter references encoded once
     per plan year) and set the claim's settlement fields (not saved)."""
     version = claim.settlement_version + 1
     now = timezone.now()
     if claim.settlement_version:  # a claim never settled has no lines yet
         claim.layers.filter(is_current=True).update(is_current=False)
-    insert_values(ClaimLayer, layer_values(claim, settled, version=version, now=now, acting_user=acting_user,
-                                           names=names, encoded=True), now=now, return_ids=False)
+    insert_layers(layer_values(claim, settled, version=version, now=now, acting_user=acting_user, names=names))
     mark_settled(claim, settled, version=version, now=now, acting_user=acting_user)
 
 

@@ -32,6 +32,7 @@ from policies import selectors as policy_selectors
 from policies.masking import mask_for_user_or_system
 
 from . import fetch
+from .gc_pause import gc_paused
 from .models import Claim, ClaimLayer
 
 NO_IDENTITY = "无特殊身份"
@@ -116,6 +117,11 @@ def simulate_plan_year(*, plan_year: pm.PlanYear, base_year: int, claims=None,
     queryset of claims (e.g. scoped to the user's regions); ``progress(done, total)``
     after each claim (a job's progress bar); ``user``: who reads the result (the persons'
     names as their masking rule shows them; None: in full)."""
+    with gc_paused():  # its objects are not scanned again and again (gc_pause)
+        return _simulate(plan_year, base_year, claims, progress, user)
+
+
+def _simulate(plan_year, base_year, claims, progress, user) -> SimulationResult:
     scheme = plan_year.scheme
     region = scheme.region.pooling_region
     base = fetch.RegionYear.of(region, base_year)

@@ -13,6 +13,8 @@ from decimal import Decimal
 
 from .money import ZERO
 
+_NONE: frozenset[str] = frozenset()
+
 
 @dataclass(frozen=True)
 class HeldIdentity:
@@ -62,6 +64,8 @@ class PersonFacts:
         return years
 
     def identity_codes_on(self, day: date) -> frozenset[str]:
+        if not self.identities:  # most persons: no special identity
+            return _NONE
         return frozenset(i.code for i in self.identities if i.valid_on(day))
 
     def registration_on(self, disease: str, day: date) -> HeldRegistration | None:

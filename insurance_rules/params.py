@@ -17,6 +17,7 @@ from decimal import Decimal
 from functools import cache
 from typing import ClassVar, get_args, get_type_hints
 
+from .frozen import cache_of
 from .results import ParamRef
 
 
@@ -45,10 +46,7 @@ class Row:
         while its parameters are cached (``policies.selectors.region_year_params``), not
         once per settled claim."""
         key = (table, *values.items())
-        refs = self.__dict__.get("_refs")
-        if refs is None:
-            refs = {}
-            object.__setattr__(self, "_refs", refs)  # a cache, not a field (frozen row)
+        refs = cache_of(self, "_refs")
         found = refs.get(key)
         if found is None:
             found = refs[key] = ParamRef(table, self.id, tuple((k, str(v)) for k, v in values.items()))

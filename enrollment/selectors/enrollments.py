@@ -23,7 +23,7 @@ from insurance_rules.enrollment.payment import PaidSoFar, payment_figures
 from insurance_rules.enrollment.plan import ContributionPlan
 from insurance_rules.enrollment.vocab import BASIC_KINDS
 from insurance_rules.errors import CaseError, InvalidInput, MissingRule, UnknownCode
-from insurance_rules.facts import HeldIdentity, PersonFacts
+from insurance_rules.facts import HeldIdentity, HeldRegistration, PersonFacts
 from insurance_rules.params import table_fields
 from policies import codes
 from policies import models as pm
@@ -180,14 +180,16 @@ def person_facts(person: Person, *, pooling: pm.Region, year: int,
                  basic_insured_in_region: bool | None = None,
                  enrollment: Enrollment | None = None,
                  identities: tuple[HeldIdentity, ...] | None = None,
-                 pre_existing: tuple[str, ...] | None = None) -> PersonFacts:
+                 pre_existing: tuple[str, ...] | None = None,
+                 registrations: tuple[HeldRegistration, ...] = ()) -> PersonFacts:
     """The rules' view of a stored person for a plan year of a region.
 
     ``basic_insured_in_region``: None = derived from the person's basic enrollments of the
     year in the region; True/False = as confirmed by the caller (e.g. checked in the
     bureau's core system for a basic insurance not administered here). ``identities``
     and ``pre_existing`` (the enrollment's declared groups): already read by the caller
-    (batch settlement), else read here.
+    (batch settlement), else read here. ``registrations``: the held chronic-disease
+    registrations the settlement reads (``claims.selectors.person_facts_from``).
     """
     if basic_insured_in_region is None:
         basic_insured_in_region = basic_enrollments(person, pooling, year).exists()
@@ -203,7 +205,7 @@ def person_facts(person: Person, *, pooling: pm.Region, year: int,
     return PersonFacts(birth_date=person.birth_date, category=person.category,
                        identities=identities, pre_existing=pre_existing,
                        continuous_years=continuous, resettled=person.resettled,
-                       basic_insured_in_region=basic_insured_in_region,
+                       basic_insured_in_region=basic_insured_in_region, registrations=registrations,
                        **admission_facts(person, pooling))
 
 
