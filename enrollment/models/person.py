@@ -43,10 +43,13 @@ class Person(LoadedRegionsMixin, models.Model):
                                   help_text="居民身份证等 18 位证件可留空，按号码自动填写")
     phone = models.CharField("联系电话", max_length=20, blank=True, validators=[
         RegexValidator(r"^[0-9+\-]{7,20}$", "联系电话只能包含 7–20 位数字、+ 或 -")])
+    # indexed with the id (Meta.indexes): the list filtered by region, in id order
     hukou_region = models.ForeignKey("policies.Region", verbose_name="户籍所在地", null=True,
-                                     blank=True, on_delete=models.PROTECT, related_name="+")
+                                     blank=True, on_delete=models.PROTECT, related_name="+",
+                                     db_index=False)
     residence_region = models.ForeignKey("policies.Region", verbose_name="常住地", null=True,
-                                         blank=True, on_delete=models.PROTECT, related_name="+")
+                                         blank=True, on_delete=models.PROTECT, related_name="+",
+                                         db_index=False)
     category = models.CharField("人员类别", max_length=20, choices=codes.PersonCategory.choices)
     resettled = models.BooleanField("异地安置", default=False,
                                     help_text="已办理异地安置备案（乐山：安置地就医按统筹区内比例）")
@@ -79,6 +82,11 @@ class Person(LoadedRegionsMixin, models.Model):
                    # rare flags as small partial indexes, so a flag no one has is an empty
                    # index, not a walk of every person (issue 17, docs/benchmarks.md)
                    models.Index(fields=["category", "id"], name="person_category"),
+                   # 户籍所在地 / 常住地: the first page's ids read off the index, not a walk of
+                   # the persons of other regions in id order (they are stored region by region
+                   # when a county's file is imported); also the foreign keys' own index
+                   models.Index(fields=["hukou_region", "id"], name="person_hukou_region"),
+                   models.Index(fields=["residence_region", "id"], name="person_residence_region"),
                    models.Index(fields=["id"], condition=Q(resettled=True), name="person_resettled"),
                    models.Index(fields=["id"], condition=Q(long_term_resident=True),
                                 name="person_long_term_resident"),

@@ -69,3 +69,35 @@ def test_person_category_filter_lists_the_category_from_its_first_person(client)
                       if q["sql"].startswith('SELECT "enrollment_person"."id", ')
                       and '"enrollment_person"."category" = ' in q["sql"]]
             assert listed and all(f'"enrollment_person"."id" >= {first}' in s for s in listed)
+
+
+def test_person_region_filters_list_the_region_from_its_first_person(client):
+    """户籍所在地 / 常住地 (``PersonRegionFilter``): the same persons as ``hukou_region = X``
+    (``residence_region = X``), in id order, bounded below by the region's first id (the
+    (region, id) index); a region no one has lists nobody; a malformed value is the admin's
+    own error page, not a server error; 无 (no region) still lists the persons without one."""
+    regions = five_regions()
+    dj, cz, lh = regions["500231"], regions["140400"], regions["371500"]
+    for n, (hukou, residence) in enumerate([(cz, cz), (dj, cz), (cz, dj), (dj, None), (cz, dj)]):
+        Person.objects.create(document_number=f"R{n}", name=f"王{n}", category="resident",
+                              birth_date=date(1980, 1, 1), hukou_region=hukou, residence_region=residence)
+    client.force_login(staff_user("root", superuser=True))
+    url = reverse("admin:enrollment_person_changelist")
+    for field in ("hukou_region", "residence_region"):
+        for chosen in (dj, cz, lh):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url, {f"{field}__id__exact": chosen.pk})
+            assert [p.pk for p in response.context["cl"].result_list] == list(
+                Person.objects.filter(**{field: chosen}).order_by("id").values_list("pk", flat=True))
+            first = Person.objects.filter(**{field: chosen}).order_by("id").values_list("pk", flat=True).first()
+            listed = [q["sql"] for q in queries.captured_queries
+                      if q["sql"].startswith('SELECT "enrollment_person"."id", ')
+                      and f'"enrollment_person"."{field}_id" = ' in q["sql"]]
+            if first is None:
+                assert listed == []  # nobody: no read of the persons at all
+            else:
+                assert listed and all(f'"enrollment_person"."id" >= {first}' in s for s in listed)
+    response = client.get(url, {"residence_region__isnull": "True"})
+    assert [p.document_number for p in response.context["cl"].result_list] == ["R3"]
+    response = client.get(url, {"hukou_region__id__exact": "abc"})
+    assert response.status_code in (200, 302) and "cl" not in (response.context or {})
