@@ -127,6 +127,9 @@ def _setup_django():
 
     django.setup()
     SERVER.install()
+    if not os.environ.get("PYTHON_GC"):
+        from config import worker_gc
+        worker_gc.tune()  # as a Celery worker process does (config/celery.py), where imports run
 
 
 def prepare_db() -> None:
@@ -525,6 +528,9 @@ def main() -> None:
                         help="only: dry-run, then import, a persons csv of this many rows")
     parser.add_argument("--copy-bare", action="store_true",
                         help="the COPY floor alone (as COPY_BARE=1): no ID derivation, no other rows")
+    parser.add_argument("--python-gc", action="store_true",
+                        help="the runs with Python's own garbage collection settings instead of a "
+                             "Celery worker's (config/worker_gc.py; as PYTHON_GC=1)")
     args = parser.parse_args()
     if args.cmd == "child":
         child(args)
@@ -532,6 +538,8 @@ def main() -> None:
     env = dict(os.environ)
     if args.copy_bare:
         env["COPY_BARE"] = "1"
+    if args.python_gc:
+        env["PYTHON_GC"] = "1"
     tmp = Path(tempfile.mkdtemp(prefix="import-bench-"))
     env.setdefault("DATABASE_URL", f"sqlite:///{tmp / 'bench.sqlite3'}")
     print(f"database: {env['DATABASE_URL'].split('@')[-1]}", flush=True)
