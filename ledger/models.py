@@ -47,13 +47,15 @@ class Journal(models.Model):
         REVERSAL = "reversal", "冲正"
 
     kind = models.CharField("凭证类型", max_length=20, choices=Kind.choices)
+    # scheme, region and person: indexed by the composite indexes they lead (Meta.indexes),
+    # not each by an index of its own as well (one index less to write per journal)
     scheme = models.ForeignKey("policies.Scheme", verbose_name="基金（险种）",
-                               on_delete=models.PROTECT, related_name="+")
+                               on_delete=models.PROTECT, related_name="+", db_index=False)
     region = models.ForeignKey("policies.Region", verbose_name="统筹区", on_delete=models.PROTECT,
-                               related_name="+", editable=False)
+                               related_name="+", editable=False, db_index=False)
     year = models.PositiveSmallIntegerField("基金年度")
     person = models.ForeignKey("enrollment.Person", verbose_name="参保人", null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="+")
+                               on_delete=models.PROTECT, related_name="+", db_index=False)
     source_kind = models.CharField("业务单据", max_length=20, choices=SourceKind.choices)
     source_id = models.BigIntegerField("单据编号")
     reverses = models.OneToOneField("self", verbose_name="冲正的凭证", null=True, blank=True,
