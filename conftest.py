@@ -118,8 +118,8 @@ def pytest_collection_finish(session):
     """Each test process's garbage collector as a web worker's (``config.worker_gc``): Django,
     the apps and the collected tests frozen out of the collector's sight, young collections
     every 10 000 new objects. With Python's defaults ≈ 14 % of a test process's CPU went to
-    collections walking that heap (docs/benchmarks.md, "Tenth session: the suite's garbage
-    collector"); the tests' objects are still collected."""
+    collections walking that heap (docs/benchmarks.md, "Tenth session: the suite on a quiet
+    machine"); the tests' objects are still collected."""
     from config import worker_gc
 
     worker_gc.tune()
