@@ -76,18 +76,15 @@ def _csv_filled(values: list[str]) -> bool:
 def _is_description(values) -> bool:
     filled = False
     for v in values:
-        if type(v) is str:  # a text cell (every csv cell): one strip
-            v = v.strip()
-            if not v:
+        if not isinstance(v, str):  # a number or date (xlsx): not a description; None: empty
+            if v is None:
                 continue
-            if not v.startswith(DESCRIPTION_PREFIX):
-                return False  # usually the first filled cell
-            filled = True
-            continue
-        if is_empty(v):
-            continue
-        if not (isinstance(v, str) and v.strip().startswith(DESCRIPTION_PREFIX)):
             return False
+        v = v.strip()  # one strip per text cell (every csv cell)
+        if not v:
+            continue
+        if not v.startswith(DESCRIPTION_PREFIX):
+            return False  # usually the first filled cell
         filled = True
     return filled
 

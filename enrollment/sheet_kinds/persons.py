@@ -156,6 +156,7 @@ class PersonSheet(SheetKind):
         ]
         self.FIELDS = tuple(c.key for c in self.import_columns())  # the Person fields of a row
         self._PLAIN_FIELDS = tuple(f for f in self.FIELDS if f not in self.REGION_FIELDS)
+        self._REGION_ATTNAMES = tuple((f, f"{f}_id") for f in self.REGION_FIELDS)
 
     one_pass = True  # rows of the file are found through ctx.state["seen"] first
 
@@ -212,7 +213,7 @@ class PersonSheet(SheetKind):
     def _check_new(self, row, ctx):
         get = row.values.get
         values = {f: get(f) for f in self._PLAIN_FIELDS}
-        for field, attname in (("hukou_region", "hukou_region_id"), ("residence_region", "residence_region_id")):
+        for field, attname in self._REGION_ATTNAMES:
             region = get(field)
             values[attname] = region.pk if region is not None else None
         if not self._validate(row, values, ctx):  # derives birth date and sex from the number
