@@ -7,9 +7,20 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 
 .PHONY: run test install browser lint clean messages
 
-$(STAMP): requirements.txt requirements-dev.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+# uv (docs/dependencies.md) makes the venv and installs the pinned packages: ≈ 3 s from its
+# cache where pip took ≈ 25 s, in every fresh clone CI makes. It is kept once per machine
+# under ~/.cache (not in the project); pip installs it there the first time.
+UV_VERSION := 0.13.9
+UV_DIR := $(HOME)/.cache/medins/uv-$(UV_VERSION)
+UV := $(UV_DIR)/bin/uv
+
+$(UV):
+	$(PYTHON) -m venv $(UV_DIR)
+	$(UV_DIR)/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+$(STAMP): requirements.txt requirements-dev.txt | $(UV)
+	test -x $(PY) || $(UV) venv -q --seed --python "$$(command -v $(PYTHON))" $(VENV)
+	VIRTUAL_ENV="$(abspath $(VENV))" $(UV) pip install -q -r requirements-dev.txt
 	rm -f $(VENV)/.installed-*; touch $(STAMP)
 
 install: $(STAMP) messages
