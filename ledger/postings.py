@@ -62,15 +62,27 @@ def contribution(*, payment_id: int, scheme_id: int, region_id: int, year: int, 
 
 CONTRIBUTION_MEMO = "缴费到账"
 
+# The lines of a 缴费到账 journal, stated once: each line's account and the payment's amounts
+# (``CONTRIBUTION_AMOUNTS``, each rounded to the fen) it adds up, with their signs. A payment
+# whose amounts add up to nothing books nothing. ``contribution_lines`` computes them in
+# Python; ``services.contributions_write_select`` has the database compute them (the payments
+# import on PostgreSQL) from the same declaration.
+CONTRIBUTION_AMOUNTS = ("self_paid", "subsidy")
+CONTRIBUTION_LINES: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = (
+    (Account.BANK, (("self_paid", 1), ("subsidy", 1))),
+    (Account.CONTRIBUTION, (("self_paid", -1),)),
+    (Account.SUBSIDY, (("subsidy", -1),)),
+)
+
 
 def contribution_lines(self_paid, subsidy) -> tuple[tuple[str, Decimal], ...] | None:
-    """The lines of a 缴费到账 journal (``contribution``), rounded to the fen; ``None`` for
-    a payment of nothing."""
-    self_paid, subsidy = money(self_paid), money(subsidy)
-    if self_paid + subsidy == 0:
+    """The lines of a 缴费到账 journal (``contribution``; ``CONTRIBUTION_LINES``), rounded to
+    the fen; ``None`` for a payment of nothing."""
+    amounts = {"self_paid": money(self_paid), "subsidy": money(subsidy)}
+    if sum(amounts.values()) == 0:
         return None
-    return ((Account.BANK, self_paid + subsidy), (Account.CONTRIBUTION, -self_paid),
-            (Account.SUBSIDY, -subsidy))
+    return tuple((account, sum(sign * amounts[name] for name, sign in terms))
+                 for account, terms in CONTRIBUTION_LINES)
 
 
 def _transfer(kind: str, source_kind: str, source_id: int, amount, debit: str, credit: str, *,

@@ -16,7 +16,7 @@ from django.utils import timezone
 from sheets.bulk_sql import insert_values
 
 from . import postings
-from .models import Account, BalanceWatermark, Entry, FundBalance, Journal, SourceKind
+from .models import BalanceWatermark, Entry, FundBalance, Journal, SourceKind
 from .postings import JournalSpec
 
 POSTING_LOCK = 7_301_162_001
@@ -90,35 +90,47 @@ def contributions_write_select(source: str, params: Sequence, *, acting_user) ->
     ``params``) of the payments with the columns ``payment_id``, ``scheme_id``,
     ``region_id``, ``year``, ``person_id``, ``self_paid``, ``subsidy``, ``paid_date`` and
     ``receipt_no``, each payment once. The same rows as ``contributions_write``: one
-    journal per payment in payment order, none for a payment of nothing; its lines bank,
-    contribution, subsidy in that order, amounts rounded to the fen half-up (``round``
-    on numeric: half away from zero), zero lines left out. Returns the number of entries written.
+    journal per payment in payment order, none for a payment of nothing; its lines those of
+    ``postings.CONTRIBUTION_LINES`` in their order, amounts rounded to the fen half-up
+    (``round`` on numeric: half away from zero), zero lines left out. Returns the number of
+    entries written.
     The caller's tables are its own (this app imports none of them)."""
     if connection.vendor != "postgresql":
         raise NotImplementedError("contributions_write_select: PostgreSQL only (else contributions_write)")
     _posting_begin()
     journal, entry = Journal._meta.db_table, Entry._meta.db_table
+    amounts = ", ".join(f"round({name}, 2) AS {name}" for name in postings.CONTRIBUTION_AMOUNTS)
+    total = " + ".join(f"round({name}, 2)" for name in postings.CONTRIBUTION_AMOUNTS)
+    lines = ", ".join(f"({n}, %s, {_signed_sum('src', terms)})"
+                      for n, (_account, terms) in enumerate(postings.CONTRIBUTION_LINES, 1))
     # the journals' keys taken first, in payment order, so that the entries are built from
     # the same rows without joining them back to the journals
     sql = (
         f"WITH src AS MATERIALIZED (SELECT nextval((SELECT pg_get_serial_sequence(%s, 'id')::regclass)) "
         f"AS journal_id, * FROM (SELECT payment_id, scheme_id, region_id, year, person_id, paid_date, "
-        f"receipt_no, round(self_paid, 2) AS self_paid, round(subsidy, 2) AS subsidy FROM ({source}) s "
-        f"WHERE round(self_paid, 2) + round(subsidy, 2) <> 0 ORDER BY payment_id) payments), "
+        f"receipt_no, {amounts} FROM ({source}) s WHERE {total} <> 0 ORDER BY payment_id) payments), "
         f"j AS (INSERT INTO {journal} (id, kind, scheme_id, region_id, year, person_id, source_kind, "
         f"source_id, reverses_id, booked_on, memo, reference, created_at, created_by_id) "
         f"SELECT journal_id, %s, scheme_id, region_id, year, person_id, %s, payment_id, NULL, paid_date, "
         f"%s, left(receipt_no, 80), %s, %s FROM src ORDER BY journal_id) "
         f"INSERT INTO {entry} (journal_id, account, amount) "
         f"SELECT src.journal_id, line.account, line.amount FROM src "
-        f"CROSS JOIN LATERAL (VALUES (1, %s, src.self_paid + src.subsidy), (2, %s, -src.self_paid), "
-        f"(3, %s, -src.subsidy)) AS line (n, account, amount) "
+        f"CROSS JOIN LATERAL (VALUES {lines}) AS line (n, account, amount) "
         f"WHERE line.amount <> 0 ORDER BY src.journal_id, line.n")
     with connection.cursor() as cursor:
         cursor.execute(sql, [journal, *params, Journal.Kind.CONTRIBUTION, SourceKind.PAYMENT,
                              postings.CONTRIBUTION_MEMO, timezone.now(), getattr(acting_user, "pk", None),
-                             Account.BANK, Account.CONTRIBUTION, Account.SUBSIDY])
+                             *(account for account, _terms in postings.CONTRIBUTION_LINES)])
         return cursor.rowcount
+
+
+def _signed_sum(alias: str, terms) -> str:
+    """SQL of a line's amount from ``postings.CONTRIBUTION_LINES``: ``a.x - a.y`` …"""
+    sql = ""
+    for name, sign in terms:
+        sql += ("-" if sign < 0 else "") if not sql else (" - " if sign < 0 else " + ")
+        sql += f"{alias}.{name}"
+    return sql
 
 
 def journal_reversal(journal: Journal, *, booked_on, memo: str = "") -> JournalSpec:
