@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 
-from sheets.bulk_sql import insert_values
+from sheets.bulk_sql import NEXT_KEY_SQL, insert_values
 
 from . import postings
 from .models import BalanceWatermark, Entry, FundBalance, Journal, SourceKind
@@ -106,8 +106,7 @@ def contributions_write_select(source: str, params: Sequence, *, acting_user) ->
     # the journals' keys taken first, in payment order, so that the entries are built from
     # the same rows without joining them back to the journals
     sql = (
-        f"WITH src AS MATERIALIZED (SELECT nextval((SELECT pg_get_serial_sequence(%s, 'id')::regclass)) "
-        f"AS journal_id, * FROM (SELECT payment_id, scheme_id, region_id, year, person_id, paid_date, "
+        f"WITH src AS MATERIALIZED (SELECT {NEXT_KEY_SQL} AS journal_id, * FROM (SELECT payment_id, scheme_id, region_id, year, person_id, paid_date, "
         f"receipt_no, {amounts} FROM ({source}) s WHERE {total} <> 0 ORDER BY payment_id) payments), "
         f"j AS (INSERT INTO {journal} (id, kind, scheme_id, region_id, year, person_id, source_kind, "
         f"source_id, reverses_id, booked_on, memo, reference, created_at, created_by_id) "
@@ -118,7 +117,7 @@ def contributions_write_select(source: str, params: Sequence, *, acting_user) ->
         f"CROSS JOIN LATERAL (VALUES {lines}) AS line (n, account, amount) "
         f"WHERE line.amount <> 0 ORDER BY src.journal_id, line.n")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [journal, *params, Journal.Kind.CONTRIBUTION, SourceKind.PAYMENT,
+        cursor.execute(sql, [journal, Journal._meta.pk.column, *params, Journal.Kind.CONTRIBUTION, SourceKind.PAYMENT,
                              postings.CONTRIBUTION_MEMO, timezone.now(), getattr(acting_user, "pk", None),
                              *(account for account, _terms in postings.CONTRIBUTION_LINES)])
         return cursor.rowcount

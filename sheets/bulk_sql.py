@@ -112,6 +112,12 @@ def insert_rows(model: type[models.Model], fields: list[models.Field], rows, *,
         return list(range(first, last + 1))
 
 
+# PostgreSQL: a new row's key from its table's own sequence (parameters: the table and its
+# key column). The sequence is found once per statement (an InitPlan), not once per row:
+# pg_get_serial_sequence is a catalog look-up, and per row it cost 8 times the keys themselves.
+NEXT_KEY_SQL = "nextval((SELECT pg_get_serial_sequence(%s, %s)::regclass))"
+
+
 def _pg_copy(model, fields, params: list[list], return_ids: bool):
     """PostgreSQL: ``COPY … FROM STDIN`` (psycopg 3) of the rows, in the caller's
     transaction. With ``return_ids`` the keys are first taken from the table's own
@@ -124,10 +130,8 @@ def _pg_copy(model, fields, params: list[list], return_ids: bool):
         ids = None
         if return_ids:
             pk = model._meta.pk.column
-            # the sequence found once (an InitPlan), not once per key: pg_get_serial_sequence
-            # is a catalog look-up, and per row it cost 8 times the keys themselves
-            cursor.execute("SELECT nextval((SELECT pg_get_serial_sequence(%s, %s)::regclass)) "
-                           "FROM generate_series(1, %s)", [model._meta.db_table, pk, len(params)])
+            cursor.execute(f"SELECT {NEXT_KEY_SQL} FROM generate_series(1, %s)",
+                           [model._meta.db_table, pk, len(params)])
             ids = [r[0] for r in cursor.fetchall()]
             columns = [pk, *columns]
         with cursor.copy(f"COPY {table} ({', '.join(ops.quote_name(c) for c in columns)}) FROM STDIN") as copy:
