@@ -33,9 +33,11 @@ $(MO): locale/zh_Hans/LC_MESSAGES/django.po
 	@command -v msgfmt >/dev/null 2>&1 || bash scripts/install_gettext.sh
 	msgfmt --check-format -o $@ $<
 
-# Debian's chromium for the browser tests (Playwright cannot download browsers here).
+# Debian's chromium and its headless shell for the browser tests (Playwright cannot download
+# browsers here).
 browser:
-	@command -v chromium >/dev/null 2>&1 || bash scripts/install_chromium.sh
+	@command -v chromium >/dev/null 2>&1 && [ -x /usr/lib/chromium/chromium-headless-shell ] \
+		|| bash scripts/install_chromium.sh
 
 run: install
 	$(PY) manage.py migrate --noinput

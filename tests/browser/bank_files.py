@@ -9,8 +9,11 @@ from openpyxl import Workbook, load_workbook
 
 
 def download_bank_file(page, live_server, batch) -> list[list]:
-    """The rows (header first) of the batch's bank file, downloaded from its page."""
-    page.goto(f"{live_server.url}/admin/finance/paymentbatch/{batch.pk}/change/")
+    """The rows (header first) of the batch's bank file, downloaded from its page (opened
+    unless the page is on it already: the tests land there from the login form)."""
+    url = f"{live_server.url}/admin/finance/paymentbatch/{batch.pk}/change/"
+    if page.url != url:
+        page.goto(url)
     with page.expect_download() as download_info:
         page.click("text=导出银行文件（Excel）")
     sheet = load_workbook(BytesIO(open(download_info.value.path(), "rb").read())).active

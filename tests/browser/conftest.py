@@ -1,6 +1,7 @@
 """Browser fixtures: Debian's chromium driven by Playwright's sync API.
 
-``browser`` (session) launches /usr/bin/chromium headless with networking features off;
+``browser`` (session) launches Debian's chromium-headless-shell (or /usr/bin/chromium)
+with networking features off;
 ``page`` (per test) is a fresh context whose every request URL is recorded in
 ``page.requested_urls`` so that a test can assert that nothing left the live server.
 ``login(page, live_server, username, password, to=...)`` logs in through the admin form
@@ -19,7 +20,14 @@ from urllib.parse import urlencode
 
 import pytest
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# Debian's chromium-headless-shell (the "old" headless mode: the renderer without the browser's
+# user interface layers) when installed (make browser), else the full chromium in its new
+# headless mode: the same Blink and V8 (one Debian source package and version), ≈ 35 % less
+# chromium CPU per admin page (docs/benchmarks.md, "Eleventh session: browser tests").
+# CHROMIUM_PATH chooses another binary.
+HEADLESS_SHELL = "/usr/lib/chromium/chromium-headless-shell"
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or (
+    HEADLESS_SHELL if os.path.exists(HEADLESS_SHELL) else "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -165,6 +165,18 @@ COLLECT_CONTROLS = """(form) => Array.from(form.elements)
               value: e.type === 'checkbox' ? (e.checked ? 'on' : '')
                      : (e.multiple ? Array.from(e.selectedOptions).map(o => o.value) : e.value),
               attribute: e.getAttribute('value')}))"""
+# the controls of the page's only form matching the selector, null when there is not exactly
+# one (one browser round trip instead of a count and an evaluate)
+FORM_CONTROLS = f"""(selector) => {{
+  const forms = document.querySelectorAll(selector);
+  return forms.length === 1 ? ({COLLECT_CONTROLS})(forms[0]) : null;
+}}"""
+# after a save: the error boxes' texts (as Locator.all_inner_texts) and whether a success
+# message shows, read in one round trip
+SAVE_OUTCOME = """() => ({
+  errors: Array.from(document.querySelectorAll('.errornote, .errorlist')).map(e => e.innerText),
+  success: document.querySelectorAll('.messagelist .success').length > 0,
+})"""
 INLINE_NAME = re.compile(r"^(?P<prefix>.+)-(?P<index>\d+)-(?P<field>[^-]+)$")
 
 
@@ -338,18 +350,18 @@ def round_trip(page, live_server, obj, url_model=None, save="_continue") -> list
     obj = type(obj)._default_manager.get(pk=obj.pk)  # as stored now
     before, since = snapshot(obj), timezone.now()
     page.goto(f"{live_server.url}{url}")
-    form = page.locator(f"form#{opts.model_name}_form")
-    if form.count() != 1:
+    controls = page.evaluate(FORM_CONTROLS, f"form#{opts.model_name}_form")
+    if controls is None:
         return [f"{url}：没有可编辑的表单"]
-    problems = shown_mismatches(obj, form.evaluate(COLLECT_CONTROLS))
+    problems = shown_mismatches(obj, controls)
     save_screenshot(page, f"round_trip_{opts.model_name}_{obj.pk}",
                     full_page=opts.app_label != "policies")
     page.locator(f'input[name="{save}"]').first.click()
     page.wait_for_load_state()
-    errors = page.locator(".errornote, .errorlist")
-    if errors.count():
-        problems.append(f"保存未通过：{' / '.join(errors.all_inner_texts())}")
-    elif not page.locator(".messagelist .success").count():
+    saved = page.evaluate(SAVE_OUTCOME)
+    if saved["errors"]:
+        problems.append(f"保存未通过：{' / '.join(saved['errors'])}")
+    elif not saved["success"]:
         problems.append(f"保存后没有成功提示：{page.url}")
     after = snapshot(obj)
     for key in sorted(set(before) | set(after), key=str):
