@@ -18,6 +18,10 @@ our migrations). The first of these ``CreateModel`` to meet a delayed state drop
 rendering instead: the next operation renders every model once, afresh, and the state is
 no longer delayed, so the following ``RunPython`` use it as it is. The project's migrations
 have no operation that delays (docs/benchmarks.md §Ninth session: migrations folded).
+
+``RunSQLOnPostgreSQL``: Django's ``RunSQL``, on PostgreSQL only (triggers and PL/pgSQL
+functions; nothing elsewhere). Unlike a ``RunPython`` that tests the vendor, it needs no
+rendered models.
 """
 from django.db import migrations
 from django.db.migrations.state import ModelState
@@ -42,3 +46,17 @@ class CreateModel(migrations.CreateModel):
         if state._relations is not None:
             state.resolve_model_relations(key)
         state._reload({key})  # ProjectState.add_model reloads every related model here
+
+
+class RunSQLOnPostgreSQL(migrations.RunSQL):
+    """``migrations.RunSQL`` that runs on PostgreSQL and does nothing on another database
+    (module docstring). Give the SQL as a list of statements: each is sent as it is, with
+    no parameters (``%`` is PL/pgSQL's)."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)

@@ -352,12 +352,15 @@ def _integrity_error(result: ImportResult, exc: IntegrityError | str) -> None:
 
 def refresh_statistics(kind: SheetKind, result: ImportResult) -> None:
     """PostgreSQL, after an import that wrote ``ANALYZE_MIN_ROWS`` rows or more: ``ANALYZE``
-    the kind's tables and their history tables. The planner otherwise keeps the
-    statistics of the tables before the import until autovacuum comes round (a minute or
-    more), and the next import or batch settlement of the same rows — a re-import, an
-    import of the payments of the persons just imported, ``settle_claims`` — reads them
-    with plans made for empty tables (a re-import of 100 000 payments right after the
-    import: 61 s instead of 8.8 s; docs/benchmarks.md)."""
+    the kind's tables. The planner otherwise keeps the statistics of the tables before
+    the import until autovacuum comes round (a minute or more), and the next import or
+    batch settlement of the same rows — a re-import, an import of the payments of the
+    persons just imported, ``settle_claims`` — reads them with plans made for empty
+    tables (a re-import of 100 000 payments right after the import: 61 s instead of
+    8.8 s; docs/benchmarks.md). Their history tables are left to autovacuum: nothing
+    reads them in bulk (a record's history is read by its key, through the index on
+    ``id``), and analyzing them cost the import 0.1–0.2 s of server CPU each per 100 000
+    rows (docs/benchmarks.md, eleventh session)."""
     if connection.vendor != "postgresql" or not result.written or not kind.writes:
         return
     if result.counts.get("created", 0) + result.counts.get("updated", 0) < ANALYZE_MIN_ROWS:
@@ -366,8 +369,6 @@ def refresh_statistics(kind: SheetKind, result: ImportResult) -> None:
     for label in kind.writes:
         model = apps.get_model(label)
         tables.append(model._meta.db_table)
-        if hasattr(model, "history"):
-            tables.append(model.history.model._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
 

@@ -90,6 +90,36 @@ def test_the_database_refuses_changes_deletes_and_unbalanced_entries(loaded_poli
     assert selectors.balance(scheme=scheme) == 0
 
 
+@pytest.mark.postgres
+def test_the_database_checks_a_later_statement_on_an_existing_journal(loaded_policies):
+    """The balance trigger reads only the lines of the statement (ledger 0003): lines added
+    later to a balanced journal are refused unless they balance among themselves (the whole
+    statement refused, its other journals' lines too), and accepted when they do."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the triggers are PostgreSQL's")
+    scheme = _scheme()
+    [first, second] = services.journals_write([_contribution(scheme, payment_id=1),
+                                               _contribution(scheme, payment_id=2)], acting_user=None)
+
+    def add(*lines):  # one INSERT statement
+        Entry.objects.bulk_create([Entry(journal_id=j, account=a, amount=Decimal(x)) for j, a, x in lines])
+
+    for lines in ([(first, Account.BANK, "5.00"), (first, Account.CONTRIBUTION, "-4.99")],
+                  [(first, Account.BANK, "5.00"), (second, Account.CONTRIBUTION, "-5.00")],
+                  [(first, Account.BANK, "5.00"), (first, Account.CONTRIBUTION, "-5.00"),
+                   (second, Account.BANK, "1.00")],
+                  [(first, Account.BANK, "5.00")]):
+        with pytest.raises(DatabaseError, match="借贷不平衡"), transaction.atomic():
+            add(*lines)
+    assert Entry.objects.filter(journal_id__in=[first, second]).count() == 4
+    add((first, Account.BANK, "5.00"), (first, Account.CONTRIBUTION, "-5.00"),
+        (second, Account.BANK, "2.00"), (second, Account.SUBSIDY, "-1.50"), (second, Account.CONTRIBUTION, "-0.50"))
+    assert Entry.objects.filter(journal_id=first).count() == 4
+    assert Entry.objects.filter(journal_id=second).count() == 5
+    assert selectors.balance(scheme=scheme) == 0
+    assert not selectors.unbalanced_journals().exists()
+
+
 def _rows(ids):
     journals = list(Journal.objects.filter(pk__in=ids).order_by("id").values(
         "kind", "scheme_id", "region_id", "year", "person_id", "source_kind", "source_id", "reverses_id",
