@@ -11,9 +11,6 @@ transaction:
 ``person_regions_of_new(person_ids=…)``
     the rows of persons just created, which have none yet and no enrollment: their
     户籍 and 常住地 (the persons sheet import, once per chunk).
-``person_regions_of_pairs(pairs)``
-    the given (person, region) rows where missing: the regions of new enrollments that
-    are neither the person's 户籍 nor 常住地 (the payments sheet import, once per chunk).
 ``person_regions_sync(person_ids=…)``
     also delete the rows these persons no longer justify: after a person moved (户籍/常住地
     changed) or an enrollment was deleted or moved to another plan year.
@@ -127,25 +124,6 @@ def person_regions_of_new(*, person_ids) -> int:
         sql = f"INSERT INTO {t['pr']} (person_id, region_id) {_home_regions(t, where)}"
         with connection.cursor() as cursor:
             cursor.execute(sql, params + params)
-            inserted += max(cursor.rowcount, 0)
-    return inserted
-
-
-def person_regions_of_pairs(pairs) -> int:
-    """Insert the rows (person id, region id) of ``pairs`` that are not stored yet
-    (``INSERT … VALUES … ON CONFLICT DO NOTHING``); returns how many were inserted. For
-    new enrollments whose scheme's region the caller found to be neither the person's
-    户籍所在地 nor 常住地 — those two rows every write of the person keeps — so that an
-    import of payments in the persons' own regions (nearly every county file) writes
-    nothing here, where ``person_regions_add`` would re-derive every row of the persons."""
-    pairs = sorted({(int(p), int(r)) for p, r in pairs})
-    t, inserted = _tables(), 0
-    for start in range(0, len(pairs), _CHUNK):
-        part = pairs[start:start + _CHUNK]
-        sql = (f"INSERT INTO {t['pr']} (person_id, region_id) VALUES {', '.join(['(%s, %s)'] * len(part))} "
-               f"ON CONFLICT (person_id, region_id) DO NOTHING")
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [v for pair in part for v in pair])
             inserted += max(cursor.rowcount, 0)
     return inserted
 

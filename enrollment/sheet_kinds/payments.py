@@ -17,7 +17,7 @@ from simple_history.utils import bulk_update_with_history
 
 from enrollment import documents, selectors
 from enrollment.models import Enrollment, Payment, Person, PersonIdentity, PreExistingDeclaration
-from enrollment.services.visibility import person_regions_of_pairs
+from enrollment.services.visibility import person_regions_add
 from enrollment.sheet_kinds.columns import (
     CHANNELS,
     DOCUMENT_TYPES,
@@ -485,11 +485,6 @@ class PaymentSheet(SheetKind):
                 basic_confirmed=bool(rv("basic_confirmed")),
                 coverage_start=result.coverage_start, coverage_end=result.coverage_end,
                 paid_off_date=rv("paid_date"), window_code=result.window.code)
-            # the visibility row this enrollment adds (``write``): none when the scheme's
-            # region is the person's 户籍所在地 or 常住地, whose rows the person already has
-            enrollment["_visible_in"] = (None if scheme_region.id in (person.hukou_region_id,
-                                                                       person.residence_region_id)
-                                         else scheme_region.id)
             enrolled[(person.id, scheme_id, plan_year.year)] = (enrollment["continuous_years"],
                                                                  result.coverage_start)
         else:
@@ -525,8 +520,7 @@ class PaymentSheet(SheetKind):
         if new:
             ids = insert_values(Enrollment, new, now=now)
             insert_history_stored(Enrollment, ids, user=ctx.user, reason=None, when=now, created=True)
-            person_regions_of_pairs((e["person_id"], e["_visible_in"]) for e in new  # visibility rows
-                                    if e["_visible_in"] is not None)
+            person_regions_add(person_ids={e["person_id"] for e in new})  # visibility rows
         if old:
             bulk_update_with_history(old, Enrollment, fields=[
                 "coverage_start", "coverage_end", "paid_off_date", "window_code", "basic_confirmed"],

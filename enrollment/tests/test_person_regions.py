@@ -130,17 +130,3 @@ def test_rows_of_new_persons_are_their_hukou_and_residence():
     assert person_regions_of_new(person_ids=ids[:2]) == 3
     assert person_regions_of_new(person_ids=[ids[2], ids[4], ids[3]]) == 2
     assert stored() == expected() == {(ids[0], dj), (ids[1], dj), (ids[1], lc), (ids[2], lc), (ids[3], dj)}
-
-
-def test_rows_of_pairs_are_inserted_once():
-    """``person_regions_of_pairs`` (the payments import's new enrollments outside the
-    persons' own regions): the missing rows inserted, each once; stored ones left as they are."""
-    from enrollment.services.visibility import person_regions_of_pairs
-
-    dj, lc, cz = region("500231").pk, region("371500").pk, region("140400").pk
-    a, b = new_person(), new_person()  # 户籍 and 常住地 垫江: a row each already
-    assert person_regions_of_pairs([(a.pk, dj), (a.pk, lc), (b.pk, cz), (a.pk, lc)]) == 2
-    assert stored() == {(a.pk, dj), (a.pk, lc), (b.pk, dj), (b.pk, cz)}
-    assert person_regions_of_pairs([(a.pk, lc), (b.pk, cz)]) == 0
-    assert person_regions_of_pairs([]) == 0
-    assert stored() == {(a.pk, dj), (a.pk, lc), (b.pk, dj), (b.pk, cz)}
