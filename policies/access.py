@@ -35,13 +35,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
-from .models import PlanYear, Region, Scheme
+from .models import PlanYear, Region, Scheme, StaffProfile
 
 _CACHE_ATTR = "_policies_region_ids"
 _KEYS_ATTR = "_policies_region_keys"
 _NATIONAL_ATTR = "_policies_national_scope"
+_EVERY_ATTR = "_policies_every_region"  # every region's id, read with the user's regions
 
 
 # --------------------------------------------------------------------------- selectors
@@ -49,8 +50,13 @@ _NATIONAL_ATTR = "_policies_national_scope"
 
 def _with_descendants(region_ids):
     """``region_ids`` plus every region below them (Region.parent, any depth)."""
+    return _descendants(region_ids, Region.objects.values_list("id", "parent_id"))
+
+
+def _descendants(region_ids, tree):
+    """``region_ids`` plus every region below them in ``tree``: rows of (id, parent id, …)."""
     children = {}
-    for pk, parent_id in Region.objects.values_list("id", "parent_id"):
+    for pk, parent_id, *_rest in tree:
         children.setdefault(parent_id, []).append(pk)
     result, todo = set(), list(region_ids)
     while todo:
@@ -76,7 +82,11 @@ def user_has_national_scope(user) -> bool:
     cached = getattr(user, _NATIONAL_ATTR, None)  # per user object, as ``user_region_ids``
     if cached is None:
         ids = user_region_ids(user)
-        cached = bool(ids) and not Region.objects.exclude(pk__in=ids).exists()
+        every = getattr(user, _EVERY_ATTR, None)  # the regions ``user_region_ids`` read
+        if every is None:
+            cached = bool(ids) and not Region.objects.exclude(pk__in=ids).exists()
+        else:
+            cached = bool(ids) and every <= ids
         if ids:
             setattr(user, _NATIONAL_ATTR, cached)
     return cached
@@ -97,8 +107,13 @@ def user_region_ids(user) -> frozenset[int]:
     if user.is_superuser:
         ids = frozenset(Region.objects.values_list("id", flat=True))
     else:
-        bound = Region.objects.filter(staffprofile__user=user).values_list("id", flat=True)
-        ids = _with_descendants(set(bound))
+        # every region with its parent and whether the user's profile names it: one
+        # statement for the bound regions and the tree ``_with_descendants`` walks
+        rows = list(Region.objects.values_list(
+            "id", "parent_id", Exists(StaffProfile.regions.through.objects.filter(
+                region_id=OuterRef("pk"), staffprofile__user_id=user.pk))))
+        ids = _descendants({pk for pk, _parent, bound in rows if bound}, rows)
+        setattr(user, _EVERY_ATTR, frozenset(pk for pk, _parent, _bound in rows))
     setattr(user, _CACHE_ATTR, ids)
     return ids
 
@@ -112,7 +127,7 @@ def user_bound_regions(user):
 
 
 def clear_region_cache(user) -> None:
-    for attr in (_CACHE_ATTR, _KEYS_ATTR, _NATIONAL_ATTR):
+    for attr in (_CACHE_ATTR, _KEYS_ATTR, _NATIONAL_ATTR, _EVERY_ATTR):
         if hasattr(user, attr):
             delattr(user, attr)
 

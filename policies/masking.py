@@ -40,6 +40,7 @@ from contextvars import ContextVar
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Q
 from django.http import HttpRequest
 
 from audit.models import Action
@@ -116,17 +117,19 @@ def rule_for(request_or_user, field: str) -> tuple[str, int, int]:
     if rules is None:
         from .models import MaskingRule
 
-        rows = list(MaskingRule.objects.filter(group__in=user.groups.all()).values_list(
-            "field", "mode", "keep_head", "keep_tail"))
+        # the user's roles' rows and the rows for every role (no group) in one statement,
+        # each kind in the model's order (group name, field) as two statements read them
+        rows = list(MaskingRule.objects.filter(Q(group__in=user.groups.all()) | Q(group__isnull=True))
+                    .values_list("group_id", "field", "mode", "keep_head", "keep_tail"))
         rules = {}
-        for code, mode, head, tail in rows:  # the most revealing of the user's roles
+        for _group, code, mode, head, tail in (row for row in rows if row[0] is not None):
+            # the most revealing of the user's roles
             if code not in rules or REVEALING[mode] > REVEALING[rules[code][0]] or (
                     mode == rules[code][0] == PARTIAL and head + tail > sum(rules[code][1:])):
                 rules[code] = (mode, head, tail)
         if user.has_perm(FULL_IDENTITY_PERMISSION):  # granted directly: full where no role row says
             rules.update({code: (FULL, 0, 0) for code in FALLBACK if code not in rules})
-        for code, mode, head, tail in MaskingRule.objects.filter(group__isnull=True).values_list(
-                "field", "mode", "keep_head", "keep_tail"):
+        for _group, code, mode, head, tail in (row for row in rows if row[0] is None):
             rules.setdefault(code, (mode, head, tail))
         user._masking_rules = rules
     return rules.get(field) or FALLBACK.get(field, (FULL, 0, 0))

@@ -23,6 +23,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -97,7 +98,10 @@ def copy_plan_year(*, region_code: str, kind: str, from_year: int, to_year: int,
 
     copies: dict[tuple[type[models.Model], int], models.Model] = {}
     history_user = _history_user(acting_user)
+    filled = _tables_with_rows(source)
     for model in RULE_MODELS:
+        if model not in filled:  # nothing to copy (most of a plan year's 24 tables)
+            continue
         table = f"{label} {to_year} 年度，表“{model._meta.verbose_name}”（{model.__name__}）"
         made = [(row.pk, _copy_row(model, row, target, copies, years)) for row in _source_rows(model, source)]
         if not made:
@@ -111,6 +115,16 @@ def copy_plan_year(*, region_code: str, kind: str, from_year: int, to_year: int,
             _check(copy, f"{table}复制第 {pk} 号行", type(copy).clean)
             copies[(model, pk)] = copy
     return target
+
+
+def _tables_with_rows(source: PlanYear) -> set[type[models.Model]]:
+    """The rule tables holding rows of ``source``, asked in one statement (an ``EXISTS``
+    per table on its plan-year index) instead of reading each of them."""
+    names = [f"filled_{i}" for i in range(len(RULE_MODELS))]
+    row = PlanYear.objects.filter(pk=source.pk).annotate(**{
+        name: Exists(model.objects.filter(plan_year=OuterRef("pk"))) for name, model in zip(names, RULE_MODELS, strict=True)
+    }).values_list(*names).get()
+    return {model for model, filled in zip(RULE_MODELS, row, strict=True) if filled}
 
 
 def _source_rows(model, source: PlanYear):

@@ -103,7 +103,9 @@ class Workers:
         self.app.conf.update(**self.CONF, task_default_queue=self.queue)
         _reset_producers(self.app)
 
-    def start(self, count: int = 1) -> list[str]:
+    def start(self, count: int = 1, *, wait: bool = True) -> list[str]:
+        """Start ``count`` worker processes; ``wait``: until each answers a ping, else the
+        caller builds its data while they load (``ready``)."""
         names = []
         for _ in range(count):
             name = f"w{len(self.processes) + 1}-{self.queue}@localhost"
@@ -115,6 +117,12 @@ class Workers:
             log.close()
             self.processes.append((name, process))
             names.append(name)
+        if wait:
+            self.ready(names)
+        return names
+
+    def ready(self, names: list[str]) -> None:
+        """Wait until each of the workers ``names`` answers a ping."""
         deadline = time.monotonic() + WAIT
         waiting = set(names)
         while waiting:
@@ -123,7 +131,6 @@ class Workers:
             replies = self.app.control.ping(destination=list(waiting), timeout=1.0)
             waiting -= {name for reply in replies for name in reply}
             assert time.monotonic() < deadline, f"worker 未能在 {WAIT} 秒内启动：\n{self.log_text()}"
-        return names
 
     def pid(self, name: str) -> int:
         return dict(self.processes)[name].pid
@@ -184,7 +191,7 @@ def wait_for(predicate, what: str, workers: Workers | None = None, timeout: floa
             return value
         if time.monotonic() > deadline:
             pytest.fail(f"等待超时：{what}" + (f"\n{workers.log_text()}" if workers else ""))
-        time.sleep(0.2)
+        time.sleep(0.05)
 
 
 def finished(job: Job, workers: Workers) -> Job:
@@ -226,10 +233,11 @@ def test_two_worker_processes_store_what_one_process_stores(workers, loaded_poli
     worker processes (both of which take parts); the stored claims, result lines,
     checklists and history agree, and each person's limit is reached by the earlier
     claims in both."""
-    names = workers.start(2)
+    names = workers.start(2, wait=False)  # they load while the claims are written and settled here
     serial, shared, serial_claims, shared_claims = twins(6)
     one = claims_settle_batch(claims=Claim.objects.filter(person__in=serial), acting_user=None, chunk_persons=1)
     assert (one.settled, one.persons, one.failed) == (18, 6, [])
+    workers.ready(names)
 
     job = claims_settle_start(acting_user=None, claim_ids=[c.pk for c in shared_claims], chunk_persons=1)
     job = finished(job, workers)
@@ -270,9 +278,10 @@ def test_worker_killed_mid_part_leaves_nothing_and_the_job_ends(workers, loaded_
 
     Either way each claim is settled once and the job succeeds with the stored result of
     one in-process run."""
-    (name,) = workers.start(1)
+    (name,) = workers.start(1, wait=False)  # it loads while the claims are written and settled here
     serial, shared, serial_claims, shared_claims = twins(2)
     claims_settle_batch(claims=Claim.objects.filter(person__in=serial), acting_user=None)
+    workers.ready([name])
     persons_lock, holder, observer = (psycopg.connect(_database_url()) for _ in range(3))
     try:
         persons_lock.execute("SELECT id FROM enrollment_person WHERE id = %s FOR UPDATE", [min(p.pk for p in shared)])
