@@ -55,12 +55,21 @@ from sheets.registry import Column, SheetKind, register
 
 class _PersonFacts:
     """What the payment checks read of a registered person (no model instance per row);
-    ``hukou_region``/``residence_region`` are the region lookup's objects."""
+    ``hukou_region``/``residence_region`` are the region lookup's objects (``regions``),
+    looked up when read (only for a row whose decision is not remembered)."""
 
     FIELDS = ("id", "document_type", "document_number", "name", "birth_date", "category", "resettled",
               "hukou_region_id", "residence_region_id", "long_term_resident", "hk_macao_taiwan",
               "basic_insured_in_province")
-    __slots__ = (*FIELDS, "hukou_region", "residence_region")
+    __slots__ = (*FIELDS, "regions")
+
+    @property
+    def hukou_region(self):
+        return self.regions.get(self.hukou_region_id)
+
+    @property
+    def residence_region(self):
+        return self.regions.get(self.residence_region_id)
 
     def __init__(self, id, document_type, document_number, name, birth_date, category, resettled,  # noqa: A002
                  hukou_region_id, residence_region_id, long_term_resident, hk_macao_taiwan,
@@ -311,16 +320,15 @@ class PaymentSheet(SheetKind):
 
     def _load(self, ctx, work) -> dict:
         """Everything the rows of a chunk need, in a fixed number of queries."""
-        numbers = {row["document_number"] for row, _s, _p in work}
+        numbers = {row.values.get("document_number") for row, _s, _p in work}
         persons = {}
         for values in Person.objects.filter(InArray(F("document_number"), numbers)).order_by().values_list(
                 *_PersonFacts.FIELDS):
             person = _PersonFacts(*values)
-            person.hukou_region = self.regions.get(person.hukou_region_id)
-            person.residence_region = self.regions.get(person.residence_region_id)
+            person.regions = self.regions
             persons[(person.document_type, person.document_number)] = person
         person_ids = [p.pk for p in persons.values()]
-        plan_year_ids = {p.plan_year.pk for _r, _s, p in work}
+        plan_year_ids = {p.plan_year.id for _r, _s, p in work}
         years = {p.plan_year.year for _r, _s, p in work}
         identities = defaultdict(list)
         for pid, code, start, end in PersonIdentity.objects.filter(InArray(F("person_id"), person_ids)).order_by().values_list(
@@ -356,7 +364,7 @@ class PaymentSheet(SheetKind):
                 pre_existing[eid].append(group)
         receipts = defaultdict(set)
         for row, scheme, _p in work:
-            receipts[scheme.pk].add(row["receipt_no"])
+            receipts[scheme.id].add(row.values.get("receipt_no"))
         q = Q(pk__in=[])
         for scheme_id, values in receipts.items():
             q |= Q(InArray(F("receipt_no"), list(values)), scheme_id=scheme_id)
