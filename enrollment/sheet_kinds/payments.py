@@ -46,7 +46,7 @@ from policies import models as pm
 from policies.dashboard import dashboard_figures_changed
 from policies.lookups import RegionLookup
 from policies.masking import mask_for_user_or_system, masked_id, masked_name
-from sheets.bulk_sql import InArray, insert_history_stored, insert_values, keys_match
+from sheets.bulk_sql import InArray, insert_history_stored, insert_values, keys_match, values_rows
 from sheets.parsing import number_text, parse_bool, parse_date, parse_decimal, parse_int, text
 from sheets.registry import Column, SheetKind, register
 
@@ -204,6 +204,7 @@ class PaymentSheet(SheetKind):
         )
         ctx.state["decide"] = self._decider(ctx.state)
         ctx.state["decisions"] = {}  # the decisions by the row's plain inputs (``_check_row``)
+        ctx.state["per_plan"] = {}  # (scheme id, plan year id) → (region, pooling region, subject)
 
     DECISIONS_KEPT = 4096
     """Decisions of ``check_payment`` kept per import (least recently used dropped)."""
@@ -285,23 +286,23 @@ class PaymentSheet(SheetKind):
         for row in rows:
             rv = row.values.get  # = row[key]
             region = rv("region")
-            if not sees_all and region.pk not in ctx.region_ids:  # ctx.in_scope
+            if not sees_all and region.id not in ctx.region_ids:  # ctx.in_scope
                 ctx.error(row, "region", f"统筹区“{region}”不属于您负责的统筹区", value="")
                 continue
             value = rv("scheme")
-            scheme = scheme_of.get((region.pk, type(value), value))  # self._scheme, remembered
+            scheme = scheme_of.get((region.id, type(value), value))  # self._scheme, remembered
             if scheme is None:
                 scheme = self._scheme(ctx, region, value)
             if isinstance(scheme, str):
                 ctx.error(row, "scheme", scheme)
                 continue
-            receipts = all_receipts[scheme.pk]
+            receipts = all_receipts[scheme.id]
             receipt = rv("receipt_no")
             if receipt in receipts:
                 ctx.error(row, "receipt_no", f"票据/流水号与第 {receipts[receipt]} 行重复（同一险种内不能重复）")
                 continue
             receipts[receipt] = row.number
-            plan = plans.get((scheme.pk, rv("year")))  # self._plan, remembered
+            plan = plans.get((scheme.id, rv("year")))  # self._plan, remembered
             if plan is None:
                 plan = self._plan(ctx, scheme, rv("year"))
             if plan.error:
@@ -322,8 +323,9 @@ class PaymentSheet(SheetKind):
         """Everything the rows of a chunk need, in a fixed number of queries."""
         numbers = {row.values.get("document_number") for row, _s, _p in work}
         persons = {}
-        for values in Person.objects.filter(InArray(F("document_number"), numbers)).order_by().values_list(
-                *_PersonFacts.FIELDS):
+        # the reads of a chunk by ``values_rows``: the same tuples, fetched at once
+        for values in values_rows(Person.objects.filter(InArray(F("document_number"), numbers)).order_by().values_list(
+                *_PersonFacts.FIELDS)):
             person = _PersonFacts(*values)
             person.regions = self.regions
             persons[(person.document_type, person.document_number)] = person
@@ -331,8 +333,9 @@ class PaymentSheet(SheetKind):
         plan_year_ids = {p.plan_year.id for _r, _s, p in work}
         years = {p.plan_year.year for _r, _s, p in work}
         identities = defaultdict(list)
-        for pid, code, start, end in PersonIdentity.objects.filter(InArray(F("person_id"), person_ids)).order_by().values_list(
-                "person_id", "identity__code", "valid_from", "valid_to"):
+        for pid, code, start, end in values_rows(PersonIdentity.objects.filter(
+                InArray(F("person_id"), person_ids)).order_by().values_list(
+                "person_id", "identity__code", "valid_from", "valid_to")):
             identities[pid].append(HeldIdentity(code, start, end))
         # One query for the persons' enrollments (by person only: the person index, no
         # join, no ordering — whatever the table statistics say during a large import):
@@ -341,9 +344,9 @@ class PaymentSheet(SheetKind):
         basics = defaultdict(list)  # (person, year) → [(kind, region id, start, end)]
         previous = {}  # (person, scheme, year) → (continuous years, coverage start)
         current = []
-        for pid, plan_year_id, status, cy, start, end in Enrollment.objects.filter(
+        for pid, plan_year_id, status, cy, start, end in values_rows(Enrollment.objects.filter(
                 InArray(F("person_id"), person_ids)).order_by().values_list(
-                "person_id", "plan_year_id", "status", "continuous_years", "coverage_start", "coverage_end"):
+                "person_id", "plan_year_id", "status", "continuous_years", "coverage_start", "coverage_end")):
             year, scheme_id, kind, region_id = self._plan_year_info(ctx, plan_year_id)
             if year in years and kind in BASIC_KINDS and status != Enrollment.Status.TERMINATED:
                 basics[(pid, year)].append((kind, region_id, start, end))
@@ -391,9 +394,15 @@ class PaymentSheet(SheetKind):
         plan_year = plan_info.plan_year
         rv = row.values.get  # = row[key]
         # ids and relations read once (``.pk`` and a foreign key's descriptor cost a call each)
-        scheme_id, plan_year_id, scheme_region = scheme.id, plan_year.id, scheme.region
-        pooling = scheme_region.pooling_region
+        scheme_id, plan_year_id = scheme.id, plan_year.id
         state = ctx.state
+        # the scheme's region, its pooling region and the refusals' subject, once per plan
+        per_plan = state["per_plan"].get((scheme_id, plan_year_id))
+        if per_plan is None:
+            scheme_region = scheme.region
+            per_plan = state["per_plan"][(scheme_id, plan_year_id)] = (
+                scheme_region, scheme_region.pooling_region, f"该参保人的{scheme.name} {plan_year.year} 年度")
+        scheme_region, pooling, subject = per_plan
         # person_key, inlined
         person = data["persons"].get((rv("document_type") or documents.ID_CARD, rv("document_number")))
         if person is None:
@@ -420,7 +429,6 @@ class PaymentSheet(SheetKind):
             return None
         key = (person.id, plan_year_id)
         year = plan_year.year
-        subject = f"该参保人的{scheme.name} {year} 年度"
         paid_rows = state["paid"]
         if key in paid_rows:
             ctx.error(row, "receipt_no", f"{subject}已在第 {paid_rows[key]} 行缴清，不能重复缴费")
