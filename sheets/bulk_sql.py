@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from operator import attrgetter, itemgetter
 
 from django.core.exceptions import EmptyResultSet
@@ -155,24 +155,27 @@ def _pg_copy(model, fields, params: list[list], return_ids: bool):
 
 def _repeated_stamps(cursor, fields, shift: int):
     """``stamp(row)`` for the COPY rows of ``fields`` (at ``shift`` in the row), or None
-    without a date-time field: a datetime that is the very object of the row before in
-    its column (a write's ``now``, in every row's ``created_at``/``updated_at``) is
-    replaced by the text psycopg writes for it — the same characters sent,
-    without formatting the date and its time zone again per row (≈ 1.2 µs a value, in
-    C, a third of a person row's COPY). Any other value is left to psycopg."""
-    columns = [i + shift for i, f in enumerate(fields) if isinstance(f, models.DateTimeField)]
+    without a date or date-time field: a value repeated from the row before in its column
+    is replaced by the text psycopg writes for it — the same characters sent, without
+    formatting it again per row (in C, ≈ 1.2 µs a date-time with its time zone, ≈ 0.35 µs
+    a date: a third of a person row's COPY). A date-time repeats when it is the very same
+    object (a write's ``now``, in every row's ``created_at``/``updated_at``: two equal
+    instants in other time zones are written apart), a ``date`` when it is equal (a file's
+    payment date, an enrollment's coverage). Any other value is left to psycopg."""
+    columns = [i + shift for i, f in enumerate(fields) if isinstance(f, models.DateField)]
     if not columns:
         return None
     transformer = Transformer.from_context(cursor)
-    last = {i: (None, None) for i in columns}  # column → (the datetime object, its text)
+    last = {i: (None, None) for i in columns}  # column → (the value, its text or None)
 
     def stamp(row: list) -> list:
         for i in columns:
             value = row[i]
-            if type(value) is datetime:
+            kind = type(value)
+            if kind is datetime or kind is date:
                 seen, shown = last[i]
-                if value is not seen:  # a new object: left to psycopg, remembered
-                    last[i] = (value, None)
+                if value is not seen and (kind is not date or type(seen) is not date or value != seen):
+                    last[i] = (value, None)  # a new value: left to psycopg, remembered
                     continue
                 if shown is None:  # its second row: its text, as psycopg writes it
                     shown = bytes(transformer.get_dumper(value, PyFormat.TEXT).dump(value)).decode()
