@@ -124,7 +124,11 @@ def _area_known(code: str) -> bool:
 
 def check_document(document_type: str, number: str, *, today: date | None = None) -> DocumentInfo:
     """Validate ``number`` for ``document_type``; return what it tells about the person."""
-    number = normalise(number)
+    return check_normalised(document_type, normalise(number), today=today)
+
+
+def check_normalised(document_type: str, number: str, *, today: date | None = None) -> DocumentInfo:
+    """``check_document`` of a number already ``normalise``d (``normalise(number) == number``)."""
     name = DOCUMENT_NAMES.get(document_type)
     if name is None:
         raise DocumentError(f"未知的证件类型：{document_type}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from datetime import UTC
+from datetime import UTC, date, datetime
 from operator import attrgetter, itemgetter
 
 from django.core.exceptions import EmptyResultSet
@@ -26,9 +26,10 @@ from django.db.transaction import TransactionManagementError
 
 try:  # psycopg 3 (PostgreSQL): the global adapters, with the loaders in C where installed
     from psycopg import adapters as psycopg_adapters
+    from psycopg.adapt import PyFormat, Transformer
     from psycopg.pq import Format
 except ImportError:  # pragma: no cover - SQLite only
-    psycopg_adapters = Format = None
+    psycopg_adapters = Format = PyFormat = Transformer = None
 
 
 class JsonText(str):
@@ -134,14 +135,55 @@ def _pg_copy(model, fields, params: list[list], return_ids: bool):
                            [model._meta.db_table, pk, len(params)])
             ids = [r[0] for r in cursor.fetchall()]
             columns = [pk, *columns]
+        stamp = _repeated_stamps(cursor, fields, 0 if ids is None else 1)
         with cursor.copy(f"COPY {table} ({', '.join(ops.quote_name(c) for c in columns)}) FROM STDIN") as copy:
             if ids is None:
-                for row in params:
-                    copy.write_row(row)
-            else:
+                if stamp is None:
+                    for row in params:
+                        copy.write_row(row)
+                else:
+                    for row in params:
+                        copy.write_row(stamp(list(row)))
+            elif stamp is None:
                 for pk_value, row in zip(ids, params, strict=True):
                     copy.write_row([pk_value, *row])
+            else:
+                for pk_value, row in zip(ids, params, strict=True):
+                    copy.write_row(stamp([pk_value, *row]))
     return ids if return_ids else len(params)
+
+
+def _repeated_stamps(cursor, fields, shift: int):
+    """``stamp(row)`` for the COPY rows of ``fields`` (at ``shift`` in the row), or None
+    without a date or date-time field: a value repeated from the row before in its column
+    is replaced by the text psycopg writes for it — the same characters sent, without
+    formatting it again per row (in C, ≈ 1.2 µs a date-time with its time zone, ≈ 0.35 µs
+    a date: a third of a person row's COPY). A date-time repeats when it is the very same
+    object (a write's ``now``, in every row's ``created_at``/``updated_at``: two equal
+    instants in other time zones are written apart), a ``date`` when it is equal (a file's
+    payment date, an enrollment's coverage). Any other value is left to psycopg."""
+    columns = [i + shift for i, f in enumerate(fields) if isinstance(f, models.DateField)]
+    if not columns:
+        return None
+    transformer = Transformer.from_context(cursor)
+    last = {i: (None, None) for i in columns}  # column → (the value, its text or None)
+
+    def stamp(row: list) -> list:
+        for i in columns:
+            value = row[i]
+            kind = type(value)
+            if kind is datetime or kind is date:
+                seen, shown = last[i]
+                if value is not seen and (kind is not date or type(seen) is not date or value != seen):
+                    last[i] = (value, None)  # a new value: left to psycopg, remembered
+                    continue
+                if shown is None:  # its second row: its text, as psycopg writes it
+                    shown = bytes(transformer.get_dumper(value, PyFormat.TEXT).dump(value)).decode()
+                    last[i] = (value, shown)
+                row[i] = shown
+        return row
+
+    return stamp
 
 
 def insert_values(model: type[models.Model], rows: list[dict], *, now, return_ids: bool = True):

@@ -131,7 +131,7 @@ def parse_rows(sheet: SheetFile, mapping, kind: SheetKind, result: ImportResult)
     """Parsed rows; a row with a bad cell is reported (every bad cell) and not yielded.
     The results of a ``cacheable`` parser (``sheets.parsing.cacheable``) are reused for a
     value seen before in the column (keyed by type and value: ``1``, ``1.0`` and ``True``
-    stay apart)."""
+    stay apart; a ``str``, by itself: no other key equals it)."""
     present = frozenset(column.key for _i, column in mapping)
     missing = {c.key: c.default for c in kind.import_columns() if c.key not in present}
     caches = {column.key: {} for _i, column in mapping if getattr(column.parser, "cacheable", False)}
@@ -154,7 +154,8 @@ def parse_rows(sheet: SheetFile, mapping, kind: SheetKind, result: ImportResult)
         for index, key, parser, required, default, header, cache in cached:
             raw = values[index]
             if cache is not None:  # a value seen before in the column: parsed before (neither
-                hit = cache.get((type(raw), raw), _MISSING)  # empty nor with control characters)
+                # empty nor with control characters); a str (every csv cell) is its own key
+                hit = cache.get(raw if type(raw) is str else (type(raw), raw), _MISSING)
                 if hit is not _MISSING:
                     filled.append(key)
                     parsed[key] = hit
@@ -181,7 +182,7 @@ def parse_rows(sheet: SheetFile, mapping, kind: SheetKind, result: ImportResult)
                 bad = True
                 continue
             if cache is not None and len(cache) < CACHE_SIZE:
-                cache[(type(raw), raw)] = value
+                cache[raw if type(raw) is str else (type(raw), raw)] = value
         result.rows += 1
         if not bad:
             yield Row(number, parsed, present, frozenset(filled))

@@ -126,6 +126,22 @@ def _field_test(field: models.Field) -> Callable | None:
         choices = frozenset(key for key, _label in field.choices)
     refuse_empty = checked and not field.blank
     text = types == (str,)  # of the exact types above only "" is an empty value
+    if text and choices is None and all(
+            type(x) is v.ProhibitNullCharactersValidator
+            or (type(x) is v.MaxLengthValidator and isinstance(x.limit_value, int)) for x in field.validators):
+        # the common text field (max length, no NUL): the same tests, without a call each
+        limits = [x.limit_value for x in field.validators if type(x) is v.MaxLengthValidator]
+        limit = min(limits) if limits else None
+        no_nul = any(type(x) is v.ProhibitNullCharactersValidator for x in field.validators)
+
+        def text_test(value) -> bool:
+            if type(value) is not str:
+                return False
+            if not value:
+                return not refuse_empty
+            return (limit is None or len(value) <= limit) and not (no_nul and "\x00" in value)
+
+        return text_test
 
     def test(value) -> bool:
         if type(value) not in types:  # exact type: a subclass may convert (datetime → date)
@@ -148,16 +164,25 @@ def unchanged_checker(fields: Iterable[models.Field]) -> Callable[[dict], bool]:
     """``ok(values)`` over ``fields`` (module docstring); ``values`` maps attnames."""
     plan = []
     for field in fields:
-        plan.append((field.attname, field.blank, field.empty_values, _field_test(field)))
+        # Django's usual empty values: a str among them is only ""
+        usual = list(field.empty_values) == list(v.EMPTY_VALUES)
+        plan.append((field.attname, field.blank, field.empty_values, _field_test(field), usual))
 
     def ok(values: dict) -> bool:
         get = values.get
-        for name, blank, empty, test in plan:
+        for name, blank, empty, test, usual in plan:
             value = get(name)
             # full_clean skips an empty value of a blank field; a Decimal, a number, a date
             # or a bool is never empty, so it is not compared with each empty value
-            if blank and (value is None or (type(value) not in _NEVER_EMPTY and value in empty)):
-                continue
+            if blank:
+                if value is None:
+                    continue
+                kind = type(value)
+                if kind is str and usual:
+                    if not value:
+                        continue
+                elif kind not in _NEVER_EMPTY and value in empty:
+                    continue
             if test is None or not test(value):
                 return False
         return True

@@ -141,10 +141,10 @@ class Person(LoadedRegionsMixin, models.Model):
         errors = {}
         number = documents.normalise(number)
         try:
-            info = documents.check_document(document_type, number)
+            info = documents.check_normalised(document_type, number)
         except documents.DocumentError as exc:
             return number, birth_date, sex, {"document_number": exc.message}
-        label = cls.DocumentType(document_type).label  # a known type: check_document passed
+        label = _DOCUMENT_LABELS.get(document_type) or cls.DocumentType(document_type).label
         if info.birth_date is not None:
             if birth_date is None:
                 birth_date = info.birth_date
@@ -180,6 +180,9 @@ class Person(LoadedRegionsMixin, models.Model):
     @property
     def masked_document_number(self) -> str:
         return documents.mask(self.document_number)
+
+
+_DOCUMENT_LABELS = {t.value: t.label for t in Person.DocumentType}  # document_checks, per row
 
 
 class PersonIdentity(models.Model):

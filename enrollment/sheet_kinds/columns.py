@@ -36,6 +36,10 @@ ID_ALIASES = ("身份证号", "身份证号码", "公民身份号码", "证件�
 
 
 def document_number_cell(value) -> str:
+    if type(value) is str:  # a csv cell: trimmed, letters and digits only (nearly every number)
+        number = value.strip()
+        if number.isascii() and number.isalnum():  # no formula guard to drop, nothing to remove
+            return number.upper()  # = normalise(number_text(value))
     return documents.normalise(number_text(value, "证件号码"))
 
 

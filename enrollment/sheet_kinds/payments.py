@@ -28,7 +28,6 @@ from enrollment.sheet_kinds.columns import (
     TIERS,
     ZERO,
     document_number_cell,
-    person_key,
 )
 from insurance_rules.enrollment.payment import (
     PaidSoFar,
@@ -47,7 +46,7 @@ from policies import models as pm
 from policies.dashboard import dashboard_figures_changed
 from policies.lookups import RegionLookup
 from policies.masking import mask_for_user_or_system, masked_id, masked_name
-from sheets.bulk_sql import InArray, insert_history_stored, insert_values, keys_match
+from sheets.bulk_sql import InArray, insert_history_stored, insert_values, keys_match, values_rows
 from sheets.parsing import number_text, parse_bool, parse_date, parse_decimal, parse_int, text
 from sheets.registry import Column, SheetKind, register
 
@@ -56,12 +55,21 @@ from sheets.registry import Column, SheetKind, register
 
 class _PersonFacts:
     """What the payment checks read of a registered person (no model instance per row);
-    ``hukou_region``/``residence_region`` are the region lookup's objects."""
+    ``hukou_region``/``residence_region`` are the region lookup's objects (``regions``),
+    looked up when read (only for a row whose decision is not remembered)."""
 
     FIELDS = ("id", "document_type", "document_number", "name", "birth_date", "category", "resettled",
               "hukou_region_id", "residence_region_id", "long_term_resident", "hk_macao_taiwan",
               "basic_insured_in_province")
-    __slots__ = (*FIELDS, "hukou_region", "residence_region")
+    __slots__ = (*FIELDS, "regions")
+
+    @property
+    def hukou_region(self):
+        return self.regions.get(self.hukou_region_id)
+
+    @property
+    def residence_region(self):
+        return self.regions.get(self.residence_region_id)
 
     def __init__(self, id, document_type, document_number, name, birth_date, category, resettled,  # noqa: A002
                  hukou_region_id, residence_region_id, long_term_resident, hk_macao_taiwan,
@@ -196,6 +204,7 @@ class PaymentSheet(SheetKind):
         )
         ctx.state["decide"] = self._decider(ctx.state)
         ctx.state["decisions"] = {}  # the decisions by the row's plain inputs (``_check_row``)
+        ctx.state["per_plan"] = {}  # (scheme id, plan year id) → (region, pooling region, subject)
 
     DECISIONS_KEPT = 4096
     """Decisions of ``check_payment`` kept per import (least recently used dropped)."""
@@ -271,23 +280,31 @@ class PaymentSheet(SheetKind):
 
     def check(self, rows, ctx):
         st = ctx.state
+        all_receipts, scheme_of, plans = st["receipts"], st["scheme_of"], st["plans"]
+        sees_all = ctx.sees_all
         work = []  # (row, scheme, plan)
         for row in rows:
-            region = row["region"]
-            if not ctx.in_scope(region.pk):
+            rv = row.values.get  # = row[key]
+            region = rv("region")
+            if not sees_all and region.id not in ctx.region_ids:  # ctx.in_scope
                 ctx.error(row, "region", f"统筹区“{region}”不属于您负责的统筹区", value="")
                 continue
-            scheme = self._scheme(ctx, region, row["scheme"])
+            value = rv("scheme")
+            scheme = scheme_of.get((region.id, type(value), value))  # self._scheme, remembered
+            if scheme is None:
+                scheme = self._scheme(ctx, region, value)
             if isinstance(scheme, str):
                 ctx.error(row, "scheme", scheme)
                 continue
-            receipts = st["receipts"][scheme.pk]
-            receipt = row["receipt_no"]
+            receipts = all_receipts[scheme.id]
+            receipt = rv("receipt_no")
             if receipt in receipts:
                 ctx.error(row, "receipt_no", f"票据/流水号与第 {receipts[receipt]} 行重复（同一险种内不能重复）")
                 continue
             receipts[receipt] = row.number
-            plan = self._plan(ctx, scheme, row["year"])
+            plan = plans.get((scheme.id, rv("year")))  # self._plan, remembered
+            if plan is None:
+                plan = self._plan(ctx, scheme, rv("year"))
             if plan.error:
                 ctx.error(row, plan.error[0], plan.error[1])
                 continue
@@ -304,20 +321,21 @@ class PaymentSheet(SheetKind):
 
     def _load(self, ctx, work) -> dict:
         """Everything the rows of a chunk need, in a fixed number of queries."""
-        numbers = {row["document_number"] for row, _s, _p in work}
+        numbers = {row.values.get("document_number") for row, _s, _p in work}
         persons = {}
-        for values in Person.objects.filter(InArray(F("document_number"), numbers)).order_by().values_list(
-                *_PersonFacts.FIELDS):
+        # the reads of a chunk by ``values_rows``: the same tuples, fetched at once
+        for values in values_rows(Person.objects.filter(InArray(F("document_number"), numbers)).order_by().values_list(
+                *_PersonFacts.FIELDS)):
             person = _PersonFacts(*values)
-            person.hukou_region = self.regions.get(person.hukou_region_id)
-            person.residence_region = self.regions.get(person.residence_region_id)
+            person.regions = self.regions
             persons[(person.document_type, person.document_number)] = person
         person_ids = [p.pk for p in persons.values()]
-        plan_year_ids = {p.plan_year.pk for _r, _s, p in work}
+        plan_year_ids = {p.plan_year.id for _r, _s, p in work}
         years = {p.plan_year.year for _r, _s, p in work}
         identities = defaultdict(list)
-        for pid, code, start, end in PersonIdentity.objects.filter(InArray(F("person_id"), person_ids)).order_by().values_list(
-                "person_id", "identity__code", "valid_from", "valid_to"):
+        for pid, code, start, end in values_rows(PersonIdentity.objects.filter(
+                InArray(F("person_id"), person_ids)).order_by().values_list(
+                "person_id", "identity__code", "valid_from", "valid_to")):
             identities[pid].append(HeldIdentity(code, start, end))
         # One query for the persons' enrollments (by person only: the person index, no
         # join, no ordering — whatever the table statistics say during a large import):
@@ -326,9 +344,9 @@ class PaymentSheet(SheetKind):
         basics = defaultdict(list)  # (person, year) → [(kind, region id, start, end)]
         previous = {}  # (person, scheme, year) → (continuous years, coverage start)
         current = []
-        for pid, plan_year_id, status, cy, start, end in Enrollment.objects.filter(
+        for pid, plan_year_id, status, cy, start, end in values_rows(Enrollment.objects.filter(
                 InArray(F("person_id"), person_ids)).order_by().values_list(
-                "person_id", "plan_year_id", "status", "continuous_years", "coverage_start", "coverage_end"):
+                "person_id", "plan_year_id", "status", "continuous_years", "coverage_start", "coverage_end")):
             year, scheme_id, kind, region_id = self._plan_year_info(ctx, plan_year_id)
             if year in years and kind in BASIC_KINDS and status != Enrollment.Status.TERMINATED:
                 basics[(pid, year)].append((kind, region_id, start, end))
@@ -349,7 +367,7 @@ class PaymentSheet(SheetKind):
                 pre_existing[eid].append(group)
         receipts = defaultdict(set)
         for row, scheme, _p in work:
-            receipts[scheme.pk].add(row["receipt_no"])
+            receipts[scheme.id].add(row.values.get("receipt_no"))
         q = Q(pk__in=[])
         for scheme_id, values in receipts.items():
             q |= Q(InArray(F("receipt_no"), list(values)), scheme_id=scheme_id)
@@ -361,7 +379,11 @@ class PaymentSheet(SheetKind):
 
     def _basic(self, ctx, data, person, pooling_id, year):
         """(holds employee_basic anywhere, basic in the pooling region: (start, end) or None)."""
-        rows = [*data["basics"].get((person.pk, year), ()), *ctx.state["basic"].get((person.pk, year), ())]
+        key = (person.id, year)
+        found, paid = data["basics"].get(key), ctx.state["basic"].get(key)
+        if not found and not paid:  # the usual case: no basic enrollment that year
+            return False, None
+        rows = [*(found or ()), *(paid or ())]
         holds_employee = any(kind == "employee_basic" for kind, *_ in rows)
         local = [(start, end) for kind, region_id, start, end in rows
                  if self.regions.pooling_id(region_id) == pooling_id]
@@ -372,9 +394,17 @@ class PaymentSheet(SheetKind):
         plan_year = plan_info.plan_year
         rv = row.values.get  # = row[key]
         # ids and relations read once (``.pk`` and a foreign key's descriptor cost a call each)
-        scheme_id, plan_year_id, scheme_region = scheme.id, plan_year.id, scheme.region
-        pooling = scheme_region.pooling_region
-        person = data["persons"].get(person_key(rv("document_type"), rv("document_number")))
+        scheme_id, plan_year_id = scheme.id, plan_year.id
+        state = ctx.state
+        # the scheme's region, its pooling region and the refusals' subject, once per plan
+        per_plan = state["per_plan"].get((scheme_id, plan_year_id))
+        if per_plan is None:
+            scheme_region = scheme.region
+            per_plan = state["per_plan"][(scheme_id, plan_year_id)] = (
+                scheme_region, scheme_region.pooling_region, f"该参保人的{scheme.name} {plan_year.year} 年度")
+        scheme_region, pooling, subject = per_plan
+        # person_key, inlined
+        person = data["persons"].get((rv("document_type") or documents.ID_CARD, rv("document_number")))
         if person is None:
             ctx.error(row, "document_number", "未登记的参保人，请先导入或登记参保人")
             return None
@@ -398,9 +428,10 @@ class PaymentSheet(SheetKind):
                 recorded["amount_due"]), f"{scheme_region.name}{scheme.name}").message)
             return None
         key = (person.id, plan_year_id)
-        subject = f"该参保人的{scheme.name} {plan_year.year} 年度"
-        if key in ctx.state["paid"]:
-            ctx.error(row, "receipt_no", f"{subject}已在第 {ctx.state['paid'][key]} 行缴清，不能重复缴费")
+        year = plan_year.year
+        paid_rows = state["paid"]
+        if key in paid_rows:
+            ctx.error(row, "receipt_no", f"{subject}已在第 {paid_rows[key]} 行缴清，不能重复缴费")
             return None
         enrollment = data["enrollments"].get(key)
         tier = rv("tier")
@@ -425,7 +456,7 @@ class PaymentSheet(SheetKind):
             ctx.error(row, "tier", f"{scheme.name}不分档，档次应为空或“不分档”")
             return None
         pooling_id = pooling.id
-        holds_employee, basic = self._basic(ctx, data, person, pooling_id, plan_year.year)
+        holds_employee, basic = self._basic(ctx, data, person, pooling_id, year)
         basic_insured = bool(rv("basic_confirmed") or (enrollment and enrollment.basic_confirmed)
                              or basic is not None)
         identities = tuple(data["identities"].get(person.id, ()))
@@ -444,7 +475,7 @@ class PaymentSheet(SheetKind):
             (total["subsidy"], total["self_paid"], total["last"]) if total else None,
             rv("paid_date"), tier or None, rv("channel"), relation, holds_employee, basic, due, subsidy,
             self_paid)
-        decisions = ctx.state["decisions"]
+        decisions = state["decisions"]
         decision = decisions.get(inputs)
         if decision is None:
             facts = PersonFacts(
@@ -453,7 +484,7 @@ class PaymentSheet(SheetKind):
                 resettled=person.resettled, basic_insured_in_region=basic_insured,
                 **selectors.admission_facts(person, pooling))
             local = selectors.person_is_local(person, pooling)
-            decision = ctx.state["decide"](  # check_payment, remembered per distinct inputs
+            decision = state["decide"](  # check_payment, remembered per distinct inputs
                 (scheme_id, rv("year")), facts,
                 PaidSoFar(subsidy=total["subsidy"], self_paid=total["self_paid"],
                           last_paid_date=total["last"]) if total else _NOTHING_PAID,
@@ -470,22 +501,22 @@ class PaymentSheet(SheetKind):
         if errors:
             return None
         result = decision.quote
-        ctx.state["paid"][key] = row.number
+        paid_rows[key] = row.number
         if scheme.kind in BASIC_KINDS:
-            ctx.state["basic"].setdefault((person.id, plan_year.year), []).append(
+            state["basic"].setdefault((person.id, year), []).append(
                 (scheme.kind, scheme.region_id, result.coverage_start, result.coverage_end))
         created = enrollment is None
-        enrolled = ctx.state["enrolled"]  # the file's own rows, whether or not written yet
+        enrolled = state["enrolled"]  # the file's own rows, whether or not written yet
         if created:
-            prev = (enrolled.get((person.id, scheme_id, plan_year.year - 1))
-                    or data["previous"].get((person.id, scheme_id, plan_year.year - 1)))
+            prev = (enrolled.get((person.id, scheme_id, year - 1))
+                    or data["previous"].get((person.id, scheme_id, year - 1)))
             enrollment = dict(
                 person_id=person.id, plan_year_id=plan_year_id, category=person.category, tier=tier,
                 continuous_years=(prev[0] + 1) if prev and prev[1] else 1,
                 basic_confirmed=bool(rv("basic_confirmed")),
                 coverage_start=result.coverage_start, coverage_end=result.coverage_end,
                 paid_off_date=rv("paid_date"), window_code=result.window.code)
-            enrolled[(person.id, scheme_id, plan_year.year)] = (enrollment["continuous_years"],
+            enrolled[(person.id, scheme_id, year)] = (enrollment["continuous_years"],
                                                                  result.coverage_start)
         else:
             if rv("basic_confirmed"):
@@ -494,11 +525,11 @@ class PaymentSheet(SheetKind):
             enrollment.coverage_end = result.coverage_end
             enrollment.paid_off_date = rv("paid_date")
             enrollment.window_code = result.window.code
-            enrolled[(person.id, scheme_id, plan_year.year)] = (enrollment.continuous_years,
+            enrolled[(person.id, scheme_id, year)] = (enrollment.continuous_years,
                                                                  result.coverage_start)
         identity = None
         if subsidy > 0 and result.subsidy_identity:
-            identity = ctx.state["identities"].get(result.subsidy_identity)
+            identity = state["identities"].get(result.subsidy_identity)
         payment = dict(
             scheme_id=scheme_id, amount_due=due, subsidy=subsidy,
             subsidy_identity_id=identity.pk if identity is not None else None,
@@ -506,7 +537,7 @@ class PaymentSheet(SheetKind):
             self_paid=self_paid, paid_date=rv("paid_date"), channel=rv("channel"),
             payer_name=rv("payer_name"), relation_to_payer=relation,
             receipt_no=rv("receipt_no"), window_code=result.window.code, completes=True)
-        payment["_ledger"] = (scheme.region_id, plan_year.year, person.id)  # 缴费到账 (write)
+        payment["_ledger"] = (scheme.region_id, year, person.id)  # 缴费到账 (write)
         ctx.count("created")
         return (created, enrollment, payment)
 

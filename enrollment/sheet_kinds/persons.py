@@ -19,7 +19,6 @@ from enrollment.sheet_kinds.columns import (
     ID_ALIASES,
     SEXES,
     document_number_cell,
-    person_key,
     phone_cell,
 )
 from policies.lookups import RegionLookup
@@ -155,8 +154,8 @@ class PersonSheet(SheetKind):
             Column("updated_at", "更新时间", export_only=True),
         ]
         self.FIELDS = tuple(c.key for c in self.import_columns())  # the Person fields of a row
-        self._PLAIN_FIELDS = tuple(f for f in self.FIELDS if f not in self.REGION_FIELDS)
         self._REGION_ATTNAMES = tuple((f, f"{f}_id") for f in self.REGION_FIELDS)
+        self._FIELD_SET = frozenset(self.FIELDS)
 
     one_pass = True  # rows of the file are found through ctx.state["seen"] first
 
@@ -167,8 +166,10 @@ class PersonSheet(SheetKind):
     def check(self, rows, ctx):
         seen = ctx.state["seen"]
         keys = {}
+        id_card = documents.ID_CARD
         for row in rows:
-            key = person_key(row["document_type"], row["document_number"])
+            get = row.values.get  # person_key(row["document_type"], row["document_number"])
+            key = (get("document_type") or id_card, get("document_number"))
             if key in seen:
                 ctx.error(row, "document_number", f"证件号码与第 {seen[key]} 行重复")
                 continue
@@ -212,9 +213,13 @@ class PersonSheet(SheetKind):
 
     def _check_new(self, row, ctx):
         get = row.values.get
-        values = {f: get(f) for f in self._PLAIN_FIELDS}
+        # the row's values copied (its keys are the import columns, ``FIELDS``: a missing
+        # column has its default), each region replaced by its key
+        values = dict(row.values)
+        if values.keys() != self._FIELD_SET:  # a row not from ``parse_rows``: as before
+            values = {f: get(f) for f in self.FIELDS}
         for field, attname in self._REGION_ATTNAMES:
-            region = get(field)
+            region = values.pop(field, None)
             values[attname] = region.pk if region is not None else None
         if not self._validate(row, values, ctx):  # derives birth date and sex from the number
             return []

@@ -42,6 +42,29 @@ def test_insert_values_returns_keys_and_stores_defaults():
     assert more[0] > max(ids)
 
 
+def test_insert_values_stores_each_time_as_given():
+    """A date-time or date repeated from the row before is sent as the text psycopg writes
+    for it (``bulk_sql._repeated_stamps``): what is stored is the same instant, row after
+    row, in any time zone, and the same dates, beside new and given ones."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    now = timezone.now()
+    shanghai = datetime(2024, 3, 1, 8, 0, 0, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
+    given = [None, None, None, shanghai, shanghai, now + timedelta(seconds=1), now, now]
+    rows = [_person(i + 1, **({} if at is None else {"created_at": at})) for i, at in enumerate(given)]
+    births = [date(1980, 6, 15), date(1980, 6, 15), date(1999, 12, 31), date(1980, 6, 15), date(1980, 6, 15),
+              date(1980, 6, 16), date(1980, 6, 16), date(1980, 6, 15)]
+    for row, birth in zip(rows, births, strict=True):
+        row["birth_date"] = birth
+    with transaction.atomic():
+        ids = insert_values(Person, rows, now=now)
+    stored = {pk: (at, birth) for pk, at, birth in Person.objects.filter(pk__in=ids).values_list(
+        "pk", "created_at", "birth_date")}
+    assert [stored[pk] for pk in ids] == [(now if at is None else at, birth) for at, birth in zip(given, births, strict=True)]
+    assert set(Person.objects.filter(pk__in=ids).values_list("updated_at", flat=True)) == {now}
+
+
 def test_history_stored_is_the_history_of_the_values():
     """``insert_history_stored`` (INSERT … SELECT by the database) writes the rows
     ``insert_history(created=True)`` writes from the values: same tracked values, date,
