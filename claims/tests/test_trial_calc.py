@@ -251,3 +251,30 @@ def test_the_examples_file_on_standard_input_of_a_separate_process():
         assert {k: layers.get(k) for k in expect.get("layers", {})} == expect.get("layers", {})
         for key in ("personal", "due", "subsidy", "self_pay", "coverage_start", "coverage_end", "admitted"):
             assert result.get(key) == expect.get(key, result.get(key)), (case_id, key)
+
+
+def test_the_contract_from_a_fresh_checkout_load_policies_then_trial_calc(tmp_path):
+    """trial-calc.md's steps on a database nobody has set up (a fresh checkout's SQLite
+    file): ``load_policies`` builds the tables it needs first, then ``trial_calc`` answers
+    every public example as expected — real processes, nothing else run before."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"}
+    load = subprocess.run([sys.executable, "manage.py", "load_policies"], cwd=settings.BASE_DIR,
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert load.returncode == 0, load.stderr
+    assert "先执行 migrate" in load.stderr and "合计：新增" in load.stdout
+    proc = subprocess.run([sys.executable, "manage.py", "trial_calc", str(EXAMPLES_FILE)], cwd=settings.BASE_DIR,
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    got = {r["id"]: r for r in json.loads(proc.stdout)}
+    assert set(got) == set(EXAMPLES["expect"])
+    for case_id, expect in EXAMPLES["expect"].items():
+        assert got[case_id]["ok"] is True, got[case_id]
+        layers = {lr["scheme"]: lr["paid"] for lr in got[case_id].get("layers", [])}
+        assert {k: layers.get(k) for k in expect.get("layers", {})} == expect.get("layers", {}), case_id
+    again = subprocess.run([sys.executable, "manage.py", "load_policies"], cwd=settings.BASE_DIR,
+                           capture_output=True, text=True, timeout=120, env=env)
+    assert again.returncode == 0 and "migrate" not in again.stderr, again.stderr
