@@ -28,6 +28,7 @@ from enrollment.sheet_kinds.columns import (
     TIERS,
     ZERO,
     document_number_cell,
+    person_key,
 )
 from insurance_rules.enrollment.payment import (
     PaidSoFar,
@@ -279,20 +280,15 @@ class PaymentSheet(SheetKind):
     # ------------------------------------------------------------------ check
 
     def check(self, rows, ctx):
-        st = ctx.state
-        all_receipts, scheme_of, plans = st["receipts"], st["scheme_of"], st["plans"]
-        sees_all = ctx.sees_all
+        all_receipts = ctx.state["receipts"]
         work = []  # (row, scheme, plan)
         for row in rows:
             rv = row.values.get  # = row[key]
             region = rv("region")
-            if not sees_all and region.id not in ctx.region_ids:  # ctx.in_scope
+            if not ctx.in_scope(region.id):
                 ctx.error(row, "region", f"统筹区“{region}”不属于您负责的统筹区", value="")
                 continue
-            value = rv("scheme")
-            scheme = scheme_of.get((region.id, type(value), value))  # self._scheme, remembered
-            if scheme is None:
-                scheme = self._scheme(ctx, region, value)
+            scheme = self._scheme(ctx, region, rv("scheme"))
             if isinstance(scheme, str):
                 ctx.error(row, "scheme", scheme)
                 continue
@@ -302,9 +298,7 @@ class PaymentSheet(SheetKind):
                 ctx.error(row, "receipt_no", f"票据/流水号与第 {receipts[receipt]} 行重复（同一险种内不能重复）")
                 continue
             receipts[receipt] = row.number
-            plan = plans.get((scheme.id, rv("year")))  # self._plan, remembered
-            if plan is None:
-                plan = self._plan(ctx, scheme, rv("year"))
+            plan = self._plan(ctx, scheme, rv("year"))
             if plan.error:
                 ctx.error(row, plan.error[0], plan.error[1])
                 continue
@@ -403,8 +397,7 @@ class PaymentSheet(SheetKind):
             per_plan = state["per_plan"][(scheme_id, plan_year_id)] = (
                 scheme_region, scheme_region.pooling_region, f"该参保人的{scheme.name} {plan_year.year} 年度")
         scheme_region, pooling, subject = per_plan
-        # person_key, inlined
-        person = data["persons"].get((rv("document_type") or documents.ID_CARD, rv("document_number")))
+        person = data["persons"].get(person_key(rv("document_type"), rv("document_number")))
         if person is None:
             ctx.error(row, "document_number", "未登记的参保人，请先导入或登记参保人")
             return None

@@ -19,6 +19,7 @@ from enrollment.sheet_kinds.columns import (
     ID_ALIASES,
     SEXES,
     document_number_cell,
+    person_key,
     phone_cell,
 )
 from policies.lookups import RegionLookup
@@ -166,10 +167,9 @@ class PersonSheet(SheetKind):
     def check(self, rows, ctx):
         seen = ctx.state["seen"]
         keys = {}
-        id_card = documents.ID_CARD
         for row in rows:
-            get = row.values.get  # person_key(row["document_type"], row["document_number"])
-            key = (get("document_type") or id_card, get("document_number"))
+            get = row.values.get  # = row[key]
+            key = person_key(get("document_type"), get("document_number"))
             if key in seen:
                 ctx.error(row, "document_number", f"证件号码与第 {seen[key]} 行重复")
                 continue
