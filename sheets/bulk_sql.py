@@ -135,21 +135,13 @@ def _pg_copy(model, fields, params: list[list], return_ids: bool):
                            [model._meta.db_table, pk, len(params)])
             ids = [r[0] for r in cursor.fetchall()]
             columns = [pk, *columns]
+        rows = params if ids is None else ([pk_value, *row] for pk_value, row in zip(ids, params, strict=True))
         stamp = _repeated_stamps(cursor, fields, 0 if ids is None else 1)
+        if stamp is not None:  # it replaces values in place: the caller's rows copied first
+            rows = map(stamp, rows if ids is not None else map(list, rows))
         with cursor.copy(f"COPY {table} ({', '.join(ops.quote_name(c) for c in columns)}) FROM STDIN") as copy:
-            if ids is None:
-                if stamp is None:
-                    for row in params:
-                        copy.write_row(row)
-                else:
-                    for row in params:
-                        copy.write_row(stamp(list(row)))
-            elif stamp is None:
-                for pk_value, row in zip(ids, params, strict=True):
-                    copy.write_row([pk_value, *row])
-            else:
-                for pk_value, row in zip(ids, params, strict=True):
-                    copy.write_row(stamp([pk_value, *row]))
+            for row in rows:
+                copy.write_row(row)
     return ids if return_ids else len(params)
 
 
