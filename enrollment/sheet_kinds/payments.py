@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
 
 from django.db import connection
 from django.db.models import F, Max, Q, Sum
@@ -203,33 +202,15 @@ class PaymentSheet(SheetKind):
             identities={i.code: i for i in pm.Identity.objects.all()},
             identity_names=selectors.identity_names(),
         )
-        ctx.state["decide"] = self._decider(ctx.state)
-        ctx.state["decisions"] = {}  # the decisions by the row's plain inputs (``_check_row``)
+        ctx.state["decisions"] = {}  # ``check_payment``'s decisions by the row's plain inputs
         ctx.state["per_plan"] = {}  # (scheme id, plan year id) → (region, pooling region, subject)
 
     DECISIONS_KEPT = 4096
-    """Decisions of ``check_payment`` kept per import (least recently used dropped)."""
-
-    @classmethod
-    def _decider(cls, state):
-        """``check_payment`` remembered per distinct inputs for the import: it is pure (no
-        Django, no clock, no state; facts, amounts and plan in, a frozen decision out), and
-        the rows of one file often share them all — same plan year, tier, date, amounts,
-        person facts. The plan is passed by its key in ``state["plans"]`` (hashing the
-        whole plan per row would cost more than it saves), the identity names are the
-        import's own. Bounded (``DECISIONS_KEPT``), so memory does not grow with the file."""
-        plans, names = state["plans"], state["identity_names"]
-
-        @lru_cache(maxsize=cls.DECISIONS_KEPT, typed=True)
-        def decide(plan_key, facts, paid, paid_date, tier, channel, relation, holds_employee, local,
-                   basic_start, basic_end, stated, subject):
-            return check_payment(
-                plans[plan_key].plan, facts, paid=paid, paid_date=paid_date, tier=tier, channel=channel,
-                relation=relation, holds_employee_basic=holds_employee, local=local,
-                basic_start=basic_start, basic_end=basic_end, stated=stated, subject=subject,
-                identity_names=names)
-
-        return decide
+    """Decisions of ``check_payment`` kept per import (the oldest dropped), by every input
+    of the decision as plain values (``_check_row``): it is pure (no Django, no clock, no
+    state; facts, amounts and plan in, a frozen decision out), and the rows of one file often
+    share them all — same plan year, tier, date, amounts, person facts. Bounded, so memory
+    does not grow with the file."""
 
     def _plan_year_info(self, ctx, plan_year_id) -> tuple:
         """(year, scheme id, scheme kind, scheme region id) of a plan year (all loaded
@@ -477,13 +458,15 @@ class PaymentSheet(SheetKind):
                 resettled=person.resettled, basic_insured_in_region=basic_insured,
                 **selectors.admission_facts(person, pooling))
             local = selectors.person_is_local(person, pooling)
-            decision = state["decide"](  # check_payment, remembered per distinct inputs
-                (scheme_id, rv("year")), facts,
-                PaidSoFar(subsidy=total["subsidy"], self_paid=total["self_paid"],
-                          last_paid_date=total["last"]) if total else _NOTHING_PAID,
-                rv("paid_date"), tier or None, rv("channel"), relation, holds_employee, local,
-                basic[0] if basic else None, basic[1] if basic else None,
-                Stated(due, subsidy, self_paid), subject)
+            decision = check_payment(
+                plan_info.plan, facts,
+                paid=PaidSoFar(subsidy=total["subsidy"], self_paid=total["self_paid"],
+                               last_paid_date=total["last"]) if total else _NOTHING_PAID,
+                paid_date=rv("paid_date"), tier=tier or None, channel=rv("channel"), relation=relation,
+                holds_employee_basic=holds_employee, local=local,
+                basic_start=basic[0] if basic else None, basic_end=basic[1] if basic else None,
+                stated=Stated(due, subsidy, self_paid), subject=subject,
+                identity_names=state["identity_names"])
             if len(decisions) >= self.DECISIONS_KEPT:
                 del decisions[next(iter(decisions))]  # the oldest
             decisions[inputs] = decision
