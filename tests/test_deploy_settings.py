@@ -11,6 +11,8 @@ import sys
 import pytest
 from django.conf import settings
 
+pytestmark = pytest.mark.own_database  # each process on its own SQLite file
+
 
 def manage(tmp_path, *args, **variables):
     env = {"PATH": os.environ.get("PATH", ""), "DJANGO_SETTINGS_MODULE": "config.settings",

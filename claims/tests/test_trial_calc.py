@@ -120,14 +120,17 @@ def test_exit_status_2_on_bad_input(db, tmp_path, text):
     assert err.value.returncode == 2
 
 
+@pytest.mark.own_database
 def test_exit_status_2_from_the_command_line(tmp_path):
+    import os
     import subprocess
     import sys
 
     path = tmp_path / "bad.json"
     path.write_text("[{", encoding="utf-8")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}"}
     proc = subprocess.run([sys.executable, "manage.py", "trial_calc", str(path)], cwd=settings.BASE_DIR,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, env=env)
     assert proc.returncode == 2
     assert proc.stdout == ""
 
@@ -253,6 +256,7 @@ def test_the_examples_file_on_standard_input_of_a_separate_process():
             assert result.get(key) == expect.get(key, result.get(key)), (case_id, key)
 
 
+@pytest.mark.own_database
 def test_the_contract_from_a_fresh_checkout_load_policies_then_trial_calc(tmp_path):
     """trial-calc.md's steps on a database nobody has set up (a fresh checkout's SQLite
     file): ``load_policies`` builds the tables it needs first, then ``trial_calc`` answers
