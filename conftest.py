@@ -453,7 +453,8 @@ def uses_database(item) -> bool:
     """Whether ``item`` may behave differently on another database: it uses the test
     database (``needs_test_database``), or its module names a database engine or setting
     and the test is not marked ``own_database``: one that reads no database setting and
-    starts its processes on a database of its own (``own_database_guard``)."""
+    starts its processes on a database of its own (as every test this deselects must:
+    ``own_database_guard``)."""
     if needs_test_database(item):
         return True
     if item.get_closest_marker("own_database"):
@@ -467,19 +468,22 @@ def uses_database(item) -> bool:
 
 @pytest.fixture(autouse=True)
 def own_database_guard(request, monkeypatch):
-    """A test marked ``own_database`` (deselected by ``--skip-db-free``) must not use the
-    test database and must give every process it starts a ``DATABASE_URL`` other than the
-    run's: then it runs alike whatever database the run is on."""
-    if not request.node.get_closest_marker("own_database"):
+    """A test that ``--skip-db-free`` deselects (``uses_database`` false) runs alike on any
+    database only if each process it starts is given a ``DATABASE_URL`` other than the
+    run's: it fails otherwise. ``own_database`` on a test that uses the test database
+    would deselect nothing: refused."""
+    node = request.node
+    assert not (node.get_closest_marker("own_database") and needs_test_database(node)), \
+        "own_database: the test uses the test database"
+    if uses_database(node):
         return
     import subprocess
 
-    assert not needs_test_database(request.node), "own_database: the test uses the test database"
     popen_init, run_url = subprocess.Popen.__init__, os.environ.get("DATABASE_URL")
 
     def checked_init(self, args, *rest, **options):
         url = (options.get("env") or {}).get("DATABASE_URL")
-        assert url and url != run_url, f"own_database: {args} started without a DATABASE_URL of its own"
+        assert url and url != run_url, f"{args} started without a DATABASE_URL of its own"
         popen_init(self, args, *rest, **options)
 
     monkeypatch.setattr(subprocess.Popen, "__init__", checked_init)

@@ -87,8 +87,7 @@ def test_skip_db_free_deselects_database_free_tests_but_not_those_that_may_diffe
     assert deselected == [own, free]
 
 
-@pytest.mark.own_database
-def test_an_own_database_test_cannot_start_a_process_on_the_runs_database(tmp_path):
+def test_a_database_free_test_cannot_start_a_process_on_the_runs_database(tmp_path):
     with pytest.raises(AssertionError, match="without a DATABASE_URL of its own"):
         subprocess.run([sys.executable, "-c", "pass"], check=True)
     own = {"DATABASE_URL": str(tmp_path / "own")}  # `python -c pass` opens no database

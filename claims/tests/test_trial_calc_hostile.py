@@ -76,14 +76,17 @@ def test_unparseable_input_exits_2(db, tmp_path, text):
     assert err.value.returncode == 2
 
 
+@pytest.mark.own_database
 def test_deep_json_from_the_command_line_exits_2_without_a_traceback(tmp_path):
+    import os
     import subprocess
     import sys
 
     path = tmp_path / "deep.json"
     path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}"}
     proc = subprocess.run([sys.executable, "manage.py", "trial_calc", str(path)], cwd=settings.BASE_DIR,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, env=env)
     assert proc.returncode == 2, proc.stderr
     assert proc.stdout == "" and "Traceback" not in proc.stderr
     assert "嵌套层数过多" in proc.stderr
