@@ -26,6 +26,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from policies import codes
+from policies.constraints import ChecksInOneQuery
 from policies.history import AuditHistory
 from policies.models import MONEY
 
@@ -46,7 +47,7 @@ def non_negative(field, label):
         violation_error_message=f"“{label}”不能为负数")
 
 
-class Hospital(models.Model):
+class Hospital(ChecksInOneQuery, models.Model):
     """定点医疗机构 (codes.md Hospitals). ``region`` empty = outside every region of the
     system (its ``province`` then tells 省内异地 from 跨省)."""
 
@@ -95,7 +96,7 @@ SPARSE_LINKS = ("disease", "settled_by", "approved_by", "paid_by", "resettle_cau
 """The claims' foreign keys mostly NULL, indexed where set (``Claim.Meta.indexes``)."""
 
 
-class Claim(models.Model):
+class Claim(ChecksInOneQuery, models.Model):
     """一次住院/门诊（或一个月的门诊慢特病）的结算单 and its workflow."""
 
     class Status(models.TextChoices):
@@ -295,7 +296,7 @@ class Claim(models.Model):
         return self.layers.filter(is_current=True).order_by("seq")
 
 
-class GivenLayer(models.Model):
+class GivenLayer(ChecksInOneQuery, models.Model):
     """A layer's result from the hospital's settlement system (README §4.7)."""
 
     claim = models.ForeignKey(Claim, verbose_name="理赔", on_delete=models.CASCADE,
@@ -320,7 +321,7 @@ class GivenLayer(models.Model):
         return f"{self.get_scheme_kind_display()}：{self.paid}"
 
 
-class ClaimLayer(models.Model):
+class ClaimLayer(ChecksInOneQuery, models.Model):
     """One result line (one layer) of one settlement version of a claim."""
 
     claim = models.ForeignKey(Claim, verbose_name="理赔", on_delete=models.CASCADE,

@@ -94,8 +94,11 @@ def _save(obj, acting_user, reason: str | None = None, **kwargs):
     obj._history_user = acting_user
     if reason:
         obj._change_reason = reason
+    adding = obj._state.adding
     obj.save(**kwargs)
-    if isinstance(obj, Claim):  # 赔付金额, 赔付率 count the claims by status (after commit)
+    # 赔付金额, 赔付率 count the result lines of the counted claims (refreshed after commit):
+    # a new claim not counted yet (录入) has none and changes no figure
+    if isinstance(obj, Claim) and not (adding and obj.status not in Claim.COUNTED):
         dashboard_figures_changed(region_id=obj.region_id, year=obj.year)
     return obj
 

@@ -24,6 +24,7 @@ from django.db.models.functions import Coalesce
 from insurance_rules.formulas import FORMULA_CHOICES
 
 from . import codes
+from .constraints import ChecksInOneQuery
 from .history import AuditHistory
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -207,7 +208,7 @@ class PlanYear(models.Model):
 # --------------------------------------------------------------------------- rule rows
 
 
-class PlanRow(models.Model):
+class PlanRow(ChecksInOneQuery, models.Model):
     """A row of a rule table, owned by one plan year."""
 
     plan_year = models.ForeignKey(PlanYear, verbose_name="年度方案", on_delete=models.CASCADE,
@@ -1108,7 +1109,7 @@ class StaffProfile(models.Model):
         return str(self.user)
 
 
-class MaskingRule(models.Model):
+class MaskingRule(ChecksInOneQuery, models.Model):
     """How a role sees one kind of personal data (个人信息保护法 §28, issue 15; docs/access.md
     §脱敏): in full, partly (the first ``keep_head`` and last ``keep_tail`` characters, the
     rest ``*``) or not at all. A user with several roles sees each field as the most

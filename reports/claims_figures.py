@@ -48,6 +48,10 @@ class ClaimsPaid:
     paid: Decimal = ZERO
 
 
+PAID = {"claims": Count("id", filter=Q(paid__gt=0)), "paid": Sum("paid")}
+"""赔付件数 and the unrounded 赔付金额 of a group of result lines."""
+
+
 def paid_lines(plan_year):
     """The current result lines of ``plan_year``'s scheme of the counted claims of its
     pooling region and year."""
@@ -59,8 +63,7 @@ def paid_lines(plan_year):
 
 def claims_paid(plan_year) -> ClaimsPaid:
     """赔付件数 and 赔付金额 of ``plan_year`` (module docstring), rounded once."""
-    row = paid_lines(plan_year).aggregate(claims=Count("id", filter=Q(paid__gt=0)),
-                                          paid=Sum("paid"))
+    row = paid_lines(plan_year).aggregate(**PAID)
     return ClaimsPaid(claims=row["claims"] or 0, paid=round_cent(row["paid"]))
 
 
@@ -79,21 +82,45 @@ class ClaimTypeRow:
 def claims_paid_by_type(plan_years) -> list[ClaimTypeRow]:
     """赔付金额 per plan year (= scheme layer) and claim type, claim types in code order;
     plan years without paying lines give no row."""
-    labels = dict(codes.ClaimType.choices)
-    order = list(labels)
     rows = []
     for plan_year in plan_years:
-        found = (paid_lines(plan_year).values("claim__claim_type")
-                 .annotate(claims=Count("id", filter=Q(paid__gt=0)), paid=Sum("paid")).order_by())
-        found = [r for r in found if r["claims"] or r["paid"]]
-        found.sort(key=lambda r: order.index(r["claim__claim_type"])
-                   if r["claim__claim_type"] in order else len(order))
-        for r in found:
-            kind = r["claim__claim_type"]
-            rows.append(ClaimTypeRow(plan_year=plan_year, claim_type=kind,
-                                     label=labels.get(kind, kind), claims=r["claims"],
-                                     paid=round_cent(r["paid"])))
+        rows += _type_rows(plan_year, paid_lines(plan_year).values("claim__claim_type")
+                           .annotate(**PAID).order_by())
     return rows
+
+
+def _type_rows(plan_year, found) -> list[ClaimTypeRow]:
+    """``claims_paid_by_type``'s rows of ``plan_year`` from its lines' figures per claim
+    type (``found``: dicts of ``claim__claim_type``, ``claims``, ``paid``)."""
+    labels = dict(codes.ClaimType.choices)
+    order = list(labels)
+    found = [r for r in found if r["claims"] or r["paid"]]
+    found.sort(key=lambda r: order.index(r["claim__claim_type"])
+               if r["claim__claim_type"] in order else len(order))
+    return [ClaimTypeRow(plan_year=plan_year, claim_type=r["claim__claim_type"],
+                         label=labels.get(r["claim__claim_type"], r["claim__claim_type"]),
+                         claims=r["claims"], paid=round_cent(r["paid"])) for r in found]
+
+
+def region_year_claims_paid(plan_years) -> tuple[dict[int, ClaimsPaid], list[ClaimTypeRow]]:
+    """``claims_paid`` of each of ``plan_years`` (one pooling region's year, as the
+    summaries refresh them) by plan-year id, and their ``claims_paid_by_type`` rows, from
+    one query of their lines' figures per scheme kind and claim type."""
+    if not plan_years:
+        return {}, []
+    first = plan_years[0]
+    found = list(ClaimLayer.objects.filter(
+        is_current=True, scheme_kind__in={py.scheme.kind for py in plan_years},
+        claim__status__in=Claim.COUNTED, claim__region_id=first.scheme.region_id,
+        claim__year=first.year).values("scheme_kind", "claim__claim_type").annotate(**PAID)
+        .order_by())
+    paid, rows = {}, []
+    for plan_year in plan_years:
+        mine = [r for r in found if r["scheme_kind"] == plan_year.scheme.kind]
+        paid[plan_year.pk] = ClaimsPaid(claims=sum(r["claims"] for r in mine),
+                                        paid=round_cent(sum(r["paid"] for r in mine)))
+        rows += _type_rows(plan_year, mine)
+    return paid, rows
 
 
 # --------------------------------------------------------------------------- loss ratio

@@ -92,11 +92,12 @@ def _summarise(plan_years) -> None:
     now = timezone.now()
     participation = {r.plan_year.pk: r for r in sel.participation_rates(plan_years)}
     contributions = {r.plan_year.pk: r for r in sel.contributions(plan_years)}
-    summaries, counties, subsidies, claim_types = [], [], [], []
+    claims_paid, claim_types = cf.region_year_claims_paid(plan_years)
+    summaries, counties, subsidies = [], [], []
     for py in plan_years:
         part = participation.get(py.pk)
         contrib = contributions.get(py.pk)
-        paid = cf.claims_paid(py)
+        paid = claims_paid[py.pk]
         summaries.append(PlanYearSummary(
             plan_year=py, refreshed_at=now,
             enrollees=part.enrollees if part else 0, basic_insured=part.basic_insured if part else 0,
@@ -114,7 +115,7 @@ def _summarise(plan_years) -> None:
                       for seq, r in enumerate(rows)]
     claim_types = [ClaimTypeSummary(plan_year=r.plan_year, seq=seq, claim_type=r.claim_type,
                                     claims=r.claims, paid=r.paid)
-                   for seq, r in enumerate(cf.claims_paid_by_type(plan_years))]
+                   for seq, r in enumerate(claim_types)]
     with transaction.atomic():
         if connection.features.has_select_for_update:
             # two refreshes of one region's year (tasks after concurrent writes) take turns
@@ -137,13 +138,23 @@ def dashboard_refresh(*, pairs=None, plan_year_ids=None) -> int:
     its own transaction. Returns the number of plan years refreshed. Called by the nightly
     job ``dashboard_refresh``, ``manage.py refresh_dashboard`` and, through the task
     ``reports.refresh_dashboard``, after the services' writes (``policies.dashboard``)."""
-    plan_years = _plan_years_of(pairs, plan_year_ids)
+    return _refresh(_region_years(_plan_years_of(pairs, plan_year_ids)))
+
+
+def _region_years(plan_years) -> list[list[PlanYear]]:
+    """``plan_years`` grouped by pooling region and year, in their order."""
     groups: dict[tuple[int, int], list[PlanYear]] = {}
     for py in plan_years:
         groups.setdefault((py.scheme.region_id, py.year), []).append(py)
-    for group in groups.values():
+    return list(groups.values())
+
+
+def _refresh(groups) -> int:
+    """Summarise each pooling-region year of ``groups`` in its own transaction; the
+    number of plan years refreshed."""
+    for group in groups:
         _summarise(group)
-    return len(plan_years)
+    return sum(len(group) for group in groups)
 
 
 def dashboard_summaries_ensure() -> int:
@@ -161,13 +172,11 @@ def refresh_dashboard_task(pairs, plan_year_ids, queued_at: str | None = None) -
     pooling-region year whose every plan year was refreshed after ``queued_at`` (ISO
     time; the hook queues after its commit) is skipped: a batch settling chunk after chunk
     queues one task per chunk, and the first to run covers those queued before it."""
-    plan_years = _plan_years_of([tuple(p) for p in pairs], plan_year_ids)
-    if queued_at:
+    groups = _region_years(_plan_years_of([tuple(p) for p in pairs], plan_year_ids))
+    if queued_at and groups:
         since = datetime.fromisoformat(queued_at)
         fresh = set(PlanYearSummary.objects.filter(
-            plan_year__in=[py.pk for py in plan_years], refreshed_at__gt=since)
+            plan_year__in=[py.pk for group in groups for py in group], refreshed_at__gt=since)
             .values_list("plan_year_id", flat=True))
-        plan_years = [py for py in plan_years if py.pk not in fresh]
-    if not plan_years:
-        return 0
-    return dashboard_refresh(plan_year_ids=[py.pk for py in plan_years])
+        groups = [group for group in groups if any(py.pk not in fresh for py in group)]
+    return _refresh(groups)

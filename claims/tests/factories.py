@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import wraps
 from itertools import count
+
+from django.db import transaction
 
 from claims import services
 from claims.models import Hospital
@@ -42,6 +45,20 @@ def new_person(region: str, *, birth: date = date(1980, 6, 15), category: str = 
         residence_region=region_obj, **fields)
 
 
+def one_transaction(builder):
+    """Run ``builder`` in one transaction: a test outside a transaction (live server,
+    worker processes) then commits its rows once, and the dashboard refresh queued after
+    each commit that changes figures (``policies.dashboard``) runs once, not once per
+    service call; inside a test's transaction it adds no statement (no savepoint: a
+    builder's error fails the test)."""
+    @wraps(builder)
+    def run(*args, **kwargs):
+        with transaction.atomic(savepoint=False):
+            return builder(*args, **kwargs)
+    return run
+
+
+@one_transaction
 def enroll(person, region: str, kind: str, *, tier: int = 0,
            start: date = date(2024, 1, 1), end: date = date(2024, 12, 31)) -> Enrollment:
     """Enroll and make the coverage [start, end] in force: entered directly where the plan
@@ -127,6 +144,7 @@ def claim_kwargs(data: dict, region: str) -> dict:
     return kwargs
 
 
+@one_transaction
 def person_for_case(case: dict):
     """A stored person with the case's enrollments (and registrations)."""
     region = case["region"]
@@ -154,6 +172,7 @@ def outpatient(person, total, *, level=1, day=date(2024, 3, 5), acting_user=None
         hospital=hospital("500231", level=level, grade="A", admin_level="county"))
 
 
+@one_transaction
 def dianjiang_person(tier=1, **kwargs):
     person = new_person("500231", **kwargs)
     enroll(person, "500231", "resident_basic", tier=tier)

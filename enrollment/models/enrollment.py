@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from policies import codes
+from policies.constraints import ChecksInOneQuery
 from policies.history import AuditHistory
 from policies.masking import shown_name
 from policies.models import MONEY, TIER_CHOICES
@@ -19,7 +20,7 @@ from .person import Person
 from .visibility import LoadedRegionsMixin
 
 
-class Enrollment(LoadedRegionsMixin, models.Model):
+class Enrollment(ChecksInOneQuery, LoadedRegionsMixin, models.Model):
     """A person's enrollment in one plan year of one scheme."""
 
     loaded_region_fields = ("person_id", "plan_year_id")  # enrollment.signals: the visibility rows
@@ -189,7 +190,7 @@ class PreExistingDeclaration(models.Model):
                 raise ValidationError({"condition": "疾病必须取自本参保年度方案的特定既往症目录"})
 
 
-class Payment(models.Model):
+class Payment(ChecksInOneQuery, models.Model):
     """One payment (缴费) towards an enrollment's amount due.
 
     ``amount_due`` is the enrollment's due computed for this payment's date; ``subsidy``

@@ -11,13 +11,14 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from policies.constraints import ChecksInOneQuery
 from policies.history import AuditHistory
 from policies.models import MONEY
 
 from .enrollment import Payment
 
 
-class Refund(models.Model):
+class Refund(ChecksInOneQuery, models.Model):
     """One refund of (part of) a payment's self-paid amount."""
 
     class Reason(models.TextChoices):

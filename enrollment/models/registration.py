@@ -27,6 +27,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from policies.constraints import ChecksInOneQuery
 from policies.history import AuditHistory
 from policies.masking import shown_name
 
@@ -36,7 +37,7 @@ LAB = {"max_digits": 5, "decimal_places": 2, "null": True, "blank": True,
        "validators": [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]}
 
 
-class Registration(models.Model):
+class Registration(ChecksInOneQuery, models.Model):
     """门诊慢特病 / 两病 登记."""
 
     class Status(models.TextChoices):

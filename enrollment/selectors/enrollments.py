@@ -133,6 +133,22 @@ def person_is_local(person: Person, pooling: pm.Region) -> bool | None:
     return any(in_region(r, pooling) for r in known)
 
 
+def load_home_regions(person: Person) -> None:
+    """Read the person's 户籍 and 常住地 regions not loaded yet (with their parents, which
+    ``pooling_region`` reads) in one query: ``person_is_local`` and ``admission_facts``
+    then read no more (a person read with its enrollment's row lock, which cannot join
+    these optional regions, would else read each region by itself)."""
+    fields = [f for f in (Person.hukou_region.field, Person.residence_region.field)
+              if getattr(person, f.attname) is not None and not f.is_cached(person)]
+    if not fields:
+        return
+    regions = pm.Region.objects.select_related("parent").in_bulk(
+        {getattr(person, f.attname) for f in fields})
+    for field in fields:
+        if getattr(person, field.attname) in regions:
+            field.set_cached_value(person, regions[getattr(person, field.attname)])
+
+
 def admission_facts(person: Person, pooling: pm.Region) -> dict[str, bool]:
     """What a scheme that admits more than the region's basic insured reads of the person
     (``insurance_rules.admission``; 三明普惠医联保): ``lives_in_region`` — a 新市民 living
@@ -157,11 +173,41 @@ def basic_enrollments(person: Person, pooling: pm.Region, year: int):
         .select_related("plan_year__scheme"))
 
 
+def _first_basic(rows) -> Enrollment | None:
+    """The first of basic enrollments ``rows``: paid ones first, then by id."""
+    rows = sorted(rows, key=lambda e: (e.coverage_start is None, e.pk))
+    return rows[0] if rows else None
+
+
 def basic_enrollment(person: Person, pooling: pm.Region, year: int) -> Enrollment | None:
     """The person's basic enrollment of the year in the region (paid ones first)."""
-    rows = sorted(basic_enrollments(person, pooling, year),
-                  key=lambda e: (e.coverage_start is None, e.pk))
-    return rows[0] if rows else None
+    return _first_basic(basic_enrollments(person, pooling, year))
+
+
+@dataclass(frozen=True)
+class YearEnrollments:
+    """The person's non-terminated enrollments of one year, any scheme and region, read
+    in one query: what ``basic_enrollments``, ``basic_enrollment`` and
+    ``holds_employee_basic`` would each read (an enrollment check or a payment asks all
+    three)."""
+
+    rows: tuple[Enrollment, ...]
+
+    @classmethod
+    def read(cls, person: Person, year: int) -> YearEnrollments:
+        return cls(tuple(Enrollment.objects.filter(person=person, plan_year__year=year)
+                         .exclude(status=Enrollment.Status.TERMINATED)
+                         .select_related("plan_year__scheme")))
+
+    def basic(self, pooling: pm.Region) -> list[Enrollment]:
+        """As ``basic_enrollments``: the basic ones of the pooling region."""
+        return [e for e in self.rows if e.plan_year.scheme.kind in BASIC_KINDS
+                and e.plan_year.scheme.region_id == pooling.pk]
+
+    @property
+    def holds_employee_basic(self) -> bool:
+        """As ``holds_employee_basic``: an employee_basic one, any region."""
+        return any(e.plan_year.scheme.kind == "employee_basic" for e in self.rows)
 
 
 def holds_employee_basic(person: Person, year: int) -> bool:
@@ -255,11 +301,14 @@ def enrollment_refusal(person: Person, plan_year: pm.PlanYear, *,
     """Why ``person`` may not enroll in ``plan_year`` (the eligibility rule of the scheme
     kind), or None. ``basic_insured_in_region`` as in ``person_facts``."""
     pooling = plan_year.scheme.region.pooling_region
+    year = YearEnrollments.read(person, plan_year.year)
+    if basic_insured_in_region is None:
+        basic_insured_in_region = bool(year.basic(pooling))
     facts = person_facts(person, pooling=pooling, year=plan_year.year,
                          basic_insured_in_region=basic_insured_in_region)
     try:
         check_eligibility(contribution_plan(plan_year), facts,
-                          holds_employee_basic=holds_employee_basic(person, plan_year.year),
+                          holds_employee_basic=year.holds_employee_basic,
                           local=person_is_local(person, pooling))
     except CaseError as exc:
         return exc
@@ -318,15 +367,20 @@ def payment_facts(enrollment: Enrollment, *, relation_to_payer: str | None = Non
     relation = relation_to_payer or relation_to_payer_of(person, payer_person)
     if basic_insured_in_region is None and enrollment.basic_confirmed:
         basic_insured_in_region = True
+    load_home_regions(person)
+    year = YearEnrollments.read(person, plan_year.year)
+    basics = year.basic(pooling)
+    if basic_insured_in_region is None:
+        basic_insured_in_region = bool(basics)
     facts = person_facts(person, pooling=pooling, year=plan_year.year,
                          basic_insured_in_region=basic_insured_in_region, enrollment=enrollment)
-    basic = basic_enrollment(person, pooling, plan_year.year)
+    basic = _first_basic(basics)
     paid_subsidy, paid_self = paid_total(enrollment)
     last = (Payment.objects.filter(enrollment=enrollment).order_by("-paid_date")
             .values_list("paid_date", flat=True).first())
     return PaymentFacts(
         plan=contribution_plan(plan_year), person=facts, tier=enrollment.tier or None,
-        relation=relation, holds_employee_basic=holds_employee_basic(person, plan_year.year),
+        relation=relation, holds_employee_basic=year.holds_employee_basic,
         local=person_is_local(person, pooling),
         basic_start=basic.coverage_start if basic else None,
         basic_end=basic.coverage_end if basic else None,

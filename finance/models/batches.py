@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 
 from ledger.models import SourceKind
+from policies.constraints import ChecksInOneQuery
 from policies.history import AuditHistory
 from policies.models import MONEY
 
@@ -77,7 +78,7 @@ class PaymentBatch(models.Model):
         return self.status in self.OPEN
 
 
-class PaymentLine(models.Model):
+class PaymentLine(ChecksInOneQuery, models.Model):
     """One payee of a batch: what the bank file says and what the bank answered."""
 
     class Status(models.TextChoices):

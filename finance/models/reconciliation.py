@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from policies.constraints import ChecksInOneQuery
 from policies.models import MONEY
 
 
@@ -79,7 +80,7 @@ class ReconciliationRun(models.Model):
         return f"{self.hospital.name}（基金支付合计）" if self.hospital_id else ""
 
 
-class ReconciliationLine(models.Model):
+class ReconciliationLine(ChecksInOneQuery, models.Model):
     """One row of the file (``row`` set) or one recorded payment/claim the file lacks
     (本系统有、对方缺失: ``row`` empty), with the result of the match."""
 

@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from policies import codes
+from policies.constraints import ChecksInOneQuery
 from policies.models import MONEY, PlanRow, money_field, non_negative_check, ratio_check, ratio_field
 
 COMMERCIAL_KINDS = (codes.SchemeKind.INCLUSIVE_COMMERCIAL, codes.SchemeKind.EMPLOYEE_SUPPLEMENTARY)
@@ -85,7 +86,7 @@ def _money(verbose_name, **kwargs):
     return models.DecimalField(verbose_name, **MONEY, **kwargs)
 
 
-class YearEndStatement(models.Model):
+class YearEndStatement(ChecksInOneQuery, models.Model):
     """年度清算表: one version of the year-end statement of one commercial fund and year.
     A 草稿 is recomputed by each 编制; 签认 (by someone other than who prepared it) freezes
     it; a re-opened year gets the next version, the signed one stays as it was."""
