@@ -5,6 +5,7 @@ payment batch cannot import the bank's returned file — as the ``DutySeparation
 message; work done without a user (commands, demo loading) is not checked."""
 from __future__ import annotations
 
+from .history import create_with_history
 from .models import DutySeparation
 
 Act, Prior = DutySeparation.Act, DutySeparation.Prior
@@ -44,6 +45,5 @@ def separation_refusal(act: str, acting_user, done_by: dict[str, object]) -> str
 def ensure_default_rows() -> None:
     """Create the default rows that are missing (never overwrite an edited row)."""
     present = set(DutySeparation.objects.values_list("act", "prior"))
-    for act, prior in DEFAULT_PAIRS:
-        if (act, prior) not in present:
-            DutySeparation.objects.get_or_create(act=act, prior=prior)
+    create_with_history(DutySeparation, [DutySeparation(act=act, prior=prior)
+                                         for act, prior in DEFAULT_PAIRS if (act, prior) not in present])

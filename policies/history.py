@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from simple_history.manager import HistoryDescriptor
 from simple_history.models import HistoricalRecords
+from simple_history.utils import bulk_create_with_history
 
 
 class CachedHistoryDescriptor(HistoryDescriptor):
@@ -67,3 +68,12 @@ class AuditHistory(HistoricalRecords):
             if name != model._meta.pk.name:
                 field.db_index = False
         return fields
+
+
+def create_with_history(model, objs: list) -> None:
+    """Save the new ``objs`` of ``model`` with the history rows ``objs[i].save()`` would
+    write (type ``+``, the same user and date rules), in one insert for the rows and one
+    for their history: no ``post_save`` receiver other than the history's may listen
+    to ``model``."""
+    if objs:
+        bulk_create_with_history(objs, model)
