@@ -5,7 +5,7 @@ Every write of a rule row (the tables of ``RULE_MODELS``) gives the row's plan y
 random ``rules_version``, and so does every write of a row the parameters read through a
 rule row: a chronic disease (``ChronicDisease``: every plan year of its region) and a
 special identity (``Identity``: every plan year). The database does it, by a trigger on
-each of these tables, in the transaction of the write — so a save, a delete, a rule-sheet
+each of these tables and events, in the transaction of the write — so a save, a delete, a rule-sheet
 import, a rollover, ``load_policies``, the admin's inlines, a ``QuerySet.update()`` and a
 raw SQL statement all change the version, which no Django signal would guarantee.
 
@@ -24,6 +24,8 @@ from django.db import connections
 
 PLAN_YEAR = "policies_planyear"
 SCHEME = "policies_scheme"
+# (event, trigger name suffix, the rows a SQLite trigger reads) of each trigger of a table
+EVENTS = (("INSERT", "", ("NEW",)), ("UPDATE", "_upd", ("OLD", "NEW")), ("DELETE", "_del", ("OLD",)))
 
 
 def _tables() -> list[tuple[str, str, str]]:
@@ -40,38 +42,55 @@ def _tables() -> list[tuple[str, str, str]]:
 
 
 def trigger_names(vendor: str) -> set[tuple[str, str]]:
-    """(table, trigger name) of every trigger ``install`` creates on ``vendor`` (on
-    SQLite one per event; the plan year's own one on update only)."""
+    """(table, trigger name) of every trigger ``install`` creates on ``vendor``: one per
+    event (``EVENTS``); the plan year's own one on update only."""
     names = set()
     for table, stem, how in _tables():
-        suffixes = ["_upd"] if vendor == "sqlite" and how == "self" else (
-            [s for _, s, _ in SQLITE_EVENTS] if vendor == "sqlite" else [""])
+        suffixes = [s for _, s, _ in EVENTS] if how != "self" else ["_upd" if vendor == "sqlite" else ""]
         names.update((table, f"{stem}_rules_version{suffix}") for suffix in suffixes)
     return names
 
 
 # ---------------------------------------------------------------- PostgreSQL
+# One trigger per statement and event, on the statement's rows (transition tables
+# ``new_rows`` / ``old_rows``): a statement writing many rule rows (``load_policies``, a
+# rollover, a rule-sheet import) gives each plan year it touches one new version, not
+# one per row. An update's rows are paired by ``id`` (never changed): a row whose new
+# values are its old ones (a page saved unchanged) changes nothing; any other row
+# changes the plan years of its old and of its new values.
 
-_PG_FUNCTIONS = {
-    "plan_year": f"""
-        IF TG_OP <> 'INSERT' THEN
-            UPDATE {PLAN_YEAR} SET rules_version = gen_random_uuid() WHERE id = OLD.plan_year_id;
-        END IF;
-        IF TG_OP <> 'DELETE' THEN
-            UPDATE {PLAN_YEAR} SET rules_version = gen_random_uuid() WHERE id = NEW.plan_year_id;
-        END IF;""",
-    "region": f"""
-        IF TG_OP <> 'INSERT' THEN
-            UPDATE {PLAN_YEAR} SET rules_version = gen_random_uuid()
-             WHERE scheme_id IN (SELECT id FROM {SCHEME} WHERE region_id = OLD.region_id);
-        END IF;
-        IF TG_OP <> 'DELETE' THEN
-            UPDATE {PLAN_YEAR} SET rules_version = gen_random_uuid()
-             WHERE scheme_id IN (SELECT id FROM {SCHEME} WHERE region_id = NEW.region_id);
-        END IF;""",
-    "all": f"""
-        UPDATE {PLAN_YEAR} SET rules_version = gen_random_uuid();""",
+_PG_KEYS = {"plan_year": "{t}.plan_year_id", "region": "{t}.region_id", "all": "1"}
+_PG_WHERE = {
+    "plan_year": "WHERE id IN (SELECT k FROM changed)",
+    "region": f"WHERE scheme_id IN (SELECT id FROM {SCHEME} WHERE region_id IN (SELECT k FROM changed))",
+    "all": "WHERE EXISTS (SELECT FROM changed)",  # a statement without rows changes nothing
 }
+
+
+def _pg_changed(how: str, event: str) -> str:
+    """The key (``_PG_KEYS``) of each row the statement changed."""
+    key = _PG_KEYS[how]
+    if event == "INSERT":
+        return f"SELECT {key.format(t='n')} AS k FROM new_rows n"
+    if event == "DELETE":
+        return f"SELECT {key.format(t='o')} AS k FROM old_rows o"
+    return (f"SELECT {key.format(t='n')} AS k FROM new_rows n WHERE NOT EXISTS "
+            "(SELECT FROM old_rows o WHERE o.id = n.id AND o IS NOT DISTINCT FROM n) "
+            f"UNION ALL SELECT {key.format(t='o')} FROM old_rows o WHERE NOT EXISTS "
+            "(SELECT FROM new_rows n WHERE n.id = o.id AND n IS NOT DISTINCT FROM o)")
+
+
+def _pg_function(how: str) -> str:
+    branches = " ELS".join(
+        f"IF TG_OP = '{event}' THEN WITH changed AS ({_pg_changed(how, event)}) "
+        f"UPDATE {PLAN_YEAR} SET rules_version = gen_random_uuid() {_PG_WHERE[how]};"
+        for event, _suffix, _rows in EVENTS)
+    return f"""CREATE OR REPLACE FUNCTION policies_rules_version_{how}() RETURNS trigger
+               LANGUAGE plpgsql AS $$ BEGIN {branches} END IF; RETURN NULL; END $$"""
+
+
+_PG_TRANSITION = {"INSERT": "NEW TABLE AS new_rows", "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+                  "DELETE": "OLD TABLE AS old_rows"}
 # the plan year's own row: any update that changes it (a save of a stale instance too: its
 # old version differs) gets a new version; a save that changes nothing keeps it
 _PG_SELF = """CREATE OR REPLACE FUNCTION policies_rules_version_self() RETURNS trigger
@@ -81,18 +100,18 @@ _PG_SELF = """CREATE OR REPLACE FUNCTION policies_rules_version_self() RETURNS t
 
 
 def _pg_sql() -> list[tuple[str | None, str]]:
-    # an UPDATE that changes nothing (a page saved unchanged) keeps the version
-    sql = [(None, f"""CREATE OR REPLACE FUNCTION policies_rules_version_{how}() RETURNS trigger
-                      LANGUAGE plpgsql AS $$ BEGIN
-                      IF TG_OP = 'UPDATE' AND OLD IS NOT DISTINCT FROM NEW THEN RETURN NULL; END IF;
-                      {body}
-                      RETURN NULL; END $$""") for how, body in _PG_FUNCTIONS.items()]
+    sql = [(None, _pg_function(how)) for how in _PG_KEYS]
     sql.append((None, _PG_SELF))
     for table, stem, how in _tables():
-        when = "BEFORE UPDATE" if how == "self" else "AFTER INSERT OR UPDATE OR DELETE"
-        sql.append((table, f"""CREATE OR REPLACE TRIGGER {stem}_rules_version
-                               {when} ON {table}
-                               FOR EACH ROW EXECUTE FUNCTION policies_rules_version_{how}()"""))
+        if how == "self":
+            sql.append((table, f"""CREATE OR REPLACE TRIGGER {stem}_rules_version BEFORE UPDATE ON {table}
+                                   FOR EACH ROW EXECUTE FUNCTION policies_rules_version_self()"""))
+            continue
+        # (replaces the earlier trigger of the same name, one per row and event)
+        sql.extend((table, f"""CREATE OR REPLACE TRIGGER {stem}_rules_version{suffix} AFTER {event} ON {table}
+                               REFERENCING {_PG_TRANSITION[event]}
+                               FOR EACH STATEMENT EXECUTE FUNCTION policies_rules_version_{how}()""")
+                   for event, suffix, _rows in EVENTS)
     return sql
 
 
@@ -113,8 +132,6 @@ def _sqlite_update(how: str, row: str) -> str:
     return f"UPDATE {PLAN_YEAR} SET rules_version = {_SQLITE_NEW} {where};"
 
 
-SQLITE_EVENTS = (("INSERT", "", ("NEW",)), ("UPDATE", "_upd", ("OLD", "NEW")), ("DELETE", "_del", ("OLD",)))
-
 
 def _sqlite_changed(table: str) -> str:
     """``WHEN`` clause of an update trigger: some column of the row changed (an update
@@ -129,7 +146,7 @@ def _sqlite_changed(table: str) -> str:
 def _sqlite_sql() -> list[tuple[str | None, str]]:
     sql = []
     for table, stem, how in _tables():
-        for event, suffix, rows in SQLITE_EVENTS:
+        for event, suffix, rows in EVENTS:
             if how == "self" and event != "UPDATE":
                 continue
             if how == "self":

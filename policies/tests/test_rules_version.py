@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Case, F, Value, When
 
 from policies import models as pm
 from policies import rules_version
@@ -96,4 +97,30 @@ def test_a_save_that_changes_nothing_keeps_every_version(loaded_policies):
     pm.BenefitRule.objects.get(pk=rule.pk).save()
     assert changed(before, versions()) == set()
     pm.PlanYear.objects.filter(pk=rule.plan_year_id).update(year=rule.plan_year.year)
+    assert changed(before, versions()) == set()
+
+
+def test_one_statement_on_many_rows_changes_each_plan_year_it_touches(loaded_policies):
+    """A statement writing rows of several plan years (``load_policies``, a rollover, a
+    rule-sheet import) changes each of them, and only the rows it changed count."""
+    a, b = pm.PlanYear.objects.order_by("pk")[:2]
+    before = versions()
+    pm.PlanFigure.objects.bulk_create([pm.PlanFigure(plan_year=py, code=f"bench_probe_{py.pk}", value=Decimal("1"))
+                                       for py in (a, b)])
+    assert changed(before, versions()) == {a.pk, b.pk}
+    before = versions()
+    pm.PlanFigure.objects.filter(plan_year__in=(a, b)).update(
+        value=Case(When(plan_year=b, code=f"bench_probe_{b.pk}", then=Value(Decimal("2"))), default=F("value")))
+    assert changed(before, versions()) == {b.pk}
+    before = versions()
+    pm.PlanFigure.objects.filter(code__startswith="bench_probe_").delete()
+    assert changed(before, versions()) == {a.pk, b.pk}
+
+
+def test_a_statement_without_rows_changes_nothing(loaded_policies):
+    before = versions()
+    with connection.cursor() as cursor:
+        for model in (pm.Identity, pm.ChronicDisease, pm.BenefitRule):
+            cursor.execute(f"UPDATE {model._meta.db_table} SET id = id WHERE id < 0")
+            cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE id < 0")
     assert changed(before, versions()) == set()
