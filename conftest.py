@@ -50,7 +50,7 @@ class SeedPolicies:
     def __init__(self):
         self.atomic = None
         self.blocker = None
-        self.rows = None  # [(model, [row values...], [field attnames])] after the first load
+        self.rows = None  # [(model, [concrete fields], [row values...])] after the first load
 
     @property
     def open(self) -> bool:
@@ -93,21 +93,25 @@ class SeedPolicies:
         for model in apps.get_app_config("policies").get_models(include_auto_created=True):
             if not model._meta.managed or model._meta.proxy:
                 continue
-            names = [f.attname for f in model._meta.concrete_fields]
-            values = list(model._base_manager.order_by("pk").values_list(*names))
+            fields = list(model._meta.concrete_fields)
+            values = list(model._base_manager.order_by("pk").values_list(*(f.attname for f in fields)))
             if values:
-                rows.append((model, names, values))
+                rows.append((model, fields, values))
         return rows
 
     def insert_copy(self):
+        """The copied rows written back as they were (PostgreSQL: ``COPY``; without a model
+        instance per row: ``sheets.bulk_sql.insert_rows``), the sequences past them."""
         from django.core.management.color import no_style
         from django.db import connection, transaction
 
+        from sheets.bulk_sql import insert_rows
+
         with transaction.atomic():  # foreign keys are checked at the end (deferred)
-            for model, names, values in self.rows:
-                model._base_manager.bulk_create([model(**dict(zip(names, row, strict=True))) for row in values])
+            for model, fields, values in self.rows:
+                insert_rows(model, fields, values)
             with connection.cursor() as cursor:
-                for sql in connection.ops.sequence_reset_sql(no_style(), [m for m, _n, _v in self.rows]):
+                for sql in connection.ops.sequence_reset_sql(no_style(), [m for m, _f, _v in self.rows]):
                     cursor.execute(sql)
 
 

@@ -53,6 +53,8 @@ def _adapter(field: models.Field):
         return ops.adapt_datetimefield_value
     if isinstance(field, models.DateField):
         return ops.adapt_datefield_value
+    if isinstance(field, models.UUIDField):  # no uuid type: 32 hex digits
+        return lambda v: field.get_db_prep_save(v, connection)
     return None
 
 
