@@ -182,8 +182,9 @@ def loaded_policies(db):
 def policies_loader():
     """``policies_loader()`` writes the seed policies (as ``loaded_policies`` has them) into
     the current transaction: ``load_policies`` the first time in this process, a copy of
-    its rows after (≈ 0.2 s instead of 1–2 s). For the module- or class-scoped fixtures
-    that build a larger world on them (the demo) inside a transaction of their own."""
+    its rows after (tens of milliseconds instead of 1–2 s). For the module- or
+    class-scoped fixtures that build a larger world on them (the demo) inside a
+    transaction of their own."""
     return SEED.load
 
 
