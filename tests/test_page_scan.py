@@ -14,6 +14,7 @@ import io
 import re
 import time
 from collections import Counter, deque
+from functools import lru_cache
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
@@ -51,11 +52,24 @@ def shape(url: str) -> str:
 
 def links(html: str, base: str) -> list[str]:
     out = []
+    # an absolute path ("/admin/…") leads to the same address from any page of the site
+    # (``urljoin`` reads only the base's scheme and host, which no scanned address has):
+    # such links, most of a page's, are resolved once per process
+    site = base.startswith("/") and not base.startswith("//")
     for href in re.findall(r'href="([^"#][^"]*)"', html):
-        url = urldefrag(urljoin(base, href.replace("&amp;", "&")))[0]
-        if url.startswith("/admin/") and not SKIP.search(url):
+        absolute = site and href.startswith("/") and not href.startswith("//")
+        url = _followed(base if not absolute else "/", href)
+        if url is not None:
             out.append(url)
     return out
+
+
+@lru_cache(maxsize=1 << 15)
+def _followed(base: str, href: str) -> str | None:
+    """The address ``href`` on the page ``base`` leads to, or None when the scan does not
+    follow it (outside the admin, or ``SKIP``)."""
+    url = urldefrag(urljoin(base, href.replace("&amp;", "&")))[0]
+    return url if url.startswith("/admin/") and not SKIP.search(url) else None
 
 
 def xlsx_text(content: bytes) -> str:
@@ -70,6 +84,7 @@ def xlsx_text(content: bytes) -> str:
     return "\n".join(lines)
 
 
+@lru_cache(maxsize=1 << 14)  # a user's session, permission and region reads recur on every page
 def sql_shape(sql: str) -> str:
     """A statement with its literals replaced: numbers and quoted strings by N, a list of
     them (``IN (…)``, a multi-row ``VALUES``) by one N, savepoint names by N."""
@@ -87,17 +102,19 @@ def repeated_sql(queries) -> tuple[str, int]:
 
 
 def scan(client: Client, stats: dict | None = None) -> tuple[dict[str, list[str]], int]:
-    codes, names = raw_codes(), user_names()
+    codes, names = frozenset(raw_codes()), frozenset(user_names())
     seen, per_shape, problems = set(), Counter(), {}
     queue = deque(["/admin/"])
     visited = 0
     while queue and visited < MAX_PAGES:
         url = queue.popleft()
-        limit = RICH_PER_SHAPE if RICH_SHAPES.search(shape(url)) else PER_SHAPE
-        if url in seen or per_shape[shape(url)] >= limit:
+        if url in seen:
+            continue
+        url_shape = shape(url)
+        if per_shape[url_shape] >= (RICH_PER_SHAPE if RICH_SHAPES.search(url_shape) else PER_SHAPE):
             continue
         seen.add(url)
-        per_shape[shape(url)] += 1
+        per_shape[url_shape] += 1
         # the connection's log keeps the last 9 000 statements, and nothing empties it while
         # queries are captured: without this, the pages after a process's first 9 000
         # statements (from about the fourth role a worker scans) captured none at all
@@ -177,3 +194,25 @@ def test_no_developer_text_on_any_page_of_the_day(demo_day, db, plain_rendering,
     reports = [f"{username} {url}\n    " + "\n    ".join(items[:12])
                for url, items in sorted(problems.items())]
     assert not reports, f"{len(reports)} 个页面有开发者文字或错误：\n" + "\n".join(reports)
+
+
+def test_links_resolved_as_each_page_resolves_them():
+    """``links`` (absolute paths resolved once per process) gives what ``urljoin`` from the
+    page itself gives, in the page's order."""
+    def reference(html, base):
+        out = []
+        for href in re.findall(r'href="([^"#][^"]*)"', html):
+            url = urldefrag(urljoin(base, href.replace("&amp;", "&")))[0]
+            if url.startswith("/admin/") and not SKIP.search(url):
+                out.append(url)
+        return out
+
+    hrefs = ["/admin/", "/admin/a/b/", "/admin/a/../c/", "/admin/./x/", "/admin/a/?q=1&amp;p=2", "/admin/x/#top",
+             "?status__exact=1", "?q=", "../", "./3/change/", "history/", "//admin/evil/", "/admin/x;p=1/",
+             "https://example.org/admin/", "/static/a.css", "/admin/a/delete/", "/admin/logout/", "#x", "/admin/a?o=1",
+             "/admin/%E5%8F%82/", "/admin/a/..", "/admin/a/b/../../admin/c/"]
+    bases = ["/admin/", "/admin/policies/region/", "/admin/policies/region/3/change/", "/admin/x/?a=1",
+             "/admin/a/b", "http://testserver/admin/p/", "//host/admin/q/"]
+    html = "".join(f'<a href="{h}">x</a>' for h in hrefs * 2)
+    for base in bases:
+        assert links(html, base) == reference(html, base), base

@@ -1,6 +1,7 @@
 """The page scans read a page's text (tests/page_scan.py ``visible_text``) as the standard
 library's ``html.parser`` reads it: compared on hand-written pages covering each rule and
-on random pages built from the markup the admin writes."""
+on random pages built from the markup the admin writes. ``findings``, which remembers each
+line's findings, reports what reading every line afresh reports."""
 from __future__ import annotations
 
 import random
@@ -9,7 +10,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.page_scan import _DATA_CLASS, SKIP, VOID, visible_text
+from tests.page_scan import _DATA_CLASS, SKIP, VOID, _line_findings, findings, visible_text
 
 
 class ReferenceParser(HTMLParser):
@@ -67,6 +68,11 @@ PAGES = [
     '<div class="field-code"><input value="代码内输入"><div/>仍在代码内</div>代码外',
     "<?xml version='1.0'?><p>处理指令后</p><![CDATA[x]]>",
     '<select name="s"><option value="1" selected>一</option>\n  <optgroup label="组"><option>二</option></optgroup></select>',
+    # markup passed over in one match outside code fields (``_INERT``) and what ends such a run
+    "<fieldset><legend>组</legend></fieldset><inputx>非输入框</inputx><Input Value='大写输入'>"
+    "<span f ff fi='fiel' title=\"field\">普通</span><b data-x='field-code'>单引号</b>后"
+    "<TD CLASS='x field-code'>代码<i>内</i></TD><Template>不读</Template><SCRIPT>x</SCRIPT>尾",
+    '<p class="field-name">\n  <a title="a>b">名</a>  </p>\n\n  <br/> <!-- x --> <td class=field-code>c</td>  末 ',
 ]
 
 
@@ -110,3 +116,23 @@ def test_reads_random_pages_as_html_parser():
     assert sum("field-code" in p for p in pages) > 100  # the pages exercise the rules
     for html in pages:
         assert visible_text(html) == reference(html), html
+
+
+def _reference_findings(text, *, codes, allowed=frozenset()):
+    """``findings`` as it read each line afresh, before remembering them."""
+    read = _line_findings.__wrapped__
+    return sorted({found for line in text.splitlines() for found in read(line, frozenset(codes), frozenset(allowed))})
+
+
+def test_findings_remembered_per_line_as_read_afresh():
+    """The same lines under other codes and allowed names give their own findings."""
+    rng = random.Random(20261205)
+    lines = ["参保人 None", "raw_code 出现", "self_pay 金额", "admin 操作", "jingban_dj 欢迎", "README §3",
+             "2026-12-05 01:00 UTC", "Access attempts", "普通文字", "ID 与 DRG", "CamelCase #12", "x.py", ""]
+    settings = [(set(), set()), ({"self_pay", "raw_code"}, set()), ({"self_pay"}, {"admin", "jingban_dj"}),
+                (frozenset({"raw_code"}), frozenset({"Access"}))]
+    for _ in range(300):
+        text = "\n".join(rng.choice(lines) for _ in range(rng.randint(0, 12)))
+        codes, allowed = rng.choice(settings)
+        assert findings(text, codes=codes, allowed=allowed) == _reference_findings(text, codes=codes,
+                                                                                   allowed=allowed), text
