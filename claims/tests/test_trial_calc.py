@@ -259,13 +259,20 @@ def test_the_examples_file_on_standard_input_of_a_separate_process():
 @pytest.mark.own_database
 def test_the_contract_from_a_fresh_checkout_load_policies_then_trial_calc(tmp_path):
     """trial-calc.md's steps on a database nobody has set up (a fresh checkout's SQLite
-    file): ``load_policies`` builds the tables it needs first, then ``trial_calc`` answers
-    every public example as expected — real processes, nothing else run before."""
+    file), as real processes with nothing else run before. ``trial_calc`` alone answers
+    from the seed policies in memory, without creating the file; ``load_policies`` builds
+    the tables it needs first, then ``trial_calc`` answers every public example as
+    expected, exactly as it did from memory."""
     import os
     import subprocess
     import sys
 
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"}
+    fresh = tmp_path / "fresh.sqlite3"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{fresh}"}
+    alone = subprocess.run([sys.executable, "manage.py", "trial_calc", str(EXAMPLES_FILE)], cwd=settings.BASE_DIR,
+                           capture_output=True, text=True, timeout=120, env=env)
+    assert alone.returncode == 0, alone.stderr
+    assert "在内存数据库中试算" in alone.stderr and not fresh.exists()
     load = subprocess.run([sys.executable, "manage.py", "load_policies"], cwd=settings.BASE_DIR,
                           capture_output=True, text=True, timeout=300, env=env)
     assert load.returncode == 0, load.stderr
@@ -279,6 +286,8 @@ def test_the_contract_from_a_fresh_checkout_load_policies_then_trial_calc(tmp_pa
         assert got[case_id]["ok"] is True, got[case_id]
         layers = {lr["scheme"]: lr["paid"] for lr in got[case_id].get("layers", [])}
         assert {k: layers.get(k) for k in expect.get("layers", {})} == expect.get("layers", {}), case_id
+    assert json.loads(alone.stdout) == json.loads(proc.stdout)
+    assert "内存" not in proc.stderr
     again = subprocess.run([sys.executable, "manage.py", "load_policies"], cwd=settings.BASE_DIR,
                            capture_output=True, text=True, timeout=120, env=env)
     assert again.returncode == 0 and "migrate" not in again.stderr, again.stderr
