@@ -448,15 +448,11 @@ def pytest_unconfigure(config):
 # The longest tests, with a rough duration in seconds (CI, PostgreSQL): started first, spread
 # over the xdist workers, so that no worker starts a one-minute test while the other is done.
 SLOW_FIRST = [
-    ("tests/browser/test_browser_round_trip.py::test_every_change_form", 12),  # four parts of ≈ 19 pages
-    ("tests/test_page_scan.py", 6),  # one role's whole day per test
-    ("tests/browser/", 4),
-    ("claims/tests/test_settle_workers.py", 5),  # starts real Celery workers
+    ("tests/browser/test_browser_round_trip.py::test_every_change_form", 45),  # four parts of ≈ 19 pages
+    ("tests/test_page_scan.py", 37),  # one role's whole day per test
+    ("tests/browser/", 15),
+    ("claims/tests/test_settle_workers.py", 15),  # starts real Celery workers
 ]
-# Slow tests that share a world a module-scoped fixture builds once per worker process
-# (the page scans' demo, ≈ 4 s of CPU a build): dealt to one worker together, so that it
-# is built once per run, not once on each worker.
-SLOW_TOGETHER = ("tests/test_page_scan.py",)
 
 
 def pytest_addoption(parser):
@@ -531,8 +527,7 @@ def pytest_collection_modifyitems(config, items):
     """With xdist's ``worksteal`` each of the n workers first receives one n-th of the list,
     in order, and an idle worker later takes half of the others' remaining tests from their
     end. The slow tests are dealt out over those n parts (longest first, to the part with the
-    least slow time; the tests of a ``SLOW_TOGETHER`` module as one) and put at the start of
-    their part; the tests that need no database
+    least slow time) and put at the start of their part; the tests that need no database
     go before them on every part but the first (``needs_test_database``); every other test
     keeps its place in the order. The order only decides where tests run, never whether they run (every
     test leaves the database as it found it: rolled back or flushed).
@@ -554,14 +549,11 @@ def pytest_collection_modifyitems(config, items):
     for k in range(workers):
         sizes.append(left // (workers - k))
         left -= sizes[-1]
-    units = {}  # the tests of one SLOW_TOGETHER module, or a slow test alone
-    for item in slow:
-        units.setdefault(next((p for p in SLOW_TOGETHER if item.nodeid.startswith(p)), id(item)), []).append(item)
     parts, load = [[] for _ in sizes], [0] * workers
-    for unit in sorted(units.values(), key=lambda unit: sum(map(expected_seconds, unit)), reverse=True):
+    for item in slow:
         k = min((k for k in range(workers) if len(parts[k]) < sizes[k]), key=lambda k: load[k])
-        parts[k].extend(unit)  # beyond the part's share: spilled below
-        load[k] += sum(map(expected_seconds, unit))
+        parts[k].append(item)
+        load[k] += expected_seconds(item)
     # The tests that need no database go first on every worker but the first: the first
     # worker builds the test database (TemplateDatabase: one migrate) while the others
     # would otherwise wait for it doing nothing.

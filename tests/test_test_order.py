@@ -44,7 +44,7 @@ def parts(items, workers=2):
 
 
 def test_every_test_once_slow_first_and_database_free_tests_first_on_the_second_worker():
-    slow = [Item(f"tests/browser/test_x.py::test_page[{k}]", ("db", "django_db_setup")) for k in range(4)]
+    slow = [Item(f"tests/test_page_scan.py::test_role[{k}]", ("db", "django_db_setup")) for k in range(4)]
     with_db = [Item(f"enrollment/tests/test_a.py::test_{k}", ("db", "django_db_setup")) for k in range(20)]
     free = [Item(f"insurance_rules/tests/test_b.py::test_{k}") for k in range(6)]
     items = with_db[:10] + free[:3] + slow + with_db[10:] + free[3:]
@@ -55,19 +55,6 @@ def test_every_test_once_slow_first_and_database_free_tests_first_on_the_second_
     assert second[:6] == free, "the second worker starts with the tests that need no database"
     assert second[6:8] == [slow[1], slow[3]]
     assert not set(map(id, free)) & set(map(id, first))
-
-
-def test_the_page_scans_go_to_one_worker_which_builds_their_demo_once():
-    scans = [Item(f"tests/test_page_scan.py::test_role[{k}]", ("db", "django_db_setup")) for k in range(9)]
-    trips = [Item(f"tests/browser/test_browser_round_trip.py::test_every_change_form_round_trips[part-{k}]",
-                  ("db", "django_db_setup")) for k in range(4)]
-    with_db = [Item(f"enrollment/tests/test_a.py::test_{k}", ("db", "django_db_setup")) for k in range(40)]
-    items = with_db[:20] + scans + trips + with_db[20:]
-    result = ordered(items)
-    assert sorted(map(id, result)) == sorted(map(id, items))
-    first, second = parts(result)
-    assert first[:9] == scans, "every page scan on the first worker, first"
-    assert second[:4] == trips, "the round trips, the next longest, on the other"
 
 
 def test_more_database_free_tests_than_a_part_holds_spill_to_the_first_worker():
