@@ -156,10 +156,9 @@ def _key(permission) -> str:
     return f"{permission.content_type.app_label}.{permission.codename}"
 
 
-def role_permissions(role: str, available=None) -> list[Permission]:
-    """The permissions of ``role`` among ``available`` (default: all existing ones)."""
-    if available is None:
-        available = list(Permission.objects.select_related("content_type"))
+def role_permissions(role: str) -> list[Permission]:
+    """The existing permissions that ``role`` is granted."""
+    available = list(Permission.objects.select_related("content_type"))
     keys = [_key(perm) for perm in available]
     chosen = _chosen_keys(role, frozenset(keys))
     return [perm for perm, key in zip(available, keys, strict=True) if key in chosen]
@@ -193,21 +192,23 @@ def roles_sync(*, acting_user=None) -> dict[str, int]:
     read once and written in one statement (a test creating a staff account runs this
     on an empty database: 6 groups, ≈ 700 permission links, 35 masking rows).
     """
-    available = list(Permission.objects.values_list("pk", "content_type__app_label", "codename"))
-    keys = frozenset(f"{app}.{codename}" for _pk, app, codename in available)
+    available = [(pk, f"{app}.{codename}") for pk, app, codename
+                 in Permission.objects.values_list("pk", "content_type__app_label", "codename")]
+    keys = frozenset(key for _pk, key in available)
     groups = _role_groups()
     held = defaultdict(set)  # what each role group holds now, read in one query
     links = Group.permissions.through.objects
     for group_id, permission_id in links.filter(group__in=groups.values()).values_list("group_id", "permission_id"):
         held[group_id].add(permission_id)
-    report, changed, wanted = {}, [], {}
+    report, changed, to_set = {}, [], {}
     for role, group in groups.items():
         chosen = _chosen_keys(role, keys)
-        wanted[group.pk] = {pk for pk, app, codename in available if f"{app}.{codename}" in chosen}
-        if held[group.pk] != wanted[group.pk]:
+        wanted = {pk for pk, key in available if key in chosen}
+        if held[group.pk] != wanted:
             changed.append(role)
-        report[role] = len(wanted[group.pk])
-    _set_permissions({pk: wanted[pk] for pk in wanted if held[pk] != wanted[pk]}, held)
+            to_set[group.pk] = wanted
+        report[role] = len(wanted)
+    _set_permissions(to_set, held)
     if changed:
         audit_record(action=Action.PERMISSION_CHANGE, user=acting_user, obj=Group,
                      details={"operation": "角色同步", "roles": {r: report[r] for r in changed}})
