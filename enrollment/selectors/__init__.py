@@ -12,7 +12,6 @@ from .enrollments import (  # noqa: F401
     PaymentPreview,
     admission_facts,
     basic_enrollment,
-    basic_enrollments,
     contribution_plan,
     enrollment_in_force,
     enrollment_refusal,

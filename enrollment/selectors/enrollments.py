@@ -164,32 +164,12 @@ def admission_facts(person: Person, pooling: pm.Region) -> dict[str, bool]:
     }
 
 
-def basic_enrollments(person: Person, pooling: pm.Region, year: int):
-    """The person's non-terminated basic enrollments (employee_basic / resident_basic)
-    of ``year`` in the pooling region."""
-    return (Enrollment.objects.filter(
-        person=person, plan_year__year=year, plan_year__scheme__kind__in=BASIC_KINDS,
-        plan_year__scheme__region=pooling).exclude(status=Enrollment.Status.TERMINATED)
-        .select_related("plan_year__scheme"))
-
-
-def _first_basic(rows) -> Enrollment | None:
-    """The first of basic enrollments ``rows``: paid ones first, then by id."""
-    rows = sorted(rows, key=lambda e: (e.coverage_start is None, e.pk))
-    return rows[0] if rows else None
-
-
-def basic_enrollment(person: Person, pooling: pm.Region, year: int) -> Enrollment | None:
-    """The person's basic enrollment of the year in the region (paid ones first)."""
-    return _first_basic(basic_enrollments(person, pooling, year))
-
-
 @dataclass(frozen=True)
 class YearEnrollments:
     """The person's non-terminated enrollments of one year, any scheme and region, read
-    in one query: what ``basic_enrollments``, ``basic_enrollment`` and
-    ``holds_employee_basic`` would each read (an enrollment check or a payment asks all
-    three)."""
+    in one query, and what the rules ask of them: the basic ones of a pooling region
+    (employee_basic / resident_basic) and whether an employee_basic one is held anywhere
+    (an enrollment check or a payment asks both)."""
 
     rows: tuple[Enrollment, ...]
 
@@ -200,21 +180,28 @@ class YearEnrollments:
                          .select_related("plan_year__scheme")))
 
     def basic(self, pooling: pm.Region) -> list[Enrollment]:
-        """As ``basic_enrollments``: the basic ones of the pooling region."""
+        """The basic ones of the pooling region."""
         return [e for e in self.rows if e.plan_year.scheme.kind in BASIC_KINDS
                 and e.plan_year.scheme.region_id == pooling.pk]
 
+    def first_basic(self, pooling: pm.Region) -> Enrollment | None:
+        """The first basic one of the pooling region: paid ones first, then by id."""
+        return min(self.basic(pooling), key=lambda e: (e.coverage_start is None, e.pk), default=None)
+
     @property
     def holds_employee_basic(self) -> bool:
-        """As ``holds_employee_basic``: an employee_basic one, any region."""
+        """An employee_basic one, any region."""
         return any(e.plan_year.scheme.kind == "employee_basic" for e in self.rows)
+
+
+def basic_enrollment(person: Person, pooling: pm.Region, year: int) -> Enrollment | None:
+    """The person's basic enrollment of the year in the region (paid ones first)."""
+    return YearEnrollments.read(person, year).first_basic(pooling)
 
 
 def holds_employee_basic(person: Person, year: int) -> bool:
     """An employee_basic enrollment of ``year`` (any region) that is not terminated."""
-    return (Enrollment.objects.filter(person=person, plan_year__year=year,
-                                      plan_year__scheme__kind="employee_basic")
-            .exclude(status=Enrollment.Status.TERMINATED).exists())
+    return YearEnrollments.read(person, year).holds_employee_basic
 
 
 def held_identities(person: Person) -> tuple[HeldIdentity, ...]:
@@ -238,7 +225,7 @@ def person_facts(person: Person, *, pooling: pm.Region, year: int,
     registrations the settlement reads (``claims.selectors.person_facts_from``).
     """
     if basic_insured_in_region is None:
-        basic_insured_in_region = basic_enrollments(person, pooling, year).exists()
+        basic_insured_in_region = bool(YearEnrollments.read(person, year).basic(pooling))
     continuous = 0
     if enrollment is not None:
         if pre_existing is None:
@@ -369,12 +356,11 @@ def payment_facts(enrollment: Enrollment, *, relation_to_payer: str | None = Non
         basic_insured_in_region = True
     load_home_regions(person)
     year = YearEnrollments.read(person, plan_year.year)
-    basics = year.basic(pooling)
     if basic_insured_in_region is None:
-        basic_insured_in_region = bool(basics)
+        basic_insured_in_region = bool(year.basic(pooling))
     facts = person_facts(person, pooling=pooling, year=plan_year.year,
                          basic_insured_in_region=basic_insured_in_region, enrollment=enrollment)
-    basic = _first_basic(basics)
+    basic = year.first_basic(pooling)
     paid_subsidy, paid_self = paid_total(enrollment)
     last = (Payment.objects.filter(enrollment=enrollment).order_by("-paid_date")
             .values_list("paid_date", flat=True).first())
