@@ -52,13 +52,18 @@ PAID = {"claims": Count("id", filter=Q(paid__gt=0)), "paid": Sum("paid")}
 """赔付件数 and the unrounded 赔付金额 of a group of result lines."""
 
 
+def counted_lines(region_id: int, year: int, scheme_kinds):
+    """The current result lines of ``scheme_kinds``' layers of the counted claims of a
+    pooling region's year."""
+    return ClaimLayer.objects.filter(
+        is_current=True, scheme_kind__in=scheme_kinds, claim__status__in=Claim.COUNTED,
+        claim__region_id=region_id, claim__year=year)
+
+
 def paid_lines(plan_year):
     """The current result lines of ``plan_year``'s scheme of the counted claims of its
     pooling region and year."""
-    return ClaimLayer.objects.filter(
-        is_current=True, scheme_kind=plan_year.scheme.kind,
-        claim__status__in=Claim.COUNTED, claim__region_id=plan_year.scheme.region_id,
-        claim__year=plan_year.year)
+    return counted_lines(plan_year.scheme.region_id, plan_year.year, [plan_year.scheme.kind])
 
 
 def claims_paid(plan_year) -> ClaimsPaid:
@@ -109,11 +114,8 @@ def region_year_claims_paid(plan_years) -> tuple[dict[int, ClaimsPaid], list[Cla
     if not plan_years:
         return {}, []
     first = plan_years[0]
-    found = list(ClaimLayer.objects.filter(
-        is_current=True, scheme_kind__in={py.scheme.kind for py in plan_years},
-        claim__status__in=Claim.COUNTED, claim__region_id=first.scheme.region_id,
-        claim__year=first.year).values("scheme_kind", "claim__claim_type").annotate(**PAID)
-        .order_by())
+    found = list(counted_lines(first.scheme.region_id, first.year, {py.scheme.kind for py in plan_years})
+                 .values("scheme_kind", "claim__claim_type").annotate(**PAID).order_by())
     paid, rows = {}, []
     for plan_year in plan_years:
         mine = [r for r in found if r["scheme_kind"] == plan_year.scheme.kind]
