@@ -39,9 +39,11 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(django_db_setup):
+    """Set up after the test databases and so ended before them (``django_db_setup``)."""
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"未安装 chromium（{CHROMIUM}）：运行 make browser")
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -49,6 +51,13 @@ def browser():
                                               headless=True)
         yield chromium
         chromium.close()
+        # While Playwright's event loop runs in this thread, asgiref's Local keeps Django's
+        # connections per context, not per thread (it sees a running loop): every test after
+        # this fixture started used connections of their own, which the teardown of the test
+        # databases, after the loop has stopped, no longer sees. Closed here, while the loop
+        # still runs; else dropping the worker's database finds one of them open ("is being
+        # accessed by other users") and the database is left behind.
+        connections.close_all()
 
 
 @contextmanager
