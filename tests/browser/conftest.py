@@ -39,25 +39,26 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def browser(django_db_setup):
-    """Set up after the test databases and so ended before them (``django_db_setup``)."""
+def browser():
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"未安装 chromium（{CHROMIUM}）：运行 make browser")
     from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    # Django's connections of this thread, taken before Playwright's event loop runs in it:
+    # while a loop runs, asgiref's Local (which holds them) keeps them per context instead
+    # of per thread, so the tests after this fixture started would open second connections,
+    # which the teardown of the test databases (after the loop has stopped) does not see —
+    # dropping the worker's database then failed ("is being accessed by other users") and
+    # left it behind. Handed to the loop's context, they stay the thread's only ones.
+    thread_connections = {alias: connections[alias] for alias in connections}
     with sync_playwright() as playwright:
+        for alias, connection in thread_connections.items():
+            connections[alias] = connection
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
                                               headless=True)
         yield chromium
         chromium.close()
-        # While Playwright's event loop runs in this thread, asgiref's Local keeps Django's
-        # connections per context, not per thread (it sees a running loop): every test after
-        # this fixture started used connections of their own, which the teardown of the test
-        # databases, after the loop has stopped, no longer sees. Closed here, while the loop
-        # still runs; else dropping the worker's database finds one of them open ("is being
-        # accessed by other users") and the database is left behind.
-        connections.close_all()
 
 
 @contextmanager
