@@ -11,6 +11,7 @@ When that statement fails, each constraint is validated by Django as before.
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 
 from django.core.exceptions import FieldError, ValidationError
 from django.db import DatabaseError, connections, router, transaction
@@ -43,13 +44,11 @@ def _passed(instance, checks, exclude, using) -> dict:
         columns[id(constraint)] = len(columns)
     if not columns:
         return {}
-    atomic = transaction.atomic(using=using) if connection.in_atomic_block else None
+    # inside a transaction, in a savepoint of its own (a failed statement would end the
+    # transaction on PostgreSQL), as Django's ``Q.check``
     try:
-        if atomic is None:
+        with transaction.atomic(using=using) if connection.in_atomic_block else nullcontext():
             row = query.get_compiler(using=using).execute_sql(SINGLE)
-        else:
-            with atomic:
-                row = query.get_compiler(using=using).execute_sql(SINGLE)
     except DatabaseError as exc:
         logger.warning("Got a database error checking the constraints of %r at once: %s",
                        instance, exc)
