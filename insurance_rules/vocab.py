@@ -67,6 +67,8 @@ REASON_NAMES = {
     "pre_existing_not_covered": "特定既往症人群不在本项保障范围",
     "rate_not_set": "官方参保率未设定",
     "rate_below_threshold": "参保率未达到兜底保障标准",
+    "limit_reached": "已达支付限额",
+    "below_threshold": "未超过起付标准",
 }
 
 DRUG_CLASS_NAMES = {"A": "A类", "B": "B类", "C": "C类"}

@@ -213,7 +213,7 @@ class RegistrationAdmin(PersonSearchMixin, DecisionPageMixin, RegionScopedAdminM
 
     def decide_context(self, request, obj, decision) -> dict:
         return {"title": f"{self.decisions[decision]}登记：{shown_name(obj.person.name)} {obj.disease}",
-                "criteria": self.criteria_results(obj)}
+                "person_name": shown_name(obj.person.name), "criteria": self.criteria_results(obj)}
 
     def _warn_conflicts(self, request, reg) -> None:
         for other in sel.conflicting_registrations(reg):
@@ -222,13 +222,11 @@ class RegistrationAdmin(PersonSearchMixin, DecisionPageMixin, RegionScopedAdminM
                                        "请终止该登记", messages.WARNING)
 
     def decide(self, request, reg, decision, reason):
-        if reg.status == S.SUBMITTED:
-            reg = svc.registration_start_review(registration=reg, acting_user=request.user)
+        reg = svc.registration_decide(registration=reg, decision=decision, reason=reason,
+                                      acting_user=request.user)
         if decision == "approve":
-            reg = svc.registration_approve(registration=reg, acting_user=request.user)
             self._warn_conflicts(request, reg)
-            return reg
-        return svc.registration_reject(registration=reg, acting_user=request.user, reason=reason)
+        return reg
 
     # ------------------------------------------------------------------ actions
 
@@ -240,9 +238,7 @@ class RegistrationAdmin(PersonSearchMixin, DecisionPageMixin, RegionScopedAdminM
     @admin.action(description="批准所选登记（核对准入标准）", permissions=["approve"])
     def approve_action(self, request, queryset):
         def approve(reg):
-            if reg.status == S.SUBMITTED:
-                reg = svc.registration_start_review(registration=reg, acting_user=request.user)
-            reg = svc.registration_approve(registration=reg, acting_user=request.user)
+            reg = svc.registration_decide(registration=reg, decision="approve", acting_user=request.user)
             self._warn_conflicts(request, reg)
         self._each(request, queryset, "批准", approve)
 
@@ -262,12 +258,8 @@ class RegistrationAdmin(PersonSearchMixin, DecisionPageMixin, RegionScopedAdminM
     @admin.action(description="驳回所选登记（填写原因）", permissions=["approve"])
     def reject_action(self, request, queryset):
         def apply(qs, data):
-            def reject(reg):
-                if reg.status == S.SUBMITTED:
-                    reg = svc.registration_start_review(registration=reg, acting_user=request.user)
-                svc.registration_reject(registration=reg, acting_user=request.user,
-                                        reason=data["reason"])
-            self._each(request, qs, "驳回", reject)
+            self._each(request, qs, "驳回", lambda reg: svc.registration_decide(
+                registration=reg, decision="reject", reason=data["reason"], acting_user=request.user))
         return self._reason_step(request, queryset, "reject_action", "驳回登记", apply)
 
     @admin.action(description="终止所选登记（填写原因）", permissions=["approve"])

@@ -198,6 +198,22 @@ def registration_reject(*, registration: Registration, acting_user, reason: str,
 
 
 @transaction.atomic
+def registration_decide(*, registration: Registration, decision: str, acting_user,
+                        reason: str = "") -> Registration:
+    """The reviewer's decision in one step: a 申报 registration is taken into review
+    (``registration_start_review``), then approved (``decision`` "approve") or rejected
+    ("reject", with ``reason``). A refused approval or rejection writes nothing: the
+    registration stays 申报."""
+    if registration.status == S.SUBMITTED:
+        registration = registration_start_review(registration=registration, acting_user=acting_user)
+    if decision == "approve":
+        return registration_approve(registration=registration, acting_user=acting_user)
+    if decision == "reject":
+        return registration_reject(registration=registration, acting_user=acting_user, reason=reason)
+    raise ValueError(f"unknown decision {decision!r}")
+
+
+@transaction.atomic
 def registration_terminate(*, registration: Registration, acting_user, reason: str,
                            end_date: date | None = None) -> Registration:
     """已批准 → 已终止 with a reason (required): the registration stays valid up to and

@@ -84,7 +84,7 @@ def test_approve_action_runs_criteria(client, cz, clerk, reviewer):
     good.refresh_from_db()
     bad.refresh_from_db()
     assert good.status == S.APPROVED and good.reviewer == reviewer
-    assert bad.status == S.IN_REVIEW
+    assert bad.status == S.SUBMITTED and bad.reviewer is None  # refused: nothing written
     text = response.content.decode()
     assert "未能批准" in text and "血压测量日数：2 个不同日期" in text
 

@@ -68,9 +68,13 @@ def test_approve_refused_by_the_criteria_names_them(client, cz):
     reviewer = staff("reviewer", cz.region, reviewer=True)
     reg = submit(cz, clerk, readings=GOOD_BP[:2])
     client.force_login(reviewer)
+    page = client.get(decide_url(reg, "approve")).content.decode()
+    assert "门诊慢特病/两病登记：<strong>" + reg.person.name[0] in page  # the person is named
     response = client.post(decide_url(reg, "approve"), {"confirm": "1"}, follow=True)
     reg.refresh_from_db()
-    assert reg.status == S.IN_REVIEW
+    # a refused approval writes nothing: not even the move to 审核中 it would have begun with
+    assert reg.status == S.SUBMITTED and reg.reviewer is None
+    assert list(reg.transitions.values_list("to_status", flat=True)) == [S.SUBMITTED]
     assert "登记未能批准" in response.content.decode()
 
 

@@ -277,3 +277,24 @@ def test_person_lock_serialises_excluding_approvals(cz, clerk, reviewer):
     assert "已纳入门诊慢性病 CZ18" in outcome["HBP"]
     hbp.refresh_from_db()
     assert hbp.status == S.IN_REVIEW
+
+
+def test_decide_takes_a_submitted_registration_into_review_or_leaves_it(cz, clerk, reviewer):
+    """``registration_decide``: the reviewer's 批准 / 驳回 in one step from 申报; a refusal
+    (criteria not met, no reason given) leaves it 申报 with no transition written."""
+    refused = submit(cz, clerk, readings=GOOD_BP[:2])
+    with pytest.raises(ValidationError):
+        svc.registration_decide(registration=refused, decision="approve", acting_user=reviewer)
+    with pytest.raises(ValidationError):
+        svc.registration_decide(registration=refused, decision="reject", reason=" ", acting_user=reviewer)
+    refused.refresh_from_db()
+    assert refused.status == S.SUBMITTED and refused.reviewer is None
+    assert refused.transitions.count() == 1
+    rejected = svc.registration_decide(registration=refused, decision="reject", reason="资料不全",
+                                       acting_user=reviewer)
+    assert rejected.status == S.REJECTED and rejected.reviewer == reviewer
+    approved = svc.registration_decide(registration=submit(cz, clerk, p=person(3)), decision="approve",
+                                       acting_user=reviewer)
+    assert approved.status == S.APPROVED
+    assert list(approved.transitions.values_list("to_status", flat=True)) == [
+        S.SUBMITTED, S.IN_REVIEW, S.APPROVED]
