@@ -25,11 +25,11 @@ $(STAMP): requirements.txt requirements-dev.txt | $(UV)
 
 install: $(STAMP) messages
 
-# The project's Chinese for strings Django's admin and django-axes ship untranslated
-# (GNU gettext's msgfmt, installed from Debian's packages when missing).
-MO := locale/zh_Hans/LC_MESSAGES/django.mo
+# The project's Chinese for strings Django's admin (its pages and its scripts) and django-axes
+# ship untranslated (GNU gettext's msgfmt, installed from Debian's packages when missing).
+MO := locale/zh_Hans/LC_MESSAGES/django.mo locale/zh_Hans/LC_MESSAGES/djangojs.mo
 messages: $(MO)
-$(MO): locale/zh_Hans/LC_MESSAGES/django.po
+locale/zh_Hans/LC_MESSAGES/%.mo: locale/zh_Hans/LC_MESSAGES/%.po
 	@command -v msgfmt >/dev/null 2>&1 || bash scripts/install_gettext.sh
 	msgfmt --check-format -o $@ $<
 

@@ -102,7 +102,7 @@ def copy_plan_year(*, region_code: str, kind: str, from_year: int, to_year: int,
     for model in RULE_MODELS:
         if model not in filled:  # nothing to copy (most of a plan year's 24 tables)
             continue
-        table = f"{label} {to_year} 年度，表“{model._meta.verbose_name}”（{model.__name__}）"
+        table = f"{label} {to_year} 年度，表“{model._meta.verbose_name}”"
         made = [(row.pk, _copy_row(model, row, target, copies, years)) for row in _source_rows(model, source)]
         if not made:
             continue

@@ -168,3 +168,13 @@ def test_superuser_resets_a_lost_authenticator(client, required):
     assert not TOTPDevice.objects.filter(user=user).exists()
     assert not StaticDevice.objects.filter(user=user).exists()
 
+
+
+def test_the_logged_out_page_says_so_in_the_tools_words(client, required):
+    """注销 leads to a page titled 已注销 (the user tools' word), with the way back to the
+    login page, not Django's "登出" and its "感谢您今天与本网站共享一段美好时光"."""
+    staff(role=CLERK)
+    password_login(client)
+    page = client.post("/admin/logout/").content.decode()
+    assert "<h1>已注销</h1>" in page and "重新登录" in page and "/admin/login/" in page
+    assert "美好时光" not in page and "登出" not in page

@@ -341,7 +341,8 @@ def test_admin_object_tools_export_and_import_with_preview(client, tmp_path):
         preview = client.post(import_url, {"file": handle})
     assert preview.status_code == 200
     text = preview.content.decode()
-    assert "确认导入" in text and "参考指标" in text
+    assert "确认导入" in text and "<td>参考指标</td>" in text
+    assert "PlanFigure" not in text  # tables named in Chinese only
     token = preview.context["token"]
     assert draft.planfigure_rows.get(code="fiscal_subsidy").value == Decimal("670.00")  # preview only
 

@@ -207,6 +207,9 @@ def test_result_lines_of_a_settled_claim_are_readable(small_page, live_server, l
       lines: Array.from(table.querySelectorAll('tr.claim-line'))
         .map(line => Array.from(line.querySelectorAll('td')).map({CELL}))}})""")
     assert len(table["headers"]) == 8
+    # Latin text keeps its case (innerText follows CSS): not Django's capitals, JINGBAN_DJ
+    caption = small_page.locator("table.claim-lines caption").first.inner_text()
+    assert "结算人 jingban_dj" in caption, caption
     for header in table["headers"]:
         assert_one_line(None, f"表头“{header['text']}”", cell=header)
         assert_in_viewport(small_page, None, f"表头“{header['text']}”", cell=header)
