@@ -14,8 +14,10 @@
   ``loss_ratio_target`` row.
 - 健康管理基金 (sanming.md “Management figures”: “Annual net profit above 3 % of premium
   goes to a 健康管理基金: the report shows premium income, claims paid, stated expenses,
-  profit and that transfer”): 净利润 = 保费收入 − 赔付金额 − 申报经营费用 (plan-year row
-  ``stated_expenses``); 转入 = 净利润 − 保费收入 × ``profit_transfer_rate`` % when positive.
+  profit and that transfer”): 净利润 = 保费收入 − 赔付金额 − 经营费用, the expenses as the
+  year-end statement counts them (``finance.selectors.year_end.expenses_totals``: the 年度清算
+  经营费用 rows, else the plan-year row ``stated_expenses``); 转入 = 净利润 − 保费收入 ×
+  ``profit_transfer_rate`` % when positive.
 - 线下审核超期: ``claims.selectors.overdue_claims`` (liaocheng.md 7 working days) per
   pooling region and year, limited to the selected (user-scoped) plan years.
 """
@@ -32,6 +34,7 @@ from django.utils import timezone
 
 from claims.models import Claim, ClaimLayer
 from claims.selectors import overdue_claims
+from finance.selectors.year_end import expenses_totals
 from policies import codes
 from policies.models import PlanFigure, PlanYear
 
@@ -228,7 +231,7 @@ class HealthFundRow:
 
     @property
     def profit(self) -> Decimal | None:
-        """保费收入 − 赔付金额 − 申报经营费用; unknown while no expenses are stated."""
+        """保费收入 − 赔付金额 − 经营费用; unknown while no expenses are entered."""
         if self.expenses is None:
             return None
         return self.premium - self.paid - self.expenses
@@ -252,7 +255,7 @@ class HealthFundRow:
         if self.transfer_rate is None:
             return f"转入起点{NOT_SET}"
         if self.expenses is None:
-            return "经营费用未申报，不计算净利润"
+            return "经营费用未录入，不计算净利润"
         if self.profit < 0:
             return "亏损，无转入"
         if self.transfer == 0:
@@ -271,7 +274,7 @@ def health_fund(plan_years) -> list[HealthFundRow]:
         code=PlanFigure.Code.PROFIT_TRANSFER_RATE).values_list("plan_year__scheme_id", flat=True))
     chosen = [py for py in plan_years if py.scheme_id in schemes]
     premiums = {r.plan_year.pk: r.total for r in contributions(chosen)}
-    rows = []
+    found = []
     for plan_year in chosen:
         paid = claims_paid(plan_year)
         premium = premiums.get(plan_year.pk, ZERO)
@@ -279,12 +282,13 @@ def health_fund(plan_years) -> list[HealthFundRow]:
             continue
         figures = plan_figures(plan_year, PlanFigure.Code.STATED_EXPENSES,
                                PlanFigure.Code.PROFIT_TRANSFER_RATE)
-        expenses = figures[PlanFigure.Code.STATED_EXPENSES]
-        rows.append(HealthFundRow(
-            plan_year=plan_year, premium=premium, claims=paid.claims, paid=paid.paid,
-            expenses=None if expenses is None else round_cent(expenses),
-            transfer_rate=figures[PlanFigure.Code.PROFIT_TRANSFER_RATE]))
-    return rows
+        found.append((plan_year, premium, paid, figures))
+    expenses = expenses_totals({py.pk: premium for py, premium, _p, _f in found},
+                               {py.pk: f[PlanFigure.Code.STATED_EXPENSES] for py, _pr, _p, f in found})
+    return [HealthFundRow(plan_year=py, premium=premium, claims=paid.claims, paid=paid.paid,
+                          expenses=expenses[py.pk],
+                          transfer_rate=figures[PlanFigure.Code.PROFIT_TRANSFER_RATE])
+            for py, premium, paid, figures in found]
 
 
 # --------------------------------------------------------------------------- overdue

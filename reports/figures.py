@@ -195,9 +195,9 @@ def health_fund_figure(plan_years, source=None) -> Figure:
     rows = (source or SUMMARY).health_fund(plan_years)
     fig = Figure(
         key="health_fund", title="净利润与健康管理基金",
-        basis="净利润 = 保费收入 − 赔付金额 − 申报经营费用；超过起点的部分转入健康管理基金",
+        basis="净利润 = 保费收入 − 赔付金额 − 经营费用（与年度清算表相同：年度清算经营费用，未录入时取申报经营费用）；超过起点的部分转入健康管理基金",
         columns=[Column("年度方案"), Column("保费收入（元）", MONEY), Column("赔付金额（元）", MONEY),
-                 Column("申报经营费用（元）", MONEY), Column("净利润（元）", MONEY),
+                 Column("经营费用（元）", MONEY), Column("净利润（元）", MONEY),
                  Column("转入起点（%）", PERCENT), Column("起点金额（元）", MONEY),
                  Column("转入健康管理基金（元）", MONEY), Column("说明")],
         row_objects=rows)

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Subquery
 
+from finance.selectors.year_end import expenses_totals
 from policies import codes
 from policies.models import PlanFigure
 
@@ -182,7 +183,7 @@ def health_fund(plan_years) -> list[HealthFundRow]:
         plan_year__in=[py.pk for py in plan_years])
         .annotate(rated=Exists(rated), expenses=_figure(Code.STATED_EXPENSES),
                   transfer_rate=_figure(Code.PROFIT_TRANSFER_RATE))}
-    rows = []
+    shown = []
     for py in plan_years:
         s = found.get(py.pk)
         if s is None or not s.rated:
@@ -191,8 +192,10 @@ def health_fund(plan_years) -> list[HealthFundRow]:
         paid = round_cent(s.paid)
         if not (premium or paid or s.claims):
             continue
-        rows.append(HealthFundRow(
-            plan_year=py, premium=premium, claims=s.claims, paid=paid,
-            expenses=None if s.expenses is None else round_cent(s.expenses),
-            transfer_rate=_value(s.transfer_rate)))
-    return rows
+        shown.append((py, s, premium, paid))
+    # the expenses as the year-end statement counts them: a second query, when any row shows
+    expenses = expenses_totals({py.pk: premium for py, _s, premium, _p in shown},
+                               {py.pk: s.expenses for py, s, _pr, _p in shown}) if shown else {}
+    return [HealthFundRow(plan_year=py, premium=premium, claims=s.claims, paid=paid,
+                          expenses=expenses[py.pk], transfer_rate=_value(s.transfer_rate))
+            for py, s, premium, paid in shown]

@@ -189,17 +189,38 @@ def _check_lines(scheme, year, claims_paid) -> tuple[list[Line], Decimal]:
     return lines, booked
 
 
+def expense_amount(row: YearEndExpense, premium: Decimal) -> Decimal:
+    """One 年度清算经营费用 row's amount: 保费收入 × ratio rounded to the fen, or its amount."""
+    if row.method == YearEndExpense.Method.RATIO:
+        return q2(premium * row.ratio / HUNDRED)
+    return q2(row.amount)
+
+
+def expenses_totals(premiums: dict[int, Decimal], stated: dict[int, Decimal | None]) -> dict[int, Decimal | None]:
+    """经营费用合计 by plan-year pk, as the year-end statement counts it (``_expense_lines``):
+    the plan year's 年度清算经营费用 rows on its ``premiums[pk]``, else its 参考指标
+    申报经营费用 ``stated[pk]``, else ``None`` (未录入). One query for all the plan years: the
+    dashboard's 健康管理基金 (reports) reads the same figure as the statement."""
+    rows = defaultdict(list)
+    for row in YearEndExpense.objects.filter(plan_year__in=list(premiums)):
+        rows[row.plan_year_id].append(row)
+    out = {}
+    for pk, premium in premiums.items():
+        if rows[pk]:
+            out[pk] = sum((expense_amount(row, premium) for row in rows[pk]), ZERO)
+        else:
+            out[pk] = None if stated.get(pk) is None else q2(stated[pk])
+    return out
+
+
 def _expense_lines(plan_year, premium) -> tuple[list[Line], Decimal | None, list[str]]:
     rows = list(YearEndExpense.objects.filter(plan_year=plan_year)) if plan_year else []
     notes = []
     if rows:
         lines = []
         for row in rows:
-            if row.method == YearEndExpense.Method.RATIO:
-                amount = q2(premium * row.ratio / HUNDRED)
-                note = f"保费收入 × {row.ratio}%"
-            else:
-                amount, note = q2(row.amount), "固定金额"
+            amount = expense_amount(row, premium)
+            note = f"保费收入 × {row.ratio}%" if row.method == YearEndExpense.Method.RATIO else "固定金额"
             lines.append(Line(Section.EXPENSES, row.name, amount, code=f"expense_{row.pk}"[:20],
                               note=f"{note}{'；' + row.note if row.note else ''}"[:300]))
         total = sum((line.amount for line in lines), ZERO)

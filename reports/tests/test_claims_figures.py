@@ -224,7 +224,7 @@ def test_health_fund(data):
     r24 = rows[2024]
     assert (r24.premium, r24.paid, r24.transfer_rate) == (D("300.00"), D("20000.00"), D("3"))
     assert (r24.expenses, r24.profit, r24.transfer) == (None, None, None)
-    assert r24.status == "经营费用未申报，不计算净利润"
+    assert r24.status == "经营费用未录入，不计算净利润"
     PlanFigure.objects.create(plan_year=py(SM), code="stated_expenses", value=D("0"))
     r24 = cf.health_fund([py(SM)])[0]
     assert (r24.profit, r24.threshold, r24.transfer, r24.status) == (
@@ -240,6 +240,28 @@ def test_health_fund(data):
     r23 = cf.health_fund([data.sm_2023])[0]
     assert (r23.profit, r23.threshold, r23.transfer) == (D("2000.00"), None, None)
     assert r23.status == "转入起点未设置"
+
+
+def test_health_fund_counts_the_expenses_as_the_year_end_statement(data):
+    """The dashboard's 经营费用 is the statement's: the 年度清算经营费用 rows (保费收入 × ratio
+    rounded per row, or an amount) before the 参考指标 申报经营费用 (10 000 here), on both the
+    direct figures and the summary tables."""
+    from finance.models import YearEndExpense
+    from finance.selectors.year_end import expenses_totals
+    from reports import services as report_services
+    from reports import summary_selectors
+
+    YearEndExpense.objects.create(plan_year=data.sm_2023, seq=1, name="运营服务费", method="ratio",
+                                  ratio=D("6.55"))
+    YearEndExpense.objects.create(plan_year=data.sm_2023, seq=2, name="系统建设费", method="amount",
+                                  amount=D("1000.00"))
+    # 100 000 × 6.55 % = 6 550.00; + 1 000 = 7 550.00; 100 000 − 60 000 − 7 550 = 32 450.00
+    assert expenses_totals({data.sm_2023.pk: D("100000.00")}, {data.sm_2023.pk: D("10000.00")}) == {
+        data.sm_2023.pk: D("7550.00")}
+    report_services.dashboard_refresh()
+    for source in (cf, summary_selectors):
+        row = source.health_fund([data.sm_2023])[0]
+        assert (row.expenses, row.profit) == (D("7550.00"), D("32450.00")), source.__name__
 
 
 def sheet(client, key, **params):
@@ -274,13 +296,13 @@ def test_exports_content(client, data):
         ("垫江县 城乡居民大病保险 2024", "住院", 1, D("3064.20")),
     ]
     _, header, rows = sheet(client, "health_fund")
-    assert header == ("年度方案", "保费收入（元）", "赔付金额（元）", "申报经营费用（元）",
+    assert header == ("年度方案", "保费收入（元）", "赔付金额（元）", "经营费用（元）",
                       "净利润（元）", "转入起点（%）", "起点金额（元）", "转入健康管理基金（元）", "说明")
     assert [tuple(num(v) for v in r) for r in rows] == [
         ("三明市 三明普惠医联保 2023", D("100000.00"), D("60000.00"), D("10000.00"),
          D("30000.00"), D("3.00"), D("3000.00"), D("27000.00"), "转入健康管理基金"),
         ("三明市 三明普惠医联保 2024", D("300.00"), D("20000.00"), "未设置", "—", D("3.00"),
-         D("9.00"), "—", "经营费用未申报，不计算净利润"),
+         D("9.00"), "—", "经营费用未录入，不计算净利润"),
     ]
     wb = load_workbook(BytesIO(client.get(reverse("reports:export",
                                                   args=["health_fund"])).content)).active
