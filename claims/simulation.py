@@ -6,7 +6,8 @@ claim").
 (settled, approved, paid) of ``base_year`` in the plan year's pooling region with the
 plan year's parameters in place of the base year's parameters of the same scheme — the
 other schemes keep the base year's parameters — and compares the result with the stored
-current result lines. Nothing is written: the engine is pure and the stored claims are
+current result lines. Only the claims with a layer of the simulated scheme (stored or
+simulated) are counted: a 职工 plan year's simulation does not report the 居民 claims. Nothing is written: the engine is pure and the stored claims are
 only read.
 
 The claims' inputs are read as a settlement reads them (``claims.fetch``). Each person's
@@ -152,6 +153,8 @@ def _simulate(plan_year, base_year, claims, progress, user) -> SimulationResult:
         facts = inputs.persons[claim.person_id].facts
         base_layers = stored[claim.pk]
         new_layers = {lr.scheme: lr.paid for lr in settled.layers}
+        if scheme.kind not in base_layers and scheme.kind not in new_layers:
+            continue  # the person is not covered by the simulated scheme: not its claim
         kinds = list(dict.fromkeys([*base_layers, *new_layers]))
         result.claims += 1
         layers = {}

@@ -71,6 +71,19 @@ def test_changed_ratio_moves_the_basic_layer_only_where_it_applies(draft_2025, s
     assert list(ClaimLayer.objects.values_list("pk", "paid", "is_current").order_by("pk")) == before
 
 
+def test_only_the_claims_of_persons_the_scheme_covers_are_counted(draft_2025, settled):
+    """A claim of a person without the simulated scheme (here: no 大病保险) has no layer of
+    it, stored or simulated: it is not the scheme's claim and is not reported."""
+    from .factories import enroll, new_person
+
+    basic_only = new_person("500231", name="曹操")
+    enroll(basic_only, "500231", "resident_basic", tier=1)
+    services.claim_settle(claim=inpatient(basic_only, "5000", no="ZY-3"), acting_user=None)
+    critical = plan_year_rollover(region_code="500231", kind="critical_illness", from_year=2024, to_year=2025)
+    assert simulate_plan_year(plan_year=critical, base_year=2024).claims == 3
+    assert simulate_plan_year(plan_year=draft_2025, base_year=2024).claims == 4
+
+
 def test_unchanged_draft_changes_nothing(loaded_policies, settled):
     same = plan_year_rollover(region_code="500231", kind="critical_illness", from_year=2024, to_year=2025)
     result = simulate_plan_year(plan_year=same, base_year=2024)
