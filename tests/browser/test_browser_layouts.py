@@ -190,9 +190,9 @@ def test_result_lines_of_a_settled_claim_are_readable(small_page, live_server, l
     person = dianjiang_person(tier=1, name="陈静")
     claim = claim_services.claim_create(
         acting_user=clerk, person=person, claim_type="inpatient", service_date=date(2024, 5, 10),
-        discharge_date=date(2024, 5, 20), settlement_no="DJ-L-0001", total=Decimal("300000"),
+        discharge_date=date(2024, 5, 20), settlement_no="YS2024-195203247553-1", total=Decimal("300000"),
         hospital=hospital("500231", level=3, grade="A", admin_level="city",
-                          name="垫江县第一人民医院", code="DJ-RMYY"))
+                          name="重庆市垫江县第一人民医院住院部", code="H500231001"))
     claim_services.claim_settle(claim=claim, acting_user=clerk)
 
     login(small_page, live_server, "jingban_dj", PASSWORD, to=f"/admin/claims/claim/{claim.pk}/change/")
@@ -222,6 +222,19 @@ def test_result_lines_of_a_settled_claim_are_readable(small_page, live_server, l
         assert_one_line(None, f"险种“{scheme['text']}”", cell=scheme)
         for j in (0, 2, 3, 4, 5, 6):
             assert_one_line(None, f"第 {i + 1} 行第 {j + 1} 列", cell=cells[j])
+
+    # the claims list: short values on one line (已结算, 住院, 陈静 were one character per
+    # line); the table scrolls sideways instead
+    small_page.goto(f"{live_server.url}/admin/claims/claim/")
+    screenshot(small_page, "claim-list")
+    assert page_width(small_page) <= WIDTH
+    short = ("field-settlement_no", "field-claim_type", "field-service_date", "field-total",
+             "field-fund_total", "field-personal", "field-status")
+    row = small_page.locator("#result_list tbody tr").first.evaluate(
+        f"(row, cells) => cells.map(c => ({CELL})(row.querySelector('.' + c)))", short)
+    for name, cell in zip(short, row, strict=True):
+        assert cell is not None, f"{name}：没有这一格"
+        assert_one_line(None, f"理赔列表 {name}“{cell['text']}”", cell=cell)
     assert_only_local_requests(small_page, live_server)
 
 
