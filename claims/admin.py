@@ -347,7 +347,7 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
                    ("hospital", RegionListFilter), ("disease", RegionListFilter)]
     list_select_related = ["person", "hospital", "region"]
     search_fields = ["=settlement_no", "=person__document_number", "^person__name", "hospital__name"]
-    search_help_text = "按结算单号、参保人完整证件号码（精确）、姓名（开头）或医疗机构名称查找"
+    search_help_text = "按完整结算单号或参保人完整证件号码（精确）、姓名（开头）、医疗机构名称（包含）查找"
     show_full_result_count = False  # no second COUNT(*) of the user's claims
     autocomplete_fields = ["person", "hospital"]
     # no date_hierarchy: it lists the years by DISTINCT over every claim; 年度 filters
