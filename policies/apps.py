@@ -30,4 +30,4 @@ class PoliciesConfig(AppConfig):
         # django-axes (login lockout, docs/access.md) names its app "Axes"; its models'
         # and fields' names are translated in locale/zh_Hans.
         if apps.is_installed("axes"):
-            apps.get_app_config("axes").verbose_name = "登录安全"
+            apps.get_app_config("axes").verbose_name = "登录记录与锁定"

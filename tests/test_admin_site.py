@@ -98,3 +98,11 @@ def test_binding_every_region_is_seen_at_once():
     national = names(remembered(officer))
     assert national == names(fresh(officer))
     assert national != one_region
+
+
+@pytest.mark.django_db
+def test_no_two_sections_of_the_side_bar_have_one_name():
+    """The superuser sees every app: each section's name says which one (登录安全 was both
+    django-axes' 登录记录 and the accounts' 账户安全状态)."""
+    titles = [app["name"] for app in fresh(role_staff("root", None, superuser=True)).values()]
+    assert len(titles) == len(set(titles)), titles
