@@ -1,0 +1,28 @@
+"""The user admin's add form (docs/access.md §账户): every account of the back office is a
+staff account with a role, its regions and a password it changes at the first login;
+the page hands them to ``policies.staff.staff_user_ensure``, as ``load_demo`` does."""
+from __future__ import annotations
+
+from django import forms
+from django.contrib.admin.widgets import FilteredSelectMultiple
+from django.contrib.auth.forms import UserCreationForm
+
+from .models import Region
+from .roles import ROLE_PERMISSIONS
+
+
+def _role_choices():
+    return [("", "无角色（登录后看不到任何数据）"), *((role, role) for role in ROLE_PERMISSIONS)]
+
+
+class StaffUserCreationForm(UserCreationForm):
+    """用户名, 密码 twice, 角色, 负责统筹区, 超级管理员."""
+
+    role = forms.ChoiceField(label="角色", choices=_role_choices, required=False,
+                             help_text="决定账户可用的功能；角色的权限由系统维护（docs/access.md §角色）")
+    regions = forms.ModelMultipleChoiceField(
+        label="负责统筹区", queryset=Region.objects.order_by("code"), required=False,
+        widget=FilteredSelectMultiple("负责统筹区", is_stacked=False),
+        help_text="非超级管理员只能看到所选统筹区及其下级区域的数据")
+    superuser = forms.BooleanField(label="超级管理员", required=False,
+                                   help_text="拥有全部权限，看到全部统筹区的数据")
