@@ -19,7 +19,7 @@ class StaffUserCreationForm(UserCreationForm):
     """用户名, 密码 twice, 角色, 负责统筹区, 超级管理员."""
 
     role = forms.ChoiceField(label="角色", choices=_role_choices, required=False,
-                             help_text="决定账户可用的功能；角色的权限由系统维护（docs/access.md §角色）")
+                             help_text="决定账户可用的功能；各角色的权限由系统统一维护")
     regions = forms.ModelMultipleChoiceField(
         label="负责统筹区", queryset=Region.objects.order_by("code"), required=False,
         widget=FilteredSelectMultiple("负责统筹区", is_stacked=False),
