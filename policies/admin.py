@@ -1086,8 +1086,7 @@ class UserAdmin(AuditedChangesMixin, SuperuserWritesMixin, AdminSetPasswordMixin
     audit_action = Action.PERMISSION_CHANGE
     inlines = [StaffProfileInline]
     add_form = StaffUserCreationForm
-    add_fieldsets = ((None, {"classes": ("wide",),
-                             "fields": ("username", "password1", "password2", "role", "regions", "superuser")}),)
+    add_fieldsets = ((None, {"fields": ("username", "password1", "password2", "role", "regions", "superuser")}),)
     list_display = ["username", "first_name", "last_name", "is_active", "is_superuser",
                     "group_list", "region_list"]
     list_filter = ["is_active", "is_superuser", "groups"]
