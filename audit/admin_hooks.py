@@ -2,7 +2,10 @@
 tables, users, roles, staff profiles). Put it before ``ModelAdmin`` and set
 ``audit_action`` (an ``Action``); ``None`` leaves the admin unaudited. Django calls
 ``log_addition`` / ``log_change`` / ``log_deletions`` after the save (inlines included),
-so the entry names what the form changed, in the words of the admin's history.
+so the entry names what the form changed, in the words of the admin's history. Those
+words are the form fields' labels as the page shows them (``change_message``): Django
+stores its change messages untranslated (“Changed Groups and Staff status.”), which the
+entries and the history pages would show in English.
 """
 from __future__ import annotations
 
@@ -11,8 +14,32 @@ from .services import audit_record
 MAX_LISTED = 50  # objects named in one bulk deletion's entry
 
 
+def _labels(form, names) -> list[str]:
+    """The labels of the form's fields ``names`` as the page shows them (中文)."""
+    return [str(form.fields[name].label or name) if name in form.fields else name for name in names]
+
+
+def change_message(form, formsets, add: bool) -> list:
+    """Django's change message (``django.contrib.admin.utils.construct_change_message``,
+    the same JSON) with the fields' labels and the inlines' names in the current
+    language, where Django stores them untranslated."""
+    message = [{"added": {}}] if add else []
+    if not add and form.changed_data:
+        message.append({"changed": {"fields": _labels(form, form.changed_data)}})
+    for formset in formsets or ():
+        name = str(formset.model._meta.verbose_name)
+        message += [{"added": {"name": name, "object": str(obj)}} for obj in formset.new_objects]
+        message += [{"changed": {"name": name, "object": str(obj), "fields": _labels(formset.forms[0], fields)}}
+                    for obj, fields in formset.changed_objects]
+        message += [{"deleted": {"name": name, "object": str(obj)}} for obj in formset.deleted_objects]
+    return message
+
+
 class AuditedChangesMixin:
     audit_action: str | None = None
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        return change_message(form, formsets, add)
 
     def get_audit_action(self, request, obj) -> str | None:
         return self.audit_action

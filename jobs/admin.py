@@ -4,6 +4,9 @@ page shows a progress bar that updates itself (``jobs/progress.js`` polls the sm
 view ``progress/``), the counts, the log, the kind's own panel (an import's preview or
 errors), 取消 / 重新运行, and the downloads of the input, the result and the error report.
 Jobs are written only by their workers and by ``jobs.services``: nothing here edits one.
+Another user's job holding personal data (``JobKind.personal_data``) is shown to a viewer
+who reads it masked elsewhere with its panel masked and without its files
+(``selectors.reads_personal_data``; docs/jobs.md §个人信息).
 """
 from __future__ import annotations
 
@@ -21,6 +24,9 @@ from listing.paging import EstimatedCountPaginator
 from . import selectors, services
 from .models import Job, MyJob
 from .registry import get_kind, kind_label
+
+FILES_REFUSED = ("该任务的文件含有参保人个人信息（证件号码、联系电话、银行账号等），"
+                 "只有任务发起人和可查看完整个人信息的人员可以下载。")
 
 
 class JobAdmin(admin.ModelAdmin):
@@ -94,6 +100,13 @@ class JobAdmin(admin.ModelAdmin):
             kind = get_kind(job.kind)
         except Exception:
             kind = None
+        in_full = selectors.reads_personal_data(request.user, job)
+        show_panel = bool(kind and kind.panel)
+        if not in_full and show_panel:
+            if kind.mask_details is None:
+                show_panel = False
+            else:  # the page's copy only: nothing saves the job here
+                job.details = kind.mask_details(job, request)
         context = {
             **self.admin_site.each_context(request), "opts": self.opts, "job": job, "kind": kind,
             "title": job.title, "state": selectors.job_state(job),
@@ -103,6 +116,7 @@ class JobAdmin(admin.ModelAdmin):
             "rerun_url": reverse(f"admin:{self._url('rerun')}", args=[job.pk]),
             "files": [(which, label, name, reverse(f"admin:{self._url('file')}", args=[job.pk, which]))
                       for which, label, name, _field in self._files(job)],
+            "files_refused": FILES_REFUSED if not in_full else "", "show_panel": show_panel,
             "has_view_permission": True,
         }
         return TemplateResponse(request, "admin/jobs/job_page.html", {**context, **(extra_context or {})})
@@ -142,6 +156,8 @@ class JobAdmin(admin.ModelAdmin):
 
     def file_view(self, request, job_id, which):
         job = self._job(request, job_id)
+        if not selectors.reads_personal_data(request.user, job):
+            raise PermissionDenied(FILES_REFUSED)
         for key, label, name, field in self._files(job):
             if key == which:
                 try:

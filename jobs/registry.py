@@ -11,6 +11,13 @@ module (found at start-up, like ``sheet_kinds``) with ``@job_kind``:
 ``finish(job_run)``
     the summary of a split job once every part is done (``job.done``/``job.counts`` hold
     the parts' sums).
+
+A kind whose files or page panel hold personal data declares it (docs/jobs.md §个人信息):
+``personal_data(job)`` names the masking-rule fields they hold as the job's author reads
+them (``{"document_number", "phone"}``); ``mask_details(job, request)`` gives the panel's
+``job.details`` as another viewer may read them. A viewer who does not read those fields
+in full downloads none of the job's files and sees the masked details (no panel when the
+kind has no ``mask_details``).
 """
 from __future__ import annotations
 
@@ -31,6 +38,10 @@ class JobKind:
     finish: Callable | None = None
     count_labels: dict[str, str] = field(default_factory=dict)  # counts key → 中文
     panel: str = ""  # template of the kind's own part of the job page (e.g. an import's preview)
+    # the masking-rule fields the job's files and panel hold (None: no personal data)
+    personal_data: Callable | None = None
+    # (job, request) → the panel's details masked for the request's user (None: no panel)
+    mask_details: Callable | None = None
 
     def count_label(self, key: str) -> str:
         return self.count_labels.get(key, key)
@@ -48,23 +59,28 @@ def register(kind: JobKind) -> JobKind:
     return kind
 
 
-def job_kind(code: str, label: str, *, count_labels: dict[str, str] | None = None, panel: str = ""):
+def job_kind(code: str, label: str, *, count_labels: dict[str, str] | None = None, panel: str = "",
+             personal_data: Callable | None = None, mask_details: Callable | None = None):
     """Register the decorated function as the ``run`` of the kind ``code``; ``part`` and
     ``finish`` are attached with ``@<function>.part`` / ``@<function>.finish``."""
 
     def decorate(run: Callable) -> Callable:
         state = {"part": None, "finish": None}
 
+        def kind() -> JobKind:
+            return JobKind(code, label, run, state["part"], state["finish"], dict(count_labels or {}), panel,
+                           personal_data, mask_details)
+
         def attach(name):
             def setter(function):
                 state[name] = function
-                register(JobKind(code, label, run, state["part"], state["finish"], dict(count_labels or {}), panel))
+                register(kind())
                 return function
             return setter
 
         run.part = attach("part")
         run.finish = attach("finish")
-        register(JobKind(code, label, run, None, None, dict(count_labels or {}), panel))
+        register(kind())
         return run
 
     return decorate

@@ -2,13 +2,14 @@
 progress bar (docs/jobs.md)."""
 from __future__ import annotations
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from . import live
 from .models import Job, JobRegion
 from .registry import get_kind, kind_label
-from .scope import current_scope
+from .scope import current_scope, reads_in_full
 
 
 def jobs_visible_to(user, queryset=None):
@@ -30,6 +31,19 @@ def may_manage(user, job: Job) -> bool:
     if user.is_superuser or job.created_by_id == user.pk:
         return True
     return user.has_perm("jobs.change_job") and jobs_visible_to(user).filter(pk=job.pk).exists()
+
+
+def reads_personal_data(user, job: Job) -> bool:
+    """Whether ``user`` may read ``job``'s files and panel as they are (docs/jobs.md
+    §个人信息): its author, a superuser, or a user who reads in full every kind of personal
+    data the job's kind says they hold. A kind no longer registered: only the first two."""
+    if user.is_superuser or (job.created_by_id is not None and job.created_by_id == user.pk):
+        return True
+    try:
+        kind = get_kind(job.kind)
+    except ImproperlyConfigured:
+        return False
+    return kind.personal_data is None or reads_in_full(user, kind.personal_data(job))
 
 
 def job_state(job: Job) -> dict:

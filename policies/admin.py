@@ -50,6 +50,7 @@ from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin import AdminSetPasswordMixin, HideDevicePermissionsMixin
+from accounts.services import password_mark_must_change
 from audit.admin_hooks import AuditedChangesMixin
 from audit.models import Action
 from audit.services import audit_record
@@ -84,7 +85,9 @@ from .models import (
 from .plan_status import plan_year_set_status
 from .resources import RULE_RESOURCES, workbook_file_name, write_plan_year_workbook
 from .services import plan_year_import_sheets
+from .staff import account_state, staff_account_audit, staff_user_ensure
 from .tabular_rows import keyed_url, plain_key, url_template
+from .user_forms import StaffUserCreationForm
 
 admin.site.site_header = "医疗保障经办管理系统"
 admin.site.site_title = "医疗保障经办管理系统"
@@ -1071,14 +1074,65 @@ if admin.site.is_registered(User):
 class UserAdmin(AuditedChangesMixin, SuperuserWritesMixin, AdminSetPasswordMixin, HideDevicePermissionsMixin,
                 DjangoUserAdmin):
     """Django's user admin plus the staff profile (regions) inline; an account added or a
-    password set here is changed by its user at the next login (accounts.admin). Saves
-    are audited (权限修改)."""
+    password set here is changed by its user at the next login (accounts.admin).
+
+    Every account is a staff account (it logs in to this site): the add page asks for the
+    role, the regions and the superuser status and creates the account through
+    ``staff_user_ensure`` (as ``load_demo``); the change page has no 工作人员状态 and
+    keeps it set. Both write the command's 审计日志 entry (权限修改: 创建账户 / 修改账户
+    with the role, regions, superuser status and each change before → after,
+    ``staff_account_audit``)."""
 
     audit_action = Action.PERMISSION_CHANGE
     inlines = [StaffProfileInline]
-    list_display = ["username", "first_name", "last_name", "is_staff", "is_superuser",
+    add_form = StaffUserCreationForm
+    add_fieldsets = ((None, {"fields": ("username", "password1", "password2", "role", "regions", "superuser")}),)
+    list_display = ["username", "first_name", "last_name", "is_active", "is_superuser",
                     "group_list", "region_list"]
-    list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
+    list_filter = ["is_active", "is_superuser", "groups"]
+    # kept by Django: as inputs, a save would cut them to the minute (the time widget) and
+    # log 上次登录 as changed
+    readonly_fields = ["last_login", "date_joined"]
+    # the account state compared before and after a change (policies.staff.account_state)
+    STATE_FIELDS = ("groups", "is_superuser", "is_active", "is_staff")
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.add_fieldsets
+        return [(name, {**options, "fields": [f for f in options["fields"] if f != "is_staff"]})
+                for name, options in super().get_fieldsets(request, obj)]
+
+    def get_inline_instances(self, request, obj=None):
+        return super().get_inline_instances(request, obj) if obj is not None else []  # regions: on the form
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            request.account_before = account_state(type(obj)._default_manager.get(pk=obj.pk))
+            request.account_other_changes = [str(form.fields[name].label) for name in form.changed_data
+                                             if name not in self.STATE_FIELDS and name in form.fields]
+            obj.is_staff = True
+            super().save_model(request, obj, form, change)
+            return
+        data = form.cleaned_data
+        user, _created = staff_user_ensure(
+            username=obj.get_username(), password=data["password1"], role=data["role"] or None,
+            regions=list(data["regions"]), superuser=data["superuser"], acting_user=request.user, request=request)
+        obj.pk = user.pk
+        obj.refresh_from_db()
+        password_mark_must_change(user=obj, acting_user=request.user)
+
+    def log_addition(self, request, obj, message):
+        # the LogEntry only: staff_user_ensure wrote the 审计日志 entry
+        return super(AuditedChangesMixin, self).log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        before = getattr(request, "account_before", None)
+        if before is None:  # the password page (accounts.admin): the generic entry
+            return super().log_change(request, obj, message)
+        entry = super(AuditedChangesMixin, self).log_change(request, obj, message)
+        staff_account_audit(user=obj, before=before, acting_user=request.user, request=request,
+                            other_changes=request.account_other_changes)
+        return entry
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups", "staff_profile__regions")

@@ -10,15 +10,17 @@ class PoliciesConfig(AppConfig):
 
     def ready(self):
         from audit.providers import register_full_numbers_check
-        from jobs.scope import register_scope
+        from jobs.scope import register_full_view_check, register_scope
 
         from .access import RegionScope
-        from .masking import can_view_full_identity
+        from .masking import can_view_full_identity, shows_full
         from .permission_names import after_migrate
         from .rules_version import after_migrate as install_rules_version_triggers
 
         # the spreadsheet framework's rows of a user are the user's regions
         register_scope(RegionScope())
+        # the job pages show another user's personal data as the masking rules say
+        register_full_view_check(shows_full)
         # the audit page shows searched numbers in full to who reads them in full elsewhere
         register_full_numbers_check(can_view_full_identity)
 

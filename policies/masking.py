@@ -226,27 +226,43 @@ def audit_full_view(request, obj=None) -> None:
                      details={"page": request.path, "filters": request_filters(request)})
 
 
+def _masks(field: str):
+    """Name on a ``masked_*`` function the rule field it masks (``fn.field``): the job
+    pages ask whether a viewer reads a sheet's masked columns in full."""
+
+    def mark(function):
+        function.field = field
+        return function
+
+    return mark
+
+
+@_masks("document_number")
 def masked_id(request_or_user, value) -> str:
     """The ID number as ``request.user`` may see it (full, or masked)."""
     return mask_for(request_or_user, "document_number", value)
 
 
+@_masks("phone")
 def masked_phone(request_or_user, value) -> str:
     """The phone number as ``request.user`` may see it (full, or masked)."""
     return mask_for(request_or_user, "phone", value)
 
 
+@_masks("bank_account")
 def masked_bank_account(request_or_user, value) -> str:
     """The bank account number as ``request.user`` may see it."""
     return mask_for(request_or_user, "bank_account", value)
 
 
+@_masks("birth_date")
 def masked_birth_date(request_or_user, value) -> str:
     """The birth date as ``request.user`` may see it (it rebuilds the middle of an ID
     number, so a role that sees the number masked should not see it in full)."""
     return mask_for(request_or_user, "birth_date", value)
 
 
+@_masks("name")
 def masked_name(request_or_user, value) -> str:
     """A person's name as ``request.user`` may see it (full for every role by default)."""
     return mask_for(request_or_user, "name", value)

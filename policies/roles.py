@@ -113,7 +113,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "claims.pay_claim",
         "ledger.view_*",  # 记账凭证, 基金余额表 (docs/money.md)
         *(f"{app}.view_*" for app in CASE_APPS),
-        "jobs.view_job",
+        # no jobs.view_job: 全部任务 is for 审核员 and 只读/监管 (docs/jobs.md); 我的任务 is enough
         "policies.view_*",
     ],
     # 审计员: reads and exports the audit log (docs/security.md §审计日志), nothing else —

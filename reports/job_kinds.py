@@ -22,7 +22,7 @@ from claims.simulation import simulate_plan_year
 from claims.simulation_export import simulation_workbook
 from jobs.registry import job_kind
 from jobs.replica import reports_read
-from policies.masking import mask_for_user_or_system
+from policies.masking import mask_for_user_or_system, masked_name
 from policies.models import PlanYear
 from sheets.excel import export_file_name
 from sheets.writers import write_table
@@ -32,7 +32,21 @@ from .services import dashboard_refresh
 HEADERS = ["统筹区", "结算单号", "参保人", "受理日期", "审核期限", "逾期天数", "状态"]
 
 
-@job_kind("overdue_claims", "逾期未审核理赔清单", count_labels={"overdue": "逾期理赔"})
+NAMES = frozenset({"name"})  # the persons' names, as the author reads them (docs/jobs.md §个人信息)
+
+
+def _names(job) -> frozenset[str]:
+    return NAMES
+
+
+def _simulation_masked(job, request) -> dict:
+    """The simulation's tables with the persons' names as ``request.user`` reads them."""
+    details = dict(job.details or {})
+    details["top"] = [{**c, "person": masked_name(request, c.get("person"))} for c in details.get("top", [])]
+    return details
+
+
+@job_kind("overdue_claims", "逾期未审核理赔清单", count_labels={"overdue": "逾期理赔"}, personal_data=_names)
 def overdue_claims_list(job_run) -> str:
     today = timezone.localdate()
     with reports_read():  # the replica, when there is one (config/db_routers.py)
@@ -55,7 +69,7 @@ def _diff(d) -> dict:
 
 
 @job_kind("policy_simulation", "政策模拟", count_labels={"claims": "重算理赔", "errors": "无法结算"},
-          panel="reports/simulation_panel.html")
+          panel="reports/simulation_panel.html", personal_data=_names, mask_details=_simulation_masked)
 def policy_simulation(job_run) -> str:
     plan_year = PlanYear.objects.select_related("scheme__region").get(pk=job_run.params["plan_year"])
     base_year = job_run.params["base_year"]

@@ -8,6 +8,11 @@
   ``export_sheet --user``), optionally one region and one year, written on a worker into
   the job's result file. Its rows are report reads (``jobs.replica``): read from the
   replica when there is one; the job's own rows and the audit row go to the primary.
+
+The three hold the personal data of the sheet's masked columns (``personal_data``): a
+viewer other than the author who reads one of them masked gets no file and sees the
+preview and the errors' cell contents through the columns' masks (``masked_details``;
+docs/jobs.md §个人信息).
 """
 from __future__ import annotations
 
@@ -25,9 +30,10 @@ from jobs.scope import current_scope
 from .engine import run_import
 from .excel import export_file_name, scope_name
 from .exporting import run_export
-from .registry import get_kind
+from .registry import SheetKind, get_kind
 from .writers import write_errors
 
+HIDDEN = "（已隐藏）"  # a cell of an unknown column, shown to a viewer who reads personal data masked
 ERRORS_SHOWN = 200  # errors listed on the job's page; all of them are in the report
 COUNTS = {"rows": "数据行数", "created": "新增", "updated": "更新", "unchanged": "无变化", "errors": "错误数"}
 
@@ -64,7 +70,59 @@ def _import(job_run: JobRun, *, dry_run: bool):
     return result
 
 
-@job_kind("sheet_check", "校验导入表格", count_labels=COUNTS, panel="admin/sheets/check_panel.html")
+def _sheet_kind(job) -> type[SheetKind] | None:
+    try:
+        return get_kind(job.params.get("sheet_kind", ""))
+    except Exception:  # a kind no longer registered, or no kind at all
+        return None
+
+
+# every kind of personal data, for a job whose sheet kind is unknown
+EVERY_FIELD = frozenset({"document_number", "phone", "bank_account", "birth_date", "name"})
+
+
+def personal_data(job) -> frozenset[str]:
+    """The masking-rule fields of the job's sheet kind's masked columns (a mask function
+    names its field, ``policies.masking``); every field when the kind is unknown."""
+    kind = _sheet_kind(job)
+    if kind is None:
+        return EVERY_FIELD
+    return frozenset(getattr(c.mask, "field", "document_number") for c in kind.columns if c.mask is not None)
+
+
+def masked_details(job, request) -> dict:
+    """The check's preview rows and error cells through the columns' masks, as
+    ``request.user`` may read them (a cell of no known column is hidden)."""
+    details = dict(job.details or {})
+    kind = _sheet_kind(job)
+    columns = kind.import_columns() if kind is not None else []
+    by_header = {c.header: c for c in columns}
+
+    def shown(column, value):
+        if column is None:
+            return HIDDEN if value not in (None, "") else value
+        return column.mask(request, value) if column.mask is not None and value not in (None, "") else value
+
+    if "preview_rows" in details:
+        details["preview_rows"] = [[row[0], *(shown(c, v) for c, v in zip(columns, row[1:], strict=False))]
+                                   for row in details["preview_rows"]]
+    if "errors" in details:
+        details["errors"] = [_masked_error(e, shown(by_header.get(e.get("column")), e.get("value")))
+                             for e in details["errors"]]
+    return details
+
+
+def _masked_error(error: dict, value) -> dict:
+    """The error with its cell content ``value`` as shown, in its message too (a message
+    may quote the cell: “…第 17 位应为 9）：500231…”)."""
+    raw, message = error.get("value"), error.get("message") or ""
+    if raw not in (None, "") and value != raw:
+        message = message.replace(str(raw), str(value))
+    return {**error, "value": value, "message": message}
+
+
+@job_kind("sheet_check", "校验导入表格", count_labels=COUNTS, panel="admin/sheets/check_panel.html",
+          personal_data=personal_data, mask_details=masked_details)
 def sheet_check(job_run: JobRun) -> str:
     result = _import(job_run, dry_run=True)
     c = result.counts
@@ -78,7 +136,7 @@ def _audit_import(job_run: JobRun, stage: str, **details) -> None:
         **details})
 
 
-@job_kind("sheet_import", "导入表格", count_labels=COUNTS)
+@job_kind("sheet_import", "导入表格", count_labels=COUNTS, personal_data=personal_data)
 def sheet_import(job_run: JobRun) -> str:
     _audit_import(job_run, "开始")
     try:
@@ -90,7 +148,7 @@ def sheet_import(job_run: JobRun) -> str:
     return result.summary()
 
 
-@job_kind("sheet_export", "导出表格", count_labels={"rows": "导出行数"})
+@job_kind("sheet_export", "导出表格", count_labels={"rows": "导出行数"}, personal_data=personal_data)
 def sheet_export(job_run: JobRun) -> str:
     kind = get_kind(job_run.params["sheet_kind"])
     code, year, fmt = job_run.params.get("region"), job_run.params.get("year"), job_run.params.get("fmt", "xlsx")

@@ -260,3 +260,89 @@ def test_searched_numbers_are_hidden_from_the_auditor(client, loaded_policies, t
     assert any(hidden in c for c in cells) and not any(number in c for c in cells)
     client.force_login(f.staff_user("root", superuser=True, profile=False))
     assert f"q={number}" in client.get(url).content.decode()
+
+
+def _change_form(page) -> dict:
+    """What the user admin's change page posts back unchanged (inputs, checked boxes,
+    selected options of single and multiple selects)."""
+    from html.parser import HTMLParser
+
+    class Form(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.data, self.select = {}, None
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            name = a.get("name")
+            if tag == "input" and name and a.get("type") not in ("submit", "button"):
+                if a.get("type") == "checkbox":
+                    if "checked" in a:
+                        self.data[name] = a.get("value") or "on"
+                elif name != "csrfmiddlewaretoken":
+                    self.data[name] = a.get("value", "")
+            elif tag == "select" and name:
+                self.select = name
+                self.data.setdefault(name, [])
+            elif tag == "option" and self.select and "selected" in a:
+                self.data[self.select].append(a.get("value", ""))
+
+        def handle_endtag(self, tag):
+            if tag == "select":
+                self.select = None
+
+    parser = Form()
+    parser.feed(page.content.decode())
+    return parser.data
+
+
+def test_account_created_and_changed_in_the_user_admin(client):
+    """The user admin creates a staff account through staff_user_ensure (it logs in and
+    changes its password first) and both pages write the command's details in Chinese:
+    role, regions, superuser, each change before → after; the stored change messages
+    name the fields in Chinese."""
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.auth import get_user_model
+
+    from policies.models import Region
+    from policies.roles import roles_sync
+
+    f.five_regions()
+    roles_sync()
+    root = f.staff_user("root", superuser=True, profile=False)
+    client.force_login(root)
+    dianjiang = Region.objects.get(code="500231")
+    response = client.post(reverse("admin:auth_user_add"), {
+        "username": "shenji2", "password1": "Kaishi#2024", "password2": "Kaishi#2024", "role": AUDITOR,
+        "regions": [dianjiang.pk]})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    user = get_user_model().objects.get(username="shenji2")
+    assert user.is_staff and not user.is_superuser and [g.name for g in user.groups.all()] == [AUDITOR]
+    created = AuditEntry.objects.filter(action=Action.PERMISSION_CHANGE, object_repr="shenji2").get()
+    assert (created.username, created.details) == ("root", {
+        "operation": "创建账户", "account": "shenji2", "role": AUDITOR, "regions": ["垫江县"], "superuser": False})
+    assert created.ip_address == "127.0.0.1"
+
+    client.logout()
+    assert accounts_helpers.password_login(client, "shenji2", "Kaishi#2024").status_code == 302
+    assert client.get("/admin/", follow=True).redirect_chain[-1][0] == "/admin/password_change/"
+
+    client.force_login(root)
+    url = reverse("admin:auth_user_change", args=[user.pk])
+    page = client.get(url)
+    assert 'name="is_staff"' not in page.content.decode()  # every account is staff
+    assert 'name="last_login_0"' not in page.content.decode()  # kept by the login, not typed (minutes only)
+    data = {**_change_form(page), "groups": [str(Group.objects.get(name=SUPERVISOR).pk)], "first_name": "审"}
+    data.pop("is_active", None)
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    changed = AuditEntry.objects.filter(action=Action.PERMISSION_CHANGE, object_repr="shenji2").order_by("-seq")[0]
+    assert changed.details == {
+        "operation": "修改账户", "account": "shenji2", "change": ["角色", "启用", "名字"],
+        "changes": {"角色": f"{AUDITOR} → {SUPERVISOR}", "启用": "是 → 否"},
+        "role": SUPERVISOR, "regions": ["垫江县"], "superuser": False}
+    log = LogEntry.objects.filter(object_id=str(user.pk)).order_by("-pk")[0]
+    assert "Groups" not in log.change_message and "Active" not in log.change_message
+    assert "组" in log.get_change_message() and "名字" in log.get_change_message()
+    user.refresh_from_db()
+    assert user.is_staff and not user.is_active

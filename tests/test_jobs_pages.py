@@ -63,3 +63,69 @@ def test_files_download_only_for_who_sees_the_job(client, tmp_path):
     assert client.get(reverse("admin:jobs_myjob_file", args=[job.pk, "result"])).status_code == 404
     client.force_login(cz_clerk)
     assert client.get(reverse("admin:jobs_myjob_file", args=[job.pk, "input"])).status_code == 404
+
+
+def test_another_users_import_is_masked_and_its_files_refused(client, tmp_path):
+    """A clerk's 参保人 import as each role sees it on 全部任务 (docs/jobs.md §个人信息):
+    the author and the roles reading full numbers see the preview as is and download the
+    upload; 只读/监管 sees ID 6+4, phone 3+4, account 6+4, birth year and gets a 403 on
+    every file; 基金财务 has no 全部任务."""
+    from enrollment.tests.sheet_rows import PERSON_HEADER, id_number, person_row
+    from policies.roles import FUND_FINANCE, SUPERVISOR
+    from sheets.tests.helpers import admin_upload, write_csv
+
+    clerk = role_staff("jingban_dj", CLERK, regions=("500231",))
+    reviewer = role_staff("shenhe_dj", REVIEWER, regions=("500231",))
+    supervisor = role_staff("jianguan", SUPERVISOR, regions=("500231",))
+    finance = role_staff("caiwu_dj", FUND_FINANCE, regions=("500231",))
+    number, account = id_number(1), "6228480402561234567"
+    path = write_csv(tmp_path / "参保人.csv", [*PERSON_HEADER, "银行账号", "出生日期"],
+                     [[*person_row(1, phone="13800001111"), account, "1980-06-15"]])
+    client.force_login(clerk)
+    check = admin_upload(client, reverse("admin:enrollment_person_import_sheet"), path).context["job"]
+    assert check.status == Job.Status.SUCCEEDED
+    page_url = reverse("admin:jobs_job_change", args=[check.pk])
+    file_url = reverse("admin:jobs_job_file", args=[check.pk, "input"])
+
+    mine = reverse("admin:jobs_myjob_change", args=[check.pk]), reverse("admin:jobs_myjob_file", args=[check.pk, "input"])
+    for user, (page_at, file_at) in ((clerk, mine), (reviewer, (page_url, file_url))):
+        client.force_login(user)
+        page = client.get(page_at).content.decode()
+        assert number in page and "13800001111" in page and account in page and "1980-06-15" in page, user
+        assert "下载上传的文件" in page and client.get(file_at).status_code == 200
+
+    client.force_login(supervisor)
+    page = client.get(page_url).content.decode()
+    assert 'id="sheet-preview"' in page
+    assert number not in page and "13800001111" not in page and account not in page
+    assert f"{number[:6]}********{number[-4:]}" in page and "138****1111" in page
+    assert "622848*********4567" in page and "1980******" in page and "1980-06-15" not in page  # birth: the year
+    assert "下载上传的文件" not in page and "只有任务发起人和可查看完整个人信息的人员可以下载" in page
+    refused = client.get(file_url)
+    assert refused.status_code == 403 and "含有参保人个人信息" in refused.content.decode()
+
+    client.force_login(finance)
+    assert client.get(page_url).status_code == 403  # 全部任务 is not 基金财务's
+    assert client.get(reverse("admin:jobs_job_changelist")).status_code == 403
+
+
+def test_import_errors_are_masked_for_another_viewer(client, tmp_path):
+    """A failed check's error table: the cell contents through the columns' masks."""
+    from enrollment.tests.sheet_rows import PERSON_HEADER, id_number, person_row
+    from policies.roles import SUPERVISOR
+    from sheets.tests.helpers import admin_upload, write_csv
+
+    clerk = role_staff("jingban_dj", CLERK, regions=("500231",))
+    supervisor = role_staff("jianguan", SUPERVISOR, regions=("500231",))
+    good = id_number(1)
+    bad = good[:-1] + ("1" if good[-1] != "1" else "2")  # a check digit that does not match
+    row = person_row(1, phone="13800001111")
+    row[0] = bad
+    client.force_login(clerk)
+    path = write_csv(tmp_path / "p.csv", PERSON_HEADER, [row])
+    check = admin_upload(client, reverse("admin:enrollment_person_import_sheet"), path).context["job"]
+    assert check.status == Job.Status.FAILED and any(e["value"] == bad for e in check.details["errors"])
+    client.force_login(supervisor)
+    page = client.get(reverse("admin:jobs_job_change", args=[check.pk])).content.decode()
+    assert 'id="sheet-errors"' in page and bad not in page and f"{bad[:6]}********{bad[-4:]}" in page
+    assert client.get(reverse("admin:jobs_job_file", args=[check.pk, "errors"])).status_code == 403

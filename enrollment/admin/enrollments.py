@@ -466,7 +466,17 @@ class EnrollmentAdmin(PersonSearchMixin, RegionScopedAdminMixin, HistoryAdmin):
 
     # ------------------------------------------------------------------ 登记缴费
 
-    @admin.action(description="登记缴费")
+    # the actions are offered to who may run them: the permissions the services check
+    def has_add_payment_permission(self, request):
+        return request.user.has_perm("enrollment.add_payment")  # services.payment_record
+
+    def has_add_suspension_permission(self, request):
+        return request.user.has_perm("enrollment.add_suspension")  # services.enrollment_suspend
+
+    def has_change_suspension_permission(self, request):
+        return request.user.has_perm("enrollment.change_suspension")  # services.enrollment_resume
+
+    @admin.action(description="登记缴费", permissions=["add_payment"])
     def record_payment_action(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, "登记缴费：请只选择一条参保登记", messages.WARNING)
@@ -498,7 +508,7 @@ class EnrollmentAdmin(PersonSearchMixin, RegionScopedAdminMixin, HistoryAdmin):
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         })
 
-    @admin.action(description="暂停参保（基本医保暂停时，随之暂停大病/补充/普惠险）")
+    @admin.action(description="暂停参保（基本医保暂停时，随之暂停大病/补充/普惠险）", permissions=["add_suspension"])
     def suspend_action(self, request, queryset):
         return self._status_action(
             request, queryset, form_class=SuspendForm, title="暂停参保",
@@ -506,14 +516,15 @@ class EnrollmentAdmin(PersonSearchMixin, RegionScopedAdminMixin, HistoryAdmin):
                 enrollment=e, date_from=d["date_from"], date_to=d.get("date_to"),
                 reason=d["reason"], acting_user=request.user))
 
-    @admin.action(description="恢复参保")
+    @admin.action(description="恢复参保", permissions=["change_suspension"])
     def resume_action(self, request, queryset):
         return self._status_action(
             request, queryset, form_class=ResumeForm, title="恢复参保",
             run=lambda e, d: services.enrollment_resume(
                 enrollment=e, resume_date=d["resume_date"], acting_user=request.user))
 
-    @admin.action(description="终止参保（基本医保终止时，随之终止大病/补充/普惠险）")
+    # services.enrollment_terminate: enrollment.change_enrollment
+    @admin.action(description="终止参保（基本医保终止时，随之终止大病/补充/普惠险）", permissions=["change"])
     def terminate_action(self, request, queryset):
         return self._status_action(
             request, queryset, form_class=TerminateForm, title="终止参保",

@@ -149,10 +149,11 @@ class _RunAdmin(_ReadOnly, SheetAdminMixin, ExportMixin, RegionScopedAdminMixin,
         url = reverse("admin:finance_reconciliationdifference_changelist") + f"?run__id__exact={obj.pk}"
         return format_html('<a href="{}">查看本次对账的差异</a>', url)
 
-    @admin.action(description="复核所选对账的待处理差异")
+    def has_resolve_permission(self, request):
+        return request.user.has_perm(RESOLVE)  # what the services check
+
+    @admin.action(description="复核所选对账的待处理差异", permissions=["resolve"])
     def recheck_action(self, request, queryset):
-        if not request.user.has_perm(RESOLVE):
-            raise PermissionDenied
         closed = still = 0
         for run in queryset:
             c, s = services.reconciliation_run_recheck(run=run, acting_user=request.user)
@@ -255,12 +256,6 @@ class ReconciliationDifferenceAdmin(_ReadOnly, MaskedIdentityAdminMixin, RegionS
     def get_queryset(self, request):
         return selectors.differences_visible_to(None, super().get_queryset(request))
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if not request.user.has_perm(RESOLVE):
-            actions = {k: v for k, v in actions.items() if k not in ("recheck_action", "accept_action")}
-        return actions
-
     # ------------------------------------------------------------------ columns
 
     @admin.display(description="对账来源", ordering="run__source")
@@ -326,7 +321,10 @@ class ReconciliationDifferenceAdmin(_ReadOnly, MaskedIdentityAdminMixin, RegionS
 
     # ------------------------------------------------------------------ actions
 
-    @admin.action(description="复核所选差异")
+    def has_resolve_permission(self, request):
+        return request.user.has_perm(RESOLVE)  # what the services check
+
+    @admin.action(description="复核所选差异", permissions=["resolve"])
     def recheck_action(self, request, queryset):
         closed = still = 0
         for line in queryset.filter(state=State.OPEN):
@@ -335,7 +333,7 @@ class ReconciliationDifferenceAdmin(_ReadOnly, MaskedIdentityAdminMixin, RegionS
             closed, still = (closed + 1, still) if line.state != State.OPEN else (closed, still + 1)
         self.message_user(request, f"复核完成：{closed} 条差异已更正，{still} 条仍待处理", messages.SUCCESS)
 
-    @admin.action(description="认可所选差异（须填写说明）")
+    @admin.action(description="认可所选差异（须填写说明）", permissions=["resolve"])
     def accept_action(self, request, queryset):
         form = ResolveForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():

@@ -11,11 +11,11 @@ from enrollment.models import Person
 from enrollment.tests.sheet_rows import PERSON_HEADER, person_row
 from jobs import live
 from jobs.models import Job
-from policies.roles import CLERK
+from policies.roles import CLERK, SUPERVISOR
 from policies.tests.factories import PASSWORD, role_staff
 from sheets.tests.helpers import write_csv
 
-from .conftest import assert_only_local_requests, login, save_screenshot
+from .conftest import assert_only_local_requests, logged_in_context, login, save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("loaded_policies")]
@@ -88,3 +88,32 @@ def test_clerk_settles_many_claims_as_a_job_and_opens_its_page(page, live_server
     save_screenshot(page, "job-settle-claims")
     assert Claim.objects.filter(pk__in=[c.pk for c in claims], status="settled").count() == 3
     assert_only_local_requests(page, live_server)
+
+
+def test_supervisor_reads_a_clerks_import_masked_without_its_files(browser, live_server, tmp_path):
+    """只读/监管 opens a clerk's 参保人 import on 全部任务 (docs/jobs.md §个人信息): the
+    preview's ID, phone and bank account masked, the files replaced by the reason."""
+    from django.test import Client
+
+    from enrollment.tests.sheet_rows import id_number
+    from sheets.tests.helpers import admin_upload
+
+    clerk = role_staff("jingban", CLERK, regions=("500231",))
+    supervisor = role_staff("jianguan", SUPERVISOR, regions=("500231",))
+    client = Client()
+    client.force_login(clerk)
+    path = write_csv(tmp_path / "参保人.csv", [*PERSON_HEADER, "银行账号"],
+                     [[*person_row(1, phone="13800001111"), "6228480402561234567"]])
+    check = admin_upload(client, "/admin/enrollment/person/import-sheet/", path).context["job"]
+    context = logged_in_context(browser, live_server, supervisor, viewport={"width": 1600, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/admin/jobs/job/{check.pk}/change/")
+        row = page.locator("#sheet-preview tbody tr").first.inner_text()
+        number = id_number(1)
+        assert f"{number[:6]}********{number[-4:]}" in row and "138****1111" in row and "622848*********4567" in row
+        assert number not in page.content() and page.locator("#job-files").count() == 0
+        assert "只有任务发起人和可查看完整个人信息的人员可以下载" in page.locator("#job-files-refused").inner_text()
+        save_screenshot(page, "job-sheet-check-masked")
+    finally:
+        context.close()
