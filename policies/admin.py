@@ -162,8 +162,13 @@ class HistoryAdmin(AuditedChangesMixin, MaskedLookupsMixin, SimpleHistoryAdmin):
     history_revert = False
     READ_ONLY_VERSION = "_history_read_only"
 
+    def history_value_texts(self, request) -> dict:
+        """``{field name: text(historical record, value)}`` for the fields that hold a code
+        without choices (``ChineseHistoryContextHelper``); none by default."""
+        return {}
+
     def get_historical_record_context_helper(self, request, historical_record):
-        return ChineseHistoryContextHelper(self.model, historical_record)
+        return ChineseHistoryContextHelper(self.model, historical_record, self.history_value_texts(request))
 
     def get_audit_action(self, request, obj):
         if self.audit_action is None and self.model._meta.app_label == "policies":

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from audit.models import Action, AuditEntry
 from claims import services as claim_services
-from claims.tests.factories import dianjiang_person, hospital
+from claims.tests.factories import dianjiang_person, hospital, new_person
 from enrollment import services as enrollment_services
 from enrollment.models import Enrollment
 from policies.models import PlanYear, TwoDiseaseBenefit
@@ -158,3 +158,28 @@ def test_reason_without_a_change_records_nothing(client, loaded_policies):
                                    change_reason="核对无误")
     assert not wrote
 
+
+def test_history_names_the_payment_window(client, loaded_policies):
+    """An enrollment's and a payment's 缴费期 are stored by code: their history pages name
+    the window as the change page does."""
+    from enrollment import selectors
+    from enrollment.services import payments
+
+    enrollment = enrollment_services.enrollment_create(
+        person=new_person("500231", name="陈静"), tier=1, acting_user=None,
+        plan_year=PlanYear.objects.get(scheme__region__code="500231", year=2024, scheme__kind="resident_basic"))
+    payment = payments.payment_record(enrollment=enrollment, paid_date=date(2023, 12, 1), channel="wechat",
+                                      receipt_no="WIN-1", acting_user=None)
+    enrollment.refresh_from_db()
+    code = enrollment.window_code
+    name = selectors.window_name(enrollment.plan_year_id, code)
+    assert code and name != code
+    client.force_login(role_staff("jingban_dj", CLERK))
+    text = visible_text(client.get(reverse("admin:enrollment_enrollment_history",
+                                           args=[enrollment.pk])).content.decode())
+    assert f"适用缴费期：空 → {name}" in text and code not in text
+    payment.window_code = ""
+    payment.save()  # a history row whose change is the window
+    text = visible_text(client.get(reverse("admin:enrollment_payment_history",
+                                           args=[payment.pk])).content.decode())
+    assert f"缴费期：{name} → 空" in text and code not in text
