@@ -246,6 +246,12 @@ def claim_derive(claim: Claim, *, enrollments=None, today: date | None = None) -
         claim.accepted_on = today or timezone.localdate()
 
 
+def _given_key(given) -> list[tuple]:
+    """Carried-in layers as ``_write_given`` stores them, in one order: to compare."""
+    return sorted((row["scheme_kind"], row.get("paid") or ZERO, row.get("deductible") or ZERO,
+                   row.get("over_cap") or ZERO) for row in given)
+
+
 def _write_given(claim: Claim, given, acting_user) -> None:
     if given is None:
         return
@@ -395,7 +401,8 @@ def claim_create(*, acting_user, person: Person, claim_type: str, service_date: 
 @transaction.atomic
 def claim_update(*, claim: Claim, acting_user, given: list[dict] | None = None, **fields) -> Claim:
     """Change a claim in 录入 or 退回 (a settled claim is read-only). ``given`` replaces
-    the carried-in layers when not None."""
+    the carried-in layers when not None. Values all equal to the stored ones (fields and
+    carried-in layers) write nothing: no save, no history row."""
     _check(acting_user, "claims.change_claim", claim)
     unknown = set(fields) - set(CLAIM_FIELDS)
     if unknown:
@@ -404,6 +411,11 @@ def claim_update(*, claim: Claim, acting_user, given: list[dict] | None = None, 
     if not locked.is_editable:
         raise ValidationError(f"理赔状态为“{locked.get_status_display()}”，已结算的理赔不能修改"
                               "（须先退回）", code="read_only")
+    if (not any(getattr(locked, key) != value for key, value in fields.items())
+            and (given is None or _given_key(given) == _given_key(
+                {"scheme_kind": g.scheme_kind, "paid": g.paid, "deductible": g.deductible,
+                 "over_cap": g.over_cap} for g in locked.given_layers.all()))):
+        return locked
     if "person" in fields:
         _person_visible(acting_user, fields["person"])
     amounts_changed = any(f in fields for f in ("total", "out_of_catalog", "class_b_copay",

@@ -136,9 +136,15 @@ class HistoryAdmin(AuditedChangesMixin, MaskedLookupsMixin, SimpleHistoryAdmin):
     unless the user may revert, and no filter or partial search on masked values
     (``MaskedLookupsMixin``).
 
-    修改原因: what the user types is recorded on the history rows this save wrote (an
-    unchanged save writes a row without changes, which then carries the reason), never on
-    an earlier row.
+    An unchanged save changes nothing (docs/architecture.md §What a user reads): when neither the
+    form (修改原因 aside) nor any inline row changed, the object is not saved, no history
+    row, admin log entry or audit entry is written, and the page says “…未作修改”. The
+    admins whose ``save_model`` calls a service rely on the service writing nothing for
+    values equal to the stored ones.
+
+    修改原因: what the user types is recorded on the history rows this save wrote — the
+    object's and those of the inline rows added, changed or deleted in the same save —
+    never on an earlier row. A reason without a change records nothing.
 
     History versions (docs/access.md §历史版本): a version's page is a form that saves the
     old row back (simple-history's “恢复”). It is offered, and a POST accepted, only when
@@ -159,8 +165,13 @@ class HistoryAdmin(AuditedChangesMixin, MaskedLookupsMixin, SimpleHistoryAdmin):
     history_revert = False
     READ_ONLY_VERSION = "_history_read_only"
 
+    def history_value_texts(self, request) -> dict:
+        """``{field name: text(historical record, value)}`` for the fields that hold a code
+        without choices (``ChineseHistoryContextHelper``); none by default."""
+        return {}
+
     def get_historical_record_context_helper(self, request, historical_record):
-        return ChineseHistoryContextHelper(self.model, historical_record)
+        return ChineseHistoryContextHelper(self.model, historical_record, self.history_value_texts(request))
 
     def get_audit_action(self, request, obj):
         if self.audit_action is None and self.model._meta.app_label == "policies":
@@ -193,13 +204,60 @@ class HistoryAdmin(AuditedChangesMixin, MaskedLookupsMixin, SimpleHistoryAdmin):
         request.history_started = timezone.now()
         return super().changeform_view(request, object_id, form_url, extra_context)
 
+    UNCHANGED = "_history_unchanged_message"
+    INLINE_ROWS = "_history_inline_rows"
+
+    def form_changed(self, form) -> bool:
+        """Whether the user changed a field of the object (修改原因 is not one)."""
+        return any(name != self.CHANGE_REASON for name in form.changed_data)
+
+    def save_model(self, request, obj, form, change):
+        if change and not self.form_changed(form):
+            return  # nothing to write: no save, no history row
+        super().save_model(request, obj, form, change)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        message = super().construct_change_message(request, form, formsets, add)
+        # the inline rows this save wrote (their history rows get the 修改原因)
+        rows = {}
+        for formset in formsets or ():
+            pks = rows.setdefault(formset.model, [])
+            pks += [row.pk for row in formset.new_objects]
+            pks += [row.pk for row, _fields in formset.changed_objects]
+            # a deleted row's instance has lost its pk: the one the form posted
+            pks += [pk for f in formset.deleted_forms
+                    if (pk := f[formset.model._meta.pk.name].value()) not in (None, "")]
+        setattr(request, self.INLINE_ROWS, rows)
+        for item in message:  # the reason box is no field of the object
+            fields = item.get("changed", {}).get("fields")
+            if fields is not None and "name" not in item["changed"]:
+                label = str(form.fields[self.CHANGE_REASON].label) if self.CHANGE_REASON in form.fields else None
+                fields[:] = [f for f in fields if f != label]
+        message = [item for item in message if item.get("changed", {}).get("fields", True)]
+        edited = any(f.has_changed() for formset in formsets or () for f in formset.forms)
+        if not add and not message and not self.form_changed(form) and not edited:
+            setattr(request, self.UNCHANGED, format_html("{}“{}”未作修改。", self.opts.verbose_name, form.instance))
+        return message
+
     def log_change(self, request, obj, message):
+        if getattr(request, self.UNCHANGED, None) is not None:
+            return None  # an unchanged save: no admin log entry, no audit entry
         entry = super().log_change(request, obj, message)
         reason = request.POST.get(self.CHANGE_REASON, "").strip()[:100]
         started = getattr(request, "history_started", None)
         if reason and started is not None:
             obj.history.filter(history_date__gte=started).update(history_change_reason=reason)
+            for model, pks in getattr(request, self.INLINE_ROWS, {}).items():
+                history = getattr(model, "history", None)
+                if history is not None and pks:
+                    history.filter(id__in=pks, history_date__gte=started).update(history_change_reason=reason)
         return entry
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        unchanged = getattr(request, self.UNCHANGED, None)
+        if unchanged is not None and level == messages.SUCCESS:
+            message = unchanged  # instead of Django's “…已成功修改”
+        super().message_user(request, message, level, *args, **kwargs)
 
     # -- history versions: read-only unless the user may revert ----------------------------
 

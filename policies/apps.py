@@ -16,6 +16,7 @@ class PoliciesConfig(AppConfig):
         from .masking import can_view_full_identity, shows_full
         from .permission_names import after_migrate
         from .rules_version import after_migrate as install_rules_version_triggers
+        from .widgets import textarea_line_breaks_install
 
         # the spreadsheet framework's rows of a user are the user's regions
         register_scope(RegionScope())
@@ -24,6 +25,8 @@ class PoliciesConfig(AppConfig):
         # the audit page shows searched numbers in full to who reads them in full elsewhere
         register_full_numbers_check(can_view_full_identity)
 
+        # a textarea's submitted line breaks read as stored (\n), not the browser's \r\n
+        textarea_line_breaks_install()
         # permission names in Chinese once auth has created them (docs/access.md)
         post_migrate.connect(after_migrate, dispatch_uid="policies.permission_names")
         # PlanYear.rules_version kept by the database (policies/rules_version.py)

@@ -6,20 +6,19 @@ calendar year of today in Asia/Shanghai, ``timezone.localdate()``). For every sc
 with a seed plan year and no plan year of the current year, the seed year is rolled
 over with the policy officers' own service (``plan_year_rollover``: every rule row
 copied, dates shifted by the difference in years), marked ``is_demo`` (shown as 演示数据
-in the admin) and activated through ``plan_year_set_status``. The window names that
-carry the seed year (“2024 年度集中参保期”) are renamed for the current year. A plan year
+in the admin) and activated through ``plan_year_set_status``. The dates written in the
+windows' names and notes (“2024 年度集中参保期（截至 2023-12-31）”) move with them
+(``policies.rollover.shift_text``). A plan year
 of the current year that already exists — loaded, rolled over or entered by a policy
 officer — is left as it is (idempotent). Next year's plan years are rolled over the same
 way, so that next year's 集中缴费期 (open in the last months of the year) can be recorded.
 """
 from __future__ import annotations
 
-import re
-
 from django.db import transaction
 from django.utils import timezone
 
-from .models import EnrollmentWindow, PlanYear, Scheme
+from .models import PlanYear, Scheme
 from .plan_status import plan_year_set_status
 from .services import plan_year_rollover
 
@@ -28,21 +27,6 @@ SEED_YEAR = 2024
 
 def current_year() -> int:
     return timezone.localdate().year
-
-
-def _rename_windows(plan_year: PlanYear, from_year: int, acting_user) -> None:
-    shift = plan_year.year - from_year
-    pattern = re.compile(r"(20\d\d)(?= ?年)")
-
-    def later(match):
-        return str(int(match.group(1)) + shift)
-
-    for window in EnrollmentWindow.objects.filter(plan_year=plan_year):
-        name = pattern.sub(later, window.name)
-        if name != window.name:
-            window.name = name
-            window._history_user = acting_user
-            window.save(update_fields=["name"])
 
 
 @transaction.atomic
@@ -58,7 +42,6 @@ def current_plan_years(*, acting_user, year: int | None = None, from_year: int =
     for scheme in schemes:
         plan_year = plan_year_rollover(region_code=scheme.region.code, kind=scheme.kind,
                                        from_year=from_year, to_year=year, acting_user=acting_user)
-        _rename_windows(plan_year, from_year, acting_user)
         plan_year.is_demo = True
         plan_year.note = (f"演示数据：由 {from_year} 年度种子方案结转生成并生效，仅用于演示和培训。\n"
                           f"{plan_year.note}")

@@ -5,7 +5,9 @@ The new plan year is a ``draft`` copy of the source: every row of every table in
 ``policies.models.RULE_MODELS`` is copied, foreign keys between rows of the same plan
 year (a contribution standard's window, a responsibility's drug ratios, …) point to the
 copies, and every date field moves by the difference in years (02-29 → 02-28 when the
-target year has none). The officially frozen participation rate is a fact of the source
+target year has none); so do the dates written in the name and note of a row that has a
+date field (``shift_text``: ISO dates and “2024 年”), e.g. a window's “2024 年度集中参保期
+（截至 2023-12-31）”. The officially frozen participation rate is a fact of the source
 year and is not copied. The caller (``policies.services.plan_year_rollover``) provides
 the transaction.
 
@@ -19,6 +21,7 @@ transaction writes nothing.
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -44,6 +47,26 @@ def shift_date(value: date, years: int) -> date:
 
 def _is_date(f: models.Field) -> bool:
     return isinstance(f, models.DateField) and not isinstance(f, models.DateTimeField)
+
+
+TEXT_DATES = re.compile(r"(?<!\d)(?:(?P<iso>\d{4}-\d{2}-\d{2})|(?P<year>(?:19|20)\d\d)(?= ?年))(?!\d)")
+TEXTS_WITH_DATES = ("name", "note")
+"""The text fields of a row whose written dates move with its date fields."""
+
+
+def shift_text(text: str, years: int) -> str:
+    """``text`` with its ISO dates (``2023-12-31``) and years before 年 (``2024 年度``,
+    ``2024年``) moved by ``years``; anything else, an impossible date included, as it was."""
+
+    def later(match):
+        if match["year"]:
+            return str(int(match["year"]) + years)
+        try:
+            return shift_date(date.fromisoformat(match["iso"]), years).isoformat()
+        except ValueError:
+            return match["iso"]
+
+    return TEXT_DATES.sub(later, text)
 
 
 def find_plan_year(region_code: str, kind: str, year: int) -> PlanYear | None:
@@ -137,8 +160,10 @@ def _source_rows(model, source: PlanYear):
 
 def _copy_row(model, row, target: PlanYear, copies: dict, years: int) -> models.Model:
     """An unsaved copy of ``row`` in ``target``: a related rule row is its copy, a date
-    moves by ``years``; related rows are set as objects (cached for ``clean()``)."""
+    moves by ``years``, and so do the dates written in its name and note when it has a date
+    field; related rows are set as objects (cached for ``clean()``)."""
     copy = model()
+    dated = any(_is_date(f) for f in data_fields(model))
     for f in data_fields(model):
         value = getattr(row, f.attname)
         if f.name == "plan_year":
@@ -153,6 +178,8 @@ def _copy_row(model, row, target: PlanYear, copies: dict, years: int) -> models.
             continue
         if _is_date(f) and value is not None:
             value = shift_date(value, years)
+        elif dated and f.name in TEXTS_WITH_DATES and isinstance(value, str) and not f.choices:
+            value = shift_text(value, years)
         setattr(copy, f.attname, value)
     copy.plan_year = target  # cached for clean() (the plan year's region)
     return copy

@@ -6,6 +6,12 @@ sends its value in ISO 8601 (``2024-10-10``) whatever the page's language; Djang
 which the date input cannot read: it shows empty, and saving the form again loses the
 date (issue 11). A date shown to be read (lists, read-only fields, print) keeps the local
 format; only the value of a date *input* is ISO.
+
+``textarea_line_breaks_install`` (run by ``PoliciesConfig.ready``): every ``<textarea>`` of
+every form reads its submitted value with line breaks as stored, ``\n``. Browsers send a
+textarea's line breaks as ``\r\n`` (HTML's form encoding) and Django keeps them: a text
+with a line break saved unchanged was a change (``has_changed`` compared ``\r\n`` with
+``\n``), stored ``\r\n`` and wrote a history row of two identical texts.
 """
 import html
 
@@ -14,6 +20,28 @@ from django.forms.renderers import DjangoTemplates
 from django.utils.safestring import SafeData, mark_safe
 
 ISO_DATE = "%Y-%m-%d"
+
+
+def stored_line_breaks(value):
+    """A submitted text with ``\r\n`` and lone ``\r`` line breaks turned into ``\n``."""
+    if isinstance(value, str) and "\r" in value:
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
+
+
+def textarea_line_breaks_install() -> None:
+    """Make ``forms.Textarea`` (the admin's ``AdminTextareaWidget`` and every subclass)
+    read submitted values through ``stored_line_breaks``: the form field cleans, and
+    ``has_changed`` compares, the text as it is stored. Idempotent."""
+    if getattr(forms.Textarea.value_from_datadict, "stored_line_breaks", False):
+        return
+    read = forms.Textarea.value_from_datadict
+
+    def value_from_datadict(self, data, files, name):
+        return stored_line_breaks(read(self, data, files, name))
+
+    value_from_datadict.stored_line_breaks = True
+    forms.Textarea.value_from_datadict = value_from_datadict
 
 
 class IsoDateInput(forms.DateInput):

@@ -61,6 +61,12 @@ class TestDemo:
                                               plan_year__scheme__kind="resident_basic",
                                               plan_year__year=year, code="central")
         assert window.pay_to.year == year - 1 and str(year) in window.name and "2024" not in window.name
+        # the dates written in a window's name and note move with its dates (三明's 投保期:
+        # “2024 年度投保期（截至 2023-12-31）”, “投保截止 2023-12-31，保障期 2024-01-01 至 …”)
+        for window in EnrollmentWindow.objects.filter(plan_year__scheme__region__code="350400",
+                                                      plan_year__year=year, code="annual"):
+            assert window.name == f"{year} 年度投保期（截至 {window.pay_to.isoformat()}）"
+            assert f"投保截止 {window.pay_to.isoformat()}，保障期 {year}-01-01 至 {year}-12-31" in window.note
 
     def test_volume_families_identities_and_valid_id_numbers(self):
         year = timezone.localdate().year

@@ -296,6 +296,21 @@ class PersonAdmin(PersonSearchMixin, SheetAdminMixin, ExportMixin, MaskedIdentit
 # --------------------------------------------------------------------------- enrollment page
 
 
+def window_texts(request, plan_year_of) -> dict:
+    """``history_value_texts`` of a model storing a 缴费期 by its code (``window_code``): the
+    window's name (``2027 年度集中参保期``), each looked up once per history page.
+    ``plan_year_of(historical record)``: the plan year whose windows the code names."""
+    names = request.__dict__.setdefault("_history_window_names", {})
+
+    def text(record, code):
+        plan_year_id = plan_year_of(record)
+        if (plan_year_id, code) not in names:
+            names[plan_year_id, code] = selectors.window_name(plan_year_id, code)
+        return names[plan_year_id, code]
+
+    return {"window_code": text}
+
+
 class PaymentInline(ReadOnlyTabularInline):
     model = Payment
     fields = ["paid_date", "amount_due", "subsidy", "subsidy_identity", "subsidy_payer",
@@ -411,6 +426,9 @@ class EnrollmentAdmin(PersonSearchMixin, RegionScopedAdminMixin, HistoryAdmin):
     @admin.display(description="适用缴费期")
     def window(self, obj):
         return selectors.window_name(obj.plan_year_id, obj.window_code)
+
+    def history_value_texts(self, request):
+        return window_texts(request, lambda record: record.plan_year_id)
 
     @admin.display(description="登记缴费")
     def payment_link(self, obj):
@@ -700,6 +718,17 @@ class PaymentAdmin(PersonSearchMixin, SheetAdminMixin, ExportMixin, RegionScoped
     @admin.display(description="缴费期")
     def window(self, obj):
         return selectors.window_name(obj.enrollment.plan_year_id, obj.window_code)
+
+    def history_value_texts(self, request):
+        plan_years = request.__dict__.setdefault("_history_payment_plan_years", {})
+
+        def plan_year_of(record):
+            if record.enrollment_id not in plan_years:
+                plan_years[record.enrollment_id] = (Enrollment.objects.filter(pk=record.enrollment_id)
+                                                    .values_list("plan_year_id", flat=True).first())
+            return plan_years[record.enrollment_id]
+
+        return window_texts(request, plan_year_of)
 
     def get_queryset(self, request):
         return selectors.with_refunded(super().get_queryset(request))  # 退费 column: no query per row

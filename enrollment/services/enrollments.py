@@ -69,6 +69,12 @@ def _save(obj, acting_user, **kwargs):
     return obj
 
 
+def _differs(obj, fields: dict) -> bool:
+    """Whether any of ``fields`` differs from ``obj``'s stored value: an update whose values
+    are all the stored ones writes nothing (no save, no history row)."""
+    return any(getattr(obj, key) != value for key, value in fields.items())
+
+
 def _refusal(exc: CaseError, field: str | None = None) -> ValidationError:
     """A rule refusal as a ValidationError (message unchanged, code = trial-calc code)."""
     error = ValidationError(exc.message, code=exc.code)
@@ -124,6 +130,7 @@ def person_create(*, acting_user, document_number: str, name: str, category: str
 
 @transaction.atomic
 def person_update(*, person: Person, acting_user, **fields) -> Person:
+    """Change a person's fields; values all equal to the stored ones write nothing."""
     _check(acting_user, "enrollment.change_person")
     unknown = set(fields) - set(PERSON_FIELDS)
     if unknown:
@@ -132,6 +139,8 @@ def person_update(*, person: Person, acting_user, **fields) -> Person:
     if acting_user is not None and not selectors.persons_visible_to(
             acting_user, Person.objects.filter(pk=person.pk)).exists():
         raise PermissionDenied("该参保人不属于您负责的统筹区")
+    if not _differs(person, fields):
+        return person
     moves = any(f in fields for f in ("hukou_region", "residence_region"))
     for key, value in fields.items():
         setattr(person, key, value)
@@ -249,12 +258,14 @@ def enrollment_update(*, enrollment: Enrollment, acting_user, **fields) -> Enrol
     """Change the editable fields of an enrollment; the tier only while nothing is paid;
     the coverage period only where it is not computed from payments
     (``coverage_entered_directly``). Status and payments change only through their own
-    services."""
+    services. Values all equal to the stored ones write nothing."""
     _check(acting_user, "enrollment.change_enrollment", enrollment, ENROLLMENT_REGION)
     unknown = set(fields) - set(ENROLLMENT_EDITABLE)
     if unknown:
         raise TypeError(f"fields not editable here: {sorted(unknown)}")
     locked = Enrollment.objects.select_for_update().select_related("plan_year").get(pk=enrollment.pk)
+    if not _differs(locked, fields):
+        return locked
     if "tier" in fields and fields["tier"] != locked.tier and locked.payments.exists():
         raise ValidationError({"tier": "已有缴费记录的参保登记不能更改档次"})
     if any(f in fields and fields[f] != getattr(locked, f) for f in COVERAGE_FIELDS):

@@ -12,7 +12,7 @@ from django.db import models
 
 from policies import models as pm
 from policies.loading import NATURAL_KEYS, data_fields
-from policies.rollover import row_counts, shift_date
+from policies.rollover import row_counts, shift_date, shift_text
 from policies.services import PlanYearRolloverError, plan_year_rollover
 
 from .seed_db import plan_rows
@@ -54,6 +54,17 @@ def test_shift_date(a, years, b):
     assert shift_date(a, years) == b
 
 
+@pytest.mark.parametrize("a, years, b", [
+    ("2024 年度投保期（截至 2023-12-31）", 3, "2027 年度投保期（截至 2026-12-31）"),
+    ("投保截止 2023-12-31，保障期 2024-01-01 至 2024-12-31", 1,
+     "投保截止 2024-12-31，保障期 2025-01-01 至 2025-12-31"),
+    ("2024年1—2月缴费，2024-02-29 止", 1, "2025年1—2月缴费，2025-02-28 止"),
+    ("第 3 批，20240 号，2024-13-01，2024 元", 1, "第 3 批，20240 号，2024-13-01，2024 元"),
+])
+def test_shift_text(a, years, b):
+    assert shift_text(a, years) == b
+
+
 @pytest.mark.usefixtures("loaded_policies")
 class TestRollover:
     @pytest.mark.parametrize("region, kind", PLAN_YEARS)
@@ -74,6 +85,7 @@ class TestRollover:
             old_rows = list(model.objects.filter(plan_year=source).order_by("pk"))
             new_rows = list(model.objects.filter(plan_year=target).order_by("pk"))
             assert [_key(model, r) for r in new_rows] == [_key(model, r) for r in old_rows]
+            dated = any(isinstance(f, models.DateField) for f in data_fields(model))
             for old, new in zip(old_rows, new_rows, strict=True):
                 for f in data_fields(model):
                     a, b = getattr(old, f.attname), getattr(new, f.attname)
@@ -88,6 +100,8 @@ class TestRollover:
                         assert _key(f.related_model, parent_new) == _key(f.related_model, parent_old)
                     elif isinstance(f, models.DateField) and a is not None:
                         assert b == shift_date(a, 1), (model, f.name)
+                    elif f.name in ("name", "note") and dated:  # its written dates moved too
+                        assert b == shift_text(a, 1), (model.__name__, f.name, a, b)
                     else:
                         assert a == b, (model.__name__, f.name, a, b)
 
@@ -105,6 +119,19 @@ class TestRollover:
         assert standard.window == windows["jul_sep"]
         assert (standard.amount, standard.plus_figure) == (755, "fiscal_subsidy")
         assert "由 2024 年度方案结转" in target.note
+
+    def test_dates_written_in_a_window_move_with_its_dates(self):
+        source = pm.PlanYear.objects.get(scheme__region__code="500231", scheme__kind="resident_basic",
+                                         year=2024)
+        source.enrollmentwindow_rows.filter(code="central").update(
+            name="2024 年度投保期（截至 2023-12-31）",
+            note="投保截止 2023-12-31，保障期 2024-01-01 至 2024-12-31")
+        target = plan_year_rollover(region_code="500231", kind="resident_basic", from_year=2024,
+                                    to_year=2027)
+        window = target.enrollmentwindow_rows.get(code="central")
+        assert window.pay_to == date(2026, 12, 31)
+        assert window.name == "2027 年度投保期（截至 2026-12-31）"
+        assert window.note == "投保截止 2026-12-31，保障期 2027-01-01 至 2027-12-31"
 
     def test_responsibility_children_follow_their_responsibility(self):
         target = plan_year_rollover(region_code="350400", kind="inclusive_commercial",

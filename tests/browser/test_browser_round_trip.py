@@ -4,9 +4,11 @@ For each model admin with a change form, as the role that uses it: open a saved 
 check that every visible input/select/textarea shows the stored value (compared with the
 database through the model field's own form field, ``has_changed``), save it unchanged and
 assert that nothing changed — every concrete field of the record and of its inline rows
-reloaded from the database, no simple-history record with a diff, and an admin log entry
-without changed fields. The same for the admin action pages with a form (their inputs show
-the form's initial values, the date box today's Asia/Shanghai date).
+reloaded from the database, no simple-history record, no admin log entry. The multi-line
+texts (``MULTI_LINE``: the person's, enrollment's and claim's 备注, every plan year's 说明)
+go back as the browser posts a textarea, with ``\r\n``. The same for the admin action
+pages with a form (their inputs show the form's initial values, the date box today's
+Asia/Shanghai date).
 
 Table-driven (``CHANGE_FORMS``, ``ACTION_FORMS``): add a row to cover a new page. The pages
 are dealt over ``PARTS`` tests of about equal cost (a plan-year page counts ``cost`` 2), which
@@ -51,6 +53,8 @@ pytestmark = pytest.mark.browser
 
 # --------------------------------------------------------------------------- the data
 
+MULTI_LINE = "往返测试\n第二行：换行后的说明"
+
 
 @pytest.fixture
 def world(loaded_policies, settings):
@@ -64,7 +68,7 @@ def world(loaded_policies, settings):
     role_staff("admin", None, superuser=True)  # region structure is the superuser's alone
     person = dianjiang_person(tier=1, name="陈静", phone="13800001234", bank_name="农业银行",
                               bank_account_name="陈静", bank_account_number="6228480000000001",
-                              bank_place="垫江", note="往返测试")
+                              bank_place="垫江", note=MULTI_LINE)
     enrollment_services.identity_add(
         person=person, identity=Identity.objects.order_by("code").first(),
         valid_from=date(2024, 1, 15), valid_to=date(2024, 12, 20),
@@ -78,9 +82,10 @@ def world(loaded_policies, settings):
         acting_user=clerk, person=person, claim_type="inpatient", service_date=date(2024, 10, 10),
         discharge_date=date(2024, 10, 20), accepted_on=date(2024, 10, 25), hospital=h,
         settlement_no="DJ-RT-0001", total=Decimal("12345.67"), out_of_catalog=Decimal("100.00"),
-        note="往返测试")
+        note=MULTI_LINE)
     enrollment = Enrollment.objects.filter(person=person).order_by("pk").first()
-    enrollment_services.enrollment_update(enrollment=enrollment, note="往返测试", acting_user=None)
+    enrollment_services.enrollment_update(enrollment=enrollment, note=MULTI_LINE, acting_user=None)
+    PlanYear.objects.update(note=MULTI_LINE)  # every plan year's 说明
     unpaid = enrollment_services.enrollment_create(
         person=relative, plan_year=PlanYear.objects.get(scheme__region__code="500231", year=2024,
                                                         scheme__kind="resident_basic"),
@@ -207,8 +212,8 @@ def snapshot(obj) -> dict:
 
 
 def history_changes(rows: dict, since) -> list[str]:
-    """Simple-history records written since ``since`` for ``rows`` that differ from the
-    previous version (the 修改记录 a user would read); one query per table (a plan-year
+    """Simple-history records written since ``since`` for ``rows`` (the 修改记录 a user would
+    read), with what differs from the previous version; one query per table (a plan-year
     page has ≈ 230 rows)."""
     from django.apps import apps
 
@@ -228,8 +233,9 @@ def history_changes(rows: dict, since) -> list[str]:
             if previous is None:
                 out.append(f"{label} {pk}：新增了历史记录 {record.get_history_type_display()}")
                 continue
-            for change in record.diff_against(previous, excluded_fields=skip).changes:
-                out.append(f"{label} {pk} {change.field}：{change.old!r} → {change.new!r}")
+            changes = record.diff_against(previous, excluded_fields=skip).changes
+            out.append(f"{label} {pk}：新增了历史记录 {record.get_history_type_display()}"
+                       f"{''.join(f'，{c.field}：{c.old!r} → {c.new!r}' for c in changes)}")
     return out
 
 
@@ -295,14 +301,12 @@ def _shown_rows(relations, hidden) -> dict:
 
 
 def log_changes(obj, since) -> list[str]:
-    """What the admin log says the save changed (Django's form.changed_data)."""
+    """The admin log entries of the save (none for an unchanged one), with what each says
+    changed (Django's form.changed_data)."""
     entries = LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(obj),
                                       object_id=str(obj.pk), action_time__gte=since)
-    out = []
-    for entry in entries:
-        for item in json.loads(entry.change_message or "[]"):
-            out.append(f"{entry.get_change_message()}（{item}）")
-    return out
+    return [f"写了管理日志：{entry.get_change_message()}（{json.loads(entry.change_message or '[]')}）"
+            for entry in entries]
 
 
 class Sessions:
