@@ -44,13 +44,13 @@ from import_export.admin import ExportMixin
 
 from enrollment.models import Person
 from enrollment.selectors import persons_visible_to
-from insurance_rules.money import fmt
 from insurance_rules.vocab import REASON_NAMES
 from listing.filters import RegionListFilter
 from listing.paging import EstimatedCountPaginator
 from policies.access import RegionScopedAdminMixin, RegionScopedWritesAdminMixin, scope_queryset
 from policies.admin import HistoryAdmin
 from policies.admin_inlines import adopt_saved
+from policies.display import money_column, money_text
 from policies.list_filters import PlanYearListFilter
 from policies.masking import masked_birth_date, masked_column, masked_id, masked_name
 from policies.models import Scheme
@@ -382,7 +382,8 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
 
         document.short_description = "证件号码"
         return ["settlement_no", masked_column(request, "person__name", "name", "参保人"), document,
-                "hospital", "claim_type", "service_date", "total", "fund_total", "personal", "status",
+                "hospital", "claim_type", "service_date", money_column("total", "医疗总费用（元）"),
+                money_column("fund_total", "基金支付合计（元）"), money_column("personal", "个人负担（元）"), "status",
                 "needs_resettle", "review_due_date"]
 
     def get_export_queryset(self, request):
@@ -490,7 +491,7 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
         if not rows:
             return "无"
         names = dict(Scheme.objects.filter(pk__in=[s for _c, s in rows]).values_list("pk", "name"))
-        return "；".join(f"{names.get(scheme, '')}{'应付' if amount > 0 else '应收回'} {fmt(abs(amount))} 元"
+        return "；".join(f"{names.get(scheme, '')}{'应付' if amount > 0 else '应收回'} {money_text(abs(amount))} 元"
                         for (_claim, scheme), amount in sorted(rows.items()))
 
     @admin.display(description="结算结果")
@@ -725,7 +726,7 @@ class ClaimAdmin(SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAd
         else:
             text = f"{label}完成：{claim}，状态“{claim.get_status_display()}”"
             if claim.fund_total is not None and action in ("settle", "resettle", "approve_resettle"):
-                text += f"，基金支付 {fmt(claim.fund_total)}，个人负担 {fmt(claim.personal)}"
+                text += f"，基金支付 {money_text(claim.fund_total)} 元，个人负担 {money_text(claim.personal)} 元"
             if action in ("reverse", "approve_resettle", "recover"):
                 text += f"；应付/应收回：{self.ledger_display(claim)}"
                 flagged = Claim.objects.filter(resettle_cause=claim, needs_resettle=True).count()

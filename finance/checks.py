@@ -12,6 +12,7 @@ from claims.models import Claim, ClaimLayer
 from enrollment.models import Payment, Refund
 from ledger import selectors as ledger
 from ledger.models import Account, Entry, SourceKind
+from policies.display import money_text
 
 ZERO = Decimal("0")
 
@@ -23,7 +24,7 @@ def _by_source(source_kind: str, account: str) -> dict[int, Decimal]:
 
 
 def _fmt(value) -> str:
-    return f"{value:,.2f}"
+    return money_text(value)
 
 
 def ledger_differences(limit: int = 50) -> list[str]:

@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from listing.filters import RegionListFilter
 from listing.paging import EstimatedCountPaginator
 from policies.access import RegionScopedAdminMixin, user_region_ids, user_sees_all_regions
+from policies.display import money_text
 from policies.list_filters import PlanYearListFilter
 from policies.models import MONEY, Region, Scheme
 
@@ -47,11 +48,11 @@ class EntryInline(ReadOnlyAdminMixin, admin.TabularInline):
 
     @admin.display(description="借方（元）")
     def debit(self, entry):
-        return entry.amount if entry.amount > 0 else ""
+        return money_text(entry.amount) if entry.amount > 0 else ""
 
     @admin.display(description="贷方（元）")
     def credit(self, entry):
-        return -entry.amount if entry.amount < 0 else ""
+        return money_text(-entry.amount) if entry.amount < 0 else ""
 
 
 @admin.register(Journal)
@@ -82,7 +83,7 @@ class JournalAdmin(ReadOnlyAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin)
 
     @admin.display(description="金额（元）", ordering="debit_total")
     def amount(self, journal):
-        return journal.debit_total
+        return money_text(journal.debit_total)
 
     @admin.display(description="参保人", ordering="person__name")
     def person_name(self, journal):
@@ -145,4 +146,4 @@ def _side(total):
     """A balance as the accountant reads it: 借 for a debit balance, 贷 for a credit one."""
     if not total:
         return "—"
-    return f"借 {total:,.2f}" if total > 0 else f"贷 {-total:,.2f}"
+    return f"借 {money_text(total)}" if total > 0 else f"贷 {money_text(-total)}"

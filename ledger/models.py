@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from policies.display import money_text
 from policies.models import MONEY
 
 
@@ -108,7 +109,9 @@ class Entry(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_account_display()} {self.amount}"
+        """``基金存款 贷方 5,740.35``: the caption of the line on the journal's page."""
+        side = "借方" if self.amount > 0 else "贷方"
+        return f"{self.get_account_display()} {side} {money_text(abs(self.amount))}"
 
 
 class FundBalance(models.Model):

@@ -22,6 +22,7 @@ from claims.simulation import simulate_plan_year
 from claims.simulation_export import simulation_workbook
 from jobs.registry import job_kind
 from jobs.replica import reports_read
+from policies.display import money_text
 from policies.masking import mask_for_user_or_system, masked_name
 from policies.models import PlanYear
 from sheets.excel import export_file_name
@@ -89,8 +90,8 @@ def policy_simulation(job_run) -> str:
                         lambda path: simulation_workbook(result).save(path))
     job_run.count(claims=result.claims, errors=len(result.errors))
     total = result.total
-    return (f"{plan_year}重算 {base_year} 年度已结算理赔 {result.claims} 件：现行支付 {total.base} 元，"
-            f"模拟支付 {total.simulated} 元，变化 {total.change} 元")
+    return (f"{plan_year}重算 {base_year} 年度已结算理赔 {result.claims} 件：现行支付 {money_text(total.base)} 元，"
+            f"模拟支付 {money_text(total.simulated)} 元，变化 {money_text(total.change)} 元")
 
 
 @job_kind("dashboard_refresh", "刷新统计报表汇总", count_labels={"plan_years": "年度方案"})

@@ -13,10 +13,12 @@ workbook, the dashboard exports and the simulation workbook — puts its cells t
   value)`` (a write-only one): a cell through ``excel_cell``.
 
 - ``excel_cell(value)``: the value to put in a cell and its number format — money
-  (``Decimal``) stays a number with ``0.00`` (more places when the value has them, e.g. a
-  rate 0.055), dates are date cells ``yyyy-mm-dd``, datetimes are converted to local time
+  (``Decimal``) stays a number with ``#,##0.00`` (thousands grouped as on the pages; more
+  places when the value has them, e.g. a rate 0.055), dates are date cells ``yyyy-mm-dd``, datetimes are converted to local time
   (``TIME_ZONE``, Asia/Shanghai; Excel has no time zones, so the cell holds the naive
   local time) ``yyyy-mm-dd hh:mm``, booleans are 是/否, text goes through ``export_text``.
+- ``column_width(header, values)``: a column's width from its header and a sample of its
+  values as Excel shows them (a Chinese character counts two), 12 to 40.
 - ``export_file_name(label, *parts)``: ``参保人_垫江县_20261203.xlsx`` (today, local).
 - ``sheet_title(*parts)``: the same words as a worksheet title (≤ 31 characters, no
   ``[]:*?/\\``).
@@ -27,6 +29,7 @@ workbook, the dashboard exports and the simulation workbook — puts its cells t
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -37,11 +40,14 @@ from jobs.scope import current_scope
 
 from .parsing import escape_formula, show_controls
 
-MONEY_FORMAT = "0.00"
+MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
 _BAD_FILE = re.compile(r'[\\/:*?"<>|\s]+')
+WIDTH_MIN, WIDTH_MAX = 12, 40
+"""A column's width in Excel's characters: never narrower than 12, never wider than 40
+(a long text wraps or is cut there rather than making the sheet unreadable)."""
 
 
 def local_naive(value: datetime) -> datetime:
@@ -52,9 +58,35 @@ def local_naive(value: datetime) -> datetime:
 
 
 def decimal_format(value: Decimal) -> str:
+    """``#,##0.00`` (``MONEY_FORMAT``), or more places when the value has them."""
     exponent = value.as_tuple().exponent
     places = -exponent if isinstance(exponent, int) and exponent < -2 else 2
-    return "0." + "0" * places
+    return "#,##0." + "0" * places
+
+
+def text_width(text: str) -> int:
+    """Characters ``text`` takes in Excel's column units: a wide (Chinese) character two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def shown_width(value) -> int:
+    """The width of ``value`` as its cell shows it (number format applied)."""
+    typed, number_format = excel_cell(value)
+    if typed is None:
+        return 0
+    if isinstance(typed, (date, datetime)):
+        return len(number_format or DATE_FORMAT)
+    if isinstance(typed, Decimal):
+        places = len(number_format.rpartition(".")[2]) if number_format else 2
+        return len(f"{typed:,.{places}f}")
+    return text_width(str(typed))
+
+
+def column_width(header, values=()) -> int:
+    """A column's width: its header (bold, with room for Excel's filter button) or its
+    widest value, whichever is wider, between ``WIDTH_MIN`` and ``WIDTH_MAX``."""
+    widest = max([text_width(str(header)) + 4, *(shown_width(v) + 2 for v in values)])
+    return max(WIDTH_MIN, min(WIDTH_MAX, widest))
 
 
 def export_text(value):

@@ -2,8 +2,9 @@
 
 Rows are streamed: csv through ``csv.writer`` (UTF-8 with BOM, so that Excel on a
 Chinese Windows opens it correctly), xlsx through openpyxl's write-only workbook with
-typed cells (``sheets.excel``: money as numbers ``0.00``, dates and local times as date
-cells).
+typed cells (``sheets.excel``: money as numbers ``#,##0.00``, dates and local times as
+date cells), each column as wide as its header or the widest of its first
+``WIDTH_SAMPLE`` values (``column_width``, 12 to 40). csv cells stay plain numbers.
 Every cell, headers included, goes through ``sheets.excel`` (``export_text``: control
 characters shown, a leading ``'`` before = + - @).
 """
@@ -13,12 +14,17 @@ import csv
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import chain, islice
 from pathlib import Path
 
-from .excel import export_text, local_naive, sheet_title, typed_cell
+from .excel import column_width, export_text, local_naive, sheet_title, typed_cell
 from .readers import DESCRIPTION_PREFIX
 from .registry import SheetKind
 from .report import REPORT_HEADERS, RowError
+
+WIDTH_SAMPLE = 200
+"""Rows read ahead to size the columns of an xlsx (a write-only sheet takes its widths
+before its first row)."""
 
 
 def _cell(value):
@@ -78,9 +84,12 @@ def write_table(target, headers: list[str], rows: Iterable[list], *, fmt: str | 
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=sheet_title(title))
+    rows = iter(rows)
+    sample = list(islice(rows, WIDTH_SAMPLE))  # widths come before the rows in a write-only sheet
     for index, header in enumerate(headers):
         letter = _column_letter(index)
-        sheet.column_dimensions[letter].width = max(12, min(40, len(header) * 2 + 4))
+        sheet.column_dimensions[letter].width = column_width(
+            header, (row[index] for row in sample if index < len(row)))
     sheet.freeze_panes = "A3" if description else "A2"
     head_cells = []
     for index, header in enumerate(headers):
@@ -99,7 +108,7 @@ def write_table(target, headers: list[str], rows: Iterable[list], *, fmt: str | 
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             desc_cells.append(cell)
         sheet.append(desc_cells)
-    for row in rows:
+    for row in chain(sample, rows):
         sheet.append([typed_cell(sheet, v) for v in row])
         count += 1
     book.save(target)

@@ -1,21 +1,21 @@
-"""Template filters of the claims pages: amounts with two decimals, percentages, sums of
-result lines, dictionary look-ups, scheme names."""
+"""Template filters of the claims pages: amounts as every page shows them (1,234.56),
+percentages, sums of result lines, dictionary look-ups, scheme names."""
 from decimal import Decimal
 
 from django import template
 
 from insurance_rules.common import percent as percent_text
-from insurance_rules.money import ZERO, fmt
+from insurance_rules.money import ZERO
 from insurance_rules.vocab import scheme_kind_name
+from policies.display import money_text
 
 register = template.Library()
 
 
 @register.filter
 def yuan(value):
-    if value in (None, ""):
-        return ""
-    return fmt(Decimal(str(value)))
+    """An amount as every page shows it (``policies.display.money_text``); empty for none."""
+    return money_text(value, empty="")
 
 
 @register.filter

@@ -2,6 +2,7 @@
 结算单 with fund figures; a draft, a returned claim and a trial result are marked 未结算 /
 试算 on screen and on paper, with no fund figure presented as final."""
 import re
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -74,3 +75,26 @@ def test_returned_claim_prints_its_old_result_as_void(client, clerk):
     page = client.get(url("print", claim.pk)).content.decode()
     assert ">未结算</div>" in page and "退回前的结算结果，已失效" in page
     assert "240.00" not in tfoot(page)
+
+
+def test_printed_amounts_are_grouped(client, clerk):
+    """Every amount of the 结算单 reads 12,345.67 (policies.display.money_text); the
+    engine's explanations keep their own text."""
+    claim = services.claim_settle(claim=outpatient(dianjiang_person(), "12345.67", acting_user=clerk),
+                                  acting_user=clerk)
+    page = client.get(url("print", claim.pk)).content.decode()
+    assert '<th>医疗总费用</th><td class="num">12,345.67</td>' in page
+    fund, personal = claim.fund_total, claim.personal
+    assert fund + personal == Decimal("12345.67") and personal >= 1000
+    footer = tfoot(page)
+    assert f"{fund:,.2f}" in footer and f"{personal:,.2f}" in footer
+    assert str(personal) not in footer
+
+
+def test_claims_list_groups_its_amount_columns(client, clerk):
+    claim = services.claim_settle(claim=outpatient(dianjiang_person(), "12345.67", acting_user=clerk),
+                                  acting_user=clerk)
+    page = client.get(reverse("admin:claims_claim_changelist")).content.decode()
+    assert '<td class="field-total_money">12,345.67</td>' in page
+    assert f'<td class="field-personal_money">{claim.personal:,.2f}</td>' in page
+    assert "医疗总费用（元）" in page and "12345.67" not in page

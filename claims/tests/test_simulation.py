@@ -120,6 +120,11 @@ def test_simulation_page_and_xlsx(client, draft_2025, settled, django_user_model
     assert (job.kind, job.status, job.counts) == ("policy_simulation", "succeeded", {"claims": 3, "errors": 0})
     text = page.content.decode()
     assert "已结算理赔 3 件" in text and "ZY-1" in text and "495.00" in text
+    # amounts as every page shows them: the tables and the summary (现行支付 …元) grouped
+    assert '<td class="num">7,920.00</td><td class="num">8,415.00</td>' in text
+    assert "7920.00" not in text and "8415.00" not in text
+    total = D(job.details["groups"][0][1][-1]["base"])  # the 合计 row of 按险种层
+    assert total >= 1000 and f"现行支付 {total:,.2f} 元" in job.message
     xlsx = client.get(reverse("admin:jobs_myjob_file", args=[job.pk, "result"]))
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
     today = timezone.localdate().strftime("%Y%m%d")
@@ -127,7 +132,7 @@ def test_simulation_page_and_xlsx(client, draft_2025, settled, django_user_model
         f"政策模拟_垫江县_{draft_2025.scheme.name}_2025年度方案_基准2024年_{today}.xlsx")
     ws = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content)))["按险种层"]
     money = [row[3] for row in ws.iter_rows(min_row=2)]
-    assert money and all(c.data_type == "n" and c.number_format == "0.00" for c in money)
+    assert money and all(c.data_type == "n" and c.number_format == "#,##0.00" for c in money)
     bad = client.post(url, {"plan_year": draft_2025.pk, "base_year": "x"})
     assert "基准年度" in bad.content.decode()
 

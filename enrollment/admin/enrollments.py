@@ -50,13 +50,13 @@ from enrollment.models import (
     Suspension,
 )
 from insurance_rules.errors import CaseError
-from insurance_rules.money import fmt
 from listing.filters import RegionListFilter, through_keys, within_keys
 from listing.paging import EstimatedCountPaginator
 from policies import codes
 from policies.access import RegionScopedAdminMixin, user_bound_regions, user_region_ids, user_sees_all_regions
 from policies.admin import HistoryAdmin
 from policies.admin_inlines import ReadOnlyTabularInline, adopt_saved, save_inline_rows
+from policies.display import date_text, money_column, money_text
 from policies.masking import MaskedIdentityAdminMixin, masked_column, masked_id, shown_name
 from policies.models import Identity, PlanYear
 from policies.widgets import IsoDateInput
@@ -416,12 +416,12 @@ class EnrollmentAdmin(PersonSearchMixin, RegionScopedAdminMixin, HistoryAdmin):
                 .annotate(total=Sum(F("subsidy") + F("self_paid"))).values("total"))
         return super().get_queryset(request).annotate(paid_total=Subquery(paid))
 
-    @admin.display(description="已缴（资助+个人）")
+    @admin.display(description="已缴（资助+个人，元）")
     def paid_amount(self, obj):
         if hasattr(obj, "paid_total"):
-            return fmt(obj.paid_total or Decimal(0))
+            return money_text(obj.paid_total or Decimal(0))
         total = obj.payments.aggregate(s=Sum("subsidy"), p=Sum("self_paid"))
-        return fmt((total["s"] or Decimal(0)) + (total["p"] or Decimal(0)))
+        return money_text((total["s"] or Decimal(0)) + (total["p"] or Decimal(0)))
 
     @admin.display(description="适用缴费期")
     def window(self, obj):
@@ -583,10 +583,11 @@ class EnrollmentAdmin(PersonSearchMixin, RegionScopedAdminMixin, HistoryAdmin):
                     _add_errors(form, exc)
                 else:
                     self.message_user(request, (
-                        f"已登记缴费 {payment.receipt_no}：应缴 {fmt(payment.amount_due)}，资助 "
-                        f"{fmt(payment.subsidy)}，个人缴费 {fmt(payment.self_paid)}"
+                        f"已登记缴费 {payment.receipt_no}：应缴 {money_text(payment.amount_due)} 元，资助 "
+                        f"{money_text(payment.subsidy)} 元，个人缴费 {money_text(payment.self_paid)} 元"
                         + ("；已缴清，待遇享受期 "
-                           f"{preview.quote.coverage_start} 至 {preview.quote.coverage_end}"
+                           f"{date_text(preview.quote.coverage_start)} 至 "
+                           f"{date_text(preview.quote.coverage_end)}"
                            if payment.completes else "")), messages.SUCCESS)
                     return HttpResponseRedirect(
                         reverse("admin:enrollment_enrollment_change", args=[enrollment.pk]))
@@ -742,8 +743,9 @@ class PaymentAdmin(PersonSearchMixin, SheetAdminMixin, ExportMixin, RegionScoped
 
         document.short_description = "证件号码"
         refund.short_description = "退费"
-        return ["receipt_no", masked_column(request, "enrollment__person__name", "name", "参保人"), document, "scheme", "paid_date", "amount_due",
-                "subsidy", "subsidy_identity", "self_paid", "channel", "completes", refund]
+        return ["receipt_no", masked_column(request, "enrollment__person__name", "name", "参保人"), document, "scheme", "paid_date",
+                money_column("amount_due", "应缴金额（元）"), money_column("subsidy", "资助金额（元）"),
+                "subsidy_identity", money_column("self_paid", "个人缴费（元）"), "channel", "completes", refund]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """The payment's page (read-only) carries 申请退费 (``admin.refunds``)."""

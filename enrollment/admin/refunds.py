@@ -28,12 +28,12 @@ from enrollment.admin.decisions import DecisionPageMixin, ReasonForm
 from enrollment.admin.search import PersonSearchMixin
 from enrollment.models import Payment, Refund
 from enrollment.services.refunds import APPROVE_PERMISSION
-from insurance_rules.money import fmt
 from listing.filters import RegionListFilter
 from listing.paging import EstimatedCountPaginator
 from policies.access import RegionScopedAdminMixin
 from policies.admin import HistoryAdmin
 from policies.admin_inlines import adopt_saved
+from policies.display import money_column, money_text
 from policies.masking import MaskedIdentityAdminMixin, masked_id, shown_name
 from policies.widgets import IsoDateInput
 from sheets.admin import SheetAdminMixin
@@ -124,7 +124,8 @@ class RefundAdmin(PersonSearchMixin, DecisionPageMixin, SheetAdminMixin, ExportM
             return masked_id(request, obj.payment.enrollment.person.document_number)
 
         document.short_description = "证件号码"
-        names = ["number", "person_name", document, "receipt_no", "amount", "reason", "status",
+        names = ["number", "person_name", document, "receipt_no", money_column("amount", "退费金额（元）"),
+                 "reason", "status",
                  "payee_name", "payee_account", "recorded_at"]
         return self._replace_masked(request, names) if self._masking_needed(request) else names
 
@@ -154,8 +155,8 @@ class RefundAdmin(PersonSearchMixin, DecisionPageMixin, SheetAdminMixin, ExportM
         if obj is None or obj.pk is None:
             return "-"
         payment = obj.payment
-        return (f"应缴 {fmt(payment.amount_due)}，资助 {fmt(payment.subsidy)}（不退），个人缴费 "
-                f"{fmt(payment.self_paid)}，尚可退 {fmt(selectors.refundable(payment))}")
+        return (f"应缴 {money_text(payment.amount_due)} 元，资助 {money_text(payment.subsidy)} 元（不退），"
+                f"个人缴费 {money_text(payment.self_paid)} 元，尚可退 {money_text(selectors.refundable(payment))} 元")
 
     # ------------------------------------------------------------------ add (申请退费) / read-only change
 
@@ -228,7 +229,7 @@ class RefundAdmin(PersonSearchMixin, DecisionPageMixin, SheetAdminMixin, ExportM
 
     def done_text(self, obj, label) -> str:
         extra = "；参保登记已终止" if obj.ends_coverage else ""
-        return f"已{label}{obj}（{fmt(obj.amount)} 元）{extra}"
+        return f"已{label}{obj}（{money_text(obj.amount)} 元）{extra}"
 
     def decide(self, request, refund, decision, reason):
         if decision == "approve":
@@ -241,8 +242,8 @@ class RefundAdmin(PersonSearchMixin, DecisionPageMixin, SheetAdminMixin, ExportM
 
     def _effect(self, refund) -> str:
         """What 复核通过 books and does to the coverage, in Chinese."""
-        text = (f"复核通过后记账：{refund.payment.scheme.name}缴费收入冲减 {fmt(refund.amount)} 元，"
-                f"应退缴费 {fmt(refund.amount)} 元，退费进入待支付。")
+        text = (f"复核通过后记账：{refund.payment.scheme.name}缴费收入冲减 {money_text(refund.amount)} 元，"
+                f"应退缴费 {money_text(refund.amount)} 元，退费进入待支付。")
         enrollment = refund.payment.enrollment
         if selectors.ends_coverage(enrollment, refund):
             if refund.terminate_on:

@@ -101,14 +101,25 @@ def test_record_payment_preview_then_confirm(client, superuser):
             "subsidy_payer": "government", "self_paid": "", "payer_name": "",
             "payer_document": "", "relation_to_payer": ""}
     page = client.post(url, {**data, "_preview": "1"}).content.decode()
-    assert "1050.00" in page and "342.00" in page and "708.00" in page
-    assert "2024-09-29 至 2024-12-31" in page
+    assert "1050.00" in page and "342.00" in page and "708.00" in page  # the explanation
+    # the figures as every page shows amounts and dates (1,050.00 元; 2024年9月29日)
+    assert 'id="preview-due">1,050.00 元<' in page and 'id="preview-self-pay">708.00 元<' in page
+    assert 'id="preview-paid-self">0.00 元<' in page
+    assert 'id="preview-self-now">708.00 元（应缴未缴 708.00 元）<' in page
+    assert 'id="preview-coverage">2024年9月29日 至 2024年12月31日<' in page
     assert not Payment.objects.exists()
     response = client.post(url, {**data, "_confirm": "1"})
     assert response.status_code == 302
     payment = Payment.objects.get()
     assert (str(payment.subsidy), str(payment.self_paid), payment.completes) == ("342.00", "708.00",
                                                                                 True)
+    message = client.get(response.url).content.decode()
+    assert (f"已登记缴费 {payment.receipt_no}：应缴 1,050.00 元，资助 342.00 元，个人缴费 708.00 元；"
+            "已缴清，待遇享受期 2024年9月29日 至 2024年12月31日") in message
+    payments = client.get(reverse("admin:enrollment_payment_changelist")).content.decode()
+    assert '<td class="field-amount_due_money">1,050.00</td>' in payments and "应缴金额（元）" in payments
+    enrollments = client.get(reverse("admin:enrollment_enrollment_changelist")).content.decode()
+    assert '<td class="field-paid_amount">1,050.00</td>' in enrollments
     enrollment.refresh_from_db()
     assert enrollment.coverage_start == date(2024, 9, 29)
 

@@ -56,7 +56,7 @@ def test_payment_export_has_typed_cells_local_times_and_names(data, dianjiang_cl
     first, second = rows["R000001"], rows["R000003"]
     for header in ("应缴金额", "资助金额", "个人缴费"):
         cell = first[col[header]]
-        assert cell.data_type == "n" and cell.number_format == "0.00", header
+        assert cell.data_type == "n" and cell.number_format == "#,##0.00", header
     assert first[col["应缴金额"]].value == Decimal("380.00") and second[col["个人缴费"]].value == 380
     paid = first[col["缴费日期"]]
     assert paid.is_date and paid.number_format == "yyyy-mm-dd" and paid.value.date() == date(2023, 12, 1)
@@ -103,7 +103,7 @@ def test_admin_export_form_preselects_xlsx_and_names_the_file(client, data, dian
     col = columns(ws)
     for row in ws.iter_rows(min_row=2):
         if "应缴金额" in col:
-            assert row[col["应缴金额"]].data_type == "n" and row[col["应缴金额"]].number_format == "0.00"
+            assert row[col["应缴金额"]].data_type == "n" and row[col["应缴金额"]].number_format == "#,##0.00"
         if "录入时间" in col and row[col["录入时间"]].value is not None:
             assert row[col["录入时间"]].is_date
     evening = [r for r in ws.iter_rows(min_row=2, values_only=True)

@@ -20,6 +20,7 @@ from django.utils.html import format_html
 from ledger.models import SourceKind
 from listing.paging import EstimatedCountPaginator
 from policies.access import RegionScopedAdminMixin, scope_queryset
+from policies.display import money_text
 from policies.masking import masked_bank_account
 from policies.models import Scheme
 
@@ -61,7 +62,7 @@ class PaymentLineInline(admin.TabularInline):
     extra = 0
     can_delete = False
     verbose_name = verbose_name_plural = "支付明细"
-    fields = ["seq", "source_link", "payee_name", "account_masked", "bank_name", "amount", "purpose",
+    fields = ["seq", "source_link", "payee_name", "account_masked", "bank_name", "amount_text", "purpose",
               "status", "failure_reason", "bank_reference", "answered_at"]
     readonly_fields = fields
 
@@ -80,6 +81,10 @@ class PaymentLineInline(admin.TabularInline):
         if page is None:
             return label
         return format_html('<a href="{}">{}</a>', reverse(page, args=[line.source_id]), label)
+
+    @admin.display(description="金额（元）")
+    def amount_text(self, line):
+        return money_text(line.amount)
 
     @admin.display(description="账号")
     def account_masked(self, line):
@@ -124,17 +129,17 @@ class PaymentBatchAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="金额（元）", ordering="_total")
     def total_amount(self, obj):
-        return f"{obj._total or 0:,.2f}"
+        return money_text(obj._total or 0)
 
     @admin.display(description="合计")
     def totals(self, obj):
         t = batch_totals(obj)
-        parts = [f"共 {t['total']['count']} 笔 {t['total']['amount']:,.2f} 元"]
+        parts = [f"共 {t['total']['count']} 笔 {money_text(t['total']['amount'])} 元"]
         for status in (PaymentLine.Status.PENDING, PaymentLine.Status.SUCCESS, PaymentLine.Status.FAILED,
                        PaymentLine.Status.CANCELLED):
             if t[status]["count"]:
                 parts.append(f"{PaymentLine.Status(status).label} {t[status]['count']} 笔 "
-                             f"{t[status]['amount']:,.2f} 元")
+                             f"{money_text(t[status]['amount'])} 元")
         return "；".join(parts)
 
     # ------------------------------------------------------------------ permissions

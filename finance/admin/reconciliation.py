@@ -39,8 +39,8 @@ from finance.models import (
 )
 from finance.selectors import reconciliation as selectors
 from finance.services import reconciliation as services
-from insurance_rules.money import fmt
 from policies.access import RegionScopedAdminMixin
+from policies.display import money_text
 from policies.masking import MaskedIdentityAdminMixin, mask_for
 from sheets.admin import XLSX_TYPE, SheetAdminMixin
 from sheets.excel import attach, export_file_name, scope_name
@@ -52,7 +52,7 @@ RESOLVE = services.RESOLVE_PERMISSION
 
 
 def _money(value) -> str:
-    return "-" if value is None else fmt(value)
+    return money_text(value, "-")
 
 
 class _ReadOnly:
@@ -274,11 +274,11 @@ class ReconciliationDifferenceAdmin(_ReadOnly, MaskedIdentityAdminMixin, RegionS
     def month(self, obj):
         return services.month_words(obj.run.month)
 
-    @admin.display(description="对方金额", ordering="amount")
+    @admin.display(description="对方金额（元）", ordering="amount")
     def their_amount(self, obj):
         return _money(obj.amount)
 
-    @admin.display(description="本系统金额", ordering="our_amount")
+    @admin.display(description="本系统金额（元）", ordering="our_amount")
     def ours(self, obj):
         return _money(obj.our_amount)
 

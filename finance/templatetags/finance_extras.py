@@ -1,14 +1,12 @@
-"""Template filters of the finance pages: amounts as a finance officer reads them."""
-from decimal import Decimal
-
+"""Template filters of the finance pages: amounts as every page shows them."""
 from django import template
+
+from policies.display import money_text
 
 register = template.Library()
 
 
 @register.filter
 def money(value) -> str:
-    """``20000`` → ``20,000.00`` (thousands grouped, two decimals); ``—`` for no amount."""
-    if value in (None, ""):
-        return "—"
-    return f"{Decimal(str(value)):,.2f}"
+    """``20000`` → ``20,000.00`` (``policies.display.money_text``); ``—`` for no amount."""
+    return money_text(value)

@@ -241,3 +241,15 @@ def test_admin_create_export_upload_and_the_page_masks_accounts(staff, client, t
     claim_page = client.get(reverse("admin:claims_claim_change", args=[c2.pk])).content.decode()
     assert "待支付：银行支付失败" in claim_page
     assert ledger_differences() == []
+
+
+def test_batch_page_shows_line_amounts_grouped():
+    """支付明细's 金额（元） reads as the batch's 合计 does (1,234.56), not ``40370.90``."""
+    from django.contrib import admin as django_admin
+
+    from finance.admin.batches import PaymentLineInline
+
+    inline = PaymentLineInline(PaymentBatch, django_admin.site)
+    assert "amount_text" in inline.fields and "amount" not in inline.fields
+    assert inline.amount_text(PaymentLine(amount=Decimal("40370.90"))) == "40,370.90"
+    assert inline.amount_text.short_description == "金额（元）"

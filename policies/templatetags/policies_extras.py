@@ -1,11 +1,14 @@
-"""Template filters of the policies app."""
+"""Template filters of the policies app, and ``money`` for any page (an amount as every page
+shows it: ``policies.display.money_text``; ``{{ x|money:"" }}`` shows nothing for none)."""
 from datetime import timedelta
 
 from django import template
 
+from policies.display import money_text
 from policies.tabular_rows import render_rows
 
 register = template.Library()
+register.filter("money", money_text)
 
 
 @register.filter

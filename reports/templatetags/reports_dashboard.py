@@ -12,6 +12,7 @@ from django import template
 from django.urls import reverse
 
 from jobs.replica import reports_read
+from policies.display import money_text
 from policies.models import PlanYear
 from reports.figures import INT, MONEY, PERCENT, build_figures
 from reports.forms import DashboardFilterForm
@@ -26,7 +27,7 @@ def display(value, kind) -> tuple[str, bool]:
     if value is None:
         return "—", False
     if isinstance(value, Decimal) and kind == MONEY:
-        return f"{value:,.2f}", True
+        return money_text(value), True
     if isinstance(value, Decimal) and kind == PERCENT:
         return f"{value:.2f}", True
     if isinstance(value, int) and kind == INT:

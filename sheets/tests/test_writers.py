@@ -52,3 +52,27 @@ def test_put_cell_on_a_normal_worksheet():
     ws = Workbook().active
     assert put_cell(ws, 1, 1, "=1+1").value == "'=1+1"
     assert put_cell(ws, 1, 2, "甲\x02").value == "甲\\x02"
+
+
+def test_xlsx_money_is_grouped_and_columns_fit_their_content(tmp_path):
+    """Money cells stay numbers shown #,##0.00; a column is as wide as its widest sampled
+    value (an 18-digit 证件号码, a long name), within 12–40; csv keeps plain numbers."""
+    from datetime import date
+    from decimal import Decimal
+
+    headers = ["证件号码", "姓名", "金额", "缴费日期", "备注"]
+    rows = [["500231199001011234", "张三", Decimal("40370.90"), date(2024, 3, 1), "甲" * 60],
+            ["50023119900101123X", "李四", Decimal("-5.5"), None, ""]]
+    path = tmp_path / "out.xlsx"
+    assert write_table(path, headers, rows) == 2
+    sheet = load_workbook(path).active
+    widths = {sheet.cell(row=1, column=i + 1).value: sheet.column_dimensions[chr(65 + i)].width
+              for i in range(len(headers))}
+    assert widths["证件号码"] >= 20 and widths["姓名"] == 12 and widths["备注"] == 40
+    assert widths["缴费日期"] == 12 and widths["金额"] == 12
+    money = sheet.cell(row=2, column=3)
+    assert (money.value, money.data_type, money.number_format) == (40370.9, "n", "#,##0.00")
+    csv_path = tmp_path / "out.csv"
+    write_table(csv_path, headers, rows)
+    with open(csv_path, encoding="utf-8-sig", newline="") as handle:
+        assert list(csv.reader(handle))[1][2] == "40370.90"

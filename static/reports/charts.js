@@ -4,8 +4,9 @@
  *   {unit, labels: [..], groups?: [..], stacked?: bool,
  *    series: [{name, values: ["12.50" | null, ..]}],
  *    markers?: [{name, values: [..]}]}   (targets drawn as ticks across each bar row)
- * Values are decimal strings; they are parsed here only to size the bars — every number
- * shown as text is the string computed by the server. */
+ * Values are decimal strings; they size the bars, and are shown as every page shows
+ * numbers: amounts (unit 元) as 1,234.56, counts (件) grouped, other units as sent. The
+ * plot leaves room on its right for the longest value text, so no label is clipped. */
 (function () {
   "use strict";
   var SVG = "http://www.w3.org/2000/svg";
@@ -21,6 +22,34 @@
   }
 
   function num(v) { return v === null || v === undefined ? null : parseFloat(v); }
+
+  var MONEY = new Intl.NumberFormat("zh-CN", {minimumFractionDigits: 2, maximumFractionDigits: 2});
+  var COUNT = new Intl.NumberFormat("zh-CN", {maximumFractionDigits: 0});
+
+  /* A value as text: 元 → 1,234.56; 件 → 1,234; anything else as the server sent it. */
+  function shown(raw, unit) {
+    var v = num(raw);
+    if (v === null || isNaN(v)) { return raw === null || raw === undefined ? "—" : String(raw); }
+    if (unit === "元") { return MONEY.format(v); }
+    if (unit === "件") { return COUNT.format(v); }
+    return String(raw);
+  }
+
+  /* The widths of value texts as the chart draws them (its CSS: .reports-svg .reports-value),
+   * measured in a hidden SVG in the container; 7px a character where nothing is laid out. */
+  function textWidths(texts, container) {
+    var probe = el("svg", {"class": "reports-svg", width: 1, height: 1,
+                           style: "position:absolute;visibility:hidden"});
+    container.appendChild(probe);
+    var widths = texts.map(function (t) {
+      var node = el("text", {"class": "reports-value"}, t);
+      probe.appendChild(node);
+      var w = node.getComputedTextLength ? node.getComputedTextLength() : 0;
+      return w > 0 ? w : t.length * 7;
+    });
+    container.removeChild(probe);
+    return widths;
+  }
 
   function draw(container, data) {
     var labels = data.labels || [];
@@ -41,8 +70,15 @@
     });
     if (max <= 0) { max = 1; }
 
+    var unit = data.unit;
+    var valueTexts = labels.map(function (_, i) {
+      var texts = series.map(function (s) { return shown(s.values[i], unit); });
+      return stacked ? [texts.join(" + ")] : texts;
+    });
+    var longest = Math.max.apply(null, [0].concat(  // the widest value text, drawn right of its bar
+      textWidths([].concat.apply([], valueTexts), container)));
     var width = Math.max(container.clientWidth || 0, 640);
-    var plotW = width - LABEL_W - RIGHT;
+    var plotW = Math.max(width - LABEL_W - Math.max(RIGHT, longest + 24), 80);
     var barsPerRow = stacked ? 1 : series.length;
     var rowH = Math.max(ROW, barsPerRow * 14 + 8);
     var groups = data.groups || null;
@@ -99,11 +135,11 @@
         var x = stacked ? offset : LABEL_W;
         var bar = el("rect", {x: x, y: barY, width: Math.max(w, v > 0 ? 1 : 0), height: barH,
                               fill: COLORS[k % COLORS.length], "class": "reports-bar"});
-        bar.appendChild(el("title", {}, labels[i] + " · " + s.name + "：" + raw));
+        bar.appendChild(el("title", {}, labels[i] + " · " + s.name + "：" + shown(raw, unit)));
         svg.appendChild(bar);
-        if (stacked) { offset += w; texts.push(raw); }
+        if (stacked) { offset += w; texts.push(shown(raw, unit)); }
         else {
-          svg.appendChild(el("text", {x: x + w + 4, y: barY + barH - 2, "class": "reports-value"}, raw));
+          svg.appendChild(el("text", {x: x + w + 4, y: barY + barH - 2, "class": "reports-value"}, shown(raw, unit)));
         }
       });
       if (stacked && texts.length) {
@@ -116,7 +152,7 @@
         var tick = el("line", {x1: x, y1: p.y + 1, x2: x, y2: p.y + rowH - 1,
                                stroke: MARKER_COLORS[k % MARKER_COLORS.length], "stroke-width": 3,
                                "class": "reports-marker"});
-        tick.appendChild(el("title", {}, m.name + "：" + m.values[i]));
+        tick.appendChild(el("title", {}, m.name + "：" + shown(m.values[i], unit)));
         svg.appendChild(tick);
       });
     });

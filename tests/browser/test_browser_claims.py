@@ -59,13 +59,14 @@ def test_clerk_enters_settles_and_prints_a_claim(page, live_server, clerk):
     page.wait_for_url(re.compile(rf"/admin/claims/claim/{claim.pk}/change/"))
     assert "结算完成" in page.locator(".messagelist").inner_text()
     lines = page.locator("table.claim-lines").inner_text()
-    assert "14600.00" in lines and "(30000.00−800.00)×50% = 14600.00" in lines
+    # the paid column as every page shows amounts; the engine's explanation keeps its text
+    assert "14,600.00" in lines and "(30000.00−800.00)×50% = 14600.00" in lines
     claim.refresh_from_db()
     assert claim.status == Claim.Status.SETTLED and claim.fund_total == Decimal("14600.00")
 
     page.locator(".claim-btn-print").click()
     page.wait_for_url(re.compile(rf"/admin/claims/claim/{claim.pk}/print/"))
     sheet = page.locator("body").inner_text()
-    assert "垫江县医疗费用结算单" in sheet and "陈静" in sheet and "15400.00" in sheet
+    assert "垫江县医疗费用结算单" in sheet and "陈静" in sheet and "15,400.00" in sheet
     assert "垫江县第一人民医院" in sheet
     assert_only_local_requests(page, live_server)

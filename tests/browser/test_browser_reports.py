@@ -66,3 +66,31 @@ def test_dashboard_charts_export_and_freeze(page, live_server, data):
         "28.57")
 
     assert_only_local_requests(page, live_server)
+
+
+def test_chart_values_are_grouped_and_stay_inside_the_chart(page):
+    """charts.js shows amounts as every page does (175,062.00) and leaves room on the
+    right for the longest value text: the stacked “a + b” label is not clipped."""
+    import json
+    from pathlib import Path
+
+    static = Path(__file__).resolve().parents[2] / "static" / "reports"
+    data = {"unit": "元", "stacked": True, "labels": ["垫江县 城乡居民基本医疗保险 2026", "乐山市 2024"],
+            "series": [{"name": "个人缴费", "values": ["175062.00", "265.00"]},
+                       {"name": "资助", "values": ["11058.00", None]}]}
+    page.set_content('<div class="reports-chart" data-chart-source="d" style="width:700px"></div>'
+                     f'<script id="d" type="application/json">{json.dumps(data)}</script>')
+    page.add_style_tag(path=str(static / "reports.css"))
+    page.add_script_tag(path=str(static / "charts.js"))
+    svg = page.locator(".reports-chart svg")
+    svg.wait_for()
+    values = svg.locator("text.reports-value").all_text_contents()
+    assert "175,062.00 + 11,058.00" in values and "265.00" in values
+    assert "175,062.00" in svg.locator("rect.reports-bar title").first.text_content()
+    outside = page.evaluate("""() => {
+      const svg = document.querySelector('.reports-chart svg');
+      const width = svg.width.baseVal.value;
+      return [...svg.querySelectorAll('text')].map(t => [t.textContent, t.getBBox()])
+        .filter(([, b]) => b.x < 0 || b.x + b.width > width).map(([text]) => text);
+    }""")
+    assert outside == []
