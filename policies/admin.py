@@ -211,8 +211,27 @@ class HistoryAdmin(AuditedChangesMixin, MaskedLookupsMixin, SimpleHistoryAdmin):
         """Whether the user changed a field of the object (修改原因 is not one)."""
         return any(name != self.CHANGE_REASON for name in form.changed_data)
 
+    OBJECT_UNCHANGED = "_history_object_unchanged"
+
+    def object_unchanged(self, request, form) -> bool:
+        """Whether this save leaves the object as stored: no field of the form changed
+        and the object equals its stored row. The second test matters for simple-history's
+        revert page, whose form starts from an earlier version: posting that version
+        unchanged is a change of the stored row. Decided once per request, before the
+        save (Django's change page asks after ``construct_change_message``, the revert
+        page after ``save_model``)."""
+        decided = getattr(request, self.OBJECT_UNCHANGED, None)
+        if decided is None:
+            obj = form.instance
+            stored = type(obj)._default_manager.filter(pk=obj.pk).first() if obj.pk else None
+            decided = (not self.form_changed(form) and stored is not None
+                       and all(getattr(stored, f.attname) == getattr(obj, f.attname)
+                               for f in obj._meta.concrete_fields if not getattr(f, "auto_now", False)))
+            setattr(request, self.OBJECT_UNCHANGED, decided)
+        return decided
+
     def save_model(self, request, obj, form, change):
-        if change and not self.form_changed(form):
+        if change and self.object_unchanged(request, form):
             return  # nothing to write: no save, no history row
         super().save_model(request, obj, form, change)
 
@@ -235,7 +254,7 @@ class HistoryAdmin(AuditedChangesMixin, MaskedLookupsMixin, SimpleHistoryAdmin):
                 fields[:] = [f for f in fields if f != label]
         message = [item for item in message if item.get("changed", {}).get("fields", True)]
         edited = any(f.has_changed() for formset in formsets or () for f in formset.forms)
-        if not add and not message and not self.form_changed(form) and not edited:
+        if not add and not message and self.object_unchanged(request, form) and not edited:
             setattr(request, self.UNCHANGED, format_html("{}“{}”未作修改。", self.opts.verbose_name, form.instance))
         return message
 

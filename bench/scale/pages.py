@@ -96,7 +96,7 @@ def day() -> list[Page]:
         Page("支付批次 列表", reverse("admin:finance_paymentbatch_changelist"), LEDGER),
         Page("审计日志", reverse("admin:audit_auditentry_changelist"), ("admin",)),
         Page("我的任务", reverse("admin:jobs_myjob_changelist")),
-        Page("全部任务", reverse("admin:jobs_job_changelist"), LEDGER),
+        Page("全部任务", reverse("admin:jobs_job_changelist"), ("admin", "reviewer")),  # not 基金财务 (docs/jobs.md)
         Page("政策模拟", reverse("reports:simulate"), ("admin",)),
     ]
 

@@ -228,8 +228,8 @@ def test_result_lines_of_a_settled_claim_are_readable(small_page, live_server, l
     small_page.goto(f"{live_server.url}/admin/claims/claim/")
     screenshot(small_page, "claim-list")
     assert page_width(small_page) <= WIDTH
-    short = ("field-settlement_no", "field-claim_type", "field-service_date", "field-total",
-             "field-fund_total", "field-personal", "field-status")
+    short = ("field-settlement_no", "field-claim_type", "field-service_date", "field-total_money",
+             "field-fund_total_money", "field-personal_money", "field-status")
     row = small_page.locator("#result_list tbody tr").first.evaluate(
         f"(row, cells) => cells.map(c => ({CELL})(row.querySelector('.' + c)))", short)
     for name, cell in zip(short, row, strict=True):
