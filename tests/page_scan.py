@@ -164,7 +164,8 @@ _CHECKS = [
     ("代码名", re.compile(r"(?<![A-Za-z0-9])[a-z]+(?:_[a-z0-9]+)+(?![A-Za-z0-9])")),
     ("文件名", re.compile(r"[\w\-]+\.(?:md|py|html|json)\b")),
     ("规格章节", re.compile(r"§|README|spec\b")),
-    ("UTC 时间", re.compile(r"UTC|\+00:00|\d\d:\d\dZ\b")),
+    # a word of its own: not the letters inside a code (the authenticator's key 'HUTC N4CX …')
+    ("UTC 时间", re.compile(r"(?<![A-Z0-9])UTC(?![A-Z0-9])|\+00:00|\d\d:\d\dZ\b")),
     ("开发缩写", re.compile(r"(?<![A-Za-z])YTD(?![A-Za-z])")),
     ("对象编号", re.compile(r"[A-Z][a-z]+[A-Z][A-Za-z]+ ?#\d+|\b[A-Z][A-Za-z]+ object \(\d+\)")),
 ]

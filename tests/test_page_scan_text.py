@@ -136,3 +136,11 @@ def test_findings_remembered_per_line_as_read_afresh():
         codes, allowed = rng.choice(settings)
         assert findings(text, codes=codes, allowed=allowed) == _reference_findings(text, codes=codes,
                                                                                    allowed=allowed), text
+
+
+def test_utc_is_found_as_a_word_not_inside_a_key():
+    """“UTC” written as a time zone is developer text; the same letters inside the
+    authenticator's random key (密钥 “Z2WI CWI3 XXOM VZJF HUTC …”) are not."""
+    assert [f.split("：")[0] for f in findings("2026-12-05 01:00 UTC", codes=set())] == ["UTC 时间"]
+    assert [f.split("：")[0] for f in findings("时间（UTC）", codes=set())] == ["UTC 时间"]
+    assert findings("密钥：Z2WI CWI3 XXOM VZJF HUTC N4CX 6NME 5AYB", codes=set()) == []
