@@ -35,7 +35,7 @@ def _pending(job_run: JobRun):
         raise JobError(f"不能结算：{error}") from None
 
 
-@job_kind(batch.JOB_KIND, "批量结算理赔", count_labels=COUNTS)
+@job_kind(batch.JOB_KIND, "批量结算理赔", count_labels=COUNTS, unit="件")
 def settle_claims(job_run: JobRun):
     pending = _pending(job_run)
     chunks = batch.plan_chunks(pending, job_run.params.get("chunk_persons", batch.CHUNK_PERSONS))
@@ -79,7 +79,7 @@ def _resettle_candidates(job_run: JobRun):
 
 
 @job_kind(batch.RESETTLE_KIND, "批量重新结算理赔", count_labels={"resettled": "已重新结算", "failed": "未能重新结算",
-                                                          "persons": "参保人"})
+                                                          "persons": "参保人"}, unit="件")
 def resettle_claims(job_run: JobRun):
     todo = _resettle_candidates(job_run)
     chunks = batch.plan_chunks(todo, job_run.params.get("chunk_persons", batch.CHUNK_PERSONS))

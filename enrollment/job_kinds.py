@@ -25,7 +25,8 @@ def _waiting(previous: pm.PlanYear, target: pm.PlanYear):
             .exclude(status=Enrollment.Status.TERMINATED).exclude(Exists(renewed)))
 
 
-@job_kind("renew_enrollments", "自动续保", count_labels={"created": "续保登记", "skipped": "未续保"})
+@job_kind("renew_enrollments", "自动续保", count_labels={"created": "续保登记", "skipped": "未续保"},
+          unit="人")
 def renew_enrollments(job_run) -> str:
     created = skipped = 0
     opened = pm.PlanYear.objects.filter(status=pm.PlanYear.Status.ACTIVE).select_related("scheme__region")

@@ -2,7 +2,7 @@
 started) and 全部任务 (users with ``jobs.view_job``: the jobs of their regions). A job's
 page shows a progress bar that updates itself (``jobs/progress.js`` polls the small JSON
 view ``progress/``), the counts, the log, the kind's own panel (an import's preview or
-errors), 取消 / 重新运行, and the downloads of the input, the result and the error report.
+errors), 取消 / 重新运行 (not for a job that failed on its input), and the downloads of the input, the result and the error report.
 Jobs are written only by their workers and by ``jobs.services``: nothing here edits one.
 Another user's job holding personal data (``JobKind.personal_data``) is shown to a viewer
 who reads it masked elsewhere with its panel masked and without its files
@@ -63,10 +63,7 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.display(description="进度")
     def progress_text(self, job):
-        state = selectors.job_state(job)
-        if state["total"]:
-            return f"{state['done']:,} / {state['total']:,}（{state['percent']}%）"
-        return f"{state['done']:,}" if state["done"] else "—"
+        return selectors.job_state(job)["progress_text"]
 
     # ------------------------------------------------------------------ pages
 
@@ -100,6 +97,7 @@ class JobAdmin(admin.ModelAdmin):
             kind = get_kind(job.kind)
         except Exception:
             kind = None
+        may_rerun = selectors.may_rerun(job)  # before the details are masked
         in_full = selectors.reads_personal_data(request.user, job)
         show_panel = bool(kind and kind.panel)
         if not in_full and show_panel:
@@ -111,6 +109,7 @@ class JobAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request), "opts": self.opts, "job": job, "kind": kind,
             "title": job.title, "state": selectors.job_state(job),
             "log_lines": job.log_lines.all()[:500], "may_manage": selectors.may_manage(request.user, job),
+            "may_rerun": may_rerun,
             "progress_url": reverse(f"admin:{self._url('progress')}", args=[job.pk]),
             "cancel_url": reverse(f"admin:{self._url('cancel')}", args=[job.pk]),
             "rerun_url": reverse(f"admin:{self._url('rerun')}", args=[job.pk]),

@@ -24,6 +24,7 @@ class Job(models.Model):
         CANCELLED = "cancelled", "已取消"
 
     FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+    BAD_INPUT = "bad_input"  # the key of ``details`` set when the job failed on its input
 
     kind = models.CharField("任务类型", max_length=40, db_index=True)
     title = models.CharField("任务", max_length=200)
@@ -75,6 +76,12 @@ class Job(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in self.FINISHED
+
+    @property
+    def failed_on_input(self) -> bool:
+        """Failed because its input is wrong (``runner.JobInputError``): a rerun on the
+        same input would fail the same way."""
+        return self.status == self.Status.FAILED and bool((self.details or {}).get(self.BAD_INPUT))
 
 
 class MyJob(Job):

@@ -12,6 +12,9 @@ module (found at start-up, like ``sheet_kinds``) with ``@job_kind``:
     the summary of a split job once every part is done (``job.done``/``job.counts`` hold
     the parts' sums).
 
+``unit`` names what its progress counts (行, 件; default 项), read in the rate the job's
+page shows while it runs (每秒 N 行).
+
 A kind whose files or page panel hold personal data declares it (docs/jobs.md §个人信息):
 ``personal_data(job)`` names the masking-rule fields they hold as the job's author reads
 them (``{"document_number", "phone"}``); ``mask_details(job, request)`` gives the panel's
@@ -42,6 +45,7 @@ class JobKind:
     personal_data: Callable | None = None
     # (job, request) → the panel's details masked for the request's user (None: no panel)
     mask_details: Callable | None = None
+    unit: str = "项"  # what ``done`` counts, read in the rate (每秒 N 行)
 
     def count_label(self, key: str) -> str:
         return self.count_labels.get(key, key)
@@ -60,7 +64,7 @@ def register(kind: JobKind) -> JobKind:
 
 
 def job_kind(code: str, label: str, *, count_labels: dict[str, str] | None = None, panel: str = "",
-             personal_data: Callable | None = None, mask_details: Callable | None = None):
+             personal_data: Callable | None = None, mask_details: Callable | None = None, unit: str = "项"):
     """Register the decorated function as the ``run`` of the kind ``code``; ``part`` and
     ``finish`` are attached with ``@<function>.part`` / ``@<function>.finish``."""
 
@@ -69,7 +73,7 @@ def job_kind(code: str, label: str, *, count_labels: dict[str, str] | None = Non
 
         def kind() -> JobKind:
             return JobKind(code, label, run, state["part"], state["finish"], dict(count_labels or {}), panel,
-                           personal_data, mask_details)
+                           personal_data, mask_details, unit)
 
         def attach(name):
             def setter(function):

@@ -9,7 +9,8 @@
 - A part of a split job runs in one transaction together with its ``JobPart`` row: a
   part delivered twice (or again after its worker died) is done exactly once. The last
   part to finish writes the job's sums and summary.
-- Failures the user can act on are ``JobError`` (their Chinese message is shown); any
+- Failures the user can act on are ``JobError`` (their Chinese message is shown;
+  ``JobInputError`` when the input itself is wrong, which a rerun cannot mend); any
   other exception is logged with its traceback for the administrators and the user reads
   a Chinese reason with the job's number.
 """
@@ -42,6 +43,12 @@ WORKER_LOST = ("处理该任务的进程意外终止（例如服务器重启）�
 
 class JobError(Exception):
     """A failure the user can act on: its message (Chinese) becomes the job's result."""
+
+
+class JobInputError(JobError):
+    """The job's input is wrong (a sheet that fails its checks): run again on the same
+    input it fails the same way, so it is not offered again (``selectors.may_rerun``);
+    the user corrects the file and uploads it again."""
 
 
 class JobCancelled(Exception):
@@ -139,6 +146,12 @@ class JobRun:
         return SPLIT
 
 
+def _failed_on(job: Job, error: JobError) -> None:
+    """Mark a job whose input is wrong (``JobInputError``) in its details."""
+    if isinstance(error, JobInputError):
+        job.details = {**(job.details or {}), Job.BAD_INPUT: True}
+
+
 def _finish(job: Job, status: str, message: str, run: JobRun | None = None) -> None:
     with transaction.atomic():
         if run is not None:
@@ -174,6 +187,7 @@ def execute(job_id: int) -> None:
         run.log("已按申请取消")
         _finish(job, Job.Status.CANCELLED, "已取消，未写入任何数据。", run)
     except JobError as error:
+        _failed_on(job, error)
         _finish(job, Job.Status.FAILED, str(error), run)
     except Exception:
         logger.exception("job %s (%s) failed", job.pk, job.kind)
@@ -213,6 +227,7 @@ def execute_part(job_id: int, number: int, payload) -> None:
         _finish(job, Job.Status.FAILED, internal_error_message(job.pk))
         return
     except JobError as error:
+        _failed_on(job, error)
         _finish(job, Job.Status.FAILED, str(error))
         return
     except Exception:

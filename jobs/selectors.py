@@ -46,31 +46,54 @@ def reads_personal_data(user, job: Job) -> bool:
     return kind.personal_data is None or reads_in_full(user, kind.personal_data(job))
 
 
+def may_rerun(job: Job) -> bool:
+    """Whether 重新运行 makes sense: a failed or cancelled job, unless it failed on its
+    input (a sheet that fails its checks fails the same way on the same file)."""
+    return job.status in (Job.Status.FAILED, Job.Status.CANCELLED) and not job.failed_on_input
+
+
 def job_state(job: Job) -> dict:
-    """The state the progress bar shows: status, done/total, rate, remaining time, counts."""
+    """The state the progress bar shows: status, done/total and their text, the rate and
+    remaining time while it runs, the counts in the kind's order. A job that succeeded
+    without a total is done out of what it did, with a full bar."""
     done, total, stage = job.done, job.total, ""
     if not job.finished:
         current = live.get_progress(job)
         if current:
             done, total, stage = current["done"], current["total"] or total, current.get("stage", "")
+    elif total is None and job.status == Job.Status.SUCCEEDED and done:
+        total = done
     elapsed = None
     if job.started_at:
         elapsed = max(((job.finished_at or timezone.now()) - job.started_at).total_seconds(), 0.001)
-    rate = round(done / elapsed, 1) if elapsed and done else None
-    eta = round((total - done) / rate) if rate and total and not job.finished and total > done else None
+    rate = round(done / elapsed, 1) if elapsed and done and not job.finished else None
+    eta = round((total - done) / rate) if rate and total and total > done else None
     percent = 100 if job.status == Job.Status.SUCCEEDED else (
         min(int(done * 100 / total), 100) if total else 0)
     try:
         kind = get_kind(job.kind)
-        counts = [{"label": kind.count_label(k), "value": v} for k, v in job.counts.items()]
-    except Exception:  # a kind no longer registered still shows its job
-        counts = []
+    except ImproperlyConfigured:  # a kind no longer registered still shows its job
+        kind, counts = None, []
+    else:
+        order = list(kind.count_labels)
+        keys = sorted(job.counts, key=lambda k: order.index(k) if k in order else len(order))
+        counts = [{"label": kind.count_label(k), "value": job.counts[k]} for k in keys]
+    unit = kind.unit if kind is not None else ""
     return {
         "id": job.pk, "kind": kind_label(job.kind), "status": job.status, "status_label": job.get_status_display(),
         "finished": job.finished, "done": done, "total": total, "percent": percent, "stage": stage,
-        "rate": rate, "eta_seconds": eta, "eta": _duration(eta), "elapsed": _duration(elapsed),
+        "progress_text": progress_text(done, total, percent), "rate": rate,
+        "rate_text": f"每秒 {rate:,} {unit}".rstrip() if rate else "",
+        "eta_seconds": eta, "eta": _duration(eta), "elapsed": _duration(elapsed),
         "message": job.message, "counts": counts,
     }
+
+
+def progress_text(done: int, total: int | None, percent: int) -> str:
+    """“1,200 / 3,000（40%）”, or the count done when the total is not known."""
+    if total:
+        return f"{done:,} / {total:,}（{percent}%）"
+    return f"{done:,}" if done else "—"
 
 
 def _duration(seconds) -> str:

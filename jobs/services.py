@@ -14,7 +14,7 @@ from . import live
 from .models import Job, JobRegion
 from .registry import get_kind, kind_label
 from .runner import run_job
-from .selectors import may_manage
+from .selectors import may_manage, may_rerun
 
 
 def _enqueue(job: Job) -> None:
@@ -64,11 +64,15 @@ def job_cancel(*, job: Job, acting_user) -> Job:
 
 
 def job_rerun(*, job: Job, acting_user) -> Job:
-    """Run a failed or cancelled job again, as a new job with the same input."""
+    """Run a failed or cancelled job again, as a new job with the same input; not a job
+    that failed on its input (``selectors.may_rerun``)."""
     if not may_manage(acting_user, job):
         raise PermissionDenied("只有任务的发起人或管理员可以重新运行任务")
     if job.status not in (Job.Status.FAILED, Job.Status.CANCELLED):
         raise ValidationError("只有失败或已取消的任务可以重新运行")
+    if not may_rerun(job):
+        raise ValidationError("该任务因上传的内容有错误而失败，重新运行只会得到同样的结果；"
+                              "请按错误报告修改文件后重新上传")
     return job_start(kind=job.kind, title=job.title, acting_user=acting_user, params=job.params,
                      input_file=job.input_file.name or None, input_name=job.input_name,
                      region_ids=job.regions.values_list("region_id", flat=True), parent=job.parent)

@@ -47,7 +47,8 @@ def _simulation_masked(job, request) -> dict:
     return details
 
 
-@job_kind("overdue_claims", "逾期未审核理赔清单", count_labels={"overdue": "逾期理赔"}, personal_data=_names)
+@job_kind("overdue_claims", "逾期未审核理赔清单", count_labels={"overdue": "逾期理赔"}, personal_data=_names,
+          unit="件")
 def overdue_claims_list(job_run) -> str:
     today = timezone.localdate()
     with reports_read():  # the replica, when there is one (config/db_routers.py)
@@ -70,7 +71,7 @@ def _diff(d) -> dict:
 
 
 @job_kind("policy_simulation", "政策模拟", count_labels={"claims": "重算理赔", "errors": "无法结算"},
-          panel="reports/simulation_panel.html", personal_data=_names, mask_details=_simulation_masked)
+          panel="reports/simulation_panel.html", personal_data=_names, mask_details=_simulation_masked, unit="件")
 def policy_simulation(job_run) -> str:
     plan_year = PlanYear.objects.select_related("scheme__region").get(pk=job_run.params["plan_year"])
     base_year = job_run.params["base_year"]

@@ -1,7 +1,8 @@
 """The all-or-nothing import of a file (spec README §6: on any error nothing is written
 and every bad row is reported at once; docs/spreadsheets.md).
 
-``run_import(kind, path, user=…, dry_run=…)``:
+``run_import(kind, path, user=…, dry_run=…)`` (its errors reported by row, then column:
+``sort_errors``):
 
 1. the header row is matched against the kind's columns (missing required columns,
    unknown or repeated columns are file errors);
@@ -385,8 +386,19 @@ def run_import(kind: SheetKind, path, *, user, dry_run: bool = False, name: str 
         raise PermissionDenied(f"您没有导入{kind.label}的权限")
     result = _run_import(kind, path, user=user, dry_run=dry_run, name=name, progress=progress,
                          parallel=parallel)
+    sort_errors(kind, result)
     refresh_statistics(kind, result)
     return result
+
+
+def sort_errors(kind: SheetKind, result: ImportResult) -> None:
+    """The errors in the sheet's order: the file's own first, then by row and, within a
+    row, the row as a whole before its cells from left to right. A chunk's cell errors
+    are found while parsing and its rows' checks against each other and the database
+    after, so without this a row's check error came after a later row's bad cell."""
+    position = {c.header: i for i, c in enumerate(kind.columns)}
+    result.errors.sort(key=lambda e: (e.row is not None, e.row or 0,
+                                      -1 if not e.column else position.get(e.column, len(position))))
 
 
 def _run_import(kind: SheetKind, path, *, user, dry_run, name, progress, parallel) -> ImportResult:

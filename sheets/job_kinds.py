@@ -24,7 +24,7 @@ from audit.models import Action
 from audit.services import audit_record
 from jobs.registry import job_kind
 from jobs.replica import reports_read
-from jobs.runner import JobError, JobRun
+from jobs.runner import JobError, JobInputError, JobRun
 from jobs.scope import current_scope
 
 from .engine import run_import
@@ -35,7 +35,11 @@ from .writers import write_errors
 
 HIDDEN = "（已隐藏）"  # a cell of an unknown column, shown to a viewer who reads personal data masked
 ERRORS_SHOWN = 200  # errors listed on the job's page; all of them are in the report
-COUNTS = {"rows": "数据行数", "created": "新增", "updated": "更新", "unchanged": "无变化", "errors": "错误数"}
+COUNTS = {"rows": "数据行数", "created": "新增", "updated": "更新", "unchanged": "无变化", "bad_rows": "有错误的行",
+          "errors": "错误数"}
+# a check writes nothing: its counts are what it found
+CHECK_COUNTS = {"rows": "数据行数", "created": "可新增", "updated": "可更新", "unchanged": "无变化",
+                "bad_rows": "有错误的行", "errors": "错误数"}
 
 
 def _import(job_run: JobRun, *, dry_run: bool):
@@ -51,8 +55,13 @@ def _import(job_run: JobRun, *, dry_run: bool):
                                 progress=progress, parallel=True)  # a writer thread (PostgreSQL)
         except PermissionDenied as error:
             raise JobError(str(error)) from None
-    job_run.progress(result.rows, result.rows if result.ok else total, force=False)
-    job_run.count(rows=result.rows, **result.counts, errors=result.error_count)
+    # a check reads the whole file, and so does a failed one-pass import
+    job_run.progress(result.rows, result.rows if result.ok or dry_run or not total else total, force=False)
+    if result.ok:
+        job_run.count(rows=result.rows, **result.counts, errors=0)
+    else:  # nothing written: an import counts no row as added; a check, what it found
+        job_run.count(rows=result.rows, **(result.counts if dry_run else {}), bad_rows=result.bad_rows,
+                      errors=result.error_count)
     if result.errors:
         job_run.save_errors(export_file_name(f"{kind.label}导入错误报告", Path(job_run.job.input_name).stem),
                             lambda target: write_errors(result.errors, target))
@@ -61,7 +70,7 @@ def _import(job_run: JobRun, *, dry_run: bool):
                        for e in result.errors[:ERRORS_SHOWN]],
             "errors_hidden": max(result.error_count - ERRORS_SHOWN, 0),
         }
-        raise JobError(f"校验未通过：{result.summary()}。请下载错误报告，修改文件后重新上传。")
+        raise JobInputError(f"校验未通过：{result.summary()}。请下载错误报告，修改文件后重新上传。")
     if dry_run:
         job_run.job.details = {
             "preview_headers": ["行号", *(c.header for c in kind.import_columns())],
@@ -121,8 +130,8 @@ def _masked_error(error: dict, value) -> dict:
     return {**error, "value": value, "message": message}
 
 
-@job_kind("sheet_check", "校验导入表格", count_labels=COUNTS, panel="admin/sheets/check_panel.html",
-          personal_data=personal_data, mask_details=masked_details)
+@job_kind("sheet_check", "校验导入表格", count_labels=CHECK_COUNTS, panel="admin/sheets/check_panel.html",
+          personal_data=personal_data, mask_details=masked_details, unit="行")
 def sheet_check(job_run: JobRun) -> str:
     result = _import(job_run, dry_run=True)
     c = result.counts
@@ -136,7 +145,7 @@ def _audit_import(job_run: JobRun, stage: str, **details) -> None:
         **details})
 
 
-@job_kind("sheet_import", "导入表格", count_labels=COUNTS, personal_data=personal_data)
+@job_kind("sheet_import", "导入表格", count_labels=COUNTS, personal_data=personal_data, unit="行")
 def sheet_import(job_run: JobRun) -> str:
     _audit_import(job_run, "开始")
     try:
@@ -148,7 +157,7 @@ def sheet_import(job_run: JobRun) -> str:
     return result.summary()
 
 
-@job_kind("sheet_export", "导出表格", count_labels={"rows": "导出行数"}, personal_data=personal_data)
+@job_kind("sheet_export", "导出表格", count_labels={"rows": "导出行数"}, personal_data=personal_data, unit="行")
 def sheet_export(job_run: JobRun) -> str:
     kind = get_kind(job_run.params["sheet_kind"])
     code, year, fmt = job_run.params.get("region"), job_run.params.get("year"), job_run.params.get("fmt", "xlsx")

@@ -129,3 +129,89 @@ def test_import_errors_are_masked_for_another_viewer(client, tmp_path):
     page = client.get(reverse("admin:jobs_job_change", args=[check.pk])).content.decode()
     assert 'id="sheet-errors"' in page and bad not in page and f"{bad[:6]}********{bad[-4:]}" in page
     assert client.get(reverse("admin:jobs_job_file", args=[check.pk, "errors"])).status_code == 403
+
+
+def _failed_person_check(client, tmp_path):
+    """The user review's sheet: sheet row 2 good, row 3 good, row 4 a bad ID check digit,
+    row 5 an unknown 人员类别 (a check error and a parse error, found in that order)."""
+    from enrollment.tests.sheet_rows import PERSON_HEADER, id_number, person_row
+    from sheets.tests.helpers import admin_upload, write_csv
+
+    good = id_number(3)
+    bad = good[:-1] + ("1" if good[-1] != "1" else "2")
+    rows = [person_row(1), person_row(2), person_row(3), person_row(4, category="外星人")]
+    rows[2][0] = bad
+    path = write_csv(tmp_path / "参保人.csv", PERSON_HEADER, rows)
+    return admin_upload(client, reverse("admin:enrollment_person_import_sheet"), path)
+
+
+@pytest.fixture
+def failed_check(client, tmp_path):
+    """The clerk's page of the user review's failed 校验 (response)."""
+    clerk = role_staff("jingban_dj", CLERK, regions=("500231",))
+    client.force_login(clerk)
+    response = _failed_person_check(client, tmp_path)
+    assert response.context["job"].status == Job.Status.FAILED
+    assert "未写入任何数据" in response.context["job"].message
+    return response
+
+
+def test_a_failed_check_shows_its_rows_out_of_its_total_and_no_rate(client, failed_check):
+    """4 / 4 and a full bar, not “4 每秒 95.6” with an empty bar: the check read every row."""
+    state, page = failed_check.context["state"], failed_check.content.decode()
+    assert (state["done"], state["total"], state["percent"], state["rate"]) == (4, 4, 100, None)
+    assert "4 / 4（100%）" in page and 'style="width: 100%"' in page and "每秒" not in page
+    listing = client.get(reverse("admin:jobs_myjob_changelist")).content.decode()
+    assert "4 / 4（100%）" in listing
+
+
+def test_a_failed_check_counts_what_it_found_not_rows_added(failed_check):
+    counts = {c["label"]: c["value"] for c in failed_check.context["state"]["counts"]}
+    assert "新增" not in counts and counts["可新增"] == 2 and counts["有错误的行"] == 2 and counts["错误数"] == 2
+    assert list(counts) == ["数据行数", "可新增", "可更新", "无变化", "有错误的行", "错误数"]
+
+
+def test_a_failed_check_lists_its_errors_by_row(failed_check):
+    job, page = failed_check.context["job"], failed_check.content.decode()
+    assert [(e["row"], e["column"]) for e in job.details["errors"]] == [(4, "证件号码"), (5, "人员类别")]
+    assert page.index("外星人") > page.index(job.details["errors"][0]["message"])
+
+
+def test_a_failed_check_is_not_offered_again(client, failed_check):
+    """The same file can only fail the same way: no 重新运行, and a posted one is refused."""
+    check, page = failed_check.context["job"], failed_check.content.decode()
+    assert 'id="job-rerun"' not in page and "重新运行" not in page
+    refused = client.post(reverse("admin:jobs_myjob_rerun", args=[check.pk]), follow=True)
+    assert Job.objects.filter(kind="sheet_check").count() == 1
+    assert "修改文件后重新上传" in refused.content.decode()
+
+
+def test_a_successful_check_and_import_show_their_rows_without_a_rate(client, tmp_path):
+    from enrollment.tests.sheet_rows import PERSON_HEADER, person_row
+    from sheets.tests.helpers import admin_confirm, admin_upload, write_csv
+
+    clerk = role_staff("jingban_dj", CLERK, regions=("500231",))
+    client.force_login(clerk)
+    path = write_csv(tmp_path / "参保人.csv", PERSON_HEADER, [person_row(1), person_row(2)])
+    url = reverse("admin:enrollment_person_import_sheet")
+    checked = admin_upload(client, url, path)
+    counts = {c["label"]: c["value"] for c in checked.context["state"]["counts"]}
+    assert counts["可新增"] == 2 and "新增" not in counts  # a check writes nothing
+    imported = admin_confirm(client, url, checked.context["job"])
+    state, page = imported.context["state"], imported.content.decode()
+    assert imported.context["job"].status == Job.Status.SUCCEEDED
+    assert (state["done"], state["total"], state["percent"], state["rate"]) == (2, 2, 100, None)
+    assert {c["label"]: c["value"] for c in state["counts"]}["新增"] == 2
+    assert "2 / 2（100%）" in page and "每秒" not in page and "重新运行" not in page
+
+
+def test_a_job_lost_with_its_worker_is_offered_again(client):
+    from jobs import runner
+
+    clerk = role_staff("jingban_dj", CLERK, regions=("500231",))
+    job = _queued(clerk, Region.objects.get(code="500231"), "导入参保人表格：垫江.xlsx")
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
+    runner.execute(job.pk)  # delivered again: its worker died
+    client.force_login(clerk)
+    page = client.get(reverse("admin:jobs_myjob_change", args=[job.pk])).content.decode()
+    assert "意外终止" in page and 'id="job-rerun"' in page

@@ -1,10 +1,10 @@
 """Job kinds used by the jobs app's own tests (registered when this module is imported)."""
 from jobs import live
 from jobs.registry import job_kind
-from jobs.runner import JobError
+from jobs.runner import JobError, JobInputError
 
 
-@job_kind("test_count", "测试：计数", count_labels={"items": "个数"})
+@job_kind("test_count", "测试：计数", count_labels={"items": "个数"}, unit="个")
 def count(job_run):
     n = job_run.params["n"]
     for i in range(1, n + 1):
@@ -19,6 +19,12 @@ def count(job_run):
 @job_kind("test_fail", "测试：失败")
 def fail(job_run):
     raise JobError("第 3 行的金额不对")
+
+
+@job_kind("test_bad_input", "测试：输入有误")
+def bad_input(job_run):
+    job_run.progress(4, None)
+    raise JobInputError("第 4 行的证件号码不对")
 
 
 @job_kind("test_crash", "测试：出错")

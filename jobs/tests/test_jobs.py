@@ -49,6 +49,32 @@ def test_a_failure_shows_its_chinese_reason_and_a_crash_no_traceback(clerk):
     assert "internal" not in crashed.message and crashed.finished_at is not None
 
 
+def test_a_job_failed_on_its_input_is_not_run_again_and_others_are(clerk):
+    """The same input fails the same way (a sheet that fails its checks): no 重新运行;
+    a job failed for another reason, or cancelled, may be run again."""
+    bad = fresh(start("test_bad_input", clerk))
+    assert bad.status == Job.Status.FAILED and bad.failed_on_input and not selectors.may_rerun(bad)
+    with pytest.raises(ValidationError, match="修改文件后重新上传"):
+        services.job_rerun(job=bad, acting_user=clerk)
+    assert Job.objects.filter(kind="test_bad_input").count() == 1
+    failed, crashed = fresh(start("test_fail", clerk)), fresh(start("test_crash", clerk))
+    cancelled = fresh(start("test_cancel", clerk))
+    assert all(selectors.may_rerun(j) and not j.failed_on_input for j in (failed, crashed, cancelled))
+    assert not selectors.may_rerun(fresh(start("test_count", clerk, n=1)))
+
+
+def test_a_finished_job_shows_done_out_of_total_and_no_rate(clerk):
+    job = Job.objects.create(kind="test_count", title="完成", created_by=clerk, status=Job.Status.SUCCEEDED,
+                             started_at=timezone.now() - timedelta(seconds=10), finished_at=timezone.now(),
+                             done=1200)  # no total reported: done out of itself
+    state = selectors.job_state(job)
+    assert (state["total"], state["percent"], state["progress_text"]) == (1200, 100, "1,200 / 1,200（100%）")
+    assert (state["rate"], state["rate_text"], state["eta"]) == (None, "", "")
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.FAILED, done=300, total=1200)
+    state = selectors.job_state(fresh(job))
+    assert (state["percent"], state["progress_text"], state["rate_text"]) == (25, "300 / 1,200（25%）", "")
+
+
 def test_cancel_a_running_job_stops_it_at_its_next_progress_report(clerk):
     job = fresh(start("test_cancel", clerk))
     assert job.status == Job.Status.CANCELLED and "未写入" in job.message
@@ -103,7 +129,7 @@ def test_a_kind_code_is_registered_once():
     with pytest.raises(ImproperlyConfigured, match="test_count"):
         register(JobKind("test_count", "别的", run=lambda job_run: None))
     register(JobKind("test_count", "测试：计数", run=kinds.count,
-                     count_labels={"items": "个数"}))  # the same function again is fine
+                     count_labels={"items": "个数"}, unit="个"))  # the same function again is fine
 
 
 def test_users_see_their_own_jobs_unless_they_may_see_all(clerk, django_user_model):
@@ -122,6 +148,7 @@ def test_progress_of_a_running_job_comes_from_the_shared_cache(clerk):
     state = selectors.job_state(job)
     assert (state["done"], state["total"], state["percent"], state["stage"]) == (250, 1000, 25, "校验")
     assert state["rate"] == pytest.approx(25, rel=0.1) and state["eta"].endswith("秒")
+    assert state["rate_text"] == f"每秒 {state['rate']} 个" and state["progress_text"] == "250 / 1,000（25%）"
 
 
 def test_old_files_are_removed_and_the_rows_stay(clerk):

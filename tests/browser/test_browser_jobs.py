@@ -59,12 +59,16 @@ def test_progress_bar_follows_a_running_job_and_shows_its_end(page, live_server)
     page.wait_for_function("document.getElementById('job-progress-text').textContent.includes('60,000')")
     assert page.locator("#job-bar-fill").get_attribute("style").replace(" ", "") == "width:60%;"
     assert "预计还需" in page.locator("#job-eta").inner_text()
+    assert page.locator("#job-rate").inner_text().startswith("每秒 ")  # set by progress.js, with its unit
+    assert page.locator("#job-rate").inner_text().endswith(" 行")
     save_screenshot(page, "job-progress-running")
     Job.objects.filter(pk=job.pk).update(status=Job.Status.SUCCEEDED, done=100_000, finished_at=timezone.now(),
                                          message="已导入共 100000 行数据")
     page.wait_for_selector("#job-status.job-status-succeeded")  # the page reloaded itself
     assert "已导入共 100000 行数据" in page.locator("#job-message").inner_text()
     assert page.locator("#job-cancel").count() == 0
+    assert "100,000 / 100,000（100%）" in page.locator("#job-progress-text").inner_text()
+    assert page.locator("#job-rate").inner_text() == ""  # a rate only while it runs
     assert_only_local_requests(page, live_server)
 
 

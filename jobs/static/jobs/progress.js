@@ -1,6 +1,7 @@
 // Keeps a job's page up to date (jobs/admin.py): polls the job's small JSON view every
-// second while it runs, moves the bar, and reloads the page once the job has ended so
-// that its result, files and log appear. Local file: no CDN.
+// second while it runs, moves the bar, shows the texts the view composed (done / total,
+// 每秒 N 行) and reloads the page once the job has ended so that its result, files and
+// log appear. Local file: no CDN.
 (function () {
   "use strict";
   function text(id, value) {
@@ -15,10 +16,9 @@
       status.textContent = state.status_label;
       status.className = "job-status job-status-" + state.status;
     }
-    text("job-progress-text", state.total ? state.done.toLocaleString("zh-CN") + " / " +
-      state.total.toLocaleString("zh-CN") + "（" + state.percent + "%）" : state.done.toLocaleString("zh-CN"));
+    text("job-progress-text", state.progress_text);
     text("job-stage", state.stage || "");
-    text("job-rate", state.rate ? "每秒 " + state.rate : "");
+    text("job-rate", state.rate_text || "");
     text("job-eta", state.eta ? "预计还需 " + state.eta : "");
     text("job-elapsed", state.elapsed || "—");
   }
