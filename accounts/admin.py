@@ -3,6 +3,7 @@ their password, who has two-step verification, and two actions — reset a user'
 factor (a lost phone: the user enrols again at the next login) and require a password
 change at the next login. django-otp's own device pages (English, showing keys) are not
 registered. No role of ``roles_sync`` holds a permission of this app: superusers only.
+django-axes' login records are replaced by ``admin_login_records`` (read-only, 解除锁定).
 
 ``AdminSetPasswordMixin`` is for the user admin (policies.admin.UserAdmin): an account
 created, or a password set, by an administrator is changed by its user at the next login.
@@ -13,12 +14,15 @@ from django.db.models.functions import Coalesce
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from . import admin_login_records
 from .models import AccountSecurity
 from .services import password_mark_must_change, second_factor_reset
 
 for _model in (TOTPDevice, StaticDevice):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
+# django-axes' login records: the project's read-only Chinese pages with 解除锁定
+admin_login_records.register()
 
 
 @admin.register(AccountSecurity)

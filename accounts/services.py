@@ -8,12 +8,18 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
+from axes.models import AccessAttempt
+from axes.utils import reset as axes_reset
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from audit.models import Action
+from audit.services import audit_record
 
 from .models import AccountSecurity, PasswordHistory
 
@@ -144,6 +150,25 @@ def second_factor_reset(*, user, acting_user) -> None:
     role requires two-step verification enrols again at the next login."""
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
+
+
+@transaction.atomic
+def account_unlock(*, username: str, acting_user, request=None) -> int:
+    """Lift django-axes' lockout of the account ``username`` from every address: its
+    failure records are removed through axes' own ``reset`` (the user may log in at once,
+    with five tries again), and the audit log records who unlocked which account from
+    which addresses (权限修改, 操作：解除锁定). Returns the number of records removed."""
+    if not username:
+        raise ValueError("account_unlock needs a username: axes' reset without one removes every record")
+    addresses = sorted({str(ip) for ip in AccessAttempt.objects.filter(username=username)
+                        .values_list("ip_address", flat=True) if ip})
+    removed = axes_reset(username=username)
+    account = get_user_model().objects.filter(username=username).first()
+    audit_record(action=Action.PERMISSION_CHANGE, user=acting_user, request=request,
+                 obj=account if account is not None else username,
+                 details={"operation": "解除锁定", "account": username, "addresses": addresses,
+                          "records": removed})
+    return removed
 
 
 def code_wait_seconds(user) -> int:

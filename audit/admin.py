@@ -35,6 +35,7 @@ DETAIL_LABELS = {
     "region": "统筹区", "year": "年度", "amount": "金额", "claims": "理赔数", "idle_seconds": "闲置秒数",
     "command": "命令", "os_user": "操作系统用户", "account": "账户", "superuser": "超级管理员",
     "password": "密码", "regions": "负责统筹区", "role": "角色", "changes": "变更",
+    "addresses": "IP 地址", "records": "清除的登录失败记录",
 }
 HEADERS = ["序号", "时间", "用户名", "IP 地址", "操作", "对象类型", "对象编号", "对象", "页面与查询参数", "详情",
            "上一条的哈希值", "哈希值"]

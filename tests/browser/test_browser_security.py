@@ -126,3 +126,38 @@ def test_idle_session_warns_then_ends_on_the_login_page(page, live_server, clerk
     page.goto(f"{live_server.url}/admin/enrollment/person/")
     assert "/admin/login/" in page.url
     assert_only_local_requests(page, live_server)
+
+
+def test_superuser_unlocks_a_locked_clerk_from_the_failure_records(page, live_server, clerk):
+    from django.contrib.auth import get_user_model
+
+    # five wrong passwords from the browser lock the clerk: the lockout page says to ask
+    for _ in range(5):
+        page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+        page.fill("#id_username", "jingban_dj")
+        page.fill("#id_password", "wrong-password")
+        page.click("input[type=submit]")
+    assert "联系系统管理员解除锁定" in page.content()
+
+    root = get_user_model().objects.create_superuser("root", password=PASSWORD)
+    page.context.clear_cookies()
+    page.context.add_cookies([session_cookie(live_server, root)])
+    page.goto(f"{live_server.url}/admin/axes/accessattempt/")
+    row = page.locator("#result_list tbody tr").first
+    assert "jingban_dj" in row.inner_text() and "已锁定" in row.inner_text()
+    save_screenshot(page, "security-failure-records")
+    page.click("#result_list tbody tr th a")
+    save_screenshot(page, "security-failure-record")
+    assert "csrfmiddlewaretoken" not in page.locator("#content").inner_text()
+    page.go_back()
+    row.locator("input.action-select").check()
+    page.select_option("select[name=action]", "unlock")
+    page.click("button[name=index]")
+    assert "已解除 1 个账户的登录锁定：jingban_dj" in page.locator(".messagelist").inner_text()
+    save_screenshot(page, "security-unlocked")
+
+    # the clerk logs in again
+    page.context.clear_cookies()
+    password_step(page, live_server, "jingban_dj")
+    page.wait_for_url(f"{live_server.url}/admin/")
+    assert_only_local_requests(page, live_server)
