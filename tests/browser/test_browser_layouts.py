@@ -15,7 +15,9 @@ import pytest
 
 from claims import services as claim_services
 from claims.tests.factories import dianjiang_person, hospital, new_person
-from policies.models import BenefitRule, PlanFigure, PlanYear
+from enrollment import services as enrollment_services
+from enrollment.models import Person
+from policies.models import BenefitRule, Identity, PlanFigure, PlanYear
 from policies.roles import CLERK, POLICY_OFFICER
 from policies.tests.factories import PASSWORD, role_staff
 
@@ -179,6 +181,17 @@ def test_clerk_reads_the_person_list_on_a_small_screen(small_page, live_server, 
         for cell in cells[1:]:
             assert row["cells"][cell] is not None, f"{cell}：没有这一格"
             assert_one_line(None, cell, cell=row["cells"][cell])
+
+    # a person's page: the dates' shortcuts of the 特殊身份 rows on one line (今 / 天)
+    person = Person.objects.get(name=NAMES[0])
+    enrollment_services.identity_add(person=person, identity=Identity.objects.order_by("code").first(),
+                                     valid_from=date(2024, 1, 15), acting_user=None)
+    small_page.goto(f"{live_server.url}/admin/enrollment/person/{person.pk}/change/")
+    shortcuts = small_page.locator(".inline-group .tabular td .datetimeshortcuts").evaluate_all(
+        f"cells => cells.filter(c => c.getClientRects().length).map({CELL})")
+    assert shortcuts, "特殊身份：没有日期快捷方式"
+    for cell in shortcuts:
+        assert_one_line(None, f"日期快捷方式“{cell['text']}”", cell=cell)
     assert_only_local_requests(small_page, live_server)
 
 
