@@ -226,7 +226,10 @@ def test_audit_page_only_for_auditor_and_superuser_and_its_export_is_audited(cli
     assert page.status_code == 200 and "导出 Excel" in text and "shenji" in text
     assert 'name="_save"' not in text and "增加 审计日志" not in text
     entry = entries(Action.LOGIN)[-1]
-    assert client.get(reverse("admin:audit_auditentry_change", args=[entry.pk])).status_code == 200
+    shown = client.get(reverse("admin:audit_auditentry_change", args=[entry.pk]))
+    assert shown.status_code == 200
+    # written once, never changed: no 历史 link (its page would be empty)
+    assert reverse("admin:audit_auditentry_history", args=[entry.pk]) not in shown.content.decode()
     assert client.post(reverse("admin:audit_auditentry_change", args=[entry.pk]), {}).status_code == 403
     assert client.get(reverse("admin:audit_auditentry_add")).status_code == 403
     assert client.post(reverse("admin:audit_auditentry_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
