@@ -13,6 +13,8 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.utils import timezone
 
+from listing.read_only import ReadOnlyAdminMixin
+
 from .services import account_unlock
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
@@ -70,22 +72,13 @@ class LockedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReadOnlyRecordAdmin(admin.ModelAdmin):
+class ReadOnlyRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: no add, change or delete, and no action but the ones a subclass names."""
 
     empty_value_display = "—"
     search_fields = ["username", "ip_address"]
     search_help_text = "按用户名或 IP 地址搜索"
     list_per_page = 100
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from listing.paging import EstimatedCountPaginator
+from listing.read_only import ReadOnlyAdminMixin
 
 from .models import Action, AuditEntry
 from .providers import reads_full_numbers, table_writer
@@ -113,7 +114,7 @@ class UsernameFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["seq", "at", "username", "ip_address", "action", "object_type_name", "object_repr",
                     "get_data", "details_display"]
     list_display_links = ["seq"]
@@ -156,15 +157,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
     @admin.display(description="详情")
     def details_display(self, entry):
         return details_text(entry)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_actions(self, request):
         return {}

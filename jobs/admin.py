@@ -20,6 +20,7 @@ from django.utils.html import format_html
 from audit.models import Action
 from audit.services import audit_record
 from listing.paging import EstimatedCountPaginator
+from listing.read_only import ReadOnlyAdminMixin
 
 from . import selectors, services
 from .models import Job, MyJob
@@ -29,7 +30,7 @@ FILES_REFUSED = ("该任务的文件含有参保人个人信息（证件号码�
                  "只有任务发起人和可查看完整个人信息的人员可以下载。")
 
 
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """全部任务: read-only list and pages, scoped to the user's regions."""
 
     list_display = ["id", "title", "kind_name", "status_badge", "progress_text", "created_by", "created_at",
@@ -43,15 +44,6 @@ class JobAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return selectors.jobs_visible_to(request.user, super().get_queryset(request)).select_related("created_by")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="任务类型")
     def kind_name(self, job):

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 
 from listing.filters import RegionListFilter
 from listing.paging import EstimatedCountPaginator
+from listing.read_only import ReadOnlyAdminMixin
 from policies.access import RegionScopedAdminMixin, user_region_ids, user_sees_all_regions
 from policies.display import money_text
 from policies.list_filters import PlanYearListFilter
@@ -25,19 +26,6 @@ broker down, a posting open at every try): the page queues an advance."""
 
 SOURCE_PAGES = {"payment": "admin:enrollment_payment_change", "claim": "admin:claims_claim_change",
                 "refund": "admin:enrollment_refund_change"}
-
-
-class ReadOnlyAdminMixin:
-    """Journals and entries are only ever added by the services: no add, change, delete."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class EntryInline(ReadOnlyAdminMixin, admin.TabularInline):

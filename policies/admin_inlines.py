@@ -2,22 +2,15 @@
 and inline rows through the services (``adopt_saved``, ``save_inline_rows``)."""
 from django.contrib import admin
 
+from listing.read_only import ReadOnlyAdminMixin
 
-class ReadOnlyTabularInline(admin.TabularInline):
+
+class ReadOnlyTabularInline(ReadOnlyAdminMixin, admin.TabularInline):
     """An inline that only shows rows (they are written through a service on their own
     page, e.g. payments through 登记缴费): no add, change or delete from the parent page."""
 
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def adopt_saved(obj, saved) -> None:

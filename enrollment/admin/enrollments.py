@@ -52,6 +52,7 @@ from enrollment.models import (
 from insurance_rules.errors import CaseError
 from listing.filters import RegionListFilter, through_keys, within_keys
 from listing.paging import EstimatedCountPaginator
+from listing.read_only import ReadOnlyAdminMixin
 from policies import codes
 from policies.access import RegionScopedAdminMixin, user_bound_regions, user_region_ids, user_sees_all_regions
 from policies.admin import HistoryAdmin
@@ -688,7 +689,7 @@ class PaymentForm(forms.Form):
 
 
 @admin.register(Payment)
-class PaymentAdmin(PersonSearchMixin, SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, PersonSearchMixin, SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, HistoryAdmin):
     person_path = "enrollment__person__"
     paginator = EstimatedCountPaginator  # no exact COUNT(*) of a large list (listing.paging)
     show_full_result_count = False
@@ -755,11 +756,3 @@ class PaymentAdmin(PersonSearchMixin, SheetAdminMixin, ExportMixin, RegionScoped
             extra_context["refund_button"] = refund_link(request, payment)
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

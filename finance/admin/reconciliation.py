@@ -39,6 +39,7 @@ from finance.models import (
 )
 from finance.selectors import reconciliation as selectors
 from finance.services import reconciliation as services
+from listing.read_only import ReadOnlyAdminMixin
 from policies.access import RegionScopedAdminMixin
 from policies.display import money_text
 from policies.masking import MaskedIdentityAdminMixin, mask_for
@@ -53,20 +54,6 @@ RESOLVE = services.RESOLVE_PERMISSION
 
 def _money(value) -> str:
     return money_text(value, "-")
-
-
-class _ReadOnly:
-    """The pages are read-only: runs and lines are written by the import and the
-    resolution services only."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --------------------------------------------------------------------------- runs
@@ -97,7 +84,7 @@ class RunMonthFilter(MonthFilter):
     path = "run__month"
 
 
-class _RunAdmin(_ReadOnly, SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, admin.ModelAdmin):
+class _RunAdmin(ReadOnlyAdminMixin, SheetAdminMixin, ExportMixin, RegionScopedAdminMixin, admin.ModelAdmin):
     region_field = "region"
     source = ""
     list_filter = [MonthFilter, ("region", admin.RelatedOnlyFieldListFilter), "is_current"]
@@ -235,7 +222,7 @@ EXPORT_HEADERS = ["对账来源", "统筹区", "基金（医疗机构）", "对�
 
 
 @admin.register(ReconciliationDifference)
-class ReconciliationDifferenceAdmin(_ReadOnly, MaskedIdentityAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin):
+class ReconciliationDifferenceAdmin(ReadOnlyAdminMixin, MaskedIdentityAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin):
     region_field = "run__region"
     masked_fields = {"document_number": "document_number"}
     change_list_template = "admin/finance/reconciliationdifference/change_list.html"
@@ -431,7 +418,7 @@ class ReconciliationDifferenceAdmin(_ReadOnly, MaskedIdentityAdminMixin, RegionS
 
 
 @admin.register(ReconciliationStatus)
-class ReconciliationStatusAdmin(_ReadOnly, RegionScopedAdminMixin, admin.ModelAdmin):
+class ReconciliationStatusAdmin(ReadOnlyAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin):
     """月度对账状态: a page, not a list of rows of one table (derived from the runs)."""
 
     region_field = "region"
