@@ -37,20 +37,17 @@ def locked_until(attempt: AccessAttempt):
     return until if until > timezone.now() else None
 
 
-def attempt_title(attempt: AccessAttempt) -> str:
-    return f"{attempt.username or '（无用户名）'}（{attempt.ip_address or '未知地址'}，{local_time(attempt.attempt_time)}）"
-
-
-def log_title(log) -> str:
-    return f"{log.username or '（无用户名）'}（{log.ip_address or '未知地址'}，{local_time(log.attempt_time)}）"
+def record_title(record) -> str:
+    """``jingban（10.0.0.1，2026-12-05 13:22）``: a record of any of the three models (each
+    has ``username``, ``ip_address`` and ``attempt_time``)."""
+    return f"{record.username or '（无用户名）'}（{record.ip_address or '未知地址'}，{local_time(record.attempt_time)}）"
 
 
 def install_titles() -> None:
     """A record's name on its page, breadcrumbs and history (``str``) in Chinese and local
     time: axes' own read "Attempted Access: 2026-12-05 05:22:50.493412+00:00"."""
-    AccessAttempt.__str__ = attempt_title
-    AccessLog.__str__ = log_title
-    AccessFailureLog.__str__ = log_title
+    for model in (AccessAttempt, AccessLog, AccessFailureLog):
+        model.__str__ = record_title
 
 
 class LockedFilter(admin.SimpleListFilter):
@@ -128,12 +125,13 @@ class AccessAttemptAdmin(ReadOnlyRecordAdmin):
 
     @admin.action(description="解除锁定（清除所选账户的登录失败记录，可立即重新登录）", permissions=["unlock"])
     def unlock(self, request, queryset):
-        names = sorted({name for name in queryset.values_list("username", flat=True) if name})
+        usernames = list(queryset.values_list("username", flat=True))
+        names = sorted({name for name in usernames if name})
         for name in names:
             account_unlock(username=name, acting_user=request.user, request=request)
         if names:
             self.message_user(request, f"已解除 {len(names)} 个账户的登录锁定：{'、'.join(names)}", messages.SUCCESS)
-        if queryset.filter(username__isnull=True).exists() or queryset.filter(username="").exists():
+        if not all(usernames):
             self.message_user(request, "没有用户名的记录不锁定任何账户，未作处理", messages.WARNING)
 
 

@@ -413,8 +413,7 @@ def claim_update(*, claim: Claim, acting_user, given: list[dict] | None = None, 
                               "（须先退回）", code="read_only")
     if (not any(getattr(locked, key) != value for key, value in fields.items())
             and (given is None or _given_key(given) == _given_key(
-                {"scheme_kind": g.scheme_kind, "paid": g.paid, "deductible": g.deductible,
-                 "over_cap": g.over_cap} for g in locked.given_layers.all()))):
+                locked.given_layers.values("scheme_kind", "paid", "deductible", "over_cap")))):
         return locked
     if "person" in fields:
         _person_visible(acting_user, fields["person"])

@@ -7,8 +7,8 @@ claim").
 plan year's parameters in place of the base year's parameters of the same scheme — the
 other schemes keep the base year's parameters — and compares the result with the stored
 current result lines. Only the claims with a layer of the simulated scheme (stored or
-simulated) are counted: a 职工 plan year's simulation does not report the 居民 claims. Nothing is written: the engine is pure and the stored claims are
-only read.
+simulated) are counted: a 职工 plan year's simulation does not report the 居民 claims.
+Nothing is written: the engine is pure and the stored claims are only read.
 
 The claims' inputs are read as a settlement reads them (``claims.fetch``). Each person's
 claims are re-settled in history order (service date, then id, ``fetch.settle_in_order``)

@@ -23,10 +23,6 @@ def _by_source(source_kind: str, account: str) -> dict[int, Decimal]:
     return {source_id: total for source_id, total in rows}
 
 
-def _fmt(value) -> str:
-    return money_text(value)
-
-
 def ledger_differences(limit: int = 50) -> list[str]:
     """Each disagreement between the ledger and the tables, in Chinese (empty when they
     agree to the fen); at most ``limit`` lines, then a count."""
@@ -40,8 +36,8 @@ def ledger_differences(limit: int = 50) -> list[str]:
         booked_self = -contributions.pop(pk, ZERO)
         booked_subsidy = -subsidies.pop(pk, ZERO)
         if booked_self != self_paid or booked_subsidy != subsidy:
-            out.append(f"缴费记录“{receipt}”：个人缴费{_fmt(self_paid)}元、资助{_fmt(subsidy)}元，"
-                       f"账上为{_fmt(booked_self)}元、{_fmt(booked_subsidy)}元")
+            out.append(f"缴费记录“{receipt}”：个人缴费{money_text(self_paid)}元、资助{money_text(subsidy)}元，"
+                       f"账上为{money_text(booked_self)}元、{money_text(booked_subsidy)}元")
     for pk in {**contributions, **subsidies}:
         out.append(f"缴费到账凭证的缴费记录（编号{pk}）不存在")
     benefits = _by_source(SourceKind.CLAIM, Account.BENEFIT)
@@ -55,12 +51,12 @@ def ledger_differences(limit: int = 50) -> list[str]:
     for pk, number, status in claims.values_list("pk", "settlement_no", "status").iterator(chunk_size=5000):
         want, booked = expected.get(pk, ZERO), benefits.get(pk, ZERO)
         if want != booked:
-            out.append(f"理赔结算“{number}”：核定基金支付{_fmt(want)}元，账上待遇支出{_fmt(booked)}元")
+            out.append(f"理赔结算“{number}”：核定基金支付{money_text(want)}元，账上待遇支出{money_text(booked)}元")
         if status == Claim.Status.PAID and payables.get(pk, ZERO) != 0:
-            out.append(f"理赔结算“{number}”已支付，账上仍有应付待遇{_fmt(-payables[pk])}元")
+            out.append(f"理赔结算“{number}”已支付，账上仍有应付待遇{money_text(-payables[pk])}元")
         elif status not in (Claim.Status.APPROVED, Claim.Status.PAID) and payables.get(pk, ZERO) < 0:
             # 冲正/退回/作废: nothing is owed any more (a debit balance is money to recover)
-            out.append(f"理赔结算“{number}”未审核通过，账上仍有应付待遇{_fmt(-payables[pk])}元")
+            out.append(f"理赔结算“{number}”未审核通过，账上仍有应付待遇{money_text(-payables[pk])}元")
     out.extend(_refund_differences())
     out += _batch_differences()
     if len(out) > limit:
@@ -82,9 +78,9 @@ def _refund_differences() -> list[str]:
         want_owing = amount if status == Refund.Status.PAYABLE else ZERO
         name = f"退字第{pk}号（缴费记录“{receipt}”）"
         if booked != want:
-            out.append(f"{name}：核定退费{_fmt(want)}元，账上缴费收入冲减{_fmt(booked)}元")
+            out.append(f"{name}：核定退费{money_text(want)}元，账上缴费收入冲减{money_text(booked)}元")
         if owing != want_owing:
-            out.append(f"{name}：应退缴费应为{_fmt(want_owing)}元，账上为{_fmt(owing)}元")
+            out.append(f"{name}：应退缴费应为{money_text(want_owing)}元，账上为{money_text(owing)}元")
     for pk in {**income, **owed}:
         out.append(f"退费凭证的退费（编号{pk}）不存在")
     return out
@@ -112,13 +108,13 @@ def _batch_differences() -> list[str]:
         reference = line_reference(number, seq)
         got = booked.pop((kind, source_id, scheme_id, reference), ZERO)
         if got != amount:
-            out.append(f"支付批次“{number}”第{seq}笔回盘成功{_fmt(amount)}元，账上支付{_fmt(got)}元")
+            out.append(f"支付批次“{number}”第{seq}笔回盘成功{money_text(amount)}元，账上支付{money_text(got)}元")
     from .models import PaymentBatch
 
     batch_numbers = set(PaymentBatch.objects.values_list("number", flat=True))
     for (_kind, _source_id, _scheme_id, reference), total in booked.items():
         number = reference.rpartition("/")[0]
         if number in batch_numbers:
-            out.append(f"账上有支付批次“{number}”的支付{_fmt(total)}元（{reference}），"
+            out.append(f"账上有支付批次“{number}”的支付{money_text(total)}元（{reference}），"
                        f"但该笔明细并未回盘成功")
     return out

@@ -247,11 +247,11 @@ class HistoryAdmin(AuditedChangesMixin, MaskedLookupsMixin, SimpleHistoryAdmin):
             pks += [pk for f in formset.deleted_forms
                     if (pk := f[formset.model._meta.pk.name].value()) not in (None, "")]
         setattr(request, self.INLINE_ROWS, rows)
+        reason = str(form.fields[self.CHANGE_REASON].label) if self.CHANGE_REASON in form.fields else None
         for item in message:  # the reason box is no field of the object
             fields = item.get("changed", {}).get("fields")
             if fields is not None and "name" not in item["changed"]:
-                label = str(form.fields[self.CHANGE_REASON].label) if self.CHANGE_REASON in form.fields else None
-                fields[:] = [f for f in fields if f != label]
+                fields[:] = [f for f in fields if f != reason]
         message = [item for item in message if item.get("changed", {}).get("fields", True)]
         edited = any(f.has_changed() for formset in formsets or () for f in formset.forms)
         if not add and not message and self.object_unchanged(request, form) and not edited:

@@ -22,6 +22,7 @@ from audit.models import Action
 from audit.services import audit_record
 from policies.access import RegionScopedAdminMixin, scope_queryset
 from policies.admin import COMPACT_WIDGETS, HistoryAdmin
+from policies.display import money_text
 from policies.models import PlanYear
 from sheets.excel import attach
 
@@ -29,14 +30,9 @@ from .. import services
 from ..models.year_end import COMMERCIAL_KINDS, YearEndExpense, YearEndStatement
 from ..selectors import year_end as selectors
 from ..services.year_end import PREPARE, SIGN
-from ..templatetags.finance_extras import money
 from ..year_end_export import statement_file_name, statement_workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _money(value) -> str:
-    return money(value)
 
 
 def _errors(exc) -> str:
@@ -79,7 +75,7 @@ class YearEndExpenseAdmin(RegionScopedAdminMixin, HistoryAdmin):
 
     @admin.display(description="金额（元）", ordering="amount")
     def amount_text(self, obj):
-        return _money(obj.amount)
+        return money_text(obj.amount)
 
     @admin.display(description="比例（%）", ordering="ratio")
     def ratio_text(self, obj):
@@ -127,23 +123,23 @@ class YearEndStatementAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="保费收入（元）", ordering="premium_income")
     def premium_text(self, obj):
-        return _money(obj.premium_income)
+        return money_text(obj.premium_income)
 
     @admin.display(description="赔付支出（元）", ordering="claims_paid")
     def claims_text(self, obj):
-        return _money(obj.claims_paid)
+        return money_text(obj.claims_paid)
 
     @admin.display(description="经营费用（元）")
     def expenses_text(self, obj):
-        return "未录入" if obj.expenses is None else _money(obj.expenses)
+        return "未录入" if obj.expenses is None else money_text(obj.expenses)
 
     @admin.display(description="利润（元）")
     def profit_text(self, obj):
-        return _money(obj.profit)
+        return money_text(obj.profit)
 
     @admin.display(description="转入健康管理基金（元）")
     def transfer_text(self, obj):
-        return "不适用" if obj.transfer_rate is None else _money(obj.health_fund_transfer)
+        return "不适用" if obj.transfer_rate is None else money_text(obj.health_fund_transfer)
 
     # ------------------------------------------------------------------ permissions
 

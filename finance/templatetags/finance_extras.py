@@ -4,9 +4,5 @@ from django import template
 from policies.display import money_text
 
 register = template.Library()
-
-
-@register.filter
-def money(value) -> str:
-    """``20000`` → ``20,000.00`` (``policies.display.money_text``); ``—`` for no amount."""
-    return money_text(value)
+# ``20000`` → ``20,000.00``; ``—`` for no amount
+register.filter("money", money_text)

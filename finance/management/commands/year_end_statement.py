@@ -13,10 +13,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from policies.display import money_text
+
 from ...models.year_end import YearEndLine, YearEndStatement
 from ...selectors import year_end as selectors
 from ...services import statement_prepare
-from ...templatetags.finance_extras import money
 from ...year_end_export import statement_workbook
 
 
@@ -73,7 +74,7 @@ class Command(BaseCommand):
         self.stdout.write(f"承保机构：{scheme.operator or '未填写'}")
         for section, label, amount, count, note in lines:
             count_text = f"  {count} 件" if count is not None else ""
-            self.stdout.write(f"  [{section}] {label}：{money(amount)}{count_text}{'  ' + note if note else ''}")
+            self.stdout.write(f"  [{section}] {label}：{money_text(amount)}{count_text}{'  ' + note if note else ''}")
         for text in notes:
             self.stdout.write(f"说明：{text}")
         if options["xlsx"]:
